@@ -1,0 +1,38 @@
+// `wgpt info`: which adapter wgpt runs on, the limits and features that matter, and a self-check.
+import type { Command } from './command.js';
+import { getGpu } from '../gpu/device.js';
+import { selfCheck } from '../gpu/selfcheck.js';
+
+const LIMITS = [
+  'maxBufferSize',
+  'maxStorageBufferBindingSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+  'maxStorageBuffersPerShaderStage',
+] as const;
+
+const cmd: Command = {
+  summary: 'show the WebGPU adapter, its limits and features, and run a self-check kernel',
+  usage: 'wgpt info [--json]',
+  options: { json: { type: 'boolean' } },
+  async run(v) {
+    const gpu = await getGpu();
+    const check = await selfCheck(gpu);
+    const limits = Object.fromEntries(LIMITS.map((k) => [k, gpu.limits[k]]));
+    const report = { adapter: gpu.info, features: [...gpu.features].sort(), limits, selfCheck: check };
+    if (v.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      const i = gpu.info;
+      console.log(`adapter      ${i.description || i.device || '(no description)'}`);
+      console.log(`vendor       ${i.vendor || '?'}   architecture ${i.architecture || '?'}   device ${i.device || '?'}`);
+      console.log(`kind         ${i.isCpu ? 'CPU (software) adapter' : 'GPU adapter'}${i.fellBack ? ' — fallback: no GPU adapter was found' : ''}   platform ${i.platform}`);
+      console.log(`features     ${report.features.join(', ') || '(none)'}`);
+      for (const [k, val] of Object.entries(limits)) console.log(`  ${k.padEnd(34)} ${val}`);
+      console.log(`self-check   ${check.ok ? 'PASS' : 'FAIL'}: y = 2.5x − 1 over ${check.n} floats, max |err| ${check.maxErr}, ${check.ms.toFixed(0)} ms`);
+    }
+    return check.ok ? 0 : 1;
+  },
+};
+export default cmd;

@@ -1,0 +1,384 @@
+// The Gpu: one WebGPU device, a buffer pool, a pipeline cache and a command recorder that batches
+// dispatches into one encoder until a readback or an explicit flush. Works the same on Dawn (Node)
+// and in Chrome; platform.ts is the only file that differs. Leaves out: multiple devices/queues.
+import { requestAdapter, fixHint, note, platformName } from './platform.js';
+import { BufferPool, roundUp4 } from './pool.js';
+import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages } from './kernel.js';
+
+export interface AdapterSummary {
+  platform: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** true for a software (CPU) adapter such as SwiftShader */
+  isCpu: boolean;
+  /** true when wgpt fell back to SwiftShader because no GPU adapter was found */
+  fellBack: boolean;
+}
+
+export class Kernel {
+  constructor(
+    readonly layout: KernelLayout,
+    readonly pipeline: GPUComputePipeline,
+    readonly bindGroupLayout: GPUBindGroupLayout,
+  ) {}
+  get workgroupSize() {
+    return this.layout.workgroupSize;
+  }
+}
+
+export interface DispatchArgs {
+  /** storage buffers by the WGSL variable name */
+  buffers: Record<string, GPUBuffer>;
+  /** uniform struct values by member name (for the kernel's single uniform binding) */
+  params?: Record<string, UniformValue>;
+  /** number of workgroups: x or [x, y, z] */
+  workgroups: number | [number, number?, number?];
+}
+
+/** Optional features the engine uses when the adapter offers them. */
+export const WANTED_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
+
+export class Gpu {
+  readonly pool: BufferPool;
+  readonly features: Set<string>;
+  readonly limits: GPUSupportedLimits;
+  readonly info: AdapterSummary;
+  /** set when the device is lost; every later call throws it */
+  lost: string | null = null;
+  private errors: string[] = [];
+  private compileChecks: Promise<string | null>[] = [];
+  private pipelines = new Map<string, Kernel>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformsInFlight: GPUBuffer[] = [];
+  private uniformFree = new Map<number, GPUBuffer[]>();
+  /** dispatches recorded since creation (for tests and bench) */
+  dispatchCount = 0;
+
+  constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice, info: AdapterSummary) {
+    this.info = info;
+    this.limits = device.limits;
+    this.features = new Set([...device.features]);
+    this.pool = new BufferPool(device, device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+    device.lost.then((i) => {
+      this.lost = `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
+    });
+    // preventDefault keeps Dawn/Chrome from also dumping the error on stderr/console: we report it.
+    device.addEventListener('uncapturederror', (ev) => {
+      const e = ev as GPUUncapturedErrorEvent;
+      e.preventDefault();
+      this.errors.push(e.error.message);
+    });
+  }
+
+  /** Throws the first pending error: device loss, shader compile error, or an uncaptured WebGPU error. */
+  async checkErrors(): Promise<void> {
+    if (this.lost) throw new Error(this.lost);
+    if (this.compileChecks.length) {
+      const res = await Promise.all(this.compileChecks);
+      this.compileChecks = [];
+      const bad = res.filter((x): x is string => !!x);
+      if (bad.length) {
+        this.errors = [];
+        throw new Error(bad.join('\n'));
+      }
+    }
+    if (this.errors.length) {
+      const e = this.errors;
+      this.errors = [];
+      throw new Error(`WebGPU error: ${e[0].split('\n')[0]}${e.length > 1 ? ` (+${e.length - 1} more)` : ''}`);
+    }
+  }
+
+  private assertAlive(): void {
+    if (this.lost) throw new Error(this.lost);
+  }
+
+  /** Creates (or returns the cached) pipeline for a shader entry point + constants. */
+  kernel(def: KernelDef): Kernel {
+    const key = `${def.shader.file}\0${def.entry ?? ''}\0${JSON.stringify(def.constants ?? {})}\0${def.shader.code}`;
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    this.assertAlive();
+    const layout = reflectKernel(def);
+    const module = this.device.createShaderModule({ code: def.shader.code, label: def.shader.file });
+    this.compileChecks.push(
+      module.getCompilationInfo().then((info) => {
+        const errs = info.messages.filter((m) => m.type === 'error');
+        return errs.length ? formatCompileMessages(def.shader.file, def.shader.code, errs) : null;
+      }),
+    );
+    const bgl = this.device.createBindGroupLayout({
+      label: `${def.shader.file}:${layout.entry}`,
+      entries: layout.bindings.map((b) => ({
+        binding: b.binding,
+        visibility: 4 /* COMPUTE */,
+        buffer: { type: b.kind },
+      })),
+    });
+    const pipeline = this.device.createComputePipeline({
+      label: `${def.shader.file}:${layout.entry}`,
+      layout: this.device.createPipelineLayout({ bindGroupLayouts: [bgl] }),
+      compute: { module, entryPoint: layout.entry, constants: def.constants },
+    });
+    const k = new Kernel(layout, pipeline, bgl);
+    this.pipelines.set(key, k);
+    return k;
+  }
+
+  /** Like kernel(), but waits for the compiler and throws `file:line:col: error: ...` at once. */
+  async compile(def: KernelDef): Promise<Kernel> {
+    const k = this.kernel(def);
+    await this.checkErrors();
+    return k;
+  }
+
+  private uniformBuffer(bytes: ArrayBuffer): GPUBuffer {
+    const size = bytes.byteLength;
+    const list = this.uniformFree.get(size);
+    const buf = (list && list.pop()) || this.device.createBuffer({ size, usage: 0x40 /* UNIFORM */ | 0x08 /* COPY_DST */, label: 'uniform' });
+    // The uniform buffer is not referenced by any unsubmitted command, so writing it now is ordered
+    // correctly before the encoder that reads it.
+    this.device.queue.writeBuffer(buf, 0, bytes);
+    this.uniformsInFlight.push(buf);
+    return buf;
+  }
+
+  private getPass(): GPUComputePassEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+
+  /** Records one dispatch. Buffers and params are matched to the shader's bindings by name. */
+  dispatch(k: Kernel, args: DispatchArgs): void {
+    this.assertAlive();
+    const { layout } = k;
+    const entries: GPUBindGroupEntry[] = [];
+    const given = new Set(Object.keys(args.buffers));
+    for (const b of layout.bindings) {
+      if (b.kind === 'uniform') {
+        if (!args.params) throw new Error(`${layout.file}:${layout.entry}: uniform '${b.name}' needs params`);
+        entries.push({ binding: b.binding, resource: { buffer: this.uniformBuffer(packUniforms(layout, b, args.params)) } });
+      } else {
+        const buf = args.buffers[b.name];
+        if (!buf) throw new Error(`${layout.file}:${layout.entry}: storage buffer '${b.name}' was not given (given: ${[...given].join(', ') || 'none'})`);
+        given.delete(b.name);
+        entries.push({ binding: b.binding, resource: { buffer: buf } });
+      }
+    }
+    if (given.size) throw new Error(`${layout.file}:${layout.entry}: no binding named ${[...given].join(', ')}`);
+    const wg = typeof args.workgroups === 'number' ? [args.workgroups, 1, 1] : [args.workgroups[0], args.workgroups[1] ?? 1, args.workgroups[2] ?? 1];
+    const maxWg = this.limits.maxComputeWorkgroupsPerDimension;
+    for (const w of wg) {
+      if (!Number.isInteger(w) || w < 0) throw new Error(`${layout.file}:${layout.entry}: bad workgroup count ${wg.join('x')}`);
+      if (w > maxWg) throw new Error(`${layout.file}:${layout.entry}: ${w} workgroups in one dimension exceeds the limit ${maxWg}; use grid()`);
+    }
+    if (wg[0] * wg[1] * wg[2] === 0) return;
+    const bg = this.device.createBindGroup({ layout: k.bindGroupLayout, entries });
+    const pass = this.getPass();
+    pass.setPipeline(k.pipeline);
+    pass.setBindGroup(0, bg);
+    pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
+    this.dispatchCount++;
+  }
+
+  /**
+   * Spreads `n` invocations of a 1-D kernel with `wgSize` threads per workgroup over x (and y when
+   * x would exceed the per-dimension limit). Kernels recover the flat index as
+   * `gid.x + gid.y * nwg.x * WG` where nwg is @builtin(num_workgroups), and must bounds-check it.
+   */
+  grid(n: number, wgSize: number): [number, number] {
+    const groups = Math.ceil(n / wgSize);
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (groups <= max) return [groups, 1];
+    const y = Math.ceil(groups / max);
+    return [Math.ceil(groups / y), y];
+  }
+
+  /** Records a buffer-to-buffer copy (bytes rounded up to 4). */
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
+    this.assertAlive();
+    if (bytes <= 0) return;
+    this.getEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, roundUp4(bytes));
+  }
+
+  /** Records a fill with zeros. */
+  zero(buf: GPUBuffer, bytes = buf.size, offset = 0): void {
+    this.assertAlive();
+    if (bytes <= 0) return;
+    this.getEncoder().clearBuffer(buf, offset, roundUp4(bytes));
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.encoder) {
+      this.device.queue.submit([this.encoder.finish()]);
+      this.encoder = null;
+    }
+    for (const b of this.uniformsInFlight) {
+      let l = this.uniformFree.get(b.size);
+      if (!l) this.uniformFree.set(b.size, (l = []));
+      l.push(b);
+    }
+    this.uniformsInFlight = [];
+  }
+
+  /** Waits until the GPU has finished all submitted work; throws pending errors. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.checkErrors();
+  }
+
+  /** Allocates a pooled storage buffer holding `data` (or `bytes` zeros). */
+  buffer(data: ArrayBufferView | number, label?: string): GPUBuffer {
+    if (typeof data === 'number') {
+      const b = this.pool.acquire(data, label);
+      this.zero(b, roundUp4(data));
+      return b;
+    }
+    const b = this.pool.acquire(data.byteLength, label);
+    this.upload(b, data);
+    return b;
+  }
+
+  /** Writes host data into a buffer, ordered after everything recorded before this call. */
+  upload(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
+    this.assertAlive();
+    if (data.byteLength === 0) return;
+    // queue.writeBuffer runs at submit time of the queue; recorded-but-unsubmitted commands that
+    // use this buffer must go first, so submit them now.
+    if (this.encoder) this.flush();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.byteLength % 4 === 0) this.device.queue.writeBuffer(buf, offset, bytes);
+    else {
+      const padded = new Uint8Array(roundUp4(bytes.byteLength));
+      padded.set(bytes);
+      this.device.queue.writeBuffer(buf, offset, padded);
+    }
+  }
+
+  /** Reads `bytes` from a buffer back to the host (submits pending work first). */
+  async read(buf: GPUBuffer, bytes: number = buf.size, offset = 0): Promise<ArrayBuffer> {
+    this.assertAlive();
+    if (bytes === 0) return new ArrayBuffer(0);
+    const size = roundUp4(bytes);
+    if (offset + size > buf.size) throw new Error(`read of ${size} bytes at ${offset} overruns a buffer of ${buf.size} bytes`);
+    const staging = this.device.createBuffer({ size, usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */, label: 'readback' });
+    try {
+      this.getEncoder().copyBufferToBuffer(buf, offset, staging, 0, size);
+      this.flush();
+      try {
+        await staging.mapAsync(1 /* READ */);
+      } catch (e) {
+        await this.checkErrors();
+        throw new Error(`readback failed: ${(e as Error).message}`);
+      }
+      const out = staging.getMappedRange().slice(0, bytes);
+      staging.unmap();
+      await this.checkErrors();
+      return out;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  async readF32(buf: GPUBuffer, n: number, offset = 0): Promise<Float32Array> {
+    return new Float32Array(await this.read(buf, n * 4, offset));
+  }
+
+  async readU32(buf: GPUBuffer, n: number, offset = 0): Promise<Uint32Array> {
+    return new Uint32Array(await this.read(buf, n * 4, offset));
+  }
+
+  /** Runs fn inside a pool arena: buffers acquired inside are released when it ends (unless kept). */
+  async scope<T>(fn: () => Promise<T> | T): Promise<T> {
+    this.pool.beginArena();
+    try {
+      return await fn();
+    } finally {
+      this.pool.endArena();
+    }
+  }
+
+  destroy(): void {
+    this.flush();
+    this.pool.destroyAll();
+    for (const l of this.uniformFree.values()) for (const b of l) b.destroy();
+    this.uniformFree.clear();
+    this.device.destroy();
+  }
+}
+
+let current: Promise<Gpu> | null = null;
+
+export interface GpuOptions {
+  /** skip the default adapter and use SwiftShader directly (Node only) */
+  forceFallback?: boolean;
+  power?: GPUPowerPreference;
+}
+
+/** Acquires the process-wide Gpu (once). Node: default adapter, then SwiftShader. Browser: navigator.gpu. */
+export function getGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  if (!current) {
+    current = acquire(opts);
+    current.catch(() => {
+      current = null;
+    });
+  }
+  return current;
+}
+
+export async function acquire(opts: GpuOptions = {}): Promise<Gpu> {
+  const res = await requestAdapter(opts);
+  if (!res.adapter) {
+    throw new Error(`no WebGPU adapter: tried ${res.tried.join('; ')}. Fix: ${fixHint}`);
+  }
+  const adapter = res.adapter;
+  const ai = (adapter as GPUAdapter & { info?: GPUAdapterInfo }).info ?? ({} as GPUAdapterInfo);
+  const desc = `${ai.description ?? ''}`;
+  const isCpu =
+    res.fellBack ||
+    /swiftshader|llvmpipe|lavapipe|software|microsoft basic/i.test(`${desc} ${ai.device ?? ''} ${ai.vendor ?? ''} ${ai.architecture ?? ''}`) ||
+    !!(ai as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  if (res.fellBack) note(`wgpt: no GPU adapter found; falling back to the SwiftShader CPU adapter (slow, for tests and small models)`);
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
+  const L = adapter.limits;
+  const requiredLimits: Record<string, number> = {
+    maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+    maxBufferSize: L.maxBufferSize,
+    maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: L.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: L.maxComputeWorkgroupSizeY,
+    maxComputeWorkgroupsPerDimension: L.maxComputeWorkgroupsPerDimension,
+    maxStorageBuffersPerShaderStage: L.maxStorageBuffersPerShaderStage,
+  };
+  const device = await adapter.requestDevice({ requiredFeatures, requiredLimits, label: 'wgpt' });
+  const info: AdapterSummary = {
+    platform: platformName,
+    vendor: ai.vendor ?? '',
+    architecture: ai.architecture ?? '',
+    device: ai.device ?? '',
+    description: desc,
+    isCpu,
+    fellBack: res.fellBack,
+  };
+  return new Gpu(adapter, device, info);
+}

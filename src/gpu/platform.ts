@@ -1,0 +1,117 @@
+// Node platform: acquires a WebGPU adapter through Dawn (the `webgpu` package), falling back to
+// SwiftShader (a Vulkan CPU driver shipped by Debian's chromium) when no GPU adapter exists.
+// The browser build swaps this file for platform.browser.ts (see src/gpu/esbuild.ts). Nothing
+// outside src/gpu/ may import `webgpu` or touch process/navigator for GPU purposes.
+import { create, globals } from 'webgpu';
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+
+export const platformName = 'node';
+
+/** Where SwiftShader's Vulkan ICD lives; override with WGPT_SWIFTSHADER_ICD. */
+export const SWIFTSHADER_ICD = process.env.WGPT_SWIFTSHADER_ICD || '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+// The object returned by create() must stay referenced for the life of the process: if the GC
+// collects it, Dawn segfaults or hangs. Every instance ever created is kept here.
+const keepAlive: GPU[] = [];
+let globalsInstalled = false;
+
+export interface AdapterResult {
+  adapter: GPUAdapter;
+  /** true when we had to fall back to the SwiftShader CPU driver. */
+  fellBack: boolean;
+  /** human-readable lines saying what was tried (for error messages and `wgpt info`). */
+  tried: string[];
+}
+
+function dawnFlags(): string[] {
+  const flags: string[] = [];
+  // Opt-in speed: disables Dawn's bounds clamping. Our kernels check bounds themselves, but we keep
+  // robustness on by default so a bug can never read outside a buffer silently.
+  if (process.env.WGPT_UNSAFE_FAST === '1') flags.push('enable-dawn-features=disable_robustness');
+  return flags;
+}
+
+async function tryCreate(power: GPUPowerPreference): Promise<GPUAdapter | null> {
+  const gpu = create(dawnFlags());
+  keepAlive.push(gpu);
+  try {
+    return await gpu.requestAdapter({ powerPreference: power });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * On Linux, the Vulkan ICDs installed system-wide minus Mesa's lavapipe (Dawn refuses it with a
+ * warning on stderr). Returns null where the loader's defaults should be left alone (not Linux).
+ */
+function hardwareIcds(): string[] | null {
+  if (process.platform !== 'linux') return null;
+  const out: string[] = [];
+  for (const dir of ['/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d', '/usr/share/vulkan/icd.d']) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) if (n.endsWith('.json') && !/^lvp_icd/.test(n)) out.push(`${dir}/${n}`);
+  }
+  return out;
+}
+
+/** Linux GPU drivers need a device node; without one, probing them only prints loader noise. */
+function hasGpuDeviceNode(): boolean {
+  try {
+    if (readdirSync('/dev/dri').some((n) => n.startsWith('renderD'))) return true;
+  } catch {
+    /* no /dev/dri */
+  }
+  return existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+}
+
+/** Lavapipe and friends print noise on stderr when probed; silence stderr writes from JS meanwhile. */
+export async function requestAdapter(opts: { forceFallback?: boolean; power?: GPUPowerPreference } = {}): Promise<AdapterResult> {
+  if (!globalsInstalled) {
+    Object.assign(globalThis, globals);
+    globalsInstalled = true;
+  }
+  const tried: string[] = [];
+  const power = opts.power ?? 'high-performance';
+  const envIcd = process.env.VK_ICD_FILENAMES;
+  // Mesa's lavapipe prints XDG_RUNTIME_DIR errors when loaded; give it a valid directory.
+  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
+  if (!opts.forceFallback && process.env.WGPT_FORCE_SWIFTSHADER !== '1') {
+    const icds = envIcd === undefined && !process.env.VK_DRIVER_FILES ? hardwareIcds() : null;
+    if (icds && icds.length === 0) {
+      tried.push('default Dawn adapter: no Vulkan GPU driver installed (lavapipe is skipped: Dawn refuses it)');
+    } else if (icds && !hasGpuDeviceNode()) {
+      tried.push('default Dawn adapter: no GPU device node (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)');
+    } else {
+      if (icds) process.env.VK_ICD_FILENAMES = icds.join(':');
+      const a = await tryCreate(power);
+      if (a) return { adapter: a, fellBack: false, tried };
+      tried.push(`default Dawn adapter${envIcd ? ` (VK_ICD_FILENAMES=${envIcd})` : ''}: none found`);
+    }
+  }
+  if (!existsSync(SWIFTSHADER_ICD)) {
+    tried.push(`SwiftShader: ${SWIFTSHADER_ICD} does not exist`);
+    return { adapter: null as unknown as GPUAdapter, fellBack: true, tried };
+  }
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  const a = await tryCreate(power);
+  if (a) return { adapter: a, fellBack: true, tried };
+  tried.push(`SwiftShader via ${SWIFTSHADER_ICD}: no adapter (is libvulkan1 installed?)`);
+  if (envIcd === undefined) delete process.env.VK_ICD_FILENAMES; else process.env.VK_ICD_FILENAMES = envIcd;
+  return { adapter: null as unknown as GPUAdapter, fellBack: true, tried };
+}
+
+export const fixHint =
+  'install a GPU driver with Vulkan support, or the CPU fallback: apt-get install -y chromium libvulkan1 ' +
+  '(or set WGPT_SWIFTSHADER_ICD to a vk_swiftshader_icd.json)';
+
+/** Writes one status line to stderr (Node) or the console (browser). */
+export function note(line: string): void {
+  if (process.env.WGPT_QUIET !== '1') process.stderr.write(line + '\n');
+}

@@ -1,0 +1,4 @@
+declare module '*.wgsl' {
+  const shader: { file: string; code: string };
+  export default shader;
+}

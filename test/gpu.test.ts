@@ -1,0 +1,122 @@
+// Foundation tests: device acquisition, pool, uniforms from reflection, readback, compile errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { getGpu } from '../src/gpu/device.ts';
+import { selfCheck } from '../src/gpu/selfcheck.ts';
+import { reflectKernel, packUniforms } from '../src/gpu/kernel.ts';
+import { roundUp4, sizeClass } from '../src/gpu/pool.ts';
+import selfcheckWgsl from '../shaders/selfcheck.wgsl';
+import { assertClose, compareClose, randn } from './helpers.ts';
+
+test('allclose helper reports the first mismatch by index and passes within tolerance', () => {
+  const ok = compareClose([1, 2, 3], [1, 2, 3.000001], 1e-5, 0);
+  assert.ok(ok.ok);
+  const bad = compareClose([1, 2, 3.5, NaN], [1, 2, 3, 4], 1e-5, 1e-5);
+  assert.not.ok(bad.ok);
+  assert.is(bad.mismatches, 2);
+  assert.match(bad.message, /\[2\] got 3.5 want 3/);
+  assert.match(bad.message, /\[3\] got NaN/);
+  assert.throws(() => assertClose([1], [2], { name: 'x' }), /x: 1\/1 elements differ/);
+  assert.not.ok(compareClose([1, 2], [1], 1, 1).ok);
+  // rtol scales with |ref|
+  assert.ok(compareClose([1001], [1000], 0, 1e-3).ok);
+  assert.not.ok(compareClose([1001], [1000], 0, 1e-4).ok);
+});
+
+test('device: an adapter is acquired and described; SwiftShader is reported as CPU', async () => {
+  const gpu = await getGpu();
+  assert.ok(gpu.device);
+  assert.type(gpu.info.description, 'string');
+  if (/swiftshader/i.test(gpu.info.architecture + gpu.info.description)) assert.ok(gpu.info.isCpu);
+  assert.ok(gpu.limits.maxStorageBufferBindingSize >= 128 << 20);
+  assert.is(await getGpu(), gpu, 'getGpu returns the process-wide device');
+});
+
+test('self-check kernel runs and verifies on the host', async () => {
+  const r = await selfCheck(await getGpu(), 70_001);
+  assert.ok(r.ok, `self-check max err ${r.maxErr}`);
+});
+
+test('pool: sizes rounded to 4, size 0 handled, buffers reused, arena releases deterministically', async () => {
+  const gpu = await getGpu();
+  assert.is(roundUp4(0), 4);
+  assert.is(roundUp4(5), 8);
+  assert.is(sizeClass(257), 512);
+  assert.throws(() => roundUp4(-1), /non-negative/);
+  const before = gpu.pool.stats();
+  const a = gpu.pool.acquire(0);
+  assert.ok(a.size >= 4);
+  gpu.pool.release(a);
+  const b = gpu.pool.acquire(3);
+  assert.is(b, a, 'same size class is reused');
+  gpu.pool.release(b);
+  assert.throws(() => gpu.pool.release(b), /double release/);
+  await gpu.scope(() => {
+    gpu.pool.acquire(1000);
+    gpu.pool.acquire(5000);
+  });
+  const after = gpu.pool.stats();
+  assert.is(after.inUseBytes, before.inUseBytes, 'arena released everything it acquired');
+  assert.throws(() => gpu.pool.acquire(gpu.limits.maxStorageBufferBindingSize + 4), /exceeds this adapter's maxStorageBufferBindingSize/);
+});
+
+test('loader: uniform layout comes from reflection; named params are packed at reflected offsets', () => {
+  const layout = reflectKernel({
+    shader: {
+      file: 'inline.wgsl',
+      code: `struct P { a: u32, b: f32, v: vec2<u32>, w: vec3f }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read_write> o: array<f32>;
+@compute @workgroup_size(1) fn main() { o[0] = p.b + f32(p.a + p.v.x) + p.w.z; }`,
+    },
+  });
+  const u = layout.bindings.find((b) => b.kind === 'uniform')!;
+  assert.equal(u.members!.map((m) => [m.name, m.offset]), [['a', 0], ['b', 4], ['v', 8], ['w', 16]]);
+  const bytes = new DataView(packUniforms(layout, u, { a: 7, b: 0.5, v: [1, 2], w: [3, 4, 5] }));
+  assert.is(bytes.getUint32(0, true), 7);
+  assert.is(bytes.getFloat32(4, true), 0.5);
+  assert.is(bytes.getUint32(12, true), 2);
+  assert.is(bytes.getFloat32(24, true), 5);
+  assert.throws(() => packUniforms(layout, u, { a: 1, b: 1, v: [1, 2] }), /p\.w was not given/);
+  assert.throws(() => packUniforms(layout, u, { a: 1, b: 1, v: [1, 2], w: [1, 2, 3], zz: 1 }), /no member 'zz'/);
+  assert.throws(() => packUniforms(layout, u, { a: -1, b: 1, v: [1, 2], w: [1, 2, 3] }), /does not fit in u32/);
+  assert.equal(layout.bindings.map((b) => [b.name, b.kind]), [['p', 'uniform'], ['o', 'storage']]);
+});
+
+test('dispatch: named buffers, upload/readback round trip, grid over >65535 workgroups', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const k = gpu.kernel({ shader: selfcheckWgsl, constants: { WG: 1 } });
+    const n = 70_000; // 70,000 workgroups of 1: needs the 2-D grid
+    const x = randn(n, 1);
+    const xb = gpu.buffer(x);
+    const yb = gpu.buffer(n * 4);
+    const wg = gpu.grid(n, 1);
+    assert.ok(wg[1] > 1);
+    gpu.dispatch(k, { buffers: { x: xb, y: yb }, params: { n, a: 1, b: 0 }, workgroups: wg });
+    assertClose(await gpu.readF32(yb, n), x, { atol: 0, rtol: 0, name: 'copy via kernel' });
+    assert.throws(() => gpu.dispatch(k, { buffers: { x: xb }, params: { n, a: 1, b: 0 }, workgroups: 1 }), /storage buffer 'y' was not given/);
+    assert.throws(() => gpu.dispatch(k, { buffers: { x: xb, y: yb, z: yb }, params: { n, a: 1, b: 0 }, workgroups: 1 }), /no binding named z/);
+    // odd byte counts are padded on upload and trimmed on readback
+    const odd = gpu.buffer(new Uint8Array([1, 2, 3, 4, 5]));
+    assert.equal([...new Uint8Array(await gpu.read(odd, 5))], [1, 2, 3, 4, 5]);
+  });
+});
+
+test('a broken shader reports its file, line, column and message', async () => {
+  const gpu = await getGpu();
+  const code = 'struct P { n: u32 }\n@group(0) @binding(0) var<uniform> p: P;\n@group(0) @binding(1) var<storage, read_write> o: array<f32>;\n@compute @workgroup_size(1) fn main() {\n  o[0] = undefined_thing + 1.0;\n}\n';
+  let err: Error | null = null;
+  try {
+    await gpu.compile({ shader: { file: 'shaders/broken.wgsl', code } });
+  } catch (e) {
+    err = e as Error;
+  }
+  assert.ok(err, 'compile must throw');
+  assert.match(err!.message, /^shaders\/broken\.wgsl:5:\d+: error: .*undefined_thing/m);
+  // the device is still usable afterwards
+  const r = await selfCheck(gpu, 100);
+  assert.ok(r.ok);
+});
+
+test.run();
