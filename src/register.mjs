@@ -2,4 +2,4 @@
 import { register } from 'node:module';
 import { register as registerTsx } from 'tsx/esm/api';
 registerTsx();
-register('../src/gpu/wgsl-hooks.mjs', import.meta.url);
+register('./gpu/wgsl-hooks.mjs', import.meta.url);
