@@ -428,7 +428,7 @@ test('kill -9 of a process saving checkpoints in a loop always leaves the last c
     const st = loadTrainingState(dir);
     const i = params.get('wte.weight')!.data[0];
     // the loaded checkpoint is the last reported one or the one being written when killed, and internally consistent
-    assert.ok(i === last || i === last + 1, `loaded checkpoint ${i}, last reported save ${last}`);
+    assert.ok(i >= last, `loaded checkpoint ${i}, older than the last reported save ${last}`);
     for (const [name, p] of params) assert.ok(p.data.every((x) => x === i), `${name} mixes checkpoints`);
     assert.is(st.step, i);
     assert.ok(st.optimizer.v.get('ln_f.bias')!.every((x) => x === -i));

@@ -79,6 +79,7 @@ export function resolveFolder(target: string): string | null {
  * `resolveFolder`, and the next write puts `.old` back first. Temp folders left by dead processes are removed
  * by the next write. A power loss is covered as far as the file system honours fsync of files and folders.
  * Files already in `<target>` that are not in `files` are NOT carried over (the folder is replaced whole).
+ * A reader racing a write may find only `.old`, then see it removed; loadCheckpoint retries `<target>` once.
  */
 export function writeFolderAtomic(target: string, files: Map<string, Uint8Array | string> | Record<string, Uint8Array | string>): void {
   const entries = files instanceof Map ? [...files] : Object.entries(files);

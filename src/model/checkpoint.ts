@@ -295,9 +295,22 @@ export function saveCheckpoint(
   writeFolderAtomic(dir, files);
 }
 
-/** Reads a checkpoint folder (a wgpt one or a Hugging Face GPT-2 download). Tensors come back as f32. */
+/**
+ * Reads a checkpoint folder (a wgpt one or a Hugging Face GPT-2 download). Tensors come back as f32 (F32 ones as
+ * views into the file's bytes). `dir` in the result is the folder actually read (`<dir>.old` after an interrupted save).
+ */
 export function loadCheckpoint(dir: string): { config: GPTConfig; params: ParamMap; dir: string } {
   const real = resolveCheckpointDir(dir);
+  try {
+    return loadFolder(real, dir);
+  } catch (e) {
+    // reading `<dir>.old` while a writer finished its swap and removed it: the new folder is complete
+    if (real !== dir && existsSync(dir)) return loadFolder(dir, dir);
+    throw e;
+  }
+}
+
+function loadFolder(real: string, dir: string): { config: GPTConfig; params: ParamMap; dir: string } {
   const cfgPath = join(real, CONFIG_FILE);
   if (!existsSync(cfgPath)) throw new Error(`checkpoint ${dir} has no ${CONFIG_FILE}`);
   const config = configFromHF(readJson(cfgPath), cfgPath);
@@ -307,9 +320,10 @@ export function loadCheckpoint(dir: string): { config: GPTConfig; params: ParamM
     if (existsSync(join(real, 'pytorch_model.bin'))) throw new Error(`checkpoint ${dir} has pytorch_model.bin but no ${MODEL_FILE}; wgpt reads safetensors only`);
     throw new Error(`checkpoint ${dir} has no ${MODEL_FILE}`);
   }
+  const bytes = readBytes(modelPath, 'model file');
   let parsed;
   try {
-    parsed = parseSafetensors(readBytes(modelPath, 'model file'));
+    parsed = parseSafetensors(bytes);
   } catch (e) {
     throw new Error(`${modelPath}: ${firstLine(e)}`);
   }
@@ -347,9 +361,10 @@ export function loadTrainingState(dir: string): TrainingState {
   if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
   const o = j as Record<string, unknown>;
   if (o.format !== 'wgpt-training-state') bad(`format is ${JSON.stringify(o.format)}, expected "wgpt-training-state"`);
+  const bytes = readBytes(tPath, 'file');
   let parsed;
   try {
-    parsed = parseSafetensors(readBytes(tPath, 'file'));
+    parsed = parseSafetensors(bytes);
   } catch (e) {
     throw new Error(`${tPath}: ${firstLine(e)}`);
   }
