@@ -1,0 +1,70 @@
+// `wgpt batches`: the sliding-window batches a training run would see, one JSON object per line: {"x": [[…]], "y": [[…]]}.
+// Leaves out: the validation split (batches of the whole file are shown).
+import { statSync } from 'node:fs';
+import { type Command, UsageError, num } from './command.js';
+import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
+import { readTokenFile, tokenizeFile } from '../data/node.js';
+import { BatchLoader } from '../data/index.js';
+
+const cmd: Command = {
+  summary: 'print sliding-window (x, y) batches of a text or .bin file as JSON lines',
+  usage:
+    'wgpt batches --data FILE [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json] [--vocab-from CORPUS] --max-length N [--stride S] --batch B ' +
+    '[--no-shuffle] [--seed 123] [--epoch 0] [--take 1] [--keep-last]   (stride defaults to max-length; special tokens in the data are encoded)',
+  options: {
+    data: { type: 'string' },
+    tokenizer: { type: 'string' },
+    'vocab-from': { type: 'string' },
+    'allowed-special': { type: 'string' },
+    'max-length': { type: 'string' },
+    stride: { type: 'string' },
+    batch: { type: 'string' },
+    'no-shuffle': { type: 'boolean' },
+    seed: { type: 'string' },
+    epoch: { type: 'string' },
+    take: { type: 'string' },
+    'keep-last': { type: 'boolean' },
+  },
+  async run(v) {
+    const data = v.data as string | undefined;
+    if (!data) throw new UsageError('--data FILE is required');
+    const maxLength = num(v, 'max-length', undefined, { int: true, min: 1 });
+    const stride = num(v, 'stride', maxLength, { int: true, min: 1 });
+    const batchSize = num(v, 'batch', undefined, { int: true, min: 1 });
+    const seed = num(v, 'seed', 123, { int: true });
+    const epoch = num(v, 'epoch', 0, { int: true, min: 0 });
+    const take = num(v, 'take', 1, { int: true, min: 1 });
+    let size: number;
+    try {
+      size = statSync(data).size;
+    } catch {
+      throw new Error(`cannot read data file ${data}: no such file`);
+    }
+    if (size === 0) throw new Error(`data file ${data} is empty`);
+    let ids: Int32Array | Uint16Array | Uint32Array;
+    if (data.endsWith('.bin')) {
+      if (v.tokenizer !== undefined || v['vocab-from'] !== undefined) throw new UsageError('a .bin file is already tokenized: --tokenizer / --vocab-from do not apply');
+      ids = readTokenFile(data);
+    } else {
+      const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: data });
+      const parts: number[][] = [];
+      tokenizeFile(data, tok, { allowedSpecial: parseAllowedSpecial(v['allowed-special'] as string | undefined, 'all'), onIds: (x) => parts.push(x) });
+      ids = Int32Array.from(parts.flat());
+    }
+    if (ids.length === 0) throw new Error(`data file ${data} has no tokens`);
+    const loader = new BatchLoader(ids, { maxLength, stride, batchSize, shuffle: !v['no-shuffle'], seed, dropLast: !v['keep-last'] });
+    if (loader.numBatches === 0) {
+      throw new Error(`${ids.length} tokens give ${loader.numWindows} windows of max-length ${maxLength} (stride ${stride}), fewer than one batch of ${batchSize}; lower --batch or pass --keep-last`);
+    }
+    const n = Math.min(take, loader.numBatches);
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const b = loader.batch(i, epoch);
+      const rows = (a: Int32Array) => Array.from({ length: b.B }, (_, r) => Array.from(a.subarray(r * b.T, (r + 1) * b.T)));
+      lines.push(JSON.stringify({ x: rows(b.x), y: rows(b.y) }));
+    }
+    process.stdout.write(lines.join('\n') + '\n');
+    return 0;
+  },
+};
+export default cmd;

@@ -1,0 +1,91 @@
+// `wgpt tokenize`: text → token ids (list, JSON, count, or a .bin token file) and ids → text, with any wgpt tokenizer.
+// Leaves out: showing merges step by step (see `wgpt bpe-train` for making a BPE).
+import { readFileSync, statSync } from 'node:fs';
+import { type Command, UsageError } from './command.js';
+import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
+import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
+import { decodeUtf8Strict } from '../data/utf8.js';
+
+const cmd: Command = {
+  summary: 'text → token ids (--ids JSON, --count, --write-bin OUT.bin) or ids → text (--decode)',
+  usage:
+    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
+    '(--text "…" | FILE) [--ids | --count | --decode | --write-bin OUT.bin]   ' +
+    '(simple-*: vocabulary from --vocab-from, else FILE, else the bundled the-verdict.txt; no flag: one "id<TAB>token" line per token)',
+  options: {
+    tokenizer: { type: 'string' },
+    'vocab-from': { type: 'string' },
+    'allowed-special': { type: 'string' },
+    text: { type: 'string' },
+    ids: { type: 'boolean' },
+    count: { type: 'boolean' },
+    decode: { type: 'boolean' },
+    'write-bin': { type: 'string' },
+  },
+  positionals: true,
+  async run(v, pos) {
+    const modes = ['ids', 'count', 'decode', 'write-bin'].filter((m) => v[m] !== undefined);
+    if (modes.length > 1) throw new UsageError(`choose one of --${modes.join(', --')}`);
+    if (pos.length > 1) throw new UsageError(`one input FILE, got ${pos.length}: ${pos.join(' ')}`);
+    if (pos.length === 1 && v.text !== undefined) throw new UsageError('give --text or FILE, not both');
+    if (pos.length === 0 && v.text === undefined) throw new UsageError('nothing to tokenize: give --text "…" or a FILE');
+    const file = pos[0];
+    if (file !== undefined) {
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch {
+        throw new Error(`cannot read ${file}: no such file`);
+      }
+      if (size === 0) throw new Error(`${file} is empty: nothing to tokenize`);
+    }
+    const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: file });
+    const allowedSpecial = parseAllowedSpecial(v['allowed-special'] as string | undefined);
+
+    if (v.decode) {
+      const src = file !== undefined ? decodeUtf8Strict(readFileSync(file), file) : (v.text as string);
+      let ids: unknown;
+      try {
+        ids = JSON.parse(src);
+      } catch {
+        throw new Error('--decode expects a JSON array of token ids, e.g. [40, 367, 2885]');
+      }
+      if (!Array.isArray(ids)) throw new Error('--decode expects a JSON array of token ids, e.g. [40, 367, 2885]');
+      process.stdout.write(tok.decode(ids as number[]) + '\n');
+      return 0;
+    }
+
+    const out = v['write-bin'] as string | undefined;
+    if (out !== undefined) {
+      if (!out) throw new UsageError('--write-bin needs an output path');
+      if (file !== undefined) {
+        const r = tokenizeToBin(file, out, tok, { allowedSpecial });
+        if (r.tokens === 0) throw new Error(`${file} has no tokens`);
+        console.log(`wrote ${r.tokens} tokens (uint${r.width * 8}, ${tok.name}, vocab ${tok.vocabSize}) from ${r.bytes} bytes to ${out}`);
+      } else {
+        const ids = tok.encode(v.text as string, { allowedSpecial });
+        writeTokenFile(out, ids, tok.vocabSize);
+        console.log(`wrote ${ids.length} tokens (${tok.name}) to ${out}`);
+      }
+      return 0;
+    }
+
+    let ids: number[];
+    if (file !== undefined) {
+      if (v.count) {
+        const r = tokenizeFile(file, tok, { allowedSpecial, onIds: () => {} });
+        console.log(String(r.tokens));
+        return 0;
+      }
+      ids = tok.encode(readTextFileStrict(file), { allowedSpecial });
+    } else ids = tok.encode(v.text as string, { allowedSpecial });
+    if (v.count) console.log(String(ids.length));
+    else if (v.ids) console.log(JSON.stringify(ids));
+    else {
+      const lines = ids.map((id) => `${id}\t${JSON.stringify(tok.decode([id]))}`);
+      process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
+    }
+    return 0;
+  },
+};
+export default cmd;
