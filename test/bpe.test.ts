@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadTokenizer, gpt2Bpe, parseBpeFile, trainBpe, bpeFromMergeIds, bytesToSymbols, symbolsToBytes, BYTE_ORDER, BYTE_CHAR } from '../src/tokenizer/index.ts';
 import { loadBpeFile, saveBpeFile } from '../src/tokenizer/node.ts';
 import { rng } from './helpers.ts';
+import { randomText } from './tokenizer-random.ts';
 
 const VERDICT = readFileSync(new URL('../src/data/the-verdict.txt', import.meta.url), 'utf8');
 const MULTI = readFileSync(new URL('./fixtures/multilingual.txt', import.meta.url), 'utf8');
@@ -24,26 +25,6 @@ function throwsMsg(fn: () => unknown, re: RegExp): void {
     return;
   }
   assert.unreachable(`expected an error matching ${re}`);
-}
-
-/** Random well-formed string: ASCII, whitespace, Latin-1, CJK, Hangul, astral (emoji and beyond), contractions. */
-export function randomText(r: () => number, maxLen: number): string {
-  const pools: (() => string)[] = [
-    () => String.fromCharCode(0x20 + Math.floor(r() * 95)),
-    () => [' ', '  ', '\t', '\n', '\r\n', '\r', '\u00a0', '\u3000', '\u2028', '\v', '\f'][Math.floor(r() * 11)],
-    () => ["'s", "'t", "'re", "'ll", "'d", "'m", "'ve", "'S"][Math.floor(r() * 8)],
-    () => String.fromCharCode(0xa0 + Math.floor(r() * 0x160)),
-    () => String.fromCharCode(0x4e00 + Math.floor(r() * 0x5000)),
-    () => String.fromCharCode(0xac00 + Math.floor(r() * 0x2ba4)),
-    () => String.fromCodePoint(0x1f300 + Math.floor(r() * 0x700)),
-    () => String.fromCodePoint(0x10000 + Math.floor(r() * 0xfffff)),
-    () => String.fromCharCode(0x30 + Math.floor(r() * 10)).repeat(1 + Math.floor(r() * 5)),
-    () => 'abcdefghijklmnopqrstuvwxyz'.slice(Math.floor(r() * 20)).slice(0, 1 + Math.floor(r() * 8)),
-  ];
-  const n = Math.floor(r() * maxLen);
-  let s = '';
-  for (let i = 0; i < n; i++) s += pools[Math.floor(r() * pools.length)]();
-  return s;
 }
 
 test('our BPE with GPT-2 ranks == js-tiktoken on the-verdict (5145 ids) and decodes it back', () => {

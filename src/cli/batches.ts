@@ -6,6 +6,12 @@ import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTokenFile, tokenizeFile } from '../data/node.js';
 import { BatchLoader } from '../data/index.js';
 
+/** A value error (not a syntax error): one line, exit 1. */
+function positive(x: number, flag: string): number {
+  if (x <= 0) throw new Error(`--${flag} must be a positive integer, got ${x}`);
+  return x;
+}
+
 const cmd: Command = {
   summary: 'print sliding-window (x, y) batches of a text or .bin file as JSON lines',
   usage:
@@ -28,9 +34,9 @@ const cmd: Command = {
   async run(v) {
     const data = v.data as string | undefined;
     if (!data) throw new UsageError('--data FILE is required');
-    const maxLength = num(v, 'max-length', undefined, { int: true, min: 1 });
-    const stride = num(v, 'stride', maxLength, { int: true, min: 1 });
-    const batchSize = num(v, 'batch', undefined, { int: true, min: 1 });
+    const maxLength = positive(num(v, 'max-length', undefined, { int: true }), 'max-length');
+    const stride = positive(num(v, 'stride', maxLength, { int: true }), 'stride');
+    const batchSize = positive(num(v, 'batch', undefined, { int: true }), 'batch');
     const seed = num(v, 'seed', 123, { int: true });
     const epoch = num(v, 'epoch', 0, { int: true, min: 0 });
     const take = num(v, 'take', 1, { int: true, min: 1 });

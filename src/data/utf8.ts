@@ -70,7 +70,7 @@ export class Utf8Stream {
     for (let j = buf.length - 1; j >= Math.max(0, buf.length - 4); j--) {
       const c = buf[j];
       if ((c & 0xc0) === 0x80) continue;
-      const len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+      const len = c >= 0xf5 || c < 0xc2 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2; // invalid lead bytes: let the check below report them
       if (j + len > buf.length) cut = j;
       break;
     }

@@ -70,9 +70,28 @@ export function symbolsToBytes(s: string): Uint8Array | null {
 
 /** Bytes as a JS string of char codes 0–255: a cheap Map key. */
 function byteKey(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  if (end - start <= 4096) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
   let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+  for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   return s;
+}
+
+/** Is this byte string valid UTF-8 on its own (no overlongs, surrogates or code points above U+10FFFF)? */
+function isUtf8(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= b.length) return false;
+    const c1 = b[i + 1];
+    if (c1 < (c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80) || c1 > (c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf)) return false;
+    for (let k = 2; k <= n; k++) if ((b[i + k] & 0xc0) !== 0x80) return false;
+    i += n + 1;
+  }
+  return true;
 }
 
 const BYTE_ID = (() => {
@@ -177,7 +196,8 @@ export class ByteBpe implements Tokenizer {
     }
     this.tokens = tokens;
     const byKey = new Map<string, number>();
-    const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const keys = new Array<string>(tokens.length);
+    const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
     for (let id = 0; id < tokens.length; id++) {
       const t = tokens[id];
       if (!(t instanceof Uint8Array) || t.length === 0) throw new Error(`BPE: token ${id} is empty or not bytes`);
@@ -185,23 +205,21 @@ export class ByteBpe implements Tokenizer {
       const prev = byKey.get(key);
       if (prev !== undefined) throw new Error(`BPE: tokens ${prev} and ${id} have the same bytes ${JSON.stringify(bytesToSymbols(t))}`);
       byKey.set(key, id);
-      try {
-        this.direct.set(utf8.decode(t), id);
-      } catch {
-        /* not valid UTF-8 on its own: can only appear inside a longer piece */
-      }
+      keys[id] = key;
+      // tiktoken's whole-piece shortcut needs the token as text: only tokens that are valid UTF-8 on their own
+      if (/^[\x00-\x7f]*$/.test(key)) this.direct.set(key, id);
+      else if (isUtf8(t)) this.direct.set(utf8.decode(t), id);
     }
     this.bytesToId = byKey;
     // Every way of writing a token as (left token, right token) is a pair that merges into it with rank = its id.
-    this.pairs = new PairTable(2 * tokens.length);
+    this.pairs = new PairTable(3 * tokens.length);
     for (let id = 256; id < tokens.length; id++) {
-      const t = tokens[id];
-      for (let k = 1; k < t.length; k++) {
-        const a = byKey.get(byteKey(t, 0, k));
+      const key = keys[id];
+      for (let k = 1; k < key.length; k++) {
+        const a = byKey.get(key.slice(0, k));
         if (a === undefined) continue;
-        const b = byKey.get(byteKey(t, k));
-        if (b === undefined) continue;
-        this.pairs.set(a, b, id);
+        const b = byKey.get(key.slice(k));
+        if (b !== undefined) this.pairs.set(a, b, id);
       }
     }
     const seenIds = new Set<number>();
@@ -219,6 +237,11 @@ export class ByteBpe implements Tokenizer {
     this.vocabSize = tokens.length + S;
     if ('<|endoftext|>' in special) this.eotId = special['<|endoftext|>'];
     this.name = name;
+  }
+
+  /** Empties the per-word cache (benchmarks measure cold encoding with it). */
+  clearCache(): void {
+    this.cache.clear();
   }
 
   /** number of merges (vocabSize − 256 − specials) */

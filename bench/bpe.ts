@@ -1,0 +1,105 @@
+// Benchmark: our byte-level BPE encoder (GPT-2 ranks) vs js-tiktoken on the same texts, side by side (median of N
+// runs, MB/s), plus decode, load and trainer times. Run: node --import ./src/register.mjs bench/bpe.ts [--quick].
+// Leaves out: tiktoken's Rust/WASM build (not a dependency), multi-threaded encoding.
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Tiktoken } from 'js-tiktoken/lite';
+import gpt2Ranks from 'js-tiktoken/ranks/gpt2';
+import { ByteBpe, gpt2TokenBytes, trainBpe } from '../src/tokenizer/index.ts';
+
+export interface BenchRecord {
+  suite: 'bpe';
+  name: string;
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+  runs: number;
+  baseline?: string;
+  speedup?: number;
+  extra?: Record<string, number | string>;
+}
+
+function time(runs: number, fn: () => void, warmup = 1): { median: number; min: number; max: number } {
+  for (let i = 0; i < warmup; i++) fn();
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  const median = t.length % 2 ? t[(t.length - 1) >> 1] : (t[t.length / 2 - 1] + t[t.length / 2]) / 2;
+  return { median, min: t[0], max: t[t.length - 1] };
+}
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function benchBpe(opts: { quick?: boolean } = {}): Promise<BenchRecord[]> {
+  const quick = !!opts.quick;
+  const runs = quick ? 3 : 9;
+  const verdict = readFileSync(new URL('../src/data/the-verdict.txt', import.meta.url), 'utf8');
+  const multi = readFileSync(new URL('../test/fixtures/multilingual.txt', import.meta.url), 'utf8');
+  const out: BenchRecord[] = [];
+
+  // load: build each encoder from the same bundled ranks
+  let tk: Tiktoken | null = null;
+  let ours: ByteBpe | null = null;
+  const loadRuns = quick ? 1 : 3;
+  const tkLoad = time(loadRuns, () => (tk = new Tiktoken(gpt2Ranks)), 0);
+  const ourLoad = time(loadRuns, () => (ours = new ByteBpe(gpt2TokenBytes(), { ...gpt2Ranks.special_tokens }, 'wgpt-gpt2')), 0);
+  const tkName = 'load gpt2 ranks: js-tiktoken';
+  out.push({ suite: 'bpe', name: tkName, median_ms: r3(tkLoad.median), min_ms: r3(tkLoad.min), max_ms: r3(tkLoad.max), runs: loadRuns });
+  out.push({ suite: 'bpe', name: 'load gpt2 ranks: wgpt BPE', median_ms: r3(ourLoad.median), min_ms: r3(ourLoad.min), max_ms: r3(ourLoad.max), runs: loadRuns, baseline: tkName, speedup: r3(tkLoad.median / ourLoad.median) });
+  const T = tk! as Tiktoken;
+  const O = ours! as ByteBpe;
+
+  const texts: [string, string][] = [
+    ['the-verdict.txt', verdict],
+    ['multilingual.txt ×8', multi.repeat(8)],
+    [quick ? 'the-verdict ×4' : 'the-verdict ×24', verdict.repeat(quick ? 4 : 24)],
+  ];
+  for (const [label, text] of texts) {
+    const mb = new TextEncoder().encode(text).length / 1e6;
+    const ref = T.encode(text);
+    const mine = O.encode(text);
+    if (ref.length !== mine.length || ref.some((x, i) => x !== mine[i])) throw new Error(`bench: ids differ from js-tiktoken on ${label}`);
+    const base = `encode ${label}: js-tiktoken`;
+    const a = time(runs, () => T.encode(text));
+    out.push({ suite: 'bpe', name: base, median_ms: r3(a.median), min_ms: r3(a.min), max_ms: r3(a.max), runs, extra: { MB: r3(mb), MB_per_s: r3(mb / (a.median / 1000)), tokens: ref.length } });
+    const cold = time(runs, () => {
+      O.clearCache();
+      O.encode(text);
+    });
+    out.push({ suite: 'bpe', name: `encode ${label}: wgpt BPE (cold word cache)`, median_ms: r3(cold.median), min_ms: r3(cold.min), max_ms: r3(cold.max), runs, baseline: base, speedup: r3(a.median / cold.median), extra: { MB_per_s: r3(mb / (cold.median / 1000)), tokens: mine.length } });
+    const warm = time(runs, () => O.encode(text));
+    out.push({ suite: 'bpe', name: `encode ${label}: wgpt BPE (warm word cache)`, median_ms: r3(warm.median), min_ms: r3(warm.min), max_ms: r3(warm.max), runs, baseline: base, speedup: r3(a.median / warm.median), extra: { MB_per_s: r3(mb / (warm.median / 1000)), tokens: mine.length } });
+  }
+
+  const ids = O.encode(verdict);
+  const dbase = 'decode the-verdict: js-tiktoken';
+  const d1 = time(runs, () => T.decode(ids));
+  const d2 = time(runs, () => O.decode(ids));
+  out.push({ suite: 'bpe', name: dbase, median_ms: r3(d1.median), min_ms: r3(d1.min), max_ms: r3(d1.max), runs, extra: { tokens: ids.length } });
+  out.push({ suite: 'bpe', name: 'decode the-verdict: wgpt BPE', median_ms: r3(d2.median), min_ms: r3(d2.min), max_ms: r3(d2.max), runs, baseline: dbase, speedup: r3(d1.median / d2.median) });
+
+  const vocab = quick ? 512 : 2048;
+  let merges = 0;
+  const tr = time(quick ? 1 : 3, () => (merges = trainBpe(verdict, { vocabSize: vocab, minFrequency: 1 }).merges), 0);
+  out.push({ suite: 'bpe', name: `train BPE on the-verdict to vocab ${vocab}`, median_ms: r3(tr.median), min_ms: r3(tr.min), max_ms: r3(tr.max), runs: quick ? 1 : 3, extra: { merges } });
+  return out;
+}
+
+export function markdownTable(records: BenchRecord[]): string {
+  const lines = ['| benchmark | median ms | min ms | max ms | runs | MB/s | speedup vs js-tiktoken |', '|---|---:|---:|---:|---:|---:|---:|'];
+  for (const r of records) {
+    const mbs = r.extra?.MB_per_s;
+    lines.push(`| ${r.name} | ${r.median_ms.toFixed(2)} | ${r.min_ms.toFixed(2)} | ${r.max_ms.toFixed(2)} | ${r.runs} | ${mbs === undefined ? '' : Number(mbs).toFixed(2)} | ${r.speedup === undefined ? '' : `${r.speedup.toFixed(1)}×`} |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const recs = await benchBpe({ quick: process.argv.includes('--quick') });
+  console.log(markdownTable(recs));
+  if (process.argv.includes('--json')) console.log(JSON.stringify(recs));
+}
