@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadTokenizer, gpt2Bpe, parseBpeFile, trainBpe, bpeFromMergeIds, bytesToSymbols, symbolsToBytes, BYTE_ORDER, BYTE_CHAR } from '../src/tokenizer/index.ts';
+import { loadTokenizer, gpt2Bpe, parseBpeFile, trainBpe, bpeFromMergeIds, bytesToSymbols, symbolsToBytes, BYTE_ORDER, BYTE_CHAR, GPT2_PATTERN } from '../src/tokenizer/index.ts';
 import { loadBpeFile, saveBpeFile } from '../src/tokenizer/node.ts';
 import { rng } from './helpers.ts';
 import { randomText } from './tokenizer-random.ts';
@@ -169,6 +169,47 @@ test('trainer on the-verdict: exact target size, round-trips, deterministic, com
     assert.equal(back.encode('<|endoftext|>', { allowedSpecial: 'all' }), [599]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Plain tiktoken-rule oracle: pieces by GPT2_PATTERN, whole-piece lookup, else merge the lowest-id adjacent pair (leftmost). */
+function oracleEncode(tokenBytes: Uint8Array[], text: string): number[] {
+  const rank = new Map<string, number>(tokenBytes.map((t, i) => [Array.from(t).join(','), i]));
+  const out: number[] = [];
+  for (const m of text.matchAll(new RegExp(GPT2_PATTERN, 'gu'))) {
+    const bytes = Array.from(new TextEncoder().encode(m[0]));
+    const whole = rank.get(bytes.join(','));
+    if (whole !== undefined) {
+      out.push(whole);
+      continue;
+    }
+    let parts = bytes.map((b) => [b]);
+    for (;;) {
+      let best = -1;
+      let bestRank = Infinity;
+      for (let i = 0; i < parts.length - 1; i++) {
+        const r = rank.get([...parts[i], ...parts[i + 1]].join(','));
+        if (r !== undefined && r < bestRank) [best, bestRank] = [i, r];
+      }
+      if (best < 0) break;
+      parts = [...parts.slice(0, best), [...parts[best], ...parts[best + 1]], ...parts.slice(best + 2)];
+    }
+    for (const p of parts) out.push(rank.get(p.join(','))!);
+  }
+  return out;
+}
+
+test('a trained vocabulary: short (linear) and long (heap) words == a plain tiktoken-rule oracle', () => {
+  const bpe = trainBpe(VERDICT, { vocabSize: 700, special: [] }).bpe;
+  const tokenBytes = Array.from({ length: bpe.vocabSize }, (_, i) => bpe.tokenBytes(i));
+  const r = rng(77);
+  const words = VERDICT.split(/\s+/).filter((w) => w.length > 3);
+  for (let k = 0; k < 150; k++) {
+    // glue real words into long pre-tokens (letters only, so one piece) and add random text
+    const n = 1 + Math.floor(r() * 40);
+    let s = Array.from({ length: n }, () => words[Math.floor(r() * words.length)].replace(/[^a-zA-Z]/g, '')).join('');
+    s += ' ' + randomText(r, 30);
+    assert.equal(bpe.encode(s), oracleEncode(tokenBytes, s), s.slice(0, 40));
   }
 });
 

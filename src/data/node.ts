@@ -198,6 +198,7 @@ export function tokenizeFile(path: string, tok: Tokenizer, opts: TokenizeFileOpt
     utf8.end();
     const ids = enc.end();
     if (ids.length) opts.onIds(ids);
+    bar.update(size, { tokens: String(enc.count), 'MB/s': (read / 1e6 / ((performance.now() - t0) / 1000)).toFixed(1) });
   } finally {
     closeSync(fd);
     bar.done();

@@ -1,6 +1,7 @@
 // Our byte-level BPE (GPT-2 style): GPT-2 pre-tokenization regex, bytes → ids, then merges by rank
 // (the adjacent pair whose concatenation is the lowest-id token merges first, leftmost on ties — tiktoken's rule),
-// with a per-word cache and a heap for long words; decoder; and the wgpt-bpe file format. Browser-safe.
+// with a per-word cache, memoised pair lookups and a heap for long words; decoder; the wgpt-bpe file format.
+// Browser-safe.
 // Leaves out: other pre-tokenizers (cl100k/o200k patterns), dropout/sampling BPE, normalisation.
 //
 // ── wgpt-bpe file format (JSON, UTF-8) ──────────────────────────────────────────────────────────────────
@@ -76,31 +77,13 @@ function byteKey(bytes: Uint8Array, start = 0, end = bytes.length): string {
   return s;
 }
 
-/** Is this byte string valid UTF-8 on its own (no overlongs, surrogates or code points above U+10FFFF)? */
-function isUtf8(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; ) {
-    const c = b[i];
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
-    if (n < 0 || i + n >= b.length) return false;
-    const c1 = b[i + 1];
-    if (c1 < (c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80) || c1 > (c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf)) return false;
-    for (let k = 2; k <= n; k++) if ((b[i + k] & 0xc0) !== 0x80) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 const BYTE_ID = (() => {
   const t = new Int32Array(256);
   BYTE_ORDER.forEach((b, k) => (t[b] = k));
   return t;
 })();
 
-/** Open-addressing hash table (a, b) → merged id, on typed arrays: no per-lookup allocation. */
+/** Open-addressing hash table (a, b) → merged id or -1 (no such token), on typed arrays: no per-lookup allocation. */
 class PairTable {
   private ka: Int32Array;
   private kb: Int32Array;
@@ -118,7 +101,6 @@ class PairTable {
   private slot(a: number, b: number): number {
     return (Math.imul(a ^ Math.imul(b, 0x27d4eb2d), 0x9e3779b1) >>> 7) & this.mask;
   }
-  /** Keeps the lowest id when the same pair is set twice. */
   set(a: number, b: number, v: number): void {
     if (2 * (this.size + 1) > this.ka.length) this.grow();
     let i = this.slot(a, b);
@@ -132,7 +114,7 @@ class PairTable {
         return;
       }
       if (ka === a && this.kb[i] === b) {
-        if (v < this.val[i]) this.val[i] = v;
+        this.val[i] = v;
         return;
       }
       i = (i + 1) & this.mask;
@@ -148,12 +130,12 @@ class PairTable {
     this.size = 0;
     for (let i = 0; i < ka.length; i++) if (ka[i] !== -1) this.set(ka[i], kb[i], val[i]);
   }
-  /** merged id, or -1 */
+  /** the stored value, or MISSING */
   get(a: number, b: number): number {
     let i = this.slot(a, b);
     for (;;) {
       const ka = this.ka[i];
-      if (ka === -1) return -1;
+      if (ka === -1) return MISSING;
       if (ka === a && this.kb[i] === b) return this.val[i];
       i = (i + 1) & this.mask;
     }
@@ -161,6 +143,12 @@ class PairTable {
 }
 
 const CACHE_LIMIT = 200_000;
+/** PairTable.get for a pair not looked up yet */
+const MISSING = -2;
+/** the pair memo is dropped when it holds this many pairs */
+const PAIR_LIMIT = 1 << 22;
+/** Non-streaming, non-fatal (bad sequences → U+FFFD), keeps a leading U+FEFF. */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 /** Words longer than this (in bytes) merge with the heap; shorter ones with a linear scan (cheaper when small). */
 const HEAP_MIN = 48;
 
@@ -171,14 +159,15 @@ export class ByteBpe implements Tokenizer {
   readonly specialTokens: Record<string, number>;
   /** id → bytes for ids < tokens.length (specials excluded) */
   private readonly tokens: Uint8Array[];
-  private readonly pairs: PairTable;
-  /** whole pre-token string → id, for tokens whose bytes are valid UTF-8 (tiktoken's whole-piece shortcut) */
-  private readonly direct = new Map<string, number>();
+  /** memo of pair(a, b) */
+  private pairs = new PairTable(1 << 16);
+  /** id → bytes as a latin1 string; bytesToId is its inverse */
+  private readonly keys: string[];
+  private readonly bytesToId: Map<string, number>;
   private readonly cache = new Map<string, number | number[]>();
   private readonly pattern = new RegExp(GPT2_PATTERN, 'gu');
   private readonly specialBytes = new Map<number, Uint8Array>();
   private specialRe = new Map<string, RegExp>();
-  private bytesToId: Map<string, number> | null = null;
   private scratchBytes = new Uint8Array(256);
   private scratchIds = new Int32Array(256);
 
@@ -197,7 +186,6 @@ export class ByteBpe implements Tokenizer {
     this.tokens = tokens;
     const byKey = new Map<string, number>();
     const keys = new Array<string>(tokens.length);
-    const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
     for (let id = 0; id < tokens.length; id++) {
       const t = tokens[id];
       if (!(t instanceof Uint8Array) || t.length === 0) throw new Error(`BPE: token ${id} is empty or not bytes`);
@@ -206,22 +194,9 @@ export class ByteBpe implements Tokenizer {
       if (prev !== undefined) throw new Error(`BPE: tokens ${prev} and ${id} have the same bytes ${JSON.stringify(bytesToSymbols(t))}`);
       byKey.set(key, id);
       keys[id] = key;
-      // tiktoken's whole-piece shortcut needs the token as text: only tokens that are valid UTF-8 on their own
-      if (/^[\x00-\x7f]*$/.test(key)) this.direct.set(key, id);
-      else if (isUtf8(t)) this.direct.set(utf8.decode(t), id);
     }
+    this.keys = keys;
     this.bytesToId = byKey;
-    // Every way of writing a token as (left token, right token) is a pair that merges into it with rank = its id.
-    this.pairs = new PairTable(3 * tokens.length);
-    for (let id = 256; id < tokens.length; id++) {
-      const key = keys[id];
-      for (let k = 1; k < key.length; k++) {
-        const a = byKey.get(key.slice(0, k));
-        if (a === undefined) continue;
-        const b = byKey.get(key.slice(k));
-        if (b !== undefined) this.pairs.set(a, b, id);
-      }
-    }
     const seenIds = new Set<number>();
     const enc = new TextEncoder();
     for (const [s, id] of Object.entries(special)) {
@@ -239,9 +214,10 @@ export class ByteBpe implements Tokenizer {
     this.name = name;
   }
 
-  /** Empties the per-word cache (benchmarks measure cold encoding with it). */
+  /** Empties the per-word cache and the pair memo (benchmarks measure cold encoding with it). */
   clearCache(): void {
     this.cache.clear();
+    this.pairs = new PairTable(1 << 16);
   }
 
   /** number of merges (vocabSize − 256 − specials) */
@@ -291,7 +267,7 @@ export class ByteBpe implements Tokenizer {
       const word = m[0];
       let r = this.cache.get(word);
       if (r === undefined) {
-        r = this.direct.get(word) ?? this.encodeWord(word);
+        r = this.encodeWord(word);
         if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
         this.cache.set(word, r);
       }
@@ -324,7 +300,24 @@ export class ByteBpe implements Tokenizer {
       }
     }
     if (n === 1) return BYTE_ID[bytes[0]];
+    // tiktoken's shortcut: a pre-token that is itself a token is that token
+    const whole = this.bytesToId.get(byteKey(bytes, 0, n));
+    if (whole !== undefined) return whole;
     return n < HEAP_MIN ? this.mergeLinear(bytes, n) : this.mergeHeap(bytes, n);
+  }
+
+  /**
+   * The merge rule: adjacent tokens a, b merge into the token whose bytes are bytes(a) + bytes(b), if there is one;
+   * its id is the pair's rank (lower merges first). -1: no such token. Memoised per pair.
+   */
+  private pair(a: number, b: number): number {
+    let v = this.pairs.get(a, b);
+    if (v === MISSING) {
+      v = this.bytesToId.get(this.keys[a] + this.keys[b]) ?? -1;
+      if (this.pairs.size >= PAIR_LIMIT) this.pairs = new PairTable(1 << 16);
+      this.pairs.set(a, b, v);
+    }
+    return v;
   }
 
   /** O(n²) merge for short words: parts[i] and rank[i] = id the pair (parts[i], parts[i+1]) merges into (-1: none). */
@@ -333,7 +326,7 @@ export class ByteBpe implements Tokenizer {
     const parts = this.scratchIds;
     const rank = this.scratchIds.subarray(n);
     for (let i = 0; i < n; i++) parts[i] = BYTE_ID[bytes[i]];
-    for (let i = 0; i < n - 1; i++) rank[i] = this.pairs.get(parts[i], parts[i + 1]);
+    for (let i = 0; i < n - 1; i++) rank[i] = this.pair(parts[i], parts[i + 1]);
     let len = n;
     for (;;) {
       let best = -1;
@@ -350,8 +343,8 @@ export class ByteBpe implements Tokenizer {
       for (let i = best + 1; i < len - 1; i++) parts[i] = parts[i + 1];
       for (let i = best; i < len - 2; i++) rank[i] = rank[i + 1];
       len--;
-      if (best > 0) rank[best - 1] = this.pairs.get(parts[best - 1], parts[best]);
-      if (best < len - 1) rank[best] = this.pairs.get(parts[best], parts[best + 1]);
+      if (best > 0) rank[best - 1] = this.pair(parts[best - 1], parts[best]);
+      if (best < len - 1) rank[best] = this.pair(parts[best], parts[best + 1]);
     }
     return Array.from(parts.subarray(0, len));
   }
@@ -369,7 +362,7 @@ export class ByteBpe implements Tokenizer {
     const heap = new MinHeap(n);
     const P = 4294967296; // key = rank·2^32 + position: rank first, leftmost on ties
     for (let i = 0; i < n - 1; i++) {
-      const r = this.pairs.get(id[i], id[i + 1]);
+      const r = this.pair(id[i], id[i + 1]);
       if (r >= 0) heap.push(r * P + i);
     }
     while (heap.size > 0) {
@@ -377,7 +370,7 @@ export class ByteBpe implements Tokenizer {
       const r = Math.floor(key / P);
       const i = key - r * P;
       const j = next[i];
-      if (j < 0 || id[i] < 0 || this.pairs.get(id[i], id[j]) !== r) continue; // stale entry
+      if (j < 0 || id[i] < 0 || this.pair(id[i], id[j]) !== r) continue; // stale entry
       id[i] = r;
       id[j] = -1;
       const k = next[j];
@@ -385,11 +378,11 @@ export class ByteBpe implements Tokenizer {
       if (k >= 0) prev[k] = i;
       const p = prev[i];
       if (p >= 0) {
-        const rp = this.pairs.get(id[p], r);
+        const rp = this.pair(id[p], r);
         if (rp >= 0) heap.push(rp * P + p);
       }
       if (k >= 0) {
-        const rk = this.pairs.get(r, id[k]);
+        const rk = this.pair(r, id[k]);
         if (rk >= 0) heap.push(rk * P + i);
       }
     }
@@ -416,12 +409,12 @@ export class ByteBpe implements Tokenizer {
 
   /** Bytes → text; an id list that cuts a character in half decodes that piece to U+FFFD (like tiktoken). */
   decode(ids: ArrayLike<number>): string {
-    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(this.decodeBytes(ids));
+    return UTF8.decode(this.decodeBytes(ids));
   }
 
   /** merges in file order: merge i = the (left, right) ids that make token 256+i. */
   merges(): [number, number][] {
-    const byKey = this.bytesToId!;
+    const byKey = this.bytesToId;
     const out: [number, number][] = [];
     for (let id = 256; id < this.tokens.length; id++) {
       const t = this.tokens[id];
