@@ -107,8 +107,13 @@ export class TokenFileWriter {
     this.tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
     try {
       this.fd = openSync(this.tmp, 'wx');
+    } catch (e) {
+      throw new Error(`cannot write ${path}: ${oneLine(e)}`);
+    }
+    try {
       this.write(makeHeader(0, this.width, vocabSize));
     } catch (e) {
+      this.abort();
       throw new Error(`cannot write ${path}: ${oneLine(e)}`);
     }
   }
