@@ -187,7 +187,7 @@ export function topoOrder(root: Tensor): Tensor[] {
 /**
  * Backpropagates from `root`. The root's gradient is ones (or `grad`). Closures run in reverse
  * topological order; each adds into its parents' grads. Intermediate grads are released as soon as
- * their node has run (parameters keep theirs).
+ * their node has run (leaves — inputs and parameters — keep theirs).
  */
 export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) throw new Error('backward: the tensor does not require grad (built under noGrad, or from no parameter)');
@@ -204,7 +204,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
   for (let i = order.length - 1; i >= 0; i--) {
     const t = order[i];
     if (t.backwardFn && t.grad) t.backwardFn();
-    if (!t.isParam && t !== root && t.grad) {
+    // intermediate grads are released once consumed; leaves (inputs, parameters) keep theirs
+    if (t.parents.length > 0 && t !== root && t.grad) {
       t.grad.dispose();
       t.grad = null;
     }
