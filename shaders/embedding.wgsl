@@ -1,0 +1,93 @@
+// Embedding kernels. Flat index i = gid.x + gid.y·nwg.x·64 (see Gpu.grid); every index is bounds-checked.
+//  gather:   out (R, C) = W[ids[r], :]            bindings p{R, C, V}, ids (read, R i32), W (read, V·C), out (write =)
+//  scatter:  Wgrad (V, C) += Σ_{r: ids[r]=u} dy[r, :]   deterministic, no atomics: the host groups positions by id
+//            into csr = [uniq (U) | offsets (U+1) | positions (R)]; one invocation owns each (u, c) and sums
+//            its positions in order. bindings q{U, C, V, R}, csr (read), dy (read, R·C), Wgrad (accumulate +=)
+//  onehot:   oh (R, V) = (v == ids[r]) ? 1 : 0      bindings o{R, V}, ids (read), oh (write =)
+//  sinusoid: pe (T, C): pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C))   bindings s{T, C}, pe (write =)
+struct GatherP { R: u32, C: u32, V: u32 }
+@group(0) @binding(0) var<uniform> p: GatherP;
+@group(0) @binding(1) var<storage, read> ids: array<i32>;
+@group(0) @binding(2) var<storage, read> W: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(64)
+fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= p.R * p.C) { return; }
+  let r = i / p.C;
+  let c = i % p.C;
+  let id = u32(ids[r]);
+  if (id >= p.V) { out[i] = 0.0; return; } // ids are validated on the host; never read outside W
+  out[i] = W[id * p.C + c];
+}
+
+struct ScatterP { U: u32, C: u32, V: u32, R: u32 }
+@group(0) @binding(0) var<uniform> q: ScatterP;
+@group(0) @binding(1) var<storage, read> csr: array<i32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Wgrad: array<f32>;
+
+@compute @workgroup_size(64)
+fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= q.U * q.C) { return; }
+  let u = i / q.C;
+  let c = i % q.C;
+  let id = u32(csr[u]);
+  let start = u32(csr[q.U + u]);
+  let end = u32(csr[q.U + u + 1u]);
+  if (id >= q.V || end > q.R) { return; }
+  var s = 0.0;
+  for (var k = start; k < end; k++) {
+    let r = u32(csr[2u * q.U + 1u + k]);
+    s += dy[r * q.C + c];
+  }
+  Wgrad[id * q.C + c] += s;
+}
+
+struct OneHotP { R: u32, V: u32 }
+@group(0) @binding(0) var<uniform> o: OneHotP;
+@group(0) @binding(2) var<storage, read_write> oh: array<f32>;
+
+@compute @workgroup_size(64)
+fn onehot(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= o.R * o.V) { return; }
+  let r = i / o.V;
+  let v = i % o.V;
+  oh[i] = select(0.0, 1.0, i32(v) == ids[r]);
+}
+
+struct SinP { T: u32, C: u32, pos0: u32 }
+@group(0) @binding(0) var<uniform> sp: SinP;
+@group(0) @binding(1) var<storage, read_write> pe: array<f32>;
+
+// sin and cos to ~1 ulp: Cody–Waite reduction by π/2 (3-part constant, exact for |k| < 2^12) and
+// short Taylor polynomials on [−π/4, π/4]. The built-in sin/cos are only 2^-11-accurate (and worse
+// outside [−π, π]) on some adapters, which is visible next to PyTorch's table.
+fn sincos(x: f32) -> vec2<f32> {
+  let k = round(x * 0.6366197723675814);
+  let r = ((x - k * 1.5703125) - k * 4.837512969970703e-4) - k * 7.549789954891882e-8;
+  let r2 = r * r;
+  let s = r * (1.0 + r2 * (-1.0 / 6.0 + r2 * (1.0 / 120.0 + r2 * (-1.0 / 5040.0 + r2 * (1.0 / 362880.0)))));
+  let c = 1.0 + r2 * (-0.5 + r2 * (1.0 / 24.0 + r2 * (-1.0 / 720.0 + r2 * (1.0 / 40320.0))));
+  let q = i32(k) & 3;
+  if (q == 0) { return vec2<f32>(s, c); }
+  if (q == 1) { return vec2<f32>(c, -s); }
+  if (q == 2) { return vec2<f32>(-s, -c); }
+  return vec2<f32>(-c, s);
+}
+
+@compute @workgroup_size(64)
+fn sinusoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= sp.T * sp.C) { return; }
+  let t = f32(i / sp.C + sp.pos0);
+  let c = i % sp.C;
+  let two_i = f32(c - (c % 2u));
+  // 1 / 10000^(2i/C) = 2^(−log2(10000)·2i/C)
+  let angle = t * exp2(-13.287712379549449 * two_i / f32(sp.C));
+  let sc = sincos(angle);
+  pe[i] = select(sc.x, sc.y, (c % 2u) == 1u);
+}

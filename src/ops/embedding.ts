@@ -1,0 +1,105 @@
+// Embedding ops: gather forward and a deterministic scatter-add backward (ids grouped on the host, no
+// float atomics), the course's one-hot × matmul equivalent (tests and bench only), position ids and the
+// sinusoidal table. Leaves out: padding_idx, max_norm.
+import embWgsl from '../../shaders/embedding.wgsl';
+import type { Gpu } from '../gpu/device.js';
+import { Tensor, IdBatch, makeNode, gradTarget, checkShape, noGrad } from '../autograd/tensor.js';
+import { matmul } from './matmul.js';
+import { encodeCopy } from './elementwise.js';
+
+/** Host-side grouping of positions by id: [uniq (U) | offsets (U+1) | positions (R)], ids ascending. */
+export function groupIds(ids: Int32Array): { csr: Int32Array; U: number } {
+  const R = ids.length;
+  const order = Array.from({ length: R }, (_, i) => i).sort((x, y) => ids[x] - ids[y] || x - y);
+  const uniq: number[] = [];
+  const offsets: number[] = [];
+  for (let k = 0; k < R; k++) {
+    if (k === 0 || ids[order[k]] !== ids[order[k - 1]]) {
+      uniq.push(ids[order[k]]);
+      offsets.push(k);
+    }
+  }
+  offsets.push(R);
+  const U = uniq.length;
+  const csr = new Int32Array(2 * U + 1 + R);
+  csr.set(uniq, 0);
+  csr.set(offsets, U);
+  csr.set(order, 2 * U + 1);
+  return { csr, U };
+}
+
+/** Records Wgrad (V, C) += scatter of dy (R, C) by ids: one invocation per (unique id, channel). */
+export function encodeScatter(gpu: Gpu, ids: Int32Array, dy: GPUBuffer, wgrad: GPUBuffer, V: number, C: number): void {
+  const { csr, U } = groupIds(ids);
+  const csrBuf = gpu.buffer(csr, 'embedding.csr');
+  const k = gpu.kernel({ shader: embWgsl, entry: 'scatter' });
+  gpu.dispatch(k, { buffers: { csr: csrBuf, dy, Wgrad: wgrad }, params: { U, C, V, R: ids.length }, workgroups: gpu.grid(U * C, 64) });
+  gpu.pool.release(csrBuf); // later dispatches that reuse it are ordered after this one
+}
+
+/** ids [...shape] → weight rows [...shape, C]. Backward: += into weight.grad, same bits every run. */
+export function embedding(ids: IdBatch, weight: Tensor): Tensor {
+  const gpu = weight.gpu;
+  checkShape('embedding', 'weight', weight.shape, [null, null]);
+  const [V, C] = weight.shape;
+  for (let i = 0; i < ids.size; i++) {
+    const v = ids.ids[i];
+    if (v < 0 || v >= V) throw new Error(`embedding: id ${v} at position ${i} is out of range [0, ${V})`);
+  }
+  const R = ids.size;
+  const out = Tensor.empty(gpu, [...ids.shape, C], 'embedding');
+  const k = gpu.kernel({ shader: embWgsl, entry: 'gather' });
+  gpu.dispatch(k, { buffers: { ids: ids.buffer, W: weight.buffer, out: out.buffer }, params: { R, C, V }, workgroups: gpu.grid(R * C, 64) });
+  return makeNode(out, [weight], (o) => {
+    // backward of `out[r] = W[ids[r]]`: W.grad[ids[r]] += dy[r]
+    const g = weight.gradForAccumulate();
+    encodeScatter(gpu, ids.ids, o.grad!.buffer, g.buffer, V, C);
+  });
+}
+
+/** The one-hot matrix (R, V) of ids, built by a kernel (no grad). */
+export function oneHot(ids: IdBatch, V: number): Tensor {
+  const gpu = ids.gpu;
+  const R = ids.size;
+  const oh = Tensor.empty(gpu, [R, V], 'onehot');
+  const k = gpu.kernel({ shader: embWgsl, entry: 'onehot' });
+  gpu.dispatch(k, { buffers: { ids: ids.buffer, oh: oh.buffer }, params: { R, V }, workgroups: gpu.grid(R * V, 64) });
+  return oh;
+}
+
+/** The course's equivalence: onehot(ids) (R, V) · W (V, C) → [...ids.shape, C]. Tests and bench only. */
+export function onehotEmbedding(ids: IdBatch, weight: Tensor): Tensor {
+  const [V, C] = weight.shape;
+  const y = matmul(oneHot(ids, V), weight);
+  if (ids.shape.length === 1) return y;
+  return reshape(y, [...ids.shape, C]);
+}
+
+/** Same buffer, new shape (the node forwards its gradient untouched). */
+export function reshape(x: Tensor, shape: number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n !== x.size) throw new Error(`reshape: cannot view [${x.shape}] as [${shape}]`);
+  const gpu = x.gpu;
+  const out = Tensor.empty(gpu, shape, 'reshape');
+  gpu.copy(x.buffer, out.buffer, x.bytes);
+  return makeNode(out, [x], (o) => {
+    const g = gradTarget(x);
+    if (!g) return;
+    encodeCopy(gpu, o.grad!.buffer, g.t.buffer, x.size, g.acc);
+  });
+}
+
+/** Position ids pos0 … pos0+T−1 as an IdBatch [T]. */
+export function positionIds(gpu: Gpu, T: number, pos0 = 0): IdBatch {
+  return IdBatch.from(gpu, Array.from({ length: T }, (_, i) => pos0 + i), [T], pos0 + T, 'position');
+}
+
+/** The course's fixed sin/cos table for positions pos0 … pos0+T−1 → [T, C] (not trained). */
+export function sinusoidalPositions(gpu: Gpu, T: number, C: number, pos0 = 0): Tensor {
+  return noGrad(() => {
+    const pe = Tensor.empty(gpu, [T, C], 'sinusoid');
+    const k = gpu.kernel({ shader: embWgsl, entry: 'sinusoid' });
+    gpu.dispatch(k, { buffers: { pe: pe.buffer }, params: { T, C, pos0 }, workgroups: gpu.grid(T * C, 64) });
+    return pe;
+  });
+}
