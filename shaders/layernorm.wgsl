@@ -1,0 +1,77 @@
+// LayerNorm over the last dim C of x (R, C), PyTorch semantics (biased variance, eps inside the sqrt).
+//  forward:    y (R, C) = (x − mean)·rstd·w + b; saves mean (R), rstd (R)            y, mean, rstd written (=)
+//  backward_x: dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)), dŷ = dy·w              dx (=|+= by p.acc)
+//  backward_wb: dw[c] += Σ_r dy·x̂, db[c] += Σ_r dy  (one invocation per channel, rows in order: deterministic)
+// One invocation per row (forward, backward_x) or per channel (backward_wb); every index bounds-checked.
+struct P { R: u32, C: u32, eps: f32, acc: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> mean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
+
+fn row(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+
+@compute @workgroup_size(64)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = row(gid, nwg);
+  if (r >= p.R) { return; }
+  let o = r * p.C;
+  var s = 0.0;
+  for (var c = 0u; c < p.C; c++) { s += x[o + c]; }
+  let m = s / f32(p.C);
+  var v = 0.0;
+  for (var c = 0u; c < p.C; c++) { let d = x[o + c] - m; v += d * d; }
+  let rs = inverseSqrt(v / f32(p.C) + p.eps);
+  for (var c = 0u; c < p.C; c++) { y[o + c] = (x[o + c] - m) * rs * w[c] + b[c]; }
+  mean[r] = m;
+  rstd[r] = rs;
+}
+
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<storage, read> smean: array<f32>;
+@group(0) @binding(6) var<storage, read> srstd: array<f32>;
+
+@compute @workgroup_size(64)
+fn backward_x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = row(gid, nwg);
+  if (r >= p.R) { return; }
+  let o = r * p.C;
+  let m = smean[r];
+  let rs = srstd[r];
+  var s1 = 0.0; // Σ dŷ
+  var s2 = 0.0; // Σ dŷ·x̂
+  for (var c = 0u; c < p.C; c++) {
+    let dh = dy[o + c] * w[c];
+    s1 += dh;
+    s2 += dh * (x[o + c] - m) * rs;
+  }
+  let inv = 1.0 / f32(p.C);
+  for (var c = 0u; c < p.C; c++) {
+    let xh = (x[o + c] - m) * rs;
+    var g = rs * (dy[o + c] * w[c] - s1 * inv - xh * s2 * inv);
+    if (p.acc == 1u) { g += dx[o + c]; }
+    dx[o + c] = g;
+  }
+}
+
+@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
+@group(0) @binding(7) var<storage, read_write> db: array<f32>;
+
+@compute @workgroup_size(64)
+fn backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = row(gid, nwg);
+  if (c >= p.C) { return; }
+  var sw = 0.0;
+  var sb = 0.0;
+  for (var r = 0u; r < p.R; r++) {
+    let g = dy[r * p.C + c];
+    sw += g * (x[r * p.C + c] - smean[r]) * srstd[r];
+    sb += g;
+  }
+  dw[c] += sw;
+  db[c] += sb;
+}

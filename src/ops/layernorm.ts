@@ -1,0 +1,31 @@
+// LayerNorm op (PyTorch semantics): forward saves per-row mean and rstd; backward gives dx and
+// accumulates dweight/dbias with a deterministic per-channel reduction. Leaves out: RMSNorm, no-affine LN.
+import lnWgsl from '../../shaders/layernorm.wgsl';
+import { Tensor, makeNode, gradTarget, checkShape } from '../autograd/tensor.js';
+
+/** x [..., C], weight [C], bias [C] → [..., C]. */
+export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
+  const gpu = x.gpu;
+  const C = x.shape[x.shape.length - 1];
+  checkShape('layerNorm', 'weight', weight.shape, [C]);
+  checkShape('layerNorm', 'bias', bias.shape, [C]);
+  if (!(eps > 0)) throw new Error(`layerNorm: eps must be > 0, got ${eps}`);
+  const R = x.size / C;
+  const y = Tensor.empty(gpu, [...x.shape], 'layernorm');
+  const mean = gpu.pool.acquire(R * 4, 'ln.mean');
+  const rstd = gpu.pool.acquire(R * 4, 'ln.rstd');
+  const params = { R, C, eps, acc: 0 };
+  gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward' }), { buffers: { x: x.buffer, w: weight.buffer, b: bias.buffer, y: y.buffer, mean, rstd }, params, workgroups: gpu.grid(R, 64) });
+  const out = makeNode(y, [x, weight, bias], (o) => {
+    // backward of `y = (x − mean)·rstd·w + b`
+    const dy = o.grad!.buffer;
+    const gx = gradTarget(x);
+    if (gx) gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_x' }), { buffers: { x: x.buffer, w: weight.buffer, dy, dx: gx.t.buffer, smean: mean, srstd: rstd }, params: { ...params, acc: gx.acc }, workgroups: gpu.grid(R, 64) });
+    if (weight.requiresGrad || bias.requiresGrad) {
+      const gw = weight.gradForAccumulate();
+      const gb = bias.gradForAccumulate();
+      gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_wb' }), { buffers: { x: x.buffer, dy, dw: gw.buffer, db: gb.buffer, smean: mean, srstd: rstd }, params, workgroups: gpu.grid(C, 64) });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,31 @@
+// Cross-entropy loss fused with log-softmax (PyTorch F.cross_entropy semantics: mean over the
+// non-ignored positions; all positions ignored → NaN, as PyTorch). Leaves out: label smoothing, weights.
+import ceWgsl from '../../shaders/cross_entropy.wgsl';
+import { Tensor, makeNode, gradTarget, shapeStr } from '../autograd/tensor.js';
+
+/** logits [N, V] or [B, T, V]; targets: N ints, each in [0, V) or == ignoreIndex → scalar [1]. */
+export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreIndex = -100): Tensor {
+  const gpu = logits.gpu;
+  const V = logits.shape[logits.shape.length - 1];
+  const N = logits.size / V;
+  if (targets.length !== N) throw new Error(`crossEntropy: ${targets.length} targets for logits ${shapeStr(logits.shape)} (${N} positions)`);
+  let count = 0;
+  for (let i = 0; i < N; i++) {
+    const t = targets[i];
+    if (t === ignoreIndex) continue;
+    if (!Number.isInteger(t) || t < 0 || t >= V) throw new Error(`crossEntropy: target ${t} at position ${i} is out of range [0, ${V}) (ignore index ${ignoreIndex})`);
+    count++;
+  }
+  const tg = gpu.buffer(Int32Array.from(targets), 'ce.targets');
+  const lse = gpu.pool.acquire(N * 4, 'ce.lse');
+  const rowloss = gpu.pool.acquire(N * 4, 'ce.rowloss');
+  const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0 };
+  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
+  const out = Tensor.empty(gpu, [1], 'cross_entropy');
+  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'mean' }), { buffers: { rl: rowloss, loss: out.buffer }, params, workgroups: 1 });
+  return makeNode(out, [logits], (o) => {
+    // backward of `loss = mean_n(lse[n] − logits[n, t_n])`: dlogits = dloss/count·(softmax − onehot)
+    const g = gradTarget(logits);
+    if (g) gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward' }), { buffers: { logits: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogits: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(N * V, 64) });
+  });
+}

@@ -1,0 +1,24 @@
+// CPU reference for cross-entropy (test oracle only): logits (N, V), targets (N) with an ignore index.
+
+export function crossEntropyRef(logits: ArrayLike<number>, targets: ArrayLike<number>, N: number, V: number, ignore = -100) {
+  let total = 0;
+  let count = 0;
+  const grad = new Float32Array(N * V);
+  const lse = new Float64Array(N);
+  for (let n = 0; n < N; n++) {
+    let mx = -Infinity;
+    for (let v = 0; v < V; v++) mx = Math.max(mx, logits[n * V + v]);
+    let s = 0;
+    for (let v = 0; v < V; v++) s += Math.exp(logits[n * V + v] - mx);
+    lse[n] = mx + Math.log(s);
+    if (targets[n] !== ignore) {
+      total += lse[n] - logits[n * V + targets[n]];
+      count++;
+    }
+  }
+  for (let n = 0; n < N; n++) {
+    if (targets[n] === ignore) continue;
+    for (let v = 0; v < V; v++) grad[n * V + v] = (Math.exp(logits[n * V + v] - lse[n]) - (v === targets[n] ? 1 : 0)) / count;
+  }
+  return { loss: count ? total / count : NaN, grad };
+}

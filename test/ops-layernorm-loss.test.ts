@@ -1,0 +1,158 @@
+// LayerNorm, cross-entropy and AdamW (+ grad-norm clipping) vs CPU references, finite differences and PyTorch fixtures.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { getGpu } from '../src/gpu/device.ts';
+import { Tensor, backward } from '../src/autograd/tensor.ts';
+import { layerNorm } from '../src/ops/layernorm.ts';
+import { crossEntropy } from '../src/ops/loss.ts';
+import { AdamW, clipGradNorm, gradNorm } from '../src/train/adamw.ts';
+import { layerNormRef, layerNormBwdRef } from '../src/ref/layernorm.ts';
+import { crossEntropyRef } from '../src/ref/loss.ts';
+import { adamwRef, clipRef } from '../src/ref/adamw.ts';
+import { assertClose, randn, rng, FIXTURES, fixture, report } from './helpers.ts';
+import { gradCheck } from './gradcheck.ts';
+
+type F = { tensors: Record<string, { shape: number[]; data: number[] }>; meta?: Record<string, unknown> };
+const need = (name: string) => {
+  if (!existsSync(FIXTURES + name)) throw new Error(`test/fixtures/${name} is missing: run test/fixtures/gen.py`);
+  return fixture<F>(name);
+};
+
+test('layerNorm forward/backward vs CPU reference on odd shapes; param grads accumulate', async () => {
+  const gpu = await getGpu();
+  for (const [R, C] of [[1, 1], [1, 3], [5, 17], [33, 65], [3, 1000]] as const) {
+    await gpu.scope(async () => {
+      const x = randn(R * C, R + C, -3, 3);
+      const w = randn(C, 2, 0.5, 1.5);
+      const b = randn(C, 3);
+      const dy = randn(R * C, 4);
+      const xt = Tensor.from(gpu, x, [R, C], { requiresGrad: true });
+      const wt = Tensor.param(gpu, w, [C], 'w');
+      const bt = Tensor.param(gpu, b, [C], 'b');
+      const y = layerNorm(xt, wt, bt);
+      assertClose(await y.toArray(), layerNormRef(x, w, b, R, C).y, { atol: 1e-5, rtol: 1e-5, name: `ln fwd ${R}x${C}` });
+      backward(y, Tensor.from(gpu, dy, [R, C]));
+      const ref = layerNormBwdRef(x, w, dy, R, C);
+      assertClose(await xt.grad!.toArray(), ref.dx, { atol: 1e-4, rtol: 1e-4, name: `ln dx ${R}x${C}` });
+      assertClose(await wt.grad!.toArray(), ref.dw, { atol: 1e-5, rtol: 1e-5, name: `ln dw ${R}x${C}` });
+      assertClose(await bt.grad!.toArray(), ref.db, { atol: 1e-5, rtol: 1e-5, name: `ln db ${R}x${C}` });
+      wt.dispose();
+      bt.dispose();
+    });
+  }
+});
+
+test('crossEntropy forward/backward vs CPU reference, ignore index, bad targets', async () => {
+  const gpu = await getGpu();
+  for (const [N, V] of [[1, 1], [7, 13], [33, 1000]] as const) {
+    await gpu.scope(async () => {
+      const logits = randn(N * V, N + V, -5, 5);
+      const r = rng(N);
+      const t = Array.from({ length: N }, (_, i) => (i === 1 ? -100 : Math.floor(r() * V)));
+      const lt = Tensor.from(gpu, logits, [N, V], { requiresGrad: true });
+      const loss = crossEntropy(lt, t);
+      const ref = crossEntropyRef(logits, t, N, V);
+      assertClose([await loss.item()], [ref.loss], { atol: 1e-5, rtol: 1e-5, name: `ce loss ${N}x${V}` });
+      backward(loss);
+      assertClose(await lt.grad!.toArray(), ref.grad, { atol: 1e-6, rtol: 1e-4, name: `ce grad ${N}x${V}` });
+    });
+  }
+  await gpu.scope(async () => {
+    const lt = Tensor.from(gpu, new Float32Array(6), [2, 3]);
+    assert.throws(() => crossEntropy(lt, [0, 3]), /target 3 at position 1 is out of range \[0, 3\)/);
+    assert.ok(Number.isNaN(await crossEntropy(lt, [-100, -100]).item()), 'all ignored → NaN (PyTorch)');
+  });
+});
+
+test('AdamW steps and clip_grad_norm_ vs CPU reference', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const shapes = [[5, 3], [7], [1]];
+    const ps = shapes.map((s, i) => Tensor.param(gpu, randn(s.reduce((a, b) => a * b), 10 + i), s, `p${i}`));
+    const refP = ps.map((_, i) => Float64Array.from(randn(ps[i].size, 10 + i)));
+    const refM = ps.map((p) => new Float64Array(p.size));
+    const refV = ps.map((p) => new Float64Array(p.size));
+    const opt = new AdamW(ps, { lr: 1e-2, weightDecay: 0.1 });
+    for (let t = 1; t <= 4; t++) {
+      const gs = ps.map((p, i) => randn(p.size, 100 * t + i, -2, 2));
+      ps.forEach((p, i) => gpu.upload(p.grad!.buffer, gs[i]));
+      opt.step();
+      ps.forEach((_, i) => adamwRef(refP[i], gs[i], refM[i], refV[i], t, { lr: 1e-2, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1 }));
+    }
+    for (let i = 0; i < ps.length; i++) assertClose(await ps[i].toArray(), refP[i], { atol: 1e-6, rtol: 1e-5, name: `adamw p${i}` });
+    const gs = ps.map((p, i) => randn(p.size, 50 + i, -3, 3));
+    ps.forEach((p, i) => gpu.upload(p.grad!.buffer, gs[i]));
+    const g64 = gs.map((g) => Float64Array.from(g));
+    const n = clipGradNorm(ps, 1.0);
+    const refNorm = clipRef(g64, 1.0);
+    assertClose([await n.item()], [refNorm], { atol: 1e-5, rtol: 1e-5, name: 'grad norm' });
+    for (let i = 0; i < ps.length; i++) assertClose(await ps[i].grad!.toArray(), g64[i], { atol: 1e-6, rtol: 1e-5, name: `clipped grad ${i}` });
+    assertClose([await gradNorm(ps).item()], [1], { atol: 1e-5, rtol: 1e-5, name: 'norm after clipping' });
+    ps.forEach((p) => p.dispose());
+    opt.dispose();
+  });
+});
+
+test('finite differences: layerNorm (x, w, b), crossEntropy', async () => {
+  const gpu = await getGpu();
+  await gradCheck(gpu, 'layerNorm', [{ data: randn(15, 1, -2, 2), shape: [3, 5] }, { data: randn(5, 2, 0.5, 1.5), shape: [5] }, { data: randn(5, 3), shape: [5] }], ([x, w, b]) => layerNorm(x, w, b), { eps: 1e-2, atol: 5e-3 });
+  await gradCheck(gpu, 'crossEntropy', [{ data: randn(12, 4, -2, 2), shape: [3, 4] }], ([l]) => crossEntropy(l, [1, -100, 3]));
+});
+
+test('PyTorch fixtures: nn.LayerNorm, F.cross_entropy, torch.optim.AdamW + clip_grad_norm_', async () => {
+  const gpu = await getGpu();
+  const ln = need('layernorm.json').tensors;
+  await gpu.scope(async () => {
+    for (const sfx of ['', '2']) {
+      const k = (n: string) => ln[n + sfx] ?? ln[n];
+      if (!ln['x' + sfx]) continue;
+      const x = Tensor.from(gpu, k('x').data, k('x').shape, { requiresGrad: true });
+      const w = Tensor.param(gpu, k('weight').data, k('weight').shape, 'w');
+      const b = Tensor.param(gpu, k('bias').data, k('bias').shape, 'b');
+      const y = layerNorm(x, w, b);
+      report('layernorm fwd (torch)', assertClose(await y.toArray(), k('out').data, { atol: 1e-5, rtol: 1e-5, name: 'ln out' + sfx }));
+      backward(y, Tensor.from(gpu, k('grad_out').data, k('grad_out').shape));
+      report('layernorm grads (torch)', Math.max(
+        assertClose(await x.grad!.toArray(), k('grad_x').data, { atol: 1e-4, rtol: 1e-4, name: 'ln grad_x' + sfx }),
+        assertClose(await w.grad!.toArray(), k('grad_weight').data, { atol: 1e-4, rtol: 1e-4, name: 'ln grad_w' + sfx }),
+        assertClose(await b.grad!.toArray(), k('grad_bias').data, { atol: 1e-4, rtol: 1e-4, name: 'ln grad_b' + sfx }),
+      ));
+      w.dispose();
+      b.dispose();
+    }
+  });
+  const ce = need('cross_entropy.json').tensors;
+  await gpu.scope(async () => {
+    for (const c of ['a', 'b']) {
+      const L = ce[`${c}_logits`];
+      const x = Tensor.from(gpu, L.data, L.shape, { requiresGrad: true });
+      const loss = crossEntropy(x, ce[`${c}_targets`].data);
+      report('cross_entropy loss (torch)', assertClose([await loss.item()], ce[`${c}_loss`].data, { atol: 1e-5, rtol: 1e-5, name: `ce loss ${c}` }));
+      backward(loss);
+      report('cross_entropy grad (torch)', assertClose(await x.grad!.toArray(), ce[`${c}_grad`].data, { atol: 1e-6, rtol: 1e-4, name: `ce grad ${c}` }));
+    }
+  });
+  const ad = need('adamw.json').tensors;
+  await gpu.scope(async () => {
+    const p = Tensor.param(gpu, ad.p.data, ad.p.shape, 'p');
+    const opt = new AdamW([p], { lr: 1e-2, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.1 });
+    for (let t = 1; t <= 3; t++) {
+      gpu.upload(p.grad!.buffer, Float32Array.from(ad[`g${t}`].data));
+      opt.step();
+      report('adamw (torch)', assertClose(await p.toArray(), ad[`p${t}`].data, { atol: 1e-6, rtol: 1e-5, name: `adamw step ${t}` }));
+    }
+    const g1 = Tensor.param(gpu, new Float32Array(ad.clip_g1.data.length), ad.clip_g1.shape, 'g1');
+    const g2 = Tensor.param(gpu, new Float32Array(ad.clip_g2.data.length), ad.clip_g2.shape, 'g2');
+    gpu.upload(g1.grad!.buffer, Float32Array.from(ad.clip_g1.data));
+    gpu.upload(g2.grad!.buffer, Float32Array.from(ad.clip_g2.data));
+    const n = clipGradNorm([g1, g2], 1.0);
+    report('clip_grad_norm (torch)', assertClose([await n.item()], ad.clip_norm.data, { atol: 1e-5, rtol: 1e-5, name: 'clip norm' }));
+    assertClose(await g1.grad!.toArray(), ad.clip_g1_after.data, { atol: 1e-6, rtol: 1e-5, name: 'clipped g1' });
+    assertClose(await g2.grad!.toArray(), ad.clip_g2_after.data, { atol: 1e-6, rtol: 1e-5, name: 'clipped g2' });
+    [p, g1, g2].forEach((t) => t.dispose());
+    opt.dispose();
+  });
+});
+
+test.run();
