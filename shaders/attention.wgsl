@@ -1,0 +1,217 @@
+// Causal scaled-dot-product multi-head attention as three strided, batched-over-(batch, head) kernels
+// plus a KV-cache writer; softmax.wgsl does the rows in between. Leaves out: a fused single-pass
+// (flash) kernel and shared-memory tiles (barriers are very expensive on SwiftShader; register
+// blocking is what pays there).
+//
+// Layout. z = b·H + h runs over batch × heads (workgroup z, plus zBase for > 65535). A "row source"
+// X(b, t, d) = X[b·xBatch + t·xRow + xOff + h·hd + d] reads head h's hd channels of position t: the
+// q, k, v slices of qkv [B, T, 3C] are (xRow 3C, xOff 0 | C | 2C, xBatch T·3C); a KV cache [B, maxT, C]
+// is (C, 0, maxT·C). Square blocks S, W are [BH, Tq, Tk] dense; query i sits at position q0 + i and
+// may see keys j ≤ q0 + i (causal). Each invocation owns a 4×4 output block in four vec4 accumulators;
+// out-of-range rows/columns are clamped on load and skipped on store.
+//
+// Entry points:
+//   scores     A, Bm (read) → S (write =, only j ≤ q0+i is written):  S[z,i,j] = scale · Σ_d A(b,i,d)·Bm(b,j,d)
+//   weighted   W (read [BH,Tq,Tk], zero for j > q0+i), V (read) → O (write = when acc == 0, += when acc == 1):
+//              O(b,i,d) = Σ_{j ≤ q0+i} W[z,i,j]·V(b,j,d)          (O is a row source too, e.g. a slice of dqkv)
+//   weighted_t W (read, zero for j > q0+i), X (read) → O (= or +=): O(b,j,d) = Σ_{i : q0+i ≥ j} W[z,i,j]·X(b,i,d)
+//   kv_write   qkv (read [B,Tn,3C]) → kc, vc (write =, [B,maxT,C]) rows pos … pos+Tn−1 from the k and v slices
+// Forward: S = scores(q, k, 1/√hd); P = softmax rows (causal); out = weighted(P or dropped P, v).
+// Backward: G = scores(dout, v, 1) (grad of the weights); dS = softmax backward; dq = weighted(dS, k);
+// dk = weighted_t(dS, q); dv = weighted_t(P or dropped P, dout).
+
+struct Score {
+  BH: u32, H: u32, Tq: u32, Tk: u32, hd: u32, q0: u32, zBase: u32,
+  aRow: u32, aOff: u32, aBatch: u32,
+  bRow: u32, bOff: u32, bBatch: u32,
+  scale: f32,
+}
+struct Wsum {
+  BH: u32, H: u32, Tq: u32, Tk: u32, hd: u32, q0: u32, zBase: u32,
+  xRow: u32, xOff: u32, xBatch: u32,
+  oRow: u32, oOff: u32, oBatch: u32,
+  acc: u32,
+}
+struct Kv { n: u32, Tn: u32, C: u32, maxT: u32, pos: u32 }
+
+@group(0) @binding(0) var<uniform> ps: Score;
+@group(0) @binding(1) var<uniform> pw: Wsum;
+@group(0) @binding(2) var<uniform> pk: Kv;
+@group(0) @binding(3) var<storage, read> A: array<f32>;
+@group(0) @binding(4) var<storage, read> Bm: array<f32>;
+@group(0) @binding(5) var<storage, read_write> S: array<f32>;
+@group(0) @binding(6) var<storage, read> W: array<f32>;
+@group(0) @binding(7) var<storage, read> X: array<f32>;
+@group(0) @binding(8) var<storage, read_write> O: array<f32>;
+@group(0) @binding(9) var<storage, read> qkv: array<f32>;
+@group(0) @binding(10) var<storage, read_write> kc: array<f32>;
+@group(0) @binding(11) var<storage, read_write> vc: array<f32>;
+
+override WX: u32 = 8;
+override WY: u32 = 8;
+override WG: u32 = 64;
+
+// ---- scores -------------------------------------------------------------------------------------
+
+fn store_s(i: u32, j0: u32, v: vec4f, z: u32) {
+  if (i >= ps.Tq) { return; }
+  let base = (z * ps.Tq + i) * ps.Tk;
+  for (var c = 0u; c < 4u; c++) {
+    let j = j0 + c;
+    if (j < ps.Tk && j <= ps.q0 + i) { S[base + j] = ps.scale * v[c]; }
+  }
+}
+
+@compute @workgroup_size(WX, WY, 1)
+fn scores(@builtin(global_invocation_id) gid: vec3u) {
+  let z = gid.z + ps.zBase;
+  let i0 = gid.y * 4u;
+  let j0 = gid.x * 4u;
+  if (z >= ps.BH || i0 >= ps.Tq || j0 >= ps.Tk) { return; }
+  if (j0 > ps.q0 + i0 + 3u) { return; } // the whole block is above the diagonal (masked)
+  let b = z / ps.H;
+  let h = z % ps.H;
+  let iL = ps.Tq - 1u;
+  let jL = ps.Tk - 1u;
+  let ab = b * ps.aBatch + ps.aOff + h * ps.hd;
+  let bb = b * ps.bBatch + ps.bOff + h * ps.hd;
+  let a0 = ab + min(i0, iL) * ps.aRow;
+  let a1 = ab + min(i0 + 1u, iL) * ps.aRow;
+  let a2 = ab + min(i0 + 2u, iL) * ps.aRow;
+  let a3 = ab + min(i0 + 3u, iL) * ps.aRow;
+  let c0 = bb + min(j0, jL) * ps.bRow;
+  let c1 = bb + min(j0 + 1u, jL) * ps.bRow;
+  let c2 = bb + min(j0 + 2u, jL) * ps.bRow;
+  let c3 = bb + min(j0 + 3u, jL) * ps.bRow;
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  var s2 = vec4f(0.0);
+  var s3 = vec4f(0.0);
+  for (var d = 0u; d < ps.hd; d++) {
+    let kv = vec4f(Bm[c0 + d], Bm[c1 + d], Bm[c2 + d], Bm[c3 + d]);
+    s0 += A[a0 + d] * kv;
+    s1 += A[a1 + d] * kv;
+    s2 += A[a2 + d] * kv;
+    s3 += A[a3 + d] * kv;
+  }
+  store_s(i0, j0, s0, z);
+  store_s(i0 + 1u, j0, s1, z);
+  store_s(i0 + 2u, j0, s2, z);
+  store_s(i0 + 3u, j0, s3, z);
+}
+
+// ---- weighted sums ------------------------------------------------------------------------------
+
+fn store_o(t: u32, d0: u32, v: vec4f, ob: u32, T: u32) {
+  if (t >= T) { return; }
+  let base = ob + t * pw.oRow;
+  for (var c = 0u; c < 4u; c++) {
+    let d = d0 + c;
+    if (d < pw.hd) {
+      var x = v[c];
+      if (pw.acc == 1u) { x += O[base + d]; }
+      O[base + d] = x;
+    }
+  }
+}
+
+// O(b,i,d) = Σ_j W[z,i,j]·X(b,j,d); block = 4 queries × 4 channels.
+@compute @workgroup_size(WX, WY, 1)
+fn weighted(@builtin(global_invocation_id) gid: vec3u) {
+  let z = gid.z + pw.zBase;
+  let i0 = gid.y * 4u;
+  let d0 = gid.x * 4u;
+  if (z >= pw.BH || i0 >= pw.Tq || d0 >= pw.hd) { return; }
+  let b = z / pw.H;
+  let h = z % pw.H;
+  let iL = pw.Tq - 1u;
+  let dL = pw.hd - 1u;
+  let w0 = (z * pw.Tq + min(i0, iL)) * pw.Tk;
+  let w1 = (z * pw.Tq + min(i0 + 1u, iL)) * pw.Tk;
+  let w2 = (z * pw.Tq + min(i0 + 2u, iL)) * pw.Tk;
+  let w3 = (z * pw.Tq + min(i0 + 3u, iL)) * pw.Tk;
+  let xb = b * pw.xBatch + pw.xOff + h * pw.hd;
+  let e0 = min(d0, dL);
+  let e1 = min(d0 + 1u, dL);
+  let e2 = min(d0 + 2u, dL);
+  let e3 = min(d0 + 3u, dL);
+  // keys past a row's own limit have W = 0, so the block's last row sets the loop bound
+  let jEnd = min(pw.q0 + min(i0 + 3u, iL) + 1u, pw.Tk);
+  var o0 = vec4f(0.0);
+  var o1 = vec4f(0.0);
+  var o2 = vec4f(0.0);
+  var o3 = vec4f(0.0);
+  for (var j = 0u; j < jEnd; j++) {
+    let xr = xb + j * pw.xRow;
+    let xv = vec4f(X[xr + e0], X[xr + e1], X[xr + e2], X[xr + e3]);
+    o0 += W[w0 + j] * xv;
+    o1 += W[w1 + j] * xv;
+    o2 += W[w2 + j] * xv;
+    o3 += W[w3 + j] * xv;
+  }
+  let ob = b * pw.oBatch + pw.oOff + h * pw.hd;
+  store_o(i0, d0, o0, ob, pw.Tq);
+  store_o(i0 + 1u, d0, o1, ob, pw.Tq);
+  store_o(i0 + 2u, d0, o2, ob, pw.Tq);
+  store_o(i0 + 3u, d0, o3, ob, pw.Tq);
+}
+
+// O(b,j,d) = Σ_i W[z,i,j]·X(b,i,d) (Wᵀ·X); block = 4 keys × 4 channels.
+@compute @workgroup_size(WX, WY, 1)
+fn weighted_t(@builtin(global_invocation_id) gid: vec3u) {
+  let z = gid.z + pw.zBase;
+  let j0 = gid.y * 4u;
+  let d0 = gid.x * 4u;
+  if (z >= pw.BH || j0 >= pw.Tk || d0 >= pw.hd) { return; }
+  let b = z / pw.H;
+  let h = z % pw.H;
+  let jL = pw.Tk - 1u;
+  let dL = pw.hd - 1u;
+  let k0 = min(j0, jL);
+  let k1 = min(j0 + 1u, jL);
+  let k2 = min(j0 + 2u, jL);
+  let k3 = min(j0 + 3u, jL);
+  let xb = b * pw.xBatch + pw.xOff + h * pw.hd;
+  let e0 = min(d0, dL);
+  let e1 = min(d0 + 1u, dL);
+  let e2 = min(d0 + 2u, dL);
+  let e3 = min(d0 + 3u, dL);
+  // queries before the block's first key's diagonal have W = 0 for all four keys
+  var iStart = 0u;
+  if (j0 > pw.q0) { iStart = j0 - pw.q0; }
+  var o0 = vec4f(0.0);
+  var o1 = vec4f(0.0);
+  var o2 = vec4f(0.0);
+  var o3 = vec4f(0.0);
+  for (var i = iStart; i < pw.Tq; i++) {
+    let xr = xb + i * pw.xRow;
+    let xv = vec4f(X[xr + e0], X[xr + e1], X[xr + e2], X[xr + e3]);
+    let wr = (z * pw.Tq + i) * pw.Tk;
+    o0 += W[wr + k0] * xv;
+    o1 += W[wr + k1] * xv;
+    o2 += W[wr + k2] * xv;
+    o3 += W[wr + k3] * xv;
+  }
+  let ob = b * pw.oBatch + pw.oOff + h * pw.hd;
+  store_o(j0, d0, o0, ob, pw.Tk);
+  store_o(j0 + 1u, d0, o1, ob, pw.Tk);
+  store_o(j0 + 2u, d0, o2, ob, pw.Tk);
+  store_o(j0 + 3u, d0, o3, ob, pw.Tk);
+}
+
+// ---- KV cache -----------------------------------------------------------------------------------
+
+// kc[b, pos+t, c] = qkv[b, t, C + c]; vc[b, pos+t, c] = qkv[b, t, 2C + c]; one invocation per (b, t, c).
+@compute @workgroup_size(WG)
+fn kv_write(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let e = gid.x + gid.y * nwg.x * WG;
+  if (e >= pk.n) { return; }
+  let c = e % pk.C;
+  let bt = e / pk.C;
+  let t = bt % pk.Tn;
+  let b = bt / pk.Tn;
+  let src = bt * 3u * pk.C + pk.C + c;
+  let dst = (b * pk.maxT + pk.pos + t) * pk.C + c;
+  kc[dst] = qkv[src];
+  vc[dst] = qkv[src + pk.C];
+}
