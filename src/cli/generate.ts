@@ -1,0 +1,45 @@
+// `wgpt generate`: load a checkpoint folder (wgpt or Hugging Face GPT-2), stream a continuation.
+import { type Command, UsageError, num } from './command.js';
+import { getGpu } from '../gpu/device.js';
+import { loadModelDir } from '../train/tokenizer-spec.js';
+import { generate, streamDecoder } from '../model/generate.js';
+
+const cmd: Command = {
+  summary: 'generate text from a checkpoint (greedy at --temperature 0; KV cache; streams tokens)',
+  usage: 'wgpt generate --model DIR --prompt "…" [--max-new-tokens 50] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 123] [--no-cache] [--tokenizer SPEC]',
+  options: {
+    model: { type: 'string' },
+    prompt: { type: 'string' },
+    'max-new-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    seed: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    tokenizer: { type: 'string' },
+  },
+  async run(v) {
+    if (!v.model) throw new UsageError('--model is required');
+    if (v.prompt === undefined) throw new UsageError('--prompt is required');
+    const maxNew = num(v, 'max-new-tokens', 50, { int: true, min: 0 });
+    const temperature = num(v, 'temperature', 0.8, { min: 0 });
+    const topK = num(v, 'top-k', 40, { int: true, min: 0 });
+    const topP = num(v, 'top-p', 1, { min: 0, max: 1 });
+    const seed = num(v, 'seed', 123, { int: true, min: 0 });
+    const gpu = await getGpu();
+    const { model, tokenizer } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    const prompt = tokenizer.encode(v.prompt as string, { allowedSpecial: 'all' });
+    const dec = streamDecoder((ids) => tokenizer.decode(ids));
+    process.stdout.write(v.prompt as string);
+    const t0 = performance.now();
+    let n = 0;
+    for await (const id of generate(model, prompt, { maxNewTokens: maxNew, temperature, topK, topP, seed, eotId: tokenizer.eotId, useCache: !v['no-cache'] })) {
+      process.stdout.write(dec.push(id));
+      n++;
+    }
+    process.stdout.write(dec.flush() + '\n');
+    const s = (performance.now() - t0) / 1000;
+    process.stderr.write(`wgpt: ${n} tokens in ${s.toFixed(2)} s (${(n / s).toFixed(1)} tokens/s${v['no-cache'] ? ', no KV cache' : ''})\n`);
+  },
+};
+export default cmd;

@@ -1,0 +1,77 @@
+// `wgpt train`: flags → RunOptions → runTraining. Defaults follow the course book where it has one.
+import { type Command, UsageError, num } from './command.js';
+import { getGpu } from '../gpu/device.js';
+import { runTraining, type RunOptions } from '../train/run.js';
+import { PRESETS } from '../model/config.js';
+
+const cmd: Command = {
+  summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
+  usage:
+    'wgpt train --data FILE [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
+    '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--dropout P] ' +
+    '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--log FILE.jsonl] | --resume DIR [--steps N]',
+  options: {
+    data: { type: 'string' },
+    tokenizer: { type: 'string' },
+    preset: { type: 'string' },
+    model: { type: 'string' },
+    context: { type: 'string' },
+    stride: { type: 'string' },
+    batch: { type: 'string' },
+    steps: { type: 'string' },
+    epochs: { type: 'string' },
+    lr: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    seed: { type: 'string' },
+    dropout: { type: 'string' },
+    'grad-clip': { type: 'string' },
+    'no-shuffle': { type: 'boolean' },
+    'val-fraction': { type: 'string' },
+    'eval-every': { type: 'string' },
+    'eval-batches': { type: 'string' },
+    'save-every': { type: 'string' },
+    out: { type: 'string' },
+    log: { type: 'string' },
+    resume: { type: 'string' },
+  },
+  async run(v) {
+    const opt = (k: string) => (v[k] === undefined ? undefined : num(v, k, undefined, {}));
+    const resume = v.resume as string | undefined;
+    if (resume) {
+      const allowed = new Set(['resume', 'steps', 'epochs', 'out', 'log']);
+      const extra = Object.keys(v).filter((k) => v[k] !== undefined && !allowed.has(k));
+      if (extra.length) throw new UsageError(`--resume continues the saved run with its own settings; only --steps, --epochs, --out and --log may be given (got --${extra.join(', --')})`);
+    } else if (!v.data) throw new UsageError('--data is required');
+    if (v.steps !== undefined && v.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
+    if (v.preset !== undefined && v.model !== undefined) throw new UsageError('give --preset or --model, not both');
+    if (v.preset !== undefined && !PRESETS[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+    const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
+    const opts: RunOptions = {
+      data: (v.data as string) ?? '',
+      tokenizer: (v.tokenizer as string) ?? 'gpt2',
+      preset,
+      model: v.model as string | undefined,
+      context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,
+      stride: v.stride !== undefined ? num(v, 'stride', undefined, { int: true, min: 1 }) : undefined,
+      batch: num(v, 'batch', 8, { int: true, min: 1 }),
+      steps: v.steps !== undefined ? num(v, 'steps', undefined, { int: true, min: 1 }) : undefined,
+      epochs: v.epochs !== undefined ? num(v, 'epochs', undefined, { min: 0.001 }) : undefined,
+      lr: num(v, 'lr', 4e-4, { min: 0 }),
+      weightDecay: num(v, 'weight-decay', 0.1, { min: 0 }),
+      seed: num(v, 'seed', 123, { int: true, min: 0 }),
+      dropout: v.dropout !== undefined ? num(v, 'dropout', undefined, { min: 0, max: 0.99 }) : undefined,
+      gradClip: opt('grad-clip'),
+      shuffle: !v['no-shuffle'],
+      valFraction: num(v, 'val-fraction', 0.1, { min: 0, max: 0.9 }),
+      evalEvery: num(v, 'eval-every', 0, { int: true, min: 0 }),
+      evalBatches: num(v, 'eval-batches', 0, { int: true, min: 0 }),
+      saveEvery: num(v, 'save-every', 0, { int: true, min: 0 }),
+      out: (v.out as string) ?? (resume ? resume : `runs/${preset ?? 'model'}`),
+      log: v.log as string | undefined,
+    };
+    if (opts.gradClip !== undefined && !(opts.gradClip > 0)) throw new UsageError(`--grad-clip must be > 0, got ${opts.gradClip}`);
+    const gpu = await getGpu();
+    await runTraining(gpu, opts, resume);
+  },
+};
+export default cmd;

@@ -1,0 +1,20 @@
+// wgpt's public API (Node and browser): device, tensors/autograd, ops, model, training, generation, tokenizers, data.
+// Node-only pieces (checkpoint folders, .bin files, the training runner) are exported from their own modules.
+export { getGpu, Gpu, type AdapterSummary } from './gpu/device.js';
+export { selfCheck } from './gpu/selfcheck.js';
+export { Tensor, IdBatch, backward, noGrad } from './autograd/tensor.js';
+export * from './ops/matmul.js';
+export * from './ops/embedding.js';
+export * from './ops/elementwise.js';
+export * from './ops/layernorm.js';
+export * from './ops/attention.js';
+export * from './ops/loss.js';
+export { AdamW, gradNorm, clipGradNorm } from './train/adamw.js';
+export { Trainer, type TrainerOptions, type Batch } from './train/trainer.js';
+export { GPT } from './model/gpt.js';
+export { type GPTConfig, PRESETS, DEFAULT_CONFIG, validateConfig } from './model/config.js';
+export { paramShapes, countParams } from './model/params.js';
+export { generate, sampleLogits, streamDecoder, type SampleOptions } from './model/generate.js';
+export * from './tokenizer/index.js';
+export * from './data/index.js';
+export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';

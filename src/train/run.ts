@@ -1,0 +1,220 @@
+// The training runner behind `wgpt train` and `npm start` (Node): data → tokenizer → loader,
+// model from a preset or a checkpoint, the step loop with eval, JSONL log, progress bar,
+// periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
+// Leaves out: multi-GPU, LR schedules, gradient accumulation.
+import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, dirname, resolve } from 'node:path';
+import type { Gpu } from '../gpu/device.js';
+import { GPT } from '../model/gpt.js';
+import { type GPTConfig, PRESETS, validateConfig } from '../model/config.js';
+import { countParams } from '../model/params.js';
+import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Trainer, NonFiniteLossError, type Batch } from './trainer.js';
+import { lossCurveSvg, type LossPoint } from './plot.js';
+import { ProgressBar, formatDuration } from '../cli/progress.js';
+import { type Tokenizer } from '../tokenizer/index.js';
+import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
+import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
+import { BatchLoader, splitTrainVal } from '../data/index.js';
+
+export interface RunOptions {
+  /** .txt (tokenized with `tokenizer`) or .bin token file */
+  data: string;
+  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file */
+  tokenizer: string;
+  preset?: string;
+  /** start from this checkpoint folder instead of a fresh preset */
+  model?: string;
+  context?: number;
+  stride?: number;
+  batch: number;
+  steps?: number;
+  epochs?: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+  dropout?: number;
+  shuffle: boolean;
+  valFraction: number;
+  /** evaluate every K steps (0: only at the end) */
+  evalEvery: number;
+  /** cap on validation batches per evaluation (0: all) */
+  evalBatches: number;
+  gradClip?: number;
+  /** save a checkpoint every K steps (0: only at the end) */
+  saveEvery: number;
+  out: string;
+  log?: string;
+}
+
+export interface RunResult {
+  model: GPT;
+  tokenizer: Tokenizer;
+  out: string;
+  train: LossPoint[];
+  val: LossPoint[];
+  steps: number;
+  seconds: number;
+  tokensPerSecond: number;
+}
+
+export interface RunHooks {
+  /** one line of human output (defaults to stdout) */
+  say?: (line: string) => void;
+  progress?: boolean;
+}
+
+
+
+function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | Uint32Array {
+  if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
+  if (opts.data.endsWith('.bin')) return readTokenFile(opts.data);
+  const text = decodeUtf8Strict(readFileSync(opts.data), opts.data);
+  if (text.length === 0) throw new Error(`data file ${opts.data} is empty`);
+  return Int32Array.from(tok.encode(text, { allowedSpecial: 'all' }));
+}
+
+/** Trains according to `opts`; with `resumeDir`, continues that run exactly where its checkpoint stopped. */
+export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: string, hooks: RunHooks = {}): Promise<RunResult> {
+  const say = hooks.say ?? ((l: string) => console.log(l));
+  let opts = { ...optsIn };
+  let state: TrainingState | null = null;
+  let history: { train: LossPoint[]; val: LossPoint[] } = { train: [], val: [] };
+  if (resumeDir) {
+    state = loadTrainingState(resumeDir);
+    const saved = state.options as RunOptions | undefined;
+    if (!saved) throw new Error(`checkpoint ${resumeDir} has no saved run options; it cannot be resumed`);
+    // the run's own settings win; only the length of the run and the output folder may change
+    opts = { ...saved, steps: optsIn.steps ?? saved.steps, epochs: optsIn.steps !== undefined ? undefined : optsIn.epochs ?? saved.epochs, out: optsIn.out ?? resumeDir, log: optsIn.log ?? saved.log };
+    history = (state.history as typeof history) ?? history;
+  }
+  const tokSource = resumeDir ?? opts.model;
+  const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data, checkpointDir: tokSource });
+  const ids = loadData(opts, tok);
+
+  let model: GPT;
+  let config: GPTConfig;
+  if (resumeDir || opts.model) {
+    const ck = loadCheckpoint((resumeDir ?? opts.model)!);
+    config = { ...ck.config };
+    if (opts.dropout !== undefined) config.dropout = opts.dropout;
+    model = GPT.fromParams(gpu, validateConfig(config), ck.params);
+  } else {
+    const preset = PRESETS[opts.preset ?? 'small'];
+    if (!preset) throw new Error(`unknown preset '${opts.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+    config = { ...preset, vocab_size: tok.vocabSize };
+    if (opts.context !== undefined) config.context_length = opts.context;
+    if (opts.dropout !== undefined) config.dropout = opts.dropout;
+    model = GPT.init(gpu, validateConfig(config), opts.seed);
+  }
+  if (tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] >= config.vocab_size) throw new Error(`token id ${ids[i]} at position ${i} of ${opts.data} is ≥ the model's vocab_size ${config.vocab_size}`);
+  }
+  const T = opts.context ?? config.context_length;
+  if (T > config.context_length) throw new Error(`--context ${T} is longer than the model's context_length ${config.context_length}`);
+  const stride = opts.stride ?? T;
+  const { train: trainIds, val: valIds } = splitTrainVal(ids, opts.valFraction);
+  const loader = new BatchLoader(trainIds, { maxLength: T, stride, batchSize: opts.batch, shuffle: opts.shuffle, seed: opts.seed, dropLast: true });
+  if (loader.numBatches === 0) throw new Error(`the training split (${trainIds.length} tokens) gives no full batch of ${opts.batch} windows of ${T}+1 tokens; lower --batch or --context`);
+  const valLoader = opts.valFraction > 0 && valIds.length > T ? new BatchLoader(valIds, { maxLength: T, stride: T, batchSize: 1, shuffle: false, seed: 0, dropLast: false }) : null;
+  if (opts.valFraction > 0 && !valLoader) say(`wgpt: the validation split (${valIds.length} tokens) is shorter than one window of ${T + 1}; no validation loss`);
+  const perEpoch = loader.numBatches;
+  const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
+  opts.steps = totalSteps;
+
+  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
+  let step = 0;
+  if (state) {
+    trainer.optimizer.loadState(state.optimizer, model);
+    step = state.step;
+  }
+  const out = resolve(opts.out);
+  mkdirSync(dirname(out), { recursive: true });
+  const logPath = opts.log;
+  const logLines: string[] = [];
+  const log = (o: Record<string, unknown>) => {
+    if (!logPath) return;
+    logLines.push(JSON.stringify(o));
+  };
+  const flushLog = () => {
+    if (!logPath || !logLines.length) return;
+    mkdirSync(dirname(resolve(logPath)), { recursive: true });
+    const prev = existsSync(logPath) ? readFileSync(logPath, 'utf8') : '';
+    writeFileAtomic(logPath, prev + logLines.join('\n') + '\n');
+    logLines.length = 0;
+  };
+  const evalBatches = (): Batch[] => {
+    if (!valLoader) return [];
+    const n = opts.evalBatches > 0 ? Math.min(opts.evalBatches, valLoader.numBatches) : valLoader.numBatches;
+    return Array.from({ length: n }, (_, i) => valLoader.batch(i, 0));
+  };
+  const save = async (why: string) => {
+    const params = await model.exportParams();
+    const st: TrainingState = {
+      step,
+      epoch: Math.floor(step / perEpoch),
+      batchIndex: step % perEpoch,
+      rngSeed: opts.seed,
+      optimizer: await trainer.optimizer.exportState(model),
+      options: JSON.parse(JSON.stringify(opts)) as Record<string, unknown>,
+      history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
+    };
+    const files: Record<string, string | Uint8Array> = { ...tokenizerFiles(tok, opts.tokenizer) };
+    files[RUN_FILE] = JSON.stringify({ tokenizer: opts.tokenizer, steps: step, why }, null, 2) + '\n';
+    files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
+    saveCheckpoint(out, config, params, { trainingState: st, files });
+    flushLog();
+  };
+
+  say(`wgpt: ${countParams(config).toLocaleString('en-US')} parameters (${opts.preset ?? opts.model ?? 'resumed'}: ${config.n_layers} layers, d_model ${config.d_model}, ${config.n_heads} heads, context ${config.context_length}, vocab ${config.vocab_size}) on ${gpu.info.description || gpu.info.architecture}${gpu.info.isCpu ? ' (CPU adapter)' : ''}`);
+  say(`wgpt: ${ids.length} tokens (${trainIds.length} train, ${valIds.length} val), ${perEpoch} batches of ${opts.batch}×${T} per epoch; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
+  const bar = new ProgressBar(totalSteps, step, hooks.progress ?? !!process.stderr.isTTY);
+  const t0 = performance.now();
+  const startStep = step;
+  let lastLoss = NaN;
+  try {
+    while (step < totalSteps) {
+      const epoch = Math.floor(step / perEpoch);
+      const b = loader.batch(step % perEpoch, epoch);
+      const loss = await trainer.step({ x: b.x, y: b.y, B: b.B, T: b.T }, step);
+      lastLoss = loss;
+      step++;
+      history.train.push({ step, loss });
+      const dt = (performance.now() - t0) / 1000;
+      const tps = ((step - startStep) * opts.batch * T) / dt;
+      log({ step, loss, epoch, lr: opts.lr, tokens_per_s: Math.round(tps) });
+      bar.update(step, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
+      if (valLoader && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
+        const v = await trainer.evaluate(evalBatches());
+        history.val.push({ step, loss: v });
+        log({ step, val_loss: v, train_loss: loss });
+        if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}`);
+      } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
+      if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
+    }
+  } catch (e) {
+    bar.done();
+    trainer.optimizer.dispose();
+    if (e instanceof NonFiniteLossError) {
+      log({ step: e.step + 1, loss: e.loss, error: 'non-finite loss' });
+      flushLog();
+    }
+    throw e;
+  }
+  bar.done();
+  if (valLoader) {
+    const v = await trainer.evaluate(evalBatches());
+    history.val.push({ step, loss: v });
+    log({ step, val_loss: v, train_loss: lastLoss });
+  }
+  await save('final');
+  trainer.optimizer.dispose();
+  const seconds = (performance.now() - t0) / 1000;
+  const tokensPerSecond = ((step - startStep) * opts.batch * T) / seconds;
+  const lastVal = history.val[history.val.length - 1];
+  say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}`);
+  say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);
+  return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond };
+}

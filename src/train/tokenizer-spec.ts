@@ -1,0 +1,47 @@
+// Which tokenizer a run or a checkpoint uses, and the files that carry it inside a checkpoint folder
+// (Node): gpt2 needs nothing; simple-v1/v2 keep their vocabulary (vocab.json); a trained BPE keeps
+// its wgpt-bpe file (tokenizer.json). wgpt_run.json names the spec. Leaves out: HF tokenizer.json files.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Tokenizer, SimpleTokenizer, ByteBpe, parseBpeFile } from '../tokenizer/index.js';
+import { tokenizerFromSpec } from '../tokenizer/node.js';
+import type { Gpu } from '../gpu/device.js';
+import { GPT } from '../model/gpt.js';
+import { loadCheckpoint, resolveCheckpointDir } from '../model/checkpoint.js';
+
+export const RUN_FILE = 'wgpt_run.json';
+const VOCAB_FILE = 'vocab.json';
+const BPE_FILE = 'tokenizer.json';
+
+/** The tokenizer for `spec`, preferring the copy saved in `checkpointDir` when there is one. */
+export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkpointDir?: string } = {}): Tokenizer {
+  if (o.checkpointDir) {
+    const dir = resolveCheckpointDir(o.checkpointDir);
+    const vocabPath = join(dir, VOCAB_FILE);
+    const bpePath = join(dir, BPE_FILE);
+    if ((spec === 'simple-v1' || spec === 'simple-v2') && existsSync(vocabPath)) {
+      const j = JSON.parse(readFileSync(vocabPath, 'utf8')) as { vocab: string[] };
+      return new SimpleTokenizer(spec === 'simple-v1' ? 1 : 2, j.vocab);
+    }
+    if (existsSync(bpePath) && spec !== 'gpt2' && spec !== 'wgpt-gpt2' && !spec.startsWith('simple-')) return parseBpeFile(readFileSync(bpePath, 'utf8'), bpePath);
+  }
+  return tokenizerFromSpec(spec, { fallbackCorpus: o.corpusPath });
+}
+
+/** Files to store beside the model so the checkpoint decodes on its own. */
+export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, string> {
+  if (tok instanceof SimpleTokenizer) return { [VOCAB_FILE]: JSON.stringify({ format: 'wgpt-simple-vocab', spec, vocab: tok.vocab }) + '\n' };
+  if (tok instanceof ByteBpe && spec !== 'gpt2' && spec !== 'wgpt-gpt2') return { [BPE_FILE]: tok.toFileText() };
+  return {};
+}
+
+/** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */
+export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: GPT; tokenizer: Tokenizer } {
+  const ck = loadCheckpoint(dir);
+  let spec = tokenizerOverride;
+  const runPath = join(ck.dir, RUN_FILE);
+  if (!spec && existsSync(runPath)) spec = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer;
+  const tokenizer = loadTokenizerSpec(spec ?? 'gpt2', { checkpointDir: ck.dir });
+  if (tokenizer.vocabSize > ck.config.vocab_size) throw new Error(`tokenizer ${spec ?? 'gpt2'} has ${tokenizer.vocabSize} ids but the model's vocab_size is ${ck.config.vocab_size}`);
+  return { model: GPT.fromParams(gpu, ck.config, ck.params), tokenizer };
+}
