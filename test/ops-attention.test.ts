@@ -86,6 +86,8 @@ const SHAPES: [number, number, number, number][] = [
   [1, 33, 3, 1],
   [2, 6, 1, 64],
   [1, 9, 2, 5],
+  [1, 10, 2, 12],
+  [3, 4, 2, 8],
 ];
 
 async function checkAttention(B: number, T: number, H: number, hd: number, dropout: number, seed: number): Promise<void> {

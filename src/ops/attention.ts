@@ -147,17 +147,24 @@ function tileGrid(gpu: Gpu, what: string, xTiles: number, yTiles: number, nz: nu
   return [gx, gy, nz];
 }
 
+/** The vec4 (*8) kernels need hd and every stride/offset of the row sources to be multiples of 4. */
+function vec4able(hd: number, ...src: RowSource[]): boolean {
+  return hd % 4 === 0 && src.every((s) => s.row % 4 === 0 && s.off % 4 === 0 && s.batch % 4 === 0);
+}
+
 /** S[z,i,j] = scale·Σ_d a(b,i,d)·b(b,j,d) for j ≤ q0+i (masked entries are left unwritten). */
 function encodeScores(gpu: Gpu, m: AttnDims, a: RowSource, b: RowSource, S: GPUBuffer, scale: number): void {
   const BH = m.B * m.H;
   if (BH === 0 || m.Tq === 0 || m.Tk === 0) return;
-  const xT = Math.ceil(m.Tk / 4);
+  const v4 = vec4able(m.hd, a, b);
+  const xT = Math.ceil(m.Tk / (v4 ? 8 : 4));
   const yT = Math.ceil(m.Tq / 4);
   const { WX, WY } = wgShape(xT, yT);
-  const k = gpu.kernel({ shader: attnWgsl, entry: 'scores', constants: { WX, WY } });
+  const k = gpu.kernel({ shader: attnWgsl, entry: v4 ? 'scores8' : 'scores', constants: { WX, WY } });
+  const buffers = v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S };
   forZ(gpu, BH, (zBase, nz) =>
     gpu.dispatch(k, {
-      buffers: { A: a.buf, Bm: b.buf, S },
+      buffers,
       params: {
         BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0, zBase,
         aRow: a.row, aOff: a.off, aBatch: a.batch,
@@ -178,20 +185,23 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   const BH = m.B * m.H;
   const outRows = transposed ? m.Tk : m.Tq;
   if (BH === 0 || outRows === 0 || m.hd === 0) return;
-  const xT = Math.ceil(m.hd / 4);
+  const v4 = vec4able(m.hd, x);
+  const xT = Math.ceil(m.hd / (v4 ? 8 : 4));
   const yT = Math.ceil(outRows / 4);
   const { WX, WY } = wgShape(xT, yT);
-  const k = gpu.kernel({ shader: attnWgsl, entry: transposed ? 'weighted_t' : 'weighted', constants: { WX, WY } });
+  const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? '8' : '');
+  const k = gpu.kernel({ shader: attnWgsl, entry, constants: { WX, WY } });
+  const buffers = v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf };
   forZ(gpu, BH, (zBase, nz) =>
     gpu.dispatch(k, {
-      buffers: { W, X: x.buf, O: o.buf },
+      buffers,
       params: {
         BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0, zBase,
         xRow: x.row, xOff: x.off, xBatch: x.batch,
         oRow: o.row, oOff: o.off, oBatch: o.batch,
         acc,
       },
-      workgroups: tileGrid(gpu, transposed ? 'weighted_t' : 'weighted', xT, yT, nz, WX, WY),
+      workgroups: tileGrid(gpu, entry, xT, yT, nz, WX, WY),
     }),
   );
 }
