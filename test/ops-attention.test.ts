@@ -2,13 +2,22 @@
 // finite differences, dropout determinism, KV-cache decode vs full attention, PyTorch fixtures.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { getGpu } from '../src/gpu/device.ts';
 import { Tensor, backward, noGrad } from '../src/autograd/tensor.ts';
 import { softmax, causalMask, attention, attentionWithProbs, attentionDecode, createKVCache, dropThreshold } from '../src/ops/attention.ts';
 import { softmaxRef, softmaxBwdRef, causalMaskRef, causalMaskBwdRef, attentionRef, attentionBwdRef } from '../src/ref/attention.ts';
-import { assertClose, randn, report, fixture, FIXTURES } from './helpers.ts';
+import { assertClose, randn, report as record, errorReport, FIXTURES } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
+
+const reported = new Set<string>();
+function report(name: string, maxAbs: number): void {
+  reported.add(name);
+  record(name, maxAbs);
+}
+test.after(() => {
+  for (const k of reported) console.log(`  max |err| ${k}: ${errorReport[k].toExponential(2)}`);
+});
 
 const FWD = { atol: 1e-6, rtol: 1e-5 };
 const BWD = { atol: 1e-5, rtol: 1e-4 };
@@ -196,7 +205,7 @@ test('no graph: noGrad attention keeps no buffers; the graph releases its saved 
   });
 });
 
-test('attentionDecode: prefix + one token at a time equals attention on the whole sequence', async () => {
+test('attentionDecode: prefix, a chunk, then one token at a time equals attention on the whole sequence', async () => {
   const gpu = await getGpu();
   for (const [B, T, H, hd, prefix] of [
     [1, 6, 2, 3, 1],
@@ -221,8 +230,12 @@ test('attentionDecode: prefix + one token at a time equals attention on the whol
           for (let b = 0; b < B; b++) want.push(...full.subarray((b * T + t0) * C, (b * T + t1) * C));
           maxErr = Math.max(maxErr, assertClose(got, want, { atol: 1e-5, rtol: 0, name: `decode rows ${t0}…${t1 - 1}` }));
         };
-        await check(attentionDecode(rows(0, prefix), cache, 0, H), 0, prefix);
-        for (let t = prefix; t < T; t++) await check(attentionDecode(rows(t, t + 1), cache, t, H), t, t + 1);
+        // the prefix at once, then (where there is room) a chunk of 3, then one token at a time
+        const steps: [number, number][] = [[0, prefix]];
+        let t = prefix;
+        if (T - t > 4) steps.push([t, (t += 3)]);
+        for (; t < T; t++) steps.push([t, t + 1]);
+        for (const [t0, t1] of steps) await check(attentionDecode(rows(t0, t1), cache, t0, H), t0, t1);
         assert.is(cache.length, T);
         report('attentionDecode vs full attention', maxErr);
       } finally {
@@ -251,35 +264,70 @@ test('attentionDecode refuses positions past maxT, gaps and mismatched shapes', 
   });
 });
 
-interface AttnFixture {
-  qkv: number[];
-  n_heads: number;
-  out: number[];
-  attn?: number[];
-  grad_out: number[];
-  grad_qkv: number[];
-  shape?: number[];
-  [k: string]: unknown;
+interface FixtureFile {
+  meta: Record<string, number | string>;
+  tensors: Record<string, { shape: number[]; data: (number | string | null)[] }>;
 }
 
-test('PyTorch fixtures: softmax (with −inf) and the course attention', async () => {
+/**
+ * Reads a gen.py fixture. Python's json.dump writes ±inf as bare `-Infinity`/`Infinity` (not JSON),
+ * so those tokens are quoted before JSON.parse and turned back into numbers here.
+ */
+function readFixture(name: string): { meta: FixtureFile['meta']; t: (key: string) => { shape: number[]; data: Float64Array } } {
+  const text = readFileSync(FIXTURES + name, 'utf8').replace(/(?<=[[,:]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"$1"');
+  const f = JSON.parse(text) as FixtureFile;
+  const num = (v: number | string | null): number => {
+    if (typeof v === 'number') return v;
+    if (v === '-inf' || v === '-Infinity') return -Infinity;
+    if (v === 'inf' || v === 'Infinity') return Infinity;
+    if (v === 'NaN' || v === 'nan') return NaN;
+    throw new Error(`${name}: unexpected value ${JSON.stringify(v)}`);
+  };
+  return {
+    meta: f.meta,
+    t: (key) => {
+      const e = f.tensors[key];
+      if (!e) throw new Error(`${name}: no tensor '${key}' (has ${Object.keys(f.tensors).join(', ')})`);
+      return { shape: e.shape, data: Float64Array.from(e.data, num) };
+    },
+  };
+}
+
+test('PyTorch fixture softmax.json (−inf entries): forward and gradient', async () => {
   const gpu = await getGpu();
-  const haveSm = existsSync(FIXTURES + 'softmax.json');
-  const haveAt = existsSync(FIXTURES + 'attention.json');
-  if (!haveSm && !haveAt) {
-    console.log('  (no softmax.json / attention.json fixtures yet: skipped)');
-    return;
-  }
-  if (haveSm) {
-    await gpu.scope(async () => {
-      const f = fixture<{ x: (number | string | null)[]; shape: number[]; out: (number | string | null)[]; grad_out: number[]; grad_x: (number | string | null)[] }>('softmax.json');
-      void f;
-    });
-  }
-  if (haveAt) {
-    const f = fixture<AttnFixture>('attention.json');
-    void f;
-  }
+  const { t } = readFixture('softmax.json');
+  const x = t('x');
+  assert.ok(x.data.some((v) => v === -Infinity), 'the fixture has −inf entries');
+  await gpu.scope(async () => {
+    const xt = Tensor.from(gpu, x.data, x.shape, { requiresGrad: true });
+    const y = softmax(xt);
+    report('softmax fwd vs PyTorch', assertClose(await y.toArray(), t('out').data, { atol: 1e-6, rtol: 1e-5, name: 'softmax.json out' }));
+    const go = t('grad_out');
+    backward(y, Tensor.from(gpu, go.data, go.shape));
+    report('softmax bwd vs PyTorch', assertClose(await xt.grad!.toArray(), t('grad_x').data, { atol: 1e-6, rtol: 1e-5, name: 'softmax.json grad_x' }));
+  });
+});
+
+test('PyTorch fixture attention.json (the course MHA core): out, attn and grad_qkv', async () => {
+  const gpu = await getGpu();
+  const { meta, t } = readFixture('attention.json');
+  const qkv = t('qkv');
+  const H = Number(meta.n_heads);
+  const [B, T, C3] = qkv.shape;
+  assert.is(C3, 3 * Number(meta.C));
+  await gpu.scope(async () => {
+    const x = Tensor.from(gpu, qkv.data, qkv.shape, { requiresGrad: true });
+    const { out, probs } = attentionWithProbs(x, H);
+    report('attention fwd vs PyTorch', assertClose(await out.toArray(), t('out').data, { atol: 1e-6, rtol: 1e-5, name: 'attention.json out' }));
+    assert.equal(t('attn').shape, [B, H, T, T]);
+    report('attention probs vs PyTorch', assertClose(await probs.toArray(), t('attn').data, { atol: 1e-6, rtol: 1e-5, name: 'attention.json attn' }));
+    const go = t('grad_out');
+    backward(out, Tensor.from(gpu, go.data, go.shape));
+    report('attention bwd vs PyTorch', assertClose(await x.grad!.toArray(), t('grad_qkv').data, { atol: 1e-5, rtol: 1e-4, name: 'attention.json grad_qkv' }));
+    // the CPU reference agrees with PyTorch too (it is the oracle of the odd-shape tests above)
+    assertClose(attentionRef(qkv.data, B, T, C3 / 3, H).out, t('out').data, { atol: 1e-6, rtol: 1e-5, name: 'attentionRef vs PyTorch' });
+    assertClose(attentionBwdRef(qkv.data, go.data, B, T, C3 / 3, H), t('grad_qkv').data, { atol: 1e-6, rtol: 1e-5, name: 'attentionBwdRef vs PyTorch' });
+  });
 });
 
 test.run();

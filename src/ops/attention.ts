@@ -161,7 +161,7 @@ function encodeScores(gpu: Gpu, m: AttnDims, a: RowSource, b: RowSource, S: GPUB
   const yT = Math.ceil(m.Tq / 4);
   const { WX, WY } = wgShape(xT, yT);
   const k = gpu.kernel({ shader: attnWgsl, entry: v4 ? 'scores8' : 'scores', constants: { WX, WY } });
-  const buffers = v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S };
+  const buffers: Record<string, GPUBuffer> = v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S };
   forZ(gpu, BH, (zBase, nz) =>
     gpu.dispatch(k, {
       buffers,
@@ -191,7 +191,7 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   const { WX, WY } = wgShape(xT, yT);
   const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? '8' : '');
   const k = gpu.kernel({ shader: attnWgsl, entry, constants: { WX, WY } });
-  const buffers = v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf };
+  const buffers: Record<string, GPUBuffer> = v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf };
   forZ(gpu, BH, (zBase, nz) =>
     gpu.dispatch(k, {
       buffers,
