@@ -10,7 +10,7 @@ import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js
 import { add, gelu, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT } from '../ops/matmul.js';
-import { attention, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
+import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 
 export interface ForwardOptions {
   /** training mode: dropout active (when config.dropout > 0) */
@@ -144,6 +144,47 @@ export class GPT {
       x = this.block(i, x, (qkv) => attention(qkv, c.n_heads, { dropout: p, seed: attSeed }), drop);
     }
     return this.head(x);
+  }
+
+  /**
+   * What the course draws: token embeddings, position embeddings and their sum for ids [1, T]
+   * (each [T, C], host copies). No graph is recorded.
+   */
+  async embeddingViews(ids: IdBatch): Promise<{ token: Float32Array; position: Float32Array; sum: Float32Array }> {
+    const [, T] = this.checkIds(ids);
+    return this.gpu.scope(() =>
+      noGrad(async () => {
+        const tok = embedding(ids, this.p('wte.weight'));
+        const pos =
+          this.config.positions === 'learned'
+            ? embedding(positionIds(this.gpu, T), this.p('wpe.weight'))
+            : sinusoidalPositions(this.gpu, T, this.config.d_model);
+        const sum = add(tok, pos);
+        return { token: await tok.toArray(), position: await pos.toArray(), sum: await sum.toArray() };
+      }),
+    );
+  }
+
+  /** Attention probabilities [B, H, T, T] of one layer for ids [B, T] (inference, host copy). */
+  async attentionMaps(ids: IdBatch, layer: number): Promise<Float32Array> {
+    const [, T] = this.checkIds(ids);
+    const c = this.config;
+    if (!(layer >= 0 && layer < c.n_layers)) throw new Error(`attentionMaps: layer ${layer} is not in 0…${c.n_layers - 1}`);
+    return this.gpu.scope(() =>
+      noGrad(async () => {
+        let x = this.embed(ids, T, 0, (t) => t);
+        let probs: Tensor | null = null;
+        for (let i = 0; i <= layer; i++) {
+          x = this.block(i, x, (qkv) => {
+            if (i < layer) return attention(qkv, c.n_heads);
+            const r = attentionWithProbs(qkv, c.n_heads);
+            probs = r.probs;
+            return r.out;
+          }, (t) => t);
+        }
+        return probs!.toArray();
+      }),
+    );
   }
 
   /** KV caches for generation (one per layer), persistent until disposed. */

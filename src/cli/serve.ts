@@ -1,0 +1,61 @@
+// `wgpt serve` / `npm run web`: bundles the page with esbuild (in memory) and serves it on localhost
+// (WebGPU needs a secure context: http://localhost is one). Leaves out: TLS, caching, file watching.
+import { createServer, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Command, num } from './command.js';
+import { buildBundle } from '../gpu/esbuild.js';
+
+const WEB = fileURLToPath(new URL('../web/', import.meta.url));
+const VERDICT = fileURLToPath(new URL('../data/the-verdict.txt', import.meta.url));
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  /** bundle entry (default src/web/main.ts; the browser tests add their hooks) */
+  entry?: string;
+}
+
+export async function startServer(o: ServeOptions = {}): Promise<{ url: string; close(): Promise<void>; server: Server }> {
+  const js = await buildBundle({ entry: o.entry ?? WEB + 'main.ts' });
+  const html = readFileSync(WEB + 'index.html');
+  const verdict = readFileSync(VERDICT);
+  const routes: Record<string, [string, string | Buffer]> = {
+    '/': ['text/html; charset=utf-8', html],
+    '/index.html': ['text/html; charset=utf-8', html],
+    '/wgpt.js': ['text/javascript; charset=utf-8', js],
+    '/the-verdict.txt': ['text/plain; charset=utf-8', verdict],
+  };
+  const server = createServer((req, res) => {
+    const r = routes[(req.url ?? '/').split('?')[0]];
+    if (!r) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': r[0], 'cache-control': 'no-store' }).end(r[1]);
+  });
+  const host = o.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'EADDRINUSE' ? `port ${o.port} is already in use (try --port 0 for any free port)` : e.message)));
+    server.listen(o.port ?? 8080, host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : o.port;
+  return {
+    url: `http://localhost:${port}/`,
+    server,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+const cmd: Command = {
+  summary: 'serve the browser page (tokens, embeddings, training, generation, attention) on localhost',
+  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1]',
+  options: { port: { type: 'string' }, host: { type: 'string' } },
+  async run(v) {
+    const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined });
+    console.log(`wgpt: serving the page at ${s.url} (open it in Chrome; Ctrl-C to stop)`);
+    await new Promise(() => {});
+  },
+};
+export default cmd;

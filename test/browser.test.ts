@@ -1,0 +1,171 @@
+// Browser tests: the page bundled by esbuild, served on localhost, driven in the system Chromium
+// (/usr/bin/chromium, --enable-unsafe-webgpu; never `playwright install`) by playwright-core.
+// Runs kernel checks in the page, trains in the page and in Node with the same seed and compares the
+// losses, clicks through the views, and checks the screenshot is a real (non-blank) image.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer } from '../src/cli/serve.ts';
+import { getGpu } from '../src/gpu/device.ts';
+import { trainLosses } from '../src/train/quick.ts';
+
+const CHROMIUM = process.env.WGPT_CHROMIUM || '/usr/bin/chromium';
+const ENTRY = fileURLToPath(new URL('./browser/entry.ts', import.meta.url));
+const VERDICT = fileURLToPath(new URL('../src/data/the-verdict.txt', import.meta.url));
+
+let server: Awaited<ReturnType<typeof startServer>> | null = null;
+let browser: Browser | null = null;
+let page: Page | null = null;
+const consoleErrors: string[] = [];
+
+// Set-up runs inside the first test that needs it (a throwing uvu before-hook is not reported as a failure).
+let ready: Promise<Page> | null = null;
+function setup(): Promise<Page> {
+  ready ??= (async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set WGPT_CHROMIUM)`);
+    server = await startServer({ port: 0, entry: ENTRY });
+    // playwright creates (and removes) a fresh temporary profile for each launch
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    page.on('pageerror', (e) => consoleErrors.push(e.message));
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as any).wgpt?.state?.ready || (window as any).wgpt?.state?.error, null, { timeout: 60_000 });
+    return page;
+  })();
+  return ready;
+}
+
+test.after(async () => {
+  await browser?.close().catch(() => {});
+  await server?.close().catch(() => {});
+});
+
+test('the page finds a WebGPU adapter and says which', async () => {
+  await setup();
+  const err = await page!.evaluate(() => (window as any).wgpt.state.error);
+  assert.is(err, null, `page error: ${err}`);
+  const line = await page!.textContent('#adapter');
+  assert.match(line!, /^WebGPU adapter: .+ — (a CPU \(software\) adapter|a GPU)/);
+  const r = await page!.evaluate(async () => (window as any).wgpt.gpuTask(async () => (window as any).wgpt.selfCheck(await (window as any).wgpt.getGpu(), 10_001)));
+  assert.ok(r.ok, `self-check in the page: max err ${r.maxErr}`);
+});
+
+test('kernel checks run in the page and match the CPU references', async () => {
+  await setup();
+  const res = (await page!.evaluate(() => (window as any).wgpt.gpuTask(() => (window as any).wgptTests.kernelChecks()))) as Record<string, { ok: boolean; maxAbs: number; message: string }>;
+  const names = Object.keys(res);
+  assert.ok(names.length >= 8, `ran ${names.length} checks`);
+  for (const [name, r] of Object.entries(res)) assert.ok(r.ok, `${name}: ${r.message}`);
+  console.log(`    in-page kernel checks: ${names.map((n) => `${n} ${res[n].maxAbs.toExponential(1)}`).join(', ')}`);
+});
+
+test('training in Chrome gives the same losses as in Node (same seed, same adapter)', async () => {
+  await setup();
+  const text = readFileSync(VERDICT, 'utf8');
+  const opts = { steps: 4, seed: 7 };
+  const inPage = (await page!.evaluate(async (o) => {
+    const w = (window as any).wgpt;
+    return w.gpuTask(async () => w.trainLosses(await w.getGpu(), w.state.verdict, o));
+  }, opts)) as number[];
+  const inNode = await trainLosses(await getGpu(), text, opts);
+  const maxDiff = Math.max(...inPage.map((l, i) => Math.abs(l - inNode[i])));
+  console.log(`    losses node ${inNode.map((l) => l.toFixed(6)).join(' ')} | chrome ${inPage.map((l) => l.toFixed(6)).join(' ')} | max |diff| ${maxDiff.toExponential(2)}`);
+  assert.is(inPage.length, 4);
+  assert.ok(maxDiff <= 1e-5, `Node vs Chrome loss difference ${maxDiff}`);
+});
+
+test('click through: tokenizer chips, training with the stop button, generation, attention map', async () => {
+  await setup();
+  const p = page!;
+  await p.fill('#tok-text', 'Every effort moves you, Mrs. Gisburn said.');
+  await p.waitForFunction(() => document.querySelectorAll('#tok-chips .chip').length > 3);
+  const chips = await p.$$eval('#tok-chips .chip small', (els) => els.map((e) => Number(e.textContent)));
+  assert.equal(chips.slice(0, 4), [6109, 3626, 6100, 345], 'GPT-2 ids of "Every effort moves you"');
+  await p.selectOption('#tok-kind', 'simple-v2');
+  await p.waitForFunction(() => /tokens$/.test(document.querySelector('#tok-count')!.textContent || ''));
+  await p.fill('#train-steps', '3');
+  await p.click('#train-go');
+  await p.waitForFunction(() => /step 3\/3/.test(document.querySelector('#train-stat')!.textContent || ''), null, { timeout: 120_000 });
+  await p.waitForFunction(() => !(document.querySelector('#train-go') as HTMLButtonElement).disabled);
+  const losses = await p.evaluate(() => (window as any).wgpt.state.losses as number[]);
+  assert.is(losses.length, 3);
+  assert.ok(losses.every((l) => Number.isFinite(l) && l > 0));
+  // the stop button ends a long run early
+  await p.fill('#train-steps', '500');
+  await p.click('#train-go');
+  await p.waitForFunction(() => /step 1\//.test(document.querySelector('#train-stat')!.textContent || ''), null, { timeout: 60_000 });
+  await p.click('#train-stop');
+  await p.waitForFunction(() => !(document.querySelector('#train-go') as HTMLButtonElement).disabled, null, { timeout: 60_000 });
+  const stopped = await p.evaluate(() => (window as any).wgpt.state.losses.length as number);
+  assert.ok(stopped >= 1 && stopped < 500, `stopped after ${stopped} steps`);
+  await p.fill('#gen-n', '8');
+  await p.click('#gen-go');
+  await p.waitForFunction(() => /tokens in/.test(document.querySelector('#gen-stat')!.textContent || ''), null, { timeout: 60_000 });
+  const gen = await p.textContent('#gen-out');
+  assert.ok(gen!.startsWith('Every effort moves you') && gen!.length > 'Every effort moves you'.length, `generated: ${gen}`);
+  await p.selectOption('#att-head', '1');
+  await p.waitForTimeout(200);
+  const att = await p.$eval('#att-map', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
+  assert.ok(att[0] > 1 && att[0] === att[1], `attention map ${att}`);
+  assert.equal(consoleErrors, []);
+});
+
+/** Decodes an 8-bit RGB/RGBA PNG and counts distinct colours (no dependency: zlib inflate of IDAT). */
+function distinctColours(png: Buffer): number {
+  assert.equal([...png.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], 'PNG signature');
+  let off = 8;
+  let w = 0, h = 0, type = 0;
+  const idat: Buffer[] = [];
+  while (off < png.length) {
+    const len = png.readUInt32BE(off);
+    const kind = png.toString('latin1', off + 4, off + 8);
+    const body = png.subarray(off + 8, off + 8 + len);
+    if (kind === 'IHDR') {
+      w = body.readUInt32BE(0);
+      h = body.readUInt32BE(4);
+      assert.is(body[8], 8, 'bit depth 8');
+      type = body[9];
+    } else if (kind === 'IDAT') idat.push(body);
+    off += 12 + len;
+  }
+  const bpp = type === 6 ? 4 : 3;
+  const raw = inflateSync(Buffer.concat(idat));
+  const stride = w * bpp;
+  const prev = Buffer.alloc(stride);
+  const cur = Buffer.alloc(stride);
+  const colours = new Set<number>();
+  for (let y = 0; y < h; y++) {
+    const f = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? cur[x - bpp] : 0;
+      const b = prev[x];
+      const c = x >= bpp ? prev[x - bpp] : 0;
+      const p = a + b - c;
+      const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pred = [0, a, b, (a + b) >> 1, pa <= pb && pa <= pc ? a : pb <= pc ? b : c][f];
+      cur[x] = (line[x] + pred) & 255;
+    }
+    for (let x = 0; x < w; x += 3) colours.add((cur[x * bpp] << 16) | (cur[x * bpp + 1] << 8) | cur[x * bpp + 2]);
+    cur.copy(prev);
+  }
+  return colours.size;
+}
+
+test('screenshot is a real page, not a blank image', async () => {
+  await setup();
+  const png = await page!.screenshot({ fullPage: true });
+  const n = distinctColours(png);
+  console.log(`    screenshot ${png.length} bytes, ${n} distinct colours`);
+  assert.ok(n > 50, `only ${n} distinct colours`);
+  if (process.env.WGPT_SCREENSHOT) (await import('node:fs')).writeFileSync(process.env.WGPT_SCREENSHOT, png);
+});
+
+test.run();
