@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getGpu } from '../src/gpu/device.ts';
+import { getGpu, acquire } from '../src/gpu/device.ts';
+import { loadCheckpoint, loadTrainingState } from '../src/model/checkpoint.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
 import { Trainer, NonFiniteLossError } from '../src/train/trainer.ts';
@@ -117,6 +118,27 @@ test('pooled GPU memory stays flat over 1,000 training steps (tiny preset)', asy
     assert.is(at1000, at10, `allocated bytes must not grow: ${at10} at step 10, ${at1000} at step 1000`);
   } finally {
     m.dispose();
+  }
+});
+
+test('device loss mid-training: a clear error, and the last checkpoint stays intact and loadable', async () => {
+  const gpu = await acquire(); // a device of its own, so losing it does not touch the other tests'
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-lost-'));
+  try {
+    let err: Error | null = null;
+    try {
+      await runTraining(gpu, baseOpts(join(tmp, 'run'), { steps: 20, saveEvery: 4 }), undefined, { ...quiet, onStep: (s) => s === 6 && gpu.device.destroy() });
+    } catch (e) {
+      err = e as Error;
+    }
+    assert.ok(err, 'training must stop');
+    assert.match(err!.message, /device lost|destroyed|readback failed/i);
+    const st = loadTrainingState(join(tmp, 'run'));
+    assert.is(st.step, 4, 'the checkpoint from step 4 is the last good one');
+    const ck = loadCheckpoint(join(tmp, 'run'));
+    assert.ok(ck.params.get('wte.weight')!.data.every(Number.isFinite));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 

@@ -1,7 +1,7 @@
 // `wgpt logits`: forward pass on given id rows, logits written as raw little-endian float32 (B, T, V).
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadModelDir } from '../train/tokenizer-spec.js';
+import { loadModelOnly } from '../train/tokenizer-spec.js';
 import { IdBatch, noGrad } from '../autograd/tensor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
@@ -32,7 +32,7 @@ const cmd: Command = {
     const B = rows.length;
     const T = rows[0].length;
     const gpu = await getGpu();
-    const { model } = loadModelDir(gpu, v.model as string);
+    const model = loadModelOnly(gpu, v.model as string);
     const V = model.config.vocab_size;
     const data = await gpu.scope(() =>
       noGrad(async () => {

@@ -1,7 +1,9 @@
 // The Gpu: one WebGPU device, a buffer pool, a pipeline cache and a command recorder that batches
 // dispatches into one encoder until a readback or an explicit flush. Works the same on Dawn (Node)
 // and in Chrome; platform.ts is the only file that differs. Leaves out: multiple devices/queues.
-import { requestAdapter, fixHint, note, platformName } from './platform.js';
+import { requestAdapter, fixHint, note, platformName, gpuEntryPoint } from './platform.js';
+
+export { gpuEntryPoint };
 import { BufferPool, roundUp4 } from './pool.js';
 import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages } from './kernel.js';
 
@@ -148,8 +150,54 @@ export class Gpu {
 
   private getPass(): GPUComputePassEncoder {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
+    if (!this.pass) {
+      const t = this.timing;
+      if (t && t.next + 2 <= t.capacity) {
+        this.pass = this.encoder.beginComputePass({ timestampWrites: { querySet: t.querySet, beginningOfPassWriteIndex: t.next, endOfPassWriteIndex: t.next + 1 } });
+        t.next += 2;
+      } else {
+        if (t) t.overflow = true;
+        this.pass = this.encoder.beginComputePass();
+      }
+    }
     return this.pass;
+  }
+
+  private timing: { querySet: GPUQuerySet; next: number; capacity: number; overflow: boolean } | null = null;
+
+  /**
+   * GPU time (ms) of the compute passes `fn` records, from timestamp queries; null when the adapter has
+   * no `timestamp-query` (callers then time submit → onSubmittedWorkDone on the wall clock).
+   */
+  async timeGpu(fn: () => void): Promise<number | null> {
+    if (!this.features.has('timestamp-query')) return null;
+    this.flush();
+    const capacity = 256;
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count: capacity });
+    this.timing = { querySet, next: 0, capacity, overflow: false };
+    try {
+      fn();
+      const enc = this.getEncoder();
+      const n = this.timing.next;
+      if (n === 0) return 0;
+      const resolved = this.device.createBuffer({ size: n * 8, usage: 0x0200 /* QUERY_RESOLVE */ | 0x04 /* COPY_SRC */ });
+      try {
+        enc.resolveQuerySet(querySet, 0, n, resolved, 0);
+        const overflow = this.timing.overflow;
+        this.timing = null;
+        const bytes = await this.read(resolved, n * 8);
+        if (overflow) return null;
+        const ts = new BigInt64Array(bytes);
+        let ns = 0n;
+        for (let i = 0; i < n; i += 2) ns += ts[i + 1] - ts[i];
+        return Number(ns) / 1e6;
+      } finally {
+        resolved.destroy();
+      }
+    } finally {
+      this.timing = null;
+      querySet.destroy();
+    }
   }
 
   private getEncoder(): GPUCommandEncoder {

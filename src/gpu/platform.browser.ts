@@ -28,3 +28,7 @@ export const fixHint = 'enable WebGPU in this browser (chrome://flags/#enable-un
 export function note(line: string): void {
   console.info(line);
 }
+
+export function gpuEntryPoint(): GPU | null {
+  return (globalThis as { navigator?: Navigator }).navigator?.gpu ?? null;
+}

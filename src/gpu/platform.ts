@@ -32,14 +32,26 @@ function dawnFlags(): string[] {
   return flags;
 }
 
+let chosen: GPU | null = null;
+
 async function tryCreate(power: GPUPowerPreference): Promise<GPUAdapter | null> {
   const gpu = create(dawnFlags());
   keepAlive.push(gpu);
   try {
-    return await gpu.requestAdapter({ powerPreference: power });
+    const a = await gpu.requestAdapter({ powerPreference: power });
+    if (a) chosen = gpu;
+    return a;
   } catch {
     return null;
   }
+}
+
+/**
+ * The GPU object wgpt's adapter came from: what `navigator.gpu` is in a browser. Lets a library that
+ * expects navigator.gpu (the bench's tfjs-webgpu baseline) run on the same adapter. Null before getGpu().
+ */
+export function gpuEntryPoint(): GPU | null {
+  return chosen;
 }
 
 /**

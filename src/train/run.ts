@@ -63,6 +63,8 @@ export interface RunHooks {
   /** one line of human output (defaults to stdout) */
   say?: (line: string) => void;
   progress?: boolean;
+  /** called after every step (tests use it to inject faults) */
+  onStep?: (step: number) => void;
 }
 
 
@@ -193,6 +195,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
         if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}`);
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
+      hooks.onStep?.(step);
     }
   } catch (e) {
     bar.done();

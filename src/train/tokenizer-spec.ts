@@ -38,10 +38,22 @@ export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, str
 /** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */
 export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: GPT; tokenizer: Tokenizer } {
   const ck = loadCheckpoint(dir);
+  const tokenizer = checkpointTokenizer(ck.dir, ck.config.vocab_size, tokenizerOverride);
+  return { model: GPT.fromParams(gpu, ck.config, ck.params), tokenizer };
+}
+
+/** Model alone (for commands that take ids, not text). */
+export function loadModelOnly(gpu: Gpu, dir: string): GPT {
+  const ck = loadCheckpoint(dir);
+  return GPT.fromParams(gpu, ck.config, ck.params);
+}
+
+function checkpointTokenizer(dir: string, vocab: number, tokenizerOverride?: string): Tokenizer {
+  const ck = { dir, config: { vocab_size: vocab } };
   let spec = tokenizerOverride;
   const runPath = join(ck.dir, RUN_FILE);
   if (!spec && existsSync(runPath)) spec = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer;
   const tokenizer = loadTokenizerSpec(spec ?? 'gpt2', { checkpointDir: ck.dir });
   if (tokenizer.vocabSize > ck.config.vocab_size) throw new Error(`tokenizer ${spec ?? 'gpt2'} has ${tokenizer.vocabSize} ids but the model's vocab_size is ${ck.config.vocab_size}`);
-  return { model: GPT.fromParams(gpu, ck.config, ck.params), tokenizer };
+  return tokenizer;
 }

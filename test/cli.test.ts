@@ -1,0 +1,74 @@
+// CLI error paths (issue #7): unknown flags, missing files, unreadable folders, bad ids and shapes
+// end with a one-line message (plus the usage line for flag errors) and a non-zero exit.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
+const FIX = fileURLToPath(new URL('./fixtures/gpt_small', import.meta.url));
+
+function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+test('bad invocations: one line naming the problem (usage line for flag errors), non-zero exit', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-cli-'));
+  try {
+    mkdirSync(join(tmp, 'empty-folder'));
+    writeFileSync(join(tmp, 'garbage', ), 'not a folder');
+    mkdirSync(join(tmp, 'bad-ck'));
+    writeFileSync(join(tmp, 'bad-ck', 'config.json'), '{"model_type": "gpt2", "n_embd": 8');
+    const cases: [string[], number, RegExp][] = [
+      [['frobnicate'], 2, /^wgpt: unknown command 'frobnicate'/],
+      [['train', '--data', 'x.txt', '--bogus'], 2, /^wgpt train: Unknown option '--bogus'\nusage: wgpt train /],
+      [['train', '--data', join(tmp, 'missing.txt'), '--steps', '1'], 1, /^wgpt train: data file .*missing\.txt does not exist$/],
+      [['train', '--data', 'x.txt', '--batch', 'three'], 2, /--batch must be a number, got 'three'/],
+      [['train', '--resume', join(tmp, 'empty-folder'), '--lr', '1'], 2, /only --steps, --epochs, --out and --log may be given/],
+      [['train', '--resume', join(tmp, 'empty-folder')], 1, /has no training state|has no config\.json/],
+      [['generate', '--model', join(tmp, 'nope'), '--prompt', 'hi'], 1, /^wgpt generate: checkpoint folder .*nope does not exist$/],
+      [['generate', '--model', join(tmp, 'garbage'), '--prompt', 'hi'], 1, /is not a folder/],
+      [['generate', '--model', join(tmp, 'empty-folder'), '--prompt', 'hi'], 1, /has no config\.json/],
+      [['generate', '--model', join(tmp, 'bad-ck'), '--prompt', 'hi'], 1, /config\.json is not valid JSON/],
+      [['generate', '--prompt', 'hi'], 2, /--model is required/],
+      [['logits', '--model', FIX, '--ids', '1,2;3', '--out', join(tmp, 'l.bin')], 2, /row 2 has 1 ids, row 1 has 2/],
+      [['logits', '--model', FIX, '--ids', '1,2,1000', '--out', join(tmp, 'l.bin')], 1, /token id 1000 at position 2 is out of range \[0, 1000\)/],
+      [['logits', '--model', FIX, '--ids', Array(33).fill(1).join(','), '--out', join(tmp, 'l.bin')], 1, /sequence of 33 tokens is longer than the model's context_length 32/],
+      [['bench', 'nosuchsuite'], 2, /unknown suite 'nosuchsuite'/],
+    ];
+    const results = await Promise.all(cases.map(([a]) => run(a)));
+    cases.forEach(([args, code, re], i) => {
+      const r = results[i];
+      assert.is(r.code, code, `wgpt ${args.join(' ')} → exit ${r.code}: ${r.err}`);
+      assert.match(r.err.trim(), re, `wgpt ${args.join(' ')}`);
+      if (code === 1) assert.is(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('logits writes raw float32 (B, T, V) and prints the shape', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-cli-'));
+  try {
+    const r = await run(['logits', '--model', FIX, '--ids', '1,2,3;4,5,6', '--out', join(tmp, 'l.bin')]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, /logits \[2, 3, 1000\] float32/);
+    const { statSync } = await import('node:fs');
+    assert.is(statSync(join(tmp, 'l.bin')).size, 2 * 3 * 1000 * 4);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test.run();
