@@ -1,86 +1,295 @@
-// Batched strided matmul: C[b] (=|+=) alpha · A[b]·B[b] (+ bias), any M, N, K (no tile-multiple assumption).
-// Bindings: p (uniform), A (read), Bm (read), C (write = when p.acc == 0, accumulate += when p.acc == 1),
-// bias (read, [N], used when p.hasBias == 1; pass any buffer otherwise).
-// Shapes via element offsets and strides: A(m,k) = A[oA + b*sAb + m*sAm + k*sAk],
-// B(k,n) = Bm[oB + b*sBb + k*sBk + n*sBn], C(m,n) = C[oC + b*sCb + m*N + n]. Transposes are just swapped strides. Batch in workgroup z (or via zBase).
-// Register blocking without shared memory: each invocation owns a 4×4 block of C held in four vec4
-// accumulators (SwiftShader pays dearly for barriers and spills indexed private arrays).
+// Batched strided matmul for CPU adapters (SwiftShader): C[b] (=|+=) alpha·A[b]·B[b] (+ bias) for any
+// M, N, K. Register blocking without shared memory; the GPU variant (shared-memory tiles) is matmul_tiled.wgsl.
+//
+// Bindings (entry `main`): p (uniform Params); A and Av: the same buffer viewed as f32 and as vec4 (read);
+//   Bs and Bv likewise for B (read); C (read_write: written = when p.acc == 0, accumulated += when
+//   p.acc == 1); bias ([N], read, added to every row when p.hasBias == 1; pass any buffer otherwise).
+// Element layout: A(m,k) = A[oA + b·sA + m·lda + k]   (TA: A[oA + b·sA + k·lda + m], stored (K, M))
+//                 B(k,n) = Bs[oB + b·sB + k·ldb + n]  (TB: Bs[oB + b·sB + n·ldb + k], stored (N, K))
+//                 C(m,n) = C[oC + b·sC + m·ldc + n];  sB = 0 shares B over the batch.
+// C(m,n) = alpha·Σ_k A(m,k)·B(k,n) + bias[n] (+ the old C(m,n) when acc == 1).
+// Overrides: TA, TB pick the stored layouts; VA / VB read A / B as vec4 along their contiguous
+//   dimension (k for A, m for Aᵀ, n for B, k for Bᵀ): the host sets them only when that dimension, the
+//   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
+// Grid: x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
+// split dispatch.
+// Each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
+// pays dearly for barriers and spills private arrays indexed in loops. Out-of-range rows/columns are
+// clamped on load (so every load stays in bounds) and skipped on store.
+//
+// Entry `colsum` (bias gradient): out[n] (=|+=) Σ_r X[r·N + n] for X (R, N); one invocation per
+// column sums its rows in order (deterministic). Bindings: s (uniform), X (read), out (= or += by s.acc).
 struct Params {
-  M: u32, N: u32, K: u32, zBase: u32,
-  sAm: u32, sAk: u32, sAb: u32,
-  sBk: u32, sBn: u32, sBb: u32,
-  sCb: u32, acc: u32, hasBias: u32, alpha: f32,
-  oA: u32, oB: u32, oC: u32,
+  M: u32, N: u32, K: u32, lda: u32,
+  ldb: u32, ldc: u32, sA: u32, sB: u32,
+  sC: u32, oA: u32, oB: u32, oC: u32,
+  mBase: u32, nBase: u32, zBase: u32, acc: u32,
+  hasBias: u32, alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> Bm: array<f32>;
-@group(0) @binding(3) var<storage, read_write> C: array<f32>;
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
+@group(0) @binding(2) var<storage, read> Av: array<vec4f>;
+@group(0) @binding(3) var<storage, read> Bs: array<f32>;
+@group(0) @binding(4) var<storage, read> Bv: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> C: array<f32>;
+@group(0) @binding(6) var<storage, read> bias: array<f32>;
 
 override WX: u32 = 8;
 override WY: u32 = 8;
+override TA: bool = false;
+override TB: bool = false;
+override VA: bool = false;
+override VB: bool = false;
 
-fn storeRow(row: u32, col0: u32, base: u32, v: vec4<f32>) {
-  if (row >= p.M) { return; }
-  for (var j = 0u; j < 4u; j++) {
-    let col = col0 + j;
-    if (col < p.N) {
-      let idx = base + row * p.N + col;
-      var x = p.alpha * v[j];
-      if (p.hasBias == 1u) { x += bias[col]; }
-      if (p.acc == 1u) { x += C[idx]; }
-      C[idx] = x;
+@compute @workgroup_size(WX, WY, 1)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  let n0 = (gid.x + p.nBase * WX) * 8u;
+  let m0 = (gid.y + p.mBase * WY) * 4u;
+  if (n0 >= p.N || m0 >= p.M) { return; }
+  let b = gid.z + p.zBase;
+  let aB = p.oA + b * p.sA;
+  let bB = p.oB + b * p.sB;
+  // clamped row and column indices: loads for rows/columns past the edge repeat the last one
+  let mL = p.M - 1u;
+  let nL = p.N - 1u;
+  let m1 = min(m0 + 1u, mL);
+  let m2 = min(m0 + 2u, mL);
+  let m3 = min(m0 + 3u, mL);
+  let n1 = min(n0 + 1u, nL);
+  let n2 = min(n0 + 2u, nL);
+  let n3 = min(n0 + 3u, nL);
+  let n4 = min(n0 + 4u, nL);
+  let n5 = min(n0 + 5u, nL);
+  let n6 = min(n0 + 6u, nL);
+  let n7 = min(n0 + 7u, nL);
+  // A: start of rows m0..m3 (stored (M, K)) or column offsets m0..m3 (stored (K, M))
+  var ia0 = aB + m0;
+  var ia1 = aB + m1;
+  var ia2 = aB + m2;
+  var ia3 = aB + m3;
+  if (!TA) {
+    ia0 = aB + m0 * p.lda;
+    ia1 = aB + m1 * p.lda;
+    ia2 = aB + m2 * p.lda;
+    ia3 = aB + m3 * p.lda;
+  }
+  // B: column offsets n0..n7 (stored (K, N)) or start of rows n0..n7 (stored (N, K))
+  var ib0 = bB + n0;
+  var ib1 = bB + n1;
+  var ib2 = bB + n2;
+  var ib3 = bB + n3;
+  var ib4 = bB + n4;
+  var ib5 = bB + n5;
+  var ib6 = bB + n6;
+  var ib7 = bB + n7;
+  if (TB) {
+    ib0 = bB + n0 * p.ldb;
+    ib1 = bB + n1 * p.ldb;
+    ib2 = bB + n2 * p.ldb;
+    ib3 = bB + n3 * p.ldb;
+    ib4 = bB + n4 * p.ldb;
+    ib5 = bB + n5 * p.ldb;
+    ib6 = bB + n6 * p.ldb;
+    ib7 = bB + n7 * p.ldb;
+  } else if (VB) {
+    // vec4 halves along n (N is a multiple of 4): the upper half clamps to the last whole vec4
+    ib4 = bB + min(n0 + 4u, p.N - 4u);
+  }
+
+  // s<r><h>: row m0+r, columns n0+4h .. n0+4h+3
+  var s00 = vec4f(0.0);
+  var s01 = vec4f(0.0);
+  var s10 = vec4f(0.0);
+  var s11 = vec4f(0.0);
+  var s20 = vec4f(0.0);
+  var s21 = vec4f(0.0);
+  var s30 = vec4f(0.0);
+  var s31 = vec4f(0.0);
+  let K4 = p.K & ~3u;
+  for (var k = 0u; k < K4; k += 4u) {
+    // a<r> = A(m_r, k .. k+3)
+    var a0: vec4f;
+    var a1: vec4f;
+    var a2: vec4f;
+    var a3: vec4f;
+    if (TA) {
+      // t<j> = A(m0 .. m3, k+j): one stored row of (K, M) each; transposed by renaming
+      let r0 = k * p.lda;
+      let r1 = r0 + p.lda;
+      let r2 = r1 + p.lda;
+      let r3 = r2 + p.lda;
+      var t0: vec4f;
+      var t1: vec4f;
+      var t2: vec4f;
+      var t3: vec4f;
+      if (VA) {
+        t0 = Av[(ia0 + r0) >> 2u];
+        t1 = Av[(ia0 + r1) >> 2u];
+        t2 = Av[(ia0 + r2) >> 2u];
+        t3 = Av[(ia0 + r3) >> 2u];
+      } else {
+        t0 = vec4f(A[ia0 + r0], A[ia1 + r0], A[ia2 + r0], A[ia3 + r0]);
+        t1 = vec4f(A[ia0 + r1], A[ia1 + r1], A[ia2 + r1], A[ia3 + r1]);
+        t2 = vec4f(A[ia0 + r2], A[ia1 + r2], A[ia2 + r2], A[ia3 + r2]);
+        t3 = vec4f(A[ia0 + r3], A[ia1 + r3], A[ia2 + r3], A[ia3 + r3]);
+      }
+      a0 = vec4f(t0.x, t1.x, t2.x, t3.x);
+      a1 = vec4f(t0.y, t1.y, t2.y, t3.y);
+      a2 = vec4f(t0.z, t1.z, t2.z, t3.z);
+      a3 = vec4f(t0.w, t1.w, t2.w, t3.w);
+    } else if (VA) {
+      a0 = Av[(ia0 + k) >> 2u];
+      a1 = Av[(ia1 + k) >> 2u];
+      a2 = Av[(ia2 + k) >> 2u];
+      a3 = Av[(ia3 + k) >> 2u];
+    } else {
+      a0 = vec4f(A[ia0 + k], A[ia0 + k + 1u], A[ia0 + k + 2u], A[ia0 + k + 3u]);
+      a1 = vec4f(A[ia1 + k], A[ia1 + k + 1u], A[ia1 + k + 2u], A[ia1 + k + 3u]);
+      a2 = vec4f(A[ia2 + k], A[ia2 + k + 1u], A[ia2 + k + 2u], A[ia2 + k + 3u]);
+      a3 = vec4f(A[ia3 + k], A[ia3 + k + 1u], A[ia3 + k + 2u], A[ia3 + k + 3u]);
+    }
+    // b<j><h> = B(k+j, n0+4h .. n0+4h+3)
+    var b00: vec4f;
+    var b01: vec4f;
+    var b10: vec4f;
+    var b11: vec4f;
+    var b20: vec4f;
+    var b21: vec4f;
+    var b30: vec4f;
+    var b31: vec4f;
+    if (TB) {
+      // u<c> = B(k .. k+3, n_c): one stored row of (N, K) each; transposed by renaming
+      var u0: vec4f;
+      var u1: vec4f;
+      var u2: vec4f;
+      var u3: vec4f;
+      var u4: vec4f;
+      var u5: vec4f;
+      var u6: vec4f;
+      var u7: vec4f;
+      if (VB) {
+        u0 = Bv[(ib0 + k) >> 2u];
+        u1 = Bv[(ib1 + k) >> 2u];
+        u2 = Bv[(ib2 + k) >> 2u];
+        u3 = Bv[(ib3 + k) >> 2u];
+        u4 = Bv[(ib4 + k) >> 2u];
+        u5 = Bv[(ib5 + k) >> 2u];
+        u6 = Bv[(ib6 + k) >> 2u];
+        u7 = Bv[(ib7 + k) >> 2u];
+      } else {
+        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
+        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
+        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
+        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
+        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
+        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
+        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
+        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
+      }
+      b00 = vec4f(u0.x, u1.x, u2.x, u3.x);
+      b01 = vec4f(u4.x, u5.x, u6.x, u7.x);
+      b10 = vec4f(u0.y, u1.y, u2.y, u3.y);
+      b11 = vec4f(u4.y, u5.y, u6.y, u7.y);
+      b20 = vec4f(u0.z, u1.z, u2.z, u3.z);
+      b21 = vec4f(u4.z, u5.z, u6.z, u7.z);
+      b30 = vec4f(u0.w, u1.w, u2.w, u3.w);
+      b31 = vec4f(u4.w, u5.w, u6.w, u7.w);
+    } else {
+      let r0 = k * p.ldb;
+      let r1 = r0 + p.ldb;
+      let r2 = r1 + p.ldb;
+      let r3 = r2 + p.ldb;
+      if (VB) {
+        b00 = Bv[(ib0 + r0) >> 2u];
+        b01 = Bv[(ib4 + r0) >> 2u];
+        b10 = Bv[(ib0 + r1) >> 2u];
+        b11 = Bv[(ib4 + r1) >> 2u];
+        b20 = Bv[(ib0 + r2) >> 2u];
+        b21 = Bv[(ib4 + r2) >> 2u];
+        b30 = Bv[(ib0 + r3) >> 2u];
+        b31 = Bv[(ib4 + r3) >> 2u];
+      } else {
+        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
+        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
+        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
+        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
+        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
+        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
+        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
+        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
+      }
+    }
+    s00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
+    s01 += a0.x * b01 + a0.y * b11 + a0.z * b21 + a0.w * b31;
+    s10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
+    s11 += a1.x * b01 + a1.y * b11 + a1.z * b21 + a1.w * b31;
+    s20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
+    s21 += a2.x * b01 + a2.y * b11 + a2.z * b21 + a2.w * b31;
+    s30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
+    s31 += a3.x * b01 + a3.y * b11 + a3.z * b21 + a3.w * b31;
+  }
+  // the last K mod 4 steps, one k at a time with scalar loads
+  for (var k = K4; k < p.K; k++) {
+    var x0: f32;
+    var x1: f32;
+    var x2: f32;
+    var x3: f32;
+    if (TA) {
+      let r = k * p.lda;
+      x0 = A[ia0 + r];
+      x1 = A[ia1 + r];
+      x2 = A[ia2 + r];
+      x3 = A[ia3 + r];
+    } else {
+      x0 = A[ia0 + k];
+      x1 = A[ia1 + k];
+      x2 = A[ia2 + k];
+      x3 = A[ia3 + k];
+    }
+    var lo: vec4f;
+    var hi: vec4f;
+    if (TB) {
+      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
+      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
+    } else {
+      let r = bB + k * p.ldb;
+      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
+      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
+    }
+    s00 += x0 * lo;
+    s01 += x0 * hi;
+    s10 += x1 * lo;
+    s11 += x1 * hi;
+    s20 += x2 * lo;
+    s21 += x2 * hi;
+    s30 += x3 * lo;
+    s31 += x3 * hi;
+  }
+  // store C(m0 .. m0+3, n0 .. n0+7) ∩ the matrix: one loop over a private array, out of the hot loop
+  // (unrolled stores double the pipeline compile time on SwiftShader for no measurable gain)
+  let res = array<vec4f, 8>(s00, s01, s10, s11, s20, s21, s30, s31);
+  let cBase = p.oC + b * p.sC + n0;
+  let rows = min(4u, p.M - m0);
+  let cols = min(8u, p.N - n0);
+  for (var r = 0u; r < rows; r++) {
+    let rowBase = cBase + (m0 + r) * p.ldc;
+    for (var j = 0u; j < cols; j++) {
+      let i = rowBase + j;
+      var x = p.alpha * res[2u * r + (j >> 2u)][j & 3u];
+      if (p.hasBias == 1u) { x += bias[n0 + j]; }
+      if (p.acc == 1u) { x += C[i]; }
+      C[i] = x;
     }
   }
 }
 
-@compute @workgroup_size(WX, WY)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let b = gid.z + p.zBase;
-  let col0 = gid.x * 4u;
-  let row0 = gid.y * 4u;
-  if (col0 >= p.N || row0 >= p.M) { return; }
-  let aBase = p.oA + b * p.sAb;
-  let bBase = p.oB + b * p.sBb;
-  // clamped row/col indices keep every load in bounds; out-of-range rows/cols are never stored
-  let r0 = aBase + min(row0, p.M - 1u) * p.sAm;
-  let r1 = aBase + min(row0 + 1u, p.M - 1u) * p.sAm;
-  let r2 = aBase + min(row0 + 2u, p.M - 1u) * p.sAm;
-  let r3 = aBase + min(row0 + 3u, p.M - 1u) * p.sAm;
-  let c0 = bBase + min(col0, p.N - 1u) * p.sBn;
-  let c1 = bBase + min(col0 + 1u, p.N - 1u) * p.sBn;
-  let c2 = bBase + min(col0 + 2u, p.N - 1u) * p.sBn;
-  let c3 = bBase + min(col0 + 3u, p.N - 1u) * p.sBn;
-  var acc0 = vec4<f32>(0.0);
-  var acc1 = vec4<f32>(0.0);
-  var acc2 = vec4<f32>(0.0);
-  var acc3 = vec4<f32>(0.0);
-  for (var k = 0u; k < p.K; k++) {
-    let ka = k * p.sAk;
-    let kb = k * p.sBk;
-    let bv = vec4<f32>(Bm[c0 + kb], Bm[c1 + kb], Bm[c2 + kb], Bm[c3 + kb]);
-    acc0 += A[r0 + ka] * bv;
-    acc1 += A[r1 + ka] * bv;
-    acc2 += A[r2 + ka] * bv;
-    acc3 += A[r3 + ka] * bv;
-  }
-  let cBase = p.oC + b * p.sCb;
-  storeRow(row0, col0, cBase, acc0);
-  storeRow(row0 + 1u, col0, cBase, acc1);
-  storeRow(row0 + 2u, col0, cBase, acc2);
-  storeRow(row0 + 3u, col0, cBase, acc3);
-}
-
-// Column sums over rows (bias gradient): out[n] (=|+=) Σ_r X[r*N + n]. One invocation per column,
-// rows summed in order: deterministic. X is (R, N).
 struct SumParams { R: u32, N: u32, acc: u32 }
 @group(0) @binding(0) var<uniform> s: SumParams;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
 @compute @workgroup_size(64)
-fn colsum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn colsum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let n = gid.x + gid.y * nwg.x * 64u;
   if (n >= s.N) { return; }
   var t = 0.0;

@@ -1,123 +1,277 @@
-// Matmul and Linear ops: forward dispatch and backward rule side by side, on one strided, batched
-// WGSL kernel (shaders/matmul.wgsl) that can accumulate, so parameter grads need no extra kernels.
-// Leaves out: a shared-memory tiled variant for GPUs (see README "Known limits").
+// Matmul and Linear ops (forward dispatch and backward rule side by side) on one strided, batched,
+// accumulating matmul: register-blocked on CPU adapters (shaders/matmul.wgsl), shared-memory tiled on
+// GPUs (shaders/matmul_tiled.wgsl). Leaves out: broadcasting beyond "B shared over the batch", f16.
 import matmulWgsl from '../../shaders/matmul.wgsl';
-import type { Gpu } from '../gpu/device.js';
-import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
+import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
+import type { Gpu, Kernel } from '../gpu/device.js';
+import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel } from '../autograd/tensor.js';
 
+/** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
+export type MatmulVariant = 'regblock' | 'tiled';
+
+/** Workgroup of the register-blocked kernel: WX×WY invocations, each owning 4 rows × 8 columns of C. */
 const WX = 8;
 const WY = 8;
 
+let forcedVariant: MatmulVariant | null = null;
+
+/**
+ * Forces every later matmul onto one kernel variant ('auto' restores the per-adapter choice: 'regblock'
+ * on CPU adapters, 'tiled' on GPUs). Returns the previous setting. For tests and benchmarks.
+ */
+export function setMatmulVariant(v: MatmulVariant | 'auto'): MatmulVariant | 'auto' {
+  const prev = forcedVariant ?? 'auto';
+  forcedVariant = v === 'auto' ? null : v;
+  return prev;
+}
+
+/** The variant matmuls use on this adapter (unless a spec names one). */
+export function matmulVariant(gpu: Gpu): MatmulVariant {
+  return forcedVariant ?? (gpu.info.isCpu ? 'regblock' : 'tiled');
+}
+
+/**
+ * One (batched) matmul on raw buffers: for b < batch, m < M, n < N
+ *   C(b,m,n) (=|+=) alpha · Σ_k A(b,m,k)·B(b,k,n) + bias[n]
+ * with every index in f32 elements:
+ *   A(b,m,k) = a[offsetA + b·strideA + m·lda + k]  (transA: a[offsetA + b·strideA + k·lda + m], A stored (K, M))
+ *   B(b,k,n) = b[offsetB + b·strideB + k·ldb + n]  (transB: b[offsetB + b·strideB + n·ldb + k], B stored (N, K))
+ *   C(b,m,n) = c[offsetC + b·strideC + m·ldc + n]
+ */
 export interface MatmulSpec {
   a: GPUBuffer;
   b: GPUBuffer;
+  /** output; must not alias a, b or bias */
   c: GPUBuffer;
   M: number;
   N: number;
   K: number;
+  /** number of matrices (default 1) */
   batch?: number;
-  /** element strides of A: row (m), column (k), batch; base offset oA */
-  sAm: number;
-  sAk: number;
-  sAb?: number;
-  oA?: number;
-  /** element strides of B: row (k), column (n), batch (0 = shared across the batch); base offset oB */
-  sBk: number;
-  sBn: number;
-  sBb?: number;
-  oB?: number;
-  /** C is dense (M, N) per batch; batch stride defaults to M·N; base offset oC */
-  sCb?: number;
-  oC?: number;
-  /** 1: C += …; 0: C = … */
-  acc?: 0 | 1;
+  /** A stored (K, M) instead of (M, K) */
+  transA?: boolean;
+  /** B stored (N, K) instead of (K, N) */
+  transB?: boolean;
+  /** row pitch of A's stored layout (default K, or M with transA) */
+  lda?: number;
+  /** row pitch of B's stored layout (default N, or K with transB) */
+  ldb?: number;
+  /** row pitch of C (default N) */
+  ldc?: number;
+  /** batch strides in elements (default: dense matrices one after another); strideB 0 shares B over the batch */
+  strideA?: number;
+  strideB?: number;
+  strideC?: number;
+  offsetA?: number;
+  offsetB?: number;
+  offsetC?: number;
+  /** true/1: C += …; false/0 (default): C = … (every element of C is written) */
+  acc?: boolean | 0 | 1;
+  /** [N], added to every row */
   bias?: GPUBuffer;
+  /** scale of the product (default 1) */
   alpha?: number;
+  /** kernel variant (default: matmulVariant(gpu)) */
+  variant?: MatmulVariant;
+  /** cap on workgroups per grid dimension before splitting into several dispatches (default: the adapter limit; tests lower it) */
+  maxGroupsPerDim?: number;
+  /**
+   * Stride form, an alternative to transA/lda etc.: A(m,k) at offset + m·sAm + k·sAk, B(k,n) at
+   * k·sBk + n·sBn; one stride of each pair must be 1. sAb/sBb/sCb and oA/oB/oC are the batch strides
+   * (default 0 for A and B in this form) and offsets.
+   */
+  sAm?: number;
+  sAk?: number;
+  sBk?: number;
+  sBn?: number;
+  sAb?: number;
+  sBb?: number;
+  sCb?: number;
+  oA?: number;
+  oB?: number;
+  oC?: number;
+}
+
+const SPEC_KEYS = new Set([
+  'a', 'b', 'c', 'M', 'N', 'K', 'batch', 'transA', 'transB', 'lda', 'ldb', 'ldc', 'strideA', 'strideB', 'strideC',
+  'offsetA', 'offsetB', 'offsetC', 'acc', 'bias', 'alpha', 'variant', 'maxGroupsPerDim',
+  'sAm', 'sAk', 'sBk', 'sBn', 'sAb', 'sBb', 'sCb', 'oA', 'oB', 'oC',
+]);
+
+/** Rewrites the stride form (sAm/sAk/…) into transA/lda/… and rejects unknown or mixed options. */
+function normalizeSpec(s: MatmulSpec): MatmulSpec {
+  for (const k of Object.keys(s)) if (!SPEC_KEYS.has(k)) throw new Error(`encodeMatmul: unknown option '${k}'`);
+  const strideForm = ['sAm', 'sAk', 'sBk', 'sBn', 'sAb', 'sBb', 'sCb', 'oA', 'oB', 'oC'].filter((k) => (s as unknown as Record<string, unknown>)[k] !== undefined);
+  if (strideForm.length === 0) return s;
+  const mixed = ['transA', 'transB', 'lda', 'ldb', 'strideA', 'strideB', 'strideC', 'offsetA', 'offsetB', 'offsetC'].filter((k) => (s as unknown as Record<string, unknown>)[k] !== undefined);
+  if (mixed.length) throw new Error(`encodeMatmul: give either the stride form (${strideForm.join(', ')}) or ${mixed.join(', ')}, not both`);
+  const pair = (what: string, row: number | undefined, col: number | undefined, rowLen: number, colLen: number): { trans: boolean; ld: number } => {
+    // row: stride along the first index (m for A, k for B); col: along the second
+    const r = row ?? colLen;
+    const c = col ?? 1;
+    if (c === 1 || colLen <= 1) return { trans: false, ld: r };
+    if (r === 1 || rowLen <= 1) return { trans: true, ld: c };
+    throw new Error(`encodeMatmul: ${what} strides (${r}, ${c}): one of them must be 1`);
+  };
+  const A = pair('A', s.sAm, s.sAk, s.M, s.K);
+  const B = pair('B', s.sBk, s.sBn, s.K, s.N);
+  return {
+    a: s.a, b: s.b, c: s.c, M: s.M, N: s.N, K: s.K, batch: s.batch, ldc: s.ldc,
+    transA: A.trans, lda: A.ld, transB: B.trans, ldb: B.ld,
+    strideA: s.sAb ?? 0, strideB: s.sBb ?? 0, strideC: s.sCb, offsetA: s.oA, offsetB: s.oB, offsetC: s.oC,
+    acc: s.acc, bias: s.bias, alpha: s.alpha, variant: s.variant, maxGroupsPerDim: s.maxGroupsPerDim,
+  };
+}
+
+function nonNeg(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0) throw new Error(`encodeMatmul: ${name} must be a non-negative integer, got ${v}`);
+  return v;
+}
+
+/** Checks that the highest element a strided operand touches lies inside its buffer. */
+function checkFits(what: string, buf: GPUBuffer, off: number, stride: number, batch: number, rows: number, ld: number, cols: number): void {
+  if (rows === 0 || cols === 0 || batch === 0) return;
+  const last = off + (batch - 1) * stride + (rows - 1) * ld + (cols - 1);
+  if ((last + 1) * 4 > buf.size) throw new Error(`encodeMatmul: ${what} reaches element ${last} but its buffer holds ${Math.floor(buf.size / 4)} floats`);
 }
 
 /**
- * Records C (=|+=) alpha·A·B (+ bias) for strided A and B: the building block of the ops below and
- * of ops elsewhere (one-hot embedding). Splits the batch over several dispatches past the z limit.
+ * Records C (=|+=) alpha·A·B (+ bias) for strided, batched A and B (see MatmulSpec): the building
+ * block of the ops below and of ops elsewhere (attention, one-hot embedding). Any M, N, K ≥ 0; K = 0
+ * writes bias (or 0). Splits the grid over several dispatches past the per-dimension workgroup limit.
  */
-export function encodeMatmul(gpu: Gpu, s: MatmulSpec): void {
-  const batch = s.batch ?? 1;
-  if (s.M === 0 || s.N === 0 || batch === 0) return;
-  const k = gpu.kernel({ shader: matmulWgsl, entry: 'main', constants: { WX, WY } });
-  const gx = Math.ceil(s.N / (4 * WX));
-  const gy = Math.ceil(s.M / (4 * WY));
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (gx > max || gy > max) throw new Error(`matmul ${s.M}×${s.K}·${s.K}×${s.N}: ${Math.max(gx, gy)} workgroups in one dimension exceeds the adapter limit ${max}`);
+export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
+  const s = normalizeSpec(spec);
+  const M = nonNeg('M', s.M);
+  const N = nonNeg('N', s.N);
+  const K = nonNeg('K', s.K);
+  const batch = nonNeg('batch', s.batch ?? 1);
+  const tA = !!s.transA;
+  const tB = !!s.transB;
+  const lda = nonNeg('lda', s.lda ?? (tA ? M : K));
+  const ldb = nonNeg('ldb', s.ldb ?? (tB ? K : N));
+  const ldc = nonNeg('ldc', s.ldc ?? N);
+  if (lda < (tA ? M : K)) throw new Error(`encodeMatmul: lda ${lda} is smaller than A's row length ${tA ? M : K}`);
+  if (ldb < (tB ? K : N)) throw new Error(`encodeMatmul: ldb ${ldb} is smaller than B's row length ${tB ? K : N}`);
+  if (ldc < N) throw new Error(`encodeMatmul: ldc ${ldc} is smaller than N ${N}`);
+  const rowsA = tA ? K : M;
+  const rowsB = tB ? N : K;
+  const sA = nonNeg('strideA', s.strideA ?? rowsA * lda);
+  const sB = nonNeg('strideB', s.strideB ?? rowsB * ldb);
+  const sC = nonNeg('strideC', s.strideC ?? M * ldc);
+  const oA = nonNeg('offsetA', s.offsetA ?? 0);
+  const oB = nonNeg('offsetB', s.offsetB ?? 0);
+  const oC = nonNeg('offsetC', s.offsetC ?? 0);
+  if (M === 0 || N === 0 || batch === 0) return;
+  if (s.c === s.a || s.c === s.b || s.c === s.bias) throw new Error('encodeMatmul: the output buffer must not alias an input');
+  if (K > 0) {
+    checkFits('A', s.a, oA, sA, batch, rowsA, lda, tA ? M : K);
+    checkFits('B', s.b, oB, sB, batch, rowsB, ldb, tB ? K : N);
+  }
+  checkFits('C', s.c, oC, sC, batch, M, ldc, N);
+  if (s.bias && s.bias.size < N * 4) throw new Error(`encodeMatmul: bias holds ${Math.floor(s.bias.size / 4)} floats, needs N = ${N}`);
+  const variant = s.variant ?? matmulVariant(gpu);
+  const params = {
+    M, N, K, lda, ldb, ldc, sA, sB, sC, oA, oB, oC,
+    mBase: 0, nBase: 0, zBase: 0, acc: s.acc ? 1 : 0, hasBias: s.bias ? 1 : 0, alpha: s.alpha ?? 1,
+  };
+  let k: Kernel;
+  let extra: Record<string, number> = {};
+  let buffers: Record<string, GPUBuffer>;
+  let rowsPer: number;
+  let colsPer: number;
+  if (variant === 'tiled') {
+    k = gpu.kernel({ shader: tiledWgsl, entry: 'main' });
+    buffers = { A: s.a, Bs: s.b, C: s.c, bias: s.bias ?? s.a };
+    extra = { tA: tA ? 1 : 0, tB: tB ? 1 : 0 };
+    rowsPer = 64;
+    colsPer = 64;
+  } else {
+    // vec4 loads along an operand's contiguous dimension when every vec4 it reads is 16-byte aligned
+    const aligned = (buf: GPUBuffer, ...xs: number[]) => buf.size % 16 === 0 && xs.every((x) => x % 4 === 0);
+    const VA = aligned(s.a, tA ? M : K, lda, oA, sA);
+    const VB = aligned(s.b, tB ? K : N, ldb, oB, sB);
+    k = gpu.kernel({ shader: matmulWgsl, entry: 'main', constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0 } });
+    buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
+    rowsPer = 4 * WY;
+    colsPer = 8 * WX;
+  }
+  const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const gx = Math.ceil(N / colsPer);
+  const gy = Math.ceil(M / rowsPer);
   for (let z0 = 0; z0 < batch; z0 += max) {
-    const nz = Math.min(max, batch - z0);
-    gpu.dispatch(k, {
-      buffers: { A: s.a, Bm: s.b, C: s.c, bias: s.bias ?? s.a },
-      params: {
-        M: s.M, N: s.N, K: s.K, zBase: z0,
-        sAm: s.sAm, sAk: s.sAk, sAb: s.sAb ?? 0,
-        sBk: s.sBk, sBn: s.sBn, sBb: s.sBb ?? 0,
-        sCb: s.sCb ?? s.M * s.N, acc: s.acc ?? 0, hasBias: s.bias ? 1 : 0, alpha: s.alpha ?? 1,
-        oA: s.oA ?? 0, oB: s.oB ?? 0, oC: s.oC ?? 0,
-      },
-      workgroups: [gx, gy, nz],
-    });
+    for (let y0 = 0; y0 < gy; y0 += max) {
+      for (let x0 = 0; x0 < gx; x0 += max) {
+        gpu.dispatch(k, {
+          buffers,
+          params: { ...params, ...extra, nBase: x0, mBase: y0, zBase: z0 },
+          workgroups: [Math.min(max, gx - x0), Math.min(max, gy - y0), Math.min(max, batch - z0)],
+        });
+      }
+    }
   }
 }
 
 /** out[n] (=|+=) Σ_r x[r, n] for x (R, N): the bias gradient, rows summed in order (deterministic). */
-export function encodeColSum(gpu: Gpu, x: GPUBuffer, out: GPUBuffer, R: number, N: number, acc: 0 | 1): void {
+export function encodeColSum(gpu: Gpu, x: GPUBuffer, out: GPUBuffer, R: number, N: number, acc: boolean | 0 | 1): void {
+  if (N === 0) return;
   const k = gpu.kernel({ shader: matmulWgsl, entry: 'colsum' });
-  gpu.dispatch(k, { buffers: { X: x, out }, params: { R, N, acc }, workgroups: gpu.grid(N, 64) });
+  gpu.dispatch(k, { buffers: { X: x, out }, params: { R, N, acc: acc ? 1 : 0 }, workgroups: gpu.grid(N, 64) });
 }
 
 /**
- * a: [...batch, M, K] (or [..., K, M] with transA); b: [K, N] shared over the batch, or
- * [...batch, K, N] (or [N, K] / [..., N, K] with transB) → [...batch, M, N].
+ * a: [...batch, M, K] (or [...batch, K, M] with transA); b: [K, N] shared over the batch, or
+ * [...batch, K, N] with the same batch dims (or [N, K] / [...batch, N, K] with transB) → [...batch, M, N].
  */
 export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: boolean } = {}): Tensor {
   const gpu = a.gpu;
-  if (a.shape.length < 2 || b.shape.length < 2) throw new Error(`matmul: needs 2-D or batched operands, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   const tA = !!opts.transA;
   const tB = !!opts.transB;
+  if (a.shape.length < 2) throw new Error(`matmul: shape mismatch: a ${shapeStr(a.shape)} needs at least 2 dims (b is ${shapeStr(b.shape)})`);
   const ar = a.shape.length;
-  const br = b.shape.length;
-  const M = tA ? a.shape[ar - 1] : a.shape[ar - 2];
-  const K = tA ? a.shape[ar - 2] : a.shape[ar - 1];
-  const Kb = tB ? b.shape[br - 1] : b.shape[br - 2];
-  const N = tB ? b.shape[br - 2] : b.shape[br - 1];
+  const M = a.shape[ar - (tA ? 1 : 2)];
+  const K = a.shape[ar - (tA ? 2 : 1)];
   const batchShape = a.shape.slice(0, -2);
-  const batch = batchShape.reduce((x, y) => x * y, 1);
-  const shared = br === 2;
-  if (Kb !== K || (!shared && b.shape.slice(0, -2).join(',') !== batchShape.join(','))) {
-    throw new Error(`matmul: shape mismatch: a ${shapeStr(a.shape)}${tA ? 'ᵀ' : ''} and b ${shapeStr(b.shape)}${tB ? 'ᵀ' : ''} cannot be multiplied`);
-  }
-  // element strides of the stored layouts: A is (M, K) or (K, M); B is (K, N) or (N, K)
-  const sa = tA ? { m: 1, k: M } : { m: K, k: 1 };
-  const sb = tB ? { k: 1, n: K } : { k: N, n: 1 };
-  const sBb = shared ? 0 : K * N;
+  const batch = numel(batchShape);
+  const shared = b.shape.length === 2;
+  const bWant = shared ? [] : batchShape;
+  checkShape('matmul', `b${tB ? 'ᵀ' : ''} for a${tA ? 'ᵀ' : ''} ${shapeStr(a.shape)}`, b.shape, [...bWant, ...(tB ? [null, K] : [K, null])]);
+  const N = b.shape[b.shape.length - (tB ? 2 : 1)];
+  const sB = shared ? 0 : K * N;
+  // a shared B with row-major A: the batch is just more rows of one (batch·M, K) matrix
+  const flat = shared && !tA;
   const out = Tensor.empty(gpu, [...batchShape, M, N], 'matmul');
-  encodeMatmul(gpu, { a: a.buffer, b: b.buffer, c: out.buffer, M, N, K, batch, sAm: sa.m, sAk: sa.k, sAb: M * K, sBk: sb.k, sBn: sb.n, sBb });
+  if (flat) encodeMatmul(gpu, { a: a.buffer, b: b.buffer, c: out.buffer, M: batch * M, N, K, transB: tB });
+  else encodeMatmul(gpu, { a: a.buffer, b: b.buffer, c: out.buffer, M, N, K, batch, transA: tA, transB: tB, strideB: sB });
   return makeNode(out, [a, b], (o) => {
     const dC = o.grad!.buffer; // (batch, M, N)
-    // backward of `out = A·B`: dA = dC·Bᵀ, dB = Aᵀ·dC, each written in the operand's stored layout
+    // backward of `out = op(A)·op(B)`: dop(A) = dC·op(B)ᵀ, dop(B) = op(A)ᵀ·dC, each written in the operand's stored layout
     const ga = gradTarget(a);
     if (ga) {
-      if (!tA) encodeMatmul(gpu, { a: dC, b: b.buffer, c: ga.t.buffer, M, N: K, K: N, batch, sAm: N, sAk: 1, sAb: M * N, sBk: sb.n, sBn: sb.k, sBb, acc: ga.acc });
-      // stored (K, M): dAᵀ = B·dCᵀ
-      else encodeMatmul(gpu, { a: b.buffer, b: dC, c: ga.t.buffer, M: K, N: M, K: N, batch, sAm: sb.k, sAk: sb.n, sAb: sBb, sBk: 1, sBn: N, sBb: M * N, acc: ga.acc });
+      // stored (M, K): dA = dC·op(B)ᵀ; op(B)ᵀ is (N, K): B itself when transB, else B read transposed
+      if (flat) encodeMatmul(gpu, { a: dC, b: b.buffer, c: ga.t.buffer, M: batch * M, N: K, K: N, transB: !tB, acc: ga.acc });
+      else if (!tA) encodeMatmul(gpu, { a: dC, b: b.buffer, c: ga.t.buffer, M, N: K, K: N, batch, transB: !tB, strideB: sB, acc: ga.acc });
+      // stored (K, M): dAᵀ = op(B)·dCᵀ
+      else encodeMatmul(gpu, { a: b.buffer, b: dC, c: ga.t.buffer, M: K, N: M, K: N, batch, transA: tB, strideA: sB, transB: true, acc: ga.acc });
     }
     const gb = gradTarget(b);
     if (gb) {
-      // a shared B sums its gradient over the batch: one accumulating pass per batch item
-      const passes = shared ? batch : 1;
-      const bt = shared ? 1 : batch;
-      for (let z = 0; z < passes; z++) {
-        const acc: 0 | 1 = z > 0 ? 1 : gb.acc;
-        const oA = shared ? z * M * K : 0;
-        const oD = shared ? z * M * N : 0;
-        // stored (K, N): dB = Aᵀ·dC
-        if (!tB) encodeMatmul(gpu, { a: a.buffer, b: dC, c: gb.t.buffer, M: K, N, K: M, batch: bt, sAm: sa.k, sAk: sa.m, sAb: M * K, oA, sBk: N, sBn: 1, sBb: M * N, oB: oD, acc });
-        // stored (N, K): dBᵀ = dCᵀ·A
-        else encodeMatmul(gpu, { a: dC, b: a.buffer, c: gb.t.buffer, M: N, N: K, K: M, batch: bt, sAm: 1, sAk: N, sAb: M * N, oA: oD, sBk: sa.m, sBn: sa.k, sBb: M * K, oB: oA, acc });
+      if (flat) {
+        // shared B sums over the batch = one product over all batch·M rows
+        // stored (K, N): dB = Aᵀ·dC; stored (N, K): dBᵀ = dCᵀ·A
+        if (!tB) encodeMatmul(gpu, { a: a.buffer, b: dC, c: gb.t.buffer, M: K, N, K: batch * M, transA: true, acc: gb.acc });
+        else encodeMatmul(gpu, { a: dC, b: a.buffer, c: gb.t.buffer, M: N, N: K, K: batch * M, transA: true, acc: gb.acc });
+      } else if (!shared) {
+        if (!tB) encodeMatmul(gpu, { a: a.buffer, b: dC, c: gb.t.buffer, M: K, N, K: M, batch, transA: !tA, acc: gb.acc });
+        else encodeMatmul(gpu, { a: dC, b: a.buffer, c: gb.t.buffer, M: N, N: K, K: M, batch, transA: true, transB: tA, acc: gb.acc });
+      } else {
+        // shared B with A stored (K, M) per batch item: one accumulating pass per item
+        if (batch === 0 && !gb.acc) gpu.zero(gb.t.buffer, b.bytes);
+        for (let z = 0; z < batch; z++) {
+          const acc = z > 0 || !!gb.acc;
+          if (!tB) encodeMatmul(gpu, { a: a.buffer, b: dC, c: gb.t.buffer, M: K, N, K: M, offsetA: z * M * K, offsetB: z * M * N, acc });
+          else encodeMatmul(gpu, { a: dC, b: a.buffer, c: gb.t.buffer, M: N, N: K, K: M, transA: true, transB: true, offsetA: z * M * N, offsetB: z * M * K, acc });
+        }
       }
     }
   });
@@ -126,20 +280,21 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
 /** x: [..., in] · w: [in, out] (+ bias [out]) → [..., out]. Weight layout is GPT-2's Conv1D [in, out]. */
 export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
+  if (x.shape.length === 0) throw new Error(`linear: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
   const inF = x.shape[x.shape.length - 1];
-  checkShape('linear', 'weight', w.shape, [inF, null]);
+  checkShape('linear', `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
   const outF = w.shape[1];
-  if (bias) checkShape('linear', 'bias', bias.shape, [outF]);
-  const R = x.size / inF;
+  if (bias) checkShape('linear', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
+  const R = numel(x.shape.slice(0, -1));
   const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), outF], 'linear');
-  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, sAm: inF, sAk: 1, sBk: outF, sBn: 1, bias: bias?.buffer });
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer });
   return makeNode(out, bias ? [x, w, bias] : [x, w], (o) => {
     const dy = o.grad!.buffer; // (R, out)
     // backward of `out = x·W + b`
-    const gx = gradTarget(x); // dx = dy·Wᵀ
-    if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: inF, K: outF, sAm: outF, sAk: 1, sBk: 1, sBn: outF, acc: gx.acc });
-    const gw = gradTarget(w); // dW += xᵀ·dy
-    if (gw) encodeMatmul(gpu, { a: x.buffer, b: dy, c: gw.t.buffer, M: inF, N: outF, K: R, sAm: 1, sAk: inF, sBk: outF, sBn: 1, acc: gw.acc });
+    const gx = gradTarget(x); // dx (=|+=) dy·Wᵀ
+    if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: inF, K: outF, transB: true, acc: gx.acc });
+    const gw = gradTarget(w); // dW += xᵀ·dy over all rows
+    if (gw) encodeMatmul(gpu, { a: x.buffer, b: dy, c: gw.t.buffer, M: inF, N: outF, K: R, transA: true, acc: gw.acc });
     const gb = bias ? gradTarget(bias) : null; // db += Σ_rows dy
     if (gb) encodeColSum(gpu, dy, gb.t.buffer, R, outF, gb.acc);
   });
@@ -148,18 +303,19 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
 /** x: [..., C] · wᵀ for w: [V, C] → [..., V]: the (tied) output head. */
 export function linearT(x: Tensor, w: Tensor): Tensor {
   const gpu = x.gpu;
+  if (x.shape.length === 0) throw new Error(`linearT: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
   const C = x.shape[x.shape.length - 1];
-  checkShape('linearT', 'weight', w.shape, [null, C]);
+  checkShape('linearT', `weight for x ${shapeStr(x.shape)}`, w.shape, [null, C]);
   const V = w.shape[0];
-  const R = x.size / C;
+  const R = numel(x.shape.slice(0, -1));
   const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), V], 'linearT');
-  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: V, K: C, sAm: C, sAk: 1, sBk: 1, sBn: C });
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: V, K: C, transB: true });
   return makeNode(out, [x, w], (o) => {
     const dy = o.grad!.buffer; // (R, V)
     // backward of `out = x·Wᵀ`
-    const gx = gradTarget(x); // dx = dy·W
-    if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: C, K: V, sAm: V, sAk: 1, sBk: C, sBn: 1, acc: gx.acc });
+    const gx = gradTarget(x); // dx (=|+=) dy·W
+    if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: C, K: V, acc: gx.acc });
     const gw = gradTarget(w); // dW += dyᵀ·x
-    if (gw) encodeMatmul(gpu, { a: dy, b: x.buffer, c: gw.t.buffer, M: V, N: C, K: R, sAm: 1, sAk: V, sBk: C, sBn: 1, acc: gw.acc });
+    if (gw) encodeMatmul(gpu, { a: dy, b: x.buffer, c: gw.t.buffer, M: V, N: C, K: R, transA: true, acc: gw.acc });
   });
 }
