@@ -131,7 +131,7 @@ export async function benchGather(gpu: Gpu, o: SuiteOptions): Promise<Record_[]>
 /** tfjs-webgpu on the same adapter (navigator.gpu = the GPU object wgpt's adapter came from). */
 async function tfjsMatmul(gpu: Gpu): Promise<((n: [number, number, number], runs: number) => Promise<{ median: number; min: number; max: number; runs: number; timer: string }>) | string> {
   try {
-    const g = globalThis as { navigator?: Record<string, unknown> };
+    const g = globalThis as unknown as { navigator?: Record<string, unknown> };
     if (!g.navigator) g.navigator = {};
     if (!(g.navigator as { gpu?: unknown }).gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpuEntryPoint(), configurable: true });
     const tf = await import('@tensorflow/tfjs-core');
