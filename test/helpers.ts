@@ -17,3 +17,14 @@ export const errorReport: Record<string, number> = {};
 export function report(name: string, maxAbs: number): void {
   errorReport[name] = Math.max(errorReport[name] ?? 0, maxAbs);
 }
+
+// One summary line per compared quantity at the end of the run (the figures quoted in the README and notes).
+let summaryHooked = false;
+if (!summaryHooked) {
+  summaryHooked = true;
+  process.on('exit', () => {
+    const keys = Object.keys(errorReport).sort();
+    if (!keys.length) return;
+    process.stdout.write(`\nmax |diff| against references (CPU loops / PyTorch fixtures):\n${keys.map((k) => `  ${k.padEnd(44)} ${errorReport[k].toExponential(2)}`).join('\n')}\n`);
+  });
+}

@@ -24,10 +24,10 @@ const cmd: Command = {
     // A byte-level BPE learned from the text itself (1,024 ids): GPT-2's 50,257-row output head would
     // make every step ~15× slower on a CPU adapter, and this one still encodes any prompt.
     const t0 = performance.now();
-    const { bpe } = trainBpe(readFileSync(VERDICT, 'utf8'), { vocabSize: 1024, name: 'the-verdict-1024' });
+    const { bpe } = trainBpe(readFileSync(VERDICT, 'utf8'), { vocabSize: Number(process.env.WGPT_DEMO_VOCAB ?? 1024), name: 'the-verdict-bpe' });
     mkdirSync(dirname(resolve(out)), { recursive: true });
-    const bpePath = `${out}-bpe1024.json`;
-    saveBpeFile(bpePath, bpe, 'the-verdict-1024');
+    const bpePath = `${out}-bpe.json`;
+    saveBpeFile(bpePath, bpe, 'the-verdict-bpe');
     console.log(`wgpt: trained a byte-level BPE tokenizer on the-verdict.txt: ${bpe.vocabSize} ids in ${((performance.now() - t0) / 1000).toFixed(2)} s → ${bpePath}`);
     const res = await runTraining(gpu, {
       data: VERDICT,
@@ -36,7 +36,7 @@ const cmd: Command = {
       context: 64,
       batch: 4,
       steps,
-      lr: 2e-3,
+      lr: Number(process.env.WGPT_DEMO_LR ?? 2e-3),
       weightDecay: 0.1,
       seed: 123,
       shuffle: true,
