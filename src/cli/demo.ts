@@ -18,13 +18,13 @@ const cmd: Command = {
   options: { steps: { type: 'string' }, out: { type: 'string' }, prompt: { type: 'string' } },
   async run(v) {
     const gpu = await getGpu();
-    const steps = num(v, 'steps', gpu.info.isCpu ? 150 : 600, { int: true, min: 1 });
+    const steps = num(v, 'steps', gpu.info.isCpu ? 200 : 1000, { int: true, min: 1 });
     const prompt = (v.prompt as string) ?? 'Every effort moves you';
     const out = (v.out as string) ?? 'runs/demo';
-    // A byte-level BPE learned from the text itself (1,024 ids): GPT-2's 50,257-row output head would
+    // A byte-level BPE learned from the text itself (2,048 ids, most words whole): GPT-2's 50,257-row head would
     // make every step ~15× slower on a CPU adapter, and this one still encodes any prompt.
     const t0 = performance.now();
-    const { bpe } = trainBpe(readFileSync(VERDICT, 'utf8'), { vocabSize: Number(process.env.WGPT_DEMO_VOCAB ?? 1024), name: 'the-verdict-bpe' });
+    const { bpe } = trainBpe(readFileSync(VERDICT, 'utf8'), { vocabSize: 2048, name: 'the-verdict-bpe' });
     mkdirSync(dirname(resolve(out)), { recursive: true });
     const bpePath = `${out}-bpe.json`;
     saveBpeFile(bpePath, bpe, 'the-verdict-bpe');
@@ -36,7 +36,7 @@ const cmd: Command = {
       context: 64,
       batch: 4,
       steps,
-      lr: Number(process.env.WGPT_DEMO_LR ?? 2e-3),
+      lr: 3e-3,
       weightDecay: 0.1,
       seed: 123,
       shuffle: true,
