@@ -15,7 +15,9 @@ import { parseSafetensors } from '../src/io/safetensors.ts';
 import { crossEntropy } from '../src/ops/loss.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { generate } from '../src/model/generate.ts';
-import { assertClose, FIXTURES, report } from './helpers.ts';
+import { assertClose, FIXTURES, fixture, report } from './helpers.ts';
+import { Tensor } from '../src/autograd/tensor.ts';
+import { paramShapes } from '../src/model/params.ts';
 
 const dir = join(FIXTURES, 'gpt_small');
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(dir, 'ref.safetensors')))).tensors;
@@ -121,6 +123,36 @@ test('generation: KV cache == no cache (greedy), context length enforced', async
     assert.throws(() => IdBatch.from(gpu, [1, 61], [1, 2], 61), /token id 61 at position 1 is out of range \[0, 61\)/);
   } finally {
     m.dispose();
+  }
+});
+
+test('one pre-LN GPT-2 block: output, input gradient and every parameter gradient match PyTorch', async () => {
+  const gpu = await getGpu();
+  type F = { meta: { n_heads: number; eps: number; params: string[] }; tensors: Record<string, { shape: number[]; data: number[] }> };
+  const f = fixture<F>('gpt_block.json');
+  const t = f.tensors;
+  const C = t.x.shape[2];
+  const cfg = { ...PRESETS.tiny, vocab_size: 4, context_length: t.x.shape[1], d_model: C, n_heads: f.meta.n_heads, n_layers: 1, qkv_bias: true, layernorm_eps: f.meta.eps };
+  const params = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const [name, shape] of paramShapes(cfg)) {
+    const src = name.startsWith('h.0.') ? t[name.slice(4)] : undefined;
+    params.set(name, { shape, data: src ? Float32Array.from(src.data) : new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(name.includes('ln_f.weight') ? 1 : 0.01) });
+  }
+  const model = GPT.fromParams(gpu, cfg, params);
+  try {
+    await gpu.scope(async () => {
+      const x = Tensor.from(gpu, t.x.data, t.x.shape, { requiresGrad: true });
+      const y = model.blockForward(0, x);
+      report('gpt block fwd (torch)', assertClose(await y.toArray(), t.out.data, { atol: 1e-5, rtol: 1e-5, name: 'block out' }));
+      backward(y, Tensor.from(gpu, t.grad_out.data, t.grad_out.shape));
+      let worst = assertClose(await x.grad!.toArray(), t.grad_x.data, { atol: 1e-4, rtol: 1e-4, name: 'block grad_x' });
+      for (const p of f.meta.params) {
+        worst = Math.max(worst, assertClose(await model.p('h.0.' + p).grad!.toArray(), t['grad.' + p].data, { atol: 1e-4, rtol: 1e-4, name: `block grad ${p}` }));
+      }
+      report('gpt block grads (torch)', worst);
+    });
+  } finally {
+    model.dispose();
   }
 });
 

@@ -131,6 +131,12 @@ export class GPT {
     return linearT(y, c.tie_embeddings ? this.p('wte.weight') : this.p('lm_head.weight'));
   }
 
+  /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
+  blockForward(i: number, x: Tensor): Tensor {
+    if (!(i >= 0 && i < this.config.n_layers)) throw new Error(`blockForward: block ${i} is not in 0…${this.config.n_layers - 1}`);
+    return this.block(i, x, (qkv) => attention(qkv, this.config.n_heads), (t) => t);
+  }
+
   /** Logits [B, T, V] for ids [B, T]. */
   forward(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
     const [, T] = this.checkIds(ids);
