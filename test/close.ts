@@ -1,5 +1,6 @@
 // Browser-safe test helpers: allclose on absolute differences (|a − ref| ≤ atol + rtol·|ref|) reporting the
 // first mismatches by index, and a seeded RNG for inputs. Used by the Node tests and inside the browser page.
+import { mulberry32 } from '../src/data/index.ts';
 
 export interface CloseResult {
   ok: boolean;
@@ -59,17 +60,8 @@ export function assertClose(actual: ArrayLike<number>, ref: ArrayLike<number>, o
   return r.maxAbs;
 }
 
-/** mulberry32: small seeded PRNG for test inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for test inputs: the data loader's mulberry32. */
+export const rng = mulberry32;
 
 /** Float32Array of n values uniform in [lo, hi), seeded. */
 export function randn(n: number, seed: number, lo = -1, hi = 1): Float32Array {

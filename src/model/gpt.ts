@@ -219,10 +219,7 @@ export class GPT {
   }
 
   dispose(): void {
-    for (const t of this.params.values()) {
-      t.grad?.dispose();
-      if (this.gpu.pool.isLive(t.buffer)) this.gpu.pool.release(t.buffer);
-    }
+    for (const t of this.params.values()) t.dispose();
     this.params.clear();
     if (this.sinTable) {
       this.gpu.pool.release(this.sinTable.buffer);
