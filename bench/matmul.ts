@@ -51,6 +51,14 @@ function fill(n: number, seed: number): Float32Array {
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/** CPU time (user + system, all threads) of this process in ms; 0 where there is no process (browser). */
+function cpuMs(): number {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  if (!p?.cpuUsage) return 0;
+  const u = p.cpuUsage();
+  return (u.user + u.system) / 1e3;
+}
+
 /**
  * Times C = op(A)·op(B) for each size × variant × layout. Defaults: 256³, 512³, 1024³ (quick: 256³,
  * 512³) on every variant, layout nn. The shared-memory variant at 1024³ takes ~10 s per dispatch on
@@ -84,12 +92,14 @@ export async function benchMatmul(gpu: Gpu, opts: MatmulBenchOptions = {}): Prom
           const one = performance.now() - t0;
           const reps = Math.max(1, Math.min(1000, Math.round(targetMs / Math.max(one, 1e-3))));
           const times: number[] = [];
+          const cpu0 = cpuMs();
           for (let r = 0; r < runs; r++) {
             t0 = performance.now();
             for (let i = 0; i < reps; i++) once();
             await gpu.sync();
             times.push((performance.now() - t0) / reps);
           }
+          const cpu = cpuMs() - cpu0;
           const s = stats(times);
           const name = `M=${M} N=${N} K=${K} ${variant}${layout === 'nn' ? '' : ` ${layout}`}`;
           const r: MatmulBenchRecord = {
@@ -97,6 +107,9 @@ export async function benchMatmul(gpu: Gpu, opts: MatmulBenchOptions = {}): Prom
             gflops: r3(flops / (s.median / 1e3) / 1e9),
             extra: { dispatches_per_run: reps, layout, auto_variant: matmulVariant(gpu) === variant },
           };
+          // on a CPU adapter the work runs on this process's threads: GFLOP per CPU-second (all
+          // threads) does not depend on what else the machine runs, unlike the wall clock
+          if (cpu > 0) r.extra!.gflops_per_cpu_s = r3((flops * reps * runs) / (cpu / 1e3) / 1e9);
           return r;
         });
         opts.log?.(`${rec.name}: ${rec.gflops.toFixed(2)} GFLOP/s (median ${rec.median_ms} ms)`);
@@ -108,9 +121,10 @@ export async function benchMatmul(gpu: Gpu, opts: MatmulBenchOptions = {}): Prom
 }
 
 export function markdownTable(records: MatmulBenchRecord[]): string {
-  const lines = ['| case | median ms | min ms | max ms | runs × dispatches | GFLOP/s |', '|---|---:|---:|---:|---:|---:|'];
+  const lines = ['| case | median ms | min ms | max ms | runs × dispatches | GFLOP/s | GFLOP per CPU-s |', '|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of records) {
-    lines.push(`| ${r.name} | ${r.median_ms.toFixed(2)} | ${r.min_ms.toFixed(2)} | ${r.max_ms.toFixed(2)} | ${r.runs} × ${r.extra?.dispatches_per_run ?? 1} | ${r.gflops.toFixed(2)} |`);
+    const c = r.extra?.gflops_per_cpu_s;
+    lines.push(`| ${r.name} | ${r.median_ms.toFixed(2)} | ${r.min_ms.toFixed(2)} | ${r.max_ms.toFixed(2)} | ${r.runs} × ${r.extra?.dispatches_per_run ?? 1} | ${r.gflops.toFixed(2)} | ${typeof c === 'number' ? c.toFixed(2) : ''} |`);
   }
   return lines.join('\n');
 }
@@ -135,6 +149,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const sizesArg = val('--sizes');
   const variantsArg = val('--variants');
   const layoutsArg = val('--layouts');
+  const bad = [...(variantsArg?.split(',') ?? []).filter((v) => v !== 'regblock' && v !== 'tiled'), ...(layoutsArg?.split(',') ?? []).filter((l) => !['nn', 'nt', 'tn', 'tt'].includes(l))];
+  if (bad.length) throw new Error(`bench/matmul.ts: unknown variant or layout '${bad[0]}' (variants: regblock, tiled; layouts: nn, nt, tn, tt)`);
   const recs = await benchMatmul(gpu, {
     quick: argv.includes('--quick'),
     sizes: sizesArg ? parseSizes(sizesArg) : undefined,

@@ -20,6 +20,7 @@ let forcedVariant: MatmulVariant | null = null;
  * on CPU adapters, 'tiled' on GPUs). Returns the previous setting. For tests and benchmarks.
  */
 export function setMatmulVariant(v: MatmulVariant | 'auto'): MatmulVariant | 'auto' {
+  if (v !== 'auto' && v !== 'regblock' && v !== 'tiled') throw new Error(`setMatmulVariant: unknown variant '${v}' (auto, regblock or tiled)`);
   const prev = forcedVariant ?? 'auto';
   forcedVariant = v === 'auto' ? null : v;
   return prev;
@@ -171,6 +172,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
   checkFits('C', s.c, oC, sC, batch, M, ldc, N);
   if (s.bias && s.bias.size < N * 4) throw new Error(`encodeMatmul: bias holds ${Math.floor(s.bias.size / 4)} floats, needs N = ${N}`);
   const variant = s.variant ?? matmulVariant(gpu);
+  if (variant !== 'regblock' && variant !== 'tiled') throw new Error(`encodeMatmul: unknown variant '${variant}' (regblock or tiled)`);
   const params = {
     M, N, K, lda, ldb, ldc, sA, sB, sC, oA, oB, oC,
     mBase: 0, nBase: 0, zBase: 0, acc: s.acc ? 1 : 0, hasBias: s.bias ? 1 : 0, alpha: s.alpha ?? 1,
