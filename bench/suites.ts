@@ -239,6 +239,7 @@ export async function benchKernels(gpu: Gpu, o: SuiteOptions): Promise<Record_[]
 export async function benchTrain(gpu: Gpu, o: SuiteOptions): Promise<Record_[]> {
   const out: Record_[] = [];
   const cases: [string, number, number][] = [['tiny', 4, 32], ['small', 4, 64], ['book-124m', 2, 256]];
+  gpu.pool.trim(); // peak figures below count this suite's buffers, not earlier suites' free lists
   for (const [preset, B, T] of cases) {
     if (o.quick && preset === 'book-124m') {
       out.push({ suite: 'train', name: `${preset} B=${B} T=${T} V=50257`, median_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0, note: 'not run in --quick (hundreds of GFLOP per step on a CPU adapter)' });
