@@ -1,7 +1,7 @@
 // Benchmark of the matmul kernels (register-blocked and shared-memory tiled) at square and GPT-shaped
 // sizes: GFLOP/s from the median of runs, each run = gpu.sync() around N dispatches after a warm-up.
 // Run: node --import ./src/register.mjs bench/matmul.ts [--quick] [--json] [--sizes 256,512x512x64,...]
-//      [--variants regblock,tiled] [--layouts nn,nt,tn]. Leaves out: comparisons with other libraries.
+//      [--variants regblock,tiled] [--layouts nn,nt,tn] [--runs N]. Leaves out: comparisons with other libraries.
 import { pathToFileURL } from 'node:url';
 import type { Gpu } from '../src/gpu/device.ts';
 import { encodeMatmul, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
@@ -150,12 +150,15 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const variantsArg = val('--variants');
   const layoutsArg = val('--layouts');
   const bad = [...(variantsArg?.split(',') ?? []).filter((v) => v !== 'regblock' && v !== 'tiled'), ...(layoutsArg?.split(',') ?? []).filter((l) => !['nn', 'nt', 'tn', 'tt'].includes(l))];
+  const runsArg = val('--runs');
+  if (runsArg !== undefined && !(Number.isInteger(Number(runsArg)) && Number(runsArg) >= 1)) throw new Error(`bench/matmul.ts: --runs needs a positive integer, got '${runsArg}'`);
   if (bad.length) throw new Error(`bench/matmul.ts: unknown variant or layout '${bad[0]}' (variants: regblock, tiled; layouts: nn, nt, tn, tt)`);
   const recs = await benchMatmul(gpu, {
     quick: argv.includes('--quick'),
     sizes: sizesArg ? parseSizes(sizesArg) : undefined,
     variants: variantsArg ? (variantsArg.split(',') as MatmulVariant[]) : undefined,
     layouts: layoutsArg ? (layoutsArg.split(',') as Layout[]) : undefined,
+    runs: val('--runs') !== undefined ? Number(val('--runs')) : undefined,
     log: (l) => process.stderr.write(`  ${l}\n`),
   });
   const i = gpu.info;

@@ -265,8 +265,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     s30 += x3 * lo;
     s31 += x3 * hi;
   }
-  // store C(m0 .. m0+3, n0 .. n0+7) ∩ the matrix: one loop over a private array, out of the hot loop
-  // (unrolled stores double the pipeline compile time on SwiftShader for no measurable gain)
+  // store C(m0 .. m0+3, n0 .. n0+7) ∩ the matrix: one loop over a private array, once per invocation,
+  // out of the hot loop (32 unrolled guarded stores doubled the pipeline compile time on SwiftShader)
   let res = array<vec4f, 8>(s00, s01, s10, s11, s20, s21, s30, s31);
   let cBase = p.oC + b * p.sC + n0;
   let rows = min(4u, p.M - m0);
