@@ -38,9 +38,11 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   let start = u32(csr[q.U + u]);
   let end = u32(csr[q.U + u + 1u]);
   if (id >= q.V || end > q.R) { return; }
+  // backward of gather's `out[i] = W[id·C + c]`: the sum over this id's positions, in ascending order
   var s = 0.0;
   for (var k = start; k < end; k++) {
     let r = u32(csr[2u * q.U + 1u + k]);
+    if (r >= q.R) { continue; } // positions come from the host grouping; never read outside dy
     s += dy[r * q.C + c];
   }
   Wgrad[id * q.C + c] += s;

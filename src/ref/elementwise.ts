@@ -1,35 +1,28 @@
-// CPU references for embedding, positions and elementwise kernels (test oracles only): plain loops.
+// CPU references for the elementwise kernels (add with suffix broadcast, GELU tanh, dropout): plain
+// loops, test oracles only. Leaves out: any speed. (The embedding references live in ./embedding.ts.)
+import { keepRef } from './attention.js';
 
-/** ids (R) into W (V, C) → out (R, C). */
-export function gatherRef(ids: ArrayLike<number>, W: ArrayLike<number>, C: number): Float32Array {
-  const out = new Float32Array(ids.length * C);
-  for (let r = 0; r < ids.length; r++) for (let c = 0; c < C; c++) out[r * C + c] = W[ids[r] * C + c];
-  return out;
+// re-exported for callers that import every reference from here (the browser test page)
+export { gatherRef, scatterRef, sinusoidRef } from './embedding.js';
+
+/** a (n) + b (nb) broadcast over a's leading dims (nb divides n): out[i] = a[i] + b[i % nb]. */
+export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
+  return Float32Array.from(a, (v, i) => v + b[i % b.length]);
 }
 
-/** dW (V, C) = Σ_r onehot(ids[r]) dy[r] with dy (R, C). */
-export function scatterRef(ids: ArrayLike<number>, dy: ArrayLike<number>, V: number, C: number): Float32Array {
-  const out = new Float64Array(V * C);
-  for (let r = 0; r < ids.length; r++) for (let c = 0; c < C; c++) out[ids[r] * C + c] += dy[r * C + c];
+/** Backward of add for b: db (nb) = Σ over the n/nb broadcast rows of dy (n); f64 sums. */
+export function addBwdBRef(dy: ArrayLike<number>, nb: number): Float32Array {
+  const out = new Float64Array(nb);
+  for (let i = 0; i < dy.length; i++) out[i % nb] += dy[i];
   return Float32Array.from(out);
 }
 
-/** The course's sin/cos table (T, C). */
-export function sinusoidRef(T: number, C: number, pos0 = 0): Float32Array {
-  const out = new Float32Array(T * C);
-  for (let t = 0; t < T; t++) {
-    for (let c = 0; c < C; c++) {
-      const angle = (t + pos0) / Math.pow(10000, (c - (c % 2)) / C);
-      out[t * C + c] = c % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-    }
-  }
-  return out;
-}
-
 const K = Math.sqrt(2 / Math.PI);
+/** x (n) → 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (n), in f64. */
 export function geluRef(x: ArrayLike<number>): Float32Array {
   return Float32Array.from(x, (v) => 0.5 * v * (1 + Math.tanh(K * (v + 0.044715 * v ** 3))));
 }
+/** x (n), dy (n) → dx (n) = dy·gelu'(x), in f64. */
 export function geluBwdRef(x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
   return Float32Array.from(x, (v, i) => {
     const t = Math.tanh(K * (v + 0.044715 * v ** 3));
@@ -37,7 +30,14 @@ export function geluBwdRef(x: ArrayLike<number>, dy: ArrayLike<number>): Float32
   });
 }
 
-/** a (n) + b broadcast (nb divides n). */
-export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
-  return Float32Array.from(a, (v, i) => v + b[i % b.length]);
+/**
+ * x (n) → x·keep(i)/(1−p) (n), keep(i) = hash(offset + i, seed) ≥ round(p·2³²) (the shared dropout
+ * hash). Backward is the same function applied to dy. The product is taken in f32 as on the GPU.
+ */
+export function dropoutRef(x: ArrayLike<number>, p: number, seed: number, offset = 0): Float32Array {
+  const thr = Math.min(0xffffffff, Math.round(p * 2 ** 32));
+  const scale = Math.fround(1 / (1 - p));
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = keepRef((offset + i) >>> 0, seed >>> 0, thr) ? Math.fround(x[i]) * scale : 0;
+  return out;
 }
