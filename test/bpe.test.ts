@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTokenizer, gpt2Bpe, parseBpeFile, trainBpe, bpeFromMergeIds, bytesToSymbols, symbolsToBytes, BYTE_ORDER, BYTE_CHAR, GPT2_PATTERN } from '../src/tokenizer/index.ts';
 import { loadBpeFile, saveBpeFile } from '../src/tokenizer/node.ts';
-import { rng } from './helpers.ts';
+import { rng, throwsMsg } from './helpers.ts';
 import { randomText } from './tokenizer-random.ts';
 
 const VERDICT = readFileSync(new URL('../src/data/the-verdict.txt', import.meta.url), 'utf8');
@@ -15,17 +15,6 @@ const MULTI = readFileSync(new URL('./fixtures/multilingual.txt', import.meta.ur
 const ref = loadTokenizer('gpt2');
 const ours = gpt2Bpe();
 
-function throwsMsg(fn: () => unknown, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Error, `threw a non-Error: ${e}`);
-    assert.ok(!(e as Error).message.includes('\n'), `multi-line error: ${(e as Error).message}`);
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 test('our BPE with GPT-2 ranks == js-tiktoken on the-verdict (5145 ids) and decodes it back', () => {
   const ids = ours.encode(VERDICT);

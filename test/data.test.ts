@@ -10,7 +10,7 @@ import { loadTokenizer, gpt2Bpe, SimpleTokenizer } from '../src/tokenizer/index.
 import { BatchLoader, windowCount, shuffledOrder, splitTrainVal, splitTextTrainVal, decodeUtf8Strict, invalidUtf8At, Utf8Stream, parseHeader, MAGIC_U16, MAGIC_U32, HEADER_BYTES } from '../src/data/index.ts';
 import { safeCut, StreamingEncoder } from '../src/data/stream.ts';
 import { readTokenFile, writeTokenFile, TokenFileReader, TokenFileWriter, tokenizeToBin, tokenizeFile } from '../src/data/node.ts';
-import { rng } from './helpers.ts';
+import { rng, throwsMsg } from './helpers.ts';
 import { randomText } from './tokenizer-random.ts';
 
 const VERDICT_PATH = new URL('../src/data/the-verdict.txt', import.meta.url);
@@ -18,17 +18,6 @@ const MULTI_PATH = new URL('./fixtures/multilingual.txt', import.meta.url);
 const VERDICT = readFileSync(VERDICT_PATH, 'utf8');
 const ids = Int32Array.from(loadTokenizer('gpt2').encode(VERDICT));
 
-function throwsMsg(fn: () => unknown, re: RegExp): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Error, `threw a non-Error: ${e}`);
-    assert.ok(!(e as Error).message.includes('\n'), `multi-line error: ${(e as Error).message}`);
-    assert.match((e as Error).message, re);
-    return;
-  }
-  assert.unreachable(`expected an error matching ${re}`);
-}
 
 const rows = (a: Int32Array, B: number, T: number) => Array.from({ length: B }, (_, r) => Array.from(a.subarray(r * T, (r + 1) * T)));
 

@@ -4,18 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { rng } from './helpers.ts';
+import { rng, makeSafetensors } from './helpers.ts';
 
 type Header = Record<string, unknown>;
 
-function encode(header: Header | string, data: Uint8Array, len?: bigint): Uint8Array {
-  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, len ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 /** A valid file with every readable dtype, plus metadata. */
 function validFile(): { header: Header; data: Uint8Array; bytes: Uint8Array } {
@@ -36,7 +28,7 @@ function validFile(): { header: Header; data: Uint8Array; bytes: Uint8Array } {
   const data = new Uint8Array(off);
   off = 0;
   for (const [, , , raw] of parts) ((data.set(raw, off)), (off += raw.length));
-  return { header, data, bytes: encode(header, data) };
+  return { header, data, bytes: makeSafetensors(header, data) };
 }
 
 const HOSTILE: unknown[] = [
@@ -70,7 +62,7 @@ function mutate(r: () => number, base: ReturnType<typeof validFile>): [string, U
       const text = new TextDecoder().decode(b.subarray(8, headerEnd));
       const at = int(text.length);
       const edited = r() < 0.5 ? text.slice(0, at) + text.slice(at + 1 + int(10)) : text.slice(0, at) + pick(['{', '}', '[', ']', ',', ':', '"', '\\', '-', '9', 'e9', '\u0000', '\ud800', '€', 'null']) + text.slice(at);
-      return ['edited header text', encode(edited, base.data)];
+      return ['edited header text', makeSafetensors(edited, base.data)];
     }
     case 4: { // replace one field of one entry with a hostile value (valid JSON, correct length)
       const h: Header = structuredClone(base.header);
@@ -78,7 +70,7 @@ function mutate(r: () => number, base: ReturnType<typeof validFile>): [string, U
       const name = pick(names);
       if (r() < 0.2) h[name] = pick(HOSTILE);
       else if (typeof h[name] === 'object' && h[name] !== null) (h[name] as Header)[pick(['dtype', 'shape', 'data_offsets', 'format', 'origin', 'extra'])] = pick(HOSTILE);
-      return ['hostile field', encode(h, base.data)];
+      return ['hostile field', makeSafetensors(h, base.data)];
     }
     case 5: { // moved/duplicated spans: offsets swapped between tensors
       const h: Header = structuredClone(base.header);
@@ -87,7 +79,7 @@ function mutate(r: () => number, base: ReturnType<typeof validFile>): [string, U
       const y = h[pick(names)] as Header;
       x.data_offsets = y.data_offsets;
       if (r() < 0.7) ((x.shape = y.shape), (x.dtype = y.dtype));
-      return ['swapped offsets', encode(h, r() < 0.3 ? base.data.subarray(0, int(base.data.length + 1)) : base.data)];
+      return ['swapped offsets', makeSafetensors(h, r() < 0.3 ? base.data.subarray(0, int(base.data.length + 1)) : base.data)];
     }
     case 6: { // random bytes, sometimes with a plausible length field
       const n = int(300);
@@ -100,7 +92,7 @@ function mutate(r: () => number, base: ReturnType<typeof validFile>): [string, U
       const k = int(2000);
       for (let i = 0; i < k; i++) h[`t${i}`.repeat(1 + int(3))] = { dtype: 'F32', shape: [1], data_offsets: [4 * int(k + 2), 4 * int(k + 2) + 4] };
       if (r() < 0.3) h.deep = JSON.parse('['.repeat(500) + ']'.repeat(500));
-      return ['many tensors', encode(h, new Uint8Array(4 * k))];
+      return ['many tensors', makeSafetensors(h, new Uint8Array(4 * k))];
     }
   }
 }
@@ -148,7 +140,7 @@ test('fuzz: 2400 random and mutated inputs give either a consistent result or a 
 
 test('hostile names: __proto__ as tensor name and metadata key do not touch prototypes', () => {
   const text = '{"__metadata__":{"__proto__":"x","constructor":"y"},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
-  const res = parseSafetensors(encode(text, new Uint8Array(new Float32Array([2.5]).buffer)));
+  const res = parseSafetensors(makeSafetensors(text, new Uint8Array(new Float32Array([2.5]).buffer)));
   assert.equal([...res.tensors.keys()], ['__proto__']);
   assert.is(res.tensors.get('__proto__')!.data[0], 2.5);
   assert.is(Object.getOwnPropertyDescriptor(res.metadata, '__proto__')?.value, 'x');

@@ -28,3 +28,28 @@ if (!summaryHooked) {
     process.stdout.write(`\nmax |diff| against references (CPU loops / PyTorch fixtures):\n${keys.map((k) => `  ${k.padEnd(44)} ${errorReport[k].toExponential(2)}`).join('\n')}\n`);
   });
 }
+
+import * as uvuAssert from 'uvu/assert';
+
+/** Asserts fn throws an Error whose message is one line and matches re. */
+export function throwsMsg(fn: () => unknown, re: RegExp): void {
+  try {
+    fn();
+  } catch (e) {
+    uvuAssert.ok(e instanceof Error, `threw a non-Error: ${e}`);
+    uvuAssert.ok(!(e as Error).message.includes('\n'), `multi-line error: ${(e as Error).message}`);
+    uvuAssert.match((e as Error).message, re);
+    return;
+  }
+  uvuAssert.unreachable(`expected an error matching ${re}`);
+}
+
+/** A safetensors file from a header (object or raw text) and data bytes; `len` overrides the u64 length field. */
+export function makeSafetensors(header: unknown, data: Uint8Array = new Uint8Array(0), len?: bigint): Uint8Array {
+  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, len ?? BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}

@@ -3,17 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseSafetensors, serializeSafetensors, f16BitsToNumber, bf16BitsToNumber } from '../src/io/safetensors.ts';
-import { randn } from './helpers.ts';
+import { randn, makeSafetensors } from './helpers.ts';
 
-/** Builds a file from a header (object or raw text) and data bytes; `len` overrides the u64 length field. */
-function makeFile(header: unknown, data: Uint8Array = new Uint8Array(0), len?: bigint): Uint8Array {
-  const json = new TextEncoder().encode(typeof header === 'string' ? header : JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, len ?? BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
 
 function u16(...xs: number[]): Uint8Array {
   const b = new Uint8Array(xs.length * 2);
@@ -98,7 +89,7 @@ test('F32 at an unaligned offset is copied correctly; aligned F32 is a view of t
   // header of length 9 mod 4 = 1 → data section starts at an odd offset
   let h = JSON.stringify({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 12] } });
   while ((8 + h.length) % 4 !== 1) h += ' ';
-  const f = makeFile(h, raw);
+  const f = makeSafetensors(h, raw);
   const t = parseSafetensors(f).tensors.get('x')!;
   same(t.data, vals);
   const aligned = serializeSafetensors([{ name: 'x', shape: [3], data: vals }]);
@@ -111,13 +102,13 @@ test('F16 decoding: known values incl. subnormals, ±0, ±inf, NaN; all 65536 pa
     [0x0400, 6.103515625e-5], [0x3555, 0.333251953125], [0x8001, -5.960464477539063e-8], [0x0200, 3.0517578125e-5],
     [0x0000, 0], [0x8000, -0], [0x7c00, Infinity], [0xfc00, -Infinity], [0x7e00, NaN], [0xfc01, NaN],
   ];
-  const file = makeFile({ h: { dtype: 'F16', shape: [cases.length], data_offsets: [0, cases.length * 2] } }, u16(...cases.map((c) => c[0])));
+  const file = makeSafetensors({ h: { dtype: 'F16', shape: [cases.length], data_offsets: [0, cases.length * 2] } }, u16(...cases.map((c) => c[0])));
   const t = parseSafetensors(file).tensors.get('h')!;
   assert.is(t.dtype, 'F16');
   same(t.data, cases.map((c) => c[1]));
   // exhaustive: reference builds the f32 bit pattern directly (rebias exponent, normalise subnormals)
   const all = new Uint16Array(65536).map((_, i) => i);
-  const dec = parseSafetensors(makeFile({ h: { dtype: 'F16', shape: [65536], data_offsets: [0, 131072] } }, new Uint8Array(all.buffer))).tensors.get('h')!.data;
+  const dec = parseSafetensors(makeSafetensors({ h: { dtype: 'F16', shape: [65536], data_offsets: [0, 131072] } }, new Uint8Array(all.buffer))).tensors.get('h')!.data;
   const bits = new Uint32Array(1);
   const asF = new Float32Array(bits.buffer);
   for (let h = 0; h < 65536; h++) {
@@ -145,24 +136,24 @@ test('BF16 decoding: known values incl. subnormals, max, ±inf, NaN', () => {
     [0x0080, 1.1754943508222875e-38], [0x7f7f, 3.3895313892515355e38], [0x8001, -9.183549615799121e-41],
     [0x0000, 0], [0x8000, -0], [0x7f80, Infinity], [0xff80, -Infinity], [0x7fc0, NaN],
   ];
-  const file = makeFile({ b: { dtype: 'BF16', shape: [cases.length], data_offsets: [0, cases.length * 2] } }, u16(...cases.map((c) => c[0])));
+  const file = makeSafetensors({ b: { dtype: 'BF16', shape: [cases.length], data_offsets: [0, cases.length * 2] } }, u16(...cases.map((c) => c[0])));
   same(parseSafetensors(file).tensors.get('b')!.data, cases.map((c) => c[1]));
   for (const [h, v] of cases) assert.ok(Object.is(bf16BitsToNumber(h), v));
 });
 
 test('I64 ids within int32 are read; larger ones are refused', () => {
   const b = new BigInt64Array([0n, -1n, 50256n, 2147483647n, -2147483648n]);
-  const t = parseSafetensors(makeFile({ i: { dtype: 'I64', shape: [5], data_offsets: [0, 40] } }, new Uint8Array(b.buffer))).tensors.get('i')!;
+  const t = parseSafetensors(makeSafetensors({ i: { dtype: 'I64', shape: [5], data_offsets: [0, 40] } }, new Uint8Array(b.buffer))).tensors.get('i')!;
   same(t.ints!, [0, -1, 50256, 2147483647, -2147483648]);
   const big = new BigInt64Array([1n, 2147483648n]);
-  rejects(makeFile({ i: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(big.buffer)), /tensor 'i' \(I64\) element 1 = 2147483648 does not fit in int32/);
+  rejects(makeSafetensors({ i: { dtype: 'I64', shape: [2], data_offsets: [0, 16] } }, new Uint8Array(big.buffer)), /tensor 'i' \(I64\) element 1 = 2147483648 does not fit in int32/);
 });
 
 test('metadata-only and empty-header-object files parse', () => {
-  assert.is(parseSafetensors(makeFile({})).tensors.size, 0);
-  assert.equal(parseSafetensors(makeFile({ __metadata__: { a: 'b' } })).metadata, { a: 'b' });
+  assert.is(parseSafetensors(makeSafetensors({})).tensors.size, 0);
+  assert.equal(parseSafetensors(makeSafetensors({ __metadata__: { a: 'b' } })).metadata, { a: 'b' });
   // header padded with trailing spaces (as the reference writer does)
-  assert.is(parseSafetensors(makeFile('{}      ')).tensors.size, 0);
+  assert.is(parseSafetensors(makeSafetensors('{}      ')).tensors.size, 0);
 });
 
 const F32x2 = (o: unknown = [0, 8]) => ({ x: { dtype: 'F32', shape: [2], data_offsets: o } });
@@ -171,39 +162,39 @@ const eight = new Uint8Array(8);
 const REJECTIONS: [string, () => Uint8Array, RegExp, { maxHeaderBytes?: number }?][] = [
   ['empty file', () => new Uint8Array(0), /file is 0 bytes, too short/],
   ['7-byte file', () => new Uint8Array(7), /file is 7 bytes, too short/],
-  ['header length 2^63', () => makeFile({}, eight, 1n << 63n), /header length 9223372036854775808 is larger than the 10 bytes/],
-  ['header length 2^64-1', () => makeFile({}, eight, (1n << 64n) - 1n), /header length 18446744073709551615 is larger/],
-  ['header longer than file (truncated)', () => makeFile(F32x2(), eight).subarray(0, 30), /header length \d+ is larger than the 22 bytes that follow/],
-  ['header over the cap', () => makeFile(F32x2(), eight), /header length \d+ exceeds the 16-byte limit/, { maxHeaderBytes: 16 }],
-  ['header not UTF-8', () => makeFile('{"\xff"}').map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8/],
-  ['header invalid JSON', () => makeFile('{"x": '), /header is not valid JSON/],
-  ['header empty (length 0)', () => makeFile(''), /header is not valid JSON/],
-  ['header is an array', () => makeFile('[1,2]'), /header must be a JSON object, got array/],
-  ['header is null', () => makeFile('null'), /header must be a JSON object, got null/],
-  ['entry not an object', () => makeFile({ x: 5 }), /tensor 'x' must be an object/],
-  ['dtype missing', () => makeFile({ x: { shape: [2], data_offsets: [0, 8] } }, eight), /tensor 'x' has no dtype string/],
-  ['shape not an array', () => makeFile({ x: { dtype: 'F32', shape: 2, data_offsets: [0, 8] } }, eight), /tensor 'x' has no shape array/],
-  ['shape negative dim', () => makeFile({ x: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, eight), /shape \[-2\]: dims must be non-negative integers/],
-  ['shape fractional dim', () => makeFile({ x: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, eight), /dims must be non-negative integers/],
-  ['shape string dim', () => makeFile({ x: { dtype: 'F32', shape: ['2'], data_offsets: [0, 8] } }, eight), /dims must be non-negative integers/],
-  ['data_offsets missing', () => makeFile({ x: { dtype: 'F32', shape: [2] } }, eight), /needs data_offsets \[start, end\]/],
-  ['data_offsets 3 numbers', () => makeFile(F32x2([0, 8, 9]), eight), /needs data_offsets/],
-  ['data_offsets end < start', () => makeFile(F32x2([8, 0]), eight), /need integers 0 <= start <= end/],
-  ['data_offsets negative', () => makeFile(F32x2([-8, 0]), eight), /need integers 0 <= start <= end/],
-  ['data_offsets 2^64 (unsafe integer)', () => makeFile('{"x":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551616,18446744073709551624]}}', eight), /need integers/],
-  ['dtype F64', () => makeFile({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, eight), /tensor 'x' has dtype F64; wgpt reads F32, F16, BF16, I32, I64/],
-  ['dtype BOOL', () => makeFile({ x: { dtype: 'BOOL', shape: [8], data_offsets: [0, 8] } }, eight), /has dtype BOOL; wgpt reads/],
-  ['dtype U8', () => makeFile({ x: { dtype: 'U8', shape: [8], data_offsets: [0, 8] } }, eight), /has dtype U8; wgpt reads/],
-  ['dtype unknown', () => makeFile({ x: { dtype: 'Q4_K', shape: [8], data_offsets: [0, 8] } }, eight), /has dtype Q4_K \(not a safetensors dtype\)/],
-  ['size ≠ shape × dtype', () => makeFile({ x: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 8] } }, eight), /F32 shape \[2,3\] needs 24 bytes but data_offsets \[0, 8\] span 8/],
-  ['F16 size mismatch', () => makeFile({ x: { dtype: 'F16', shape: [3], data_offsets: [0, 8] } }, eight), /F16 shape \[3\] needs 6 bytes/],
-  ['offsets past the end', () => makeFile(F32x2([8, 16]), eight), /data_offsets \[8, 16\] run past the end of the 8-byte data section/],
-  ['huge shape, offsets past end', () => makeFile({ x: { dtype: 'F32', shape: [1e9], data_offsets: [0, 4e9] } }, eight), /run past the end/],
-  ['overlapping tensors', () => makeFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, eight), /tensors 'a' \[0, 8\) and 'b' \[4, 8\) overlap/],
-  ['two tensors, same span', () => makeFile({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } }, eight), /overlap/],
-  ['metadata not an object', () => makeFile({ __metadata__: 'pt' }), /__metadata__ must be an object of strings, got string/],
-  ['metadata value a number', () => makeFile({ __metadata__: { format: 'pt', step: 3 } }), /__metadata__ value of 'step' must be a string, got number 3/],
-  ['metadata value null', () => makeFile({ __metadata__: { a: null } }), /value of 'a' must be a string, got null/],
+  ['header length 2^63', () => makeSafetensors({}, eight, 1n << 63n), /header length 9223372036854775808 is larger than the 10 bytes/],
+  ['header length 2^64-1', () => makeSafetensors({}, eight, (1n << 64n) - 1n), /header length 18446744073709551615 is larger/],
+  ['header longer than file (truncated)', () => makeSafetensors(F32x2(), eight).subarray(0, 30), /header length \d+ is larger than the 22 bytes that follow/],
+  ['header over the cap', () => makeSafetensors(F32x2(), eight), /header length \d+ exceeds the 16-byte limit/, { maxHeaderBytes: 16 }],
+  ['header not UTF-8', () => makeSafetensors('{"\xff"}').map((b, i) => (i === 10 ? 0xff : b)), /not valid UTF-8/],
+  ['header invalid JSON', () => makeSafetensors('{"x": '), /header is not valid JSON/],
+  ['header empty (length 0)', () => makeSafetensors(''), /header is not valid JSON/],
+  ['header is an array', () => makeSafetensors('[1,2]'), /header must be a JSON object, got array/],
+  ['header is null', () => makeSafetensors('null'), /header must be a JSON object, got null/],
+  ['entry not an object', () => makeSafetensors({ x: 5 }), /tensor 'x' must be an object/],
+  ['dtype missing', () => makeSafetensors({ x: { shape: [2], data_offsets: [0, 8] } }, eight), /tensor 'x' has no dtype string/],
+  ['shape not an array', () => makeSafetensors({ x: { dtype: 'F32', shape: 2, data_offsets: [0, 8] } }, eight), /tensor 'x' has no shape array/],
+  ['shape negative dim', () => makeSafetensors({ x: { dtype: 'F32', shape: [-2], data_offsets: [0, 8] } }, eight), /shape \[-2\]: dims must be non-negative integers/],
+  ['shape fractional dim', () => makeSafetensors({ x: { dtype: 'F32', shape: [1.5], data_offsets: [0, 8] } }, eight), /dims must be non-negative integers/],
+  ['shape string dim', () => makeSafetensors({ x: { dtype: 'F32', shape: ['2'], data_offsets: [0, 8] } }, eight), /dims must be non-negative integers/],
+  ['data_offsets missing', () => makeSafetensors({ x: { dtype: 'F32', shape: [2] } }, eight), /needs data_offsets \[start, end\]/],
+  ['data_offsets 3 numbers', () => makeSafetensors(F32x2([0, 8, 9]), eight), /needs data_offsets/],
+  ['data_offsets end < start', () => makeSafetensors(F32x2([8, 0]), eight), /need integers 0 <= start <= end/],
+  ['data_offsets negative', () => makeSafetensors(F32x2([-8, 0]), eight), /need integers 0 <= start <= end/],
+  ['data_offsets 2^64 (unsafe integer)', () => makeSafetensors('{"x":{"dtype":"F32","shape":[2],"data_offsets":[18446744073709551616,18446744073709551624]}}', eight), /need integers/],
+  ['dtype F64', () => makeSafetensors({ x: { dtype: 'F64', shape: [1], data_offsets: [0, 8] } }, eight), /tensor 'x' has dtype F64; wgpt reads F32, F16, BF16, I32, I64/],
+  ['dtype BOOL', () => makeSafetensors({ x: { dtype: 'BOOL', shape: [8], data_offsets: [0, 8] } }, eight), /has dtype BOOL; wgpt reads/],
+  ['dtype U8', () => makeSafetensors({ x: { dtype: 'U8', shape: [8], data_offsets: [0, 8] } }, eight), /has dtype U8; wgpt reads/],
+  ['dtype unknown', () => makeSafetensors({ x: { dtype: 'Q4_K', shape: [8], data_offsets: [0, 8] } }, eight), /has dtype Q4_K \(not a safetensors dtype\)/],
+  ['size ≠ shape × dtype', () => makeSafetensors({ x: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 8] } }, eight), /F32 shape \[2,3\] needs 24 bytes but data_offsets \[0, 8\] span 8/],
+  ['F16 size mismatch', () => makeSafetensors({ x: { dtype: 'F16', shape: [3], data_offsets: [0, 8] } }, eight), /F16 shape \[3\] needs 6 bytes/],
+  ['offsets past the end', () => makeSafetensors(F32x2([8, 16]), eight), /data_offsets \[8, 16\] run past the end of the 8-byte data section/],
+  ['huge shape, offsets past end', () => makeSafetensors({ x: { dtype: 'F32', shape: [1e9], data_offsets: [0, 4e9] } }, eight), /run past the end/],
+  ['overlapping tensors', () => makeSafetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, eight), /tensors 'a' \[0, 8\) and 'b' \[4, 8\) overlap/],
+  ['two tensors, same span', () => makeSafetensors({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'I32', shape: [2], data_offsets: [0, 8] } }, eight), /overlap/],
+  ['metadata not an object', () => makeSafetensors({ __metadata__: 'pt' }), /__metadata__ must be an object of strings, got string/],
+  ['metadata value a number', () => makeSafetensors({ __metadata__: { format: 'pt', step: 3 } }), /__metadata__ value of 'step' must be a string, got number 3/],
+  ['metadata value null', () => makeSafetensors({ __metadata__: { a: null } }), /value of 'a' must be a string, got null/],
 ];
 
 for (const [what, build, pattern, opts] of REJECTIONS) {
