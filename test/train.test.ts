@@ -12,6 +12,8 @@ import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
 import { Trainer, NonFiniteLossError } from '../src/train/trainer.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
+import { writeTokenFile } from '../src/data/node.ts';
+import { loadTokenizer } from '../src/tokenizer/index.ts';
 
 const VERDICT = fileURLToPath(new URL('../src/data/the-verdict.txt', import.meta.url));
 const quiet = { say: () => {}, progress: false };
@@ -118,6 +120,29 @@ test('pooled GPU memory stays flat over 1,000 training steps (tiny preset)', asy
     assert.is(at1000, at10, `allocated bytes must not grow: ${at10} at step 10, ${at1000} at step 1000`);
   } finally {
     m.dispose();
+  }
+});
+
+test('training from a .bin token file; a .bin from another vocabulary is refused with both sizes', async () => {
+  const gpu = await getGpu();
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-bin-'));
+  try {
+    const text = readFileSync(VERDICT, 'utf8');
+    const tok = loadTokenizer('simple-v2', { vocabFrom: text });
+    writeTokenFile(join(tmp, 'v.bin'), tok.encode(text), tok.vocabSize);
+    const r = await runTraining(gpu, baseOpts(join(tmp, 'run'), { data: join(tmp, 'v.bin'), steps: 3 }), undefined, quiet);
+    assert.is(r.train.length, 3);
+    assert.is(r.model.config.vocab_size, 1132);
+    r.model.dispose();
+    let err: Error | null = null;
+    try {
+      await runTraining(gpu, baseOpts(join(tmp, 'run2'), { data: join(tmp, 'v.bin'), tokenizer: 'gpt2', steps: 1 }), undefined, quiet);
+    } catch (e) {
+      err = e as Error;
+    }
+    assert.match(err?.message ?? '', /was tokenized with a 1132-id vocabulary but --tokenizer gpt2 has 50257 ids/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 

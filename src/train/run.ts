@@ -16,7 +16,7 @@ import { ProgressBar, formatDuration } from '../cli/progress.js';
 import { type Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
-import { BatchLoader, splitTrainVal } from '../data/index.js';
+import { BatchLoader, splitTrainVal, parseHeader, HEADER_BYTES } from '../data/index.js';
 
 export interface RunOptions {
   /** .txt (tokenized with `tokenizer`) or .bin token file */
@@ -71,7 +71,14 @@ export interface RunHooks {
 
 function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | Uint32Array {
   if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
-  if (opts.data.endsWith('.bin')) return readTokenFile(opts.data);
+  if (opts.data.endsWith('.bin')) {
+    const bytes = readFileSync(opts.data);
+    const h = parseHeader(bytes.subarray(0, HEADER_BYTES), bytes.length, opts.data);
+    if (h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
+      throw new Error(`${opts.data} was tokenized with a ${h.vocabSize}-id vocabulary but --tokenizer ${opts.tokenizer} has ${tok.vocabSize} ids`);
+    }
+    return readTokenFile(opts.data);
+  }
   const text = decodeUtf8Strict(readFileSync(opts.data), opts.data);
   if (text.length === 0) throw new Error(`data file ${opts.data} is empty`);
   return Int32Array.from(tok.encode(text, { allowedSpecial: 'all' }));
@@ -92,7 +99,8 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     history = (state.history as typeof history) ?? history;
   }
   const tokSource = resumeDir ?? opts.model;
-  const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data, checkpointDir: tokSource });
+  // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
+  const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data.endsWith('.bin') ? undefined : opts.data, checkpointDir: tokSource });
   const ids = loadData(opts, tok);
 
   let model: GPT;
