@@ -3,6 +3,7 @@ import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { runTraining, type RunOptions } from '../train/run.js';
 import { PRESETS } from '../model/config.js';
+import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
 
 const cmd: Command = {
   summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
@@ -48,7 +49,8 @@ const cmd: Command = {
     const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
     const opts: RunOptions = {
       data: (v.data as string) ?? '',
-      tokenizer: (v.tokenizer as string) ?? 'gpt2',
+      // starting from a checkpoint: its own tokenizer unless one is named
+      tokenizer: (v.tokenizer as string) ?? (v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
       preset,
       model: v.model as string | undefined,
       context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,

@@ -35,6 +35,13 @@ export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, str
   return {};
 }
 
+/** The tokenizer spec a checkpoint was trained with (wgpt_run.json), or gpt2 (e.g. a Hugging Face download). */
+export function checkpointTokenizerSpec(dir: string): string {
+  const runPath = join(resolveCheckpointDir(dir), RUN_FILE);
+  if (!existsSync(runPath)) return 'gpt2';
+  return (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer ?? 'gpt2';
+}
+
 /** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */
 export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: GPT; tokenizer: Tokenizer } {
   const ck = loadCheckpoint(dir);
