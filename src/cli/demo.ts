@@ -1,6 +1,5 @@
 // `wgpt demo` (what `npm start` runs): train the small preset on the bundled the-verdict.txt, then
 // generate from "Every effort moves you" and say where the checkpoint and loss plot are.
-import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { runTraining } from '../train/run.js';
@@ -8,9 +7,8 @@ import { generate, streamDecoder } from '../model/generate.js';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { trainBpe } from '../tokenizer/index.js';
-import { saveBpeFile } from '../tokenizer/node.js';
+import { saveBpeFile, BUNDLED_CORPUS } from '../tokenizer/node.js';
 
-export const VERDICT = fileURLToPath(new URL('../data/the-verdict.txt', import.meta.url));
 
 const cmd: Command = {
   summary: 'train the small GPT on the bundled the-verdict.txt and generate from "Every effort moves you"',
@@ -24,13 +22,13 @@ const cmd: Command = {
     // A byte-level BPE learned from the text itself (2,048 ids, most words whole): GPT-2's 50,257-row head would
     // make every step ~15× slower on a CPU adapter, and this one still encodes any prompt.
     const t0 = performance.now();
-    const { bpe } = trainBpe(readFileSync(VERDICT, 'utf8'), { vocabSize: 2048, name: 'the-verdict-bpe' });
+    const { bpe } = trainBpe(readFileSync(BUNDLED_CORPUS, 'utf8'), { vocabSize: 2048, name: 'the-verdict-bpe' });
     mkdirSync(dirname(resolve(out)), { recursive: true });
     const bpePath = `${out}-bpe.json`;
     saveBpeFile(bpePath, bpe, 'the-verdict-bpe');
     console.log(`wgpt: trained a byte-level BPE tokenizer on the-verdict.txt: ${bpe.vocabSize} ids in ${((performance.now() - t0) / 1000).toFixed(2)} s → ${bpePath}`);
     const res = await runTraining(gpu, {
-      data: VERDICT,
+      data: BUNDLED_CORPUS,
       tokenizer: bpePath,
       preset: 'small',
       context: 64,

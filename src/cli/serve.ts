@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
 import { buildBundle } from '../gpu/esbuild.js';
+import { BUNDLED_CORPUS } from '../tokenizer/node.js';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
-const VERDICT = fileURLToPath(new URL('../data/the-verdict.txt', import.meta.url));
 
 export interface ServeOptions {
   port?: number;
@@ -19,7 +19,7 @@ export interface ServeOptions {
 export async function startServer(o: ServeOptions = {}): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const js = await buildBundle({ entry: o.entry ?? WEB + 'main.ts' });
   const html = readFileSync(WEB + 'index.html');
-  const verdict = readFileSync(VERDICT);
+  const verdict = readFileSync(BUNDLED_CORPUS);
   const routes: Record<string, [string, string | Buffer]> = {
     '/': ['text/html; charset=utf-8', html],
     '/index.html': ['text/html; charset=utf-8', html],

@@ -21,7 +21,6 @@ export interface ForwardOptions {
 
 export class GPT {
   readonly params = new Map<string, Tensor>();
-  private sinTable: Tensor | null = null;
 
   private constructor(
     readonly gpu: Gpu,
@@ -91,22 +90,10 @@ export class GPT {
       const pid = positionIds(this.gpu, T, pos0);
       x = add(x, embedding(pid, this.p('wpe.weight')));
     } else {
-      if (!this.sinTable) {
-        this.sinTable = sinusoidalPositions(this.gpu, c.context_length, c.d_model);
-        this.gpu.pool.keep(this.sinTable.buffer);
-      }
-      const tbl = pos0 === 0 && T === c.context_length ? this.sinTable : this.sliceRows(this.sinTable, pos0, T);
-      x = add(x, tbl);
+      // the fixed table for exactly these positions: one small dispatch, nothing cached
+      x = add(x, sinusoidalPositions(this.gpu, T, c.d_model, pos0));
     }
     return drop(x, 0);
-  }
-
-  /** Rows [r0, r0+n) of a 2-D constant tensor, as a new tensor (copy). */
-  private sliceRows(t: Tensor, r0: number, n: number): Tensor {
-    const C = t.shape[1];
-    const out = Tensor.empty(this.gpu, [n, C], 'slice');
-    this.gpu.copy(t.buffer, out.buffer, n * C * 4, r0 * C * 4, 0);
-    return out;
   }
 
   private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: (x: Tensor, site: number) => Tensor): Tensor {
@@ -221,9 +208,5 @@ export class GPT {
   dispose(): void {
     for (const t of this.params.values()) t.dispose();
     this.params.clear();
-    if (this.sinTable) {
-      this.gpu.pool.release(this.sinTable.buffer);
-      this.sinTable = null;
-    }
   }
 }

@@ -2,7 +2,7 @@
 // model from a preset or a checkpoint, the step loop with eval, JSONL log, progress bar,
 // periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
-import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { GPT } from '../model/gpt.js';
@@ -72,8 +72,18 @@ export interface RunHooks {
 function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | Uint32Array {
   if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
   if (opts.data.endsWith('.bin')) {
-    const bytes = readFileSync(opts.data);
-    const h = parseHeader(bytes.subarray(0, HEADER_BYTES), bytes.length, opts.data);
+    // only the header here (the ids are read once, by readTokenFile)
+    const head = new Uint8Array(HEADER_BYTES);
+    const fd = openSync(opts.data, 'r');
+    let size: number;
+    let got: number;
+    try {
+      got = readSync(fd, head, 0, HEADER_BYTES, 0);
+      size = fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+    const h = parseHeader(head.subarray(0, got), size, opts.data);
     if (h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
       throw new Error(`${opts.data} was tokenized with a ${h.vocabSize}-id vocabulary but --tokenizer ${opts.tokenizer} has ${tok.vocabSize} ids`);
     }

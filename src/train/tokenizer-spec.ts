@@ -56,11 +56,8 @@ export function loadModelOnly(gpu: Gpu, dir: string): GPT {
 }
 
 function checkpointTokenizer(dir: string, vocab: number, tokenizerOverride?: string): Tokenizer {
-  const ck = { dir, config: { vocab_size: vocab } };
-  let spec = tokenizerOverride;
-  const runPath = join(ck.dir, RUN_FILE);
-  if (!spec && existsSync(runPath)) spec = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer;
-  const tokenizer = loadTokenizerSpec(spec ?? 'gpt2', { checkpointDir: ck.dir });
-  if (tokenizer.vocabSize > ck.config.vocab_size) throw new Error(`tokenizer ${spec ?? 'gpt2'} has ${tokenizer.vocabSize} ids but the model's vocab_size is ${ck.config.vocab_size}`);
+  const spec = tokenizerOverride ?? checkpointTokenizerSpec(dir);
+  const tokenizer = loadTokenizerSpec(spec, { checkpointDir: dir });
+  if (tokenizer.vocabSize > vocab) throw new Error(`tokenizer ${spec} has ${tokenizer.vocabSize} ids but the model's vocab_size is ${vocab}`);
   return tokenizer;
 }
