@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
-import { decodeUtf8Strict } from '../data/utf8.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 
 const cmd: Command = {
   summary: 'text → token ids (--ids JSON, --count, --write-bin OUT.bin) or ids → text (--decode)',

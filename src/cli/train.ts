@@ -2,18 +2,19 @@
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { runTraining, type RunOptions } from '../train/run.js';
-import { PRESETS } from '../model/config.js';
+import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
 import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
 
 const cmd: Command = {
-  summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
+  summary: 'train a model (GPT by default) on a text or .bin token file (fresh preset, checkpoint, or --resume)',
   usage:
-    'wgpt train --data FILE [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
+    `wgpt train --data FILE [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset ${Object.keys(ARCHITECTURES[0].presets).join('|')} | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--dropout P] ' +
     '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--log FILE.jsonl] | --resume DIR [--steps N]',
   options: {
     data: { type: 'string' },
     tokenizer: { type: 'string' },
+    arch: { type: 'string' },
     preset: { type: 'string' },
     model: { type: 'string' },
     context: { type: 'string' },
@@ -45,12 +46,20 @@ const cmd: Command = {
     } else if (!v.data) throw new UsageError('--data is required');
     if (v.steps !== undefined && v.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
     if (v.preset !== undefined && v.model !== undefined) throw new UsageError('give --preset or --model, not both');
-    if (v.preset !== undefined && !PRESETS[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
-    const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
+    if (v.arch !== undefined && v.model !== undefined) throw new UsageError(`--arch chooses the architecture of a fresh model; --model ${v.model} has its own (config.json's model_type)`);
+    let arch;
+    try {
+      arch = architectureByName((v.arch as string | undefined) ?? 'gpt2');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (v.preset !== undefined && !arch.presets[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}'${v.arch !== undefined ? ` for --arch ${v.arch}` : ''} (presets: ${Object.keys(arch.presets).join(', ')})`);
+    const preset = (v.preset as string | undefined) ?? (v.model ? undefined : arch.defaultPreset);
     const opts: RunOptions = {
       data: (v.data as string) ?? '',
       // starting from a checkpoint: its own tokenizer unless one is named
       tokenizer: (v.tokenizer as string) ?? (v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
+      arch: v.arch as string | undefined,
       preset,
       model: v.model as string | undefined,
       context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,

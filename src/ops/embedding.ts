@@ -52,8 +52,8 @@ export function embedding(ids: IdBatch, weight: Tensor): Tensor {
   gpu.dispatch(k, { buffers: { ids: ids.buffer, W: weight.buffer, out: out.buffer }, params: { R, C, V }, workgroups: gpu.grid(R * C, 64) });
   return makeNode(out, [weight], (o) => {
     // backward of `out[r] = W[ids[r]]`: W.grad[ids[r]] += dy[r]
-    const g = weight.gradForAccumulate();
-    encodeScatter(gpu, ids.ids, o.grad!.buffer, g.buffer, V, C);
+    const g = gradTarget(weight, { zeroed: true }); // the scatter only adds
+    if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C);
   });
 }
 

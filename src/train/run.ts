@@ -1,28 +1,30 @@
-// The training runner behind `wgpt train` and `npm start` (Node): data → tokenizer → loader,
-// model from a preset or a checkpoint, the step loop with eval, JSONL log, progress bar,
-// periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
+// The training runner behind `wgpt train` and `npm start` (Node): data → tokenizer → the architecture's batches,
+// model (any registered architecture) from a preset or a checkpoint, the step loop with eval, JSONL log, progress
+// bar, periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
 import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
-import { GPT } from '../model/gpt.js';
-import { type GPTConfig, PRESETS, validateConfig } from '../model/config.js';
-import { countParams } from '../model/params.js';
+import { type Architecture, type Model, type ParamMap, type DataSource, countModelParams, initModel } from '../model/model.js';
+import { architectureByName } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { Trainer, NonFiniteLossError, type Batch } from './trainer.js';
+import { Trainer, NonFiniteLossError } from './trainer.js';
 import { lossCurveSvg, type LossPoint } from './plot.js';
-import { ProgressBar, formatDuration } from '../cli/progress.js';
+import { ProgressBar, formatDuration } from '../util/progress.js';
 import { type Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
-import { BatchLoader, splitTrainVal, parseHeader, HEADER_BYTES } from '../data/index.js';
+import { parseHeader, HEADER_BYTES } from '../data/index.js';
 
 export interface RunOptions {
   /** .txt (tokenized with `tokenizer`) or .bin token file */
   data: string;
   /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file */
   tokenizer: string;
+  /** architecture of a fresh model (a registered name; default gpt2); a checkpoint brings its own */
+  arch?: string;
+  /** one of the architecture's presets (its default when undefined) */
   preset?: string;
   /** start from this checkpoint folder instead of a fresh preset */
   model?: string;
@@ -49,7 +51,8 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  model: GPT;
+  /** the trained model (config typed by its architecture: narrow with model.arch) */
+  model: Model<any>;
   tokenizer: Tokenizer;
   out: string;
   train: LossPoint[];
@@ -111,36 +114,38 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   const tokSource = resumeDir ?? opts.model;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
   const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data.endsWith('.bin') ? undefined : opts.data, checkpointDir: tokSource });
-  const ids = loadData(opts, tok);
+  // the file is read when the architecture's data hook asks for it (ids or text), once
+  let ids: ReturnType<typeof loadData> | null = null;
+  const source: DataSource = {
+    path: opts.data,
+    tokenizer: tok,
+    ids: () => (ids ??= loadData(opts, tok)),
+    text: () => {
+      if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
+      return decodeUtf8Strict(readFileSync(opts.data), opts.data);
+    },
+  };
 
-  let model: GPT;
-  let config: GPTConfig;
+  // the architecture and config: the checkpoint's own (model_type), or a fresh one from --arch and --preset
+  let arch: Architecture;
+  let config: unknown;
+  let loaded: ParamMap | null = null;
   if (resumeDir || opts.model) {
     const ck = loadCheckpoint((resumeDir ?? opts.model)!);
-    config = { ...ck.config };
-    if (opts.dropout !== undefined) config.dropout = opts.dropout;
-    model = GPT.fromParams(gpu, validateConfig(config), ck.params);
+    arch = ck.arch;
+    if (opts.arch !== undefined && architectureByName(opts.arch) !== arch) throw new Error(`--arch ${opts.arch} does not match the checkpoint's model_type "${arch.modelType}"`);
+    config = arch.withOptions(ck.config, { dropout: opts.dropout });
+    loaded = ck.params;
   } else {
-    const preset = PRESETS[opts.preset ?? 'small'];
-    if (!preset) throw new Error(`unknown preset '${opts.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
-    config = { ...preset, vocab_size: tok.vocabSize };
-    if (opts.context !== undefined) config.context_length = opts.context;
-    if (opts.dropout !== undefined) config.dropout = opts.dropout;
-    model = GPT.init(gpu, validateConfig(config), opts.seed);
+    arch = architectureByName(opts.arch ?? 'gpt2');
+    config = arch.freshConfig({ preset: opts.preset, vocabSize: tok.vocabSize, context: opts.context, dropout: opts.dropout });
   }
-  if (tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] >= config.vocab_size) throw new Error(`token id ${ids[i]} at position ${i} of ${opts.data} is ≥ the model's vocab_size ${config.vocab_size}`);
-  }
-  const T = opts.context ?? config.context_length;
-  if (T > config.context_length) throw new Error(`--context ${T} is longer than the model's context_length ${config.context_length}`);
-  const stride = opts.stride ?? T;
-  const { train: trainIds, val: valIds } = splitTrainVal(ids, opts.valFraction);
-  const loader = new BatchLoader(trainIds, { maxLength: T, stride, batchSize: opts.batch, shuffle: opts.shuffle, seed: opts.seed, dropLast: true });
-  if (loader.numBatches === 0) throw new Error(`the training split (${trainIds.length} tokens) gives no full batch of ${opts.batch} windows of ${T}+1 tokens; lower --batch or --context`);
-  const valLoader = opts.valFraction > 0 && valIds.length > T ? new BatchLoader(valIds, { maxLength: T, stride: T, batchSize: 1, shuffle: false, seed: 0, dropLast: false }) : null;
-  if (opts.valFraction > 0 && !valLoader) say(`wgpt: the validation split (${valIds.length} tokens) is shorter than one window of ${T + 1}; no validation loss`);
-  const perEpoch = loader.numBatches;
+  const vocab = arch.vocabSize(config);
+  if (tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
+  const data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
+  for (const line of data.notes) say(line);
+  const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed);
+  const perEpoch = data.train.numBatches;
   const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   opts.steps = totalSteps;
 
@@ -165,10 +170,11 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     writeFileAtomic(logPath, prev + logLines.join('\n') + '\n');
     logLines.length = 0;
   };
-  const evalBatches = (): Batch[] => {
-    if (!valLoader) return [];
-    const n = opts.evalBatches > 0 ? Math.min(opts.evalBatches, valLoader.numBatches) : valLoader.numBatches;
-    return Array.from({ length: n }, (_, i) => valLoader.batch(i, 0));
+  const valData = data.val;
+  const evalBatches = (): unknown[] => {
+    if (!valData) return [];
+    const n = opts.evalBatches > 0 ? Math.min(opts.evalBatches, valData.numBatches) : valData.numBatches;
+    return Array.from({ length: n }, (_, i) => valData.batch(i, 0));
   };
   const save = async (why: string) => {
     const params = await model.exportParams();
@@ -184,29 +190,31 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const files: Record<string, string | Uint8Array> = { ...tokenizerFiles(tok, opts.tokenizer) };
     files[RUN_FILE] = JSON.stringify({ tokenizer: opts.tokenizer, steps: step, why }, null, 2) + '\n';
     files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
-    saveCheckpoint(out, config, params, { trainingState: st, files });
+    saveCheckpoint(out, config, params, { trainingState: st, files, arch });
     flushLog();
   };
 
-  say(`wgpt: ${countParams(config).toLocaleString('en-US')} parameters (${opts.preset ?? opts.model ?? 'resumed'}: ${config.n_layers} layers, d_model ${config.d_model}, ${config.n_heads} heads, context ${config.context_length}, vocab ${config.vocab_size}) on ${gpu.info.description || gpu.info.architecture}${gpu.info.isCpu ? ' (CPU adapter)' : ''}`);
-  say(`wgpt: ${ids.length} tokens (${trainIds.length} train, ${valIds.length} val), ${perEpoch} batches of ${opts.batch}×${T} per epoch; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
+  say(`wgpt: ${countModelParams(arch, config).toLocaleString('en-US')} parameters (${opts.preset ?? opts.model ?? 'resumed'}: ${arch.describe(config)}) on ${gpu.info.description || gpu.info.architecture}${gpu.info.isCpu ? ' (CPU adapter)' : ''}`);
+  say(`wgpt: ${data.summary}; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
   const bar = new ProgressBar(totalSteps, step, hooks.progress ?? !!process.stderr.isTTY);
   const t0 = performance.now();
   const startStep = step;
+  let tokensDone = 0;
   let lastLoss = NaN;
   try {
     while (step < totalSteps) {
       const epoch = Math.floor(step / perEpoch);
-      const b = loader.batch(step % perEpoch, epoch);
-      const loss = await trainer.step({ x: b.x, y: b.y, B: b.B, T: b.T }, step);
+      const b = data.train.batch(step % perEpoch, epoch);
+      const loss = await trainer.step(b, step);
       lastLoss = loss;
       step++;
+      tokensDone += data.train.tokens(b);
       history.train.push({ step, loss });
       const dt = (performance.now() - t0) / 1000;
-      const tps = ((step - startStep) * opts.batch * T) / dt;
+      const tps = tokensDone / dt;
       log({ step, loss, epoch, lr: opts.lr, tokens_per_s: Math.round(tps) });
       bar.update(step, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
-      if (valLoader && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
+      if (valData && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
         const v = await trainer.evaluate(evalBatches());
         history.val.push({ step, loss: v });
         log({ step, val_loss: v, train_loss: loss });
@@ -225,7 +233,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     throw e;
   }
   bar.done();
-  if (valLoader) {
+  if (valData) {
     const v = await trainer.evaluate(evalBatches());
     history.val.push({ step, loss: v });
     log({ step, val_loss: v, train_loss: lastLoss });
@@ -233,7 +241,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   await save('final');
   trainer.optimizer.dispose();
   const seconds = (performance.now() - t0) / 1000;
-  const tokensPerSecond = ((step - startStep) * opts.batch * T) / seconds;
+  const tokensPerSecond = tokensDone / seconds;
   const lastVal = history.val[history.val.length - 1];
   say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}`);
   say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);
