@@ -22,3 +22,4 @@ export * from './model/model.js';
 export { gpt2, type LMBatch } from './model/gpt.js';
 export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
 export { gptParamTable } from './model/params.js';
+export type { OptimizerState } from './train/adamw.js';

@@ -112,15 +112,16 @@ export function checkParamMap(table: readonly ParamSpec[], params: ParamMap, who
   for (const name of params.keys()) if (!expected.has(name)) throw new Error(`${who}: unexpected parameter '${name}' for this config`);
 }
 
-/** GPU parameters (persistent, with grads) from host arrays checked against the table, in table order. */
+/** GPU parameters (persistent, with grads) from host arrays checked against the table (all before any upload), in table order. */
 export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: ParamMap): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
   for (const p of table) {
     const t = params.get(p.name);
     if (!t) throw new Error(`checkpoint is missing tensor ${p.name} ${JSON.stringify(p.shape)}`);
     if (t.shape.join(',') !== p.shape.join(',')) throw new Error(`tensor ${p.name} has shape [${t.shape}], the config needs [${p.shape}]`);
-    out.set(p.name, Tensor.param(gpu, t.data, [...p.shape], p.name));
+    if (t.data.length !== numelOf(p.shape)) throw new Error(`tensor ${p.name} has ${t.data.length} values, its shape [${p.shape}] needs ${numelOf(p.shape)}`);
   }
+  const out = new Map<string, Tensor>();
+  for (const p of table) out.set(p.name, Tensor.param(gpu, params.get(p.name)!.data, [...p.shape], p.name));
   return out;
 }
 

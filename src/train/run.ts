@@ -5,7 +5,7 @@
 import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
-import { type Architecture, type Model, type ParamMap, type DataSource, countModelParams, initModel } from '../model/model.js';
+import { type Architecture, type Model, type ParamMap, type DataSource, countModelParams, initModel, skippedLine } from '../model/model.js';
 import { architectureByName } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -136,6 +136,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     if (opts.arch !== undefined && architectureByName(opts.arch) !== arch) throw new Error(`--arch ${opts.arch} does not match the checkpoint's model_type "${arch.modelType}"`);
     config = arch.withOptions(ck.config, { dropout: opts.dropout });
     loaded = ck.params;
+    if (ck.skipped.length) say(`wgpt: ${skippedLine(ck.skipped)}`);
   } else {
     arch = architectureByName(opts.arch ?? 'gpt2');
     config = arch.freshConfig({ preset: opts.preset, vocabSize: tok.vocabSize, context: opts.context, dropout: opts.dropout });

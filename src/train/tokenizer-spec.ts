@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { type Tokenizer, SimpleTokenizer, ByteBpe, parseBpeFile } from '../tokenizer/index.js';
 import { tokenizerFromSpec } from '../tokenizer/node.js';
 import type { Gpu } from '../gpu/device.js';
-import type { Model } from '../model/model.js';
+import type { Model, SkippedTensor } from '../model/model.js';
 import { loadCheckpoint, resolveCheckpointDir } from '../model/checkpoint.js';
 
 export const RUN_FILE = 'wgpt_run.json';
@@ -43,10 +43,10 @@ export function checkpointTokenizerSpec(dir: string): string {
 }
 
 /** Model (its architecture from config.json's model_type) + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face download: gpt2 BPE). */
-export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: Model; tokenizer: Tokenizer } {
+export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: Model; tokenizer: Tokenizer; skipped: SkippedTensor[] } {
   const ck = loadCheckpoint(dir);
   const tokenizer = checkpointTokenizer(ck.dir, ck.arch.vocabSize(ck.config), tokenizerOverride);
-  return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer };
+  return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, skipped: ck.skipped };
 }
 
 /** Model alone (for commands that take ids, not text). */
