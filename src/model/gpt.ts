@@ -6,6 +6,7 @@ import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { type GPTConfig, validateConfig } from './config.js';
 import { paramShapes } from './params.js';
 import { makeRng, normal, mixSeed } from './init.js';
+import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, gelu, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
@@ -27,15 +28,18 @@ export class GPT {
     readonly config: GPTConfig,
   ) {}
 
-  /** Fresh model: GPT-2-style init (weights normal(0, 0.02), biases 0, LayerNorm 1/0), seeded. */
-  static init(gpu: Gpu, config: GPTConfig, seed = 123): GPT {
+  /** Fresh model, seeded. init 'gpt2': weights normal(0, 0.02), biases 0, LayerNorm 1/0. init 'torch': what the
+   * course's PyTorch GPTModel holds after torch.manual_seed(seed) (src/model/torch-init.ts). */
+  static init(gpu: Gpu, config: GPTConfig, seed = 123, init: 'gpt2' | 'torch' = 'gpt2'): GPT {
     validateConfig(config);
     const m = new GPT(gpu, config);
     const rand = makeRng(seed);
+    const torch = init === 'torch' ? torchGPTParams(config, seed) : null;
     for (const [name, shape] of paramShapes(config)) {
       const n = shape.reduce((a, b) => a * b, 1);
       let data: Float32Array;
-      if (/ln_\w+\.weight$/.test(name)) data = new Float32Array(n).fill(1);
+      if (torch) data = torch.get(name)!;
+      else if (/ln_\w+\.weight$/.test(name)) data = new Float32Array(n).fill(1);
       else if (name.endsWith('.bias')) data = new Float32Array(n);
       else data = normal(n, 0.02, rand);
       m.params.set(name, Tensor.param(gpu, data, shape, name));
