@@ -11,6 +11,7 @@ import {
   type Architecture, type CausalLM, type ForwardOptions, type Model, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData,
   initParams, uploadParams,
 } from './model.js';
+import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, gelu, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
@@ -42,10 +43,17 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     this.params = uploadParams(gpu, gptParamTable(config), params);
   }
 
-  /** Fresh model: the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0, LayerNorm 1/0), seeded. */
-  static init(gpu: Gpu, config: GPTConfig, seed = 123): GPT {
+  /** Fresh model, seeded. init 'gpt2': the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0,
+   * LayerNorm 1/0). init 'torch': what the course's PyTorch GPTModel holds after torch.manual_seed(seed)
+   * (src/model/torch-init.ts). */
+  static init(gpu: Gpu, config: GPTConfig, seed = 123, init: 'gpt2' | 'torch' = 'gpt2'): GPT {
     validateConfig(config);
-    return new GPT(gpu, config, initParams(gptParamTable(config), seed));
+    const table = gptParamTable(config);
+    if (init === 'torch') {
+      const t = torchGPTParams(config, seed);
+      return new GPT(gpu, config, new Map(table.map((p) => [p.name, { shape: [...p.shape], data: t.get(p.name)! }])));
+    }
+    return new GPT(gpu, config, initParams(table, seed));
   }
 
   /** Model from named host arrays (a loaded checkpoint); shapes are checked against the config. */
