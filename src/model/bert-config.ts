@@ -1,6 +1,7 @@
-// BERT (model_type "bert") configuration in Hugging Face's own keys, its presets, its parameter table, and the
-// mapping between that table and Hugging Face checkpoint names (browser-safe, host only). Leaves out:
-// relative/rotary position embeddings, decoder (is_decoder / cross-attention) configs, untied MLM decoders.
+// BERT (model_type "bert") configuration in Hugging Face's own keys, its presets, its parameter table and the
+// Hugging Face name mapping (browser-safe, host only; the layers are in bert.ts). Leaves out: relative/rotary
+// position embeddings, decoder (is_decoder / cross-attention) configs, untied MLM decoders.
+import { type ParamSpec, type HFMapping, init } from './model.js';
 
 /** The keys of bert-base-cased's config.json that change the computation, with their meaning. */
 export interface BertConfig {
@@ -142,37 +143,29 @@ export function bertConfigToHF(c: BertConfig): Record<string, unknown> {
   };
 }
 
-// ---- the parameter table ----
+// ---- the parameter table and the Hugging Face mapping ----
 
-/** How a parameter starts: normal(0, initializer_range) (padding row zeroed for the word embedding), ones, zeros. */
-export type BertInit = 'normal' | 'normal_pad0' | 'ones' | 'zeros';
-
-export interface BertParamSpec {
-  /** wgpt's name = the Hugging Face name with the `bert.` prefix and today's LayerNorm.weight/bias */
-  name: string;
-  /** shape in wgpt (Linear weights [in, out], like every wgpt linear) */
-  shape: number[];
-  init: BertInit;
-  /** stored transposed in Hugging Face files (torch Linear weights are [out, in]) */
-  hfTransposed: boolean;
-}
-
-/** Every parameter of BertForMaskedLM (pooler and NSP head excluded), in the optimizer's fixed order. */
-export function bertParamTable(c: BertConfig): BertParamSpec[] {
+/**
+ * Every parameter of BertForMaskedLM (pooler and NSP head excluded), in the optimizer's fixed order, under Hugging
+ * Face's own names (`bert.` prefix, LayerNorm.weight/bias) and layouts: Linear weights are torch's [out, in] (the
+ * model multiplies by their transpose), so files load and save without any rewriting. Init as HF's _init_weights:
+ * normal(0, initializer_range) for Linear and Embedding weights (the [PAD] row zeroed), zero biases, LayerNorm 1/0.
+ */
+export function bertParamTable(c: BertConfig): ParamSpec[] {
   const H = c.hidden_size;
-  const t: BertParamSpec[] = [];
-  const p = (name: string, shape: number[], init: BertInit, hfTransposed = false) => t.push({ name, shape, init, hfTransposed });
+  const w = init.normal(c.initializer_range);
+  const t: ParamSpec[] = [];
   const lin = (n: string, i: number, o: number) => {
-    p(n + '.weight', [i, o], 'normal', true);
-    p(n + '.bias', [o], 'zeros');
+    t.push({ name: n + '.weight', shape: [o, i], init: w });
+    t.push({ name: n + '.bias', shape: [o], init: init.zeros() });
   };
   const ln = (n: string) => {
-    p(n + '.weight', [H], 'ones');
-    p(n + '.bias', [H], 'zeros');
+    t.push({ name: n + '.weight', shape: [H], init: init.ones() });
+    t.push({ name: n + '.bias', shape: [H], init: init.zeros() });
   };
-  p('bert.embeddings.word_embeddings.weight', [c.vocab_size, H], 'normal_pad0');
-  p('bert.embeddings.position_embeddings.weight', [c.max_position_embeddings, H], 'normal');
-  p('bert.embeddings.token_type_embeddings.weight', [c.type_vocab_size, H], 'normal');
+  t.push({ name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], init: w, paddingRow: c.pad_token_id });
+  t.push({ name: 'bert.embeddings.position_embeddings.weight', shape: [c.max_position_embeddings, H], init: w });
+  t.push({ name: 'bert.embeddings.token_type_embeddings.weight', shape: [c.type_vocab_size, H], init: w });
   ln('bert.embeddings.LayerNorm');
   for (let l = 0; l < c.num_hidden_layers; l++) {
     const q = `bert.encoder.layer.${l}.`;
@@ -187,110 +180,38 @@ export function bertParamTable(c: BertConfig): BertParamSpec[] {
   }
   lin('cls.predictions.transform.dense', H, H);
   ln('cls.predictions.transform.LayerNorm');
-  p('cls.predictions.bias', [c.vocab_size], 'zeros');
+  t.push({ name: 'cls.predictions.bias', shape: [c.vocab_size], init: init.zeros() });
   return t;
-}
-
-export function countBertParams(c: BertConfig): number {
-  return bertParamTable(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-}
-
-// ---- Hugging Face names <-> the table ----
-
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array;
 }
 
 /** Tensors of a checkpoint that BertForMaskedLM does not use, and why (named in one line when loading). */
 const UNUSED: [RegExp, string][] = [
-  [/^bert\.pooler\./, 'pooler'],
+  [/^bert\.pooler\./, 'pooler (BertForMaskedLM has none)'],
   [/^cls\.seq_relationship\./, 'next-sentence head'],
-  [/^bert\.embeddings\.position_ids$/, 'position_ids buffer'],
-  [/^bert\.embeddings\.token_type_ids$/, 'token_type_ids buffer'],
-  [/^cls\.predictions\.decoder\.weight$/, 'tied to the word embeddings'],
-  [/^cls\.predictions\.decoder\.bias$/, 'same as cls.predictions.bias'],
+  [/^bert\.embeddings\.(position_ids|token_type_ids)$/, 'buffers'],
+  [/^cls\.predictions\.decoder\.weight$/, 'decoder tied to the word embeddings'],
+  [/^cls\.predictions\.decoder\.bias$/, 'the same Parameter as cls.predictions.bias'],
 ];
 
-/** A Hugging Face tensor name in wgpt's spelling: `bert.` prefix added where missing, legacy gamma/beta renamed. */
-export function canonicalBertName(raw: string): string {
-  let n = raw;
-  if (/^(embeddings|encoder|pooler)\./.test(n)) n = 'bert.' + n;
-  if (n.endsWith('.gamma')) n = n.slice(0, -'.gamma'.length) + '.weight';
-  else if (n.endsWith('.beta')) n = n.slice(0, -'.beta'.length) + '.bias';
-  return n;
-}
-
-function transpose2d(d: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(d.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = d[r * cols + c];
-  return out;
-}
-
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
-
 /**
- * Maps a Hugging Face BERT checkpoint's tensors onto the config's parameter table (with or without the `bert.`
- * prefix, old gamma/beta names, Linear weights transposed to [in, out]). Tensors BertForMaskedLM does not use are
- * returned in `skipped` (raw name + reason); a missing tensor, a duplicate or a shape that disagrees with the
- * config is a one-line error.
+ * How Hugging Face BERT files map onto the table: files without the `bert.` prefix (embeddings.*, encoder.*,
+ * pooler.*: a BertModel or an old export) get it, old LayerNorm gamma/beta become weight/bias, the pooler, the NSP
+ * head, buffers and the tied decoder's copies are skipped and named.
  */
-export function bertParamsFromHF(
-  tensors: Map<string, { dtype?: string; shape: number[]; data: Float32Array }>,
-  c: BertConfig,
-  where = 'model.safetensors',
-): { params: Map<string, HostTensor>; skipped: string[] } {
-  const table = bertParamTable(c);
-  const byName = new Map(table.map((s) => [s.name, s]));
-  const found = new Map<string, { raw: string; shape: number[]; data: Float32Array; dtype?: string }>();
-  const skipped: string[] = [];
-  for (const [raw, t] of tensors) {
-    const name = canonicalBertName(raw);
-    if (!byName.has(name)) {
-      const why = UNUSED.find(([re]) => re.test(name))?.[1] ?? 'not used by BertForMaskedLM';
-      skipped.push(`${raw} (${why})`);
-      continue;
-    }
-    const prev = found.get(name);
-    if (prev) throw new Error(`${where}: tensors '${prev.raw}' and '${raw}' are the same parameter ${name}`);
-    found.set(name, { ...t, raw });
-  }
-  const params = new Map<string, HostTensor>();
-  const missing: string[] = [];
-  for (const s of table) {
-    const t = found.get(s.name);
-    if (!t) {
-      missing.push(s.name);
-      continue;
-    }
-    if (t.dtype !== undefined && !['F32', 'F16', 'BF16'].includes(t.dtype)) throw new Error(`${where}: tensor '${t.raw}' has dtype ${t.dtype}; parameters must be F32, F16 or BF16`);
-    const hfShape = s.hfTransposed ? [s.shape[1], s.shape[0]] : s.shape;
-    if (t.shape.length !== hfShape.length || t.shape.some((d, i) => d !== hfShape[i])) {
-      throw new Error(`${where}: tensor '${t.raw}' has shape ${fmt(t.shape)}, but config.json needs ${fmt(hfShape)}`);
-    }
-    const data = s.hfTransposed ? transpose2d(t.data, hfShape[0], hfShape[1]) : Float32Array.from(t.data);
-    params.set(s.name, { shape: [...s.shape], data });
-  }
-  if (missing.length) {
-    const head = missing.every((n) => n.startsWith('cls.')) ? ' (a BertModel folder without the masked-LM head?)' : '';
-    throw new Error(`${where}: missing tensor${missing.length > 1 ? 's' : ''} ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}${head}`);
-  }
-  return { params, skipped };
-}
-
-/** wgpt parameters → Hugging Face BertForMaskedLM tensors (bert. prefix, [out, in] Linear weights). */
-export function bertParamsToHF(params: Map<string, HostTensor>, c: BertConfig): Map<string, HostTensor> {
-  const out = new Map<string, HostTensor>();
-  for (const s of bertParamTable(c)) {
-    const p = params.get(s.name);
-    if (!p) throw new Error(`BERT checkpoint: missing parameter ${s.name}`);
-    if (p.shape.join(',') !== s.shape.join(',')) throw new Error(`BERT checkpoint: parameter ${s.name} has shape ${fmt(p.shape)}, the config needs ${fmt(s.shape)}`);
-    out.set(s.name, s.hfTransposed ? { shape: [s.shape[1], s.shape[0]], data: transpose2d(p.data, s.shape[0], s.shape[1]) } : { shape: [...s.shape], data: p.data });
-  }
-  return out;
-}
-
-/** The one line naming what a load skipped (empty when nothing was skipped). */
-export function skippedLine(skipped: string[]): string {
-  return skipped.length ? `skipped ${skipped.length} tensor${skipped.length > 1 ? 's' : ''} BertForMaskedLM does not use: ${skipped.join(', ')}` : '';
-}
+export const bertHF: HFMapping<BertConfig> = {
+  prefixes: [],
+  aliases: [
+    [/^(embeddings|encoder|pooler)\./, 'bert.$1.'],
+    [/\.LayerNorm\.gamma$/, '.LayerNorm.weight'],
+    [/\.LayerNorm\.beta$/, '.LayerNorm.bias'],
+  ],
+  skip(name) {
+    return UNUSED.find(([re]) => re.test(name))?.[1] ?? null;
+  },
+  unexpectedHint(name) {
+    if (/^bert\.encoder\.layer\.\d+\./.test(name)) return 'a layer beyond num_hidden_layers in config.json';
+    if (/relative|distance_embedding/.test(name)) return 'relative position embeddings are not supported';
+    return '';
+  },
+  transposedHint: "BERT's Linear weights are torch's [out, in]",
+};
