@@ -34,7 +34,14 @@ async function main(argv: string[]): Promise<number> {
     console.error(`wgpt: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
     return 2;
   }
-  const cmd = (await load()).default;
+  let cmd: Command;
+  try {
+    cmd = (await load()).default;
+  } catch (e) {
+    // the npm package leaves out `bench` (its suites live in the repository's bench/ folder)
+    console.error(`wgpt ${name}: not available in this installation (${(e as Error).message.split('\n')[0]}); it runs from a clone of the repository`);
+    return 1;
+  }
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
       console.log(`usage: ${cmd.usage}`);
