@@ -22,6 +22,12 @@ const cmd: Command = {
   summary: 'train the small GPT on the bundled the-verdict.txt and generate from "Every effort moves you"',
   usage: 'wgpt demo [--steps N] [--out DIR [--overwrite]] [--prompt "…"]',
   options: { steps: { type: 'string' }, out: { type: 'string' }, overwrite: { type: 'boolean' }, prompt: { type: 'string' } },
+  help: {
+    steps: ['N', 'training steps', 'a 150 s time budget on a CPU adapter, 1000 on a GPU'],
+    out: ['DIR', 'checkpoint folder', 'runs/demo, or the first free runs/demo-N'],
+    overwrite: ['', 'replace --out even when it holds another run'],
+    prompt: ['"…"', 'text to continue after training', 'Every effort moves you'],
+  },
   async run(v) {
     const gpu = await getGpu();
     const steps = num(v, 'steps', gpu.info.isCpu ? 200 : 1000, { int: true, min: 1 });

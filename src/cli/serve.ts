@@ -56,6 +56,10 @@ const cmd: Command = {
   summary: 'serve the browser page (tokens, embeddings, training, generation, attention) on localhost',
   usage: 'wgpt serve [--port 8080] [--host 127.0.0.1]',
   options: { port: { type: 'string' }, host: { type: 'string' } },
+  help: {
+    port: ['N', 'port to listen on (0: any free port)', '8080'],
+    host: ['ADDR', 'address to listen on', '127.0.0.1'],
+  },
   async run(v) {
     const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined });
     console.log(`wgpt: serving the page at ${s.url} (open it in Chrome; Ctrl-C to stop)`);
