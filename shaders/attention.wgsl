@@ -19,8 +19,8 @@
 //                         (O is a row source too, e.g. one slice of dqkv)
 //   weighted_t, weighted_t8  W (read, zero for j > q0+i), X (read) → O (= or +=):
 //                         O(b,j,d) = Σ_{i : q0+i ≥ j} W[z,i,j]·X(b,i,d)
-//   kv_write              qkv (read [B,Tn,3C]) → kc, vc (write =, [B,maxT,C]): rows pos … pos+Tn−1
-//                         from the k and v slices
+//   kv_write              ks, vs (read, row sources of Tn new positions) → kc, vc (write =, [B,maxT,C]):
+//                         rows pos … pos+Tn−1
 // Forward: S = scores(q, k, 1/√hd); P = softmax rows (causal); out = weighted(P or dropped P, v).
 // Backward: G = scores(dout, v, 1) (grad of the weights); dS = softmax backward; dq = weighted(dS, k);
 // dk = weighted_t(dS, q); dv = weighted_t(P or dropped P, dout).
@@ -37,7 +37,11 @@ struct Wsum {
   oRow: u32, oOff: u32, oBatch: u32,
   acc: u32,
 }
-struct Kv { n: u32, Tn: u32, C: u32, maxT: u32, pos: u32 }
+struct Kv {
+  n: u32, Tn: u32, C: u32, maxT: u32, pos: u32,
+  kRow: u32, kOff: u32, kBatch: u32,
+  vRow: u32, vOff: u32, vBatch: u32,
+}
 
 @group(0) @binding(0) var<uniform> ps: Score;
 @group(0) @binding(1) var<uniform> pw: Wsum;
@@ -48,7 +52,7 @@ struct Kv { n: u32, Tn: u32, C: u32, maxT: u32, pos: u32 }
 @group(0) @binding(6) var<storage, read> W: array<f32>;
 @group(0) @binding(7) var<storage, read> X: array<f32>;
 @group(0) @binding(8) var<storage, read_write> O: array<f32>;
-@group(0) @binding(9) var<storage, read> qkv: array<f32>;
+@group(0) @binding(9) var<storage, read> ks: array<f32>;
 @group(0) @binding(10) var<storage, read_write> kc: array<f32>;
 @group(0) @binding(11) var<storage, read_write> vc: array<f32>;
 
@@ -56,6 +60,7 @@ struct Kv { n: u32, Tn: u32, C: u32, maxT: u32, pos: u32 }
 @group(0) @binding(12) var<storage, read> A4: array<vec4f>;
 @group(0) @binding(13) var<storage, read> B4: array<vec4f>;
 @group(0) @binding(14) var<storage, read> X4: array<vec4f>;
+@group(0) @binding(15) var<storage, read> vs: array<f32>;
 
 override WX: u32 = 8;
 override WY: u32 = 8;
@@ -386,7 +391,8 @@ fn weighted_t8(@builtin(global_invocation_id) gid: vec3u) {
 
 // ---- KV cache -----------------------------------------------------------------------------------
 
-// kc[b, pos+t, c] = qkv[b, t, C + c]; vc[b, pos+t, c] = qkv[b, t, 2C + c]; one invocation per (b, t, c).
+// kc[b, pos+t, c] = ks(b, t, c); vc[b, pos+t, c] = vs(b, t, c) (row sources with h·hd + d = c);
+// one invocation per (b, t, c).
 @compute @workgroup_size(WG)
 fn kv_write(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * WG;
@@ -395,8 +401,7 @@ fn kv_write(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
   let bt = e / pk.C;
   let t = bt % pk.Tn;
   let b = bt / pk.Tn;
-  let src = bt * 3u * pk.C + pk.C + c;
   let dst = (b * pk.maxT + pk.pos + t) * pk.C + c;
-  kc[dst] = qkv[src];
-  vc[dst] = qkv[src + pk.C];
+  kc[dst] = ks[b * pk.kBatch + t * pk.kRow + pk.kOff + c];
+  vc[dst] = vs[b * pk.vBatch + t * pk.vRow + pk.vOff + c];
 }

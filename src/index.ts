@@ -18,3 +18,5 @@ export { generate, sampleLogits, streamDecoder, type SampleOptions } from './mod
 export * from './tokenizer/index.js';
 export * from './data/index.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export { softmax, causalMask, type SoftmaxOptions } from './ops/softmax.js';
+export { dropThreshold } from './ops/random.js';

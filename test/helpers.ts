@@ -53,3 +53,32 @@ export function makeSafetensors(header: unknown, data: Uint8Array = new Uint8Arr
   out.set(data, 8 + json.length);
   return out;
 }
+
+interface FixtureFile {
+  meta: Record<string, number | string>;
+  tensors: Record<string, { shape: number[]; data: (number | string | null)[] }>;
+}
+
+/**
+ * Reads a gen.py / gen_<topic>.py fixture. Python's json.dump writes ±inf as bare `-Infinity`/`Infinity` (not JSON),
+ * so those tokens are quoted before JSON.parse and turned back into numbers here.
+ */
+export function readFixture(name: string): { meta: FixtureFile['meta']; t: (key: string) => { shape: number[]; data: Float64Array } } {
+  const text = readFileSync(FIXTURES + name, 'utf8').replace(/(?<=[[,:]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"$1"');
+  const f = JSON.parse(text) as FixtureFile;
+  const num = (v: number | string | null): number => {
+    if (typeof v === 'number') return v;
+    if (v === '-inf' || v === '-Infinity') return -Infinity;
+    if (v === 'inf' || v === 'Infinity') return Infinity;
+    if (v === 'NaN' || v === 'nan') return NaN;
+    throw new Error(`${name}: unexpected value ${JSON.stringify(v)}`);
+  };
+  return {
+    meta: f.meta,
+    t: (key) => {
+      const e = f.tensors[key];
+      if (!e) throw new Error(`${name}: no tensor '${key}' (has ${Object.keys(f.tensors).join(', ')})`);
+      return { shape: e.shape, data: Float64Array.from(e.data, num) };
+    },
+  };
+}

@@ -5,7 +5,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, shapeStr } from '../autograd/tensor.js';
 import { encodeColSum } from './matmul.js';
 
-import { dropThreshold } from './attention.js';
+import { dropThreshold } from './random.js';
 
 type Entry = 'add' | 'copy' | 'gelu' | 'gelu_bwd' | 'dropout';
 type Uniforms = { nb?: number; acc?: 0 | 1; seed?: number; offset?: number; thr?: number; scale?: number };
