@@ -9,8 +9,9 @@
 //                        answer, so backward recomputes the mask. The seed enters twice (shifted
 //                        counter, then xor between two rounds), so two seeds' masks are not shifts of
 //                        each other. Attention dropout and elementwise dropout use this one function.
-//   key_end(i, q0, Tk)   the causal window: query i sits at position q0 + i and sees keys j < key_end
-//                        (q0 ≥ Tk: no causal limit, every key)
+//   key_end(i, q0, Tk)   the causal window, the one place it is written: query i sits at position q0 + i
+//   query_start(j, q0)   and sees keys j < key_end(i) = min(Tk, q0 + i + 1) (q0 ≥ Tk: no limit, every
+//                        key); seen from key j, the queries i ≥ query_start(j) = max(0, j − q0) see it
 //   SQRT_2_OVER_PI, INV_SQRT_2   GELU constants (tanh form: √(2/π); erf form: 1/√2)
 
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
@@ -33,4 +34,8 @@ fn keep_hash(counter: u32, seed: u32) -> u32 {
 
 fn key_end(i: u32, q0: u32, Tk: u32) -> u32 {
   return min(Tk, q0 + i + 1u);
+}
+
+fn query_start(j: u32, q0: u32) -> u32 {
+  return select(0u, j - q0, j > q0);
 }

@@ -18,6 +18,18 @@ export function report(name: string, maxAbs: number): void {
   errorReport[name] = Math.max(errorReport[name] ?? 0, maxAbs);
 }
 
+/** A report() for one test file that also prints that file's max errors when its tests end (pass test.after). */
+export function fileReport(after: (fn: () => void) => void): (name: string, maxAbs: number) => void {
+  const names = new Set<string>();
+  after(() => {
+    for (const k of names) console.log(`  max |err| ${k}: ${errorReport[k].toExponential(2)}`);
+  });
+  return (name, maxAbs) => {
+    names.add(name);
+    report(name, maxAbs);
+  };
+}
+
 // One summary line per compared quantity at the end of the run (the figures quoted in the README and notes).
 let summaryHooked = false;
 if (!summaryHooked) {

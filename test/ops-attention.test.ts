@@ -9,17 +9,10 @@ import { attention, attentionWithProbs, attentionQKV, attentionQKVWithProbs, att
 import { dropThreshold } from '../src/ops/random.ts';
 import { attentionRef, attentionBwdRef, attentionQKVRef, attentionQKVBwdRef, type AttnRefOptions } from '../src/ref/attention.ts';
 import { keepRef } from '../src/ref/random.ts';
-import { assertClose, randn, report as record, errorReport, readFixture, throwsMsg } from './helpers.ts';
+import { assertClose, randn, fileReport, readFixture, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 
-const reported = new Set<string>();
-function report(name: string, maxAbs: number): void {
-  reported.add(name);
-  record(name, maxAbs);
-}
-test.after(() => {
-  for (const k of reported) console.log(`  max |err| ${k}: ${errorReport[k].toExponential(2)}`);
-});
+const report = fileReport(test.after);
 
 const FWD = { atol: 1e-6, rtol: 1e-5 };
 const BWD = { atol: 1e-5, rtol: 1e-4 };

@@ -6,17 +6,10 @@ import { getGpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
 import { softmax, causalMask } from '../src/ops/softmax.ts';
 import { softmaxRef, softmaxBwdRef, softmaxUsedRef, causalMaskRef, causalMaskBwdRef } from '../src/ref/softmax.ts';
-import { assertClose, randn, report as record, errorReport, readFixture, throwsMsg } from './helpers.ts';
+import { assertClose, randn, fileReport, readFixture, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 
-const reported = new Set<string>();
-function report(name: string, maxAbs: number): void {
-  reported.add(name);
-  record(name, maxAbs);
-}
-test.after(() => {
-  for (const k of reported) console.log(`  max |err| ${k}: ${errorReport[k].toExponential(2)}`);
-});
+const report = fileReport(test.after);
 
 const FWD = { atol: 1e-6, rtol: 1e-5 };
 const BWD = { atol: 1e-5, rtol: 1e-4 };

@@ -2,15 +2,15 @@
 // cross-attention with Tq ≠ Tk), the fused-qkv GPT entry as a no-copy caller of it, and KV-cache decode;
 // each forward dispatch with its backward rule beside it. Leaves out: a flash (single-pass) kernel,
 // arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
-import attnWgsl from '../../shaders/attention.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
 import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, uploadMask } from './softmax.js';
 import { dropThreshold } from './random.js';
+import { attentionShader as attnWgsl } from './attention-wgsl.js';
 
 const WG = 64;
 
-// ---- attention kernels (shaders/attention.wgsl) ---------------------------------------------------
+// ---- attention kernels (shaders/attention.wgsl + the entries src/ops/attention-wgsl.ts generates) ---------------------------------------------------
 
 /** Head h's channels of position t in batch b: buf[b·batch + t·row + off + h·hd + d]. */
 interface RowSource {
@@ -49,18 +49,20 @@ function wgShape(xTiles: number, yTiles: number): { WX: number; WY: number } {
   return { WX, WY };
 }
 
-/** Splits the (batch × head) range over dispatches of at most the per-dimension workgroup limit. */
-function forZ(gpu: Gpu, BH: number, f: (zBase: number, nz: number) => void): void {
+/**
+ * Dispatches `entry` over (xTiles × yTiles) blocks per (batch, head), splitting the BH range over
+ * dispatches of at most the per-dimension workgroup limit (zBase says where each starts).
+ */
+function dispatchBlocks(gpu: Gpu, entry: string, BH: number, xTiles: number, yTiles: number, buffers: Record<string, GPUBuffer>, params: Record<string, number>): void {
+  const { WX, WY } = wgShape(xTiles, yTiles);
+  const k = gpu.kernel({ shader: attnWgsl, entry, constants: { WX, WY } });
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  for (let z0 = 0; z0 < BH; z0 += max) f(z0, Math.min(max, BH - z0));
-}
-
-function tileGrid(gpu: Gpu, what: string, xTiles: number, yTiles: number, nz: number, WX: number, WY: number): [number, number, number] {
   const gx = Math.ceil(xTiles / WX);
   const gy = Math.ceil(yTiles / WY);
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (gx > max || gy > max) throw new Error(`attention ${what}: ${Math.max(gx, gy)} workgroups in one dimension exceeds the adapter limit ${max}`);
-  return [gx, gy, nz];
+  if (gx > max || gy > max) throw new Error(`attention ${entry}: ${Math.max(gx, gy)} workgroups in one dimension exceeds the adapter limit ${max}`);
+  for (let zBase = 0; zBase < BH; zBase += max) {
+    gpu.dispatch(k, { buffers, params: { ...params, zBase }, workgroups: [gx, gy, Math.min(max, BH - zBase)] });
+  }
 }
 
 /** The vec4 (*8) kernels need hd and every stride/offset of the row sources to be multiples of 4. */
@@ -68,28 +70,17 @@ function vec4able(hd: number, ...src: RowSource[]): boolean {
   return hd % 4 === 0 && src.every((s) => s.row % 4 === 0 && s.off % 4 === 0 && s.batch % 4 === 0);
 }
 
-/** S[z,i,j] = scale·Σ_d a(b,i,d)·b(b,j,d) for j ≤ q0+i (masked entries are left unwritten). */
+/** S[z,i,j] = scale·Σ_d a(b,i,d)·b(b,j,d) for j inside the causal window (other entries are left unwritten). */
 function encodeScores(gpu: Gpu, m: AttnDims, a: RowSource, b: RowSource, S: GPUBuffer, scale: number): void {
   const BH = m.B * m.H;
   if (BH === 0 || m.Tq === 0 || m.Tk === 0) return;
   const v4 = vec4able(m.hd, a, b);
-  const xT = Math.ceil(m.Tk / (v4 ? 8 : 4));
-  const yT = Math.ceil(m.Tq / 4);
-  const { WX, WY } = wgShape(xT, yT);
-  const k = gpu.kernel({ shader: attnWgsl, entry: v4 ? 'scores8' : 'scores', constants: { WX, WY } });
-  const buffers: Record<string, GPUBuffer> = v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S };
-  forZ(gpu, BH, (zBase, nz) =>
-    gpu.dispatch(k, {
-      buffers,
-      params: {
-        BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0, zBase,
-        aRow: a.row, aOff: a.off, aBatch: a.batch,
-        bRow: b.row, bOff: b.off, bBatch: b.batch,
-        scale,
-      },
-      workgroups: tileGrid(gpu, 'scores', xT, yT, nz, WX, WY),
-    }),
-  );
+  dispatchBlocks(gpu, v4 ? 'scores8' : 'scores', BH, Math.ceil(m.Tk / (v4 ? 8 : 4)), Math.ceil(m.Tq / 4), v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S }, {
+    BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0,
+    aRow: a.row, aOff: a.off, aBatch: a.batch,
+    bRow: b.row, bOff: b.off, bBatch: b.batch,
+    scale,
+  });
 }
 
 /**
@@ -102,24 +93,13 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   const outRows = transposed ? m.Tk : m.Tq;
   if (BH === 0 || outRows === 0 || m.hd === 0) return;
   const v4 = vec4able(m.hd, x);
-  const xT = Math.ceil(m.hd / (v4 ? 8 : 4));
-  const yT = Math.ceil(outRows / 4);
-  const { WX, WY } = wgShape(xT, yT);
   const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? '8' : '');
-  const k = gpu.kernel({ shader: attnWgsl, entry, constants: { WX, WY } });
-  const buffers: Record<string, GPUBuffer> = v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf };
-  forZ(gpu, BH, (zBase, nz) =>
-    gpu.dispatch(k, {
-      buffers,
-      params: {
-        BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0, zBase,
-        xRow: x.row, xOff: x.off, xBatch: x.batch,
-        oRow: o.row, oOff: o.off, oBatch: o.batch,
-        acc,
-      },
-      workgroups: tileGrid(gpu, entry, xT, yT, nz, WX, WY),
-    }),
-  );
+  dispatchBlocks(gpu, entry, BH, Math.ceil(m.hd / (v4 ? 8 : 4)), Math.ceil(outRows / 4), v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf }, {
+    BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0,
+    xRow: x.row, xOff: x.off, xBatch: x.batch,
+    oRow: o.row, oOff: o.off, oBatch: o.batch,
+    acc,
+  });
 }
 
 // ---- the op ---------------------------------------------------------------------------------------
