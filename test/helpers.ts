@@ -75,7 +75,7 @@ interface FixtureFile {
  * Reads a gen.py / gen_<topic>.py fixture. Python's json.dump writes ±inf as bare `-Infinity`/`Infinity` (not JSON),
  * so those tokens are quoted before JSON.parse and turned back into numbers here.
  */
-export function readFixture(name: string): { meta: FixtureFile['meta']; t: (key: string) => { shape: number[]; data: Float64Array } } {
+export function readFixture(name: string): { meta: FixtureFile['meta']; t: (key: string) => { shape: number[]; data: Float64Array }; has: (key: string) => boolean } {
   const text = readFileSync(FIXTURES + name, 'utf8').replace(/(?<=[[,:]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"$1"');
   const f = JSON.parse(text) as FixtureFile;
   const num = (v: number | string | null): number => {
@@ -87,6 +87,7 @@ export function readFixture(name: string): { meta: FixtureFile['meta']; t: (key:
   };
   return {
     meta: f.meta,
+    has: (key) => key in f.tensors,
     t: (key) => {
       const e = f.tensors[key];
       if (!e) throw new Error(`${name}: no tensor '${key}' (has ${Object.keys(f.tensors).join(', ')})`);

@@ -397,16 +397,41 @@ test('PyTorch fixture attention.json (the course MHA core): out, attn and grad_q
   await gpu.scope(async () => {
     const x = Tensor.from(gpu, qkv.data, qkv.shape, { requiresGrad: true });
     const { out, probs } = attentionQKVWithProbs(x, H, { causal: true });
-    report('attention fwd vs PyTorch', assertClose(await out.toArray(), t('out').data, { atol: 1e-6, rtol: 1e-5, name: 'attention.json out' }));
+    report('attentionQKV fwd vs PyTorch', assertClose(await out.toArray(), t('out').data, { atol: 1e-6, rtol: 1e-5, name: 'attention.json out' }));
     assert.equal(t('attn').shape, [B, H, T, T]);
-    report('attention probs vs PyTorch', assertClose(await probs.toArray(), t('attn').data, { atol: 1e-6, rtol: 1e-5, name: 'attention.json attn' }));
+    report('attentionQKV probs vs PyTorch', assertClose(await probs.toArray(), t('attn').data, { atol: 1e-6, rtol: 1e-5, name: 'attention.json attn' }));
     const go = t('grad_out');
     backward(out, Tensor.from(gpu, go.data, go.shape));
-    report('attention bwd vs PyTorch', assertClose(await x.grad!.toArray(), t('grad_qkv').data, { atol: 1e-5, rtol: 1e-4, name: 'attention.json grad_qkv' }));
+    report('attentionQKV bwd vs PyTorch', assertClose(await x.grad!.toArray(), t('grad_qkv').data, { atol: 1e-5, rtol: 1e-4, name: 'attention.json grad_qkv' }));
     // the CPU reference agrees with PyTorch too (it is the oracle of the odd-shape tests above)
     assertClose(attentionQKVRef(qkv.data, B, T, C3 / 3, H, { causal: true }).out, t('out').data, { atol: 1e-6, rtol: 1e-5, name: 'attentionQKVRef vs PyTorch' });
     assertClose(attentionQKVBwdRef(qkv.data, go.data, B, T, C3 / 3, H, { causal: true }), t('grad_qkv').data, { atol: 1e-6, rtol: 1e-5, name: 'attentionQKVBwdRef vs PyTorch' });
   });
+});
+
+test('PyTorch fixture attention_general.json (gen_attention.py): bidirectional, causal, padded, cross, T = 1, hd 9 — out, attn, grad q/k/v', async () => {
+  const gpu = await getGpu();
+  const { meta, t, has } = readFixture('attention_general.json');
+  const cases = String(meta.cases).split(',');
+  assert.ok(cases.length >= 8, `the fixture has its cases (${cases})`);
+  for (const name of cases) {
+    await gpu.scope(async () => {
+      const x = (key: string) => t(`${name}.${key}`);
+      const [q, k, v] = [x('q'), x('k'), x('v')];
+      const heads = Number(meta[`${name}.heads`]);
+      const causal = Number(meta[`${name}.causal`]) === 1;
+      const keyMask = has(`${name}.key_mask`) ? Array.from(x('key_mask').data) : undefined;
+      const [qt, kt, vt] = [q, k, v].map((a) => Tensor.from(gpu, a.data, a.shape, { requiresGrad: true }));
+      const { out, probs } = attentionWithProbs(qt, kt, vt, { heads, causal, keyMask });
+      report('attention fwd vs PyTorch', assertClose(await out.toArray(), x('out').data, { atol: 1e-6, rtol: 1e-5, name: `${name} out` }));
+      report('attention probs vs PyTorch', assertClose(await probs.toArray(), x('attn').data, { atol: 1e-6, rtol: 1e-5, name: `${name} attn` }));
+      const go = x('grad_out');
+      backward(out, Tensor.from(gpu, go.data, go.shape));
+      for (const [g, ten] of [['q', qt], ['k', kt], ['v', vt]] as const) {
+        report(`attention d${g} vs PyTorch`, assertClose(await ten.grad!.toArray(), x(`grad_${g}`).data, { atol: 1e-5, rtol: 1e-4, name: `${name} grad_${g}` }));
+      }
+    });
+  }
 });
 
 test.run();
