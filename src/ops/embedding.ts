@@ -3,9 +3,9 @@
 // sinusoidal table. Leaves out: padding_idx, max_norm.
 import embWgsl from '../../shaders/embedding.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import { Tensor, IdBatch, makeNode, gradTarget, checkShape, noGrad } from '../autograd/tensor.js';
+import { Tensor, IdBatch, makeNode, checkShape, noGrad } from '../autograd/tensor.js';
 import { matmul } from './matmul.js';
-import { encodeCopy } from './elementwise.js';
+import { reshape } from './shape.js';
 
 /** Host-side grouping of positions by id: [uniq (U) | offsets (U+1) | positions (R)], ids ascending. */
 export function groupIds(ids: Int32Array): { csr: Int32Array; U: number } {
@@ -73,20 +73,6 @@ export function onehotEmbedding(ids: IdBatch, weight: Tensor): Tensor {
   const y = matmul(oneHot(ids, V), weight);
   if (ids.shape.length === 1) return y;
   return reshape(y, [...ids.shape, C]);
-}
-
-/** Same buffer, new shape (the node forwards its gradient untouched). */
-export function reshape(x: Tensor, shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== x.size) throw new Error(`reshape: cannot view [${x.shape}] as [${shape}]`);
-  const gpu = x.gpu;
-  const out = Tensor.empty(gpu, shape, 'reshape');
-  gpu.copy(x.buffer, out.buffer, x.bytes);
-  return makeNode(out, [x], (o) => {
-    const g = gradTarget(x);
-    if (!g) return;
-    encodeCopy(gpu, o.grad!.buffer, g.t.buffer, x.size, g.acc);
-  });
 }
 
 /** Position ids pos0 … pos0+T−1 as an IdBatch [T]. */
