@@ -66,6 +66,13 @@ test('embedding paddingIdx: the row is gathered but gets no gradient (also negat
     throwsMsg(() => embedding(b, w, { paddingIdx: 4 }), /^embedding: paddingIdx 4 is out of range \[-4, 4\)$/);
     throwsMsg(() => embedding(b, w, { paddingIdx: -5 }), /^embedding: paddingIdx -5 is out of range \[-4, 4\)$/);
     throwsMsg(() => embedding(b, w, { paddingIdx: 1.5 }), /paddingIdx 1.5 is out of range/);
+    // no ids: an empty result, no gradient
+    const wp = Tensor.param(gpu, new Float32Array(8).fill(1), [4, 2], 'wp');
+    const ye = embedding(IdBatch.from(gpu, [], [2, 0], 4), wp, { paddingIdx: 0 });
+    assert.equal(ye.shape, [2, 0, 2]);
+    backward(ye, Tensor.from(gpu, [], [2, 0, 2]));
+    assert.equal([...(await wp.grad!.toArray())], new Array(8).fill(0));
+    wp.dispose();
   });
 });
 

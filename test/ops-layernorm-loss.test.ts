@@ -74,6 +74,22 @@ test("layerNorm takes any eps: BERT's 1e-12 vs reference and F.layer_norm(eps=1e
   });
 });
 
+test('layerNorm: zero rows give an empty result and zero param grads; a scalar x is refused', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const x = Tensor.from(gpu, [], [0, 4], { requiresGrad: true });
+    const w = Tensor.param(gpu, [1, 1, 1, 1], [4], 'w');
+    const b = Tensor.param(gpu, [0, 0, 0, 0], [4], 'b');
+    const y = layerNorm(x, w, b);
+    assert.equal(y.shape, [0, 4]);
+    backward(y, Tensor.from(gpu, [], [0, 4]));
+    assert.equal([...(await w.grad!.toArray())], [0, 0, 0, 0]);
+    assert.throws(() => layerNorm(Tensor.from(gpu, [1], []), w, b), /layerNorm: x is a scalar/);
+    w.dispose();
+    b.dispose();
+  });
+});
+
 test('crossEntropy forward/backward vs CPU reference, ignore index, bad targets', async () => {
   const gpu = await getGpu();
   for (const [N, V] of [[1, 1], [7, 13], [33, 1000]] as const) {
