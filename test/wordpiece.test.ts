@@ -8,8 +8,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WordPiece, trainWordPiece, wordPieceToHfJson, parseHfTokenizerJson, parseVocabTxt, vocabTxtTokenizer, bertNormalizer, bertPreTokenize } from '../src/tokenizer/index.ts';
-import { rng, throwsMsg } from './helpers.ts';
-import { randomText } from './tokenizer-random.ts';
+import { throwsMsg } from './helpers.ts';
+import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,24 +18,6 @@ const hf: any = require('tokenizers');
 const KO = readFileSync(new URL('../src/data/debian-faq-ko.txt', import.meta.url), 'utf8');
 const VERDICT = readFileSync(new URL('../src/data/the-verdict.txt', import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'wgpt-wp-'));
-
-/** Random strings: the shared generator plus control chars, odd whitespace, combining accents, BERT punctuation, specials. */
-export function wordPieceRandomTexts(n: number, seed: number): string[] {
-  const r = rng(seed);
-  const extra = ['\u0000', '\u0001', '\u001f', '\u007f', '\u200b', '\u200d', '\u0085', '\ufeff', '\u00ad', '\ue000', '\u{f0000}', '\ufffd', '\u2028', '\u2029', '\u3000', '\u00a0', '\u1680', '\u202f', '\t', '\r\n', 'e\u0301', 'Å', 'ñ', '\u{1F600}', '\u{1F1F0}\u{1F1F7}', '한국어', '中文', 'カタカナ', '\u{2B920}', '\u{2B81F}', '…', '«', '»', '€', '×', '—', '。', '、', '$', '^', '`', '[MASK]', '[CLS]x', "isn't", "I'm"];
-  const out: string[] = [];
-  while (out.length < n) {
-    let s = randomText(r, 40);
-    const k = Math.floor(r() * 5);
-    for (let j = 0; j < k; j++) {
-      const p = Math.floor(r() * (s.length + 1));
-      if (p > 0 && p < s.length && s.charCodeAt(p) >= 0xdc00 && s.charCodeAt(p) <= 0xdfff) continue;
-      s = s.slice(0, p) + extra[Math.floor(r() * extra.length)] + s.slice(p);
-    }
-    out.push(s);
-  }
-  return out;
-}
 
 // the course's tokenizer: BertWordPieceTokenizer(lowercase=False, strip_accents=False).train(vocab 30000, limit_alphabet 6000)
 const course = trainWordPiece(KO, { vocabSize: 30000, limitAlphabet: 6000 }).tokenizer;

@@ -1,6 +1,7 @@
 // Byte-level BPE as Hugging Face tokenizers runs it from a tokenizer.json (GPT-2 style: model.vocab + model.merges,
 // ByteLevel pre-tokenizer and decoder): merges applied by rank from a merge table (only listed pairs merge), optional
 // ignore_merges (a pre-token that is a token is that token), special added tokens matched verbatim. Browser-safe.
+// A byte whose symbol is missing from the vocabulary is dropped (Hugging Face without an unk token).
 // Leaves out: dropout, byte_fallback, unk tokens, continuing_subword_prefix / end_of_word_suffix, normalizers.
 import { BYTE_CHAR, GPT2_PATTERN } from './bpe.js';
 import { type EncodeOptions, type Tokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
@@ -19,6 +20,19 @@ export interface HfBpeConfig {
   ignoreMerges?: boolean;
   name?: string;
 }
+
+// Hugging Face's ByteLevel regex (Oniguruma) differs from JS's in two ways, found by running both on every code point:
+// `\s` is Unicode White_Space (JS's `\s` also takes U+FEFF and leaves out U+0085), and its tables predate Unicode 17, so letters and digits
+// Node 20 knows from Unicode 17 are not \p{L} / \p{N} there. wgpt follows Hugging Face on both.
+const L_NOT = '\u088F\u0C5C\u0CDC\uA7CE-\uA7CF\uA7D2\uA7D4\uA7F1\u{10940}-\u{10959}\u{10EC5}-\u{10EC7}\u{11DB0}-\u{11DDB}\u{16EA0}-\u{16EB8}\u{16EBB}-\u{16ED3}\u{16FF2}-\u{16FF3}\u{187F8}-\u{187FF}\u{18D09}-\u{18D1E}\u{18D80}-\u{18DF2}\u{1E6C0}-\u{1E6DE}\u{1E6E0}-\u{1E6E2}\u{1E6E4}-\u{1E6E5}\u{1E6E7}-\u{1E6ED}\u{1E6F0}-\u{1E6F4}\u{1E6FE}-\u{1E6FF}\u{2B73A}-\u{2B73F}\u{2CEA2}-\u{2CEAD}\u{323B0}-\u{33479}';
+const N_NOT = '\u{11DE0}-\u{11DE9}\u{16FF4}-\u{16FF6}';
+/** Chars where wgpt's own ByteBpe (JS's GPT-2 regex, tiktoken's behaviour) and Hugging Face's ByteLevel pre-tokenizer split differently */
+export const BYTELEVEL_SPLIT_DIFFERS = new RegExp(`[\\uFEFF\\u0085${L_NOT}${N_NOT}]`, 'u');
+/** GPT-2's pattern as Hugging Face runs it, for a `v`-flag RegExp */
+const HF_PATTERN = GPT2_PATTERN.replaceAll('\\s', '\\p{White_Space}')
+  .replaceAll('\\S', '\\P{White_Space}')
+  .replaceAll('\\p{L}', `[\\p{L}--[${L_NOT}]]`)
+  .replaceAll('\\p{N}', `[\\p{N}--[${N_NOT}]]`);
 
 const CHAR_BYTE = new Map<string, number>(BYTE_CHAR.map((c, b) => [c, b]));
 const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -41,7 +55,7 @@ export class HfByteLevelBpe implements Tokenizer {
   private readonly byteIds = new Int32Array(256);
   private readonly specialRe: RegExp | null;
   private readonly specialIds: Set<number>;
-  private readonly pattern = new RegExp(GPT2_PATTERN, 'gu');
+  private readonly pattern = new RegExp(HF_PATTERN, 'gv');
   private readonly cache = new Map<string, number[]>();
 
   constructor(c: HfBpeConfig) {
@@ -67,11 +81,15 @@ export class HfByteLevelBpe implements Tokenizer {
       this.idToToken[id] = t;
     }
     for (const [t, id] of Object.entries(this.specialTokens)) this.idToToken[id] ??= t;
+    // a byte whose symbol is not in the vocabulary is dropped when encoding (Hugging Face without an unk token);
+    // a trained file lacks the bytes its corpus never had
+    let bytesPresent = 0;
     for (let b = 0; b < 256; b++) {
       const id = this.vocab.get(BYTE_CHAR[b]);
-      if (id === undefined) throw new Error(`BPE: byte 0x${b.toString(16)} (${JSON.stringify(BYTE_CHAR[b])}) is not in the vocabulary: not a byte-level BPE`);
-      this.byteIds[b] = id;
+      this.byteIds[b] = id ?? -1;
+      if (id !== undefined) bytesPresent++;
     }
+    if (bytesPresent === 0) throw new Error('BPE: none of the 256 byte symbols is in the vocabulary: not a byte-level BPE');
     this.mergeList = c.merges;
     c.merges.forEach(([l, r], rank) => {
       const a = this.vocab.get(l);
@@ -142,8 +160,10 @@ export class HfByteLevelBpe implements Tokenizer {
       if (id !== undefined) return [id];
     }
     // symbols as a linked list; min-heap of (rank, position) — Hugging Face's Word::merge_all
-    const n = bytes.length;
-    const id = Int32Array.from(bytes, (b) => this.byteIds[b]);
+    const known = bytes.filter((b) => this.byteIds[b] >= 0);
+    const n = known.length;
+    if (n === 0) return [];
+    const id = Int32Array.from(known, (b) => this.byteIds[b]);
     const next = new Int32Array(n);
     const prev = new Int32Array(n);
     const alive = new Uint8Array(n).fill(1);

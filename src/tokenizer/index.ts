@@ -18,7 +18,7 @@ export { trainBpe, tokenSymbols, type TrainOptions, type TrainResult } from './t
 export { WordPiece, decodeWordPieces, cleanupTokenization, parseVocabTxt, COURSE_NORMALIZER, type WordPieceConfig, type Encoding, type FullEncodeOptions, type BatchOptions, type BatchEncoding, type TruncationStrategy } from './wordpiece.js';
 export { trainWordPiece, DEFAULT_SPECIAL_TOKENS, type WordPieceTrainOptions, type WordPieceTrainResult } from './wordpiece-train.js';
 export { bertNormalizer, bertPreTokenize, type BertNormalizerOptions } from './bert-text.js';
-export { HfByteLevelBpe, type HfBpeConfig } from './hf-bpe.js';
+export { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, type HfBpeConfig } from './hf-bpe.js';
 export { parseHfTokenizerJson, hfTokenizerFromDoc, isHfTokenizerJson, wordPieceToHfJson, byteBpeToHfJson, hfByteLevelBpeToJson } from './hf-json.js';
 
 export type TokenizerSpec = 'gpt2' | 'wgpt-gpt2' | 'simple-v1' | 'simple-v2' | (string & {});
