@@ -66,7 +66,7 @@ const cmd: Command = {
       overwrite: !!v.overwrite,
     }, undefined, { stopRequested: stop.requested }).finally(() => stop.dispose());
     if (res.interrupted) return 130;
-    const tok = res.tokenizer;
+    const tok = res.tokenizer!;
     const dec = streamDecoder((ids) => tok.decode(ids));
     process.stdout.write(`\n${prompt}`);
     for await (const id of generate(res.model, tok.encode(prompt), { maxNewTokens: 40, temperature: 0.8, topK: 40, seed: 123, eotId: tok.eotId })) {

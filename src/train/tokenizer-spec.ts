@@ -39,7 +39,9 @@ export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, str
 export function checkpointTokenizerSpec(dir: string): string {
   const runPath = join(resolveCheckpointDir(dir), RUN_FILE);
   if (!existsSync(runPath)) return 'gpt2';
-  return (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer ?? 'gpt2';
+  const t = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string | null }).tokenizer;
+  if (t === null) throw new Error(`checkpoint ${dir} was trained on token ids and has no tokenizer: give --tokenizer SPEC`);
+  return t ?? 'gpt2';
 }
 
 /** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */
