@@ -11,7 +11,7 @@ const cmd: Command = {
   summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
   usage:
     'wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
-    '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--dropout P] ' +
+    '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
     '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] | --resume DIR [--steps N]',
   options: {
     data: { type: 'string' },
@@ -28,6 +28,7 @@ const cmd: Command = {
     lr: { type: 'string' },
     'weight-decay': { type: 'string' },
     seed: { type: 'string' },
+    init: { type: 'string' },
     dropout: { type: 'string' },
     'grad-clip': { type: 'string' },
     'no-shuffle': { type: 'boolean' },
@@ -55,6 +56,7 @@ const cmd: Command = {
     lr: ['X', 'AdamW learning rate', '4e-4'],
     'weight-decay': ['X', 'AdamW weight decay (every parameter, as the course)', '0.1'],
     seed: ['N', 'initialisation, shuffle and dropout seed', '123'],
+    init: ['gpt2|torch', 'initialisation of a fresh model: GPT-2\'s N(0, 0.02) or PyTorch\'s layer defaults', 'gpt2'],
     dropout: ['P', 'dropout probability', 'the preset\'s or checkpoint\'s'],
     'grad-clip': ['X', 'clip the global gradient norm to X', 'off'],
     'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],
@@ -78,6 +80,8 @@ const cmd: Command = {
     if (v.steps !== undefined && v.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
     if (v.preset !== undefined && v.model !== undefined) throw new UsageError('give --preset or --model, not both');
     if (v.preset !== undefined && !PRESETS[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+    if (v.init !== undefined && v.init !== 'gpt2' && v.init !== 'torch') throw new UsageError(`--init must be gpt2 or torch, got '${v.init}'`);
+    if (v.init !== undefined && v.model !== undefined) throw new UsageError('--init applies to a fresh model, not to --model');
     const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
     const dataFormat = v['data-format'] as RawTokenFormat | undefined;
     if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
@@ -99,6 +103,7 @@ const cmd: Command = {
       lr: num(v, 'lr', 4e-4, { min: 0 }),
       weightDecay: num(v, 'weight-decay', 0.1, { min: 0 }),
       seed: num(v, 'seed', 123, { int: true, min: 0 }),
+      init: v.init as 'gpt2' | 'torch' | undefined,
       dropout: v.dropout !== undefined ? num(v, 'dropout', undefined, { min: 0, max: 0.99 }) : undefined,
       gradClip: opt('grad-clip'),
       shuffle: !v['no-shuffle'],

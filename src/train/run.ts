@@ -43,6 +43,8 @@ export interface RunOptions {
   lr: number;
   weightDecay: number;
   seed: number;
+  /** parameter init of a fresh model: 'gpt2' (normal 0.02) or 'torch' (the course's PyTorch modules after manual_seed) */
+  init?: 'gpt2' | 'torch';
   dropout?: number;
   shuffle: boolean;
   valFraction: number;
@@ -179,7 +181,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     config = { ...preset, vocab_size: vocab };
     if (opts.context !== undefined) config.context_length = opts.context;
     if (opts.dropout !== undefined) config.dropout = opts.dropout;
-    model = GPT.init(gpu, validateConfig(config), opts.seed);
+    model = GPT.init(gpu, validateConfig(config), opts.seed, opts.init);
   }
   if (tok && tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
   for (let i = 0; i < ids.length; i++) {
