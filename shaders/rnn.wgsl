@@ -5,7 +5,8 @@
 // Shapes in f32 elements. R = L·N rows in the input's own row order, row(t, n) = t·sT + n·sN; G = H (RNN)
 // or 4H; direction d processes time t = s (d = 0) or L−1−s (d = 1) at step s.
 //   xg  (D, R, G)   step_fwd: pre-activations x·W_ihᵀ + b_ih in, activations out (overwritten in place, =)
-//   whh (D, G, H)   bhh (D, G)   lens (N) u32: sequence n has valid times [0, lens[n])
+//   wt  (D, H, G) = W_hhᵀ per direction (step_fwd; pack_t writes it), whh (D, G, H) = W_hh (backward)
+//   bhh (D, G)   lens (N) u32: sequence n has valid times [0, lens[n])
 //   st  = hp (D, R, H) then cp (D, R, H): the state *before* time t (step s writes the next step's row, =)
 //   out (R, D·H) = ;  hn, cn (layers·D, N, H): this layer's block at oHn, written at the last step (=)
 //   Padded times (t ≥ lens[n]) carry the state through unchanged and output 0 (packed-sequence semantics).
@@ -22,7 +23,7 @@ struct P {
 }
 @group(0) @binding(0) var<uniform> u: P;
 @group(0) @binding(1) var<storage, read_write> xg: array<f32>;
-@group(0) @binding(2) var<storage, read> whh: array<f32>;
+@group(0) @binding(2) var<storage, read> wt: array<f32>;
 @group(0) @binding(3) var<storage, read> bhh: array<f32>;
 @group(0) @binding(4) var<storage, read_write> st: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
@@ -86,15 +87,25 @@ fn step_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   if (CELL == 1u) { cnew = st[cpo() + sb + j]; }
   if (valid) {
     let gb = (d * R + r) * G;
-    let wb = d * G * H;
-    let nq = select(1u, 4u, CELL == 1u);
-    var a = vec4<f32>(0.0);
-    for (var q = 0u; q < nq; q++) {
-      let gr = q * H + j;
-      var acc = xg[gb + gr] + bhh[d * G + gr];
-      let w = wb + gr * H;
-      for (var k = 0u; k < H; k++) { acc += st[sb + k] * whh[w + k]; }
-      a[q] = acc;
+    // a[q] = x·W_ihᵀ + b_ih (in xg) + b_hh + h·W_hhᵀ for the rows q·H + j, with W_hhᵀ (H, G) so that
+    // neighbouring invocations (j) read neighbouring weights; one pass over h for all gates
+    var a = vec4<f32>(xg[gb + j] + bhh[d * G + j], 0.0, 0.0, 0.0);
+    if (CELL == 1u) {
+      a.y = xg[gb + H + j] + bhh[d * G + H + j];
+      a.z = xg[gb + 2u * H + j] + bhh[d * G + 2u * H + j];
+      a.w = xg[gb + 3u * H + j] + bhh[d * G + 3u * H + j];
+      var w = d * H * G + j;
+      for (var k = 0u; k < H; k++) {
+        let hk = st[sb + k];
+        a += hk * vec4<f32>(wt[w], wt[w + H], wt[w + 2u * H], wt[w + 3u * H]);
+        w += G;
+      }
+    } else {
+      var w = d * H * G + j;
+      for (var k = 0u; k < H; k++) {
+        a.x += st[sb + k] * wt[w];
+        w += G;
+      }
     }
     if (CELL == 1u) {
       let ig = sigm(a[0]);
@@ -125,6 +136,7 @@ fn step_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
 
 // ---- backward ----------------------------------------------------------------------------------------
 @group(0) @binding(1) var<storage, read> acts: array<f32>;
+@group(0) @binding(2) var<storage, read> whh: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dg: array<f32>;
 @group(0) @binding(4) var<storage, read> sts: array<f32>;
 @group(0) @binding(5) var<storage, read_write> carry: array<f32>;
@@ -232,4 +244,18 @@ fn bias_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   for (var r = 0u; r < ub.R; r++) { s += dgs[ub.oIn + r * ub.G + g]; }
   gba[g] = select(s, s + gba[g], ub.accA == 1u);
   gbb[g] = select(s, s + gbb[g], ub.accB == 1u);
+}
+
+// W_hhᵀ for step_fwd: wtp[oT + k·G + g] = w[g·H + k] for one direction's W_hh (G, H). One invocation per element.
+struct Pt { G: u32, H: u32, oT: u32 }
+@group(0) @binding(0) var<uniform> ut: Pt;
+@group(0) @binding(1) var<storage, read> wsrc: array<f32>;
+@group(0) @binding(2) var<storage, read_write> wtp: array<f32>;
+@compute @workgroup_size(64)
+fn pack_t(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  if (i >= ut.G * ut.H) { return; }
+  let g = i / ut.H;
+  let k = i % ut.H;
+  wtp[ut.oT + k * ut.G + g] = wsrc[i];
 }

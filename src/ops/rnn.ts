@@ -152,8 +152,7 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
   const DNH = D * N * H;
 
   // ---- forward, layer by layer ----
-  const saved: { input: GPUBuffer; inF: number; xg: GPUBuffer; st: GPUBuffer; whh: GPUBuffer }[] = [];
-  const packed: GPUBuffer[] = []; // (D, …) copies of W_hh / b_hh for bidirectional layers
+  const saved: { input: GPUBuffer; inF: number; xg: GPUBuffer; st: GPUBuffer }[] = [];
   let input = x.buffer;
   for (let k = 0; k < NL; k++) {
     const inF = k === 0 ? cfg.inputSize : D * H;
@@ -162,24 +161,27 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
     for (let d = 0; d < D; d++) {
       encodeMatmul(gpu, { a: input, b: par(k, d, 0).buffer, c: xg, M: R, N: G, K: inF, transB: true, bias: par(k, d, 2).buffer, offsetC: d * R * G });
     }
-    let whh = par(k, 0, 1).buffer;
+    // W_hhᵀ of both directions (D, H, G) for the forward steps; b_hh of both directions (D, G)
+    const wt = gpu.pool.acquire(D * G * H * 4, 'rnn.whhT');
+    for (let d = 0; d < D; d++) {
+      const kt = gpu.kernel({ shader: rnnWgsl, entry: 'pack_t' });
+      gpu.dispatch(kt, { buffers: { wsrc: par(k, d, 1).buffer, wtp: wt }, params: { G, H, oT: d * H * G }, workgroups: gpu.grid(G * H, 64) });
+    }
     let bhh = par(k, 0, 3).buffer;
     if (D === 2) {
-      whh = gpu.pool.acquire(2 * G * H * 4, 'rnn.whh');
       bhh = gpu.pool.acquire(2 * G * 4, 'rnn.bhh');
-      packed.push(whh, bhh);
-      for (let d = 0; d < 2; d++) {
-        gpu.copy(par(k, d, 1).buffer, whh, G * H * 4, 0, d * G * H * 4);
-        gpu.copy(par(k, d, 3).buffer, bhh, G * 4, 0, d * G * 4);
-      }
+      for (let d = 0; d < 2; d++) gpu.copy(par(k, d, 3).buffer, bhh, G * 4, 0, d * G * 4);
     }
     const st = gpu.pool.acquire((lstm ? 2 : 1) * D * R * H * 4, 'rnn.state');
     const out = k === NL - 1 ? output.buffer : gpu.pool.acquire(R * D * H * 4, `rnn.layer${k}`);
     const p = { ...base, s: 0, oHn: k * DNH, oH0: k * DNH };
     run(gpu, 'state_init', cfg.cell, { st, h0: opts.h0?.buffer ?? dummy, c0: opts.c0?.buffer ?? dummy }, p, DNH);
-    const bufs = { xg, whh, bhh, st, out, hn: hn.buffer, cn: cn?.buffer ?? dummy, lens: lensBuf };
+    const bufs = { xg, wt, bhh, st, out, hn: hn.buffer, cn: cn?.buffer ?? dummy, lens: lensBuf };
     for (let s = 0; s < L; s++) run(gpu, 'step_fwd', cfg.cell, bufs, { ...p, s }, DNH);
-    saved.push({ input, inF, xg, st, whh });
+    // recorded work keeps its order: the pool may hand these out to later dispatches at once
+    gpu.pool.release(wt);
+    if (D === 2) gpu.pool.release(bhh);
+    saved.push({ input, inF, xg, st });
     input = out;
   }
 
@@ -192,7 +194,6 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
       gpu.pool.release(s.st);
       if (s.input !== x.buffer) gpu.pool.release(s.input);
     }
-    for (const b of packed) gpu.pool.release(b);
     gpu.pool.release(lensBuf);
     gpu.pool.release(dummy);
     return cn ? { output, hn, cn } : { output, hn };
@@ -208,7 +209,13 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
     const gc = opts.c0 ? gradTarget(opts.c0) : null;
     let gAbove = gOut.buffer; // gradient of this layer's output (R, D·H)
     for (let k = NL - 1; k >= 0; k--) {
-      const { input: inBuf, inF, xg, st, whh } = saved[k];
+      const { input: inBuf, inF, xg, st } = saved[k];
+      // W_hh of both directions side by side (D, G, H) for the backward steps
+      let whh = par(k, 0, 1).buffer;
+      if (D === 2) {
+        whh = gpu.pool.acquire(2 * G * H * 4, 'rnn.whh');
+        for (let d = 0; d < 2; d++) gpu.copy(par(k, d, 1).buffer, whh, G * H * 4, 0, d * G * H * 4);
+      }
       if (grads.hn) gpu.copy(grads.hn.buffer, carry, DNH * 4, k * DNH * 4, 0);
       else gpu.zero(carry, DNH * 4, 0);
       if (grads.cn) gpu.copy(grads.cn.buffer, carry, DNH * 4, k * DNH * 4, DNH * 4);
@@ -252,6 +259,7 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
         }
       }
       gpu.pool.release(dg);
+      if (D === 2) gpu.pool.release(whh);
       if (gAbove !== gOut.buffer) gpu.pool.release(gAbove);
       if (below) gAbove = below;
     }
