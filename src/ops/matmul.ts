@@ -302,22 +302,28 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   });
 }
 
-/** x: [..., C] · wᵀ for w: [V, C] → [..., V]: the (tied) output head. */
-export function linearT(x: Tensor, w: Tensor): Tensor {
+/**
+ * x: [..., C] · wᵀ (+ bias [V]) for w: [V, C] → [..., V]: the (tied) output head, and torch.nn.Linear's own layout
+ * (weight [out, in]) for models loaded as Hugging Face stores them (BERT).
+ */
+export function linearT(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
   if (x.shape.length === 0) throw new Error(`linearT: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
   const C = x.shape[x.shape.length - 1];
   checkShape('linearT', `weight for x ${shapeStr(x.shape)}`, w.shape, [null, C]);
   const V = w.shape[0];
+  if (bias) checkShape('linearT', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [V]);
   const R = numel(x.shape.slice(0, -1));
   const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), V], 'linearT');
-  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: V, K: C, transB: true });
-  return makeNode(out, [x, w], (o) => {
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: V, K: C, transB: true, bias: bias?.buffer });
+  return makeNode(out, bias ? [x, w, bias] : [x, w], (o) => {
     const dy = o.grad!.buffer; // (R, V)
-    // backward of `out = x·Wᵀ`
+    // backward of `out = x·Wᵀ + b`
     const gx = gradTarget(x); // dx (=|+=) dy·W
     if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: C, K: V, acc: gx.acc });
     const gw = gradTarget(w); // dW += dyᵀ·x
     if (gw) encodeMatmul(gpu, { a: dy, b: x.buffer, c: gw.t.buffer, M: V, N: C, K: R, transA: true, acc: gw.acc });
+    const gb = bias ? gradTarget(bias) : null; // db += Σ_rows dy
+    if (gb) encodeColSum(gpu, dy, gb.t.buffer, R, V, gb.acc);
   });
 }
