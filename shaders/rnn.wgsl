@@ -68,6 +68,62 @@ fn state_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   }
 }
 
+// b_hh + x·W_ihᵀ + b_ih (from xg) for unit j of (d, row r): the pre-activations before the recurrent term
+fn pre_act(d: u32, r: u32, j: u32) -> vec4<f32> {
+  let gb = (d * u.L * u.N + r) * u.G;
+  let H = u.H;
+  var a = vec4<f32>(xg[gb + j] + bhh[d * u.G + j], 0.0, 0.0, 0.0);
+  if (CELL == 1u) {
+    a.y = xg[gb + H + j] + bhh[d * u.G + H + j];
+    a.z = xg[gb + 2u * H + j] + bhh[d * u.G + 2u * H + j];
+    a.w = xg[gb + 3u * H + j] + bhh[d * u.G + 3u * H + j];
+  }
+  return a;
+}
+
+// the cell update of unit j of (d, n) at step u.s, given its full pre-activations a (rows i, f, g, o; RNN: a.x)
+fn fwd_unit(d: u32, n: u32, j: u32, a: vec4<f32>) {
+  let H = u.H;
+  let t = time_of(d, u.s);
+  let R = u.L * u.N;
+  let r = row(t, n);
+  let sb = (d * R + r) * H;
+  let valid = t < lens[n];
+  var hnew = st[sb + j];
+  var cnew = 0.0;
+  if (CELL == 1u) { cnew = st[cpo() + sb + j]; }
+  if (valid) {
+    let gb = (d * R + r) * u.G;
+    if (CELL == 1u) {
+      let ig = sigm(a.x);
+      let fg = sigm(a.y);
+      let gg = tanh_s(a.z);
+      let og = sigm(a.w);
+      cnew = fg * cnew + ig * gg;
+      hnew = og * tanh_s(cnew);
+      xg[gb + j] = ig;
+      xg[gb + H + j] = fg;
+      xg[gb + 2u * H + j] = gg;
+      xg[gb + 3u * H + j] = og;
+    } else {
+      hnew = tanh_s(a.x);
+      xg[gb + j] = hnew;
+    }
+  }
+  out[r * u.D * H + d * H + j] = select(0.0, hnew, valid);
+  if (u.s + 1u < u.L) {
+    let nb = (d * R + row(time_of(d, u.s + 1u), n)) * H + j;
+    st[nb] = hnew;
+    if (CELL == 1u) { st[cpo() + nb] = cnew; }
+  } else {
+    let i = (d * u.N + n) * H + j;
+    hn[u.oHn + i] = hnew;
+    if (CELL == 1u) { cn[u.oHn + i] = cnew; }
+  }
+}
+
+// One invocation per unit (d, n, j). a = pre_act + h·W_hhᵀ with W_hhᵀ (H, G): neighbouring invocations (j) read
+// neighbouring weights, one pass over h for all gates.
 @compute @workgroup_size(64)
 fn step_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
@@ -78,59 +134,70 @@ fn step_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   let n = (i / H) % u.N;
   let d = i / (H * u.N);
   let t = time_of(d, u.s);
-  let R = u.L * u.N;
   let r = row(t, n);
-  let sb = (d * R + r) * H; // this time's state row in hp (and cp)
-  let valid = t < lens[n];
-  var hnew = st[sb + j];
-  var cnew = 0.0;
-  if (CELL == 1u) { cnew = st[cpo() + sb + j]; }
-  if (valid) {
-    let gb = (d * R + r) * G;
-    // a[q] = x·W_ihᵀ + b_ih (in xg) + b_hh + h·W_hhᵀ for the rows q·H + j, with W_hhᵀ (H, G) so that
-    // neighbouring invocations (j) read neighbouring weights; one pass over h for all gates
-    var a = vec4<f32>(xg[gb + j] + bhh[d * G + j], 0.0, 0.0, 0.0);
+  var a = vec4<f32>(0.0);
+  if (t < lens[n]) {
+    a = pre_act(d, r, j);
+    let sb = (d * u.L * u.N + r) * H;
+    var w = d * H * G + j;
     if (CELL == 1u) {
-      a.y = xg[gb + H + j] + bhh[d * G + H + j];
-      a.z = xg[gb + 2u * H + j] + bhh[d * G + 2u * H + j];
-      a.w = xg[gb + 3u * H + j] + bhh[d * G + 3u * H + j];
-      var w = d * H * G + j;
       for (var k = 0u; k < H; k++) {
-        let hk = st[sb + k];
-        a += hk * vec4<f32>(wt[w], wt[w + H], wt[w + 2u * H], wt[w + 3u * H]);
+        a += st[sb + k] * vec4<f32>(wt[w], wt[w + H], wt[w + 2u * H], wt[w + 3u * H]);
         w += G;
       }
     } else {
-      var w = d * H * G + j;
       for (var k = 0u; k < H; k++) {
         a.x += st[sb + k] * wt[w];
         w += G;
       }
     }
+  }
+  fwd_unit(d, n, j, a);
+}
+
+// step_fwd for H % 4 = 0: one invocation per 4 neighbouring units (d, n, j…j+3), vec4 loads of W_hhᵀ rows
+// (4 weight loads per 16 multiply-adds instead of 5 per 4)
+@group(0) @binding(2) var<storage, read> wt4: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn step_fwd4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  let H4 = u.H / 4u;
+  if (i >= u.D * u.N * H4) { return; }
+  let H = u.H;
+  let G = u.G;
+  let j = (i % H4) * 4u;
+  let n = (i / H4) % u.N;
+  let d = i / (H4 * u.N);
+  let t = time_of(d, u.s);
+  let r = row(t, n);
+  var ai = vec4<f32>(0.0);
+  var af = vec4<f32>(0.0);
+  var ag = vec4<f32>(0.0);
+  var ao = vec4<f32>(0.0);
+  if (t < lens[n]) {
+    let sb = (d * u.L * u.N + r) * H;
+    var w = (d * H * G + j) / 4u; // vec4 index of W_hhᵀ[k, q·H + j]
+    let G4 = G / 4u;
     if (CELL == 1u) {
-      let ig = sigm(a[0]);
-      let fg = sigm(a[1]);
-      let gg = tanh_s(a[2]);
-      let og = sigm(a[3]);
-      cnew = fg * cnew + ig * gg;
-      hnew = og * tanh_s(cnew);
-      xg[gb + j] = ig;
-      xg[gb + H + j] = fg;
-      xg[gb + 2u * H + j] = gg;
-      xg[gb + 3u * H + j] = og;
+      for (var k = 0u; k < H; k++) {
+        let hk = st[sb + k];
+        ai += hk * wt4[w];
+        af += hk * wt4[w + H4];
+        ag += hk * wt4[w + 2u * H4];
+        ao += hk * wt4[w + 3u * H4];
+        w += G4;
+      }
     } else {
-      hnew = tanh_s(a[0]);
-      xg[gb + j] = hnew;
+      for (var k = 0u; k < H; k++) {
+        ai += st[sb + k] * wt4[w];
+        w += G4;
+      }
     }
   }
-  out[r * u.D * H + d * H + j] = select(0.0, hnew, valid);
-  if (u.s + 1u < u.L) {
-    let nb = (d * R + row(time_of(d, u.s + 1u), n)) * H + j;
-    st[nb] = hnew;
-    if (CELL == 1u) { st[cpo() + nb] = cnew; }
-  } else {
-    hn[u.oHn + i] = hnew;
-    if (CELL == 1u) { cn[u.oHn + i] = cnew; }
+  for (var m = 0u; m < 4u; m++) {
+    var a = vec4<f32>(0.0);
+    if (t < lens[n]) { a = pre_act(d, r, j + m) + vec4<f32>(ai[m], af[m], ag[m], ao[m]); }
+    fwd_unit(d, n, j + m, a);
   }
 }
 
@@ -151,27 +218,15 @@ fn dh_through(d: u32, rr: u32, j: u32) -> f32 {
   return s;
 }
 
-// backward of step_fwd at step s (run for s = L−1 down to 0)
-@compute @workgroup_size(64)
-fn step_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
-  let DNH = u.D * u.N * u.H;
-  if (i >= DNH) { return; }
+// backward of the cell update of unit j of (d, n) at step u.s, given gin = the gradient of the state after it
+fn bwd_unit(d: u32, n: u32, j: u32, gin: f32) {
   let H = u.H;
   let G = u.G;
-  let j = i % H;
-  let n = (i / H) % u.N;
-  let d = i / (H * u.N);
+  let DNH = u.D * u.N * H;
+  let i = (d * u.N + n) * H + j;
   let t = time_of(d, u.s);
   let r = row(t, n);
   let gb = (d * u.L * u.N + r) * G;
-  // gradient of the state after this step: through the next step's W_hh if that step was a real one,
-  // else the carried gradient (the state passed a padded step unchanged, or this is the last step: dh_n)
-  var gin = carry[i];
-  if (u.s + 1u < u.L) {
-    let t2 = time_of(d, u.s + 1u);
-    if (t2 < lens[n]) { gin = dh_through(d, row(t2, n), j); }
-  }
   if (t >= lens[n]) {
     carry[i] = gin;
     dg[gb + j] = 0.0;
@@ -200,6 +255,53 @@ fn step_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     let h = acts[gb + j];
     dg[gb + j] = dh * (1.0 - h * h);
   }
+}
+
+// backward of step_fwd at step s (run for s = L−1 down to 0). The gradient of the state after this step comes
+// through the next step's W_hh if that step was a real one, else it is the carried gradient (the state passed a
+// padded step unchanged, or this is the last step: dh_n).
+@compute @workgroup_size(64)
+fn step_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  if (i >= u.D * u.N * u.H) { return; }
+  let H = u.H;
+  let j = i % H;
+  let n = (i / H) % u.N;
+  let d = i / (H * u.N);
+  var gin = carry[i];
+  if (u.s + 1u < u.L) {
+    let t2 = time_of(d, u.s + 1u);
+    if (t2 < lens[n]) { gin = dh_through(d, row(t2, n), j); }
+  }
+  bwd_unit(d, n, j, gin);
+}
+
+// step_bwd for H % 4 = 0: one invocation per 4 neighbouring units, vec4 loads of W_hh rows
+@group(0) @binding(2) var<storage, read> whh4: array<vec4<f32>>;
+@compute @workgroup_size(64)
+fn step_bwd4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat(gid, nwg);
+  let H4 = u.H / 4u;
+  if (i >= u.D * u.N * H4) { return; }
+  let H = u.H;
+  let j = (i % H4) * 4u;
+  let n = (i / H4) % u.N;
+  let d = i / (H4 * u.N);
+  let i0 = (d * u.N + n) * H + j;
+  var gin = vec4<f32>(carry[i0], carry[i0 + 1u], carry[i0 + 2u], carry[i0 + 3u]);
+  if (u.s + 1u < u.L) {
+    let t2 = time_of(d, u.s + 1u);
+    if (t2 < lens[n]) {
+      let gb = (d * u.L * u.N + row(t2, n)) * u.G;
+      var w = (d * u.G * H + j) / 4u; // vec4 index of W_hh[g, j]
+      gin = vec4<f32>(0.0);
+      for (var g = 0u; g < u.G; g++) {
+        gin += dg[gb + g] * whh4[w];
+        w += H4;
+      }
+    }
+  }
+  for (var m = 0u; m < 4u; m++) { bwd_unit(d, n, j + m, gin[m]); }
 }
 
 // dh0 / dc0 (=|+= by acc) at oH0 + (d·N + n)·H + j, after step_bwd has run for s = 0: the gradient of the

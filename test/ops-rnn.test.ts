@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { rnn, rnnParamShapes, initRnnWeights, type RnnConfig, type RnnWeights } from '../src/ops/rnn.ts';
+import { rnn, rnnParamShapes, initRnnWeights, setRnnScalarKernels, type RnnConfig, type RnnWeights } from '../src/ops/rnn.ts';
 import { rnnRef, rnnBwdRef } from '../src/ref/rnn.ts';
 import { assertClose, randn, rng, FIXTURES, fixture, report, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
@@ -106,6 +106,19 @@ test('GPU vs CPU reference (forward + BPTT) at other odd sizes, with and without
   await vsRef(gpu, { cell: 'rnn', inputSize: 3, hiddenSize: 9, numLayers: 3, bidirectional: false }, 7, 4, 12, [7, 1, 3, 6]);
   await vsRef(gpu, { cell: 'lstm', inputSize: 4, hiddenSize: 70, numLayers: 1, bidirectional: true }, 3, 5, 13, [2, 3, 1, 3, 2]);
   await vsRef(gpu, { cell: 'lstm', inputSize: 2, hiddenSize: 3, numLayers: 1 }, 1, 1, 14);
+});
+
+test('4-units-per-invocation step kernels (H % 4 = 0) vs CPU reference, and the same shapes on the one-unit kernels', async () => {
+  const gpu = await getGpu();
+  for (const scalar of [false, true]) {
+    const prev = setRnnScalarKernels(scalar);
+    try {
+      await vsRef(gpu, { cell: 'lstm', inputSize: 5, hiddenSize: 8, numLayers: 2, bidirectional: true }, 6, 3, 15, [6, 2, 5]);
+      await vsRef(gpu, { cell: 'rnn', inputSize: 3, hiddenSize: 12, numLayers: 2, bidirectional: true }, 5, 2, 16, [3, 5]);
+    } finally {
+      setRnnScalarKernels(prev);
+    }
+  }
 });
 
 test('a variable-length batch equals each sequence run alone (outputs, states, every gradient)', async () => {

@@ -89,6 +89,14 @@ function run(gpu: Gpu, entry: string, cell: RnnCell, buffers: Record<string, GPU
   gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(n, 64) });
 }
 
+let forceScalar = false;
+/** Tests: run the one-unit-per-invocation step kernels even when H % 4 = 0. Returns the previous setting. */
+export function setRnnScalarKernels(on: boolean): boolean {
+  const prev = forceScalar;
+  forceScalar = on;
+  return prev;
+}
+
 /** Dispatches per time step of one layer: forward, backward (both directions share them). */
 export const RNN_DISPATCHES_PER_STEP = { forward: 1, backward: 1 } as const;
 
@@ -150,6 +158,8 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
   const cn = lstm ? Tensor.empty(gpu, stateShape, `${cfg.cell}.c_n`) : null;
   const base = { L, N, H, D, sT, sN, G, hasH0: opts.h0 ? 1 : 0, hasC0: opts.c0 ? 1 : 0, acc: 0 };
   const DNH = D * N * H;
+  // H % 4 = 0: the step kernels take 4 neighbouring units per invocation with vec4 weight loads
+  const vec4 = H % 4 === 0 && !forceScalar;
 
   // ---- forward, layer by layer ----
   const saved: { input: GPUBuffer; inF: number; xg: GPUBuffer; st: GPUBuffer }[] = [];
@@ -176,8 +186,11 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
     const out = k === NL - 1 ? output.buffer : gpu.pool.acquire(R * D * H * 4, `rnn.layer${k}`);
     const p = { ...base, s: 0, oHn: k * DNH, oH0: k * DNH };
     run(gpu, 'state_init', cfg.cell, { st, h0: opts.h0?.buffer ?? dummy, c0: opts.c0?.buffer ?? dummy }, p, DNH);
-    const bufs = { xg, wt, bhh, st, out, hn: hn.buffer, cn: cn?.buffer ?? dummy, lens: lensBuf };
-    for (let s = 0; s < L; s++) run(gpu, 'step_fwd', cfg.cell, bufs, { ...p, s }, DNH);
+    const bufs = { xg, bhh, st, out, hn: hn.buffer, cn: cn?.buffer ?? dummy, lens: lensBuf };
+    for (let s = 0; s < L; s++) {
+      if (vec4) run(gpu, 'step_fwd4', cfg.cell, { ...bufs, wt4: wt }, { ...p, s }, DNH / 4);
+      else run(gpu, 'step_fwd', cfg.cell, { ...bufs, wt }, { ...p, s }, DNH);
+    }
     // recorded work keeps its order: the pool may hand these out to later dispatches at once
     gpu.pool.release(wt);
     if (D === 2) gpu.pool.release(bhh);
@@ -222,9 +235,12 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
       else gpu.zero(carry, DNH * 4, DNH * 4);
       const dg = gpu.pool.acquire(D * R * G * 4, 'rnn.dgates');
       const p = { ...base, s: 0, oHn: k * DNH, oH0: k * DNH };
-      const bufs = { acts: xg, whh, dg, sts: st, carry, gout: gAbove, lens: lensBuf };
+      const bufs = { acts: xg, dg, sts: st, carry, gout: gAbove, lens: lensBuf };
       // BPTT: one dispatch per time step, last step first
-      for (let s = L - 1; s >= 0; s--) run(gpu, 'step_bwd', cfg.cell, bufs, { ...p, s }, DNH);
+      for (let s = L - 1; s >= 0; s--) {
+        if (vec4) run(gpu, 'step_bwd4', cfg.cell, { ...bufs, whh4: whh }, { ...p, s }, DNH / 4);
+        else run(gpu, 'step_bwd', cfg.cell, { ...bufs, whh }, { ...p, s }, DNH);
+      }
       if (gh || gc) {
         const q = { ...p, hasH0: gh ? 1 : 0, hasC0: gc ? 1 : 0, acc: (gh ?? gc)!.acc };
         if (gh && gc && gh.acc !== gc.acc) throw new Error('rnn: h0 and c0 gradients disagree on accumulation');
