@@ -31,20 +31,11 @@ fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   put(i, u.scale * a[i]);
 }
 
-// PCG output permutation as an integer hash (stateless): the dropout mask is a pure function of
-// (seed, counter), so it is identical on every run and backward recomputes it. The counter is
-// offset + i (mod 2³²): a tensor dropped in chunks with matching offsets gets the whole tensor's mask.
-fn pcg(x: u32) -> u32 {
-  let h = x * 747796405u + 2891336453u;
-  let w = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
-  return (w >> 22u) ^ w;
-}
-
-// The seed enters twice (shifted counter, then xor between two rounds), so two seeds' masks are not
-// shifts of each other. Same formula as the attention-dropout hash in softmax.wgsl.
-fn keep_hash(counter: u32, seed: u32) -> u32 {
-  return pcg(pcg(counter + pcg(seed)) ^ seed);
-}
+// Dropout's hash: keep_hash (PCG, stateless) from the prelude, the same function as attention dropout,
+// so the mask is a pure function of (seed, counter), identical on every run and recomputed by backward.
+// The counter is offset + i (mod 2³²): a tensor dropped in chunks with matching offsets gets the whole
+// tensor's mask.
+//!include prelude
 
 @compute @workgroup_size(64)
 fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

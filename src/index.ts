@@ -22,3 +22,5 @@ export * from './model/model.js';
 export { gpt2, type LMBatch } from './model/gpt.js';
 export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
 export { gptParamTable } from './model/params.js';
+export { softmax, causalMask, type SoftmaxOptions } from './ops/softmax.js';
+export { dropThreshold } from './ops/random.js';

@@ -51,6 +51,7 @@ const cmd: Command = {
     lr: ['X', 'AdamW learning rate', '4e-4'],
     'weight-decay': ['X', 'AdamW weight decay (every parameter, as the course)', '0.1'],
     seed: ['N', 'initialisation, shuffle and dropout seed', '123'],
+    init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
     dropout: ['P', 'dropout probability', 'the preset\'s or checkpoint\'s'],
     'grad-clip': ['X', 'clip the global gradient norm to X', 'off'],
     'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],

@@ -5,7 +5,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, shapeStr } from '../autograd/tensor.js';
 import { encodeColSum } from './matmul.js';
 
-import { dropThreshold } from './attention.js';
+import { dropThreshold } from './random.js';
 
 // GPT-2's GELU (tanh approximation) lives with the other activations in ./unary.ts
 export { gelu } from './unary.js';

@@ -1,6 +1,6 @@
 // CPU references for the elementwise kernels (add with suffix broadcast, dropout): plain
 // loops, test oracles only. Leaves out: any speed. (The embedding references live in ./embedding.ts.)
-import { keepRef } from './attention.js';
+import { keepRef } from './random.js';
 
 // re-exported for callers that import every reference from here (the browser test page)
 export { gatherRef, scatterRef, sinusoidRef } from './embedding.js';
