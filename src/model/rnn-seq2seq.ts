@@ -1,15 +1,14 @@
 // The course's RNN/LSTM encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
 // encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
 // course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
-// the EncoderDecoderLM steps, and the TSV data hook. Built from src/ops (rnn, embedding, matmul, softmax, concat,
-// tanh). Leaves out: bidirectional encoders (the decoder would need a bridge), dropout, beam search here.
+// the EncoderDecoderLM steps, and the TSV data hook. Built from src/ops (rnn, embedding, linear, the general
+// attention op, concat, tanh). Leaves out: bidirectional encoders (the decoder would need a bridge), dropout, beam search here.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding } from '../ops/embedding.js';
 import { rnn, rnnParamShapes, type RnnCell, type RnnConfig } from '../ops/rnn.js';
-import { matmul, linearT } from '../ops/matmul.js';
-import { add } from '../ops/elementwise.js';
-import { softmax } from '../ops/attention.js';
+import { linearT } from '../ops/matmul.js';
+import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
 import { concat } from '../ops/concat.js';
 import { crossEntropy } from '../ops/loss.js';
@@ -140,8 +139,8 @@ interface State extends DecoderState {
   B: number;
   S: number;
   encOut: Tensor;
-  /** additive mask row per source (B, S): 0 at real positions, −inf at padding */
-  maskRow: Float32Array;
+  /** each source's length: attention sees positions [0, length) */
+  lengths: number[];
   h: Tensor;
   c?: Tensor;
 }
@@ -199,9 +198,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
     const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight')), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
-    const maskRow = new Float32Array(B * S);
-    for (let b = 0; b < B; b++) for (let s = lengths[b]; s < S; s++) maskRow[b * S + s] = -Infinity;
-    return { B, S, encOut: r.output, maskRow, h: r.hn, c: r.cn, dispose() {} };
+    return { B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, dispose() {} };
   }
 
   /**
@@ -215,13 +212,11 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     let top = r.output; // (B, T, H)
     let attn: Tensor | null = null;
     if (c.attention === 'luong-general') {
-      // q = W_a h_t + b_a; e_s = h_s·q; a = softmax over the real source positions; c = Σ_s a_s h_s
+      // q = W_a h_t + b_a; e_s = h_s·q (one head, no scaling); a = softmax over the real source positions
+      // (padded ones get exactly 0); c = Σ_s a_s h_s: the general attention op with keys = values = h_s
       const q = linearT(top, this.p('decoder.attn.W_a.weight'), this.p('decoder.attn.W_a.bias'));
-      const scores = matmul(q, st.encOut, { transB: true }); // (B, T, S)
-      const mask = new Float32Array(B * T * st.S);
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) mask.set(st.maskRow.subarray(b * st.S, (b + 1) * st.S), (b * T + t) * st.S);
-      attn = softmax(add(scores, Tensor.from(this.gpu, mask, [B, T, st.S])));
-      const ctx = matmul(attn, st.encOut); // (B, T, H)
+      const { out: ctx, probs } = attentionWithProbs(q, st.encOut, st.encOut, { heads: 1, scale: 1, keyLengths: st.lengths });
+      attn = probs; // (B, 1, T, S): heads = 1
       // h̃ = tanh(W_c [h_t; c] + b_c), h_t first
       top = tanh(linearT(concat([top, ctx]), this.p('decoder.W_c.weight'), this.p('decoder.W_c.bias')));
     }
