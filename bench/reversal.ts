@@ -20,10 +20,11 @@ const arg = (k: string, d: string) => {
 const SECONDS = Number(arg('seconds', '170'));
 const OUT = arg('out', fileURLToPath(new URL('./results/', import.meta.url)));
 const PER_LEN = Number(arg('per-length', '20'));
-const K = 32; // vocabulary: the K most frequent Hangul syllables
+const K = Number(arg('vocab', '16')); // vocabulary: the K most frequent Hangul syllables
 const MIN_LEN = 4;
 const MAX_LEN = 24;
-const BATCH = 32;
+const BATCH = Number(arg('batch', '32'));
+const LR = Number(arg('lr', '1e-2'));
 
 // ---- the task ----
 const corpus = readFileSync(fileURLToPath(new URL('../src/data/debian-faq-ko.txt', import.meta.url)), 'utf8');
@@ -57,17 +58,20 @@ interface Result {
   seconds: number;
   finalLoss: number;
   accuracy: Record<number, number>;
+  /** fraction of target positions right (greedy output compared position by position), by length */
+  tokenAccuracy: Record<number, number>;
   overall: number;
+  overallTokens: number;
 }
 
 async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luong-general'): Promise<Result> {
   const gpu = await getGpu();
-  const base = rnnSeq2seq.freshConfig({ vocabSize: K, preset: 'small' });
+  const base = rnnSeq2seq.freshConfig({ vocabSize: K, preset: 'lstm-luong' });
   const cfg: Seq2SeqConfig = { ...base, cell, attention, embedding_dim: 32, hidden_size: 64, max_target_length: MAX_LEN + 2 };
   const model = initModel(rnnSeq2seq, gpu, cfg, 7) as Seq2SeqModel;
   const params = model.paramList();
   const nParams = params.reduce((a, p) => a + p.size, 0);
-  const opt = new AdamW(params, { lr: 3e-3, weightDecay: 0 });
+  const opt = new AdamW(params, { lr: LR, weightDecay: 0 });
   const r = mulberry32(1);
   const t0 = performance.now();
   let steps = 0;
@@ -90,23 +94,31 @@ async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luon
   const seconds = (performance.now() - t0) / 1000;
   // held-out exact match by source length (greedy, the course's loop)
   const accuracy: Record<number, number> = {};
+  const tokenAccuracy: Record<number, number> = {};
   let hit = 0;
+  let tokHit = 0;
+  let tokAll = 0;
   for (let n = MIN_LEN; n <= MAX_LEN; n++) {
     const ps = testPairs.filter((p) => p.len === n);
     const g = await model.greedy(ps.flatMap((p) => p.src), ps.map(() => n), n, n + 1);
     let ok = 0;
+    let tok = 0;
     ps.forEach((p, i) => {
       const out = g.ids[i].slice(1);
+      p.tgt.forEach((v, j) => (tok += out[j] === v ? 1 : 0));
       const end = out.indexOf(cfg.end_id);
       const got = end < 0 ? out : out.slice(0, end);
       if (end >= 0 && got.length === p.tgt.length && got.every((v, j) => v === p.tgt[j])) ok++;
     });
     accuracy[n] = ok / ps.length;
+    tokenAccuracy[n] = tok / (ps.length * n);
     hit += ok;
+    tokHit += tok;
+    tokAll += ps.length * n;
   }
   model.dispose();
-  const res = { name, cell, attention, params: nParams, steps, seconds, finalLoss: ema, accuracy, overall: hit / testPairs.length };
-  process.stderr.write(`${name}: ${steps} steps in ${seconds.toFixed(0)} s, loss ${ema.toFixed(3)}, exact match ${(100 * res.overall).toFixed(1)}%\n`);
+  const res = { name, cell, attention, params: nParams, steps, seconds, finalLoss: ema, accuracy, tokenAccuracy, overall: hit / testPairs.length, overallTokens: tokHit / tokAll };
+  process.stderr.write(`${name}: ${steps} steps in ${seconds.toFixed(0)} s, loss ${ema.toFixed(3)}, exact match ${(100 * res.overall).toFixed(1)}%, tokens ${(100 * res.overallTokens).toFixed(1)}%\n`);
   return res;
 }
 
@@ -132,14 +144,14 @@ function svg(results: Result[]): string {
 
 function table(results: Result[]): string {
   const lens = [4, 8, 12, 16, 20, 24];
-  const head = `| model | params | steps in budget | final train loss | ${lens.map((n) => `len ${n}`).join(' | ')} | all (4–24) |`;
-  const sep = `|---|---:|---:|---:|${lens.map(() => '---:').join('|')}|---:|`;
+  const head = `| model | params | steps in budget | final train loss | ${lens.map((n) => `len ${n}`).join(' | ')} | all (4–24) | tokens right |`;
+  const sep = `|---|---:|---:|---:|${lens.map(() => '---:').join('|')}|---:|---:|`;
   // each length column averages the lengths n−1 … n+1 (n = 4: 4–5, n = 24: 23–24) to smooth the 20-sample buckets
   const band = (r: Result, n: number) => {
     const ks = [n - 1, n, n + 1].filter((k) => k >= MIN_LEN && k <= MAX_LEN);
     return ks.reduce((a, k) => a + r.accuracy[k], 0) / ks.length;
   };
-  const rows = results.map((r) => `| ${r.name} | ${r.params} | ${r.steps} (${r.seconds.toFixed(0)} s) | ${r.finalLoss.toFixed(3)} | ${lens.map((n) => `${(100 * band(r, n)).toFixed(0)}%`).join(' | ')} | ${(100 * r.overall).toFixed(1)}% |`);
+  const rows = results.map((r) => `| ${r.name} | ${r.params} | ${r.steps} (${r.seconds.toFixed(0)} s) | ${r.finalLoss.toFixed(3)} | ${lens.map((n) => `${(100 * band(r, n)).toFixed(0)}%`).join(' | ')} | ${(100 * r.overall).toFixed(1)}% | ${(100 * r.overallTokens).toFixed(1)}% |`);
   return [head, sep, ...rows].join('\n');
 }
 
@@ -149,7 +161,7 @@ results.push(await run('RNN seq2seq', 'rnn', 'none'));
 results.push(await run('LSTM seq2seq', 'lstm', 'none'));
 results.push(await run('LSTM + Luong attention', 'lstm', 'luong-general'));
 mkdirSync(OUT, { recursive: true });
-const meta = { date: new Date().toISOString(), seconds: SECONDS, vocab: K, batch: BATCH, embedding_dim: 32, hidden_size: 64, lr: 3e-3, clip: 1, perLength: PER_LEN, trainTokens: trainStream.length, testTokens: testStream.length };
+const meta = { date: new Date().toISOString(), seconds: SECONDS, vocab: K, batch: BATCH, embedding_dim: 32, hidden_size: 64, lr: LR, clip: 1, perLength: PER_LEN, trainTokens: trainStream.length, testTokens: testStream.length };
 writeFileSync(join(OUT, 'reversal.json'), JSON.stringify({ meta, results }, null, 2) + '\n');
 writeFileSync(join(OUT, 'reversal.svg'), svg(results) + '\n');
 writeFileSync(join(OUT, 'reversal.md'), table(results) + '\n');

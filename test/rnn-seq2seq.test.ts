@@ -50,7 +50,7 @@ for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
       });
       const g = await model.greedy(src.data as ArrayLike<number>, srcLens, S, 10);
       const want = get('greedy_ids');
-      const wantIds = Array.from({ length: B }, (_, b) => Array.from((want.data as Int32Array).subarray(b * want.shape[1], (b + 1) * want.shape[1])));
+      const wantIds = Array.from({ length: B }, (_, b) => Array.from(Int32Array.from(want.data as ArrayLike<number>).subarray(b * want.shape[1], (b + 1) * want.shape[1])));
       assert.equal(g.ids, wantIds, `${name}: greedy ids`);
       // per-step logits: PyTorch stores (B, steps, V), wgpt (steps, B, V)
       const wl = get('greedy_logits');

@@ -46,10 +46,19 @@ export interface Seq2SeqConfig {
   max_target_length: number;
 }
 
+const presetOf = (cell: RnnCell, attention: Seq2SeqConfig['attention'], embedding_dim: number, hidden_size: number): Seq2SeqConfig => ({
+  cell, attention, embedding_dim, hidden_size, vocab_size: 0, num_layers: 1, bidirectional: false, start_id: 0, end_id: 0, pad_id: 0, max_target_length: 64,
+});
+
+/** Fresh-model presets (`wgpt train --arch rnn-seq2seq --preset NAME`): the course's three models, and a tiny one for tests. */
 export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
-  /** the reversal experiment's size */
-  small: { cell: 'lstm', vocab_size: 0, embedding_dim: 64, hidden_size: 128, num_layers: 1, bidirectional: false, attention: 'luong-general', start_id: 0, end_id: 0, pad_id: 0, max_target_length: 64 },
-  tiny: { cell: 'lstm', vocab_size: 0, embedding_dim: 16, hidden_size: 32, num_layers: 1, bidirectional: false, attention: 'luong-general', start_id: 0, end_id: 0, pad_id: 0, max_target_length: 64 },
+  /** AttentionSeq2Seq: LSTM encoder + LSTM decoder with Luong attention */
+  'lstm-luong': presetOf('lstm', 'luong-general', 64, 128),
+  /** RNNSeq2Seq with LSTM cells */
+  lstm: presetOf('lstm', 'none', 64, 128),
+  /** RNNSeq2Seq with Elman (tanh) cells */
+  rnn: presetOf('rnn', 'none', 64, 128),
+  tiny: presetOf('lstm', 'luong-general', 16, 32),
 };
 
 function validate(c: Seq2SeqConfig): Seq2SeqConfig {
@@ -398,7 +407,7 @@ export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
   name: 'rnn-seq2seq',
   summary: "the course's RNN/LSTM encoder–decoder, optionally with Luong attention (trained on source<TAB>target pairs)",
   presets: SEQ2SEQ_PRESETS,
-  defaultPreset: 'small',
+  defaultPreset: 'lstm-luong',
   validateConfig: validate,
   configFromHF: fromHF,
   configToHF: toHF,
@@ -415,11 +424,11 @@ export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
   },
   create: (gpu, config, params) => new Seq2SeqModel(gpu, config, params),
   freshConfig(o) {
-    // the tokenizer's ids, then pad, start, end appended
-    const base = SEQ2SEQ_PRESETS[o.preset ?? 'small'];
+    // the tokenizer's ids, then pad, start and end appended; --context caps the decoder input
+    const base = SEQ2SEQ_PRESETS[o.preset ?? 'lstm-luong'];
     if (!base) throw new Error(`unknown preset '${o.preset}' (presets: ${Object.keys(SEQ2SEQ_PRESETS).join(', ')})`);
     const V = o.vocabSize;
-    return validate({ ...base, vocab_size: V + 3, pad_id: V, start_id: V + 1, end_id: V + 2 });
+    return validate({ ...base, vocab_size: V + 3, pad_id: V, start_id: V + 1, end_id: V + 2, max_target_length: o.context ?? base.max_target_length });
   },
   withOptions: (c) => c,
   vocabSize: (c) => c.vocab_size,
