@@ -1,20 +1,18 @@
 // The course's RNNSeq2Seq / AttentionSeq2Seq (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
 // the course's names loads as it is and gives PyTorch's teacher-forced logits, loss, every gradient, greedy ids,
-// per-step logits and attention weights; TSV parsing and bad-input errors; concat.
+// per-step logits and attention weights; TSV parsing and bad-input errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, rmSync, cpSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/gpu/device.ts';
-import { Tensor, backward } from '../src/autograd/tensor.ts';
+import { backward } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { Seq2SeqModel, parseTsvPairs, makeBatch, rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
 import { initModel } from '../src/model/model.ts';
-import { concat } from '../src/ops/concat.ts';
-import { assertClose, randn, FIXTURES, report, throwsMsg } from './helpers.ts';
-import { gradCheck } from './gradcheck.ts';
+import { assertClose, FIXTURES, report, throwsMsg } from './helpers.ts';
 
 const ref = (dir: string) => parseSafetensors(new Uint8Array(readFileSync(join(dir, 'ref.safetensors')))).tensors;
 
@@ -123,24 +121,6 @@ test('bad input to the model: ids out of range, lengths, oversize targets', asyn
     m.dispose();
   }
   throwsMsg(() => rnnSeq2seq.configFromHF({ cell: 'lstm', vocab_size: 5, embedding_dim: 2, hidden_size: 3, start_id: 1, end_id: 9, pad_id: 0 }, 'config.json'), /config\.json: .*end_id 9 is outside the vocabulary \[0, 5\)/);
-});
-
-test('concat along the last axis: values and finite differences', async () => {
-  const gpu = await getGpu();
-  await gpu.scope(async () => {
-    const a = randn(3 * 2 * 5, 1);
-    const b = randn(3 * 2 * 4, 2);
-    const y = await concat([Tensor.from(gpu, a, [3, 2, 5]), Tensor.from(gpu, b, [3, 2, 4])]).toArray();
-    const want = new Float32Array(3 * 2 * 9);
-    for (let r = 0; r < 6; r++) {
-      want.set(a.subarray(r * 5, r * 5 + 5), r * 9);
-      want.set(b.subarray(r * 4, r * 4 + 4), r * 9 + 5);
-    }
-    assert.equal(Array.from(y), Array.from(want));
-    throwsMsg(() => concat([Tensor.from(gpu, a, [3, 2, 5]), Tensor.from(gpu, b, [2, 3, 4])]), /concat: shape mismatch: \[3, 2, 5\] and \[2, 3, 4\]/);
-  });
-  const errs = await gradCheck(gpu, 'concat', [{ data: randn(7 * 3, 3), shape: [7, 3] }, { data: randn(7 * 2, 4), shape: [7, 2] }], (xs) => concat(xs));
-  report('concat finite differences', Math.max(...errs));
 });
 
 test.run();
