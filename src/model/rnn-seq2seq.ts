@@ -10,7 +10,7 @@ import { rnn, rnnParamShapes, type RnnCell, type RnnConfig } from '../ops/rnn.js
 import { linearT } from '../ops/matmul.js';
 import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
-import { concat } from '../ops/concat.js';
+import { concat } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
 import { shuffledOrder } from '../data/index.js';
 import {
@@ -206,7 +206,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   encode(src: IdBatch, lengths: number[]): State {
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
-    const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight')), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
+    const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
     return { B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, dispose() {} };
   }
 
@@ -217,7 +217,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   decode(st: State, tgt: IdBatch): { logits: Tensor; attn: Tensor | null; h: Tensor; c?: Tensor } {
     const c = this.config;
     const [B, T] = tgt.shape;
-    const r = rnn(embedding(tgt, this.p('decoder.word_embeddings.weight')), this.cellWeights('decoder'), rnnCfg(c), { h0: st.h, c0: st.c });
+    const r = rnn(embedding(tgt, this.p('decoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('decoder'), rnnCfg(c), { h0: st.h, c0: st.c });
     let top = r.output; // (B, T, H)
     let attn: Tensor | null = null;
     if (c.attention === 'luong-general') {
@@ -227,7 +227,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
       const { out: ctx, probs } = attentionWithProbs(q, st.encOut, st.encOut, { heads: 1, scale: 1, keyLengths: st.lengths });
       attn = probs; // (B, 1, T, S): heads = 1
       // h̃ = tanh(W_c [h_t; c] + b_c), h_t first
-      top = tanh(linearT(concat([top, ctx]), this.p('decoder.W_c.weight'), this.p('decoder.W_c.bias')));
+      top = tanh(linearT(concat([top, ctx], -1), this.p('decoder.W_c.weight'), this.p('decoder.W_c.bias')));
     }
     const logits = linearT(top, this.p('decoder.fully_connected_layer.weight'), this.p('decoder.fully_connected_layer.bias'));
     return { logits, attn, h: r.hn, c: r.cn };
