@@ -1,27 +1,18 @@
 // Elementwise kernels over n elements. Flat index i = gid.x + gid.y·nwg.x·64 (see Gpu.grid), bounds-checked.
-// All take u{n, nb, acc, seed, offset, thr, scale}; unused fields are ignored. Bindings: a (read), b (read),
+// All take u{n, acc, seed, offset, thr, scale}; unused fields are ignored. Bindings: a (read),
 // out (read_write); every entry writes out[0..n).
-//  add:          out = a + b[i % nb]                     (b broadcast over leading dims; write =)
 //  copy:         out (=|+=) scale·a                      (acc: 0 write, 1 accumulate)
 //  dropout:      out (=|+=) a·keep(i)·scale              keep(i) = hash(offset + i, seed) ≥ thr, thr = round(p·2³²),
 //                scale = 1/(1−p) (acc)                    the same mask forward and backward (recomputed, not stored)
-struct P { n: u32, nb: u32, acc: u32, seed: u32, offset: u32, thr: u32, scale: f32 }
+struct P { n: u32, acc: u32, seed: u32, offset: u32, thr: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> u: P;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 fn idx(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
 fn put(i: u32, v: f32) {
   if (u.acc == 1u) { out[i] = out[i] + v; } else { out[i] = v; }
-}
-
-@compute @workgroup_size(64)
-fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = idx(gid, nwg);
-  if (i >= u.n) { return; }
-  out[i] = a[i] + b[i % u.nb];
 }
 
 @compute @workgroup_size(64)

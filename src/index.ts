@@ -24,3 +24,8 @@ export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } fro
 export { gptParamTable } from './model/params.js';
 export { softmax, causalMask, type SoftmaxOptions } from './ops/softmax.js';
 export { dropThreshold } from './ops/random.js';
+// elementwise / shape op families (add, scale and gelu also come through ./ops/elementwise.js above)
+export { unary, activation, tanh, sigmoid, silu, relu, geluErf, type UnaryName } from './ops/unary.js';
+export { sub, mul, broadcastShape } from './ops/binary.js';
+export { reshape, slice, concat, transpose } from './ops/shape.js';
+export { encodeColSum, type ColSumOptions } from './ops/reduce.js';

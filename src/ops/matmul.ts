@@ -5,6 +5,7 @@ import matmulWgsl from '../../shaders/matmul.wgsl';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel } from '../autograd/tensor.js';
+import { encodeColSum } from './reduce.js';
 
 /** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
 export type MatmulVariant = 'regblock' | 'tiled';
@@ -212,13 +213,6 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
       }
     }
   }
-}
-
-/** out[n] (=|+=) Σ_r x[r, n] for x (R, N): the bias gradient, rows summed in order (deterministic). */
-export function encodeColSum(gpu: Gpu, x: GPUBuffer, out: GPUBuffer, R: number, N: number, acc: boolean | 0 | 1): void {
-  if (N === 0) return;
-  const k = gpu.kernel({ shader: matmulWgsl, entry: 'colsum' });
-  gpu.dispatch(k, { buffers: { X: x, out }, params: { R, N, acc: acc ? 1 : 0 }, workgroups: gpu.grid(N, 64) });
 }
 
 /**
