@@ -7,7 +7,8 @@ import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { mixSeed } from './init.js';
 import { type Architecture, type Model, type ForwardOptions, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData, uploadParams } from './model.js';
 import { type BertConfig, BERT_PRESETS, bertConfigFromHF, bertConfigToHF, bertHF, bertParamTable, validateBertConfig } from './bert-config.js';
-import { embedding, positionIds, reshape } from '../ops/embedding.js';
+import { embedding, positionIds } from '../ops/embedding.js';
+import { reshape } from '../ops/shape.js';
 import { add, dropout } from '../ops/elementwise.js';
 import { activation } from '../ops/unary.js';
 import { layerNorm } from '../ops/layernorm.js';
@@ -86,7 +87,7 @@ export class Bert implements Model<BertConfig, MlmBatch, BertInput> {
 
   private embed(x: BertInput, B: number, T: number, drop: (t: Tensor, site: number) => Tensor): Tensor {
     const c = this.config;
-    let h = embedding(x.ids, this.p('bert.embeddings.word_embeddings.weight'));
+    let h = embedding(x.ids, this.p('bert.embeddings.word_embeddings.weight'), { paddingIdx: c.pad_token_id });
     const tt = IdBatch.from(this.gpu, x.tokenTypeIds ?? new Int32Array(B * T), [B, T], c.type_vocab_size, 'token type id');
     h = add(h, embedding(tt, this.p('bert.embeddings.token_type_embeddings.weight')));
     h = add(h, embedding(positionIds(this.gpu, T), this.p('bert.embeddings.position_embeddings.weight')));
