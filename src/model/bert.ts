@@ -15,7 +15,7 @@ import { layerNorm } from '../ops/layernorm.js';
 import { linearT } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs } from '../ops/attention.js';
-import { type MlmBatch, type SpecialIds, MlmLoader, buildRows } from '../data/mlm.js';
+import { type MlmBatch, type SpecialIds, MlmLoader, buildRows, mostFrequentBaseline } from '../data/mlm.js';
 
 export type { BertConfig } from './bert-config.js';
 
@@ -272,11 +272,23 @@ function prepareMlm(src: DataSource, c: BertConfig, o: DataOptions): TrainingDat
     tokens: (b) => b.attentionMask.reduce((a, v) => a + v, 0),
   });
   const toks = (rows: Int32Array[]) => rows.reduce((a, r) => a + r.length, 0);
+  const notes: string[] = [];
+  if (o.valFraction > 0 && !val) notes.push('wgpt: no held-out lines; no validation loss');
+  if (val) {
+    const base = mostFrequentBaseline(trainRows, val.epoch(0), specialIds);
+    let shown = String(base.token);
+    try {
+      shown = JSON.stringify(src.tokenizer.decode([base.token]));
+    } catch {
+      /* an id the tokenizer cannot decode alone: keep the number */
+    }
+    notes.push(`wgpt: held-out MLM: ${base.n} masked positions; most-frequent-token baseline (always ${shown}) accuracy ${(100 * base.accuracy).toFixed(1)}%`);
+  }
   return {
     train: source(train, false),
     val: val ? source(val, true) : null,
     summary: `${lines.length} lines → ${trainRows.length} train rows (${toks(trainRows)} tokens), ${valRows.length} held-out rows (${toks(valRows)} tokens), rows of ≤ ${T} tokens, ${train.numBatches} batches of ${o.batch} per epoch, 15% of tokens masked (80/10/10), re-drawn every epoch`,
-    notes: o.valFraction > 0 && !val ? ['wgpt: no held-out lines; no validation loss'] : [],
+    notes,
   };
 }
 
