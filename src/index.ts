@@ -18,3 +18,7 @@ export { generate, sampleLogits, streamDecoder, type SampleOptions } from './mod
 export * from './tokenizer/index.js';
 export * from './data/index.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export * from './model/model.js';
+export { gpt2, type LMBatch } from './model/gpt.js';
+export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
+export { gptParamTable } from './model/params.js';

@@ -1,4 +1,4 @@
-// Elementwise ops: add (with suffix broadcasting), GELU (tanh), dropout (seeded counter-based mask),
+// Elementwise ops: add (with suffix broadcasting), dropout (seeded counter-based mask),
 // scale. Forward and backward side by side. Leaves out: general NumPy broadcasting.
 import elemWgsl from '../../shaders/elementwise.wgsl';
 import type { Gpu } from '../gpu/device.js';
@@ -7,7 +7,10 @@ import { encodeColSum } from './matmul.js';
 
 import { dropThreshold } from './attention.js';
 
-type Entry = 'add' | 'copy' | 'gelu' | 'gelu_bwd' | 'dropout';
+// GPT-2's GELU (tanh approximation) lives with the other activations in ./unary.ts
+export { gelu } from './unary.js';
+
+type Entry = 'add' | 'copy' | 'dropout';
 type Uniforms = { nb?: number; acc?: 0 | 1; seed?: number; offset?: number; thr?: number; scale?: number };
 
 function run(gpu: Gpu, entry: Entry, bufs: Record<string, GPUBuffer>, n: number, o: Uniforms = {}): void {
@@ -41,18 +44,6 @@ export function add(a: Tensor, b: Tensor): Tensor {
       if (b.size === a.size) run(gpu, 'copy', { a: dy, out: gb.t.buffer }, b.size, { acc: gb.acc });
       else encodeColSum(gpu, dy, gb.t.buffer, a.size / b.size, b.size, gb.acc);
     }
-  });
-}
-
-/** GELU, tanh approximation (GPT-2 / the course). */
-export function gelu(x: Tensor): Tensor {
-  const gpu = x.gpu;
-  const out = Tensor.empty(gpu, [...x.shape], 'gelu');
-  run(gpu, 'gelu', { a: x.buffer, out: out.buffer }, x.size);
-  return makeNode(out, [x], (o) => {
-    // backward of `out = gelu(x)`: dx = dy·gelu'(x)
-    const t = gradTarget(x);
-    if (t) run(gpu, 'gelu_bwd', { a: x.buffer, b: o.grad!.buffer, out: t.t.buffer }, x.size, { acc: t.acc });
   });
 }
 

@@ -1,4 +1,4 @@
-// CPU references for the elementwise kernels (add with suffix broadcast, GELU tanh, dropout): plain
+// CPU references for the elementwise kernels (add with suffix broadcast, dropout): plain
 // loops, test oracles only. Leaves out: any speed. (The embedding references live in ./embedding.ts.)
 import { keepRef } from './attention.js';
 
@@ -17,18 +17,8 @@ export function addBwdBRef(dy: ArrayLike<number>, nb: number): Float32Array {
   return Float32Array.from(out);
 }
 
-const K = Math.sqrt(2 / Math.PI);
-/** x (n) → 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (n), in f64. */
-export function geluRef(x: ArrayLike<number>): Float32Array {
-  return Float32Array.from(x, (v) => 0.5 * v * (1 + Math.tanh(K * (v + 0.044715 * v ** 3))));
-}
-/** x (n), dy (n) → dx (n) = dy·gelu'(x), in f64. */
-export function geluBwdRef(x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
-  return Float32Array.from(x, (v, i) => {
-    const t = Math.tanh(K * (v + 0.044715 * v ** 3));
-    return dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * K * (1 + 3 * 0.044715 * v * v));
-  });
-}
+// GPT-2's GELU (tanh) references live with the other activations in ./unary.ts
+export { geluRef, geluBwdRef } from './unary.js';
 
 /**
  * x (n) → x·keep(i)/(1−p) (n), keep(i) = hash(offset + i, seed) ≥ round(p·2³²) (the shared dropout
