@@ -13,6 +13,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
   serve: () => import('./serve.js'),
+  walk: () => import('./walk.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -94,7 +94,7 @@ export function heatmapsSvg(panels: HeatPanel[], o: { title?: string; xLabel?: s
   }
   if (!(hi >= lo)) { lo = -1; hi = 1; }
   if (o.symmetric !== false) { const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1; lo = -m; hi = m; }
-  const pw = 240, L = 70, gap = 30, T = o.title ? 52 : 34, B = 44;
+  const pw = 240, L = 70, gap = panels.some((p, k) => k > 0 && p.rowLabels) ? 76 : 30, T = o.title ? 52 : 34, B = 44;
   const ph = Math.max(80, Math.min(240, Math.max(...panels.map((p) => p.rows)) * 24));
   const W = L + panels.length * (pw + gap) + 60, H = T + ph + B;
   const s = new Svg(W, H);

@@ -33,7 +33,7 @@ function attrs(s: string): Record<string, string> {
 
 const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
 
-const DESCENDERS = new Set(['g', 'j', 'p', 'q', 'y', ',', ';']);
+const DESCENDERS = new Set(['g', 'p', 'q', 'y', ',', ';']);
 
 class Canvas {
   readonly rgb: Uint8Array;
@@ -79,7 +79,7 @@ class Canvas {
     const start = anchor === 'middle' ? -width / 2 : anchor === 'end' ? -width : 0;
     chars.forEach((ch, i) => {
       const g = glyph(ch);
-      const drop = DESCENDERS.has(ch) ? 2 : 0; // g, p, q, y, j, ',' hang below the baseline
+      const drop = DESCENDERS.has(ch) ? 2 : 0; // g, p, q, y, ',' ';' hang below the baseline
       for (let r = 0; r < 7; r++) for (let q = 0; q < 5; q++) {
         if (!g[r * 5 + q]) continue;
         for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
