@@ -19,6 +19,9 @@ const cmd: Command = {
   summary: 'show the WebGPU adapter, its limits and features, run a self-check kernel, list the model types wgpt reads',
   usage: 'wgpt info [--json]',
   options: { json: { type: 'boolean' } },
+  help: {
+    json: ['', 'print the report as JSON'],
+  },
   async run(v) {
     const gpu = await getGpu();
     const check = await selfCheck(gpu);

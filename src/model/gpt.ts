@@ -11,12 +11,13 @@ import {
   type Architecture, type CausalLM, type ForwardOptions, type Model, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData,
   initParams, uploadParams,
 } from './model.js';
+import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, gelu, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
-import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
+import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 
 export type { ForwardOptions } from './model.js';
@@ -42,10 +43,12 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     this.params = uploadParams(gpu, gptParamTable(config), params);
   }
 
-  /** Fresh model: the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0, LayerNorm 1/0), seeded. */
-  static init(gpu: Gpu, config: GPTConfig, seed = 123): GPT {
+  /** Fresh model, seeded. init 'gpt2': the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0,
+   * LayerNorm 1/0). init 'torch': what the course's PyTorch GPTModel holds after torch.manual_seed(seed)
+   * (src/model/torch-init.ts). */
+  static init(gpu: Gpu, config: GPTConfig, seed = 123, init: 'gpt2' | 'torch' = 'gpt2'): GPT {
     validateConfig(config);
-    return new GPT(gpu, config, initParams(gptParamTable(config), seed));
+    return new GPT(gpu, config, gptInitParams(config, seed, init === 'torch' ? 'torch' : 'wgpt'));
   }
 
   /** Model from named host arrays (a loaded checkpoint); shapes are checked against the config. */
@@ -127,7 +130,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
   blockForward(i: number, x: Tensor): Tensor {
     if (!(i >= 0 && i < this.config.n_layers)) throw new Error(`blockForward: block ${i} is not in 0…${this.config.n_layers - 1}`);
-    return this.block(i, x, (qkv) => attention(qkv, this.config.n_heads), (t) => t);
+    return this.block(i, x, (qkv) => attentionQKV(qkv, this.config.n_heads, { causal: true }), (t) => t);
   }
 
   /** Logits [B, T, V] for ids [B, T]. */
@@ -140,7 +143,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     let x = this.embed(ids, T, 0, drop);
     for (let i = 0; i < c.n_layers; i++) {
       const attSeed = mixSeed(seed, 1000 + i);
-      x = this.block(i, x, (qkv) => attention(qkv, c.n_heads, { dropout: p, seed: attSeed }), drop);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop);
     }
     return this.head(x);
   }
@@ -186,8 +189,8 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
         let probs: Tensor | null = null;
         for (let i = 0; i <= layer; i++) {
           x = this.block(i, x, (qkv) => {
-            if (i < layer) return attention(qkv, c.n_heads);
-            const r = attentionWithProbs(qkv, c.n_heads);
+            if (i < layer) return attentionQKV(qkv, c.n_heads, { causal: true });
+            const r = attentionQKVWithProbs(qkv, c.n_heads, { causal: true });
             probs = r.probs;
             return r.out;
           }, (t) => t);
@@ -216,7 +219,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
       const drop = (x: Tensor) => x;
       let x = this.embed(ids, Tn, pos, drop);
       for (let i = 0; i < c.n_layers; i++) {
-        x = this.block(i, x, (qkv) => attentionDecode(qkv, caches[i], pos, c.n_heads), drop);
+        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), drop);
       }
       return this.head(x);
     });
@@ -229,6 +232,14 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
 }
 
 // ---- the GPT as an architecture of the model layer ----
+
+/** Fresh GPT parameters: the table's GPT-2 init, or (rng 'torch') the course's PyTorch GPTModel after torch.manual_seed(seed). */
+function gptInitParams(config: GPTConfig, seed: number, rng: 'wgpt' | 'torch'): ParamMap {
+  const table = gptParamTable(config);
+  if (rng !== 'torch') return initParams(table, seed);
+  const t = torchGPTParams(config, seed);
+  return new Map(table.map((p) => [p.name, { shape: [...p.shape], data: t.get(p.name)! }]));
+}
 
 const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 
@@ -289,6 +300,7 @@ export const gpt2: Architecture<GPTConfig, LMBatch> = {
     },
     transposedHint: 'GPT-2 stores linear weights Conv1D-style as [in, out]',
   },
+  initParams: gptInitParams,
   create: (gpu, config, params) => GPT.fromParams(gpu, config, params),
   freshConfig(o) {
     const name = o.preset ?? 'small';

@@ -2,7 +2,8 @@
 // model (any registered architecture) from a preset or a checkpoint, the step loop with eval, JSONL log, progress
 // bar, periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
-import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, statSync, readdirSync } from 'node:fs';
+import { shellWord } from './stop.js';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { type Architecture, type Model, type ParamMap, type DataSource, countModelParams, initModel, skippedLine } from '../model/model.js';
@@ -16,12 +17,20 @@ import { type Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
 import { parseHeader, HEADER_BYTES } from '../data/index.js';
+import type { RawTokenFormat } from '../data/tokenfile.js';
+
+/** RunOptions.tokenizer for token data trained without a tokenizer. */
+export const NO_TOKENIZER = 'none';
 
 export interface RunOptions {
   /** .txt (tokenized with `tokenizer`) or .bin token file */
   data: string;
-  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file */
+  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file | 'none' (token data only: the checkpoint has no tokenizer) */
   tokenizer: string;
+  /** headerless token file: the width of its ids (nanoGPT's train.bin is uint16) */
+  dataFormat?: RawTokenFormat;
+  /** vocab_size of a fresh model trained on token data without a tokenizer (default: the .bin header's) */
+  vocabSize?: number;
   /** architecture of a fresh model (a registered name; default gpt2); a checkpoint brings its own */
   arch?: string;
   /** one of the architecture's presets (its default when undefined) */
@@ -36,6 +45,8 @@ export interface RunOptions {
   lr: number;
   weightDecay: number;
   seed: number;
+  /** parameter init of a fresh model: 'gpt2' (normal 0.02) or 'torch' (the course's PyTorch modules after manual_seed) */
+  init?: 'gpt2' | 'torch';
   dropout?: number;
   shuffle: boolean;
   valFraction: number;
@@ -48,18 +59,23 @@ export interface RunOptions {
   saveEvery: number;
   out: string;
   log?: string;
+  /** replace `out` when it holds something else than this run (default: refuse) */
+  overwrite?: boolean;
 }
 
 export interface RunResult {
   /** the trained model (config typed by its architecture: narrow with model.arch) */
   model: Model<any>;
-  tokenizer: Tokenizer;
+  /** null when trained on token data without a tokenizer */
+  tokenizer: Tokenizer | null;
   out: string;
   train: LossPoint[];
   val: LossPoint[];
   steps: number;
   seconds: number;
   tokensPerSecond: number;
+  /** set when hooks.stopRequested ended the run early (a checkpoint was saved at `steps`) */
+  interrupted?: string;
 }
 
 export interface RunHooks {
@@ -68,13 +84,40 @@ export interface RunHooks {
   progress?: boolean;
   /** called after every step (tests use it to inject faults) */
   onStep?: (step: number) => void;
+  /** polled after every step: a reason (e.g. 'SIGINT') ends the run there with a checkpoint (see src/train/stop.ts) */
+  stopRequested?: () => string | null;
+}
+
+/** How a user continues the run saved in `dir` (the exact command). */
+export function resumeCommand(dir: string, steps?: number): string {
+  return `wgpt train --resume ${shellWord(dir)}${steps !== undefined ? ` --steps ${steps}` : ''}`;
+}
+
+/** `out` may be written by this run: absent, empty, or the run being resumed; anything else needs overwrite. */
+function checkOutFolder(out: string, resumeDir: string | undefined, overwrite: boolean | undefined): void {
+  if (overwrite || !existsSync(out)) return;
+  if (resumeDir && resolve(resumeDir) === out) return;
+  if (!statSync(out).isDirectory()) throw new Error(`--out ${out} is a file, not a folder`);
+  if (readdirSync(out).length === 0) return;
+  const what = existsSync(join(out, 'config.json')) ? 'a checkpoint of another run' : 'files';
+  throw new Error(`${out} already holds ${what}; give --overwrite to replace it, another --out folder${what.startsWith('a') ? `, or --resume ${shellWord(out)} to continue it` : ''}`);
 }
 
 
 
-function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | Uint32Array {
+/** `--data` names a token file (ids, no tokenizer needed): a .bin, or any file read with --data-format. */
+export function isTokenData(opts: Pick<RunOptions, 'data' | 'dataFormat'>): boolean {
+  return opts.dataFormat !== undefined || opts.data.endsWith('.bin');
+}
+
+const DATA_ACCEPTS = '--data takes a UTF-8 text file or a token file (.bin with an llm.c header, or headerless with --data-format uint16|uint32)';
+
+/** The ids to train on, and the vocabulary size a .bin header records (0 when none). */
+function loadData(opts: RunOptions, tok: Tokenizer | null): { ids: Int32Array | Uint16Array | Uint32Array; fileVocab: number } {
   if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
-  if (opts.data.endsWith('.bin')) {
+  if (statSync(opts.data).isDirectory()) throw new Error(`${opts.data} is a folder; ${DATA_ACCEPTS}`);
+  if (isTokenData(opts)) {
+    if (opts.dataFormat) return { ids: readTokenFile(opts.data, opts.dataFormat), fileVocab: 0 };
     // only the header here (the ids are read once, by readTokenFile)
     const head = new Uint8Array(HEADER_BYTES);
     const fd = openSync(opts.data, 'r');
@@ -87,14 +130,29 @@ function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | 
       closeSync(fd);
     }
     const h = parseHeader(head.subarray(0, got), size, opts.data);
-    if (h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
+    if (tok && h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
       throw new Error(`${opts.data} was tokenized with a ${h.vocabSize}-id vocabulary but --tokenizer ${opts.tokenizer} has ${tok.vocabSize} ids`);
     }
-    return readTokenFile(opts.data);
+    return { ids: readTokenFile(opts.data), fileVocab: h.vocabSize };
   }
-  const text = decodeUtf8Strict(readFileSync(opts.data), opts.data);
+  return { ids: Int32Array.from(tok!.encode(readText(opts), { allowedSpecial: 'all' })), fileVocab: 0 };
+}
+
+/** The text of a text data file (strict UTF-8; a binary or empty file is refused in one line). */
+function readText(opts: RunOptions): string {
+  if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
+  if (statSync(opts.data).isDirectory()) throw new Error(`${opts.data} is a folder; ${DATA_ACCEPTS}`);
+  const bytes = readFileSync(opts.data);
+  const nul = bytes.subarray(0, 1 << 16).indexOf(0);
+  if (nul >= 0) throw new Error(`${opts.data} is binary, not text (a NUL byte at offset ${nul}); ${DATA_ACCEPTS}`);
+  let text: string;
+  try {
+    text = decodeUtf8Strict(bytes, opts.data);
+  } catch (e) {
+    throw new Error(`${(e as Error).message.split('\n')[0]}; ${DATA_ACCEPTS}`);
+  }
   if (text.length === 0) throw new Error(`data file ${opts.data} is empty`);
-  return Int32Array.from(tok.encode(text, { allowedSpecial: 'all' }));
+  return text;
 }
 
 /** Trains according to `opts`; with `resumeDir`, continues that run exactly where its checkpoint stopped. */
@@ -111,18 +169,24 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     opts = { ...saved, steps: optsIn.steps ?? saved.steps, epochs: optsIn.steps !== undefined ? undefined : optsIn.epochs ?? saved.epochs, out: optsIn.out ?? resumeDir, log: optsIn.log ?? saved.log };
     history = (state.history as typeof history) ?? history;
   }
+  checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
   const tokSource = resumeDir ?? opts.model;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
-  const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data.endsWith('.bin') ? undefined : opts.data, checkpointDir: tokSource });
-  // the file is read when the architecture's data hook asks for it (ids or text), once
-  let ids: ReturnType<typeof loadData> | null = null;
+  if (opts.tokenizer === NO_TOKENIZER && !isTokenData(opts)) throw new Error(`text data needs a tokenizer (--tokenizer gpt2, simple-v2, a BPE file, …)`);
+  const tok = opts.tokenizer === NO_TOKENIZER ? null : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
+  // the file is read once, when first needed (the fresh model's vocabulary, or the architecture's data hook)
+  let loadedData: ReturnType<typeof loadData> | null = null;
+  const readData = () => (loadedData ??= loadData(opts, tok));
   const source: DataSource = {
     path: opts.data,
-    tokenizer: tok,
-    ids: () => (ids ??= loadData(opts, tok)),
+    get tokenizer(): Tokenizer {
+      if (!tok) throw new Error(`this architecture reads text: give --tokenizer SPEC (token data alone is not enough)`);
+      return tok;
+    },
+    ids: () => readData().ids,
     text: () => {
-      if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
-      return decodeUtf8Strict(readFileSync(opts.data), opts.data);
+      if (isTokenData(opts)) throw new Error(`${opts.data} is a token file; this architecture reads text (${DATA_ACCEPTS})`);
+      return readText(opts);
     },
   };
 
@@ -139,17 +203,24 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     if (ck.skipped.length) say(`wgpt: ${skippedLine(ck.skipped)}`);
   } else {
     arch = architectureByName(opts.arch ?? 'gpt2');
-    config = arch.freshConfig({ preset: opts.preset, vocabSize: tok.vocabSize, context: opts.context, dropout: opts.dropout });
+    if (isTokenData(opts)) readData(); // a token file's own errors (missing, bad header) before the vocabulary question
+    const vocab = tok?.vocabSize ?? opts.vocabSize ?? readData().fileVocab;
+    if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
+    config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, context: opts.context, dropout: opts.dropout });
   }
   const vocab = arch.vocabSize(config);
-  if (tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
+  if (tok && tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
   const data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
   for (const line of data.notes) say(line);
-  const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed);
   const perEpoch = data.train.numBatches;
   const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   opts.steps = totalSteps;
+  if (state && state.step >= totalSteps) {
+    const more = Math.max(state.step, 1);
+    throw new Error(`the run in ${resumeDir} is finished (${state.step} of ${totalSteps} steps done); to train ${more} more: ${resumeCommand(resumeDir!, state.step + more)} (--steps is the run's new total)`);
+  }
 
+  const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt');
   const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
   let step = 0;
   if (state) {
@@ -185,11 +256,12 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       batchIndex: step % perEpoch,
       rngSeed: opts.seed,
       optimizer: await trainer.optimizer.exportState(model),
-      options: JSON.parse(JSON.stringify(opts)) as Record<string, unknown>,
+      options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined })) as Record<string, unknown>,
       history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
     };
-    const files: Record<string, string | Uint8Array> = { ...tokenizerFiles(tok, opts.tokenizer) };
-    files[RUN_FILE] = JSON.stringify({ tokenizer: opts.tokenizer, steps: step, why }, null, 2) + '\n';
+    const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
+    const noTok = tok ? {} : { note: `trained on token ids (${opts.data}) without a tokenizer: give generate --tokenizer SPEC` };
+    files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, ...noTok, steps: step, why }, null, 2) + '\n';
     files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
     saveCheckpoint(out, config, params, { trainingState: st, files, arch });
     flushLog();
@@ -223,6 +295,16 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
       hooks.onStep?.(step);
+      const stop = step < totalSteps ? hooks.stopRequested?.() : null;
+      if (stop) {
+        bar.done();
+        await save('interrupted');
+        trainer.optimizer.dispose();
+        const seconds = (performance.now() - t0) / 1000;
+        say(`wgpt: ${stop} at step ${step}/${totalSteps}: checkpoint saved to ${out}`);
+        say(`wgpt: resume with: ${resumeCommand(out)}`);
+        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: tokensDone / seconds, interrupted: stop };
+      }
     }
   } catch (e) {
     bar.done();
