@@ -294,9 +294,9 @@ export interface TrainingData<B> {
   train: BatchSource<B>;
   /** null when the validation split is too small for one batch (see `notes`) */
   val: BatchSource<B> | null;
-  /** one line: sizes of the splits and the batches (`wgpt: …`) */
+  /** sizes of the splits and the batches, one line without a prefix (the runner says `wgpt: <summary>; N steps`) */
   summary: string;
-  /** lines to say before training (e.g. why there is no validation loss) */
+  /** whole lines to say before training, `wgpt: …` (e.g. why there is no validation loss) */
   notes: string[];
 }
 
