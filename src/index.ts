@@ -18,5 +18,14 @@ export { generate, sampleLogits, streamDecoder, type SampleOptions } from './mod
 export * from './tokenizer/index.js';
 export * from './data/index.js';
 export { parseSafetensors, serializeSafetensors } from './io/safetensors.js';
+export * from './model/model.js';
+export { gpt2, type LMBatch } from './model/gpt.js';
+export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
+export { gptParamTable } from './model/params.js';
 export { softmax, causalMask, type SoftmaxOptions } from './ops/softmax.js';
 export { dropThreshold } from './ops/random.js';
+// elementwise / shape op families (add, scale and gelu also come through ./ops/elementwise.js above)
+export { unary, activation, tanh, sigmoid, silu, relu, geluErf, type UnaryName } from './ops/unary.js';
+export { sub, mul, broadcastShape } from './ops/binary.js';
+export { reshape, slice, concat, transpose } from './ops/shape.js';
+export { encodeColSum, type ColSumOptions } from './ops/reduce.js';

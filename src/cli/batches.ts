@@ -31,6 +31,20 @@ const cmd: Command = {
     take: { type: 'string' },
     'keep-last': { type: 'boolean' },
   },
+  help: {
+    data: ['FILE', 'text (UTF-8) or .bin token file'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2'],
+    'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', '--data'],
+    'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids', 'all'],
+    'max-length': ['N', 'tokens per window (T); required'],
+    stride: ['S', 'distance between window starts', '--max-length'],
+    batch: ['B', 'windows per batch; required'],
+    'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],
+    seed: ['N', 'shuffle seed', '123'],
+    epoch: ['E', 'which epoch\'s order to print', '0'],
+    take: ['K', 'how many batches to print', '1'],
+    'keep-last': ['', 'keep a last batch shorter than B (default: dropped, as the course does)'],
+  },
   async run(v) {
     const data = v.data as string | undefined;
     if (!data) throw new UsageError('--data FILE is required');

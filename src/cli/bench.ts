@@ -37,6 +37,11 @@ const cmd: Command = {
   summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step, generation, BPE',
   usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE]`,
   options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' } },
+  help: {
+    quick: ['', 'smaller sizes (under 3 minutes on 2 CPU cores)'],
+    runs: ['N', 'timed runs per case', 'per suite'],
+    json: ['FILE', 'write the records as JSON'],
+  },
   positionals: true,
   async run(v, pos) {
     for (const p of pos) if (!(SUITES as readonly string[]).includes(p)) throw new UsageError(`unknown suite '${p}' (suites: ${SUITES.join(', ')})`);

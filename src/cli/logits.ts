@@ -24,6 +24,11 @@ const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
   usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" --out FILE',
   options: { model: { type: 'string' }, ids: { type: 'string' }, out: { type: 'string' } },
+  help: {
+    model: ['DIR', 'checkpoint folder; required'],
+    ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
+    out: ['FILE', 'raw little-endian float32 logits (B, T, V); required'],
+  },
   async run(v) {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');

@@ -2,7 +2,8 @@
 // model from a preset or a checkpoint, the step loop with eval, JSONL log, progress bar,
 // periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
-import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, statSync, readdirSync } from 'node:fs';
+import { shellWord } from './stop.js';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { GPT } from '../model/gpt.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   lr: number;
   weightDecay: number;
   seed: number;
+  /** parameter init of a fresh model: 'gpt2' (normal 0.02) or 'torch' (the course's PyTorch modules after manual_seed) */
+  init?: 'gpt2' | 'torch';
   dropout?: number;
   shuffle: boolean;
   valFraction: number;
@@ -46,6 +49,8 @@ export interface RunOptions {
   saveEvery: number;
   out: string;
   log?: string;
+  /** replace `out` when it holds something else than this run (default: refuse) */
+  overwrite?: boolean;
 }
 
 export interface RunResult {
@@ -57,6 +62,8 @@ export interface RunResult {
   steps: number;
   seconds: number;
   tokensPerSecond: number;
+  /** set when hooks.stopRequested ended the run early (a checkpoint was saved at `steps`) */
+  interrupted?: string;
 }
 
 export interface RunHooks {
@@ -65,6 +72,23 @@ export interface RunHooks {
   progress?: boolean;
   /** called after every step (tests use it to inject faults) */
   onStep?: (step: number) => void;
+  /** polled after every step: a reason (e.g. 'SIGINT') ends the run there with a checkpoint (see src/train/stop.ts) */
+  stopRequested?: () => string | null;
+}
+
+/** How a user continues the run saved in `dir` (the exact command). */
+export function resumeCommand(dir: string, steps?: number): string {
+  return `wgpt train --resume ${shellWord(dir)}${steps !== undefined ? ` --steps ${steps}` : ''}`;
+}
+
+/** `out` may be written by this run: absent, empty, or the run being resumed; anything else needs overwrite. */
+function checkOutFolder(out: string, resumeDir: string | undefined, overwrite: boolean | undefined): void {
+  if (overwrite || !existsSync(out)) return;
+  if (resumeDir && resolve(resumeDir) === out) return;
+  if (!statSync(out).isDirectory()) throw new Error(`--out ${out} is a file, not a folder`);
+  if (readdirSync(out).length === 0) return;
+  const what = existsSync(join(out, 'config.json')) ? 'a checkpoint of another run' : 'files';
+  throw new Error(`${out} already holds ${what}; give --overwrite to replace it, another --out folder${what.startsWith('a') ? `, or --resume ${shellWord(out)} to continue it` : ''}`);
 }
 
 
@@ -108,6 +132,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     opts = { ...saved, steps: optsIn.steps ?? saved.steps, epochs: optsIn.steps !== undefined ? undefined : optsIn.epochs ?? saved.epochs, out: optsIn.out ?? resumeDir, log: optsIn.log ?? saved.log };
     history = (state.history as typeof history) ?? history;
   }
+  checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
   const tokSource = resumeDir ?? opts.model;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
   const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data.endsWith('.bin') ? undefined : opts.data, checkpointDir: tokSource });
@@ -126,7 +151,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     config = { ...preset, vocab_size: tok.vocabSize };
     if (opts.context !== undefined) config.context_length = opts.context;
     if (opts.dropout !== undefined) config.dropout = opts.dropout;
-    model = GPT.init(gpu, validateConfig(config), opts.seed);
+    model = GPT.init(gpu, validateConfig(config), opts.seed, opts.init);
   }
   if (tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
   for (let i = 0; i < ids.length; i++) {
@@ -143,6 +168,10 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   const perEpoch = loader.numBatches;
   const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   opts.steps = totalSteps;
+  if (state && state.step >= totalSteps) {
+    const more = Math.max(state.step, 1);
+    throw new Error(`the run in ${resumeDir} is finished (${state.step} of ${totalSteps} steps done); to train ${more} more: ${resumeCommand(resumeDir!, state.step + more)} (--steps is the run's new total)`);
+  }
 
   const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
   let step = 0;
@@ -178,7 +207,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       batchIndex: step % perEpoch,
       rngSeed: opts.seed,
       optimizer: await trainer.optimizer.exportState(model),
-      options: JSON.parse(JSON.stringify(opts)) as Record<string, unknown>,
+      options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined })) as Record<string, unknown>,
       history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
     };
     const files: Record<string, string | Uint8Array> = { ...tokenizerFiles(tok, opts.tokenizer) };
@@ -214,6 +243,16 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
       hooks.onStep?.(step);
+      const stop = step < totalSteps ? hooks.stopRequested?.() : null;
+      if (stop) {
+        bar.done();
+        await save('interrupted');
+        trainer.optimizer.dispose();
+        const seconds = (performance.now() - t0) / 1000;
+        say(`wgpt: ${stop} at step ${step}/${totalSteps}: checkpoint saved to ${out}`);
+        say(`wgpt: resume with: ${resumeCommand(out)}`);
+        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: ((step - startStep) * opts.batch * T) / seconds, interrupted: stop };
+      }
     }
   } catch (e) {
     bar.done();
