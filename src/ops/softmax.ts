@@ -47,12 +47,12 @@ export function hostMask(op: string, what: string, mask: ArrayLike<number>, want
 export function encodeSoftmaxFwd(gpu: Gpu, s: RowSpec, x: GPUBuffer, y: GPUBuffer, drop?: { yd: GPUBuffer; seed: number; thr: number; keepScale: number }): void {
   if (s.rows === 0 || s.n === 0) return;
   const params = {
-    rows: s.rows, n: s.n, Tq: s.Tq, q0: s.q0, group: s.group, masked: s.mask ? 1 : 0,
+    rows: s.rows, n: s.n, Tq: s.Tq, q0: s.q0, group: s.group,
     seed: drop?.seed ?? 0, thr: drop?.thr ?? 0, keepScale: drop?.keepScale ?? 1,
   };
-  // unmasked: `keep` must still be bound; x is (read-only, never read as a mask since masked = 0)
+  // unmasked: `keep` must still be bound; x is (read-only, and never read as a mask: MASKED is false)
   const keep = s.mask ?? x;
-  const k = gpu.kernel({ shader: softmaxWgsl, entry: drop ? 'softmax_fwd_drop' : 'softmax_fwd', constants: { WG } });
+  const k = gpu.kernel({ shader: softmaxWgsl, entry: drop ? 'softmax_fwd_drop' : 'softmax_fwd', constants: { WG, MASKED: s.mask ? 1 : 0 } });
   gpu.dispatch(k, { buffers: drop ? { x, y, yd: drop.yd, keep } : { x, y, keep }, params, workgroups: gpu.grid(s.rows, WG) });
 }
 
