@@ -81,17 +81,6 @@ fn softmax_fwd_drop(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   for (var j = w.lim; j < pf.n; j++) { y[w.base + j] = 0.0; yd[w.base + j] = 0.0; }
 }
 
-// dx (=|+=) v inside the causal window; zero_tail writes 0 past it when writing (=)
-fn put_dx(base: u32, j: u32, v: f32) {
-  if (pb.acc == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
-}
-
-fn zero_tail(base: u32, lim: u32) {
-  if (pb.acc == 0u) {
-    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
-  }
-}
-
 // Backward of `y = exp(x − m) / s` (softmax_fwd): dx = scale · y·(dy − Σ_j dy·y).
 // (`scale` folds the attention scale that multiplied x before the softmax; 1 for the plain op.)
 @compute @workgroup_size(WG)
@@ -102,8 +91,14 @@ fn softmax_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let lim = key_end(r % pb.Tq, pb.q0, pb.n);
   var s = 0.0;
   for (var j = 0u; j < lim; j++) { s += dy[base + j] * ys[base + j]; }
-  for (var j = 0u; j < lim; j++) { put_dx(base, j, pb.scale * ys[base + j] * (dy[base + j] - s)); }
-  zero_tail(base, lim);
+  for (var j = 0u; j < lim; j++) {
+    var v = pb.scale * ys[base + j] * (dy[base + j] - s);
+    if (pb.acc == 1u) { v += dx[base + j]; } // one store either way (SwiftShader: no masked second store)
+    dx[base + j] = v;
+  }
+  if (pb.acc == 0u) {
+    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
+  }
 }
 
 // Backward of softmax_fwd_drop, with dy the gradient of yd (the dropped probabilities):
@@ -116,6 +111,12 @@ fn softmax_bwd_drop(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let lim = key_end(r % pb.Tq, pb.q0, pb.n);
   var s = 0.0;
   for (var j = 0u; j < lim; j++) { s += dy[base + j] * yds[base + j]; }
-  for (var j = 0u; j < lim; j++) { put_dx(base, j, pb.scale * (yds[base + j] * dy[base + j] - ys[base + j] * s)); }
-  zero_tail(base, lim);
+  for (var j = 0u; j < lim; j++) {
+    var v = pb.scale * (yds[base + j] * dy[base + j] - ys[base + j] * s);
+    if (pb.acc == 1u) { v += dx[base + j]; }
+    dx[base + j] = v;
+  }
+  if (pb.acc == 0u) {
+    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
+  }
 }
