@@ -9,7 +9,7 @@ import { encodeMatmul } from '../src/ops/matmul.ts';
 import { encodeCopy } from '../src/ops/elementwise.ts';
 import { layerNorm } from '../src/ops/layernorm.ts';
 import { softmax } from '../src/ops/softmax.ts';
-import { attentionQKV } from '../src/ops/attention.ts';
+import { attention, attentionQKV } from '../src/ops/attention.ts';
 import { backward } from '../src/autograd/tensor.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
@@ -234,6 +234,14 @@ export async function benchKernels(gpu: Gpu, o: SuiteOptions): Promise<Record_[]
       backward(attentionQKV(qkv, H, { causal: true }), dout);
     }), { runs });
     add(`attention B=${B} T=${T} H=${H} hd=${hd} forward+backward`, tb, attBytes * 3);
+    // the general op as BERT uses it: separate q, k, v, bidirectional, the last eighth of the keys padded
+    const [q, k, v] = [13, 14, 15].map((seed) => Tensor.from(gpu, rand(B * T * Cq, seed), [B, T, Cq], { requiresGrad: true }));
+    const keyMask = Array.from({ length: B * T }, (_, i) => (i % T < T - T / 8 ? 1 : 0));
+    const tg = await timeGpu(gpu, arena(gpu, () => {
+      for (const t of [q, k, v]) t.grad = null;
+      backward(attention(q, k, v, { heads: H, keyMask }), dout);
+    }), { runs });
+    add(`attention (q, k, v) bidirectional + keyMask B=${B} T=${T} H=${H} hd=${hd} forward+backward`, tg, attBytes * 3);
   });
   return out;
 }

@@ -12,10 +12,11 @@
 //   key_end(i, q0, Tk)   the causal window, the one place it is written: query i sits at position q0 + i
 //   query_start(j, q0)   and sees keys j < key_end(i) = min(Tk, q0 + i + 1) (q0 ≥ Tk: no limit, every
 //                        key); seen from key j, the queries i ≥ query_start(j) = max(0, j − q0) see it
-//   SQRT_2_OVER_PI, INV_SQRT_2   GELU constants (tanh form: √(2/π); erf form: 1/√2)
+//   GELU_K, SQRT1_2, INV_SQRT_2PI   GELU constants: √(2/π) (tanh form), 1/√2 and 1/√(2π) (erf form)
 
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
-const INV_SQRT_2: f32 = 0.7071067811865476;
+const GELU_K: f32 = 0.7978845608028654; // √(2/π)
+const SQRT1_2: f32 = 0.7071067811865476; // 1/√2
+const INV_SQRT_2PI: f32 = 0.3989422804014327; // 1/√(2π)
 
 fn neg_inf() -> f32 {
   var bits = 0xff800000u;

@@ -11,7 +11,7 @@
 // Which columns row r uses — the masking logic, here once for softmax and attention:
 //   causal window  j < key_end(r % Tq, q0, n) (prelude): row r is query r % Tq of a [.., Tq, n] block at
 //                  position q0 + r % Tq; q0 ≥ n means no window (every column)
-//   mask           when masked == 1: keep[(r / group)·n + j] != 0 (a [rows/group, n] mask, each row
+//   mask           when MASKED (override): keep[(r / group)·n + j] != 0 (a [rows/group, n] mask, each row
 //                  shared by `group` consecutive rows: attention's key mask [B, Tk] has group H·Tq)
 // Forward writes 0 at every unused column. A row with no used column, or whose used entries are all −inf,
 // gives zeros, not NaN (PyTorch gives NaN there); otherwise the usual max-shifted exp(x − m) / Σ exp(x − m).
@@ -20,7 +20,7 @@
 // Dropout keep test: keep_hash(flat index r·n + j, seed) ≥ thr (prelude), thr = round(p·2³²).
 //!include prelude
 
-struct Fwd { rows: u32, n: u32, Tq: u32, q0: u32, group: u32, masked: u32, seed: u32, thr: u32, keepScale: f32 }
+struct Fwd { rows: u32, n: u32, Tq: u32, q0: u32, group: u32, seed: u32, thr: u32, keepScale: f32 }
 struct Bwd { rows: u32, n: u32, Tq: u32, q0: u32, scale: f32, acc: u32 }
 
 @group(0) @binding(0) var<uniform> pf: Fwd;
@@ -35,37 +35,36 @@ struct Bwd { rows: u32, n: u32, Tq: u32, q0: u32, scale: f32, acc: u32 }
 @group(0) @binding(10) var<storage, read> keep: array<u32>;
 
 override WG: u32 = 64;
+// true: the forward reads the mask `keep` (its own pipeline, so unmasked rows pay no branch per element)
+override MASKED: bool = false;
 
 fn row_of(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
-// Forward row r: used(j) is the causal window and the mask; probability j is exp(x − m) / s.
-struct Row { base: u32, lim: u32, mb: u32, m: f32, s: f32 }
-
-fn used(w: Row, j: u32) -> bool {
-  return j < w.lim && (pf.masked == 0u || keep[w.mb + j] != 0u);
+// x[r, j], or −inf where the mask drops column j (the mask's only effect: exp(−inf − m) = 0)
+fn x_at(base: u32, mb: u32, j: u32) -> f32 {
+  if (MASKED && keep[mb + j] == 0u) { return neg_inf(); }
+  return x[base + j];
 }
+
+// Forward row r: columns j < lim (the causal window); max m and Σ exp(x − m) over them (s = 0 when m = −inf)
+struct Row { base: u32, lim: u32, mb: u32, m: f32, s: f32 }
 
 fn row_stats(r: u32) -> Row {
   var w = Row(r * pf.n, key_end(r % pf.Tq, pf.q0, pf.n), (r / pf.group) * pf.n, neg_inf(), 0.0);
-  for (var j = 0u; j < w.lim; j++) { if (used(w, j)) { w.m = max(w.m, x[w.base + j]); } }
-  if (w.m == neg_inf()) { return w; }
-  for (var j = 0u; j < w.lim; j++) { if (used(w, j)) { w.s += exp(x[w.base + j] - w.m); } }
+  for (var j = 0u; j < w.lim; j++) { w.m = max(w.m, x_at(w.base, w.mb, j)); }
+  if (w.m == neg_inf()) { w.lim = 0u; return w; } // nothing finite to normalise: the whole row is 0
+  for (var j = 0u; j < w.lim; j++) { w.s += exp(x_at(w.base, w.mb, j) - w.m); }
   return w;
 }
 
-// 0 where unused or where the row has nothing finite to normalise
-fn prob(w: Row, j: u32) -> f32 {
-  if (w.m == neg_inf() || !used(w, j)) { return 0.0; }
-  return exp(x[w.base + j] - w.m) / w.s;
-}
-
-// Forward: y = exp(x − m) / Σ exp(x − m) over the used columns, m = their max.
+// Forward: y = exp(x − m) / Σ exp(x − m) over the used columns, m = their max; 0 elsewhere.
 @compute @workgroup_size(WG)
 fn softmax_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = row_of(gid, nwg);
   if (r >= pf.rows) { return; }
   let w = row_stats(r);
-  for (var j = 0u; j < pf.n; j++) { y[w.base + j] = prob(w, j); }
+  for (var j = 0u; j < w.lim; j++) { y[w.base + j] = exp(x_at(w.base, w.mb, j) - w.m) / w.s; }
+  for (var j = w.lim; j < pf.n; j++) { y[w.base + j] = 0.0; }
 }
 
 // Forward with dropout on the probabilities: y as above (kept for backward), yd = y·keep/(1−p).
@@ -74,22 +73,12 @@ fn softmax_fwd_drop(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let r = row_of(gid, nwg);
   if (r >= pf.rows) { return; }
   let w = row_stats(r);
-  for (var j = 0u; j < pf.n; j++) {
-    let v = prob(w, j);
+  for (var j = 0u; j < w.lim; j++) {
+    let v = exp(x_at(w.base, w.mb, j) - w.m) / w.s;
     y[w.base + j] = v;
     yd[w.base + j] = select(0.0, v * pf.keepScale, keep_hash(w.base + j, pf.seed) >= pf.thr);
   }
-}
-
-// dx (=|+=) v inside the causal window; zero_tail writes 0 past it when writing (=)
-fn put_dx(base: u32, j: u32, v: f32) {
-  if (pb.acc == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
-}
-
-fn zero_tail(base: u32, lim: u32) {
-  if (pb.acc == 0u) {
-    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
-  }
+  for (var j = w.lim; j < pf.n; j++) { y[w.base + j] = 0.0; yd[w.base + j] = 0.0; }
 }
 
 // Backward of `y = exp(x − m) / s` (softmax_fwd): dx = scale · y·(dy − Σ_j dy·y).
@@ -102,8 +91,14 @@ fn softmax_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let lim = key_end(r % pb.Tq, pb.q0, pb.n);
   var s = 0.0;
   for (var j = 0u; j < lim; j++) { s += dy[base + j] * ys[base + j]; }
-  for (var j = 0u; j < lim; j++) { put_dx(base, j, pb.scale * ys[base + j] * (dy[base + j] - s)); }
-  zero_tail(base, lim);
+  for (var j = 0u; j < lim; j++) {
+    var v = pb.scale * ys[base + j] * (dy[base + j] - s);
+    if (pb.acc == 1u) { v += dx[base + j]; } // one store either way (SwiftShader: no masked second store)
+    dx[base + j] = v;
+  }
+  if (pb.acc == 0u) {
+    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
+  }
 }
 
 // Backward of softmax_fwd_drop, with dy the gradient of yd (the dropped probabilities):
@@ -116,6 +111,12 @@ fn softmax_bwd_drop(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let lim = key_end(r % pb.Tq, pb.q0, pb.n);
   var s = 0.0;
   for (var j = 0u; j < lim; j++) { s += dy[base + j] * yds[base + j]; }
-  for (var j = 0u; j < lim; j++) { put_dx(base, j, pb.scale * (yds[base + j] * dy[base + j] - ys[base + j] * s)); }
-  zero_tail(base, lim);
+  for (var j = 0u; j < lim; j++) {
+    var v = pb.scale * (yds[base + j] * dy[base + j] - ys[base + j] * s);
+    if (pb.acc == 1u) { v += dx[base + j]; }
+    dx[base + j] = v;
+  }
+  if (pb.acc == 0u) {
+    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
+  }
 }

@@ -15,9 +15,8 @@ struct P { n: u32, acc: u32 }
 
 override ACT: u32 = 0;
 
-const GELU_K: f32 = 0.7978845608028654; // √(2/π)
-const SQRT1_2: f32 = 0.7071067811865476; // 1/√2
-const INV_SQRT_2PI: f32 = 0.3989422804014327; // 1/√(2π)
+// GELU_K = √(2/π), SQRT1_2 = 1/√2, INV_SQRT_2PI = 1/√(2π) come from the shared prelude
+//!include prelude
 
 // tanh through exp with the argument clamped: |z| > 10 is ±1 to f32 precision (and SwiftShader's tanh
 // is not safe for large arguments). GPT-2's GELU uses exactly this form (its numbers are pinned).

@@ -334,7 +334,7 @@ test('attention refuses bad shapes, masks and options with one line naming them'
     throwsMsg(() => attention(q, kv, kv, { heads: 3 }), /C = 8 is not divisible by heads = 3/);
     throwsMsg(() => attention(q, kv, kv, { heads: 0 }), /heads must be a positive integer, got 0/);
     throwsMsg(() => attention(q, kv, kv, { heads: 2, keyMask: [1, 1, 1] }), /attention: keyMask has 3 entries, expected B·Tk = 2·5 = 10 \(\[B, Tk\]\)/);
-    throwsMsg(() => attention(q, kv, kv, { heads: 2, keyMask: new Array(10).fill(0.5) }), /keyMask\[0\] is 0.5; entries must be 0 \(padding\) or 1 \(attend\)/);
+    throwsMsg(() => attention(q, kv, kv, { heads: 2, keyMask: new Array(10).fill(0.5) }), /keyMask\[0\] is 0.5; entries must be 0 or 1 \(1 = attend\)/);
     throwsMsg(() => attention(q, kv, kv, { heads: 2, keyLengths: [5] }), /keyLengths has 1 entries, expected B = 2/);
     throwsMsg(() => attention(q, kv, kv, { heads: 2, keyLengths: [5, 6] }), /keyLengths\[1\] is 6; must be an integer in 0 … Tk = 5/);
     throwsMsg(() => attention(q, kv, kv, { heads: 2, keyLengths: [5, 5], keyMask: new Array(10).fill(1) }), /give keyMask or keyLengths, not both/);

@@ -4,7 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { softmax, causalMask } from '../src/ops/softmax.ts';
+import { softmax, causalMask, encodeSoftmaxFwd, plainRows } from '../src/ops/softmax.ts';
+import { dropout } from '../src/ops/elementwise.ts';
+import { dropThreshold } from '../src/ops/random.ts';
 import { softmaxRef, softmaxBwdRef, softmaxUsedRef, causalMaskRef, causalMaskBwdRef } from '../src/ref/softmax.ts';
 import { assertClose, randn, fileReport, readFixture, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
@@ -79,7 +81,7 @@ test('softmax with a mask and/or causal: masked entries get exactly 0, a fully m
   const x = Tensor.zeros(gpu, [2, 3, 4]);
   throwsMsg(() => softmax(x, { mask: [1, 0, 1] }), /softmax: mask has 3 entries; for x \[2, 3, 4\] it must be M·4 with M dividing 6 rows/);
   throwsMsg(() => softmax(x, { mask: new Array(20).fill(1) }), /mask has 20 entries/);
-  throwsMsg(() => softmax(x, { mask: [1, 1, 2, 1] }), /softmax: mask\[2\] is 2; entries must be 0 \(masked\) or 1 \(kept\)/);
+  throwsMsg(() => softmax(x, { mask: [1, 1, 2, 1] }), /softmax: mask\[2\] is 2; entries must be 0 or 1 \(1 = use the entry\)/);
   throwsMsg(() => softmax(Tensor.zeros(gpu, [5, 3]), { causal: true }), /softmax: causal needs x \[\.\.\., Tq, N\] with Tq ≤ N, got \[5, 3\]/);
 });
 
@@ -145,6 +147,25 @@ test('PyTorch fixture softmax.json (−inf entries): forward and gradient', asyn
     const go = t('grad_out');
     backward(y, Tensor.from(gpu, go.data, go.shape));
     report('softmax bwd vs PyTorch', assertClose(await xt.grad!.toArray(), t('grad_x').data, { atol: 1e-6, rtol: 1e-5, name: 'softmax.json grad_x' }));
+  });
+});
+
+test('attention dropout (softmax_fwd_drop) and elementwise dropout draw the same mask: one prelude hash', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const [rows, n, p, seed] = [37, 23, 0.3, 1234];
+    const x = gpu.buffer(rows * n * 4); // zeros: every probability is 1/n
+    const y = gpu.buffer(rows * n * 4);
+    const yd = gpu.buffer(rows * n * 4);
+    encodeSoftmaxFwd(gpu, plainRows(rows, n), x, y, { yd, seed, thr: dropThreshold(p), keepScale: 1 / (1 - p) });
+    const att = await gpu.readF32(yd, rows * n);
+    const ew = await dropout(Tensor.from(gpu, new Float32Array(rows * n).fill(1), [rows * n]), p, seed).toArray();
+    let kept = 0;
+    for (let i = 0; i < rows * n; i++) {
+      assert.is(att[i] > 0, ew[i] > 0, `element ${i}: same keep decision`);
+      if (ew[i] > 0) kept++;
+    }
+    assert.ok(kept > 0 && kept < rows * n, `both masks keep some and drop some (${kept} of ${rows * n})`);
   });
 });
 

@@ -4,7 +4,7 @@
 // arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
-import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, uploadMask } from './softmax.js';
+import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, hostMask } from './softmax.js';
 import { dropThreshold } from './random.js';
 import { attentionShader as attnWgsl } from './attention-wgsl.js';
 
@@ -150,15 +150,8 @@ function plan(op: string, B: number, Tq: number, Tk: number, C: number, o: Atten
   if (!Number.isFinite(scale)) throw new Error(`${op}: scale must be a finite number, got ${scale}`);
   let mask: Uint32Array | null = null;
   if (o.keyMask && o.keyLengths) throw new Error(`${op}: give keyMask or keyLengths, not both`);
-  if (o.keyMask) {
-    if (o.keyMask.length !== B * Tk) throw new Error(`${op}: keyMask has ${o.keyMask.length} entries, expected B·Tk = ${B}·${Tk} = ${B * Tk} ([B, Tk])`);
-    mask = new Uint32Array(B * Tk);
-    for (let i = 0; i < mask.length; i++) {
-      const v = o.keyMask[i];
-      if (v !== 0 && v !== 1) throw new Error(`${op}: keyMask[${i}] is ${v}; entries must be 0 (padding) or 1 (attend)`);
-      mask[i] = v;
-    }
-  } else if (o.keyLengths) {
+  if (o.keyMask) mask = hostMask(op, 'keyMask', o.keyMask, B * Tk, `B·Tk = ${B}·${Tk} = ${B * Tk} ([B, Tk])`, 'attend');
+  else if (o.keyLengths) {
     if (o.keyLengths.length !== B) throw new Error(`${op}: keyLengths has ${o.keyLengths.length} entries, expected B = ${B}`);
     mask = new Uint32Array(B * Tk);
     for (let b = 0; b < B; b++) {
@@ -191,7 +184,7 @@ function attend(
   encodeScores(gpu, m, q, k, S, scale);
   const P = gpu.pool.acquire(nAtt * 4, 'attention.probs');
   const Pd = p > 0 ? gpu.pool.acquire(nAtt * 4, 'attention.dropped') : null;
-  const mask = pl.mask ? uploadMask(gpu, label, 'keyMask', pl.mask, B * Tk, `[B, Tk] = [${B}, ${Tk}]`) : undefined;
+  const mask = pl.mask ? gpu.buffer(pl.mask, `${label}.keyMask`) : undefined; // one small upload per call
   encodeSoftmaxFwd(gpu, { ...spec, mask }, S, P, Pd ? { yd: Pd, seed: pl.seed, thr: dropThreshold(p), keepScale: 1 / (1 - p) } : undefined);
   if (mask) gpu.pool.release(mask);
   gpu.pool.release(S);

@@ -28,42 +28,31 @@ export function plainRows(rows: number, n: number): RowSpec {
   return { rows, n, Tq: 1, q0: n, group: 1 };
 }
 
-const noMask = new WeakMap<Gpu, GPUBuffer>();
-/** A 4-byte buffer bound as `keep` when there is no mask (never read then: masked = 0). */
-function dummyMask(gpu: Gpu): GPUBuffer {
-  let b = noMask.get(gpu);
-  if (!b || !gpu.pool.isLive(b)) {
-    b = gpu.buffer(new Uint32Array([1]), 'softmax.nomask');
-    gpu.pool.keep(b);
-    noMask.set(gpu, b);
-  }
-  return b;
-}
-
 /**
- * Uploads a host 0/1 mask as u32 (one small upload per call). Checks its length and values; the caller
- * releases the buffer (it is only read by the forward dispatch).
+ * Checks a host 0/1 mask (its length and every entry) and returns it as u32, ready for one small upload
+ * (gpu.buffer); `expected` describes the wanted length, `one` what a 1 means.
  */
-export function uploadMask(gpu: Gpu, op: string, what: string, mask: ArrayLike<number>, want: number, shapeDesc: string): GPUBuffer {
-  if (mask.length !== want) throw new Error(`${op}: ${what} has ${mask.length} entries, expected ${want} (${shapeDesc})`);
+export function hostMask(op: string, what: string, mask: ArrayLike<number>, want: number, expected: string, one: string): Uint32Array {
+  if (mask.length !== want) throw new Error(`${op}: ${what} has ${mask.length} entries, expected ${expected}`);
   const u = new Uint32Array(want);
   for (let i = 0; i < want; i++) {
     const m = mask[i];
-    if (m !== 0 && m !== 1) throw new Error(`${op}: ${what}[${i}] is ${m}; entries must be 0 (masked) or 1 (kept)`);
+    if (m !== 0 && m !== 1) throw new Error(`${op}: ${what}[${i}] is ${m}; entries must be 0 or 1 (1 = ${one})`);
     u[i] = m;
   }
-  return gpu.buffer(u, `${op}.mask`);
+  return u;
 }
 
 /** y = softmax(x) per row; with `drop`, also yd = y·keep/(1−p) (keep from the seeded hash). */
 export function encodeSoftmaxFwd(gpu: Gpu, s: RowSpec, x: GPUBuffer, y: GPUBuffer, drop?: { yd: GPUBuffer; seed: number; thr: number; keepScale: number }): void {
   if (s.rows === 0 || s.n === 0) return;
   const params = {
-    rows: s.rows, n: s.n, Tq: s.Tq, q0: s.q0, group: s.group, masked: s.mask ? 1 : 0,
+    rows: s.rows, n: s.n, Tq: s.Tq, q0: s.q0, group: s.group,
     seed: drop?.seed ?? 0, thr: drop?.thr ?? 0, keepScale: drop?.keepScale ?? 1,
   };
-  const keep = s.mask ?? dummyMask(gpu);
-  const k = gpu.kernel({ shader: softmaxWgsl, entry: drop ? 'softmax_fwd_drop' : 'softmax_fwd', constants: { WG } });
+  // unmasked: `keep` must still be bound; x is (read-only, and never read as a mask: MASKED is false)
+  const keep = s.mask ?? x;
+  const k = gpu.kernel({ shader: softmaxWgsl, entry: drop ? 'softmax_fwd_drop' : 'softmax_fwd', constants: { WG, MASKED: s.mask ? 1 : 0 } });
   gpu.dispatch(k, { buffers: drop ? { x, y, yd: drop.yd, keep } : { x, y, keep }, params, workgroups: gpu.grid(s.rows, WG) });
 }
 
@@ -111,7 +100,7 @@ export function softmax(x: Tensor, o: SoftmaxOptions = {}): Tensor {
       throw new Error(`softmax: mask has ${len} entries; for x ${shapeStr(x.shape)} it must be M·${n} with M dividing ${rows} rows`);
     }
     spec.group = rows / M;
-    spec.mask = uploadMask(gpu, 'softmax', 'mask', o.mask, len, `[${M}, ${n}]`);
+    spec.mask = gpu.buffer(hostMask('softmax', 'mask', o.mask, len, `${len}`, 'use the entry'), 'softmax.mask');
     encodeSoftmaxFwd(gpu, spec, x.buffer, y.buffer);
     gpu.pool.release(spec.mask);
     spec.mask = undefined;
