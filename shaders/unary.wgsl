@@ -15,8 +15,8 @@ struct P { n: u32, acc: u32 }
 
 override ACT: u32 = 0;
 
-const GELU_K: f32 = 0.7978845608028654; // √(2/π)
-const SQRT1_2: f32 = 0.7071067811865476; // 1/√2
+//!include prelude
+// (GELU constants SQRT_2_OVER_PI = √(2/π) and INV_SQRT_2 = 1/√2 come from the prelude)
 const INV_SQRT_2PI: f32 = 0.3989422804014327; // 1/√(2π)
 
 // tanh through exp with the argument clamped: |z| > 10 is ±1 to f32 precision (and SwiftShader's tanh
@@ -72,8 +72,8 @@ fn act(v: f32) -> f32 {
     case 1u: { return sigmoid(v); }
     case 2u: { return v * sigmoid(v); }
     case 3u: { return max(v, 0.0); }
-    case 4u: { return 0.5 * v * erfc_f(-v * SQRT1_2); }
-    default: { return 0.5 * v * (1.0 + tanh_exp(GELU_K * (v + 0.044715 * v * v * v))); }
+    case 4u: { return 0.5 * v * erfc_f(-v * INV_SQRT_2); }
+    default: { return 0.5 * v * (1.0 + tanh_exp(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v))); }
   }
 }
 
@@ -92,13 +92,13 @@ fn act_grad(v: f32) -> f32 {
     // (φ(±20) underflows to 0 anyway)
     case 4u: {
       let c = clamp(v, -20.0, 20.0);
-      return 0.5 * erfc_f(-v * SQRT1_2) + v * exp(-0.5 * c * c) * INV_SQRT_2PI;
+      return 0.5 * erfc_f(-v * INV_SQRT_2) + v * exp(-0.5 * c * c) * INV_SQRT_2PI;
     }
     // 0.5(1 + t) + 0.5x(1 − t²)·k(1 + 3·0.044715x²), t = tanh(k(x + 0.044715x³)); beyond |x| = 10 the
     // step 0/1 to f32 precision (the formula's x³ factor would overflow to inf·0)
     default: {
-      let t = tanh_exp(GELU_K * (v + 0.044715 * v * v * v));
-      let d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * GELU_K * (1.0 + 0.134145 * v * v);
+      let t = tanh_exp(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v));
+      let d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 0.134145 * v * v);
       return select(d, select(0.0, 1.0, v > 0.0), abs(v) > 10.0);
     }
   }
