@@ -10,6 +10,7 @@ import { encodeCopy } from '../src/ops/elementwise.ts';
 import { layerNorm } from '../src/ops/layernorm.ts';
 import { softmax } from '../src/ops/softmax.ts';
 import { attention, attentionQKV } from '../src/ops/attention.ts';
+import { gelu } from '../src/ops/unary.ts';
 import { backward } from '../src/autograd/tensor.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
@@ -213,6 +214,14 @@ export async function benchKernels(gpu: Gpu, o: SuiteOptions): Promise<Record_[]
     }), { runs }), (7 * R * C + 4 * C) * 4);
     w.dispose();
     b.dispose();
+    // GPT-2's MLP activation on [R, 4C]: read x, write y; backward reads x and dy, writes dx
+    const h = Tensor.from(gpu, rand(R * 4 * C, 13), [R, 4 * C], { requiresGrad: true });
+    add(`gelu ${R}×${4 * C} forward`, await timeGpu(gpu, arena(gpu, () => noGrad(() => gelu(h))), { runs }), 2 * R * 4 * C * 4);
+    const dh = Tensor.from(gpu, rand(R * 4 * C, 14), [R, 4 * C]);
+    add(`gelu ${R}×${4 * C} forward+backward`, await timeGpu(gpu, arena(gpu, () => {
+      h.grad = null;
+      backward(gelu(h), dh);
+    }), { runs }), 5 * R * 4 * C * 4);
     const [rows, N] = [4096, 256];
     const s = Tensor.from(gpu, rand(rows * N, 9), [rows, N], { requiresGrad: true });
     add(`softmax ${rows}×${N} forward`, await timeGpu(gpu, arena(gpu, () => noGrad(() => softmax(s))), { runs }), 2 * rows * N * 4);

@@ -21,15 +21,23 @@ fn put(k: u32, v: f32, acc: u32) {
   if (acc == 1u) { out[k] = out[k] + v; } else { out[k] = v; }
 }
 
+// flat k of an (outer, len, inner) tensor → (o, l, i)
+fn split(k: u32, len: u32) -> vec3<u32> {
+  let q = k / r.inner;
+  return vec3<u32>(q / len, q % len, k % r.inner);
+}
+
+// flat index of (o, l, i) in an (outer, len, inner) tensor
+fn at(c: vec3<u32>, len: u32) -> u32 {
+  return (c.x * len + c.y) * r.inner + c.z;
+}
+
 @compute @workgroup_size(64)
 fn slice(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * nwg.x * 64u;
   if (k >= r.n) { return; }
-  let i = k % r.inner;
-  let q = k / r.inner;
-  let l = q % r.L;
-  let o = q / r.L;
-  put(k, x[(o * r.D + r.start + l) * r.inner + i], r.acc);
+  let c = split(k, r.L);
+  put(k, x[at(c + vec3<u32>(0u, r.start, 0u), r.D)], r.acc);
 }
 
 // backward of slice's `out[o, l, i] = x[o, start + l, i]`: dx[o, d, i] = dy[o, d − start, i] inside the
@@ -38,12 +46,9 @@ fn slice(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 fn pad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * nwg.x * 64u;
   if (k >= r.n) { return; }
-  let i = k % r.inner;
-  let q = k / r.inner;
-  let d = q % r.D;
-  let o = q / r.D;
+  let c = split(k, r.D);
   var v = 0.0;
-  if (d >= r.start && d < r.start + r.L) { v = x[(o * r.L + d - r.start) * r.inner + i]; }
+  if (c.y >= r.start && c.y < r.start + r.L) { v = x[at(c - vec3<u32>(0u, r.start, 0u), r.L)]; }
   put(k, v, r.acc);
 }
 
@@ -51,11 +56,7 @@ fn pad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
 fn place(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let k = gid.x + gid.y * nwg.x * 64u;
   if (k >= r.n) { return; }
-  let i = k % r.inner;
-  let q = k / r.inner;
-  let l = q % r.L;
-  let o = q / r.L;
-  out[(o * r.D + r.start + l) * r.inner + i] = x[k];
+  out[at(split(k, r.L) + vec3<u32>(0u, r.start, 0u), r.D)] = x[k];
 }
 
 // its own backward: transpose of dy with D0 and D1 exchanged

@@ -114,12 +114,14 @@ test('activation(): Hugging Face names map to the ops; unknown names are one lin
   assert.is(activation('gelu'), geluErf);
   assert.is(activation('gelu_new'), gelu);
   assert.is(activation('gelu_pytorch_tanh'), gelu);
+  assert.is(activation('gelu_python'), geluErf);
+  assert.is(activation('gelu_fast'), gelu);
   assert.is(activation('relu'), relu);
   assert.is(activation('silu'), silu);
   assert.is(activation('swish'), silu);
   assert.is(activation('tanh'), tanh);
   assert.is(activation('sigmoid'), sigmoid);
-  throwsMsg(() => activation('mish'), /^activation: unknown activation 'mish' \(known: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish, tanh, sigmoid\)$/);
+  throwsMsg(() => activation('mish'), /^activation: unknown activation 'mish' \(known: gelu, gelu_python, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu, swish, tanh, sigmoid\)$/);
   throwsMsg(() => activation('toString'), /unknown activation 'toString'/);
 });
 

@@ -43,8 +43,10 @@ export const gelu = (x: Tensor): Tensor => unary(x, 'gelu_tanh');
 /** Hugging Face `hidden_act` / `activation_function` names → the op. */
 const HF_ACTIVATIONS: Record<string, (x: Tensor) => Tensor> = {
   gelu: geluErf,
+  gelu_python: geluErf,
   gelu_new: gelu,
   gelu_pytorch_tanh: gelu,
+  gelu_fast: gelu, // 0.5x(1 + tanh(√(2/π)·x(1 + 0.044715x²))): the same function as gelu_new
   relu,
   silu,
   swish: silu,
