@@ -246,7 +246,7 @@ test('folder, file and config.json errors are one line', () => {
   const cfgCases: [string, RegExp][] = [
     ['{"vocab_size": 13,', /config.json is not valid JSON/],
     ['[1]', /config.json: must be a JSON object/],
-    [JSON.stringify({ ...HF_CFG, model_type: 'llama' }), /model_type is "llama"; wgpt loads "gpt2" models/],
+    [JSON.stringify({ ...HF_CFG, model_type: 'llama' }), /model_type is "llama"; wgpt reads model_type .*"gpt2"/],
     [JSON.stringify({ ...HF_CFG, n_embd: '8' }), /n_embd must be a positive integer, got "8"/],
     [JSON.stringify({ ...HF_CFG, n_layer: undefined }), /missing "n_layer"/],
     [JSON.stringify({ ...HF_CFG, n_positions: undefined, n_ctx: undefined }), /missing "n_positions"/],

@@ -33,6 +33,16 @@ const cmd: Command = {
     decode: { type: 'boolean' },
     'write-bin': { type: 'string' },
   },
+  help: {
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2'],
+    'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
+    'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
+    text: ['"…"', 'the text to tokenize (instead of FILE)'],
+    ids: ['', 'print the ids as one JSON array'],
+    count: ['', 'print only the number of tokens'],
+    decode: ['', 'read ids (JSON array or comma-separated) and print the text'],
+    'write-bin': ['OUT.bin', 'write the ids as an llm.c-style .bin token file (streams big files)'],
+  },
   positionals: true,
   async run(v, pos) {
     const modes = ['ids', 'tokens', 'count', 'decode', 'write-bin'].filter((m) => v[m] !== undefined);

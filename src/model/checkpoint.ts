@@ -1,25 +1,23 @@
-// Checkpoint folders in Hugging Face GPT-2 layout (Node only): config.json + model.safetensors, plus the
-// training state (optimizer moments, counters) beside them, all swapped in by one atomic folder write.
+// Checkpoint folders in Hugging Face layout (Node only): config.json (its model_type picks the architecture) +
+// model.safetensors, plus the training state (optimizer moments, counters) beside them, all swapped in by one atomic
+// folder write. Names, shapes and the HF mapping come from the architecture's parameter table (model.ts).
 // Leaves out: sharded checkpoints (model.safetensors.index.json), PyTorch pickles (pytorch_model.bin), tokenizer files.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type GPTConfig, validateConfig } from './config.js';
-import { paramShapes } from './params.js';
+import type { GPTConfig } from './config.js';
+import { type Architecture, type ParamMap, type SkippedTensor, checkParamMap, paramsFromHF, tableShapes } from './model.js';
+import { architectureOf } from './architectures.js';
+import { gpt2 } from './gpt.js';
+import type { OptimizerState } from '../train/adamw.js';
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from '../io/safetensors.js';
 import { resolveFolder, writeFileAtomic, writeFolderAtomic } from '../io/atomic.js';
 
-/** Parameter names → shapes for a config, in HF GPT-2 naming (the one list lives in params.ts; re-exported here). */
-export const expectedParamShapes: (config: GPTConfig) => Map<string, number[]> = paramShapes;
+export type { ParamMap, SkippedTensor } from './model.js';
+export type { OptimizerState } from '../train/adamw.js';
 
-export type ParamMap = Map<string, { shape: number[]; data: Float32Array }>;
-
-export interface OptimizerState {
-  /** optimizer steps taken (AdamW bias correction uses it) */
-  step: number;
-  /** first moments by parameter name */
-  m: Map<string, Float32Array>;
-  /** second moments by parameter name */
-  v: Map<string, Float32Array>;
+/** Parameter names → shapes for a config, from the architecture's table (GPT-2 unless `arch` is given). */
+export function expectedParamShapes<C = GPTConfig>(config: C, arch: Architecture<C> = gpt2 as unknown as Architecture<C>): Map<string, number[]> {
+  return tableShapes(arch.paramTable(config));
 }
 
 /** What `--resume` needs. Fields other than the named ones must be JSON values; they round-trip through training_state.json. */
@@ -37,153 +35,57 @@ export interface TrainingState {
   [key: string]: unknown;
 }
 
+/** A loaded checkpoint: its architecture (from model_type), config (that architecture's type), parameters. */
+export interface LoadedCheckpoint<C = any> {
+  arch: Architecture<C>;
+  config: C;
+  params: ParamMap;
+  /** the folder actually read (`<dir>.old` after an interrupted save) */
+  dir: string;
+  /** tensors of the model file that are not parameters (mask buffers, a tied head…); see skippedLine */
+  skipped: SkippedTensor[];
+}
+
 export const CONFIG_FILE = 'config.json';
 export const MODEL_FILE = 'model.safetensors';
 export const STATE_FILE = 'training_state.json';
 export const STATE_TENSORS_FILE = 'training_state.safetensors';
 
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
-const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
-// ---- config.json <-> GPTConfig ----
+// ---- config.json ----
 
-/** GPTConfig → config.json object with GPT-2 HF keys, plus what HF has no key for under "wgpt". */
-export function configToHF(c: GPTConfig): Record<string, unknown> {
-  validateConfig(c);
-  return {
-    model_type: 'gpt2',
-    architectures: ['GPT2LMHeadModel'],
-    vocab_size: c.vocab_size,
-    n_positions: c.context_length,
-    n_ctx: c.context_length,
-    n_embd: c.d_model,
-    n_layer: c.n_layers,
-    n_head: c.n_heads,
-    n_inner: null,
-    layer_norm_epsilon: c.layernorm_eps,
-    activation_function: 'gelu_new',
-    tie_word_embeddings: c.tie_embeddings,
-    resid_pdrop: c.dropout,
-    embd_pdrop: c.dropout,
-    attn_pdrop: c.dropout,
-    scale_attn_weights: true,
-    torch_dtype: 'float32',
-    wgpt: { format: 1, qkv_bias: c.qkv_bias, positions: c.positions, dropout: c.dropout },
-  };
+/** A config.json object → its architecture (by model_type) and that architecture's config. */
+export function readConfig(j: unknown, where = CONFIG_FILE): { arch: Architecture; config: any } {
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: must be a JSON object`);
+  const arch = architectureOf(j as Record<string, unknown>, where);
+  return { arch, config: arch.configFromHF(j as Record<string, unknown>, where) };
 }
 
-/** config.json object → GPTConfig. Defaults as HF GPT-2: qkv_bias true, learned positions, tied head, eps 1e-5. */
-export function configFromHF(j: unknown, where = CONFIG_FILE): GPTConfig {
-  const bad = (msg: string): never => {
-    throw new Error(`${where}: ${msg}`);
-  };
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
-  const o = j as Record<string, unknown>;
-  if (o.model_type !== undefined && o.model_type !== 'gpt2') bad(`model_type is ${JSON.stringify(o.model_type)}; wgpt loads "gpt2" models`);
-  const int = (key: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  const num = (key: string, v: unknown, dflt: number): number => {
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${key} must be a number, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  const bool = (key: string, v: unknown, dflt: boolean): boolean => {
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'boolean') bad(`${key} must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean;
-  };
-  for (const k of ['vocab_size', 'n_embd', 'n_layer', 'n_head']) if (o[k] === undefined) bad(`missing "${k}"`);
-  if (o.n_positions === undefined && o.n_ctx === undefined) bad('missing "n_positions"');
-  const w = o.wgpt ?? {};
-  if (typeof w !== 'object' || w === null || Array.isArray(w)) bad('"wgpt" must be an object');
-  const ours = w as Record<string, unknown>;
+/** config.json object → config of the architecture its model_type names. */
+export function configFromHF(j: unknown, where = CONFIG_FILE): any {
+  return readConfig(j, where).config;
+}
 
-  const d_model = int('n_embd', o.n_embd);
-  if (o.n_inner !== undefined && o.n_inner !== null && o.n_inner !== 4 * d_model) bad(`n_inner ${JSON.stringify(o.n_inner)} is not supported; wgpt's MLP is ${d_model}→${4 * d_model}→${d_model} (n_inner null)`);
-  const act = o.activation_function ?? 'gelu_new';
-  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') bad(`activation_function ${JSON.stringify(act)} is not supported; wgpt uses the tanh GELU ("gelu_new")`);
-  if (o.scale_attn_by_inverse_layer_idx === true) bad('scale_attn_by_inverse_layer_idx true is not supported');
-  if (o.scale_attn_weights === false) bad('scale_attn_weights false is not supported (wgpt scales scores by 1/sqrt(head size))');
-  const positions = ours.positions ?? 'learned';
-  if (positions !== 'learned' && positions !== 'sinusoidal') bad(`wgpt.positions must be "learned" or "sinusoidal", got ${JSON.stringify(positions)}`);
-
-  const c: GPTConfig = {
-    vocab_size: int('vocab_size', o.vocab_size),
-    context_length: o.n_positions !== undefined ? int('n_positions', o.n_positions) : int('n_ctx', o.n_ctx),
-    d_model,
-    n_heads: int('n_head', o.n_head),
-    n_layers: int('n_layer', o.n_layer),
-    dropout: num('wgpt.dropout', ours.dropout, num('resid_pdrop', o.resid_pdrop, 0.1)),
-    qkv_bias: bool('wgpt.qkv_bias', ours.qkv_bias, true),
-    tie_embeddings: bool('tie_word_embeddings', o.tie_word_embeddings, true),
-    positions: positions as GPTConfig['positions'],
-    layernorm_eps: num('layer_norm_epsilon', o.layer_norm_epsilon, 1e-5),
-  };
-  try {
-    return validateConfig(c);
-  } catch (e) {
-    return bad(firstLine(e));
-  }
+/** config → config.json object (HF keys, model_type) of `arch` (GPT-2 unless given). */
+export function configToHF<C = GPTConfig>(c: C, arch: Architecture<C> = gpt2 as unknown as Architecture<C>): Record<string, unknown> {
+  return arch.configToHF(c);
 }
 
 // ---- safetensors tensors <-> parameter map ----
 
-const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
-
 /**
- * Maps the tensors of a model file onto the config's parameters: strips a `transformer.` prefix, drops the
- * attention-mask buffers and (tied head) `lm_head.weight`, then requires exactly the expected names and shapes.
+ * Maps the tensors of a model file onto the config's parameters through the architecture's HF mapping (GPT-2: strips
+ * `transformer.`, drops the attention-mask buffers and a tied `lm_head.weight`), then requires exactly the table's
+ * names and shapes.
  */
-export function paramsFromTensors(
+export function paramsFromTensors<C = GPTConfig>(
   tensors: Map<string, { dtype: string; shape: number[]; data: Float32Array }>,
-  config: GPTConfig,
+  config: C,
   where = MODEL_FILE,
+  arch: Architecture<C> = gpt2 as unknown as Architecture<C>,
 ): ParamMap {
-  const expected = expectedParamShapes(config);
-  const found = new Map<string, { dtype: string; shape: number[]; data: Float32Array; raw: string }>();
-  for (const [raw, t] of tensors) {
-    const name = raw.startsWith('transformer.') ? raw.slice('transformer.'.length) : raw;
-    if (MASK_BUFFER.test(name)) continue;
-    if (name === 'lm_head.weight' && config.tie_embeddings) continue; // HF ties it to wte on load, as here
-    const prev = found.get(name);
-    if (prev) throw new Error(`${where}: tensor '${name}' appears twice ('${prev.raw}' and '${raw}')`);
-    found.set(name, { ...t, raw });
-  }
-  const out: ParamMap = new Map();
-  for (const [name, shape] of expected) {
-    const t = found.get(name);
-    if (!t) throw new Error(`${where}: missing tensor '${name}' (expected shape ${fmt(shape)} from the config)`);
-    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new Error(`${where}: tensor '${t.raw}' has dtype ${t.dtype}; parameters must be F32, F16 or BF16`);
-    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      const transposed = shape.length === 2 && t.shape.length === 2 && t.shape[0] === shape[1] && t.shape[1] === shape[0];
-      const hint = transposed ? ' (transposed: GPT-2 stores linear weights Conv1D-style as [in, out])' : '';
-      throw new Error(`${where}: tensor '${t.raw}' has shape ${fmt(t.shape)}, expected ${fmt(shape)} from the config${hint}`);
-    }
-    out.set(name, { shape: [...shape], data: t.data });
-    found.delete(name);
-  }
-  for (const [name, t] of found) {
-    let hint = '';
-    if (name === 'lm_head.weight') hint = ' (an untied output head, but the config says tie_word_embeddings true)';
-    else if (name === 'wpe.weight') hint = ' (learned positions, but the config says wgpt.positions "sinusoidal")';
-    else if (name.endsWith('attn.c_attn.bias')) hint = ' (a q/k/v bias, but the config says wgpt.qkv_bias false)';
-    throw new Error(`${where}: unexpected tensor '${t.raw}' with shape ${fmt(t.shape)}${hint}`);
-  }
-  return out;
-}
-
-function checkParams(config: GPTConfig, params: ParamMap): void {
-  const expected = expectedParamShapes(config);
-  for (const [name, shape] of expected) {
-    const p = params.get(name);
-    if (!p) throw new Error(`saveCheckpoint: missing parameter '${name}' (expected shape ${fmt(shape)})`);
-    if (p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i])) throw new Error(`saveCheckpoint: parameter '${name}' has shape ${fmt(p.shape)}, expected ${fmt(shape)}`);
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (!(p.data instanceof Float32Array) || p.data.length !== n) throw new Error(`saveCheckpoint: parameter '${name}' needs a Float32Array of ${n} values, got ${p.data?.length}`);
-  }
-  for (const name of params.keys()) if (!expected.has(name)) throw new Error(`saveCheckpoint: unexpected parameter '${name}' for this config`);
+  return paramsFromHF(tensors, arch.paramTable(config), arch.hf, config, where).params;
 }
 
 // ---- training state ----
@@ -271,18 +173,26 @@ export function resolveCheckpointDir(dir: string): string {
 }
 
 /**
- * Writes `dir` atomically (see writeFolderAtomic): config.json, model.safetensors (F32, HF GPT-2 names, metadata
- * format "pt"), and when given the training state and any extra files. The previous folder's files are replaced whole.
+ * Writes `dir` atomically (see writeFolderAtomic): config.json, model.safetensors (F32, the table's HF names in table
+ * order, metadata format "pt"), and when given the training state and any extra files. The previous folder's files
+ * are replaced whole. `extra.arch` is the config's architecture (GPT-2 when absent).
  */
-export function saveCheckpoint(
+export function saveCheckpoint<C = GPTConfig>(
   dir: string,
-  config: GPTConfig,
+  config: C,
   params: ParamMap,
-  extra: { trainingState?: TrainingState; files?: Record<string, Uint8Array | string> } = {},
+  extra: { trainingState?: TrainingState; files?: Record<string, Uint8Array | string>; arch?: Architecture<C> } = {},
 ): void {
-  const hf = configToHF(config);
-  checkParams(config, params);
-  const tensors: TensorToWrite[] = [...params].map(([name, p]) => ({ name, shape: p.shape, data: p.data }));
+  const arch = extra.arch ?? (gpt2 as unknown as Architecture<C>);
+  arch.validateConfig(config);
+  const hf = arch.configToHF(config);
+  const table = arch.paramTable(config);
+  checkParamMap(table, params, 'saveCheckpoint');
+  // written in table order under the table's names
+  const tensors: TensorToWrite[] = table.map(({ name }) => {
+    const p = params.get(name)!;
+    return { name, shape: p.shape, data: p.data };
+  });
   const files = new Map<string, Uint8Array | string>([
     [CONFIG_FILE, JSON.stringify(hf, null, 2) + '\n'],
     [MODEL_FILE, serializeSafetensors(tensors, { format: 'pt' })],
@@ -296,10 +206,11 @@ export function saveCheckpoint(
 }
 
 /**
- * Reads a checkpoint folder (a wgpt one or a Hugging Face GPT-2 download). Tensors come back as f32 (F32 ones as
- * views into the file's bytes). `dir` in the result is the folder actually read (`<dir>.old` after an interrupted save).
+ * Reads a checkpoint folder (a wgpt one or a Hugging Face download of a registered model_type). Tensors come back as
+ * f32 (F32 ones as views into the file's bytes). `dir` in the result is the folder actually read (`<dir>.old` after an
+ * interrupted save).
  */
-export function loadCheckpoint(dir: string): { config: GPTConfig; params: ParamMap; dir: string } {
+export function loadCheckpoint(dir: string): LoadedCheckpoint {
   const real = resolveCheckpointDir(dir);
   try {
     return loadFolder(real, dir);
@@ -310,10 +221,10 @@ export function loadCheckpoint(dir: string): { config: GPTConfig; params: ParamM
   }
 }
 
-function loadFolder(real: string, dir: string): { config: GPTConfig; params: ParamMap; dir: string } {
+function loadFolder(real: string, dir: string): LoadedCheckpoint {
   const cfgPath = join(real, CONFIG_FILE);
   if (!existsSync(cfgPath)) throw new Error(`checkpoint ${dir} has no ${CONFIG_FILE}`);
-  const config = configFromHF(readJson(cfgPath), cfgPath);
+  const { arch, config } = readConfig(readJson(cfgPath), cfgPath);
   const modelPath = join(real, MODEL_FILE);
   if (!existsSync(modelPath)) {
     if (existsSync(join(real, 'model.safetensors.index.json'))) throw new Error(`checkpoint ${dir} is sharded (model.safetensors.index.json); wgpt reads a single ${MODEL_FILE}`);
@@ -327,7 +238,8 @@ function loadFolder(real: string, dir: string): { config: GPTConfig; params: Par
   } catch (e) {
     throw new Error(`${modelPath}: ${firstLine(e)}`);
   }
-  return { config, params: paramsFromTensors(parsed.tensors, config, modelPath), dir: real };
+  const { params, skipped } = paramsFromHF(parsed.tensors, arch.paramTable(config), arch.hf, config, modelPath);
+  return { arch, config, params, dir: real, skipped };
 }
 
 export function hasTrainingState(dir: string): boolean {
@@ -374,7 +286,10 @@ export function loadTrainingState(dir: string): TrainingState {
   if (!Array.isArray(o.buffers) || o.buffers.some((p) => typeof p !== 'string')) bad('buffers must be a list of names');
   let shapes: Map<string, number[]> | null = null;
   const cfgPath = join(real, CONFIG_FILE);
-  if (existsSync(cfgPath)) shapes = expectedParamShapes(configFromHF(readJson(cfgPath), cfgPath));
+  if (existsSync(cfgPath)) {
+    const { arch, config } = readConfig(readJson(cfgPath), cfgPath);
+    shapes = tableShapes(arch.paramTable(config));
+  }
 
   const take = (name: string): { data: Float32Array; ints?: Int32Array } => {
     const t = parsed.tensors.get(name);

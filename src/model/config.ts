@@ -1,4 +1,5 @@
-// GPT configuration: a typed config with a commented default on every field, and the presets.
+// GPT configuration: a typed config with a commented default on every field, the presets, and config.json in
+// Hugging Face GPT-2 keys.
 // Leaves out: anything not in the course's GPT (no rotary positions, no MoE, no bias-free LayerNorm).
 
 export type Positions = 'learned' | 'sinusoidal';
@@ -62,4 +63,89 @@ export function validateConfig(c: GPTConfig): GPTConfig {
   if (!(c.layernorm_eps > 0)) throw new Error(`config: layernorm_eps must be > 0, got ${c.layernorm_eps}`);
   if (c.positions !== 'learned' && c.positions !== 'sinusoidal') throw new Error(`config: positions must be 'learned' or 'sinusoidal', got ${c.positions}`);
   return c;
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
+
+// ---- config.json (Hugging Face GPT-2 keys) <-> GPTConfig ----
+
+/** GPTConfig → config.json object with GPT-2 HF keys, plus what HF has no key for under "wgpt". */
+export function gptConfigToHF(c: GPTConfig): Record<string, unknown> {
+  validateConfig(c);
+  return {
+    model_type: 'gpt2',
+    architectures: ['GPT2LMHeadModel'],
+    vocab_size: c.vocab_size,
+    n_positions: c.context_length,
+    n_ctx: c.context_length,
+    n_embd: c.d_model,
+    n_layer: c.n_layers,
+    n_head: c.n_heads,
+    n_inner: null,
+    layer_norm_epsilon: c.layernorm_eps,
+    activation_function: 'gelu_new',
+    tie_word_embeddings: c.tie_embeddings,
+    resid_pdrop: c.dropout,
+    embd_pdrop: c.dropout,
+    attn_pdrop: c.dropout,
+    scale_attn_weights: true,
+    torch_dtype: 'float32',
+    wgpt: { format: 1, qkv_bias: c.qkv_bias, positions: c.positions, dropout: c.dropout },
+  };
+}
+
+/** config.json object → GPTConfig. Defaults as HF GPT-2: qkv_bias true, learned positions, tied head, eps 1e-5. */
+export function gptConfigFromHF(j: unknown, where = 'config.json'): GPTConfig {
+  const bad = (msg: string): never => {
+    throw new Error(`${where}: ${msg}`);
+  };
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
+  const o = j as Record<string, unknown>;
+  if (o.model_type !== undefined && o.model_type !== 'gpt2') bad(`model_type is ${JSON.stringify(o.model_type)}, not "gpt2"`);
+  const int = (key: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const num = (key: string, v: unknown, dflt: number): number => {
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${key} must be a number, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const bool = (key: string, v: unknown, dflt: boolean): boolean => {
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== 'boolean') bad(`${key} must be true or false, got ${JSON.stringify(v)}`);
+    return v as boolean;
+  };
+  for (const k of ['vocab_size', 'n_embd', 'n_layer', 'n_head']) if (o[k] === undefined) bad(`missing "${k}"`);
+  if (o.n_positions === undefined && o.n_ctx === undefined) bad('missing "n_positions"');
+  const w = o.wgpt ?? {};
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) bad('"wgpt" must be an object');
+  const ours = w as Record<string, unknown>;
+
+  const d_model = int('n_embd', o.n_embd);
+  if (o.n_inner !== undefined && o.n_inner !== null && o.n_inner !== 4 * d_model) bad(`n_inner ${JSON.stringify(o.n_inner)} is not supported; wgpt's MLP is ${d_model}→${4 * d_model}→${d_model} (n_inner null)`);
+  const act = o.activation_function ?? 'gelu_new';
+  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') bad(`activation_function ${JSON.stringify(act)} is not supported; wgpt uses the tanh GELU ("gelu_new")`);
+  if (o.scale_attn_by_inverse_layer_idx === true) bad('scale_attn_by_inverse_layer_idx true is not supported');
+  if (o.scale_attn_weights === false) bad('scale_attn_weights false is not supported (wgpt scales scores by 1/sqrt(head size))');
+  const positions = ours.positions ?? 'learned';
+  if (positions !== 'learned' && positions !== 'sinusoidal') bad(`wgpt.positions must be "learned" or "sinusoidal", got ${JSON.stringify(positions)}`);
+
+  const c: GPTConfig = {
+    vocab_size: int('vocab_size', o.vocab_size),
+    context_length: o.n_positions !== undefined ? int('n_positions', o.n_positions) : int('n_ctx', o.n_ctx),
+    d_model,
+    n_heads: int('n_head', o.n_head),
+    n_layers: int('n_layer', o.n_layer),
+    dropout: num('wgpt.dropout', ours.dropout, num('resid_pdrop', o.resid_pdrop, 0.1)),
+    qkv_bias: bool('wgpt.qkv_bias', ours.qkv_bias, true),
+    tie_embeddings: bool('tie_word_embeddings', o.tie_word_embeddings, true),
+    positions: positions as GPTConfig['positions'],
+    layernorm_eps: num('layer_norm_epsilon', o.layer_norm_epsilon, 1e-5),
+  };
+  try {
+    return validateConfig(c);
+  } catch (e) {
+    return bad(firstLine(e));
+  }
 }

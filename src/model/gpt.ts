@@ -1,59 +1,73 @@
 // The GPT of the course: token embedding + positions → N pre-LayerNorm blocks (causal MHA, residual;
 // C→4C→C GELU MLP, residual) → final LayerNorm → output head (tied or not). Every step is an op from
-// src/ops (WGSL kernels + backward closures). Leaves out: mixed precision, gradient checkpointing.
+// src/ops (WGSL kernels + backward closures); the `gpt2` Architecture below describes it to the model layer.
+// Leaves out: mixed precision, gradient checkpointing.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
-import { type GPTConfig, validateConfig } from './config.js';
-import { paramShapes } from './params.js';
-import { makeRng, normal, mixSeed } from './init.js';
+import { type GPTConfig, PRESETS, validateConfig, gptConfigFromHF, gptConfigToHF } from './config.js';
+import { gptParamTable } from './params.js';
+import { mixSeed } from './init.js';
+import {
+  type Architecture, type CausalLM, type ForwardOptions, type Model, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData,
+  initParams, uploadParams,
+} from './model.js';
+import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, gelu, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT } from '../ops/matmul.js';
-import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
+import { crossEntropy } from '../ops/loss.js';
+import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
+import { BatchLoader, splitTrainVal } from '../data/index.js';
 
-export interface ForwardOptions {
-  /** training mode: dropout active (when config.dropout > 0) */
-  train?: boolean;
-  /** seed for this forward's dropout masks (mix of run seed and step) */
-  seed?: number;
+export type { ForwardOptions } from './model.js';
+
+/** A next-token training batch: x and y [B, T] row-major (y = x shifted by one). */
+export interface LMBatch {
+  x: Int32Array;
+  y: Int32Array;
+  B: number;
+  T: number;
 }
 
-export class GPT {
-  readonly params = new Map<string, Tensor>();
+export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
+  readonly params: Map<string, Tensor>;
+  readonly arch = gpt2;
+  readonly capabilities = { causalLM: true } as const;
 
   private constructor(
     readonly gpu: Gpu,
     readonly config: GPTConfig,
-  ) {}
+    params: ParamMap,
+  ) {
+    this.params = uploadParams(gpu, gptParamTable(config), params);
+  }
 
-  /** Fresh model: GPT-2-style init (weights normal(0, 0.02), biases 0, LayerNorm 1/0), seeded. */
-  static init(gpu: Gpu, config: GPTConfig, seed = 123): GPT {
+  /** Fresh model, seeded. init 'gpt2': the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0,
+   * LayerNorm 1/0). init 'torch': what the course's PyTorch GPTModel holds after torch.manual_seed(seed)
+   * (src/model/torch-init.ts). */
+  static init(gpu: Gpu, config: GPTConfig, seed = 123, init: 'gpt2' | 'torch' = 'gpt2'): GPT {
     validateConfig(config);
-    const m = new GPT(gpu, config);
-    const rand = makeRng(seed);
-    for (const [name, shape] of paramShapes(config)) {
-      const n = shape.reduce((a, b) => a * b, 1);
-      let data: Float32Array;
-      if (/ln_\w+\.weight$/.test(name)) data = new Float32Array(n).fill(1);
-      else if (name.endsWith('.bias')) data = new Float32Array(n);
-      else data = normal(n, 0.02, rand);
-      m.params.set(name, Tensor.param(gpu, data, shape, name));
+    const table = gptParamTable(config);
+    if (init === 'torch') {
+      const t = torchGPTParams(config, seed);
+      return new GPT(gpu, config, new Map(table.map((p) => [p.name, { shape: [...p.shape], data: t.get(p.name)! }])));
     }
-    return m;
+    return new GPT(gpu, config, initParams(table, seed));
   }
 
   /** Model from named host arrays (a loaded checkpoint); shapes are checked against the config. */
-  static fromParams(gpu: Gpu, config: GPTConfig, tensors: Map<string, { shape: number[]; data: Float32Array }>): GPT {
+  static fromParams(gpu: Gpu, config: GPTConfig, tensors: ParamMap): GPT {
     validateConfig(config);
-    const m = new GPT(gpu, config);
-    for (const [name, shape] of paramShapes(config)) {
-      const t = tensors.get(name);
-      if (!t) throw new Error(`checkpoint is missing tensor ${name} ${JSON.stringify(shape)}`);
-      if (t.shape.join(',') !== shape.join(',')) throw new Error(`tensor ${name} has shape [${t.shape}], the config needs [${shape}]`);
-      m.params.set(name, Tensor.param(gpu, t.data, shape, name));
-    }
-    return m;
+    return new GPT(gpu, config, tensors);
+  }
+
+  get contextLength(): number {
+    return this.config.context_length;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocab_size;
   }
 
   p(name: string): Tensor {
@@ -62,14 +76,14 @@ export class GPT {
     return t;
   }
 
-  /** Parameters in a fixed order (the optimizer's order). */
+  /** Parameters in table order (the optimizer's order). */
   paramList(): Tensor[] {
     return [...this.params.values()];
   }
 
   /** Host copies of all parameters (for checkpoints). */
-  async exportParams(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
-    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  async exportParams(): Promise<ParamMap> {
+    const out: ParamMap = new Map();
     for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
     return out;
   }
@@ -121,7 +135,7 @@ export class GPT {
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
   blockForward(i: number, x: Tensor): Tensor {
     if (!(i >= 0 && i < this.config.n_layers)) throw new Error(`blockForward: block ${i} is not in 0…${this.config.n_layers - 1}`);
-    return this.block(i, x, (qkv) => attention(qkv, this.config.n_heads), (t) => t);
+    return this.block(i, x, (qkv) => attentionQKV(qkv, this.config.n_heads, { causal: true }), (t) => t);
   }
 
   /** Logits [B, T, V] for ids [B, T]. */
@@ -134,9 +148,20 @@ export class GPT {
     let x = this.embed(ids, T, 0, drop);
     for (let i = 0; i < c.n_layers; i++) {
       const attSeed = mixSeed(seed, 1000 + i);
-      x = this.block(i, x, (qkv) => attention(qkv, c.n_heads, { dropout: p, seed: attSeed }), drop);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop);
     }
     return this.head(x);
+  }
+
+  /** Logits [B, T, V] (CausalLM). */
+  logits(ids: IdBatch): Tensor {
+    return this.forward(ids);
+  }
+
+  /** Mean next-token cross-entropy over the batch's B·T positions. */
+  loss(b: LMBatch, opts: ForwardOptions = {}): Tensor {
+    const ids = IdBatch.from(this.gpu, b.x, [b.B, b.T], this.config.vocab_size);
+    return crossEntropy(this.forward(ids, opts), b.y);
   }
 
   /**
@@ -169,8 +194,8 @@ export class GPT {
         let probs: Tensor | null = null;
         for (let i = 0; i <= layer; i++) {
           x = this.block(i, x, (qkv) => {
-            if (i < layer) return attention(qkv, c.n_heads);
-            const r = attentionWithProbs(qkv, c.n_heads);
+            if (i < layer) return attentionQKV(qkv, c.n_heads, { causal: true });
+            const r = attentionQKVWithProbs(qkv, c.n_heads, { causal: true });
             probs = r.probs;
             return r.out;
           }, (t) => t);
@@ -199,7 +224,7 @@ export class GPT {
       const drop = (x: Tensor) => x;
       let x = this.embed(ids, Tn, pos, drop);
       for (let i = 0; i < c.n_layers; i++) {
-        x = this.block(i, x, (qkv) => attentionDecode(qkv, caches[i], pos, c.n_heads), drop);
+        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), drop);
       }
       return this.head(x);
     });
@@ -210,3 +235,80 @@ export class GPT {
     this.params.clear();
   }
 }
+
+// ---- the GPT as an architecture of the model layer ----
+
+const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
+
+/** GPT training data: sliding windows (max_length T, stride) over the token ids, next-token targets. */
+function prepareWindows(src: DataSource, c: GPTConfig, o: DataOptions): TrainingData<LMBatch> {
+  const ids = src.ids();
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] >= c.vocab_size) throw new Error(`token id ${ids[i]} at position ${i} of ${src.path} is ≥ the model's vocab_size ${c.vocab_size}`);
+  }
+  const T = o.context ?? c.context_length;
+  if (T > c.context_length) throw new Error(`--context ${T} is longer than the model's context_length ${c.context_length}`);
+  const stride = o.stride ?? T;
+  const { train: trainIds, val: valIds } = splitTrainVal(ids, o.valFraction);
+  const loader = new BatchLoader(trainIds, { maxLength: T, stride, batchSize: o.batch, shuffle: o.shuffle, seed: o.seed, dropLast: true });
+  if (loader.numBatches === 0) throw new Error(`the training split (${trainIds.length} tokens) gives no full batch of ${o.batch} windows of ${T}+1 tokens; lower --batch or --context`);
+  const valLoader = o.valFraction > 0 && valIds.length > T ? new BatchLoader(valIds, { maxLength: T, stride: T, batchSize: 1, shuffle: false, seed: 0, dropLast: false }) : null;
+  const notes: string[] = [];
+  if (o.valFraction > 0 && !valLoader) notes.push(`wgpt: the validation split (${valIds.length} tokens) is shorter than one window of ${T + 1}; no validation loss`);
+  const source = (l: BatchLoader): BatchSource<LMBatch> => ({
+    numBatches: l.numBatches,
+    batch: (i, epoch) => {
+      const b = l.batch(i, epoch);
+      return { x: b.x, y: b.y, B: b.B, T: b.T };
+    },
+    tokens: (b) => b.B * b.T,
+  });
+  return {
+    train: source(loader),
+    val: valLoader ? source(valLoader) : null,
+    summary: `${ids.length} tokens (${trainIds.length} train, ${valIds.length} val), ${loader.numBatches} batches of ${o.batch}×${T} per epoch`,
+    notes,
+  };
+}
+
+/** GPT-2 (model_type "gpt2"): wgpt's GPT in Hugging Face GPT-2 layout. */
+export const gpt2: Architecture<GPTConfig, LMBatch> = {
+  modelType: 'gpt2',
+  name: 'gpt2',
+  summary: 'decoder-only transformer language model (GPT-2 layout; the course\'s GPT)',
+  presets: PRESETS,
+  defaultPreset: 'small',
+  validateConfig,
+  configFromHF: (j, where) => gptConfigFromHF(j, where),
+  configToHF: gptConfigToHF,
+  paramTable: gptParamTable,
+  hf: {
+    prefixes: ['transformer.'],
+    skip(name, c) {
+      if (MASK_BUFFER.test(name)) return 'attention-mask buffers';
+      if (name === 'lm_head.weight' && c.tie_embeddings) return 'output head tied to wte.weight'; // HF ties it on load, as here
+      return null;
+    },
+    unexpectedHint(name) {
+      if (name === 'lm_head.weight') return 'an untied output head, but the config says tie_word_embeddings true';
+      if (name === 'wpe.weight') return 'learned positions, but the config says wgpt.positions "sinusoidal"';
+      if (name.endsWith('attn.c_attn.bias')) return 'a q/k/v bias, but the config says wgpt.qkv_bias false';
+      return '';
+    },
+    transposedHint: 'GPT-2 stores linear weights Conv1D-style as [in, out]',
+  },
+  create: (gpu, config, params) => GPT.fromParams(gpu, config, params),
+  freshConfig(o) {
+    const name = o.preset ?? 'small';
+    const preset = PRESETS[name];
+    if (!preset) throw new Error(`unknown preset '${name}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+    const c: GPTConfig = { ...preset, vocab_size: o.vocabSize };
+    if (o.context !== undefined) c.context_length = o.context;
+    if (o.dropout !== undefined) c.dropout = o.dropout;
+    return validateConfig(c);
+  },
+  withOptions: (c, o) => validateConfig({ ...c, dropout: o.dropout ?? c.dropout }),
+  vocabSize: (c) => c.vocab_size,
+  describe: (c) => `${c.n_layers} layers, d_model ${c.d_model}, ${c.n_heads} heads, context ${c.context_length}, vocab ${c.vocab_size}`,
+  data: { prepare: prepareWindows },
+};

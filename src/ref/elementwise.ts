@@ -1,34 +1,13 @@
-// CPU references for the elementwise kernels (add with suffix broadcast, GELU tanh, dropout): plain
+// CPU reference for the dropout kernel (add and GELU are re-exported from their families): plain
 // loops, test oracles only. Leaves out: any speed. (The embedding references live in ./embedding.ts.)
-import { keepRef } from './attention.js';
+import { keepRef } from './random.js';
 
 // re-exported for callers that import every reference from here (the browser test page)
 export { gatherRef, scatterRef, sinusoidRef } from './embedding.js';
 
-/** a (n) + b (nb) broadcast over a's leading dims (nb divides n): out[i] = a[i] + b[i % nb]. */
-export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
-  return Float32Array.from(a, (v, i) => v + b[i % b.length]);
-}
-
-/** Backward of add for b: db (nb) = Σ over the n/nb broadcast rows of dy (n); f64 sums. */
-export function addBwdBRef(dy: ArrayLike<number>, nb: number): Float32Array {
-  const out = new Float64Array(nb);
-  for (let i = 0; i < dy.length; i++) out[i % nb] += dy[i];
-  return Float32Array.from(out);
-}
-
-const K = Math.sqrt(2 / Math.PI);
-/** x (n) → 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (n), in f64. */
-export function geluRef(x: ArrayLike<number>): Float32Array {
-  return Float32Array.from(x, (v) => 0.5 * v * (1 + Math.tanh(K * (v + 0.044715 * v ** 3))));
-}
-/** x (n), dy (n) → dx (n) = dy·gelu'(x), in f64. */
-export function geluBwdRef(x: ArrayLike<number>, dy: ArrayLike<number>): Float32Array {
-  return Float32Array.from(x, (v, i) => {
-    const t = Math.tanh(K * (v + 0.044715 * v ** 3));
-    return dy[i] * (0.5 * (1 + t) + 0.5 * v * (1 - t * t) * K * (1 + 3 * 0.044715 * v * v));
-  });
-}
+// add and GELU references live with their families in ./binary.ts and ./unary.ts
+export { addRef, addBwdBRef } from './binary.js';
+export { geluRef, geluBwdRef } from './unary.js';
 
 /**
  * x (n) → x·keep(i)/(1−p) (n), keep(i) = hash(offset + i, seed) ≥ round(p·2³²) (the shared dropout

@@ -102,3 +102,5 @@ function readTextFile(path: string): string {
 export function isByteBpe(t: Tokenizer): t is ByteBpe {
   return typeof (t as ByteBpe).toFileText === 'function';
 }
+export { SentencePieceProcessor, parseSentencePieceModel, PieceType, type SentencePieceModel } from './sentencepiece.js';
+export { MarianTokenizer, type MarianFiles } from './marian.js';

@@ -12,9 +12,13 @@ export interface AdamWOptions {
   weightDecay?: number;
 }
 
-export interface AdamWState {
+/** The optimizer's state as checkpoints store it (training_state.*): one type for AdamW and checkpoint.ts. */
+export interface OptimizerState {
+  /** optimizer steps taken (AdamW bias correction uses it) */
   step: number;
+  /** first moments by parameter name */
   m: Map<string, Float32Array>;
+  /** second moments by parameter name */
   v: Map<string, Float32Array>;
 }
 
@@ -65,7 +69,7 @@ export class AdamW {
   }
 
   /** Host copies of the moments, by parameter name (for checkpoints). */
-  async exportState(model?: { params: Map<string, Tensor> }): Promise<AdamWState> {
+  async exportState(model?: { params: Map<string, Tensor> }): Promise<OptimizerState> {
     const m = new Map<string, Float32Array>();
     const v = new Map<string, Float32Array>();
     const names = model ? [...model.params.keys()] : this.params.map((p, i) => p.name ?? `p${i}`);
@@ -77,7 +81,7 @@ export class AdamW {
   }
 
   /** Restores moments and the step count saved by exportState. */
-  loadState(s: AdamWState, model?: { params: Map<string, Tensor> }): void {
+  loadState(s: OptimizerState, model?: { params: Map<string, Tensor> }): void {
     const names = model ? [...model.params.keys()] : this.params.map((p, i) => p.name ?? `p${i}`);
     names.forEach((name, i) => {
       const mm = s.m.get(name);

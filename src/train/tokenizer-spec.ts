@@ -48,7 +48,9 @@ export function checkpointTokenizerSpec(dir: string): string {
   const resolved = resolveCheckpointDir(dir);
   const runPath = join(resolved, RUN_FILE);
   if (!existsSync(runPath)) return existsSync(join(resolved, BPE_FILE)) ? join(resolved, BPE_FILE) : 'gpt2';
-  return (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer ?? 'gpt2';
+  const t = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string | null }).tokenizer;
+  if (t === null) throw new Error(`checkpoint ${dir} was trained on token ids and has no tokenizer: give --tokenizer SPEC`);
+  return t ?? 'gpt2';
 }
 
 /** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */

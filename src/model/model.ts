@@ -1,0 +1,399 @@
+// The model layer every architecture implements: the `Model` interface (config, named parameters, forward, the
+// loss of its objective), the `Architecture` descriptor (config.json, parameter table, Hugging Face mapping, data
+// hook), optional decoding capabilities, and everything derived from a parameter table (init, shape checks,
+// checkpoint names, HF tensor mapping). Browser-safe. Leaves out: files (checkpoint.ts), the list of
+// architectures (architectures.ts), any architecture's layers.
+import type { Gpu } from '../gpu/device.js';
+import { Tensor, IdBatch } from '../autograd/tensor.js';
+import type { KVCache } from '../ops/attention.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { makeRng, normal } from './init.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Parameter table: each architecture declares its parameters ONCE (name, shape, init). Init, loading, checkpoint
+// names and the Hugging Face mapping are all derived from it.
+
+/** How a parameter starts. `custom` gets the element count, the shape and the run's RNG (in table order). */
+export type Init =
+  | { kind: 'normal'; std: number }
+  | { kind: 'uniform'; bound: number }
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  | { kind: 'custom'; fn: (n: number, shape: readonly number[], rand: () => number) => Float32Array };
+
+export const init = {
+  /** normal(0, std) (Box–Muller over pairs of draws; GPT-2's weights: std 0.02) */
+  normal: (std: number): Init => ({ kind: 'normal', std }),
+  /** uniform(−bound, bound), one draw per element (PyTorch's RNN/Linear default: bound 1/sqrt(fan)) */
+  uniform: (bound: number): Init => ({ kind: 'uniform', bound }),
+  zeros: (): Init => ({ kind: 'zeros' }),
+  ones: (): Init => ({ kind: 'ones' }),
+  custom: (fn: (n: number, shape: readonly number[], rand: () => number) => Float32Array): Init => ({ kind: 'custom', fn }),
+};
+
+export interface ParamSpec {
+  /** checkpoint name (= the Hugging Face name after the mapping's prefix is stripped) */
+  name: string;
+  shape: number[];
+  init: Init;
+  /** embedding padding_idx: this row is zero after init (the op keeps its gradient at zero) */
+  paddingRow?: number;
+  /** a buffer, not a parameter (Hugging Face's register_buffer, e.g. Marian's final_logits_bias): loaded and saved
+   * with the others, never trained (no gradient, not in the optimizer's list) */
+  frozen?: boolean;
+}
+
+/** Named host arrays: what checkpoints store and models are built from. */
+export type ParamMap = Map<string, { shape: number[]; data: Float32Array }>;
+
+const numelOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/** name → shape, in table order. */
+export function tableShapes(table: readonly ParamSpec[]): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const p of table) {
+    if (m.has(p.name)) throw new Error(`parameter table: '${p.name}' is declared twice`);
+    m.set(p.name, [...p.shape]);
+  }
+  return m;
+}
+
+export function tableCount(table: readonly ParamSpec[]): number {
+  let n = 0;
+  for (const p of table) n += numelOf(p.shape);
+  return n;
+}
+
+/** Fresh values for every parameter of the table, drawn in table order from one seeded RNG. */
+export function initParams(table: readonly ParamSpec[], seed: number): ParamMap {
+  const rand = makeRng(seed);
+  const out: ParamMap = new Map();
+  for (const p of table) {
+    const n = numelOf(p.shape);
+    let data: Float32Array;
+    const i = p.init;
+    switch (i.kind) {
+      case 'normal':
+        data = normal(n, i.std, rand);
+        break;
+      case 'uniform':
+        data = new Float32Array(n);
+        for (let k = 0; k < n; k++) data[k] = (rand() * 2 - 1) * i.bound;
+        break;
+      case 'zeros':
+        data = new Float32Array(n);
+        break;
+      case 'ones':
+        data = new Float32Array(n).fill(1);
+        break;
+      case 'custom':
+        data = i.fn(n, p.shape, rand);
+        if (!(data instanceof Float32Array) || data.length !== n) throw new Error(`init of '${p.name}' returned ${data?.length} values, the shape ${fmt(p.shape)} needs ${n}`);
+        break;
+    }
+    if (p.paddingRow !== undefined) {
+      const row = n / p.shape[0];
+      if (!(Number.isInteger(p.paddingRow) && p.paddingRow >= 0 && p.paddingRow < p.shape[0])) throw new Error(`parameter '${p.name}': padding row ${p.paddingRow} is not in 0…${p.shape[0] - 1}`);
+      data.fill(0, p.paddingRow * row, (p.paddingRow + 1) * row);
+    }
+    out.set(p.name, { shape: [...p.shape], data });
+  }
+  return out;
+}
+
+/** Checks host arrays against the table (names, shapes, lengths); one line naming the tensor. */
+export function checkParamMap(table: readonly ParamSpec[], params: ParamMap, who: string): void {
+  const expected = tableShapes(table);
+  for (const [name, shape] of expected) {
+    const p = params.get(name);
+    if (!p) throw new Error(`${who}: missing parameter '${name}' (expected shape ${fmt(shape)})`);
+    if (p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i])) throw new Error(`${who}: parameter '${name}' has shape ${fmt(p.shape)}, expected ${fmt(shape)}`);
+    const n = numelOf(shape);
+    if (!(p.data instanceof Float32Array) || p.data.length !== n) throw new Error(`${who}: parameter '${name}' needs a Float32Array of ${n} values, got ${p.data?.length}`);
+  }
+  for (const name of params.keys()) if (!expected.has(name)) throw new Error(`${who}: unexpected parameter '${name}' for this config`);
+}
+
+/** GPU parameters (persistent, with grads) from host arrays checked against the table, in table order. */
+export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: ParamMap): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const p of table) {
+    const t = params.get(p.name);
+    if (!t) throw new Error(`checkpoint is missing tensor ${p.name} ${JSON.stringify(p.shape)}`);
+    if (t.shape.join(',') !== p.shape.join(',')) throw new Error(`tensor ${p.name} has shape [${t.shape}], the config needs [${p.shape}]`);
+    out.set(p.name, p.frozen ? Tensor.from(gpu, t.data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, t.data, [...p.shape], p.name));
+  }
+  return out;
+}
+
+/** The tensors the optimizer updates: the table's non-frozen parameters, in table order. */
+export function trainableParams(table: readonly ParamSpec[], params: Map<string, Tensor>): Tensor[] {
+  return table.filter((p) => !p.frozen).map((p) => params.get(p.name)!);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Hugging Face mapping: how a model file's tensor names become table names.
+
+export interface HFMapping<C> {
+  /** prefixes removed from a tensor name before anything else (first match wins): 'transformer.', 'bert.' */
+  prefixes: string[];
+  /** legacy spellings rewritten after the prefix (e.g. LayerNorm gamma/beta → weight/bias): [pattern, replacement] */
+  aliases?: [RegExp, string][];
+  /** tensors a file may carry that are not parameters here: returns why (named in one line), or null to keep it */
+  skip?(name: string, config: C): string | null;
+  /** extra words for a tensor the config does not expect (the config flag that would have made it expected) */
+  unexpectedHint?(name: string, config: C): string;
+  /** what a 2-D tensor found transposed means for this architecture (e.g. GPT-2's Conv1D [in, out] layout) */
+  transposedHint?: string;
+}
+
+export interface HFTensor {
+  dtype: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface SkippedTensor {
+  /** the name in the file */
+  name: string;
+  reason: string;
+}
+
+/**
+ * Maps the tensors of a model file onto the table: strips the prefix, rewrites legacy aliases, drops what the
+ * mapping skips, then requires exactly the table's names and shapes. Errors are one line naming the tensor.
+ */
+export function paramsFromHF<C>(
+  tensors: Map<string, HFTensor>,
+  table: readonly ParamSpec[],
+  hf: HFMapping<C>,
+  config: C,
+  where: string,
+): { params: ParamMap; skipped: SkippedTensor[] } {
+  const expected = tableShapes(table);
+  const found = new Map<string, HFTensor & { raw: string }>();
+  const skipped: SkippedTensor[] = [];
+  for (const [raw, t] of tensors) {
+    let name = raw;
+    for (const p of hf.prefixes) {
+      if (name.startsWith(p)) {
+        name = name.slice(p.length);
+        break;
+      }
+    }
+    for (const [re, to] of hf.aliases ?? []) name = name.replace(re, to);
+    const why = hf.skip?.(name, config) ?? null;
+    if (why !== null) {
+      skipped.push({ name: raw, reason: why });
+      continue;
+    }
+    const prev = found.get(name);
+    if (prev) throw new Error(`${where}: tensor '${name}' appears twice ('${prev.raw}' and '${raw}')`);
+    found.set(name, { ...t, raw });
+  }
+  const params: ParamMap = new Map();
+  for (const [name, shape] of expected) {
+    const t = found.get(name);
+    if (!t) throw new Error(`${where}: missing tensor '${name}' (expected shape ${fmt(shape)} from the config)`);
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') throw new Error(`${where}: tensor '${t.raw}' has dtype ${t.dtype}; parameters must be F32, F16 or BF16`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      const transposed = shape.length === 2 && t.shape.length === 2 && t.shape[0] === shape[1] && t.shape[1] === shape[0];
+      const hint = transposed && hf.transposedHint ? ` (transposed: ${hf.transposedHint})` : '';
+      throw new Error(`${where}: tensor '${t.raw}' has shape ${fmt(t.shape)}, expected ${fmt(shape)} from the config${hint}`);
+    }
+    params.set(name, { shape: [...shape], data: t.data });
+    found.delete(name);
+  }
+  for (const [name, t] of found) {
+    const hint = hf.unexpectedHint?.(name, config) ?? '';
+    throw new Error(`${where}: unexpected tensor '${t.raw}' with shape ${fmt(t.shape)}${hint ? ` (${hint})` : ''}`);
+  }
+  return { params, skipped };
+}
+
+/** One line naming the skipped tensors of a load, grouped by reason ('' when none were skipped). */
+export function skippedLine(skipped: readonly SkippedTensor[], max = 6): string {
+  if (!skipped.length) return '';
+  const by = new Map<string, string[]>();
+  for (const s of skipped) by.set(s.reason, [...(by.get(s.reason) ?? []), s.name]);
+  const parts = [...by].map(([reason, names]) => `${reason}: ${names.slice(0, max).join(', ')}${names.length > max ? ` and ${names.length - max} more` : ''}`);
+  return `skipped ${skipped.length} tensor${skipped.length === 1 ? '' : 's'} of the model file (${parts.join('; ')})`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Models and architectures.
+
+export interface ForwardOptions {
+  /** training mode: dropout active (when the config has dropout > 0) */
+  train?: boolean;
+  /** seed for this forward's dropout masks (mix of run seed and step) */
+  seed?: number;
+}
+
+/**
+ * A model of some architecture. `B` is its training batch (host arrays), `I` its forward input.
+ * The optimizer, checkpoints and the training runner see only this.
+ */
+export interface Model<C = unknown, B = unknown, I = unknown> {
+  readonly arch: Architecture<C, B>;
+  readonly gpu: Gpu;
+  readonly config: C;
+  /** parameters by checkpoint name, in the table's order (the optimizer's order) */
+  readonly params: Map<string, Tensor>;
+  /** parameters in table order */
+  paramList(): Tensor[];
+  /** the architecture's main output for `input` (logits for a language model) */
+  forward(input: I, opts?: ForwardOptions): Tensor;
+  /** the objective's mean loss [1] on a training batch (graph recorded unless under noGrad) */
+  loss(batch: B, opts?: ForwardOptions): Tensor;
+  /** host copies of every parameter, by checkpoint name in table order */
+  exportParams(): Promise<ParamMap>;
+  dispose(): void;
+}
+
+/** What `wgpt train` passes to an architecture's data hook: the data file, readable as ids or as text. */
+export interface DataSource {
+  path: string;
+  tokenizer: Tokenizer;
+  /** the file as token ids (.txt through the tokenizer, .bin as stored) */
+  ids(): Int32Array | Uint16Array | Uint32Array;
+  /** the file as text (strict UTF-8) */
+  text(): string;
+}
+
+export interface DataOptions {
+  batch: number;
+  /** sequence length (GPT: the window; default: the model's context) */
+  context?: number;
+  stride?: number;
+  shuffle: boolean;
+  /** the run seed: shuffles (and, e.g., MLM masks) are drawn from (seed, epoch) */
+  seed: number;
+  valFraction: number;
+}
+
+/** Batches of one split. batch(i, epoch) is deterministic: resume replays it exactly. */
+export interface BatchSource<B> {
+  readonly numBatches: number;
+  batch(i: number, epoch: number): B;
+  /** tokens the batch counts for throughput (tokens/s) */
+  tokens(b: B): number;
+}
+
+export interface TrainingData<B> {
+  train: BatchSource<B>;
+  /** null when the validation split is too small for one batch (see `notes`) */
+  val: BatchSource<B> | null;
+  /** one line: sizes of the splits and the batches (`wgpt: …`) */
+  summary: string;
+  /** lines to say before training (e.g. why there is no validation loss) */
+  notes: string[];
+}
+
+/**
+ * How an architecture reads and batches its training data: GPT = sliding windows over token ids; a seq2seq model
+ * = TSV pairs padded per batch; BERT = lines with MLM masks re-drawn per epoch from the run seed.
+ */
+export interface DataHook<C, B> {
+  prepare(src: DataSource, config: C, o: DataOptions): TrainingData<B>;
+}
+
+/** Fresh-model settings `wgpt train` gives an architecture. */
+export interface FreshOptions {
+  /** one of the architecture's presets (its default when undefined) */
+  preset?: string;
+  /** the tokenizer's vocabulary size */
+  vocabSize: number;
+  context?: number;
+  dropout?: number;
+}
+
+export interface Architecture<C = any, B = any> {
+  /** config.json's model_type */
+  readonly modelType: string;
+  /** what `wgpt train --arch` calls it */
+  readonly name: string;
+  /** one line for listings */
+  readonly summary: string;
+  readonly presets: Record<string, C>;
+  readonly defaultPreset: string;
+  /** checks a config; throws one line naming the bad field */
+  validateConfig(c: C): C;
+  /** config.json object (HF keys) → config; one-line errors prefixed with `where` */
+  configFromHF(j: Record<string, unknown>, where: string): C;
+  /** config → config.json object, model_type included */
+  configToHF(c: C): Record<string, unknown>;
+  /** the parameter table (the one list of names, shapes and inits) */
+  paramTable(c: C): ParamSpec[];
+  readonly hf: HFMapping<C>;
+  /** model from host arrays (a checkpoint or initParams); shapes are checked against the table */
+  create(gpu: Gpu, config: C, params: ParamMap): Model<C, B>;
+  /** config for a fresh model */
+  freshConfig(o: FreshOptions): C;
+  /** the config with training-time settings changed (`--dropout` on a loaded checkpoint) */
+  withOptions(c: C, o: { dropout?: number }): C;
+  /** ids the token embedding covers (the tokenizer must fit) */
+  vocabSize(c: C): number;
+  /** one line: layers, widths, heads, context */
+  describe(c: C): string;
+  readonly data: DataHook<C, B>;
+}
+
+/** A fresh model: the table's init from one seeded RNG. */
+export function initModel<C, B>(arch: Architecture<C, B>, gpu: Gpu, config: C, seed: number): Model<C, B> {
+  arch.validateConfig(config);
+  return arch.create(gpu, config, initParams(arch.paramTable(config), seed));
+}
+
+export function countModelParams<C>(arch: Architecture<C>, config: C): number {
+  return tableCount(arch.paramTable(config));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Optional decoding capabilities (a model implements the ones it has; nothing is faked).
+
+/** Next-token generation with a KV cache (GPT). */
+export interface CausalLM {
+  readonly capabilities: { readonly causalLM: true };
+  readonly gpu: Gpu;
+  /** longest sequence the model accepts */
+  readonly contextLength: number;
+  readonly vocabSize: number;
+  /** logits [B, T, V] for ids [B, T], no cache */
+  logits(ids: IdBatch): Tensor;
+  /** one KV cache per layer, persistent until disposed */
+  createCaches(B: number, maxT?: number): KVCache[];
+  /** logits [B, Tn, V] for ids [B, Tn] at positions pos…pos+Tn−1, appending to the caches; no graph */
+  forwardCached(ids: IdBatch, caches: KVCache[], pos: number): Tensor;
+}
+
+/** What an encoder–decoder keeps between decoding steps (encoder output, caches, RNN state). */
+export interface DecoderState {
+  dispose(): void;
+}
+
+/** Source → target generation (RNN/LSTM seq2seq, Marian). */
+export interface EncoderDecoderLM {
+  readonly capabilities: { readonly encoderDecoder: true };
+  readonly gpu: Gpu;
+  readonly sourceVocabSize: number;
+  readonly targetVocabSize: number;
+  /** id the decoder starts from, id that ends a translation */
+  readonly decoderStartId: number;
+  readonly eosId: number;
+  /** longest target the decoder accepts */
+  readonly maxTargetLength: number;
+  /** runs the encoder once on source ids [B, S] (each row's length in `lengths`, the rest padding) */
+  encode(src: IdBatch, lengths: number[]): DecoderState;
+  /** logits [B, Tn, V] for target ids [B, Tn] at positions pos…, advancing `state`; no graph */
+  decodeStep(state: DecoderState, ids: IdBatch, pos: number): Tensor;
+}
+
+export function isCausalLM(m: unknown): m is CausalLM {
+  return !!(m as CausalLM)?.capabilities?.causalLM;
+}
+
+export function isEncoderDecoderLM(m: unknown): m is EncoderDecoderLM {
+  return !!(m as EncoderDecoderLM)?.capabilities?.encoderDecoder;
+}
