@@ -10,6 +10,8 @@ import { type EncodeOptions, type Tokenizer, loadTokenizer, parseTokenizerFile, 
 
 /** The course corpus bundled with wgpt (src/data/the-verdict.txt). */
 export const BUNDLED_CORPUS = fileURLToPath(new URL('../data/the-verdict.txt', import.meta.url));
+/** The Korean corpus the WordPiece tokenizer is trained on (src/data/debian-faq-ko.txt; notice and provenance in src/data/README.md). */
+export const KOREAN_CORPUS = fileURLToPath(new URL('../data/debian-faq-ko.txt', import.meta.url));
 
 function readStrict(path: string): string {
   let bytes: Uint8Array;
