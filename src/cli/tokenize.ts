@@ -99,7 +99,7 @@ const cmd: Command = {
 
     let ids: number[];
     if (file !== undefined) {
-      if (v.count && !addSpecial && !(tok instanceof WordPiece)) {
+      if (v.count && !addSpecial) {
         const r = tokenizeFile(file, tok, { allowedSpecial, onIds: () => {} });
         console.log(String(r.tokens));
         return 0;
