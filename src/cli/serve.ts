@@ -29,7 +29,8 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
     '/index.html': ['text/html; charset=utf-8', html],
     '/wgpt.js': ['text/javascript; charset=utf-8', js],
     '/the-verdict.txt': ['text/plain; charset=utf-8', verdict],
-    '/debian-faq-ko.txt': ['text/plain; charset=utf-8', readFileSync(KOREAN_CORPUS)],
+    // the tokenizer panel's Korean WordPiece is trained from it (the page says so if it is missing)
+    ...(existsSync(KOREAN_CORPUS) ? { '/debian-faq-ko.txt': ['text/plain; charset=utf-8', readFileSync(KOREAN_CORPUS)] as [string, Buffer] } : {}),
   };
   const server = createServer((req, res) => {
     const r = routes[(req.url ?? '/').split('?')[0]];
