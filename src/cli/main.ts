@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
   serve: () => import('./serve.js'),
+  walk: () => import('./walk.js'),
 };
 
 /** package.json's version (src/cli and dist/cli both sit two folders below it). */
