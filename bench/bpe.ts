@@ -1,11 +1,14 @@
 // Benchmark: our byte-level BPE encoder (GPT-2 ranks) vs js-tiktoken on the same texts, side by side (median of N
-// runs, MB/s), plus decode, load and trainer times. Run: node --import ./src/register.mjs bench/bpe.ts [--quick].
+// runs, MB/s), plus decode, load and trainer times; WordPiece training and encoding on the Korean corpus vs Hugging
+// Face's Node binding (tokenizers, a devDependency: skipped with a note when absent).
+// Run: node --import ./src/register.mjs bench/bpe.ts [--quick].
 // Leaves out: tiktoken's Rust/WASM build (not a dependency), multi-threaded encoding.
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Tiktoken } from 'js-tiktoken/lite';
 import gpt2Ranks from 'js-tiktoken/ranks/gpt2';
-import { ByteBpe, gpt2TokenBytes, trainBpe } from '../src/tokenizer/index.ts';
+import { ByteBpe, gpt2TokenBytes, trainBpe, trainWordPiece, wordPieceToHfJson, WordPiece } from '../src/tokenizer/index.ts';
 
 export interface BenchRecord {
   suite: 'bpe';
@@ -90,11 +93,78 @@ export async function benchBpe(opts: { quick?: boolean } = {}): Promise<BenchRec
   let merges = 0;
   const tr = time(quick ? 1 : 3, () => (merges = trainBpe(verdict, { vocabSize: vocab, minFrequency: 1 }).merges), 0);
   out.push({ suite: 'bpe', name: `train BPE on the-verdict to vocab ${vocab}`, median_ms: r3(tr.median), min_ms: r3(tr.min), max_ms: r3(tr.max), runs: quick ? 1 : 3, extra: { merges } });
+  out.push(...(await benchWordPiece({ quick })));
+  return out;
+}
+
+/**
+ * WordPiece on the Korean corpus, wgpt vs Hugging Face tokenizers' Node binding (Rust), same run: training with
+ * Hugging Face's default trainer settings (the only ones its Node API takes: vocab 30000, min_frequency 0, no
+ * limit_alphabet, no specials) and encoding the whole corpus with the same tokenizer.json (wgpt's, loaded by both).
+ */
+export async function benchWordPiece(opts: { quick?: boolean } = {}): Promise<BenchRecord[]> {
+  const out: BenchRecord[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let hf: any = null;
+  try {
+    hf = createRequire(import.meta.url)('tokenizers');
+  } catch {
+    console.error('bench: the tokenizers package (Hugging Face, devDependency) is not installed: WordPiece rows without the Hugging Face baseline');
+  }
+  const runs = opts.quick ? 3 : 7;
+  const koPath = fileURLToPath(new URL('../src/data/debian-faq-ko.txt', import.meta.url));
+  const ko = readFileSync(koPath, 'utf8');
+  const mb = new TextEncoder().encode(ko).length / 1e6;
+  const hfDefaults = { vocabSize: 30000, minFrequency: 0, limitAlphabet: null, specialTokens: [] as string[] };
+  let base: string | undefined;
+  let baseMs = 0;
+  if (hf) {
+    let size = 0;
+    const t = time(runs, () => {
+      const tok = new hf.Tokenizer(hf.WordPiece.empty());
+      tok.setNormalizer(hf.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false }));
+      tok.setPreTokenizer(hf.bertPreTokenizer());
+      tok.train([koPath]);
+      size = tok.getVocabSize();
+    });
+    base = 'train WordPiece on debian-faq-ko (HF defaults): Hugging Face tokenizers (Node binding, Rust)';
+    baseMs = t.median;
+    out.push({ suite: 'bpe', name: base, median_ms: r3(t.median), min_ms: r3(t.min), max_ms: r3(t.max), runs, extra: { vocab: size } });
+  }
+  let wp: WordPiece | null = null;
+  const w = time(runs, () => (wp = trainWordPiece(ko, hfDefaults).tokenizer));
+  out.push({ suite: 'bpe', name: 'train WordPiece on debian-faq-ko (HF defaults): wgpt', median_ms: r3(w.median), min_ms: r3(w.min), max_ms: r3(w.max), runs, baseline: base, speedup: base ? r3(baseMs / w.median) : undefined, extra: { vocab: wp!.vocabSize } });
+
+  // encode the whole corpus with the course's tokenizer (5 specials, limit_alphabet 6000)
+  const course = trainWordPiece(ko, { vocabSize: 30000, limitAlphabet: 6000 }).tokenizer;
+  const want = course.encode(ko);
+  let eb: string | undefined;
+  let ebMs = 0;
+  if (hf) {
+    const ht = hf.Tokenizer.fromString(wordPieceToHfJson(course));
+    const got = (await ht.encode(ko, null, { addSpecialTokens: false })).getIds();
+    if (got.length !== want.length || got.some((x: number, i: number) => x !== want[i])) throw new Error('bench: WordPiece ids differ from Hugging Face on debian-faq-ko');
+    const ts: number[] = [];
+    for (let i = 0; i < runs + 1; i++) {
+      const t0 = performance.now();
+      await ht.encode(ko, null, { addSpecialTokens: false });
+      if (i > 0) ts.push(performance.now() - t0);
+    }
+    ts.sort((a, b) => a - b);
+    const med = ts[ts.length >> 1];
+    eb = 'encode debian-faq-ko (WordPiece): Hugging Face tokenizers (Node binding, Rust)';
+    ebMs = med;
+    out.push({ suite: 'bpe', name: eb, median_ms: r3(med), min_ms: r3(ts[0]), max_ms: r3(ts[ts.length - 1]), runs, extra: { MB: r3(mb), MB_per_s: r3(mb / (med / 1000)), tokens: got.length } });
+  }
+  const cold = time(runs, () => new WordPiece({ vocab: [...course.vocab] }).encode(ko));
+  out.push({ suite: 'bpe', name: 'encode debian-faq-ko (WordPiece): wgpt (cold: new tokenizer, empty word cache)', median_ms: r3(cold.median), min_ms: r3(cold.min), max_ms: r3(cold.max), runs, baseline: eb, speedup: eb ? r3(ebMs / cold.median) : undefined, extra: { MB_per_s: r3(mb / (cold.median / 1000)), tokens: want.length } });
+  const warm = time(runs, () => course.encode(ko));
+  out.push({ suite: 'bpe', name: 'encode debian-faq-ko (WordPiece): wgpt (warm word cache)', median_ms: r3(warm.median), min_ms: r3(warm.min), max_ms: r3(warm.max), runs, baseline: eb, speedup: eb ? r3(ebMs / warm.median) : undefined, extra: { MB_per_s: r3(mb / (warm.median / 1000)), tokens: want.length } });
   return out;
 }
 
 export function markdownTable(records: BenchRecord[]): string {
-  const lines = ['| benchmark | median ms | min ms | max ms | runs | MB/s | speedup vs js-tiktoken |', '|---|---:|---:|---:|---:|---:|---:|'];
+  const lines = ['| benchmark | median ms | min ms | max ms | runs | MB/s | speedup vs the row before (js-tiktoken / Hugging Face) |', '|---|---:|---:|---:|---:|---:|---:|'];
   for (const r of records) {
     const mbs = r.extra?.MB_per_s;
     lines.push(`| ${r.name} | ${r.median_ms.toFixed(2)} | ${r.min_ms.toFixed(2)} | ${r.max_ms.toFixed(2)} | ${r.runs} | ${mbs === undefined ? '' : Number(mbs).toFixed(2)} | ${r.speedup === undefined ? '' : `${r.speedup.toFixed(1)}×`} |`);
@@ -103,7 +173,7 @@ export function markdownTable(records: BenchRecord[]): string {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const recs = await benchBpe({ quick: process.argv.includes('--quick') });
+  const recs = process.argv.includes('--wordpiece') ? await benchWordPiece({ quick: process.argv.includes('--quick') }) : await benchBpe({ quick: process.argv.includes('--quick') });
   console.log(markdownTable(recs));
   if (process.argv.includes('--json')) console.log(JSON.stringify(recs));
 }

@@ -61,6 +61,9 @@ chmodSync(join(DIST, 'cli', 'wgpt.js'), 0o755);
 // data the modules read beside themselves: the bundled corpus and the page
 mkdirSync(join(DIST, 'data'), { recursive: true });
 cpSync(join(SRC, 'data', 'the-verdict.txt'), join(DIST, 'data', 'the-verdict.txt'));
+// the Korean corpus of the WordPiece tokenizer (page, KOREAN_CORPUS) travels with its notice and provenance
+cpSync(join(SRC, 'data', 'debian-faq-ko.txt'), join(DIST, 'data', 'debian-faq-ko.txt'));
+cpSync(join(SRC, 'data', 'README.md'), join(DIST, 'data', 'README.md'));
 mkdirSync(join(DIST, 'web'), { recursive: true });
 cpSync(join(SRC, 'web', 'index.html'), join(DIST, 'web', 'index.html'));
 writeFileSync(join(DIST, 'wgpt.browser.js'), await buildBundle({ entry: join(SRC, 'web', 'main.ts'), minify: true }));

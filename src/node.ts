@@ -3,5 +3,7 @@
 export { saveCheckpoint, loadCheckpoint, hasTrainingState, saveTrainingState, loadTrainingState, type TrainingState, type ParamMap } from './model/checkpoint.js';
 export { readTokenFile, writeTokenFile, TokenFileReader, TokenFileWriter, tokenizeFile, tokenizeToBin, readTextFileStrict } from './data/node.js';
 export { loadBpeFile, saveBpeFile, tokenizerFromSpec, BUNDLED_CORPUS } from './tokenizer/node.js';
+// WordPiece / Hugging Face tokenizer files by path (tokenizer.json, vocab.txt, a folder holding one), the Korean corpus
+export { loadWordPiece, loadTokenizerFile, KOREAN_CORPUS } from './tokenizer/node.js';
 export { runTraining, type RunOptions, type RunResult, type RunHooks } from './train/run.js';
 export { writeFileAtomic, writeFolderAtomic } from './io/atomic.js';

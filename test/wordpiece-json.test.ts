@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, WordPiece, parseHfTokenizerJson, byteBpeToHfJson, hfByteLevelBpeToJson, trainBpe, trainWordPiece, wordPieceToHfJson, parseTokenizerFile, gpt2Bpe } from '../src/tokenizer/index.ts';
 import { loadTokenizerFile } from '../src/tokenizer/node.ts';
+import { StreamingEncoder } from '../src/data/stream.ts';
 import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
 import { throwsMsg } from './helpers.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
@@ -154,6 +155,28 @@ test('a checkpoint folder that carries a tokenizer.json uses it (WordPiece or by
   assert.ok(b2 instanceof HfByteLevelBpe);
   assert.equal(b2.encode(VERDICT.slice(0, 500)), bpe.encode(VERDICT.slice(0, 500)));
   assert.is(checkpointTokenizerSpec(dir), 'gpt2');
+});
+
+test('streaming a file in pieces gives the ids of encoding it whole (WordPiece, Hugging Face byte-level BPE), U+FEFF and U+0085 at the cuts', () => {
+  const wp = trainWordPiece(KO, { vocabSize: 3000 }).tokenizer;
+  const bpe = parseHfTokenizerJson(byteBpeToHfJson(trainBpe(VERDICT, { vocabSize: 400 }).bpe));
+  const odd = ['a\uFEFF b', 'x!\uFEFF y', 'p\u0085  q', '한국\u0085 \u0085  어', '[MASK] 데비안 [CLS]'];
+  const text = [...texts.slice(-300), ...odd, KO.slice(0, 3000)].join(' \uFEFF ');
+  for (const tok of [wp, bpe]) {
+    const whole = tok.encode(text);
+    for (const step of [7, 64, 501]) {
+      const enc = new StreamingEncoder(tok, {}, 16);
+      const ids: number[] = [];
+      for (let i = 0; i < text.length; i += step) {
+        let j = Math.min(text.length, i + step);
+        if (j < text.length && text.charCodeAt(j) >= 0xdc00 && text.charCodeAt(j) <= 0xdfff) j++;
+        ids.push(...enc.push(text.slice(i, j)));
+        i = j - step;
+      }
+      ids.push(...enc.end());
+      assert.equal(ids, whole, `${tok.name} step ${step}`);
+    }
+  }
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

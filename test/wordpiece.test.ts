@@ -3,7 +3,8 @@
 // tokenizer.json files Hugging Face wrote (trained WordPiece, BERT-style with [CLS]/[SEP]); pairs, padding, truncation.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
+import { loadWordPiece } from '../src/tokenizer/node.ts';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,6 +207,15 @@ test('encode rules: 100-char words and unmatchable words are one [UNK]; "##" lon
 test('vocab.txt reading: ids are line numbers, CRLF tolerated, duplicates and empty lines refused', () => {
   assert.equal(parseVocabTxt('[PAD]\r\n[UNK]\r\na\r\n'), ['[PAD]', '[UNK]', 'a']);
   assert.equal(vocabTxtTokenizer(course.toVocabTxt()).encode('나는 학교에 간다.'), course.encode('나는 학교에 간다.'));
+  // a folder with vocab.txt and tokenizer_config.json (do_lower_case) loads as an uncased BERT tokenizer
+  const bertDir = join(dir, 'bert-uncased');
+  mkdirSync(bertDir);
+  writeFileSync(join(bertDir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'hello', 'world', '##s', '!'].join('\n') + '\n');
+  writeFileSync(join(bertDir, 'tokenizer_config.json'), '{"do_lower_case": true}');
+  const unc = loadWordPiece(bertDir);
+  assert.equal(unc.encodeFull('HELLO Worlds!').tokens, ['[CLS]', 'hello', 'world', '##s', '!', '[SEP]']);
+  assert.equal(loadWordPiece(join(bertDir, 'vocab.txt'), { lowercase: false }).encode('HELLO'), [1]);
+  throwsMsg(() => loadWordPiece(dir + '/none-here.txt'), /cannot read/);
   throwsMsg(() => parseVocabTxt('a\nb\na\n', 'v.txt'), /v.txt: token "a" on lines 1 and 3/);
   throwsMsg(() => parseVocabTxt('a\n\nb\n', 'v.txt'), /v.txt: line 2 is empty/);
   throwsMsg(() => parseVocabTxt('', 'v.txt'), /v.txt: no tokens/);

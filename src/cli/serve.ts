@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
-import { BUNDLED_CORPUS } from '../tokenizer/node.js';
+import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../tokenizer/node.js';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
 /** The page's bundle prebuilt by `npm run build` (dist/wgpt.browser.js); from sources it is bundled on start. */
@@ -29,6 +29,8 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
     '/index.html': ['text/html; charset=utf-8', html],
     '/wgpt.js': ['text/javascript; charset=utf-8', js],
     '/the-verdict.txt': ['text/plain; charset=utf-8', verdict],
+    // the tokenizer panel's Korean WordPiece is trained from it (the page says so if it is missing)
+    ...(existsSync(KOREAN_CORPUS) ? { '/debian-faq-ko.txt': ['text/plain; charset=utf-8', readFileSync(KOREAN_CORPUS)] as [string, Buffer] } : {}),
   };
   const server = createServer((req, res) => {
     const r = routes[(req.url ?? '/').split('?')[0]];

@@ -34,13 +34,13 @@ const cmd: Command = {
     'write-bin': { type: 'string' },
   },
   help: {
-    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json (WordPiece, byte-level BPE) or a BERT vocab.txt', 'gpt2'],
     'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
     'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
     text: ['"…"', 'the text to tokenize (instead of FILE)'],
-    ids: ['', 'print the ids as one JSON array'],
-    tokens: ['', 'print the vocabulary strings of the ids (WordPiece "##x", byte-level BPE "Ġthe") as one JSON array'],
-    'add-special-tokens': ['', '[CLS] … [SEP] around the ids (a WordPiece tokenizer.json with a post-processor)'],
+    ids: ['', 'print the ids as one JSON array (a FILE: one array for the whole file)'],
+    tokens: ['', 'print the tokens (vocabulary strings: "##다", "Ġthe") as one JSON array'],
+    'add-special-tokens': ['', "add the tokenizer's [CLS] … [SEP] (a WordPiece with post-processing)", 'off'],
     count: ['', 'print only the number of tokens'],
     decode: ['', 'read ids (JSON array or comma-separated) and print the text'],
     'write-bin': ['OUT.bin', 'write the ids as an llm.c-style .bin token file (streams big files)'],
@@ -99,7 +99,7 @@ const cmd: Command = {
 
     let ids: number[];
     if (file !== undefined) {
-      if (v.count && !addSpecial && !(tok instanceof WordPiece)) {
+      if (v.count && !addSpecial) {
         const r = tokenizeFile(file, tok, { allowedSpecial, onIds: () => {} });
         console.log(String(r.tokens));
         return 0;

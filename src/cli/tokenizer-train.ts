@@ -25,6 +25,15 @@ const cmd: Command = {
     lowercase: { type: 'boolean' },
     out: { type: 'string' },
   },
+  help: {
+    type: ['wordpiece|bpe', "WordPiece (BERT's BertWordPieceTokenizer) or wgpt's byte-level BPE", 'wordpiece'],
+    'vocab-size': ['N', 'target vocabulary size: specials + alphabet + "##" symbols + merges (bpe: 256 bytes + merges + specials)'],
+    'min-frequency': ['F', 'stop when the most frequent pair occurs fewer times', '2'],
+    'limit-alphabet': ['A', 'wordpiece: keep at most A distinct characters (the rarest are dropped)', '1000'],
+    'special-tokens': ['T,…', 'special tokens, ids 0… in this order (comma-separated; "" for none)', '[PAD],[UNK],[CLS],[SEP],[MASK] (bpe: <|endoftext|>)'],
+    lowercase: ['', 'wordpiece: lowercase and strip accents (an uncased BERT)', 'off (cased, the course)'],
+    out: ['DIR/tokenizer.json', 'where to write the Hugging Face tokenizer.json (vocab.txt goes beside it for wordpiece)'],
+  },
   positionals: true,
   async run(v, pos) {
     const type = (v.type as string | undefined) ?? 'wordpiece';

@@ -7,7 +7,7 @@
 //   space    = Unicode White_Space (Rust char::is_whitespace) — mapped to ' ' by clean_text, split on by the pre-tokenizer
 //   punct    = the 32 ASCII punctuation chars or general category P* — each one is its own pre-token
 //   chinese  = the CJK ideograph blocks below (Hangul, kana not included) — surrounded by spaces
-// JS regexes with the `u` flag read these categories from the engine's Unicode tables (Node 20: ICU, Unicode 15.x);
+// JS regexes with the `u` flag read these categories from the engine's Unicode tables (Node 20.20: ICU 78, Unicode 17);
 // the Rust crate Hugging Face uses (unicode_categories) has older tables: code points assigned since then can differ.
 
 export interface BertNormalizerOptions {
@@ -21,7 +21,7 @@ export interface BertNormalizerOptions {
   lowercase?: boolean;
 }
 
-// Code points where Node 20's tables (ICU, Unicode 15.1/16) and Hugging Face tokenizers 0.23.2's Rust tables disagree,
+// Code points where Node 20's tables (ICU 78, Unicode 17) and Hugging Face tokenizers 0.23.2's Rust tables disagree,
 // found by running both on every code point (see test/wordpiece.test.ts): wgpt follows Hugging Face on them, so ids
 // match in Node. They are characters assigned or re-categorised since Unicode 8–9. Another JS engine's Unicode
 // version can add differences; none of them occur in the bundled corpora.

@@ -1,8 +1,10 @@
 // Node-only tokenizer helpers: load a tokenizer file (wgpt-bpe, Hugging Face tokenizer.json, vocab.txt) from a path, save one atomically (temp file + rename), and resolve
 // a tokenizer spec the way the CLI does (simple-* vocabularies read from a corpus file). Leaves out: the tokenizers
 // themselves (browser-safe modules next to this one).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WordPiece } from './wordpiece.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type ByteBpe, parseBpeFile } from './bpe.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
@@ -10,6 +12,8 @@ import { type EncodeOptions, type Tokenizer, loadTokenizer, parseTokenizerFile, 
 
 /** The course corpus bundled with wgpt (src/data/the-verdict.txt). */
 export const BUNDLED_CORPUS = fileURLToPath(new URL('../data/the-verdict.txt', import.meta.url));
+/** The Korean corpus the WordPiece tokenizer is trained on (src/data/debian-faq-ko.txt; notice and provenance in src/data/README.md). */
+export const KOREAN_CORPUS = fileURLToPath(new URL('../data/debian-faq-ko.txt', import.meta.url));
 
 function readStrict(path: string): string {
   let bytes: Uint8Array;
@@ -54,9 +58,35 @@ export function loadBpeFile(path: string): ByteBpe {
   return parseBpeFile(decodeUtf8Strict(bytes, path), path);
 }
 
-/** Reads a tokenizer file: Hugging Face tokenizer.json (WordPiece, byte-level BPE), BERT vocab.txt, or wgpt-bpe. */
+/**
+ * Reads a tokenizer file: Hugging Face tokenizer.json (WordPiece, byte-level BPE), BERT vocab.txt, or wgpt-bpe. A
+ * vocab.txt is cased unless `opts.lowercase`, or a tokenizer_config.json beside it says "do_lower_case": true.
+ */
 export function loadTokenizerFile(path: string, opts: { lowercase?: boolean } = {}): Tokenizer {
-  return parseTokenizerFile(readStrict(path), path, opts);
+  let lowercase = opts.lowercase;
+  if (lowercase === undefined && /\.txt$/i.test(path)) {
+    const cfg = join(dirname(path), 'tokenizer_config.json');
+    if (existsSync(cfg)) {
+      try {
+        lowercase = (JSON.parse(readStrict(cfg)) as { do_lower_case?: unknown }).do_lower_case === true;
+      } catch (e) {
+        throw new Error(`${cfg}: not valid JSON (${String((e as Error).message).split('\n')[0]})`);
+      }
+    }
+  }
+  return parseTokenizerFile(readStrict(path), path, { lowercase });
+}
+
+/** A WordPiece from a tokenizer.json or vocab.txt path (a folder: its tokenizer.json, else its vocab.txt); other kinds are an error. */
+export function loadWordPiece(path: string, opts: { lowercase?: boolean } = {}): WordPiece {
+  let p = path;
+  if (existsSync(p) && statSync(p).isDirectory()) {
+    p = existsSync(join(path, 'tokenizer.json')) ? join(path, 'tokenizer.json') : join(path, 'vocab.txt');
+    if (!existsSync(p)) throw new Error(`${path}: no tokenizer.json or vocab.txt in this folder`);
+  }
+  const t = loadTokenizerFile(p, opts);
+  if (!(t instanceof WordPiece)) throw new Error(`${p}: not a WordPiece tokenizer (it is ${t.name})`);
+  return t;
 }
 
 /** Writes `bpe` as a wgpt-bpe file, atomically. */

@@ -51,7 +51,8 @@ export interface WordPieceTrainResult {
 
 export const DEFAULT_SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 
-const KEY = 2097152; // pair key = left·2^21 + right
+/** largest vocabulary (pair keys left·K + right stay exact doubles) */
+const MAX_VOCAB = 2097152;
 
 interface Entry {
   count: number;
@@ -116,7 +117,7 @@ export function trainWordPiece(corpus: string | string[], opts: WordPieceTrainOp
   const specials = opts.specialTokens ?? DEFAULT_SPECIAL_TOKENS;
   const prefix = opts.prefix ?? '##';
   const normOpts = opts.normalizer === undefined ? COURSE_NORMALIZER : opts.normalizer;
-  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize >= KEY) throw new Error(`vocab size must be an integer in [1, ${KEY}), got ${vocabSize}`);
+  if (!Number.isInteger(vocabSize) || vocabSize < 1 || vocabSize >= MAX_VOCAB) throw new Error(`vocab size must be an integer in [1, ${MAX_VOCAB}), got ${vocabSize}`);
   if (!Number.isInteger(minFrequency) || minFrequency < 0) throw new Error(`min frequency must be an integer ≥ 0, got ${minFrequency}`);
   if (limitAlphabet !== null && (!Number.isInteger(limitAlphabet) || limitAlphabet < 0)) throw new Error(`limit alphabet must be an integer ≥ 0, got ${limitAlphabet}`);
   if (!Array.isArray(specials) || specials.some((s) => typeof s !== 'string' || s === '')) throw new Error('special tokens must be non-empty strings');
@@ -179,7 +180,11 @@ export function trainWordPiece(corpus: string | string[], opts: WordPieceTrainOp
     freq.push(c);
   }
 
-  // 4. pair counts and the words holding each pair
+  // 4. pair counts and the words holding each pair; pair key = left·KEY + right, KEY the power of two above every id
+  // (small vocabularies get small-integer keys, which the Maps handle without allocating)
+  let KEY = 2;
+  while (KEY <= Math.max(vocabSize, idToWord.length) + 1) KEY *= 2;
+  if (KEY > MAX_VOCAB) throw new Error(`the vocabulary would hold ${idToWord.length} symbols, more than the supported ${MAX_VOCAB}`);
   const pairCount = new Map<number, number>();
   let where = new Map<number, Set<number>>();
   for (let i = 0; i < words.length; i++) {
@@ -234,7 +239,7 @@ export function trainWordPiece(corpus: string | string[], opts: WordPieceTrainOp
     const id = wordToId.get(token)!;
     merges++;
     for (const wi of top.pos) {
-      const changes = mergeWord(words[wi], a, b, id);
+      const changes = mergeWord(words[wi], a, b, id, KEY);
       for (let k = 0; k < changes.length; k += 2) {
         const pk = changes[k];
         const delta = changes[k + 1];
@@ -267,7 +272,7 @@ export function trainWordPiece(corpus: string | string[], opts: WordPieceTrainOp
  * Hugging Face's Word::merge: replaces every non-overlapping (a, b), left to right, by `id`, in place. Returns the
  * pair-count changes as a flat [pairKey, ±1, …] list (the merged pair itself is not decremented, as in Hugging Face).
  */
-function mergeWord(w: number[], a: number, b: number, id: number): number[] {
+function mergeWord(w: number[], a: number, b: number, id: number, KEY: number): number[] {
   const changes: number[] = [];
   let i = 0;
   while (i < w.length) {

@@ -13,6 +13,7 @@ import { generate, streamDecoder } from '../model/generate.js';
 import { Trainer, type Batch } from '../train/trainer.js';
 import { trainLosses } from '../train/quick.js';
 import { loadTokenizer, trainBpe, type Tokenizer } from '../tokenizer/index.js';
+import { koreanWordPieceOption } from './wordpiece.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
 
@@ -463,5 +464,6 @@ declare global {
     wgpt: Record<string, unknown>;
   }
 }
+registerTokenizer(koreanWordPieceOption());
 window.wgpt = { state, drawn, getGpu, selfCheck, trainLosses, gpuTask, train, runGenerate, renderViews, registerView, registerTokenizer };
 void init();
