@@ -102,12 +102,14 @@ console.log(JSON.stringify({ n: logits.length, finite: logits.every(Number.isFin
   assert.ok(o.corpus);
 });
 
-test('npx wgpt info and wgpt --help from the installed package', async () => {
+test('npx wgpt info, --version and the missing bench from the installed package', async () => {
   const dir = await install();
   const r = await sh('npx', ['--no-install', 'wgpt', 'info'], dir);
   assert.is(r.code, 0, `npx wgpt info failed: ${r.err}`);
   assert.match(r.out, /^adapter {6}/m);
   assert.match(r.out, /^self-check {3}PASS/m);
+  const ver = await sh('npx', ['--no-install', 'wgpt', '--version'], dir);
+  assert.is(ver.out, `wgpt ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (node ${process.versions.node})\n`);
   const b = await sh('npx', ['--no-install', 'wgpt', 'bench'], dir);
   assert.is(b.code, 1);
   assert.match(b.err, /^wgpt bench: not available in this installation .*it runs from a clone of the repository\n$/);
