@@ -289,3 +289,6 @@ export async function benchGenerate(gpu: Gpu, o: SuiteOptions): Promise<Record_[
   model.dispose();
   return out;
 }
+
+/** LSTM layer forward+backward vs PyTorch CPU nn.LSTM (bench/lstm.ts). */
+export { benchLstm } from './lstm.ts';

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
 import { matmul, linear, linearT, encodeMatmul, setMatmulVariant, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
-import { matmulRef, bmmRef, bmmBackwardRef, linearRef, linearBackwardRef, linearTRef, linearTBackwardRef, colSumRef } from '../src/ref/matmul.ts';
+import { matmulRef, bmmRef, bmmBackwardRef, linearRef, linearBackwardRef, linearTRef, linearTBackwardRef } from '../src/ref/matmul.ts';
+import { colSumRef } from '../src/ref/reduce.ts';
 import { assertClose, randn, FIXTURES, fixture, report } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 
