@@ -25,6 +25,15 @@ const cmd: Command = {
     lowercase: { type: 'boolean' },
     out: { type: 'string' },
   },
+  help: {
+    type: ['wordpiece|bpe', 'what to learn: BERT\'s WordPiece or a GPT-2-style byte-level BPE', 'wordpiece'],
+    'vocab-size': ['N', 'ids in the vocabulary (specials included); required'],
+    'min-frequency': ['F', 'pairs seen fewer times are not merged', '2'],
+    'limit-alphabet': ['A', 'WordPiece: keep the A most frequent characters', '1000'],
+    'special-tokens': ['TOK,…', 'special tokens, given the first ids', '[PAD],[UNK],[CLS],[SEP],[MASK] (bpe: <|endoftext|>)'],
+    lowercase: ['', 'lowercase the text before learning (BERT uncased)'],
+    out: ['FILE', 'where to write the Hugging Face tokenizer.json; required'],
+  },
   positionals: true,
   async run(v, pos) {
     const type = (v.type as string | undefined) ?? 'wordpiece';
