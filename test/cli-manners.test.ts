@@ -69,7 +69,7 @@ test('wgpt COMMAND --help lists every flag of its option table with a descriptio
   const names = [...top.out.matchAll(/^ {2}([a-z][\w-]*) /gm)].map((m) => m[1]);
   assert.ok(names.includes('train') && names.includes('generate'), top.out);
   // the commands written with issue #18 must describe every flag; commands added later at least list theirs
-  const described = new Set(['info', 'tokenize', 'batches', 'bpe-train', 'tokenizer-train', 'train', 'generate', 'logits', 'demo', 'bench', 'serve']);
+  const described = new Set(['info', 'tokenize', 'batches', 'bpe-train', 'train', 'generate', 'logits', 'demo', 'bench', 'serve', 'tokenizer-train', 'translate', 'walk']);
   for (const name of names) {
     const file = fileURLToPath(new URL(`../src/cli/${name}.ts`, import.meta.url));
     if (!existsSync(file)) continue;

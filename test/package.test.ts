@@ -4,7 +4,7 @@
 // as written. Needs the npm registry for the package metadata (tarballs come from the npm cache when there).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,15 +102,41 @@ console.log(JSON.stringify({ n: logits.length, finite: logits.every(Number.isFin
   assert.ok(o.corpus);
 });
 
-test('npx wgpt info and wgpt --help from the installed package', async () => {
+test('npx wgpt info, --version and the missing bench from the installed package', async () => {
   const dir = await install();
   const r = await sh('npx', ['--no-install', 'wgpt', 'info'], dir);
   assert.is(r.code, 0, `npx wgpt info failed: ${r.err}`);
   assert.match(r.out, /^adapter {6}/m);
   assert.match(r.out, /^self-check {3}PASS/m);
+  const ver = await sh('npx', ['--no-install', 'wgpt', '--version'], dir);
+  assert.is(ver.out, `wgpt ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (node ${process.versions.node})\n`);
   const b = await sh('npx', ['--no-install', 'wgpt', 'bench'], dir);
   assert.is(b.code, 1);
   assert.match(b.err, /^wgpt bench: not available in this installation .*it runs from a clone of the repository\n$/);
+});
+
+test('wgpt serve from the installed package serves the prebuilt page (no esbuild needed)', async () => {
+  const dir = await install();
+  const p = spawn(process.execPath, [join(dir, 'node_modules', 'wgpt', 'dist', 'cli', 'wgpt.js'), 'serve', '--port', '0'], { cwd: dir, env: { ...process.env, WGPT_QUIET: '1' } });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      p.stdout.on('data', (d) => {
+        out += d;
+        const m = /serving the page at (http:\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      p.on('close', (code) => reject(new Error(`wgpt serve exited ${code}: ${out}`)));
+    });
+    const html = await (await fetch(url)).text();
+    assert.match(html, /<script type="module" src="\/wgpt\.js">/);
+    const js = await (await fetch(url + 'wgpt.js')).text();
+    assert.is(js, readFileSync(join(dir, 'node_modules', 'wgpt', 'dist', 'wgpt.browser.js'), 'utf8'), 'the prebuilt bundle is what is served');
+    assert.is((await fetch(url + 'the-verdict.txt')).status, 200);
+    console.log(`  wgpt serve (installed): page ${html.length} B, prebuilt bundle ${(js.length / 1024).toFixed(0)} KiB`);
+  } finally {
+    p.kill();
+  }
 });
 
 test("the README's marked code blocks run as written against the installed package", async () => {
