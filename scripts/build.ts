@@ -64,6 +64,13 @@ cpSync(join(SRC, 'data', 'the-verdict.txt'), join(DIST, 'data', 'the-verdict.txt
 mkdirSync(join(DIST, 'web'), { recursive: true });
 cpSync(join(SRC, 'web', 'index.html'), join(DIST, 'web', 'index.html'));
 writeFileSync(join(DIST, 'wgpt.browser.js'), await buildBundle({ entry: join(SRC, 'web', 'main.ts'), minify: true }));
-// declarations
-execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+// declarations: tsc emits them even when it finds type errors; those are reported here (and fail `npm run
+// typecheck`), but do not stop the build: the JavaScript above does not depend on them
+try {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'pipe' });
+} catch (e) {
+  const out = String((e as { stdout?: Buffer }).stdout ?? '').split('\n').filter((l) => /error TS/.test(l));
+  if (!out.length) throw e;
+  console.warn(`wgpt build: tsc found ${out.length} type error(s); declarations emitted anyway (npm run typecheck lists them). First: ${out[0]}`);
+}
 console.log(`wgpt build: ${entries.length} modules + .d.ts + browser bundle → dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -3,7 +3,8 @@
 //   forward  a, b (read) → out (write =):  out[i] = a[i % na] OP b[i % nb]   (na, nb divide n: each
 //            operand is the output or a trailing block of it, repeated over the leading dims)
 //   scale    a (read) → out (= when acc == 0, += when acc == 1):  out[i] (=|+=) s·a[i]
-// The backward of forward (a sum over the broadcast rows) is reduce.wgsl's colsum / colsum_mul.
+// The backward of forward is a sum over the broadcast rows: reduce.wgsl's colsum / colsum_mul, or
+// scale (s = ±1) for a full-size operand of add/sub.
 struct P { n: u32, na: u32, nb: u32, acc: u32, s: f32 }
 @group(0) @binding(0) var<uniform> u: P;
 @group(0) @binding(1) var<storage, read> a: array<f32>;

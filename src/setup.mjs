@@ -46,5 +46,10 @@ const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((m, e) 
 const built = join(root, 'dist', 'index.js');
 if (!existsSync(built) || statSync(built).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'shaders')))) {
   console.log(`wgpt setup: ${existsSync(built) ? 'sources changed since the last build' : 'no dist/ yet'}; running npm run build`);
-  run('npm run build --silent');
+  try {
+    run('npm run build --silent');
+  } catch {
+    // npm start / npm test run the sources: a failed build only leaves dist/ (npx wgpt, import 'wgpt') as it was
+    console.error('wgpt setup: npm run build failed (see above); dist/ is not updated, continuing from sources');
+  }
 }

@@ -184,4 +184,30 @@ test('most-frequent-token baseline', () => {
   assert.equal(mostFrequentBaseline(rows, [b], MO.specialIds), { token: 7, accuracy: 2 / 3, n: 3 });
 });
 
+
+test('BERT data hook: lines → packed rows, held-out split with fixed masks and the most-frequent baseline; train masks re-drawn per epoch', async () => {
+  const { bert } = await import('../src/model/bert.ts');
+  const words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 40 }, (_, i) => `w${i}`)];
+  const id = new Map(words.map((w, i) => [w, i]));
+  const tokenizer = {
+    name: 'toy', vocabSize: words.length, specialTokens: { '[PAD]': 0, '[UNK]': 1, '[CLS]': 2, '[SEP]': 3, '[MASK]': 4 },
+    encode: (t: string) => t.split(/\s+/).filter(Boolean).map((w) => id.get(w) ?? 1),
+    decode: (ids: ArrayLike<number>) => Array.from(ids, (i) => words[i]).join(' '),
+  };
+  const lines = Array.from({ length: 50 }, (_, i) => Array.from({ length: 3 + (i % 7) }, (_, j) => `w${(i * 3 + j * j) % 40}`).join(' '));
+  const src = { path: 'toy.txt', tokenizer, ids: () => new Int32Array(0), text: () => lines.join('\n') + '\n\n' };
+  const cfg = bert.freshConfig({ preset: 'tiny', vocabSize: words.length });
+  const d = bert.data.prepare(src as any, cfg, { batch: 4, context: 16, shuffle: true, seed: 3, valFraction: 0.2 });
+  assert.match(d.summary, /^50 lines → \d+ train rows/);
+  assert.ok(d.notes.some((n) => /most-frequent-token baseline \(always "w\d+"\) accuracy \d+\.\d%/.test(n)), d.notes.join(' | '));
+  const b0 = d.train.batch(0, 0);
+  assert.ok(b0.T <= 16);
+  for (let r = 0; r < b0.B; r++) assert.is(b0.ids[r * b0.T], 2, 'rows start with [CLS]');
+  for (let i = 0; i < b0.labels.length; i++) if (b0.labels[i] !== -100) assert.ok(b0.ids[i] > 4, 'only real tokens are chosen');
+  assert.not.equal(Array.from(d.train.batch(0, 1).labels), Array.from(b0.labels));
+  assert.equal(d.val!.batch(0, 0), d.val!.batch(0, 5), 'held-out masks do not change between evaluations');
+  assert.is(d.train.tokens(b0), b0.attentionMask.reduce((a, v) => a + v, 0));
+  throwsMsg(() => bert.data.prepare({ ...src, tokenizer: { ...tokenizer, specialTokens: { '[PAD]': 0 } } } as any, cfg, { batch: 4, shuffle: true, seed: 3, valFraction: 0.2 }), /has no \[CLS\], \[SEP\], \[MASK\] tokens; BERT needs/);
+});
+
 test.run();

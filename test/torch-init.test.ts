@@ -5,6 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TorchGenerator, initEmbedding, initLinear, initLayerNorm, initRecurrent, initCourseGPT, type InitTensor, type RecurrentKind, type NormalVector, torchGPTParams } from '../src/model/torch-init.ts';
+import { initParams, init as initKind, type ParamSpec } from '../src/model/model.ts';
 import { fixture, report } from './helpers.ts';
 
 type Case = { name: string; seed: number; ops: unknown[][]; tensors: { name: string; shape: number[]; data: number[] }[] };
@@ -93,6 +94,18 @@ test('torchGPTParams: the course GPTModel in wgpt names and [in, out] layouts (-
   assert.is(fc[5 * 4 * C + 17], wfc[17 * C + 5]);
   const tied = torchGPTParams({ vocab_size: 11, context_length: 5, d_model: C, n_layers: 2, qkv_bias: true, tie_embeddings: true, positions: 'sinusoidal' }, 123);
   assert.ok(!tied.has('lm_head.weight') && !tied.has('wpe.weight'));
+});
+
+test("initParams(table, seed, 'torch'): a table in PyTorch's order (nn.LSTM, nn.Embedding) starts as the module does", () => {
+  const cases = fixtures[0][0].cases;
+  const lstm = cases.find((x) => x.name === 'LSTM(3,5)')!;
+  const H = 5, b = 1 / Math.sqrt(H);
+  const table: ParamSpec[] = lstm.tensors.map((t) => ({ name: t.name, shape: t.shape, init: initKind.uniform(b) }));
+  const got = initParams(table, lstm.seed, 'torch');
+  for (const t of lstm.tensors) assert.equal([...got.get(t.name)!.data], t.data, t.name);
+  const emb = cases.find((x) => x.name === 'Embedding(13,7)')!;
+  const e = initParams([{ name: 'weight', shape: [13, 7], init: initKind.normal(1) }], emb.seed, 'torch');
+  assert.equal([...e.get('weight')!.data], emb.tensors[0].data);
 });
 
 test.after(() => {

@@ -108,9 +108,12 @@ test('wgpt demo never replaces runs/demo: it picks runs/demo-2 and says so; --ou
     const a = await wgpt(['demo', '--steps', '1'], tmp);
     assert.is(a.code, 0, a.err);
     assert.ok(existsSync(join(tmp, 'runs/demo/model.safetensors')));
-    const b = await wgpt(['demo', '--steps', '1'], tmp);
+    // the time budget (npm start stays under 3 minutes on any machine): training stops, the run is saved, generation follows
+    const b = await wgpt(['demo', '--steps', '50', '--time-budget', '0.001'], tmp);
     assert.is(b.code, 0, b.err);
     assert.match(b.out, /^wgpt: runs\/demo holds an earlier run; this one goes to runs\/demo-2 \(--out DIR --overwrite reuses a folder\)$/m);
+    assert.ok(b.out.includes(`\nwgpt: the 0.001 s time budget ran out at step 1/50: checkpoint saved to ${join(tmp, 'runs/demo-2')}\n`), b.out);
+    assert.match(b.out, /\n\nEvery effort moves you.+\n\nnext: npx wgpt generate --model .*runs\/demo-2 --prompt "Every effort moves you"\n$/s);
     assert.ok(existsSync(join(tmp, 'runs/demo-2/model.safetensors')));
     const c = await wgpt(['demo', '--steps', '1', '--out', 'runs/demo'], tmp);
     assert.is(c.code, 1);

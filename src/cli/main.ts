@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   info: () => import('./info.js'),
   tokenize: () => import('./tokenize.js'),
   batches: () => import('./batches.js'),
+  'tokenizer-train': () => import('./tokenizer-train.js'),
   'bpe-train': () => import('./bpe-train.js'),
   train: () => import('./train.js'),
   generate: () => import('./generate.js'),
@@ -15,6 +16,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
   serve: () => import('./serve.js'),
+  walk: () => import('./walk.js'),
 };
 
 /** package.json's version (src/cli and dist/cli both sit two folders below it). */
@@ -34,7 +36,7 @@ async function main(argv: string[]): Promise<number> {
     const lines = ['usage: wgpt <command> [options]', '', 'commands:'];
     for (const [n, load] of Object.entries(commands)) {
       try {
-        lines.push(`  ${n.padEnd(10)} ${(await load()).default.summary}`);
+        lines.push(`  ${n.padEnd(15)} ${(await load()).default.summary}`);
       } catch {
         /* command not available in this build */
       }

@@ -1,7 +1,8 @@
 // `wgpt train`: flags → RunOptions → runTraining. Defaults follow the course book where it has one.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { runTraining, type RunOptions } from '../train/run.js';
+import { runTraining, isTokenData, NO_TOKENIZER, type RunOptions } from '../train/run.js';
+import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { PRESETS } from '../model/config.js';
 import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
 import { catchStopSignals } from '../train/stop.js';
@@ -9,11 +10,13 @@ import { catchStopSignals } from '../train/stop.js';
 const cmd: Command = {
   summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
   usage:
-    'wgpt train --data FILE [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
+    'wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
     '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] | --resume DIR [--steps N]',
   options: {
     data: { type: 'string' },
+    'data-format': { type: 'string' },
+    'vocab-size': { type: 'string' },
     tokenizer: { type: 'string' },
     preset: { type: 'string' },
     model: { type: 'string' },
@@ -40,6 +43,8 @@ const cmd: Command = {
   },
   help: {
     data: ['FILE', 'text (.txt, UTF-8) or token file (.bin) to train on; required unless --resume'],
+    'data-format': ['uint16|uint32', 'read --data as a headerless token file of this width (nanoGPT\'s train.bin: uint16)', 'llm.c header'],
+    'vocab-size': ['N', 'vocab_size of a fresh model trained on token ids without --tokenizer', 'the .bin header\'s'],
     tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2 (with --model: the checkpoint\'s own)'],
     preset: ['NAME', 'fresh model: tiny, small, book-124m or gpt2', 'small'],
     model: ['DIR', 'start from this checkpoint (a wgpt run or a Hugging Face GPT-2 folder)'],
@@ -78,10 +83,16 @@ const cmd: Command = {
     if (v.init !== undefined && v.init !== 'gpt2' && v.init !== 'torch') throw new UsageError(`--init must be gpt2 or torch, got '${v.init}'`);
     if (v.init !== undefined && v.model !== undefined) throw new UsageError('--init applies to a fresh model, not to --model');
     const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
+    const dataFormat = v['data-format'] as RawTokenFormat | undefined;
+    if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
+    // token ids need no tokenizer: none unless one is named (the checkpoint then notes it has none)
+    const tokenData = !resume && isTokenData({ data: (v.data as string) ?? '', dataFormat });
     const opts: RunOptions = {
       data: (v.data as string) ?? '',
       // starting from a checkpoint: its own tokenizer unless one is named
-      tokenizer: (v.tokenizer as string) ?? (v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
+      tokenizer: (v.tokenizer as string) ?? (tokenData ? NO_TOKENIZER : v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
+      dataFormat,
+      vocabSize: v['vocab-size'] !== undefined ? num(v, 'vocab-size', undefined, { int: true, min: 1 }) : undefined,
       preset,
       model: v.model as string | undefined,
       context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,

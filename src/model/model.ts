@@ -8,6 +8,7 @@ import { Tensor, IdBatch } from '../autograd/tensor.js';
 import type { KVCache } from '../ops/attention.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { makeRng, normal } from './init.js';
+import { TorchGenerator } from './torch-init.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Parameter table: each architecture declares its parameters ONCE (name, shape, init). Init, loading, checkpoint
@@ -38,6 +39,9 @@ export interface ParamSpec {
   init: Init;
   /** embedding padding_idx: this row is zero after init (the op keeps its gradient at zero) */
   paddingRow?: number;
+  /** a buffer, not a parameter (Hugging Face's register_buffer, e.g. Marian's final_logits_bias): loaded and saved
+   * with the others, never trained (no gradient, not in the optimizer's list) */
+  frozen?: boolean;
 }
 
 /** Named host arrays: what checkpoints store and models are built from. */
@@ -62,9 +66,12 @@ export function tableCount(table: readonly ParamSpec[]): number {
   return n;
 }
 
-/** Fresh values for every parameter of the table, drawn in table order from one seeded RNG. */
-export function initParams(table: readonly ParamSpec[], seed: number): ParamMap {
-  const rand = makeRng(seed);
+/** Fresh values for every parameter of the table, drawn in table order from one seeded RNG. rng 'torch': the
+ * draws of torch.manual_seed(seed) + normal_/uniform_ (src/model/torch-init.ts), so a table declared in
+ * PyTorch's construction order and layouts (e.g. nn.LSTM's) starts exactly as the PyTorch module does. */
+export function initParams(table: readonly ParamSpec[], seed: number, rng: 'wgpt' | 'torch' = 'wgpt'): ParamMap {
+  const torch = rng === 'torch' ? new TorchGenerator(seed) : null;
+  const rand = torch ? () => torch.random() / 4294967296 : makeRng(seed);
   const out: ParamMap = new Map();
   for (const p of table) {
     const n = numelOf(p.shape);
@@ -72,11 +79,12 @@ export function initParams(table: readonly ParamSpec[], seed: number): ParamMap 
     const i = p.init;
     switch (i.kind) {
       case 'normal':
-        data = normal(n, i.std, rand);
+        data = torch ? torch.normal_(new Float32Array(n), 0, i.std) : normal(n, i.std, rand);
         break;
       case 'uniform':
         data = new Float32Array(n);
-        for (let k = 0; k < n; k++) data[k] = (rand() * 2 - 1) * i.bound;
+        if (torch) torch.uniform_(data, -i.bound, i.bound);
+        else for (let k = 0; k < n; k++) data[k] = (rand() * 2 - 1) * i.bound;
         break;
       case 'zeros':
         data = new Float32Array(n);
@@ -119,9 +127,14 @@ export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: Para
     const t = params.get(p.name);
     if (!t) throw new Error(`checkpoint is missing tensor ${p.name} ${JSON.stringify(p.shape)}`);
     if (t.shape.join(',') !== p.shape.join(',')) throw new Error(`tensor ${p.name} has shape [${t.shape}], the config needs [${p.shape}]`);
-    out.set(p.name, Tensor.param(gpu, t.data, [...p.shape], p.name));
+    out.set(p.name, p.frozen ? Tensor.from(gpu, t.data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, t.data, [...p.shape], p.name));
   }
   return out;
+}
+
+/** The tensors the optimizer updates: the table's non-frozen parameters, in table order. */
+export function trainableParams(table: readonly ParamSpec[], params: Map<string, Tensor>): Tensor[] {
+  return table.filter((p) => !p.frozen).map((p) => params.get(p.name)!);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -332,10 +345,10 @@ export interface Architecture<C = any, B = any> {
   readonly data: DataHook<C, B>;
 }
 
-/** A fresh model: the table's init from one seeded RNG. */
-export function initModel<C, B>(arch: Architecture<C, B>, gpu: Gpu, config: C, seed: number): Model<C, B> {
+/** A fresh model: the table's init from one seeded RNG ('torch': torch.manual_seed(seed)'s draws). */
+export function initModel<C, B>(arch: Architecture<C, B>, gpu: Gpu, config: C, seed: number, rng: 'wgpt' | 'torch' = 'wgpt'): Model<C, B> {
   arch.validateConfig(config);
-  return arch.create(gpu, config, initParams(arch.paramTable(config), seed));
+  return arch.create(gpu, config, initParams(arch.paramTable(config), seed, rng));
 }
 
 export function countModelParams<C>(arch: Architecture<C>, config: C): number {

@@ -188,8 +188,9 @@ const DP1 = f(-0.78515625), DP2 = f(-2.4187564849853515625e-4), DP3 = f(-3.77489
 const SIN_P = [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1].map(f);
 const COS_P = [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2].map(f);
 
-/** sincos256_ps for one lane: [sin x, cos x], with the FMA contractions of the AVX2 build (as log256). */
-function sincos256(xIn: number): [number, number] {
+/** sincos256_ps for one lane → (SIN, COS), with the FMA contractions of the AVX2 build (as log256). */
+let SIN = 0, COS = 0;
+function sincos256(xIn: number): void {
   const negative = xIn < 0 || Object.is(xIn, -0);
   let x = Math.abs(xIn);
   let j = Math.trunc(f(x * FOPI)) | 0;
@@ -216,7 +217,8 @@ function sincos256(xIn: number): [number, number] {
   y2 = f(y2 * x + x);
   const sinV = polyMask ? y2 : y;
   const cosV = polyMask ? y : y2;
-  return [signSin ? -sinV : sinV, signCos ? -cosV : cosV];
+  SIN = signSin ? -sinV : sinV;
+  COS = signCos ? -cosV : cosV;
 }
 
 function fill16Avx2(d: Float32Array, o: number, mean: number, std: number): void {
@@ -225,10 +227,10 @@ function fill16Avx2(d: Float32Array, o: number, mean: number, std: number): void
     const u2 = d[o + j + 8];
     const radius = f(Math.sqrt(f(-2 * log256(u1))));
     const theta = f(TWO_PI_F * u2);
-    const [s, c] = sincos256(theta);
+    sincos256(theta);
     // _mm256_fmadd_ps(n, std, mean): one rounding of n·std + mean (n·std is exact in double)
-    d[o + j] = f(f(radius * c) * std + mean);
-    d[o + j + 8] = f(f(radius * s) * std + mean);
+    d[o + j] = f(f(radius * COS) * std + mean);
+    d[o + j + 8] = f(f(radius * SIN) * std + mean);
   }
 }
 

@@ -2,6 +2,7 @@
 // leading dimensions, and the scalar multiple scale(x, s); forward and backward side by side. Leaves
 // out: general NumPy broadcasting (a size-1 dim inside the shape, both operands broadcast at once).
 import binaryWgsl from '../../shaders/binary.wgsl';
+import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, shapeStr, numel } from '../autograd/tensor.js';
 import { encodeColSum } from './reduce.js';
 
@@ -46,18 +47,18 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
   gpu.dispatch(k, { buffers: { a: a.buffer, b: b.buffer, out: out.buffer }, params: { n, na, nb, acc: 0, s: 1 }, workgroups: gpu.grid(n, 64) });
   return makeNode(out, [a, b], (o) => {
     // backward of `out[i] = a[i % na] OP b[i % nb]`: each operand's gradient sums dy·∂out/∂operand over
-    // the n / size rows it was repeated on: add: dy; sub: dy and −dy; mul: dy·b and dy·a
+    // the R = n / size rows it was repeated on: add: dy; sub: dy and −dy; mul: dy·b and dy·a
     const dy = o.grad!.buffer;
-    const ga = gradTarget(a);
-    if (ga) {
-      const w = name === 'mul' ? { weight: b.buffer, weightSize: nb } : {};
-      encodeColSum(gpu, dy, ga.t.buffer, na ? n / na : 0, na, ga.acc, w);
-    }
-    const gb = gradTarget(b);
-    if (gb) {
-      const w = name === 'mul' ? { weight: a.buffer, weightSize: na } : { coef: name === 'sub' ? -1 : 1 };
-      encodeColSum(gpu, dy, gb.t.buffer, nb ? n / nb : 0, nb, gb.acc, w);
-    }
+    const push = (t: Tensor, other: Tensor, coef: number) => {
+      const g = gradTarget(t);
+      if (!g) return;
+      const R = t.size ? n / t.size : 0;
+      // a full-size operand of add/sub: an elementwise pass (the old copy), no row loop
+      if (name !== 'mul' && R === 1) gpu.dispatch(scaleKernel(gpu), { buffers: { a: dy, out: g.t.buffer }, params: { n, na: n, nb: n, acc: g.acc, s: coef }, workgroups: gpu.grid(n, 64) });
+      else encodeColSum(gpu, dy, g.t.buffer, R, t.size, g.acc, name === 'mul' ? { weight: other.buffer, weightSize: other.size } : { coef });
+    };
+    push(a, b, 1);
+    push(b, a, name === 'sub' ? -1 : 1);
   });
 }
 
@@ -68,12 +69,14 @@ export const sub = (a: Tensor, b: Tensor): Tensor => binary('sub', a, b);
 /** a·b elementwise, broadcasting leading dims. */
 export const mul = (a: Tensor, b: Tensor): Tensor => binary('mul', a, b);
 
+const scaleKernel = (gpu: Gpu) => gpu.kernel({ shader: binaryWgsl, entry: 'scale' });
+
 /** s·x for a number s. */
 export function scale(x: Tensor, s: number): Tensor {
   if (!Number.isFinite(s)) throw new Error(`scale: the factor must be a finite number, got ${s}`);
   const gpu = x.gpu;
   const out = Tensor.empty(gpu, [...x.shape], 'scale');
-  const k = gpu.kernel({ shader: binaryWgsl, entry: 'scale' });
+  const k = scaleKernel(gpu);
   gpu.dispatch(k, { buffers: { a: x.buffer, out: out.buffer }, params: { n: x.size, na: x.size, nb: x.size, acc: 0, s }, workgroups: gpu.grid(x.size, 64) });
   return makeNode(out, [x], (o) => {
     // backward of `out = s·x`: dx (=|+=) s·dy

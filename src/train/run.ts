@@ -18,12 +18,20 @@ import { type Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
 import { BatchLoader, splitTrainVal, parseHeader, HEADER_BYTES } from '../data/index.js';
+import type { RawTokenFormat } from '../data/tokenfile.js';
+
+/** RunOptions.tokenizer for token data trained without a tokenizer. */
+export const NO_TOKENIZER = 'none';
 
 export interface RunOptions {
   /** .txt (tokenized with `tokenizer`) or .bin token file */
   data: string;
-  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file */
+  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file | 'none' (token data only: the checkpoint has no tokenizer) */
   tokenizer: string;
+  /** headerless token file: the width of its ids (nanoGPT's train.bin is uint16) */
+  dataFormat?: RawTokenFormat;
+  /** vocab_size of a fresh model trained on token data without a tokenizer (default: the .bin header's) */
+  vocabSize?: number;
   preset?: string;
   /** start from this checkpoint folder instead of a fresh preset */
   model?: string;
@@ -55,7 +63,8 @@ export interface RunOptions {
 
 export interface RunResult {
   model: GPT;
-  tokenizer: Tokenizer;
+  /** null when trained on token data without a tokenizer */
+  tokenizer: Tokenizer | null;
   out: string;
   train: LossPoint[];
   val: LossPoint[];
@@ -93,9 +102,19 @@ function checkOutFolder(out: string, resumeDir: string | undefined, overwrite: b
 
 
 
-function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | Uint32Array {
+/** `--data` names a token file (ids, no tokenizer needed): a .bin, or any file read with --data-format. */
+export function isTokenData(opts: Pick<RunOptions, 'data' | 'dataFormat'>): boolean {
+  return opts.dataFormat !== undefined || opts.data.endsWith('.bin');
+}
+
+const DATA_ACCEPTS = '--data takes a UTF-8 text file or a token file (.bin with an llm.c header, or headerless with --data-format uint16|uint32)';
+
+/** The ids to train on, and the vocabulary size a .bin header records (0 when none). */
+function loadData(opts: RunOptions, tok: Tokenizer | null): { ids: Int32Array | Uint16Array | Uint32Array; fileVocab: number } {
   if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
-  if (opts.data.endsWith('.bin')) {
+  if (statSync(opts.data).isDirectory()) throw new Error(`${opts.data} is a folder; ${DATA_ACCEPTS}`);
+  if (isTokenData(opts)) {
+    if (opts.dataFormat) return { ids: readTokenFile(opts.data, opts.dataFormat), fileVocab: 0 };
     // only the header here (the ids are read once, by readTokenFile)
     const head = new Uint8Array(HEADER_BYTES);
     const fd = openSync(opts.data, 'r');
@@ -108,14 +127,22 @@ function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | 
       closeSync(fd);
     }
     const h = parseHeader(head.subarray(0, got), size, opts.data);
-    if (h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
+    if (tok && h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
       throw new Error(`${opts.data} was tokenized with a ${h.vocabSize}-id vocabulary but --tokenizer ${opts.tokenizer} has ${tok.vocabSize} ids`);
     }
-    return readTokenFile(opts.data);
+    return { ids: readTokenFile(opts.data), fileVocab: h.vocabSize };
   }
-  const text = decodeUtf8Strict(readFileSync(opts.data), opts.data);
+  const bytes = readFileSync(opts.data);
+  const nul = bytes.subarray(0, 1 << 16).indexOf(0);
+  if (nul >= 0) throw new Error(`${opts.data} is binary, not text (a NUL byte at offset ${nul}); ${DATA_ACCEPTS}`);
+  let text: string;
+  try {
+    text = decodeUtf8Strict(bytes, opts.data);
+  } catch (e) {
+    throw new Error(`${(e as Error).message.split('\n')[0]}; ${DATA_ACCEPTS}`);
+  }
   if (text.length === 0) throw new Error(`data file ${opts.data} is empty`);
-  return Int32Array.from(tok.encode(text, { allowedSpecial: 'all' }));
+  return { ids: Int32Array.from(tok!.encode(text, { allowedSpecial: 'all' })), fileVocab: 0 };
 }
 
 /** Trains according to `opts`; with `resumeDir`, continues that run exactly where its checkpoint stopped. */
@@ -135,8 +162,9 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
   const tokSource = resumeDir ?? opts.model;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
-  const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data.endsWith('.bin') ? undefined : opts.data, checkpointDir: tokSource });
-  const ids = loadData(opts, tok);
+  if (opts.tokenizer === NO_TOKENIZER && !isTokenData(opts)) throw new Error(`text data needs a tokenizer (--tokenizer gpt2, simple-v2, a BPE file, …)`);
+  const tok = opts.tokenizer === NO_TOKENIZER ? null : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
+  const { ids, fileVocab } = loadData(opts, tok);
 
   let model: GPT;
   let config: GPTConfig;
@@ -148,12 +176,14 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   } else {
     const preset = PRESETS[opts.preset ?? 'small'];
     if (!preset) throw new Error(`unknown preset '${opts.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
-    config = { ...preset, vocab_size: tok.vocabSize };
+    const vocab = tok?.vocabSize ?? opts.vocabSize ?? fileVocab;
+    if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
+    config = { ...preset, vocab_size: vocab };
     if (opts.context !== undefined) config.context_length = opts.context;
     if (opts.dropout !== undefined) config.dropout = opts.dropout;
     model = GPT.init(gpu, validateConfig(config), opts.seed, opts.init);
   }
-  if (tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
+  if (tok && tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] >= config.vocab_size) throw new Error(`token id ${ids[i]} at position ${i} of ${opts.data} is ≥ the model's vocab_size ${config.vocab_size}`);
   }
@@ -210,8 +240,9 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined })) as Record<string, unknown>,
       history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
     };
-    const files: Record<string, string | Uint8Array> = { ...tokenizerFiles(tok, opts.tokenizer) };
-    files[RUN_FILE] = JSON.stringify({ tokenizer: opts.tokenizer, steps: step, why }, null, 2) + '\n';
+    const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
+    const noTok = tok ? {} : { note: `trained on token ids (${opts.data}) without a tokenizer: give generate --tokenizer SPEC` };
+    files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, ...noTok, steps: step, why }, null, 2) + '\n';
     files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
     saveCheckpoint(out, config, params, { trainingState: st, files });
     flushLog();

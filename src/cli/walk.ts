@@ -1,0 +1,64 @@
+// `wgpt walk`: the course's path run on the engine (src/walk/stages.ts), each stage printed as the course prints
+// it; --json prints every array instead, --plots DIR writes the figures as SVG and PNG (node:zlib compression).
+// Leaves out: the course's second half until its pieces land (named at the end of the output).
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { type Command, UsageError } from './command.js';
+import { getGpu } from '../gpu/device.js';
+import { BUNDLED_CORPUS } from '../tokenizer/node.js';
+import { walk, stageText, STAGE_NAMES, NOT_YET, type Stage } from '../walk/stages.js';
+import { rasterizeSvg } from '../plot/raster.js';
+import { encodePng } from '../plot/png.js';
+
+const cmd: Command = {
+  summary: "walk the course's path on the engine: text → ids → windows → embeddings → attention → next token",
+  usage: `wgpt walk [--text "…"] [--stage NAME[,NAME…]] [--json] [--plots DIR]   (stages: ${STAGE_NAMES.join(', ')})`,
+  options: {
+    text: { type: 'string' },
+    stage: { type: 'string' },
+    json: { type: 'boolean' },
+    plots: { type: 'string' },
+  },
+  async run(v) {
+    const only = v.stage !== undefined ? String(v.stage).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    if (only && !only.length) throw new UsageError('--stage needs a stage name');
+    for (const n of only ?? []) {
+      if (!STAGE_NAMES.includes(n)) {
+        const later = NOT_YET.find((s) => s.name === n);
+        throw new UsageError(later ? `stage '${n}' (${later.what}) is not in the walk yet` : `unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
+      }
+    }
+    const text = v.text as string | undefined;
+    if (text !== undefined && !text.trim()) throw new UsageError('--text is empty');
+    const plots = v.plots as string | undefined;
+    if (plots !== undefined) mkdirSync(plots, { recursive: true });
+    const verdict = readFileSync(BUNDLED_CORPUS, 'utf8');
+    const gpu = await getGpu();
+    const t0 = performance.now();
+    const written: string[] = [];
+    const json = !!v.json;
+    const stages: Stage[] = await walk(gpu, { verdict, text }, only, (s, i) => {
+      if (!json) console.log(stageText(s, i) + '\n');
+      if (plots !== undefined) {
+        for (const f of s.figures) {
+          for (const [ext, bytes] of [['svg', new TextEncoder().encode(f.svg)], ['png', encodePng(rasterizeSvg(f.svg, 2), (b) => deflateSync(b, { level: 9 }))]] as const) {
+            const path = join(plots, `${f.name}.${ext}`);
+            writeFileSync(path + '.tmp', bytes);
+            renameSync(path + '.tmp', path);
+            written.push(path);
+          }
+        }
+      }
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    if (json) {
+      console.log(JSON.stringify({ stages: stages.map((s) => ({ name: s.name, title: s.title, sentence: s.sentence, arrays: s.arrays, figures: s.figures.map((f) => f.name) })), not_yet: NOT_YET, seconds: Number(seconds.toFixed(2)) }));
+    } else {
+      if (!only) console.log(`Not in the walk yet (the course's second half): ${NOT_YET.map((s) => s.what).join('; ')}.`);
+      if (written.length) console.log(`wgpt walk: wrote ${written.length} files to ${plots}: ${written.map((p) => p.split('/').pop()).join(', ')}`);
+      console.log(`wgpt walk: ${stages.length} stages in ${seconds.toFixed(1)} s on ${gpu.info.description || gpu.info.device || 'the WebGPU adapter'}`);
+    }
+  },
+};
+export default cmd;

@@ -1,0 +1,440 @@
+// The course's path as stages (browser-safe; `wgpt walk` and the page's Walk view both run this): text → regex
+// split → vocabulary → ids (simple V1/V2, GPT-2 BPE) → sliding windows → a batch → token / position embeddings
+// → nn.Embedding(6, 3) seed 123 → one-hot · W = gather → a GPT block (attention, next-token probabilities,
+// greedy tokens) → a short training run. Each stage returns its printed lines (as the course prints them),
+// every printed array (for --json) and its figures (SVG). Every tensor is computed by the engine's GPU ops
+// (src/ops); the host only tokenizes, slices windows, sorts top-k and formats. Seeded weights follow
+// torch.manual_seed(123) (src/model/torch-init.ts). Leaves out: the course's second half (see NOT_YET).
+import type { Gpu } from '../gpu/device.js';
+import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
+import { embedding, oneHot, positionIds, sinusoidalPositions } from '../ops/embedding.js';
+import { add } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { softmax } from '../ops/softmax.js';
+import { GPT } from '../model/gpt.js';
+import { generate } from '../model/generate.js';
+import type { GPTConfig } from '../model/config.js';
+import { TorchGenerator, initEmbedding } from '../model/torch-init.js';
+import { SimpleTokenizer, simpleSplit, buildSimpleVocab, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import { BatchLoader } from '../data/index.js';
+import { trainLosses } from '../train/quick.js';
+import { lossCurveSvg } from '../train/plot.js';
+import { heatmapsSvg, attentionSvg } from '../plot/figures.js';
+import { formatTensor, pyList, pyStr, torchSize } from './format.js';
+
+export interface WalkBlock {
+  /** what the line(s) show, e.g. `token_embeddings.shape` */
+  label: string;
+  lines: string[];
+}
+export interface WalkFigure {
+  /** file stem under --plots (name.svg, name.png) */
+  name: string;
+  title: string;
+  svg: string;
+}
+export interface WalkArray {
+  shape: number[];
+  data: (number | string)[];
+}
+export interface Stage {
+  name: string;
+  title: string;
+  /** one sentence: what happens here */
+  sentence: string;
+  blocks: WalkBlock[];
+  /** every printed array, in full */
+  arrays: Record<string, WalkArray>;
+  figures: WalkFigure[];
+  /** wall-clock seconds the stage took */
+  seconds?: number;
+}
+
+export interface WalkOptions {
+  /** the course's corpus (the-verdict.txt) */
+  verdict: string;
+  /** your own text: encoded by V1/V2/GPT-2 and its first sentence fed to the GPT instead of the course's samples */
+  text?: string;
+  /** steps of the training stage (default 24) */
+  trainSteps?: number;
+}
+
+/** The course's sample sentences (ch02, ch04). */
+export const COURSE = {
+  splitDemo: 'Hello, world. Is this-- a test?',
+  v1: '"It\'s the last he painted, you know," Mrs. Gisburn said with pardonable pride.',
+  v2: 'Hello, do you like tea? <|endoftext|> In the sunlit terraces of the palace.',
+  gpt2: 'Hello, do you like tea? <|endoftext|> In the sunlit terracesof someunknownPlace.',
+  prompt: 'Hello, I am',
+};
+
+/** The GPT of the GPT-block stage: the course's GPTModel layout, small enough to build in a second or two. */
+export const WALK_GPT: GPTConfig = {
+  vocab_size: 50257, context_length: 256, d_model: 128, n_heads: 4, n_layers: 2, dropout: 0,
+  qkv_bias: false, tie_embeddings: false, positions: 'learned', layernorm_eps: 1e-5,
+} as GPTConfig;
+
+/** Stages of the course's second half, not in this walk yet, with what they wait for. */
+export const NOT_YET: { name: string; what: string }[] = [
+  { name: 'wordpiece', what: 'WordPiece tokens and ids (BERT vocabulary)' },
+  { name: 'rnn', what: 'RNN hidden states (5, H) and h_n' },
+  { name: 'lstm', what: 'LSTM h_n and c_n' },
+  { name: 'luong', what: 'Luong attention weights per decoding step' },
+  { name: 'encoder-decoder', what: 'encoder (bidirectional) vs decoder (causal) attention maps' },
+];
+
+const round4 = (a: ArrayLike<number>) => Array.from(a, (v) => Number(v.toFixed(4)));
+const arr = (shape: number[], data: ArrayLike<number> | (number | string)[]): WalkArray => ({ shape, data: Array.from(data as ArrayLike<number | string>) });
+
+/** Lazily built things several stages share. */
+class Ctx {
+  private cache = new Map<string, unknown>();
+  constructor(readonly gpu: Gpu, readonly o: WalkOptions) {}
+  private once<T>(k: string, f: () => T): T {
+    if (!this.cache.has(k)) this.cache.set(k, f());
+    return this.cache.get(k) as T;
+  }
+  get v1() { return this.once('v1', () => SimpleTokenizer.fromCorpus(this.o.verdict, 1)); }
+  get v2() { return this.once('v2', () => SimpleTokenizer.fromCorpus(this.o.verdict, 2)); }
+  get gpt2(): Tokenizer { return this.once('gpt2', () => loadTokenizer('gpt2')); }
+  get verdictIds() { return this.once('ids', () => Int32Array.from(this.gpt2.encode(this.o.verdict))); }
+  /** the (8, 4) batch of the course: max_length 4, stride 4, no shuffle */
+  get batch() { return this.once('batch', () => new BatchLoader(this.verdictIds, { maxLength: 4, stride: 4, batchSize: 8, shuffle: false }).batch(0)); }
+  /** torch.manual_seed(123); nn.Embedding(50257, 256); nn.Embedding(4, 256) — drawn in that order */
+  get embeddingLayers() {
+    return this.once('emb', () => {
+      const g = new TorchGenerator(123);
+      return { tok: initEmbedding(g, 50257, 256)[0].data, pos: initEmbedding(g, 4, 256)[0].data };
+    });
+  }
+  /** token embeddings of the batch (8, 4, 256), host copy of the GPU gather */
+  tokenEmbeddings?: Float32Array;
+}
+
+type StageFn = (c: Ctx) => Promise<Omit<Stage, 'name'>>;
+
+const stages: [string, StageFn][] = [
+  ['text', async (c) => {
+    const t = c.o.verdict;
+    const blocks: WalkBlock[] = [
+      { label: 'Total number of character:', lines: [String(t.length)] },
+      { label: 'raw_text[:99]', lines: [t.slice(0, 99)] },
+    ];
+    if (c.o.text !== undefined) blocks.push({ label: 'your text (--text): characters', lines: [String(c.o.text.length)] });
+    return { title: 'The text', sentence: 'The course trains on one short story, read as one string of characters.', blocks, arrays: {}, figures: [] };
+  }],
+  ['split', async (c) => {
+    const demo = simpleSplit(COURSE.splitDemo);
+    const pre = simpleSplit(c.o.verdict);
+    const blocks: WalkBlock[] = [
+      { label: `re.split(r'([,.:;?_!"()\\']|--|\\s)', ${pyStr(COURSE.splitDemo)}), stripped`, lines: [pyList(demo)] },
+      { label: 'len(preprocessed)', lines: [String(pre.length)] },
+      { label: 'preprocessed[:30]', lines: [pyList(pre.slice(0, 30))] },
+    ];
+    const arrays: Record<string, WalkArray> = { demo: arr([demo.length], demo), preprocessed_30: arr([30], pre.slice(0, 30)) };
+    if (c.o.text !== undefined) {
+      const own = simpleSplit(c.o.text);
+      blocks.push({ label: 'your text, split', lines: [pyList(own.slice(0, 40)) + (own.length > 40 ? ` … (${own.length} tokens)` : '')] });
+      arrays.text = arr([own.length], own);
+    }
+    return { title: 'Split into tokens (regex V1/V2)', sentence: 'A regular expression cuts the text at whitespace and punctuation; every word and punctuation mark becomes a token.', blocks, arrays, figures: [] };
+  }],
+  ['vocabulary', async (c) => {
+    const v1 = buildSimpleVocab(c.o.verdict, 1);
+    const v2 = buildSimpleVocab(c.o.verdict, 2);
+    return {
+      title: 'Vocabulary',
+      sentence: 'The sorted unique tokens get ids 0, 1, 2, …; V2 appends <|endoftext|> and <|unk|>.',
+      blocks: [
+        { label: 'vocab_size', lines: [String(v1.length)] },
+        { label: 'first items of vocab', lines: v1.slice(0, 8).map((w, i) => `(${pyStr(w)}, ${i})`) },
+        { label: 'len(vocab) with <|endoftext|>, <|unk|>', lines: [String(v2.length)] },
+        { label: 'last items', lines: v2.slice(-5).map((w, i) => `(${pyStr(w)}, ${v2.length - 5 + i})`) },
+      ],
+      arrays: { vocab_first: arr([8], v1.slice(0, 8)), vocab_v2_last: arr([5], v2.slice(-5)) },
+      figures: [],
+    };
+  }],
+  ['simple-v1', async (c) => {
+    const text = c.o.text ?? COURSE.v1;
+    const blocks: WalkBlock[] = [{ label: 'text', lines: [pyStr(text)] }];
+    const arrays: Record<string, WalkArray> = {};
+    try {
+      const ids = c.v1.encode(text);
+      blocks.push({ label: 'tokenizer.encode(text)', lines: [pyList(ids)] }, { label: 'tokenizer.decode(ids)', lines: [pyStr(c.v1.decode(ids))] });
+      arrays.ids = arr([ids.length], ids);
+    } catch (e) {
+      blocks.push({ label: 'tokenizer.encode(text) fails', lines: [(e as Error).message, '(this is why V2 adds <|unk|>)'] });
+    }
+    return { title: 'Ids with SimpleTokenizerV1', sentence: 'Each token is replaced by its vocabulary id; decode maps ids back and re-attaches punctuation.', blocks, arrays, figures: [] };
+  }],
+  ['simple-v2', async (c) => {
+    const text = c.o.text ?? COURSE.v2;
+    const ids = c.v2.encode(text);
+    return {
+      title: 'Ids with SimpleTokenizerV2',
+      sentence: 'Unknown words become <|unk|> (1131) and <|endoftext|> (1130) separates documents.',
+      blocks: [{ label: 'text', lines: [pyStr(text)] }, { label: 'tokenizer.encode(text)', lines: [pyList(ids)] }, { label: 'tokenizer.decode(ids)', lines: [pyStr(c.v2.decode(ids))] }],
+      arrays: { ids: arr([ids.length], ids) },
+      figures: [],
+    };
+  }],
+  ['gpt2', async (c) => {
+    const text = c.o.text ?? COURSE.gpt2;
+    const ids = c.gpt2.encode(text, { allowedSpecial: 'all' });
+    return {
+      title: 'Ids with GPT-2 byte-pair encoding',
+      sentence: 'GPT-2 BPE splits unknown words into known sub-word pieces, so it needs no <|unk|>; its vocabulary has 50,257 ids.',
+      blocks: [
+        { label: 'text', lines: [pyStr(text)] },
+        { label: 'tokenizer.encode(text, allowed_special={"<|endoftext|>"})', lines: [pyList(ids)] },
+        { label: 'pieces', lines: [pyList(ids.map((i) => c.gpt2.decode([i])))] },
+        { label: 'tokenizer.decode(ids)', lines: [pyStr(c.gpt2.decode(ids))] },
+        { label: 'len(tokenizer.encode(raw_text))', lines: [String(c.verdictIds.length)] },
+      ],
+      arrays: { ids: arr([ids.length], ids) },
+      figures: [],
+    };
+  }],
+  ['windows', async (c) => {
+    const enc = c.verdictIds;
+    const sample = enc.subarray(50);
+    const x = [...sample.subarray(0, 4)], y = [...sample.subarray(1, 5)];
+    const pairs: string[] = [];
+    for (let i = 1; i <= 4; i++) pairs.push(`${pyList([...sample.subarray(0, i)])} ----> ${sample[i]}`);
+    for (let i = 1; i <= 4; i++) pairs.push(`${c.gpt2.decode(sample.subarray(0, i))} ----> ${c.gpt2.decode([sample[i]])}`);
+    const l1 = new BatchLoader(enc, { maxLength: 4, stride: 1, batchSize: 1, shuffle: false });
+    const b0 = l1.batch(0), b1 = l1.batch(1);
+    return {
+      title: 'Sliding windows: input x, target y',
+      sentence: 'The target is the input shifted by one token: at every position the model learns to predict the next id.',
+      blocks: [
+        { label: 'enc_sample = enc_text[50:]; context_size = 4', lines: [`x: ${pyList(x)}`, `y:      ${pyList(y)}`] },
+        { label: 'context ----> desired', lines: pairs },
+        { label: 'dataloader(max_length=4, stride=1, batch_size=1): first_batch', lines: [`[${formatTensor(b0.x, [1, 4], { int: true })}, ${formatTensor(b0.y, [1, 4], { int: true })}]`] },
+        { label: 'second_batch', lines: [`[${formatTensor(b1.x, [1, 4], { int: true })}, ${formatTensor(b1.y, [1, 4], { int: true })}]`] },
+      ],
+      arrays: { x: arr([4], x), y: arr([4], y), first_batch_x: arr([1, 4], b0.x), first_batch_y: arr([1, 4], b0.y), second_batch_x: arr([1, 4], b1.x), second_batch_y: arr([1, 4], b1.y) },
+      figures: [],
+    };
+  }],
+  ['batch', async (c) => {
+    const b = c.batch;
+    return {
+      title: 'A batch of 8 × 4',
+      sentence: 'With stride 4 the windows do not overlap; eight of them make one (8, 4) batch of inputs and targets.',
+      blocks: [
+        { label: 'Inputs:', lines: formatTensor(b.x, [8, 4], { int: true }).split('\n') },
+        { label: 'Inputs shape:', lines: [torchSize([b.B, b.T])] },
+        { label: 'Targets:', lines: formatTensor(b.y, [8, 4], { int: true }).split('\n') },
+      ],
+      arrays: { inputs: arr([8, 4], b.x), targets: arr([8, 4], b.y) },
+      figures: [],
+    };
+  }],
+  ['token-embeddings', async (c) => {
+    const { tok } = c.embeddingLayers;
+    const b = c.batch;
+    const out = await c.gpu.scope(() => noGrad(async () => {
+      const W = Tensor.from(c.gpu, tok, [50257, 256]);
+      const ids = IdBatch.from(c.gpu, b.x, [8, 4], 50257);
+      const te = embedding(ids, W); // the gather kernel: row ids[b, t] of W
+      return { shape: te.shape.slice(), data: await te.toArray() };
+    }));
+    c.tokenEmbeddings = out.data;
+    return {
+      title: 'Token embeddings',
+      sentence: 'nn.Embedding(50257, 256) is a lookup table: each id in the batch picks its row of 256 trainable numbers.',
+      blocks: [
+        { label: 'torch.manual_seed(123); token_embedding_layer = nn.Embedding(50257, 256)', lines: [] },
+        { label: 'token_embeddings.shape', lines: [torchSize(out.shape)] },
+        { label: 'token_embeddings[0]', lines: formatTensor(out.data.subarray(0, 4 * 256), [4, 256]).split('\n') },
+      ],
+      arrays: { token_embeddings: arr(out.shape, round4(out.data)) },
+      figures: [],
+    };
+  }],
+  ['positions', async (c) => {
+    const { tok, pos } = c.embeddingLayers;
+    const b = c.batch;
+    const r = await c.gpu.scope(() => noGrad(async () => {
+      const te = c.tokenEmbeddings
+        ? Tensor.from(c.gpu, c.tokenEmbeddings, [8, 4, 256])
+        : embedding(IdBatch.from(c.gpu, b.x, [8, 4], 50257), Tensor.from(c.gpu, tok, [50257, 256]));
+      const P = Tensor.from(c.gpu, pos, [4, 256]);
+      const pe = embedding(positionIds(c.gpu, 4), P); // pos_embedding_layer(torch.arange(4))
+      const inp = add(te, pe); // broadcast over the batch
+      const sin = sinusoidalPositions(c.gpu, 4, 256);
+      const pattern = sinusoidalPositions(c.gpu, 48, 64);
+      return { te: await te.toArray(), pe: await pe.toArray(), inp: await inp.toArray(), sin: await sin.toArray(), pattern: await pattern.toArray() };
+    }));
+    const toks = [...b.x.subarray(0, 4)].map((i) => c.gpt2.decode([i]));
+    const panelsOf = (n: number, src: Float32Array, stride: number) => Float32Array.from({ length: 4 * n }, (_, i) => src[Math.floor(i / n) * stride + (i % n)]);
+    const embSvg = heatmapsSvg(
+      [
+        { title: 'token embeddings', data: panelsOf(64, r.te, 256), rows: 4, cols: 64, rowLabels: toks },
+        { title: 'position embeddings', data: panelsOf(64, r.pe, 256), rows: 4, cols: 64, rowLabels: ['p=0', 'p=1', 'p=2', 'p=3'] },
+        { title: 'input embeddings (sum)', data: panelsOf(64, r.inp, 256), rows: 4, cols: 64, rowLabels: toks },
+      ],
+      { title: 'First sequence of the batch: token + position = input embeddings (dims 0–63 of 256)', xLabel: 'embedding dimension' },
+    );
+    const posSvg = heatmapsSvg([{ title: 'PE[p, 2i] = sin, PE[p, 2i+1] = cos', data: r.pattern, rows: 48, cols: 64 }], { title: 'Sinusoidal positions (48 × 64)', xLabel: 'embedding dimension', yLabel: 'position' });
+    return {
+      title: 'Position embeddings',
+      sentence: 'Attention ignores order, so each position adds its own vector: learned (an nn.Embedding over positions 0–3) or the fixed sin/cos pattern.',
+      blocks: [
+        { label: 'pos_embedding_layer = nn.Embedding(4, 256); pos_embeddings.shape', lines: [torchSize([4, 256])] },
+        { label: 'pos_embeddings', lines: formatTensor(r.pe, [4, 256]).split('\n') },
+        { label: 'input_embeddings = token_embeddings + pos_embeddings; .shape', lines: [torchSize([8, 4, 256])] },
+        { label: 'input_embeddings[0]', lines: formatTensor(r.inp.subarray(0, 1024), [4, 256]).split('\n') },
+        { label: 'sinusoidal positions (4, 256): PE[p, 2i] = sin(p / 10000^(2i/256)), PE[p, 2i+1] = cos(…)', lines: formatTensor(r.sin, [4, 256]).split('\n') },
+      ],
+      arrays: { pos_embeddings: arr([4, 256], round4(r.pe)), input_embeddings: arr([8, 4, 256], round4(r.inp)), sinusoidal: arr([4, 256], round4(r.sin)) },
+      figures: [
+        { name: 'embeddings', title: 'token, position and input embeddings', svg: embSvg },
+        { name: 'positional-encoding', title: 'the sinusoidal position pattern', svg: posSvg },
+      ],
+    };
+  }],
+  ['embedding-6x3', async (c) => {
+    const [w] = initEmbedding(new TorchGenerator(123), 6, 3);
+    const r = await c.gpu.scope(() => noGrad(async () => {
+      const W = Tensor.from(c.gpu, w.data, [6, 3]);
+      const one = embedding(IdBatch.from(c.gpu, [3], [1], 6), W);
+      const four = embedding(IdBatch.from(c.gpu, [2, 3, 5, 1], [4], 6), W);
+      return { one: await one.toArray(), four: await four.toArray() };
+    }));
+    return {
+      title: 'nn.Embedding(6, 3) with torch.manual_seed(123)',
+      sentence: 'A 6-word vocabulary with 3-dimensional vectors: seeded as PyTorch seeds it, and looking up id 3 returns row 3.',
+      blocks: [
+        { label: 'torch.manual_seed(123); embedding_layer = nn.Embedding(6, 3); embedding_layer.weight', lines: formatTensor(w.data, [6, 3]).split('\n') },
+        { label: 'embedding_layer(torch.tensor([3]))', lines: [formatTensor(r.one, [1, 3])] },
+        { label: 'embedding_layer(torch.tensor([2, 3, 5, 1]))', lines: formatTensor(r.four, [4, 3]).split('\n') },
+      ],
+      arrays: { weight: arr([6, 3], round4(w.data)), lookup_3: arr([1, 3], round4(r.one)), lookup_2351: arr([4, 3], round4(r.four)) },
+      figures: [],
+    };
+  }],
+  ['one-hot', async (c) => {
+    const [w] = initEmbedding(new TorchGenerator(123), 6, 3);
+    const r = await c.gpu.scope(() => noGrad(async () => {
+      const W = Tensor.from(c.gpu, w.data, [6, 3]);
+      const ids = IdBatch.from(c.gpu, [2, 3, 5, 1], [4], 6);
+      const oh = oneHot(ids, 6); // (4, 6) by the one-hot kernel
+      const mm = matmul(oh, W); // (4, 6) · (6, 3)
+      const g = embedding(ids, W);
+      return { oh: await oh.toArray(), mm: await mm.toArray(), g: await g.toArray() };
+    }));
+    let maxDiff = 0;
+    for (let i = 0; i < r.mm.length; i++) maxDiff = Math.max(maxDiff, Math.abs(r.mm[i] - r.g[i]));
+    return {
+      title: 'One-hot × W equals the lookup',
+      sentence: 'An embedding lookup is a matrix product with one-hot rows (each picks one row of W), done without the multiplications.',
+      blocks: [
+        { label: 'onehot = F.one_hot(torch.tensor([2, 3, 5, 1]), 6)', lines: formatTensor(r.oh, [4, 6], { int: true }).split('\n') },
+        { label: 'onehot.float() @ embedding_layer.weight', lines: formatTensor(r.mm, [4, 3]).split('\n') },
+        { label: 'max |onehot @ W − embedding_layer(ids)|', lines: [String(maxDiff)] },
+      ],
+      arrays: { onehot: arr([4, 6], r.oh), product: arr([4, 3], round4(r.mm)), max_abs_diff: arr([], [maxDiff]) },
+      figures: [],
+    };
+  }],
+  ['gpt', async (c) => {
+    const first = c.o.text === undefined ? COURSE.prompt : (/^[^.!?\n]*[.!?]?/.exec(c.o.text.trim())?.[0] ?? '').trim();
+    const ids = c.gpt2.encode(first || COURSE.prompt, { allowedSpecial: 'all' }).slice(0, 16);
+    if (!ids.length) throw new Error('walk: the first sentence of --text encodes to no tokens');
+    const cfg = WALK_GPT;
+    const model = GPT.init(c.gpu, cfg, 123, 'torch');
+    try {
+      const T = ids.length, H = cfg.n_heads;
+      const maps = await model.attentionMaps(IdBatch.from(c.gpu, ids, [1, T], cfg.vocab_size), 0);
+      const head0 = maps.subarray(0, T * T);
+      // next-token probabilities: the softmax kernel over the logits (1, T, V); the last position's row is read
+      const s0 = await c.gpu.scope(() => noGrad(async () => {
+        const logits = model.forward(IdBatch.from(c.gpu, ids, [1, T], cfg.vocab_size));
+        const probs = softmax(logits);
+        return { probs: await c.gpu.readF32(probs.buffer, cfg.vocab_size, (T - 1) * cfg.vocab_size * 4), shape: logits.shape.slice() };
+      }));
+      const order = [...s0.probs.keys()].sort((a, b) => s0.probs[b] - s0.probs[a]).slice(0, 5);
+      // greedy decoding (temperature 0): the same tokens as the course's generate_text_simple, through the KV cache
+      const generated = [...ids];
+      for await (const id of generate(model, ids, { maxNewTokens: 6, temperature: 0 })) generated.push(id);
+      const toks = ids.map((i) => c.gpt2.decode([i]));
+      return {
+        title: 'A GPT block: attention, next-token probabilities, the generated tokens',
+        sentence: `The course's GPTModel (untrained, torch.manual_seed(123); ${cfg.n_layers} blocks, ${H} heads, d_model ${cfg.d_model}) reads the ids; each head weighs the earlier tokens, and the last position's logits become next-token probabilities.`,
+        blocks: [
+          { label: 'encoded', lines: [pyList(ids)] },
+          { label: 'encoded_tensor.shape', lines: [torchSize([1, T])] },
+          { label: `attention weights, block 0, head 0 (${T} × ${T}, causal: each row sums to 1)`, lines: formatTensor(head0, [T, T]).split('\n') },
+          { label: 'logits.shape', lines: [torchSize(s0.shape)] },
+          { label: 'top-5 next tokens: id, probability, text', lines: order.map((i) => `${String(i).padStart(5)}  ${s0.probs[i].toFixed(6)}  ${pyStr(c.gpt2.decode([i]))}`) },
+          { label: 'generate_text_simple(max_new_tokens=6), greedy', lines: [formatTensor(generated, [1, generated.length], { int: true }), pyStr(c.gpt2.decode(generated))] },
+        ],
+        arrays: {
+          encoded: arr([T], ids),
+          attention_head0: arr([T, T], round4(head0)),
+          top5_ids: arr([5], order),
+          top5_probs: arr([5], order.map((i) => s0.probs[i])),
+          generated: arr([generated.length], generated),
+        },
+        figures: [{ name: 'attention', title: 'attention weights of block 0, head 0', svg: attentionSvg(head0, toks, `Attention weights, block 0 head 0: ${pyStr(c.gpt2.decode(ids))}`) }],
+      };
+    } finally {
+      model.dispose();
+    }
+  }],
+  ['train', async (c) => {
+    const steps = c.o.trainSteps ?? 24;
+    const losses = await trainLosses(c.gpu, c.o.verdict, { steps, seed: 123, preset: 'tiny', context: 32, batch: 4, lr: 3e-3 });
+    const V = buildSimpleVocab(c.o.verdict, 2).length;
+    const show = [...new Set([0, 5, 11, 17, 23, steps - 1])].filter((i) => i < losses.length).sort((a, b) => a - b);
+    return {
+      title: 'A short training run',
+      sentence: `A tiny GPT learns the story with AdamW: the loss starts near ln(${V}) = ${Math.log(V).toFixed(2)} (a uniform guess) and falls.`,
+      blocks: [{ label: 'step: cross-entropy loss (tiny preset, simple-v2 vocabulary, batch 4 × 32, lr 3e-3)', lines: show.map((i) => `step ${String(i + 1).padStart(2)}: ${losses[i].toFixed(4)}`) }],
+      arrays: { losses: arr([losses.length], losses) },
+      figures: [{ name: 'loss', title: 'training loss', svg: lossCurveSvg(losses.map((loss, i) => ({ step: i + 1, loss })), [], 'wgpt walk: loss of a short training run (tiny GPT on the-verdict)') }],
+    };
+  }],
+];
+
+/** The stage names in walk order. */
+export const STAGE_NAMES = stages.map(([n]) => n);
+
+/** Runs the walk (or the named stages), calling onStage as each one finishes. */
+export async function walk(gpu: Gpu, o: WalkOptions, only?: string[], onStage?: (s: Stage, index: number) => void): Promise<Stage[]> {
+  if (typeof o.verdict !== 'string' || !o.verdict.length) throw new Error('walk: the corpus text (the-verdict) is empty');
+  if (o.text !== undefined && !o.text.trim()) throw new Error('walk: --text is empty');
+  if (o.trainSteps !== undefined && !(Number.isInteger(o.trainSteps) && o.trainSteps >= 1)) throw new Error(`walk: trainSteps must be a positive integer, got ${o.trainSteps}`);
+  for (const n of only ?? []) {
+    if (!STAGE_NAMES.includes(n)) {
+      const later = NOT_YET.find((s) => s.name === n);
+      throw new Error(later ? `walk: stage '${n}' (${later.what}) is not in the walk yet` : `walk: unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
+    }
+  }
+  const ctx = new Ctx(gpu, o);
+  const out: Stage[] = [];
+  for (let i = 0; i < stages.length; i++) {
+    const [name, fn] = stages[i];
+    if (only && !only.includes(name)) continue;
+    const t0 = performance.now();
+    const s: Stage = { name, ...(await fn(ctx)) };
+    s.seconds = (performance.now() - t0) / 1000;
+    out.push(s);
+    onStage?.(s, i);
+  }
+  return out;
+}
+
+/** A stage as the course prints it: heading, the sentence, then each label and its lines. */
+export function stageText(s: Stage, index: number, total = stages.length): string {
+  const took = s.seconds !== undefined ? ` (${s.seconds.toFixed(1)} s)` : '';
+  const lines = [`── ${index + 1}/${total} ${s.name}: ${s.title}${took} ──`, s.sentence];
+  for (const b of s.blocks) {
+    lines.push(b.lines.length === 1 && b.lines[0].length + b.label.length < 100 ? `${b.label} ${b.lines[0]}` : b.label);
+    if (!(b.lines.length === 1 && b.lines[0].length + b.label.length < 100)) for (const l of b.lines) lines.push('  ' + l);
+  }
+  return lines.join('\n');
+}

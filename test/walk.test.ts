@@ -1,0 +1,184 @@
+// `wgpt walk` (src/walk/stages.ts, src/cli/walk.ts): the printed values equal the course's printed ones (the
+// seeded nn.Embedding(6, 3) and the lookup of id 3 to 4 decimals, the V1/V2 and GPT-2 ids, the windows and the
+// first batch), every stage's shapes, the GPU-computed tensors equal python3-torch's (test/fixtures/walk.json
+// from gen_walk.py: token/position embeddings, attention of block 0 head 0, top-5 next tokens, greedy tokens),
+// and --plots writes SVGs that parse and PNGs that decode.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { getGpu } from '../src/gpu/device.ts';
+import { walk, STAGE_NAMES, stageText, type Stage } from '../src/walk/stages.ts';
+import { BUNDLED_CORPUS } from '../src/tokenizer/node.ts';
+import { fixture, report } from './helpers.ts';
+import { decodePng, pixelStats, checkXml } from './png-svg.ts';
+import { deflateSync } from 'node:zlib';
+import { rasterizeSvg } from '../src/plot/raster.ts';
+import { encodePng } from '../src/plot/png.ts';
+
+const verdict = readFileSync(BUNDLED_CORPUS, 'utf8');
+const ref = fixture<Record<string, number[]>>('walk.json');
+let stages: Stage[] = [];
+const S = (name: string) => stages.find((s) => s.name === name)!;
+const block = (stage: string, label: string) => {
+  const b = S(stage).blocks.find((x) => x.label.startsWith(label));
+  if (!b) throw new Error(`stage ${stage} has no block '${label}'`);
+  return b.lines;
+};
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  assert.is(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+test('the walk runs every stage in order', async () => {
+  const gpu = await getGpu();
+  stages = await walk(gpu, { verdict, trainSteps: 3 });
+  assert.equal(stages.map((s) => s.name), STAGE_NAMES);
+  for (const [i, s] of stages.entries()) {
+    const txt = stageText(s, i);
+    assert.ok(txt.startsWith(`── ${i + 1}/${STAGE_NAMES.length} ${s.name}: `), txt.split('\n')[0]);
+    assert.ok(s.sentence.length > 20 && s.blocks.length > 0, s.name);
+  }
+});
+
+test('text, split, vocabulary: the course numbers (20479 characters, 4690 tokens, 1130 / 1132 ids)', () => {
+  assert.equal(block('text', 'Total number of character'), ['20479']);
+  assert.equal(block('split', 're.split'), [`['Hello', ',', 'world', '.', 'Is', 'this', '--', 'a', 'test', '?']`]);
+  assert.equal(block('split', 'len(preprocessed)'), ['4690']);
+  assert.equal(S('split').arrays.preprocessed_30.data.slice(0, 5), ['I', 'HAD', 'always', 'thought', 'Jack']);
+  assert.equal(block('vocabulary', 'vocab_size'), ['1130']);
+  assert.equal(block('vocabulary', 'len(vocab) with'), ['1132']);
+  assert.equal(block('vocabulary', 'last items').slice(-2), [`('<|endoftext|>', 1130)`, `('<|unk|>', 1131)`]);
+});
+
+test('ids: simple-v1, simple-v2 and GPT-2 as the course prints them', () => {
+  assert.equal(S('simple-v1').arrays.ids.data, [1, 56, 2, 850, 988, 602, 533, 746, 5, 1126, 596, 5, 1, 67, 7, 38, 851, 1108, 754, 793, 7]);
+  assert.equal(block('simple-v1', 'tokenizer.decode'), [`'" It\\' s the last he painted, you know," Mrs. Gisburn said with pardonable pride.'`]);
+  assert.equal(S('simple-v2').arrays.ids.data, [1131, 5, 355, 1126, 628, 975, 10, 1130, 55, 988, 956, 984, 722, 988, 1131, 7]);
+  assert.equal(block('simple-v2', 'tokenizer.decode'), [`'<|unk|>, do you like tea? <|endoftext|> In the sunlit terraces of the <|unk|>.'`]);
+  assert.equal(S('gpt2').arrays.ids.data, [15496, 11, 466, 345, 588, 8887, 30, 220, 50256, 554, 262, 4252, 18250, 8812, 2114, 1659, 617, 34680, 27271, 13]);
+  assert.equal(block('gpt2', 'len(tokenizer.encode(raw_text))'), ['5145']);
+});
+
+test('sliding windows and the first batch as the course prints them', () => {
+  const w = S('windows').arrays;
+  assert.equal(w.x.data, [290, 4920, 2241, 287]);
+  assert.equal(w.y.data, [4920, 2241, 287, 257]);
+  assert.equal(block('windows', 'context ----> desired')[4], ' and ---->  established');
+  assert.equal(w.first_batch_x.data, [40, 367, 2885, 1464]);
+  assert.equal(w.first_batch_y.data, [367, 2885, 1464, 1807]);
+  assert.equal(w.second_batch_x.data, [367, 2885, 1464, 1807]);
+  assert.equal(w.second_batch_y.data, [2885, 1464, 1807, 3619]);
+  const b = S('batch').arrays;
+  assert.equal(b.inputs.shape, [8, 4]);
+  assert.equal(b.inputs.data.slice(0, 8), [40, 367, 2885, 1464, 1807, 3619, 402, 271]);
+  assert.equal(b.inputs.data.slice(28), [284, 3285, 326, 11]);
+  assert.equal(b.targets.data.slice(0, 4), [367, 2885, 1464, 1807]);
+  assert.equal(block('batch', 'Inputs:')[0], 'tensor([[   40,   367,  2885,  1464],');
+});
+
+test('embeddings: shapes (8, 4, 256), (4, 256) and values equal torch.manual_seed(123) nn.Embedding', () => {
+  assert.equal(block('token-embeddings', 'token_embeddings.shape'), ['torch.Size([8, 4, 256])']);
+  assert.equal(block('positions', 'pos_embedding_layer'), ['torch.Size([4, 256])']);
+  assert.equal(block('positions', 'input_embeddings = token_embeddings + pos_embeddings'), ['torch.Size([8, 4, 256])']);
+  const te = S('token-embeddings').arrays.token_embeddings, pe = S('positions').arrays.pos_embeddings, ie = S('positions').arrays.input_embeddings;
+  assert.equal(te.shape, [8, 4, 256]);
+  assert.equal(pe.shape, [4, 256]);
+  assert.equal(ie.shape, [8, 4, 256]);
+  assert.equal(S('positions').arrays.sinusoidal.shape, [4, 256]);
+  const first8 = (a: (number | string)[]) => Array.from({ length: 32 }, (_, i) => a[Math.floor(i / 8) * 256 + (i % 8)] as number);
+  // arrays hold the printed 4-decimal values: compare to torch within half a unit of the 4th decimal
+  for (const [name, got, want] of [['token_embeddings', first8(te.data), ref.token_embeddings0_8], ['pos_embeddings', first8(pe.data), ref.pos_embeddings_8], ['input_embeddings', first8(ie.data), ref.input_embeddings0_8]] as const) {
+    const d = maxDiff(got, want);
+    report(`walk ${name} (4 dp) vs torch`, d);
+    assert.ok(d <= 5.01e-5, `${name}: max |diff| ${d}`);
+  }
+  assert.equal(S('positions').figures.map((f) => f.name), ['embeddings', 'positional-encoding']);
+});
+
+test('nn.Embedding(6, 3) seed 123, the lookup of id 3, and one-hot × W = gather', () => {
+  assert.equal(block('embedding-6x3', 'torch.manual_seed(123)'), [
+    'tensor([[ 0.3374, -0.1778, -0.1690],',
+    '        [ 0.9178,  1.5810,  1.3010],',
+    '        [ 1.2753, -0.2010, -0.1606],',
+    '        [-0.4015,  0.9666, -1.1481],',
+    '        [-1.1589,  0.3255, -0.6315],',
+    '        [-2.8400, -0.7849, -1.4096]])',
+  ]);
+  assert.equal(block('embedding-6x3', 'embedding_layer(torch.tensor([3]))'), ['tensor([[-0.4015,  0.9666, -1.1481]])']);
+  assert.equal(S('embedding-6x3').arrays.lookup_2351.data, [1.2753, -0.201, -0.1606, -0.4015, 0.9666, -1.1481, -2.84, -0.7849, -1.4096, 0.9178, 1.581, 1.301]);
+  const oh = S('one-hot').arrays;
+  assert.equal(oh.onehot.data, [0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0]);
+  assert.equal(oh.product.data, S('embedding-6x3').arrays.lookup_2351.data);
+  assert.ok((oh.max_abs_diff.data[0] as number) <= 1e-6, `one-hot product vs gather: ${oh.max_abs_diff.data[0]}`);
+});
+
+test('GPT block (prompt "Hello, I am"): attention weights, top-5 next tokens and greedy tokens equal the course GPTModel in torch', () => {
+  const g = S('gpt').arrays;
+  assert.equal(g.encoded.data, [15496, 11, 314, 716]);
+  assert.equal(block('gpt', 'logits.shape'), ['torch.Size([1, 4, 50257])']);
+  assert.equal(g.attention_head0.shape, [4, 4]);
+  const da = maxDiff(g.attention_head0.data as number[], ref.attention_head0);
+  report('walk attention head0 (4 dp) vs torch', da);
+  assert.ok(da <= 5.01e-5, `attention: ${da}`);
+  assert.equal(g.top5_ids.data, ref.top5_ids);
+  const dp = maxDiff(g.top5_probs.data as number[], ref.top5_probs);
+  report('walk top-5 probabilities vs torch', dp);
+  assert.ok(dp <= 1e-7, `top-5 probabilities: ${dp}`);
+  assert.equal(g.generated.data, ref.generated);
+  assert.equal(S('gpt').figures.map((f) => f.name), ['attention']);
+});
+
+test('training stage: a loss per step, starting near ln(V)', () => {
+  const l = S('train').arrays.losses.data as number[];
+  assert.is(l.length, 3);
+  assert.ok(Math.abs(l[0] - Math.log(1132)) < 0.3, `first loss ${l[0]}`);
+  assert.ok(l.every(Number.isFinite));
+});
+
+test('bad input: unknown stage, a stage not there yet, empty text', async () => {
+  const gpu = await getGpu();
+  await walk(gpu, { verdict }, ['nope']).then(() => assert.unreachable(), (e) => assert.match(e.message, /unknown stage 'nope'/));
+  await walk(gpu, { verdict }, ['lstm']).then(() => assert.unreachable(), (e) => assert.match(e.message, /not in the walk yet/));
+  await walk(gpu, { verdict, text: '  ' }).then(() => assert.unreachable(), (e) => assert.match(e.message, /--text is empty/));
+});
+
+const CLI = ['src/cli/wgpt.js'];
+test('wgpt walk --stage … --text … --plots DIR: printed stages, your text, valid SVG and PNG files', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wgpt-walk-'));
+  try {
+    const out = execFileSync(process.execPath, [...CLI, 'walk', '--stage', 'simple-v2,positions', '--text', 'Hello, do you like tea? More text.', '--plots', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(out, /── 5\/14 simple-v2: /);
+    assert.match(out, /tokenizer\.encode\(text\) \[1131, 5, 355, 1126, 628, 975, 10, 1131, 1131, 7\]/);
+    const files = readdirSync(dir).sort();
+    assert.equal(files, ['embeddings.png', 'embeddings.svg', 'positional-encoding.png', 'positional-encoding.svg']);
+    // the other stages' figures (attention map, loss curve) come from the in-process walk above, drawn as --plots does
+    const more = ['gpt', 'train'].flatMap((n) => S(n).figures).map((f) => [f.name + '.svg', Buffer.from(f.svg)] as const);
+    assert.equal(more.map(([n]) => n), ['attention.svg', 'loss.svg']);
+    for (const [n, svg] of [...more]) more.push([n.replace('.svg', '.png'), Buffer.from(encodePng(rasterizeSvg(svg.toString('utf8'), 2), (b) => deflateSync(b)))] as const);
+    const all = [...files.map((f) => [f, readFileSync(join(dir, f))] as const), ...more];
+    for (const [f, bytes] of all) {
+      if (f.endsWith('.svg')) assert.is(checkXml(bytes.toString('utf8')).root, 'svg');
+      else {
+        const png = decodePng(new Uint8Array(bytes));
+        const st = pixelStats(png);
+        assert.ok(png.width > 300 && png.height > 150, `${f}: ${png.width}×${png.height}`);
+        const [minColours, minInk] = f.startsWith('loss') ? [4, 0.02] : [20, 0.1]; // a line chart vs heatmaps
+        assert.ok(st.colours >= minColours && st.inked > minInk, `${f}: ${st.colours} colours, ${st.inked}`);
+      }
+    }
+    const j = JSON.parse(execFileSync(process.execPath, [...CLI, 'walk', '--stage', 'embedding-6x3', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    assert.equal(j.stages[0].arrays.lookup_3, { shape: [1, 3], data: [-0.4015, 0.9666, -1.1481] });
+    const bad = spawnSync(process.execPath, [...CLI, 'walk', '--stage', 'rnn'], { encoding: 'utf8' });
+    assert.is(bad.status, 2);
+    assert.match(bad.stderr, /stage 'rnn' \(RNN hidden states \(5, H\) and h_n\) is not in the walk yet/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
