@@ -4,6 +4,8 @@
 // time of this process (all its threads, process.cpuUsage), not wall time: the machine is shared, and 240 CPU-s is
 // 2 minutes of both cores, so each model trains in under 3 minutes on 2 cores whatever else runs.
 // Run: node --import ./src/register.mjs bench/reversal.ts [--cpu-seconds 240] [--out bench/results] [--per-length 20]
+//      [--only rnn|lstm|lstm-luong]. The attention model is saved to OUT/reversal-lstm-luong/ (a wgpt-rnn-seq2seq
+//      folder: `wgpt translate --ids …` reads it) with the attention map of one held-out sequence (reversal-attention.svg).
 // Leaves out: tuning per model (all three share sizes and optimizer settings), beam search.
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,8 @@ import { backward } from '../src/autograd/tensor.ts';
 import { initModel } from '../src/model/model.ts';
 import { rnnSeq2seq, makeBatch, type Seq2SeqConfig, type Seq2SeqModel } from '../src/model/rnn-seq2seq.ts';
 import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
+import { saveCheckpoint } from '../src/model/checkpoint.ts';
+import { attentionSvg } from '../src/train/attention-plot.ts';
 import { mulberry32 } from '../src/data/index.ts';
 
 const arg = (k: string, d: string) => {
@@ -127,6 +131,16 @@ async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luon
     tokHit += tok;
     tokAll += ps.length * n;
   }
+  if (attention !== 'none') {
+    const dir = join(OUT, 'reversal-lstm-luong');
+    mkdirSync(OUT, { recursive: true });
+    saveCheckpoint(dir, cfg, await model.exportParams(), { arch: rnnSeq2seq, files: { 'vocab.txt': vocab.join('\n') + '\n' } });
+    const ex = testPairs.find((p) => p.len === 12)!;
+    const g = await model.greedy(ex.src, [12], 12, 13);
+    const label = (id: number) => (id === cfg.end_id ? '</s>' : id < K ? vocab[id] : String(id));
+    const steps = g.steps;
+    writeFileSync(join(OUT, 'reversal-attention.svg'), attentionSvg(g.attention!, g.ids[0].slice(1, 1 + steps).map(label), ex.src.map(label), `${name}: attention on a held-out sequence (source → reversed)`));
+  }
   model.dispose();
   const res = { name, cell, attention, params: nParams, steps, seconds, cpuSeconds, finalLoss: ema, accuracy, tokenAccuracy, overall: hit / testPairs.length, overallTokens: tokHit / tokAll };
   process.stderr.write(`${name}: ${steps} steps in ${cpuSeconds.toFixed(0)} CPU-s (${seconds.toFixed(0)} s wall), loss ${ema.toFixed(3)}, exact match ${(100 * res.overall).toFixed(1)}%, tokens ${(100 * res.overallTokens).toFixed(1)}%\n`);
@@ -168,13 +182,15 @@ function table(results: Result[]): string {
 
 const results: Result[] = [];
 process.stderr.write(`reversal task: vocabulary of the ${K} commonest Hangul syllables, ${trainStream.length} train / ${testStream.length} held-out stream tokens, ${testPairs.length} test pairs; ${CPU_SECONDS} CPU-s per model\n`);
-results.push(await run('RNN seq2seq', 'rnn', 'none'));
-results.push(await run('LSTM seq2seq', 'lstm', 'none'));
-results.push(await run('LSTM + Luong attention', 'lstm', 'luong-general'));
+const ONLY = arg('only', '');
+if (!ONLY || ONLY === 'rnn') results.push(await run('RNN seq2seq', 'rnn', 'none'));
+if (!ONLY || ONLY === 'lstm') results.push(await run('LSTM seq2seq', 'lstm', 'none'));
+if (!ONLY || ONLY === 'lstm-luong') results.push(await run('LSTM + Luong attention', 'lstm', 'luong-general'));
 mkdirSync(OUT, { recursive: true });
 const meta = { date: new Date().toISOString(), cpuSecondsBudget: CPU_SECONDS, loadavg: (await import('node:os')).loadavg(), vocab: K, batch: BATCH, embedding_dim: 32, hidden_size: 64, lr: LR, clip: 1, perLength: PER_LEN, trainTokens: trainStream.length, testTokens: testStream.length };
-writeFileSync(join(OUT, 'reversal.json'), JSON.stringify({ meta, results }, null, 2) + '\n');
-writeFileSync(join(OUT, 'reversal.svg'), svg(results) + '\n');
-writeFileSync(join(OUT, 'reversal.md'), table(results) + '\n');
+const tag = ONLY ? `-${ONLY}` : '';
+writeFileSync(join(OUT, `reversal${tag}.json`), JSON.stringify({ meta, results }, null, 2) + '\n');
+writeFileSync(join(OUT, `reversal${tag}.svg`), svg(results) + '\n');
+writeFileSync(join(OUT, `reversal${tag}.md`), table(results) + '\n');
 console.log(table(results));
 process.exit(0);

@@ -58,6 +58,8 @@ export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
   lstm: presetOf('lstm', 'none', 64, 128),
   /** RNNSeq2Seq with Elman (tanh) cells */
   rnn: presetOf('rnn', 'none', 64, 128),
+  /** Elman (tanh) cells with Luong attention */
+  'rnn-luong': presetOf('rnn', 'luong-general', 64, 128),
   tiny: presetOf('lstm', 'luong-general', 16, 32),
 };
 
