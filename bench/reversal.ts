@@ -180,6 +180,19 @@ function table(results: Result[]): string {
   return [head, sep, ...rows].join('\n');
 }
 
+// --combine: the three --only runs (run side by side) → reversal.{json,svg,md}
+if (process.argv.includes('--combine')) {
+  const { readFileSync: rd, existsSync: ex } = await import('node:fs');
+  const parts = ['rnn', 'lstm', 'lstm-luong'].map((k) => join(OUT, `reversal-${k}.json`)).filter((f) => ex(f));
+  const loaded = parts.map((f) => JSON.parse(rd(f, 'utf8')) as { meta: unknown; results: Result[] });
+  const all = loaded.flatMap((l) => l.results);
+  writeFileSync(join(OUT, 'reversal.json'), JSON.stringify({ meta: loaded.map((l) => l.meta), results: all }, null, 2) + '\n');
+  writeFileSync(join(OUT, 'reversal.svg'), svg(all) + '\n');
+  writeFileSync(join(OUT, 'reversal.md'), table(all) + '\n');
+  console.log(table(all));
+  process.exit(0);
+}
+
 const results: Result[] = [];
 process.stderr.write(`reversal task: vocabulary of the ${K} commonest Hangul syllables, ${trainStream.length} train / ${testStream.length} held-out stream tokens, ${testPairs.length} test pairs; ${CPU_SECONDS} CPU-s per model\n`);
 const ONLY = arg('only', '');
