@@ -105,6 +105,32 @@ test('TSV pairs: parsing, batches (start/end/pad, labels), bad lines named', asy
   assert.equal(Array.from(b.labels), [8, 9, 2, 0, 3, 3, 3, 2]);
 });
 
+test('the data hook: TSV → tokenized pairs → padded batches, validation split, errors naming file:line', async () => {
+  // a character tokenizer over a–z (ids 0–25)
+  const tok = { name: 'chars', vocabSize: 26, encode: (t: string) => [...t.replace(/[^a-z]/g, '')].map((c) => c.charCodeAt(0) - 97), decode: (ids: ArrayLike<number>) => String.fromCharCode(...Array.from(ids, (i) => i + 97)) };
+  const cfg = rnnSeq2seq.freshConfig({ vocabSize: 26, preset: 'tiny' });
+  const src = (text: string) => ({ path: 'pairs.tsv', tokenizer: tok, ids: () => new Int32Array(0), text: () => text });
+  const lines = Array.from({ length: 10 }, (_, i) => `${'abcdefghij'.slice(0, i + 1)}\t${'abcdefghij'.slice(0, i + 1).split('').reverse().join('')}`).join('\n');
+  const d = rnnSeq2seq.data.prepare(src(lines), cfg, { batch: 4, shuffle: true, seed: 3, valFraction: 0.2 });
+  assert.is(d.train.numBatches, 2);
+  assert.is(d.val, null, 'two held-out pairs are fewer than one batch of 4');
+  assert.match(d.notes[0], /no validation loss: 2 held-out pairs are fewer than one batch of 4/);
+  const b = d.train.batch(1, 0);
+  assert.equal(b.B, 4);
+  for (let r = 0; r < 4; r++) {
+    const n = b.srcLens[r];
+    const srcRow = Array.from(b.src.subarray(r * b.S, r * b.S + n));
+    const lab = Array.from(b.labels.subarray(r * b.T, r * b.T + n + 1));
+    assert.equal(lab, [...srcRow].reverse().concat([cfg.end_id]), 'labels: the reversed source, then end');
+    assert.is(b.tgtIn[r * b.T], cfg.start_id);
+  }
+  assert.equal(d.train.batch(1, 0), b, 'batch(i, epoch) is deterministic');
+  throwsMsg(() => rnnSeq2seq.data.prepare(src('ab\tba\ncd\t12\n'), cfg, { batch: 1, shuffle: false, seed: 0, valFraction: 0 }), /^pairs\.tsv:2: the target encodes to no tokens$/);
+  throwsMsg(() => rnnSeq2seq.data.prepare(src('ab\tba\ncd dc\n'), cfg, { batch: 1, shuffle: false, seed: 0, valFraction: 0 }), /^pairs\.tsv:2: no tab/);
+  const small = { ...cfg, vocab_size: 5, pad_id: 0, start_id: 1, end_id: 2 };
+  throwsMsg(() => rnnSeq2seq.data.prepare(src('ab\tbz\n'), small, { batch: 1, shuffle: false, seed: 0, valFraction: 0 }), /^pairs\.tsv:1: token id 25 is outside the model's vocabulary \(5\)$/);
+});
+
 test('bad input to the model: ids out of range, lengths, oversize targets', async () => {
   const gpu = await getGpu();
   const cfg = rnnSeq2seq.freshConfig({ vocabSize: 10, preset: 'tiny' });

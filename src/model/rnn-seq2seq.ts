@@ -47,7 +47,8 @@ export interface Seq2SeqConfig {
 }
 
 const presetOf = (cell: RnnCell, attention: Seq2SeqConfig['attention'], embedding_dim: number, hidden_size: number): Seq2SeqConfig => ({
-  cell, attention, embedding_dim, hidden_size, vocab_size: 0, num_layers: 1, bidirectional: false, start_id: 0, end_id: 0, pad_id: 0, max_target_length: 64,
+  // a placeholder vocabulary (pad, start, end): a fresh model gets the tokenizer's ids + these three
+  cell, attention, embedding_dim, hidden_size, vocab_size: 3, num_layers: 1, bidirectional: false, pad_id: 0, start_id: 1, end_id: 2, max_target_length: 64,
 });
 
 /** Fresh-model presets (`wgpt train --arch rnn-seq2seq --preset NAME`): the course's three models, and a tiny one for tests. */
@@ -58,6 +59,8 @@ export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
   lstm: presetOf('lstm', 'none', 64, 128),
   /** RNNSeq2Seq with Elman (tanh) cells */
   rnn: presetOf('rnn', 'none', 64, 128),
+  /** Elman (tanh) cells with Luong attention */
+  'rnn-luong': presetOf('rnn', 'luong-general', 64, 128),
   tiny: presetOf('lstm', 'luong-general', 16, 32),
 };
 
