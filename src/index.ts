@@ -22,3 +22,10 @@ export * from './model/model.js';
 export { gpt2, type LMBatch } from './model/gpt.js';
 export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
 export { gptParamTable } from './model/params.js';
+// torch-compatible seeded init, the course walk, figures (issue #17)
+export { TorchGenerator, initEmbedding, initLinear, initLayerNorm, initRecurrent, initCourseGPT, torchGPTParams, type InitTensor, type NormalVector } from './model/torch-init.js';
+export { walk, Walker, stageText, STAGE_NAMES, NOT_YET, COURSE, type Stage, type WalkOptions } from './walk/stages.js';
+export { formatTensor } from './walk/format.js';
+export { heatmapsSvg, attentionSvg, coolwarm, viridis } from './plot/figures.js';
+export { rasterizeSvg, type Raster } from './plot/raster.js';
+export { encodePng } from './plot/png.js';

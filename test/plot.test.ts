@@ -39,7 +39,7 @@ test('PNG: encode → decode gives the raster back, size and ink as drawn (zlib 
     const r = rasterizeSvg(svg, 2);
     assert.is(r.width, 2 * W);
     assert.is(r.height, 2 * H);
-    const zlibs = [(b: Uint8Array) => new Uint8Array(deflateSync(b))];
+    const zlibs: ((b: Uint8Array) => Uint8Array)[] = [(b) => new Uint8Array(deflateSync(b))];
     if (name === 'attention') zlibs.push(zlibStored); // the browser-safe fallback, on the smallest figure
     for (const z of zlibs) {
       const png = decodePng(encodePng(r, z));

@@ -403,25 +403,49 @@ const stages: [string, StageFn][] = [
 /** The stage names in walk order. */
 export const STAGE_NAMES = stages.map(([n]) => n);
 
-/** Runs the walk (or the named stages), calling onStage as each one finishes. */
-export async function walk(gpu: Gpu, o: WalkOptions, only?: string[], onStage?: (s: Stage, index: number) => void): Promise<Stage[]> {
+function checkOptions(o: WalkOptions): void {
   if (typeof o.verdict !== 'string' || !o.verdict.length) throw new Error('walk: the corpus text (the-verdict) is empty');
   if (o.text !== undefined && !o.text.trim()) throw new Error('walk: --text is empty');
   if (o.trainSteps !== undefined && !(Number.isInteger(o.trainSteps) && o.trainSteps >= 1)) throw new Error(`walk: trainSteps must be a positive integer, got ${o.trainSteps}`);
-  for (const n of only ?? []) {
-    if (!STAGE_NAMES.includes(n)) {
-      const later = NOT_YET.find((s) => s.name === n);
-      throw new Error(later ? `walk: stage '${n}' (${later.what}) is not in the walk yet` : `walk: unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
-    }
+}
+
+function checkStage(n: string): number {
+  const i = STAGE_NAMES.indexOf(n);
+  if (i < 0) {
+    const later = NOT_YET.find((s) => s.name === n);
+    throw new Error(later ? `walk: stage '${n}' (${later.what}) is not in the walk yet` : `walk: unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
   }
-  const ctx = new Ctx(gpu, o);
-  const out: Stage[] = [];
-  for (let i = 0; i < stages.length; i++) {
-    const [name, fn] = stages[i];
-    if (only && !only.includes(name)) continue;
+  return i;
+}
+
+/** One stage at a time, each computed once (the page's next/previous): shares the lazily built context. */
+export class Walker {
+  private readonly ctx: Ctx;
+  private readonly done = new Map<string, Stage>();
+  constructor(gpu: Gpu, readonly options: WalkOptions) {
+    checkOptions(options);
+    this.ctx = new Ctx(gpu, options);
+  }
+  async stage(name: string): Promise<Stage> {
+    const i = checkStage(name);
+    const hit = this.done.get(name);
+    if (hit) return hit;
     const t0 = performance.now();
-    const s: Stage = { name, ...(await fn(ctx)) };
+    const s: Stage = { name, ...(await stages[i][1](this.ctx)) };
     s.seconds = (performance.now() - t0) / 1000;
+    this.done.set(name, s);
+    return s;
+  }
+}
+
+/** Runs the walk (or the named stages) in walk order, calling onStage as each one finishes. */
+export async function walk(gpu: Gpu, o: WalkOptions, only?: string[], onStage?: (s: Stage, index: number) => void): Promise<Stage[]> {
+  for (const n of only ?? []) checkStage(n);
+  const w = new Walker(gpu, o);
+  const out: Stage[] = [];
+  for (let i = 0; i < STAGE_NAMES.length; i++) {
+    if (only && !only.includes(STAGE_NAMES[i])) continue;
+    const s = await w.stage(STAGE_NAMES[i]);
     out.push(s);
     onStage?.(s, i);
   }

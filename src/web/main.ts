@@ -11,6 +11,7 @@ import { Trainer } from '../train/trainer.js';
 import { trainLosses } from '../train/quick.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { BatchLoader } from '../data/index.js';
+import { mountWalk } from './walk-view.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -270,6 +271,7 @@ async function init(): Promise<void> {
   $('gen-go').addEventListener('click', () => void runGenerate());
   renderTokens();
   await renderViews();
+  walkView = mountWalk($('walk'), { gpu: state.gpu, verdict: state.verdict, gpuTask });
   state.ready = true;
 }
 
@@ -278,5 +280,6 @@ declare global {
     wgpt: Record<string, unknown>;
   }
 }
-window.wgpt = { state, getGpu, selfCheck, trainLosses, gpuTask, train, runGenerate, renderViews };
+let walkView: ReturnType<typeof mountWalk> | null = null;
+window.wgpt = { state, getGpu, selfCheck, trainLosses, gpuTask, train, runGenerate, renderViews, walk: () => walkView };
 void init();
