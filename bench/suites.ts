@@ -8,7 +8,8 @@ import { embedding, oneHot, encodeScatter } from '../src/ops/embedding.ts';
 import { encodeMatmul } from '../src/ops/matmul.ts';
 import { encodeCopy } from '../src/ops/elementwise.ts';
 import { layerNorm } from '../src/ops/layernorm.ts';
-import { softmax, attention } from '../src/ops/attention.ts';
+import { softmax } from '../src/ops/softmax.ts';
+import { attentionQKV } from '../src/ops/attention.ts';
 import { backward } from '../src/autograd/tensor.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
@@ -225,12 +226,12 @@ export async function benchKernels(gpu: Gpu, o: SuiteOptions): Promise<Record_[]
     const qkv = Tensor.from(gpu, rand(B * T * 3 * Cq, 11), [B, T, 3 * Cq], { requiresGrad: true });
     const dout = Tensor.from(gpu, rand(B * T * Cq, 12), [B, T, Cq]);
     const attBytes = (B * T * 4 * Cq + 2 * B * H * T * T) * 4;
-    const tf = await timeGpu(gpu, arena(gpu, () => noGrad(() => attention(qkv, H))), { runs });
+    const tf = await timeGpu(gpu, arena(gpu, () => noGrad(() => attentionQKV(qkv, H, { causal: true }))), { runs });
     add(`attention B=${B} T=${T} H=${H} hd=${hd} forward`, tf, attBytes);
     out[out.length - 1].gflops = (2 * B * H * T * T * hd) / (tf.median / 1e3) / G; // causal half of the two matmuls
     const tb = await timeGpu(gpu, arena(gpu, () => {
       qkv.grad = null;
-      backward(attention(qkv, H), dout);
+      backward(attentionQKV(qkv, H, { causal: true }), dout);
     }), { runs });
     add(`attention B=${B} T=${T} H=${H} hd=${hd} forward+backward`, tb, attBytes * 3);
   });
@@ -288,3 +289,6 @@ export async function benchGenerate(gpu: Gpu, o: SuiteOptions): Promise<Record_[
   model.dispose();
   return out;
 }
+
+/** LSTM layer forward+backward vs PyTorch CPU nn.LSTM (bench/lstm.ts). */
+export { benchLstm } from './lstm.ts';

@@ -19,11 +19,7 @@ struct Bwd { n: u32, T: u32, acc: u32 }
 
 override WG: u32 = 64;
 
-// −inf as a runtime value (a const-expression may not be infinite in WGSL).
-fn neg_inf() -> f32 {
-  var bits = 0xff800000u;
-  return bitcast<f32>(bits);
-}
+//!include prelude
 
 @compute @workgroup_size(WG)
 fn mask_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

@@ -1,14 +1,12 @@
 // Elementwise kernels over n elements. Flat index i = gid.x + gid.y·nwg.x·64 (see Gpu.grid), bounds-checked.
-// All take u{n, nb, acc, seed, offset, thr, scale}; unused fields are ignored. Bindings: a (read), b (read),
+// All take u{n, acc, seed, offset, thr, scale}; unused fields are ignored. Bindings: a (read),
 // out (read_write); every entry writes out[0..n).
-//  add:          out = a + b[i % nb]                     (b broadcast over leading dims; write =)
 //  copy:         out (=|+=) scale·a                      (acc: 0 write, 1 accumulate)
 //  dropout:      out (=|+=) a·keep(i)·scale              keep(i) = hash(offset + i, seed) ≥ thr, thr = round(p·2³²),
 //                scale = 1/(1−p) (acc)                    the same mask forward and backward (recomputed, not stored)
-struct P { n: u32, nb: u32, acc: u32, seed: u32, offset: u32, thr: u32, scale: f32 }
+struct P { n: u32, acc: u32, seed: u32, offset: u32, thr: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> u: P;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 fn idx(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
@@ -18,33 +16,17 @@ fn put(i: u32, v: f32) {
 }
 
 @compute @workgroup_size(64)
-fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = idx(gid, nwg);
-  if (i >= u.n) { return; }
-  out[i] = a[i] + b[i % u.nb];
-}
-
-@compute @workgroup_size(64)
 fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = idx(gid, nwg);
   if (i >= u.n) { return; }
   put(i, u.scale * a[i]);
 }
 
-// PCG output permutation as an integer hash (stateless): the dropout mask is a pure function of
-// (seed, counter), so it is identical on every run and backward recomputes it. The counter is
-// offset + i (mod 2³²): a tensor dropped in chunks with matching offsets gets the whole tensor's mask.
-fn pcg(x: u32) -> u32 {
-  let h = x * 747796405u + 2891336453u;
-  let w = ((h >> ((h >> 28u) + 4u)) ^ h) * 277803737u;
-  return (w >> 22u) ^ w;
-}
-
-// The seed enters twice (shifted counter, then xor between two rounds), so two seeds' masks are not
-// shifts of each other. Same formula as the attention-dropout hash in softmax.wgsl.
-fn keep_hash(counter: u32, seed: u32) -> u32 {
-  return pcg(pcg(counter + pcg(seed)) ^ seed);
-}
+// Dropout's hash: keep_hash (PCG, stateless) from the prelude, the same function as attention dropout,
+// so the mask is a pure function of (seed, counter), identical on every run and recomputed by backward.
+// The counter is offset + i (mod 2³²): a tensor dropped in chunks with matching offsets gets the whole
+// tensor's mask.
+//!include prelude
 
 @compute @workgroup_size(64)
 fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -16,9 +16,6 @@
 // Each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
 // pays dearly for barriers and spills private arrays indexed in loops. Out-of-range rows/columns are
 // clamped on load (so every load stays in bounds) and skipped on store.
-//
-// Entry `colsum` (bias gradient): out[n] (=|+=) Σ_r X[r·N + n] for X (R, N); one invocation per
-// column sums its rows in order (deterministic). Bindings: s (uniform), X (read), out (= or += by s.acc).
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
   ldb: u32, ldc: u32, sA: u32, sB: u32,
@@ -281,19 +278,4 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       C[i] = x;
     }
   }
-}
-
-struct SumParams { R: u32, N: u32, acc: u32 }
-@group(0) @binding(0) var<uniform> s: SumParams;
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-
-@compute @workgroup_size(64)
-fn colsum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = gid.x + gid.y * nwg.x * 64u;
-  if (n >= s.N) { return; }
-  var t = 0.0;
-  for (var r = 0u; r < s.R; r++) { t += X[r * s.N + n]; }
-  if (s.acc == 1u) { t += out[n]; }
-  out[n] = t;
 }

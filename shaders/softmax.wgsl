@@ -1,25 +1,29 @@
-// Row softmax over the last dim, forward and backward, plain or causal (row r of a [.., Tq, n] block
-// keeps columns j ≤ q0 + r % Tq), optionally with attention dropout. One invocation per row: no
-// barriers (they are very expensive on SwiftShader); rows are independent. Leaves out: online
-// (single-pass) softmax and multi-invocation rows, which only pay for very long rows on real GPUs.
+// Row softmax over the last dim, forward and backward, with an optional causal window and an optional
+// 0/1 mask, optionally with attention dropout. One invocation per row: no barriers (they are very
+// expensive on SwiftShader); rows are independent. Leaves out: online (single-pass) softmax and
+// multi-invocation rows, which only pay for very long rows on real GPUs.
 //
 // Entry points (1-D grid over rows: r = gid.x + gid.y·nwg.x·WG, bounds-checked against rows):
-//   softmax_fwd      x (read, [rows, n]) → y (write =, [rows, n])
-//   softmax_fwd_drop x (read) → y (write =) and yd (write =, y·keep/(1−p): the dropped probabilities)
-//   softmax_bwd      y, dy (read) → dx (write = when acc == 0, accumulate += when acc == 1)
-//   softmax_bwd_drop y, yd, dy (read) → dx (= or +=)
-// Row length: lim = n, or min(n, q0 + r % Tq + 1) when causal == 1; columns j ≥ lim are written 0
-// (forward) and get no gradient (backward). −inf-safe: a row whose kept entries are all −inf
-// (or a causal row with lim == 0) gives zeros, not NaN (PyTorch gives NaN there); finite rows are
-// the usual max-shifted exp(x − max) / Σ exp(x − max).
-// Dropout keep test: pcg-hash of (flat index r·n + j, seed) ≥ thr, where thr = round(p·2³²).
+//   softmax_fwd      x (read, [rows, n]), keep (read, u32 mask) → y (write =, [rows, n])
+//   softmax_fwd_drop x, keep (read) → y (write =) and yd (write =, y·keep/(1−p): the dropped probabilities)
+//   softmax_bwd      ys, dy (read) → dx (write = when acc == 0, accumulate += when acc == 1)
+//   softmax_bwd_drop ys, yds, dy (read) → dx (= or +=)
+// Which columns row r uses — the masking logic, here once for softmax and attention:
+//   causal window  j < key_end(r % Tq, q0, n) (prelude): row r is query r % Tq of a [.., Tq, n] block at
+//                  position q0 + r % Tq; q0 ≥ n means no window (every column)
+//   mask           when masked == 1: keep[(r / group)·n + j] != 0 (a [rows/group, n] mask, each row
+//                  shared by `group` consecutive rows: attention's key mask [B, Tk] has group H·Tq)
+// Forward writes 0 at every unused column. A row with no used column, or whose used entries are all −inf,
+// gives zeros, not NaN (PyTorch gives NaN there); otherwise the usual max-shifted exp(x − m) / Σ exp(x − m).
+// Backward needs no mask: y = 0 at unused columns, so their gradient y·(…) is 0 (columns past the causal
+// window are written 0 when acc == 0 and left alone when acc == 1).
+// Dropout keep test: keep_hash(flat index r·n + j, seed) ≥ thr (prelude), thr = round(p·2³²).
+//!include prelude
 
-struct Fwd { rows: u32, n: u32, Tq: u32, q0: u32, causal: u32 }
-struct FwdDrop { rows: u32, n: u32, Tq: u32, q0: u32, causal: u32, seed: u32, thr: u32, keepScale: f32 }
-struct Bwd { rows: u32, n: u32, Tq: u32, q0: u32, causal: u32, scale: f32, acc: u32 }
+struct Fwd { rows: u32, n: u32, Tq: u32, q0: u32, group: u32, masked: u32, seed: u32, thr: u32, keepScale: f32 }
+struct Bwd { rows: u32, n: u32, Tq: u32, q0: u32, scale: f32, acc: u32 }
 
 @group(0) @binding(0) var<uniform> pf: Fwd;
-@group(0) @binding(1) var<uniform> pd: FwdDrop;
 @group(0) @binding(2) var<uniform> pb: Bwd;
 @group(0) @binding(3) var<storage, read> x: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
@@ -28,114 +32,90 @@ struct Bwd { rows: u32, n: u32, Tq: u32, q0: u32, causal: u32, scale: f32, acc: 
 @group(0) @binding(7) var<storage, read> yds: array<f32>;
 @group(0) @binding(8) var<storage, read> dy: array<f32>;
 @group(0) @binding(9) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(10) var<storage, read> keep: array<u32>;
 
 override WG: u32 = 64;
 
-// −inf as a runtime value (a const-expression may not be infinite in WGSL).
-fn neg_inf() -> f32 {
-  var bits = 0xff800000u;
-  return bitcast<f32>(bits);
+fn row_of(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+// Forward row r: used(j) is the causal window and the mask; probability j is exp(x − m) / s.
+struct Row { base: u32, lim: u32, mb: u32, m: f32, s: f32 }
+
+fn used(w: Row, j: u32) -> bool {
+  return j < w.lim && (pf.masked == 0u || keep[w.mb + j] != 0u);
 }
 
-// PCG hash (Jarzynski & Olano 2020), a bijection on u32.
-fn pcg(v: u32) -> u32 {
-  let state = v * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
+fn row_stats(r: u32) -> Row {
+  var w = Row(r * pf.n, key_end(r % pf.Tq, pf.q0, pf.n), (r / pf.group) * pf.n, neg_inf(), 0.0);
+  for (var j = 0u; j < w.lim; j++) { if (used(w, j)) { w.m = max(w.m, x[w.base + j]); } }
+  if (w.m == neg_inf()) { return w; }
+  for (var j = 0u; j < w.lim; j++) { if (used(w, j)) { w.s += exp(x[w.base + j] - w.m); } }
+  return w;
 }
 
-// Counter-based dropout: element idx is kept iff this is ≥ thr. Same (idx, seed) → same answer.
-fn keep_hash(idx: u32, seed: u32) -> u32 {
-  return pcg(pcg(idx + pcg(seed)) ^ seed);
+// 0 where unused or where the row has nothing finite to normalise
+fn prob(w: Row, j: u32) -> f32 {
+  if (w.m == neg_inf() || !used(w, j)) { return 0.0; }
+  return exp(x[w.base + j] - w.m) / w.s;
 }
 
-fn row_len(r: u32, n: u32, Tq: u32, q0: u32, causal: u32) -> u32 {
-  if (causal == 0u) { return n; }
-  return min(n, q0 + r % Tq + 1u);
-}
-
-// Forward: y = exp(x − m) / Σ exp(x − m) over the kept columns, m = their max.
+// Forward: y = exp(x − m) / Σ exp(x − m) over the used columns, m = their max.
 @compute @workgroup_size(WG)
 fn softmax_fwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = row_of(gid, nwg);
   if (r >= pf.rows) { return; }
-  let n = pf.n;
-  let base = r * n;
-  let lim = row_len(r, n, pf.Tq, pf.q0, pf.causal);
-  var m = neg_inf();
-  for (var j = 0u; j < lim; j++) { m = max(m, x[base + j]); }
-  if (m == neg_inf()) {
-    for (var j = 0u; j < n; j++) { y[base + j] = 0.0; }
-    return;
-  }
-  var s = 0.0;
-  for (var j = 0u; j < lim; j++) { s += exp(x[base + j] - m); }
-  for (var j = 0u; j < lim; j++) { y[base + j] = exp(x[base + j] - m) / s; }
-  for (var j = lim; j < n; j++) { y[base + j] = 0.0; }
+  let w = row_stats(r);
+  for (var j = 0u; j < pf.n; j++) { y[w.base + j] = prob(w, j); }
 }
 
 // Forward with dropout on the probabilities: y as above (kept for backward), yd = y·keep/(1−p).
 @compute @workgroup_size(WG)
 fn softmax_fwd_drop(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
-  if (r >= pd.rows) { return; }
-  let n = pd.n;
-  let base = r * n;
-  let lim = row_len(r, n, pd.Tq, pd.q0, pd.causal);
-  var m = neg_inf();
-  for (var j = 0u; j < lim; j++) { m = max(m, x[base + j]); }
-  if (m == neg_inf()) {
-    for (var j = 0u; j < n; j++) { y[base + j] = 0.0; yd[base + j] = 0.0; }
-    return;
+  let r = row_of(gid, nwg);
+  if (r >= pf.rows) { return; }
+  let w = row_stats(r);
+  for (var j = 0u; j < pf.n; j++) {
+    let v = prob(w, j);
+    y[w.base + j] = v;
+    yd[w.base + j] = select(0.0, v * pf.keepScale, keep_hash(w.base + j, pf.seed) >= pf.thr);
   }
-  var s = 0.0;
-  for (var j = 0u; j < lim; j++) { s += exp(x[base + j] - m); }
-  for (var j = 0u; j < lim; j++) {
-    let v = exp(x[base + j] - m) / s;
-    y[base + j] = v;
-    yd[base + j] = select(0.0, v * pd.keepScale, keep_hash(base + j, pd.seed) >= pd.thr);
+}
+
+// dx (=|+=) v inside the causal window; zero_tail writes 0 past it when writing (=)
+fn put_dx(base: u32, j: u32, v: f32) {
+  if (pb.acc == 1u) { dx[base + j] += v; } else { dx[base + j] = v; }
+}
+
+fn zero_tail(base: u32, lim: u32) {
+  if (pb.acc == 0u) {
+    for (var j = lim; j < pb.n; j++) { dx[base + j] = 0.0; }
   }
-  for (var j = lim; j < n; j++) { y[base + j] = 0.0; yd[base + j] = 0.0; }
 }
 
 // Backward of `y = exp(x − m) / s` (softmax_fwd): dx = scale · y·(dy − Σ_j dy·y).
-// (`scale` folds the attention 1/√hd that multiplied x before the softmax; 1 for the plain op.)
+// (`scale` folds the attention scale that multiplied x before the softmax; 1 for the plain op.)
 @compute @workgroup_size(WG)
 fn softmax_bwd(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = row_of(gid, nwg);
   if (r >= pb.rows) { return; }
-  let n = pb.n;
-  let base = r * n;
-  let lim = row_len(r, n, pb.Tq, pb.q0, pb.causal);
+  let base = r * pb.n;
+  let lim = key_end(r % pb.Tq, pb.q0, pb.n);
   var s = 0.0;
   for (var j = 0u; j < lim; j++) { s += dy[base + j] * ys[base + j]; }
-  for (var j = 0u; j < lim; j++) {
-    var v = pb.scale * ys[base + j] * (dy[base + j] - s);
-    if (pb.acc == 1u) { v += dx[base + j]; }
-    dx[base + j] = v;
-  }
-  if (pb.acc == 0u) {
-    for (var j = lim; j < n; j++) { dx[base + j] = 0.0; }
-  }
+  for (var j = 0u; j < lim; j++) { put_dx(base, j, pb.scale * ys[base + j] * (dy[base + j] - s)); }
+  zero_tail(base, lim);
 }
 
 // Backward of softmax_fwd_drop, with dy the gradient of yd (the dropped probabilities):
-// dy/dy_pre = keep/(1−p), so dx = scale · (yd·dy − y·Σ_j yd·dy).
+// dyd/dy = keep/(1−p), so dx = scale · (yd·dy − y·Σ_j yd·dy).
 @compute @workgroup_size(WG)
 fn softmax_bwd_drop(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = row_of(gid, nwg);
   if (r >= pb.rows) { return; }
-  let n = pb.n;
-  let base = r * n;
-  let lim = row_len(r, n, pb.Tq, pb.q0, pb.causal);
+  let base = r * pb.n;
+  let lim = key_end(r % pb.Tq, pb.q0, pb.n);
   var s = 0.0;
   for (var j = 0u; j < lim; j++) { s += dy[base + j] * yds[base + j]; }
-  for (var j = 0u; j < lim; j++) {
-    var v = pb.scale * (yds[base + j] * dy[base + j] - ys[base + j] * s);
-    if (pb.acc == 1u) { v += dx[base + j]; }
-    dx[base + j] = v;
-  }
-  if (pb.acc == 0u) {
-    for (var j = lim; j < n; j++) { dx[base + j] = 0.0; }
-  }
+  for (var j = 0u; j < lim; j++) { put_dx(base, j, pb.scale * (yds[base + j] * dy[base + j] - ys[base + j] * s)); }
+  zero_tail(base, lim);
 }

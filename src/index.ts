@@ -22,10 +22,20 @@ export * from './model/model.js';
 export { gpt2, type LMBatch } from './model/gpt.js';
 export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
 export { gptParamTable } from './model/params.js';
+export { softmax, causalMask, type SoftmaxOptions } from './ops/softmax.js';
+export { dropThreshold } from './ops/random.js';
+// elementwise / shape op families (add, scale and gelu also come through ./ops/elementwise.js above)
+export { unary, activation, tanh, sigmoid, silu, relu, geluErf, type UnaryName } from './ops/unary.js';
+export { sub, mul, broadcastShape } from './ops/binary.js';
+export { reshape, slice, concat, transpose } from './ops/shape.js';
+export { encodeColSum, type ColSumOptions } from './ops/reduce.js';
+export { rnn, lstm, rnnParamShapes, initRnnWeights, RNN_DISPATCHES_PER_STEP, type RnnCell, type RnnConfig, type RnnWeights, type RnnOutputs } from './ops/rnn.js';
+export { rnnSeq2seq, Seq2SeqModel, seq2seqParamTable, parseTsvPairs, makeBatch, SEQ2SEQ_MODEL_TYPE, SEQ2SEQ_PRESETS, type Seq2SeqConfig, type Seq2SeqBatch, type Seq2SeqInput, type GreedyResult } from './model/rnn-seq2seq.js';
+export { attentionSvg } from './train/attention-plot.js';
 // torch-compatible seeded init, the course walk, figures (issue #17)
 export { TorchGenerator, initEmbedding, initLinear, initLayerNorm, initRecurrent, initCourseGPT, torchGPTParams, type InitTensor, type NormalVector } from './model/torch-init.js';
 export { walk, Walker, stageText, STAGE_NAMES, NOT_YET, COURSE, type Stage, type WalkOptions } from './walk/stages.js';
 export { formatTensor } from './walk/format.js';
-export { heatmapsSvg, attentionSvg, coolwarm, viridis } from './plot/figures.js';
+export { heatmapsSvg, attentionSvg as attentionMapSvg, coolwarm, viridis } from './plot/figures.js';
 export { rasterizeSvg, type Raster } from './plot/raster.js';
 export { encodePng } from './plot/png.js';

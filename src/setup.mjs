@@ -1,6 +1,6 @@
 // Set-up step run before `npm start` and `npm test` (plain Node, no dependencies): installs what is
 // missing and says so in one line; costs a few milliseconds when everything is there.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,5 +38,18 @@ if (process.platform === 'linux') {
       console.error(`wgpt setup: ${why}. Run as root: ${cmd}`);
       process.exit(1);
     }
+  }
+}
+
+// 3. dist/ (what `npx wgpt` and `import 'wgpt'` run): built when missing or older than a source file (~1 s).
+const newest = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+const built = join(root, 'dist', 'index.js');
+if (!existsSync(built) || statSync(built).mtimeMs < Math.max(newest(join(root, 'src')), newest(join(root, 'shaders')))) {
+  console.log(`wgpt setup: ${existsSync(built) ? 'sources changed since the last build' : 'no dist/ yet'}; running npm run build`);
+  try {
+    run('npm run build --silent');
+  } catch {
+    // npm start / npm test run the sources: a failed build only leaves dist/ (npx wgpt, import 'wgpt') as it was
+    console.error('wgpt setup: npm run build failed (see above); dist/ is not updated, continuing from sources');
   }
 }

@@ -36,6 +36,10 @@ function setup(): Promise<Page> {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     page.on('pageerror', (e) => consoleErrors.push(e.message));
+    // every console error counts (a missing favicon is one: "Failed to load resource … 404")
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${m.text()} ${m.location()?.url ?? ''}`);
+    });
     await page.goto(server.url);
     await page.waitForFunction(() => (window as any).wgpt?.state?.ready || (window as any).wgpt?.state?.error, null, { timeout: 60_000 });
     return page;
@@ -82,22 +86,37 @@ test('training in Chrome gives the same losses as in Node (same seed, same adapt
   assert.ok(maxDiff <= 1e-5, `Node vs Chrome loss difference ${maxDiff}`);
 });
 
-test('click through: tokenizer chips, training with the stop button, generation, attention map', async () => {
+test('click through: tokenizer chips, training with train + val loss and the stop button, generation, attention map', async () => {
   await setup();
   const p = page!;
   await p.fill('#tok-text', 'Every effort moves you, Mrs. Gisburn said.');
+  // GPT-2 BPE for comparison
+  await p.selectOption('#tok-kind', 'gpt2');
   await p.waitForFunction(() => document.querySelectorAll('#tok-chips .chip').length > 3);
   const chips = await p.$$eval('#tok-chips .chip small', (els) => els.map((e) => Number(e.textContent)));
   assert.equal(chips.slice(0, 4), [6109, 3626, 6100, 345], 'GPT-2 ids of "Every effort moves you"');
-  await p.selectOption('#tok-kind', 'simple-v2');
-  await p.waitForFunction(() => /tokens$/.test(document.querySelector('#tok-count')!.textContent || ''));
+  // the model's own tokenizer (the default): a BPE trained on the-verdict; the prompt round-trips, no <|unk|>
+  await p.selectOption('#tok-kind', 'model');
+  const modelTok = await p.evaluate(() => {
+    const sel = document.querySelector('#tok-kind') as HTMLSelectElement;
+    const chips = [...document.querySelectorAll('#tok-chips .chip')].map((c) => c.firstChild!.textContent);
+    return { label: sel.options[sel.selectedIndex].textContent, text: chips.join(''), n: chips.length, vocab: (window as any).wgpt.state.tok.vocabSize };
+  });
+  assert.match(modelTok.label!, /^the model's: byte-level BPE trained on the text \([\d,]+ ids\)$/);
+  assert.is(modelTok.text, 'Every effort moves you, Mrs. Gisburn said.');
+  assert.ok(modelTok.n < 20, `${modelTok.n} BPE tokens`);
   await p.fill('#train-steps', '3');
+  const viewsBefore = await p.evaluate(() => (window as any).wgpt.state.viewUpdates as number);
   await p.click('#train-go');
   await p.waitForFunction(() => /step 3\/3/.test(document.querySelector('#train-stat')!.textContent || ''), null, { timeout: 120_000 });
   await p.waitForFunction(() => !(document.querySelector('#train-go') as HTMLButtonElement).disabled);
-  const losses = await p.evaluate(() => (window as any).wgpt.state.losses as number[]);
-  assert.is(losses.length, 3);
-  assert.ok(losses.every((l) => Number.isFinite(l) && l > 0));
+  const tr = await p.evaluate(() => ({ losses: (window as any).wgpt.state.losses as number[], val: (window as any).wgpt.state.val as { x: number; y: number }[], chart: (window as any).wgpt.drawn['loss-chart'], views: (window as any).wgpt.state.viewUpdates as number }));
+  assert.is(tr.losses.length, 3);
+  assert.ok(tr.losses.every((l) => Number.isFinite(l) && l > 0));
+  assert.equal(tr.val.map((v) => v.x), [1, 2, 3], 'val loss at every step of a 3-step run');
+  assert.ok(tr.val.every((v) => Number.isFinite(v.y)));
+  assert.equal(tr.chart, { series: [{ name: 'train loss', n: 3 }, { name: 'val loss', n: 3 }], xTitle: 'step', yTitle: 'cross-entropy loss' });
+  assert.ok(tr.views - viewsBefore >= 3, `views redrawn ${tr.views - viewsBefore} times during a 3-step run (attention follows training)`);
   // the stop button ends a long run early
   await p.fill('#train-steps', '500');
   await p.click('#train-go');
@@ -112,10 +131,74 @@ test('click through: tokenizer chips, training with the stop button, generation,
   const gen = await p.textContent('#gen-out');
   assert.ok(gen!.startsWith('Every effort moves you') && gen!.length > 'Every effort moves you'.length, `generated: ${gen}`);
   await p.selectOption('#att-head', '1');
-  await p.waitForTimeout(200);
-  const att = await p.$eval('#att-map', (c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height]);
-  assert.ok(att[0] > 1 && att[0] === att[1], `attention map ${att}`);
-  assert.equal(consoleErrors, []);
+  await p.waitForFunction(() => /head 1/.test(document.querySelector('#att-stat')!.textContent || ''));
+  const att = await p.evaluate(() => (window as any).wgpt.drawn['att-map']);
+  assert.equal(att.rowLabels, att.colLabels, 'tokens on both axes');
+  assert.is(att.rowLabels.length, att.rows);
+  assert.equal([att.xTitle, att.yTitle, att.range], ['key token (attended to)', 'query token', [0, 1]]);
+});
+
+test('errors are shown in the page with the fix, and every control recovers', async () => {
+  await setup();
+  const p = page!;
+  const vocab = await p.evaluate(() => (window as any).wgpt.state.tok.vocabSize as number);
+  const visibleError = (id: string) => p.evaluate((sel) => { const e = document.querySelector(sel) as HTMLElement; return e.hidden ? null : e.textContent; }, id);
+  // a pasted text shorter than one batch: the message says how long it is and what to do; nothing is replaced
+  await p.fill('#train-text', 'Too short to train on.');
+  await p.fill('#train-steps', '2');
+  await p.click('#train-go');
+  await p.waitForFunction(() => !(document.querySelector('#train-error') as HTMLElement).hidden);
+  const err = await visibleError('#train-error');
+  assert.match(err!, /^the text is \d+ tokens \(\d+ for training after the 10% validation split\); one batch of 4 windows of 64\+1 tokens needs 257: paste a longer text, lower batch, or clear the box to train on the-verdict\.txt$/);
+  assert.is(await p.evaluate(() => (document.querySelector('#train-go') as HTMLButtonElement).disabled), false, 'Train is usable again');
+  assert.is(await p.evaluate(() => (window as any).wgpt.state.tok.vocabSize as number), vocab, 'the vocabulary did not switch');
+  // a negative step count is refused with the value, not run as 1 step
+  await p.fill('#train-text', '');
+  await p.fill('#train-steps', '-3');
+  await p.click('#train-go');
+  await p.waitForFunction(() => /got -3/.test(document.querySelector('#train-error')!.textContent || ''));
+  assert.is(await visibleError('#train-error'), 'steps must be a whole number ≥ 1 (got -3): fix the box and press Train again');
+  await p.fill('#gen-n', '0');
+  await p.click('#gen-go');
+  await p.waitForFunction(() => !(document.querySelector('#gen-error') as HTMLElement).hidden);
+  assert.is(await visibleError('#gen-error'), 'tokens must be a whole number ≥ 1 (got 0): fix the box and press Generate again');
+  // fixed inputs: training runs, the error goes away
+  await p.fill('#train-steps', '1');
+  await p.click('#train-go');
+  await p.waitForFunction(() => /step 1\/1/.test(document.querySelector('#train-stat')!.textContent || '') && !(document.querySelector('#train-go') as HTMLButtonElement).disabled, null, { timeout: 120_000 });
+  assert.is(await visibleError('#train-error'), null);
+  await p.fill('#gen-n', '3');
+  await p.click('#gen-go');
+  await p.waitForFunction(() => /^3 tokens in/.test(document.querySelector('#gen-stat')!.textContent || ''), null, { timeout: 60_000 });
+  assert.is(await visibleError('#gen-error'), null);
+});
+
+test('the views explain: decoded sliding-window pairs, labelled heatmaps with a colour scale, next-token bars; no console errors', async () => {
+  await setup();
+  const p = page!;
+  await p.fill('#tok-text', 'Every effort moves you to the sunlit terrace.');
+  await p.fill('#gen-prompt', 'Every effort moves you');
+  await p.waitForFunction(() => document.querySelectorAll('#windows-list .pair').length === 4);
+  const pairs = await p.$$eval('#windows-list .pair', (els) => els.map((e) => e.textContent));
+  const tokens = await p.evaluate(() => { const w = (window as any).wgpt; const t = w.state.tok; return t.encode('Every effort moves you to').map((i: number) => t.decode([i])); });
+  for (let i = 1; i <= 4; i++) assert.is(pairs[i - 1], `${tokens.slice(0, i).join('')} → ${tokens[i]}`);
+  console.log(`    sliding windows: ${pairs.join(' | ')}`);
+  await p.evaluate(() => (window as any).wgpt.renderViews());
+  const d = await p.evaluate(() => (window as any).wgpt.drawn);
+  for (const id of ['emb-tok', 'emb-pos', 'emb-sum']) {
+    assert.ok(d[id].scale, `${id} has a colour scale`);
+    assert.match(d[id].xTitle, /^embedding dimension \(first \d+ of \d+\)$/);
+    assert.is(d[id].rowLabels.length, d[id].rows);
+  }
+  assert.equal(d['emb-tok'].rowLabels.slice(0, 4), tokens.slice(0, 4).map((t: string) => t.replace(/ /g, '·')), 'rows labelled with the tokens');
+  const bars = d['next-bars'].bars as { label: string; value: number }[];
+  assert.is(bars.length, 10);
+  assert.ok(bars.every((b, i) => i === 0 || b.value <= bars[i - 1].value), 'sorted by probability');
+  const total = bars.reduce((a, b) => a + b.value, 0);
+  assert.ok(total > 0 && total <= 1 + 1e-5, `top-10 probability mass ${total}`);
+  assert.match(d['next-bars'].title, /^P\(next token \| "Every effort moves you"\), top 10 of \d+$/);
+  console.log(`    next token after "Every effort moves you": ${bars.slice(0, 3).map((b) => `${b.label} ${(100 * b.value).toFixed(1)}%`).join(', ')}`);
+  assert.equal(consoleErrors, [], 'no console errors (favicon included)');
 });
 
 test('Walk view: next/previous through the same stages and numbers as wgpt walk', async () => {

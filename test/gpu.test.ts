@@ -103,20 +103,35 @@ test('dispatch: named buffers, upload/readback round trip, grid over >65535 work
   });
 });
 
+/** The message gpu.compile throws for a shader that must not compile. */
+async function compileError(file: string, code: string): Promise<string> {
+  const gpu = await getGpu();
+  try {
+    await gpu.compile({ shader: { file, code } });
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return assert.unreachable(`${file} compiled`) as never;
+}
+
 test('a broken shader reports its file, line, column and message', async () => {
   const gpu = await getGpu();
   const code = 'struct P { n: u32 }\n@group(0) @binding(0) var<uniform> p: P;\n@group(0) @binding(1) var<storage, read_write> o: array<f32>;\n@compute @workgroup_size(1) fn main() {\n  o[0] = undefined_thing + 1.0;\n}\n';
-  let err: Error | null = null;
-  try {
-    await gpu.compile({ shader: { file: 'shaders/broken.wgsl', code } });
-  } catch (e) {
-    err = e as Error;
-  }
-  assert.ok(err, 'compile must throw');
-  assert.match(err!.message, /^shaders\/broken\.wgsl:5:\d+: error: .*undefined_thing/m);
+  assert.match(await compileError('shaders/broken.wgsl', code), /^shaders\/broken\.wgsl:5:\d+: error: .*undefined_thing/m);
   // the device is still usable afterwards
   const r = await selfCheck(gpu, 100);
   assert.ok(r.ok);
+});
+
+test('//!include prelude: the prelude is spliced in, and errors after it still name the file\'s own line', async () => {
+  const gpu = await getGpu();
+  const code = '// uses the prelude\n//!include prelude\n@group(0) @binding(0) var<storage, read_write> o: array<f32>;\n@compute @workgroup_size(1) fn main() {\n  o[0] = neg_inf();\n  o[1] = undefined_thing;\n}\n';
+  assert.match(await compileError('shaders/inc.wgsl', code), /^shaders\/inc\.wgsl:6:\d+: error: .*undefined_thing/m);
+  const ok = await gpu.compile({ shader: { file: 'shaders/inc-ok.wgsl', code: code.replace('  o[1] = undefined_thing;\n', '') } });
+  const buf = gpu.buffer(8);
+  gpu.dispatch(ok, { buffers: { o: buf }, workgroups: 1 });
+  assert.is((await gpu.readF32(buf, 1))[0], -Infinity, 'neg_inf() from the prelude ran');
+  assert.throws(() => gpu.kernel({ shader: { file: 'shaders/bad-inc.wgsl', code: '//!include nothing\n' } }), /shaders\/bad-inc\.wgsl:1: unknown include 'nothing' \(known: prelude\)/);
 });
 
 test.run();

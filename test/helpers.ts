@@ -18,6 +18,18 @@ export function report(name: string, maxAbs: number): void {
   errorReport[name] = Math.max(errorReport[name] ?? 0, maxAbs);
 }
 
+/** A report() for one test file that also prints that file's max errors when its tests end (pass test.after). */
+export function fileReport(after: (fn: () => void) => void): (name: string, maxAbs: number) => void {
+  const names = new Set<string>();
+  after(() => {
+    for (const k of names) console.log(`  max |err| ${k}: ${errorReport[k].toExponential(2)}`);
+  });
+  return (name, maxAbs) => {
+    names.add(name);
+    report(name, maxAbs);
+  };
+}
+
 // One summary line per compared quantity at the end of the run (the figures quoted in the README and notes).
 let summaryHooked = false;
 if (!summaryHooked) {
@@ -52,4 +64,34 @@ export function makeSafetensors(header: unknown, data: Uint8Array = new Uint8Arr
   out.set(json, 8);
   out.set(data, 8 + json.length);
   return out;
+}
+
+interface FixtureFile {
+  meta: Record<string, number | string>;
+  tensors: Record<string, { shape: number[]; data: (number | string | null)[] }>;
+}
+
+/**
+ * Reads a gen.py / gen_<topic>.py fixture. Python's json.dump writes ±inf as bare `-Infinity`/`Infinity` (not JSON),
+ * so those tokens are quoted before JSON.parse and turned back into numbers here.
+ */
+export function readFixture(name: string): { meta: FixtureFile['meta']; t: (key: string) => { shape: number[]; data: Float64Array }; has: (key: string) => boolean } {
+  const text = readFileSync(FIXTURES + name, 'utf8').replace(/(?<=[[,:]\s*)(-?Infinity|NaN)(?=\s*[,\]}])/g, '"$1"');
+  const f = JSON.parse(text) as FixtureFile;
+  const num = (v: number | string | null): number => {
+    if (typeof v === 'number') return v;
+    if (v === '-inf' || v === '-Infinity') return -Infinity;
+    if (v === 'inf' || v === 'Infinity') return Infinity;
+    if (v === 'NaN' || v === 'nan') return NaN;
+    throw new Error(`${name}: unexpected value ${JSON.stringify(v)}`);
+  };
+  return {
+    meta: f.meta,
+    has: (key) => key in f.tensors,
+    t: (key) => {
+      const e = f.tensors[key];
+      if (!e) throw new Error(`${name}: no tensor '${key}' (has ${Object.keys(f.tensors).join(', ')})`);
+      return { shape: e.shape, data: Float64Array.from(e.data, num) };
+    },
+  };
 }

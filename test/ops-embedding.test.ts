@@ -8,7 +8,7 @@ import { getGpu } from '../src/gpu/device.ts';
 import { Tensor, IdBatch, backward } from '../src/autograd/tensor.ts';
 import { embedding, oneHot, onehotEmbedding, sinusoidalPositions, positionIds, groupIds } from '../src/ops/embedding.ts';
 import { gatherRef, scatterRef, onehotRef, sinusoidRef } from '../src/ref/embedding.ts';
-import { assertClose, randn, rng, FIXTURES, fixture, report } from './helpers.ts';
+import { assertClose, randn, rng, FIXTURES, fixture, report, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 
 type F = { tensors: Record<string, { shape: number[]; data: number[] }> };
@@ -23,6 +23,57 @@ test('groupIds: sorted unique ids, CSR offsets, positions in ascending order per
   assert.is(U, 3);
   assert.equal([...csr], [0, 1, 4, /* offsets */ 0, 1, 3, 6, /* positions */ 3, 1, 4, 0, 2, 5]);
   assert.equal([...groupIds(new Int32Array(0)).csr], [0]);
+  // the padding id's positions are left out
+  const g = groupIds(Int32Array.from([4, 1, 4, 0, 1, 4]), 4);
+  assert.is(g.U, 2);
+  assert.equal([...g.csr], [0, 1, /* offsets */ 0, 1, 3, /* positions */ 3, 1, 4]);
+});
+
+test('embedding paddingIdx: the row is gathered but gets no gradient (also negative), vs reference and nn.Embedding(padding_idx)', async () => {
+  const gpu = await getGpu();
+  for (const [V, C, pad, shape] of [[7, 3, 2, [17]], [65, 33, 64, [2, 33]], [5, 4, -1, [3, 5]], [3, 1, 0, [1]]] as [number, number, number, number[]][]) {
+    await gpu.scope(async () => {
+      const R = numel(shape);
+      const r = rng(V + C + 1);
+      const p = pad < 0 ? pad + V : pad;
+      const ids = Array.from({ length: R }, (_, i) => (i % 3 === 0 ? p : Math.floor(r() * V)));
+      const W = randn(V * C, 8);
+      const dy = randn(R * C, 9);
+      const w = Tensor.param(gpu, W, [V, C], 'w');
+      const y = embedding(IdBatch.from(gpu, ids, shape, V), w, { paddingIdx: pad });
+      const tag = `V${V} C${C} pad ${pad}`;
+      assertClose(await y.toArray(), gatherRef(ids, W, C), { atol: 0, rtol: 0, name: `gather ${tag}` });
+      backward(y, Tensor.from(gpu, dy, [...shape, C]));
+      const g = await w.grad!.toArray();
+      report('embedding padding scatter vs ref', assertClose(g, scatterRef(ids, dy, V, C, p), { atol: 1e-5, rtol: 1e-6, name: `scatter ${tag}` }));
+      assert.ok(g.slice(p * C, (p + 1) * C).every((v) => v === 0), `row ${p} gets no gradient (${tag})`);
+      w.dispose();
+    });
+  }
+  await gpu.scope(async () => {
+    const f = need('embedding_padding.json');
+    const ids = f.ids.data;
+    for (const [pfx, pad] of [['', 3], ['neg_', -2]] as const) {
+      const w = Tensor.param(gpu, f[`${pfx}weight`].data, f[`${pfx}weight`].shape, 'w');
+      const y = embedding(IdBatch.from(gpu, ids, f.ids.shape, 11), w, { paddingIdx: pad });
+      report('embedding padding fwd (torch)', assertClose(await y.toArray(), f[`${pfx}out`].data, { atol: 0, rtol: 0, name: `${pfx}padding out` }));
+      backward(y, Tensor.from(gpu, f[`${pfx}grad_out`].data, f[`${pfx}grad_out`].shape));
+      report('embedding padding grad (torch)', assertClose(await w.grad!.toArray(), f[`${pfx}grad_weight`].data, { atol: 1e-6, rtol: 1e-6, name: `${pfx}padding grad` }));
+      w.dispose();
+    }
+    const w = Tensor.zeros(gpu, [4, 2]);
+    const b = IdBatch.from(gpu, [0, 1], [2], 4);
+    throwsMsg(() => embedding(b, w, { paddingIdx: 4 }), /^embedding: paddingIdx 4 is out of range \[-4, 4\)$/);
+    throwsMsg(() => embedding(b, w, { paddingIdx: -5 }), /^embedding: paddingIdx -5 is out of range \[-4, 4\)$/);
+    throwsMsg(() => embedding(b, w, { paddingIdx: 1.5 }), /paddingIdx 1.5 is out of range/);
+    // no ids: an empty result, no gradient
+    const wp = Tensor.param(gpu, new Float32Array(8).fill(1), [4, 2], 'wp');
+    const ye = embedding(IdBatch.from(gpu, [], [2, 0], 4), wp, { paddingIdx: 0 });
+    assert.equal(ye.shape, [2, 0, 2]);
+    backward(ye, Tensor.from(gpu, [], [2, 0, 2]));
+    assert.equal([...(await wp.grad!.toArray())], new Array(8).fill(0));
+    wp.dispose();
+  });
 });
 
 test('embedding gather and deterministic scatter backward vs CPU reference (repeated ids, odd sizes)', async () => {

@@ -43,6 +43,53 @@ test('layerNorm forward/backward vs CPU reference on odd shapes; param grads acc
   }
 });
 
+test("layerNorm takes any eps: BERT's 1e-12 vs reference and F.layer_norm(eps=1e-12)", async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    // a row with variance ~1e-6: eps 1e-12 and the default 1e-5 give clearly different outputs
+    const [R, C] = [5, 17];
+    const x = randn(R * C, 61, -1e-3, 1e-3);
+    const w = randn(C, 62, 0.5, 1.5);
+    const b = randn(C, 63);
+    const y12 = await layerNorm(Tensor.from(gpu, x, [R, C]), Tensor.from(gpu, w, [C]), Tensor.from(gpu, b, [C]), 1e-12).toArray();
+    report('layernorm eps 1e-12 vs ref', assertClose(y12, layerNormRef(x, w, b, R, C, 1e-12).y, { atol: 1e-5, rtol: 1e-5, name: 'ln eps 1e-12' }));
+    const y5 = await layerNorm(Tensor.from(gpu, x, [R, C]), Tensor.from(gpu, w, [C]), Tensor.from(gpu, b, [C])).toArray();
+    assert.ok(y5.some((v, i) => Math.abs(v - y12[i]) > 0.1), 'eps changes the result for a small-variance row');
+    const f = need('layernorm_eps.json');
+    assert.is(f.meta!.eps, 1e-12);
+    const t = f.tensors;
+    const xt = Tensor.from(gpu, t.x.data, t.x.shape, { requiresGrad: true });
+    const wt = Tensor.param(gpu, t.weight.data, t.weight.shape, 'w');
+    const bt = Tensor.param(gpu, t.bias.data, t.bias.shape, 'b');
+    const y = layerNorm(xt, wt, bt, 1e-12);
+    report('layernorm eps 1e-12 fwd (torch)', assertClose(await y.toArray(), t.out.data, { atol: 1e-5, rtol: 1e-5, name: 'ln eps 1e-12 out' }));
+    backward(y, Tensor.from(gpu, t.grad_out.data, t.grad_out.shape));
+    report('layernorm eps 1e-12 grads (torch)', Math.max(
+      assertClose(await xt.grad!.toArray(), t.grad_x.data, { atol: 1e-4, rtol: 1e-4, name: 'ln eps 1e-12 grad_x' }),
+      assertClose(await wt.grad!.toArray(), t.grad_weight.data, { atol: 1e-4, rtol: 1e-4, name: 'ln eps 1e-12 grad_w' }),
+      assertClose(await bt.grad!.toArray(), t.grad_bias.data, { atol: 1e-4, rtol: 1e-4, name: 'ln eps 1e-12 grad_b' }),
+    ));
+    wt.dispose();
+    bt.dispose();
+  });
+});
+
+test('layerNorm: zero rows give an empty result and zero param grads; a scalar x is refused', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const x = Tensor.from(gpu, [], [0, 4], { requiresGrad: true });
+    const w = Tensor.param(gpu, [1, 1, 1, 1], [4], 'w');
+    const b = Tensor.param(gpu, [0, 0, 0, 0], [4], 'b');
+    const y = layerNorm(x, w, b);
+    assert.equal(y.shape, [0, 4]);
+    backward(y, Tensor.from(gpu, [], [0, 4]));
+    assert.equal([...(await w.grad!.toArray())], [0, 0, 0, 0]);
+    assert.throws(() => layerNorm(Tensor.from(gpu, [1], []), w, b), /layerNorm: x is a scalar/);
+    w.dispose();
+    b.dispose();
+  });
+});
+
 test('crossEntropy forward/backward vs CPU reference, ignore index, bad targets', async () => {
   const gpu = await getGpu();
   for (const [N, V] of [[1, 1], [7, 13], [33, 1000]] as const) {

@@ -8,6 +8,7 @@ import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
 import { matmul, linear, linearT, encodeMatmul, setMatmulVariant, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
 import { matmulRef, bmmRef, bmmBackwardRef, linearRef, linearBackwardRef, linearTRef, linearTBackwardRef } from '../src/ref/matmul.ts';
+import { colSumRef } from '../src/ref/reduce.ts';
 import { assertClose, randn, FIXTURES, fixture, report } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 
@@ -258,20 +259,27 @@ test('linear (with/without bias) and linearT vs CPU reference, both variants; pa
         }
       }
       for (const [R, C, V] of [[1, 1, 1], [7, 6, 9], [5, 12, 33], [12, 16, 8]] as const) {
-        await gpu.scope(async () => {
-          const x = randn(R * C, 5);
-          const w = randn(V * C, 6);
-          const dy = randn(R * V, 7);
-          const xt = Tensor.from(gpu, x, [R, C], { requiresGrad: true });
-          const wt = Tensor.from(gpu, w, [V, C], { requiresGrad: true });
-          const y = linearT(xt, wt);
-          const name = `${v} linearT R=${R} C=${C} V=${V}`;
-          assertClose(await y.toArray(), linearTRef(x, w, R, C, V), { ...TOL, name });
-          backward(y, Tensor.from(gpu, dy, [R, V]));
-          const g = linearTBackwardRef(dy, x, w, R, C, V);
-          assertClose(await xt.grad!.toArray(), g.dx, { ...TOL, name: name + ' dx' });
-          assertClose(await wt.grad!.toArray(), g.dw, { ...TOL, name: name + ' dW' });
-        });
+        for (const withBias of [false, true]) {
+          await gpu.scope(async () => {
+            const x = randn(R * C, 5);
+            const w = randn(V * C, 6);
+            const dy = randn(R * V, 7);
+            const bb = randn(V, 8);
+            const xt = Tensor.from(gpu, x, [R, C], { requiresGrad: true });
+            const wt = Tensor.from(gpu, w, [V, C], { requiresGrad: true });
+            const bt = withBias ? Tensor.from(gpu, bb, [V], { requiresGrad: true }) : undefined;
+            const y = linearT(xt, wt, bt);
+            const name = `${v} linearT R=${R} C=${C} V=${V} bias=${withBias}`;
+            const ref = linearTRef(x, w, R, C, V);
+            if (withBias) for (let i = 0; i < ref.length; i++) ref[i] += bb[i % V];
+            assertClose(await y.toArray(), ref, { ...TOL, name });
+            backward(y, Tensor.from(gpu, dy, [R, V]));
+            const g = linearTBackwardRef(dy, x, w, R, C, V);
+            assertClose(await xt.grad!.toArray(), g.dx, { ...TOL, name: name + ' dx' });
+            assertClose(await wt.grad!.toArray(), g.dw, { ...TOL, name: name + ' dW' });
+            if (bt) assertClose(await bt.grad!.toArray(), colSumRef(dy, R, V), { ...TOL, name: name + ' db' });
+          });
+        }
       }
     });
   }
@@ -287,6 +295,7 @@ test('shape mismatches name the op and both shapes', async () => {
     assert.throws(() => linear(x, Tensor.from(gpu, new Float32Array(8), [4, 2])), /linear: shape mismatch: weight for x \[2, 3\] is \[4, 2\], expected \[3, \*\]/);
     assert.throws(() => linear(x, Tensor.from(gpu, new Float32Array(6), [3, 2]), Tensor.from(gpu, new Float32Array(3), [3])), /linear: shape mismatch: bias for weight \[3, 2\] is \[3\], expected \[2\]/);
     assert.throws(() => linearT(x, Tensor.from(gpu, new Float32Array(8), [4, 2])), /linearT: shape mismatch: weight for x \[2, 3\] is \[4, 2\], expected \[\*, 3\]/);
+    assert.throws(() => linearT(x, Tensor.from(gpu, new Float32Array(6), [2, 3]), Tensor.from(gpu, new Float32Array(3), [3])), /linearT: shape mismatch: bias for weight \[2, 3\] is \[3\], expected \[2\]/);
   });
 });
 

@@ -1,8 +1,9 @@
 // Autograd core (micrograd-style): a Tensor is a GPU buffer with a shape, its parents and a backward
 // closure that dispatches kernels. backward() walks the graph in reverse topological order.
 // Parameter gradients live as long as the parameter (accumulated +=); activation gradients are
-// pooled and released with the step's arena. Leaves out: views/strides (every tensor is contiguous),
-// dtypes other than f32 (ids are host Int32Arrays plus an i32 GPU buffer, see IdBatch).
+// pooled and released with the step's arena. A view (reshape) shares its base's buffer and gradient
+// and never releases either. Leaves out: strided views (every tensor is contiguous), dtypes other than
+// f32 (ids are host Int32Arrays plus an i32 GPU buffer, see IdBatch).
 import type { Gpu } from '../gpu/device.js';
 
 let gradEnabled = true;
@@ -60,17 +61,21 @@ export class Tensor {
   requiresGrad: boolean;
   /** parameters keep their buffer and grad across arenas */
   readonly isParam: boolean;
+  /** the tensor whose buffer this one shares (a reshape view): dispose never releases it; null = owns it */
+  readonly viewOf: Tensor | null;
   disposed = false;
 
   constructor(
     readonly gpu: Gpu,
     readonly shape: number[],
     readonly buffer: GPUBuffer,
-    opts: { requiresGrad?: boolean; isParam?: boolean; op?: string; name?: string } = {},
+    opts: { requiresGrad?: boolean; isParam?: boolean; op?: string; name?: string; viewOf?: Tensor } = {},
   ) {
     this.size = numel(shape);
     this.requiresGrad = !!opts.requiresGrad;
     this.isParam = !!opts.isParam;
+    this.viewOf = opts.viewOf ?? null;
+    if (this.viewOf && this.size !== this.viewOf.size) throw new Error(`a view ${shapeStr(shape)} of ${shapeStr(this.viewOf.shape)} must have its size`);
     this.op = opts.op ?? 'leaf';
     this.name = opts.name;
     if (this.isParam) gpu.pool.keep(buffer);
@@ -105,6 +110,11 @@ export class Tensor {
     return new Tensor(gpu, shape, gpu.pool.acquire(numel(shape) * 4, op), { op });
   }
 
+  /** The same buffer seen with another shape (same size), owned by `base`: no copy, nothing to release. */
+  static view(base: Tensor, shape: number[], op = 'view'): Tensor {
+    return new Tensor(base.gpu, shape, base.buffer, { op, viewOf: base });
+  }
+
   /** A parameter: persistent buffer, requires grad, grad allocated (zeroed) up front. */
   static param(gpu: Gpu, data: ArrayLike<number>, shape: number[], name: string): Tensor {
     const t = Tensor.from(gpu, data, shape, { requiresGrad: true, isParam: true, name });
@@ -122,20 +132,22 @@ export class Tensor {
   }
 
   assertLive(): void {
+    this.viewOf?.assertLive();
     if (this.disposed || !this.gpu.pool.isLive(this.buffer)) throw new Error(`tensor ${this.name ?? this.op} ${shapeStr(this.shape)} was released (used after its arena ended?)`);
   }
 
-  /** Returns the buffer to the pool now (and the grad, for non-parameters). */
+  /** Returns the buffer to the pool now (and the grad, for non-parameters); a view releases nothing of its base's. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.gpu.pool.isLive(this.buffer)) this.gpu.pool.release(this.buffer);
+    if (!this.viewOf && this.gpu.pool.isLive(this.buffer)) this.gpu.pool.release(this.buffer);
     if (this.grad) this.grad.dispose();
     this.grad = null;
   }
 
-  /** The gradient tensor to accumulate into (+=); allocated zeroed on first use. */
+  /** The gradient tensor to accumulate into (+=); allocated zeroed on first use. A view's is its base's. */
   gradForAccumulate(): Tensor {
+    if (this.viewOf?.requiresGrad && !this.grad) this.grad = Tensor.view(this.viewOf.gradForAccumulate(), this.shape, `${this.op}.grad`);
     if (!this.grad) this.grad = Tensor.zeros(this.gpu, this.shape, { name: `${this.op}.grad` });
     return this.grad;
   }
@@ -252,6 +264,12 @@ export class IdBatch {
  */
 export function gradTarget(p: Tensor): { t: Tensor; acc: 0 | 1 } | null {
   if (!p.requiresGrad) return null;
+  if (p.viewOf?.requiresGrad && !p.grad) {
+    // a view's gradient is its base's, seen in the view's shape: consumers write straight into it
+    const t = gradTarget(p.viewOf)!;
+    p.grad = Tensor.view(t.t, p.shape, `${p.op}.grad`);
+    return { t: p.grad, acc: t.acc };
+  }
   if (p.grad) return { t: p.grad, acc: 1 };
   p.grad = Tensor.empty(p.gpu, p.shape, `${p.op}.grad`);
   return { t: p.grad, acc: 0 };

@@ -1,6 +1,7 @@
 // `wgpt batches`: the sliding-window batches a training run would see, one JSON object per line: {"x": [[…]], "y": [[…]]}.
 // Leaves out: the validation split (batches of the whole file are shown).
 import { statSync } from 'node:fs';
+import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { type Command, UsageError, num } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTokenFile, tokenizeFile } from '../data/node.js';
@@ -15,10 +16,11 @@ function positive(x: number, flag: string): number {
 const cmd: Command = {
   summary: 'print sliding-window (x, y) batches of a text or .bin file as JSON lines',
   usage:
-    'wgpt batches --data FILE [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json] [--vocab-from CORPUS] --max-length N [--stride S] --batch B ' +
+    'wgpt batches --data FILE [--data-format uint16|uint32] [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json] [--vocab-from CORPUS] --max-length N [--stride S] --batch B ' +
     '[--no-shuffle] [--seed 123] [--epoch 0] [--take 1] [--keep-last]   (stride defaults to max-length; special tokens in the data are encoded)',
   options: {
     data: { type: 'string' },
+    'data-format': { type: 'string' },
     tokenizer: { type: 'string' },
     'vocab-from': { type: 'string' },
     'allowed-special': { type: 'string' },
@@ -30,6 +32,21 @@ const cmd: Command = {
     epoch: { type: 'string' },
     take: { type: 'string' },
     'keep-last': { type: 'boolean' },
+  },
+  help: {
+    data: ['FILE', 'text (UTF-8) or .bin token file'],
+    'data-format': ['uint16|uint32', 'read --data as a headerless token file of this width (nanoGPT\'s train.bin: uint16)', 'llm.c header'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2'],
+    'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', '--data'],
+    'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids', 'all'],
+    'max-length': ['N', 'tokens per window (T); required'],
+    stride: ['S', 'distance between window starts', '--max-length'],
+    batch: ['B', 'windows per batch; required'],
+    'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],
+    seed: ['N', 'shuffle seed', '123'],
+    epoch: ['E', 'which epoch\'s order to print', '0'],
+    take: ['K', 'how many batches to print', '1'],
+    'keep-last': ['', 'keep a last batch shorter than B (default: dropped, as the course does)'],
   },
   async run(v) {
     const data = v.data as string | undefined;
@@ -48,9 +65,11 @@ const cmd: Command = {
     }
     if (size === 0) throw new Error(`data file ${data} is empty`);
     let ids: Int32Array | Uint16Array | Uint32Array;
-    if (data.endsWith('.bin')) {
+    const format = v['data-format'] as RawTokenFormat | undefined;
+    if (format !== undefined && !RAW_TOKEN_FORMATS.includes(format)) throw new UsageError(`--data-format must be uint16 or uint32, got '${format}'`);
+    if (data.endsWith('.bin') || format) {
       if (v.tokenizer !== undefined || v['vocab-from'] !== undefined) throw new UsageError('a .bin file is already tokenized: --tokenizer / --vocab-from do not apply');
-      ids = readTokenFile(data);
+      ids = readTokenFile(data, format);
     } else {
       const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: data });
       const parts: number[][] = [];

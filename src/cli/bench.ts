@@ -4,10 +4,10 @@ import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type Record_, markdown } from '../../bench/harness.js';
-import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate } from '../../bench/suites.js';
+import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
 import { benchBpe } from '../../bench/bpe.js';
 
-const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe'] as const;
+const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm'] as const;
 
 function targets(rs: Record_[]): string {
   const find = (s: string, re: RegExp) => rs.find((r) => r.suite === s && re.test(r.name));
@@ -34,9 +34,14 @@ function targets(rs: Record_[]): string {
 }
 
 const cmd: Command = {
-  summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step, generation, BPE',
+  summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step, generation, BPE, LSTM vs PyTorch',
   usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE]`,
   options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' } },
+  help: {
+    quick: ['', 'smaller sizes (under 3 minutes on 2 CPU cores)'],
+    runs: ['N', 'timed runs per case', 'per suite'],
+    json: ['FILE', 'write the records as JSON'],
+  },
   positionals: true,
   async run(v, pos) {
     for (const p of pos) if (!(SUITES as readonly string[]).includes(p)) throw new UsageError(`unknown suite '${p}' (suites: ${SUITES.join(', ')})`);
@@ -54,6 +59,7 @@ const cmd: Command = {
       if (s === 'kernels') records.push(...(await benchKernels(gpu, o)));
       if (s === 'train') records.push(...(await benchTrain(gpu, o)));
       if (s === 'generate') records.push(...(await benchGenerate(gpu, o)));
+      if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));
       if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
     }
     const secs = (performance.now() - t0) / 1000;

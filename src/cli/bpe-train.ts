@@ -17,6 +17,13 @@ const cmd: Command = {
     'min-frequency': { type: 'string' },
     name: { type: 'string' },
   },
+  help: {
+    'vocab-size': ['N', 'ids in the learned vocabulary (256 bytes + merges + specials); required'],
+    out: ['FILE', 'where to write the wgpt-bpe JSON file; required'],
+    special: ['TOK,…', 'special tokens ("" for none)', '<|endoftext|>'],
+    'min-frequency': ['N', 'stop merging below this pair count', '2'],
+    name: ['NAME', 'name stored in the file', 'the corpus file name'],
+  },
   positionals: true,
   async run(v, pos) {
     if (pos.length !== 1) throw new UsageError(pos.length ? `one CORPUS file, got ${pos.length}` : 'CORPUS file is required');

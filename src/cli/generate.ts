@@ -18,6 +18,17 @@ const cmd: Command = {
     'no-cache': { type: 'boolean' },
     tokenizer: { type: 'string' },
   },
+  help: {
+    model: ['DIR', 'checkpoint folder (wgpt run or Hugging Face GPT-2); required'],
+    prompt: ['"…"', 'text to continue; required'],
+    'max-new-tokens': ['N', 'tokens to generate', '50'],
+    temperature: ['X', 'sampling temperature (0: greedy)', '0.8'],
+    'top-k': ['K', 'sample among the K most likely tokens (0: all)', '40'],
+    'top-p': ['P', 'nucleus sampling: smallest set with probability ≥ P', '1'],
+    seed: ['N', 'sampling seed', '123'],
+    'no-cache': ['', 'recompute the whole window per token (no KV cache)'],
+    tokenizer: ['SPEC', 'override the checkpoint\'s tokenizer', 'the checkpoint\'s'],
+  },
   async run(v) {
     if (!v.model) throw new UsageError('--model is required');
     if (v.prompt === undefined) throw new UsageError('--prompt is required');

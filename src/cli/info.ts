@@ -17,6 +17,9 @@ const cmd: Command = {
   summary: 'show the WebGPU adapter, its limits and features, and run a self-check kernel',
   usage: 'wgpt info [--json]',
   options: { json: { type: 'boolean' } },
+  help: {
+    json: ['', 'print the report as JSON'],
+  },
   async run(v) {
     const gpu = await getGpu();
     const check = await selfCheck(gpu);

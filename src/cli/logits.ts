@@ -4,6 +4,20 @@ import { getGpu } from '../gpu/device.js';
 import { loadModelOnly } from '../train/tokenizer-spec.js';
 import { IdBatch, noGrad } from '../autograd/tensor.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint, resolveCheckpointDir, CONFIG_FILE } from '../model/checkpoint.js';
+import { SEQ2SEQ_MODEL_TYPE, type Seq2SeqModel } from '../model/rnn-seq2seq.js';
+
+/** config.json's model_type, or undefined (no file, unreadable: the GPT path below reports it). */
+function modelTypeOf(dir: string): unknown {
+  try {
+    const p = join(resolveCheckpointDir(dir), CONFIG_FILE);
+    return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { model_type?: unknown }).model_type : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function parseIdRows(s: string): number[][] {
   const rows = s.split(';').map((r, i) => {
@@ -20,14 +34,62 @@ export function parseIdRows(s: string): number[][] {
   return rows;
 }
 
+/** Rows of ids split by ';' (rows may differ in length: sources are padded by the caller). */
+export function parseRaggedIds(s: string, flag: string): number[][] {
+  return s.split(';').map((r, i) =>
+    r.split(',').map((x, j) => {
+      const t = x.trim();
+      if (!/^-?\d+$/.test(t)) throw new UsageError(`${flag}: '${t}' (row ${i + 1}, item ${j + 1}) is not an integer`);
+      return Number(t);
+    }),
+  );
+}
+
+/** Seq2seq checkpoints: teacher-forced decoder logits (B, Td, V) for sources --ids and decoder inputs --decoder-ids. */
+async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
+  const ck = loadCheckpoint(dir);
+  if (decArg === undefined) throw new UsageError(`${dir} is an encoder–decoder (${ck.arch.modelType}): give the decoder's input as --decoder-ids`);
+  const src = parseRaggedIds(idsArg, '--ids');
+  const tgt = parseIdRows(decArg);
+  if (tgt.length !== src.length) throw new UsageError(`--ids has ${src.length} rows but --decoder-ids has ${tgt.length}`);
+  const cfg = ck.config;
+  const B = src.length;
+  const S = Math.max(...src.map((r) => r.length));
+  const T = tgt[0].length;
+  const gpu = await getGpu();
+  const model = ck.arch.create(gpu, cfg, ck.params) as Seq2SeqModel;
+  try {
+    const data = await gpu.scope(() =>
+      noGrad(async () => {
+        const input = { B, S, T, src: src.flatMap((r) => [...r, ...new Array(S - r.length).fill(cfg.pad_id)]), srcLens: src.map((r) => r.length), tgtIn: tgt.flat() };
+        return model.forward(input).toArray();
+      }),
+    );
+    writeFileAtomic(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    console.log(`logits [${B}, ${T}, ${cfg.vocab_size}] float32 little-endian (logits[t] after reading decoder id t) → ${out}`);
+  } finally {
+    model.dispose();
+  }
+}
+
 const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
-  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" --out FILE',
-  options: { model: { type: 'string' }, ids: { type: 'string' }, out: { type: 'string' } },
+  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--decoder-ids "1,7;1,8"] --out FILE',
+  options: { model: { type: 'string' }, ids: { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' } },
+  help: {
+    model: ['DIR', 'checkpoint folder; required'],
+    ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
+    'decoder-ids': ['"1,7;1,8"', 'seq2seq checkpoints: the decoder\'s input rows (teacher forcing); --ids are then the sources (rows may differ in length)'],
+    out: ['FILE', 'raw little-endian float32 logits (B, T, V); required'],
+  },
   async run(v) {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
+    if (modelTypeOf(v.model as string) === SEQ2SEQ_MODEL_TYPE) {
+      return seq2seqLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
+    }
+    if (v['decoder-ids'] !== undefined) throw new UsageError('--decoder-ids is for encoder–decoder checkpoints');
     const rows = parseIdRows(v.ids as string);
     const B = rows.length;
     const T = rows[0].length;

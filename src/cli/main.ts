@@ -1,28 +1,42 @@
 // `wgpt` entry point: dispatches to one module per command (loaded lazily, so `wgpt tokenize`
 // never initialises a GPU). Errors print one line and exit non-zero; usage errors print the usage line.
-import { type Command, UsageError, parse } from './command.js';
+import { readFileSync } from 'node:fs';
+import { type Command, UsageError, parse, didYouMean, renderHelp } from './command.js';
 
 const commands: Record<string, () => Promise<{ default: Command }>> = {
   info: () => import('./info.js'),
   tokenize: () => import('./tokenize.js'),
   batches: () => import('./batches.js'),
+  'tokenizer-train': () => import('./tokenizer-train.js'),
   'bpe-train': () => import('./bpe-train.js'),
   train: () => import('./train.js'),
   generate: () => import('./generate.js'),
   logits: () => import('./logits.js'),
+  translate: () => import('./translate.js'),
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
   serve: () => import('./serve.js'),
   walk: () => import('./walk.js'),
 };
 
+/** package.json's version (src/cli and dist/cli both sit two folders below it). */
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
+    console.log(`wgpt ${version()} (node ${process.versions.node})`);
+    return 0;
+  }
+  // `wgpt help COMMAND` = `wgpt COMMAND --help`
+  if (argv[0] === 'help' && argv[1]) argv = [argv[1], '--help'];
   const name = argv[0];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const lines = ['usage: wgpt <command> [options]', '', 'commands:'];
     for (const [n, load] of Object.entries(commands)) {
       try {
-        lines.push(`  ${n.padEnd(10)} ${(await load()).default.summary}`);
+        lines.push(`  ${n.padEnd(15)} ${(await load()).default.summary}`);
       } catch {
         /* command not available in this build */
       }
@@ -32,13 +46,21 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = commands[name];
   if (!load) {
-    console.error(`wgpt: unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+    const near = didYouMean(name.replace(/^-+/, ''), Object.keys(commands));
+    console.error(`wgpt: unknown command '${name}'${near ? `; did you mean '${near}'?` : ''} (commands: ${Object.keys(commands).join(', ')})`);
     return 2;
   }
-  const cmd = (await load()).default;
+  let cmd: Command;
+  try {
+    cmd = (await load()).default;
+  } catch (e) {
+    // the npm package leaves out `bench` (its suites live in the repository's bench/ folder)
+    console.error(`wgpt ${name}: not available in this installation (${(e as Error).message.split('\n')[0]}); it runs from a clone of the repository`);
+    return 1;
+  }
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
-      console.log(`usage: ${cmd.usage}`);
+      console.log(renderHelp(name, cmd));
       return 0;
     }
     const { values, positionals } = parse(cmd, argv.slice(1));

@@ -1,13 +1,14 @@
 // `wgpt serve` / `npm run web`: bundles the page with esbuild (in memory) and serves it on localhost
 // (WebGPU needs a secure context: http://localhost is one). Leaves out: TLS, caching, file watching.
 import { createServer, type Server } from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
-import { buildBundle } from '../gpu/esbuild.js';
 import { BUNDLED_CORPUS } from '../tokenizer/node.js';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
+/** The page's bundle prebuilt by `npm run build` (dist/wgpt.browser.js); from sources it is bundled on start. */
+const PREBUILT = fileURLToPath(new URL('../wgpt.browser.js', import.meta.url));
 
 export interface ServeOptions {
   port?: number;
@@ -17,7 +18,10 @@ export interface ServeOptions {
 }
 
 export async function startServer(o: ServeOptions = {}): Promise<{ url: string; close(): Promise<void>; server: Server }> {
-  const js = await buildBundle({ entry: o.entry ?? WEB + 'main.ts' });
+  // esbuild is a devDependency: loaded only when there is no prebuilt bundle (running from sources) or a test entry
+  const js = !o.entry && existsSync(PREBUILT)
+    ? readFileSync(PREBUILT)
+    : await (await import('../gpu/esbuild.js')).buildBundle({ entry: o.entry ?? WEB + 'main.ts' });
   const html = readFileSync(WEB + 'index.html');
   const verdict = readFileSync(BUNDLED_CORPUS);
   const routes: Record<string, [string, string | Buffer]> = {
@@ -52,6 +56,10 @@ const cmd: Command = {
   summary: 'serve the browser page (tokens, embeddings, training, generation, attention) on localhost',
   usage: 'wgpt serve [--port 8080] [--host 127.0.0.1]',
   options: { port: { type: 'string' }, host: { type: 'string' } },
+  help: {
+    port: ['N', 'port to listen on (0: any free port)', '8080'],
+    host: ['ADDR', 'address to listen on', '127.0.0.1'],
+  },
   async run(v) {
     const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined });
     console.log(`wgpt: serving the page at ${s.url} (open it in Chrome; Ctrl-C to stop)`);

@@ -5,26 +5,47 @@ import { type Command, UsageError } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
 import { decodeUtf8Strict } from '../data/utf8.js';
+import { type Tokenizer, WordPiece, HfByteLevelBpe } from '../tokenizer/index.js';
+
+/** The vocabulary strings of `ids` (WordPiece "##x", byte-level BPE "Ġthe"), else each id decoded alone. */
+function tokenStrings(tok: Tokenizer, ids: number[]): string[] {
+  if (tok instanceof WordPiece) return ids.map((i) => tok.vocab[i]);
+  if (tok instanceof HfByteLevelBpe) return ids.map((i) => tok.idToToken[i] ?? '');
+  return ids.map((i) => tok.decode([i]));
+}
 
 const cmd: Command = {
-  summary: 'text → token ids (--ids JSON, --count, --write-bin OUT.bin) or ids → text (--decode)',
+  summary: 'text → token ids (--ids JSON, --tokens, --count, --write-bin OUT.bin) or ids → text (--decode)',
   usage:
-    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
-    '(--text "…" | FILE) [--ids | --count | --decode | --write-bin OUT.bin]   ' +
-    '(simple-*: vocabulary from --vocab-from, else FILE, else the bundled the-verdict.txt; no flag: one "id<TAB>token" line per token)',
+    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
+    '[--add-special-tokens] (--text "…" | FILE) [--ids | --tokens | --count | --decode | --write-bin OUT.bin]   ' +
+    '(FILE: one JSON array for the whole file; --add-special-tokens: [CLS] … [SEP] for a WordPiece with a post-processor; ' +
+    'simple-*: vocabulary from --vocab-from, else FILE, else the bundled the-verdict.txt; no flag: one "id<TAB>token" line per token)',
   options: {
     tokenizer: { type: 'string' },
     'vocab-from': { type: 'string' },
     'allowed-special': { type: 'string' },
     text: { type: 'string' },
     ids: { type: 'boolean' },
+    tokens: { type: 'boolean' },
+    'add-special-tokens': { type: 'boolean' },
     count: { type: 'boolean' },
     decode: { type: 'boolean' },
     'write-bin': { type: 'string' },
   },
+  help: {
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2'],
+    'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
+    'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
+    text: ['"…"', 'the text to tokenize (instead of FILE)'],
+    ids: ['', 'print the ids as one JSON array'],
+    count: ['', 'print only the number of tokens'],
+    decode: ['', 'read ids (JSON array or comma-separated) and print the text'],
+    'write-bin': ['OUT.bin', 'write the ids as an llm.c-style .bin token file (streams big files)'],
+  },
   positionals: true,
   async run(v, pos) {
-    const modes = ['ids', 'count', 'decode', 'write-bin'].filter((m) => v[m] !== undefined);
+    const modes = ['ids', 'tokens', 'count', 'decode', 'write-bin'].filter((m) => v[m] !== undefined);
     if (modes.length > 1) throw new UsageError(`choose one of --${modes.join(', --')}`);
     if (pos.length > 1) throw new UsageError(`one input FILE, got ${pos.length}: ${pos.join(' ')}`);
     if (pos.length === 1 && v.text !== undefined) throw new UsageError('give --text or FILE, not both');
@@ -41,6 +62,10 @@ const cmd: Command = {
     }
     const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: file });
     const allowedSpecial = parseAllowedSpecial(v['allowed-special'] as string | undefined);
+    const addSpecial = !!v['add-special-tokens'];
+    if (addSpecial && !(tok instanceof WordPiece && tok.post)) throw new UsageError(`--add-special-tokens needs a WordPiece tokenizer with [CLS]/[SEP] post-processing (${tok.name} has none)`);
+    if (addSpecial && (v.decode || v['write-bin'] !== undefined)) throw new UsageError('--add-special-tokens applies to --ids, --tokens, --count and the listing');
+    const encode = (text: string) => (addSpecial ? (tok as WordPiece).encodeFull(text).ids : tok.encode(text, { allowedSpecial }));
 
     if (v.decode) {
       const src = file !== undefined ? decodeUtf8Strict(readFileSync(file), file) : (v.text as string);
@@ -72,17 +97,19 @@ const cmd: Command = {
 
     let ids: number[];
     if (file !== undefined) {
-      if (v.count) {
+      if (v.count && !addSpecial && !(tok instanceof WordPiece)) {
         const r = tokenizeFile(file, tok, { allowedSpecial, onIds: () => {} });
         console.log(String(r.tokens));
         return 0;
       }
-      ids = tok.encode(readTextFileStrict(file), { allowedSpecial });
-    } else ids = tok.encode(v.text as string, { allowedSpecial });
+      ids = encode(readTextFileStrict(file));
+    } else ids = encode(v.text as string);
     if (v.count) console.log(String(ids.length));
     else if (v.ids) console.log(JSON.stringify(ids));
+    else if (v.tokens) console.log(JSON.stringify(tokenStrings(tok, ids)));
     else {
-      const lines = ids.map((id) => `${id}\t${JSON.stringify(tok.decode([id]))}`);
+      const strs = tokenStrings(tok, ids);
+      const lines = ids.map((id, k) => `${id}\t${JSON.stringify(strs[k])}`);
       process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
     }
     return 0;

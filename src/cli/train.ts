@@ -1,18 +1,22 @@
 // `wgpt train`: flags → RunOptions → runTraining. Defaults follow the course book where it has one.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { runTraining, type RunOptions } from '../train/run.js';
+import { runTraining, isTokenData, NO_TOKENIZER, type RunOptions } from '../train/run.js';
+import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { PRESETS } from '../model/config.js';
 import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
+import { catchStopSignals } from '../train/stop.js';
 
 const cmd: Command = {
   summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
   usage:
-    'wgpt train --data FILE [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
+    'wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
-    '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--log FILE.jsonl] | --resume DIR [--steps N]',
+    '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] | --resume DIR [--steps N]',
   options: {
     data: { type: 'string' },
+    'data-format': { type: 'string' },
+    'vocab-size': { type: 'string' },
     tokenizer: { type: 'string' },
     preset: { type: 'string' },
     model: { type: 'string' },
@@ -35,12 +39,41 @@ const cmd: Command = {
     out: { type: 'string' },
     log: { type: 'string' },
     resume: { type: 'string' },
+    overwrite: { type: 'boolean' },
+  },
+  help: {
+    data: ['FILE', 'text (.txt, UTF-8) or token file (.bin) to train on; required unless --resume'],
+    'data-format': ['uint16|uint32', 'read --data as a headerless token file of this width (nanoGPT\'s train.bin: uint16)', 'llm.c header'],
+    'vocab-size': ['N', 'vocab_size of a fresh model trained on token ids without --tokenizer', 'the .bin header\'s'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2 (with --model: the checkpoint\'s own)'],
+    preset: ['NAME', 'fresh model: tiny, small, book-124m or gpt2', 'small'],
+    model: ['DIR', 'start from this checkpoint (a wgpt run or a Hugging Face GPT-2 folder)'],
+    context: ['T', 'tokens per training window', 'the model\'s context_length'],
+    stride: ['S', 'distance between window starts', '--context'],
+    batch: ['B', 'windows per step', '8'],
+    steps: ['N', 'optimizer steps in all (with --resume: the run\'s new total)', '1 epoch'],
+    epochs: ['E', 'passes over the training split (instead of --steps)', '1'],
+    lr: ['X', 'AdamW learning rate', '4e-4'],
+    'weight-decay': ['X', 'AdamW weight decay (every parameter, as the course)', '0.1'],
+    seed: ['N', 'initialisation, shuffle and dropout seed', '123'],
+    init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
+    dropout: ['P', 'dropout probability', 'the preset\'s or checkpoint\'s'],
+    'grad-clip': ['X', 'clip the global gradient norm to X', 'off'],
+    'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],
+    'val-fraction': ['F', 'last fraction of the data held out for validation', '0.1'],
+    'eval-every': ['K', 'validation loss every K steps (0: at the end only)', '0'],
+    'eval-batches': ['N', 'cap on validation batches per evaluation (0: all)', '0'],
+    'save-every': ['K', 'checkpoint every K steps (0: at the end and on Ctrl-C only)', '0'],
+    out: ['DIR', 'checkpoint folder', 'runs/PRESET, or the --resume folder'],
+    log: ['FILE.jsonl', 'append one JSON line per step and per evaluation'],
+    resume: ['DIR', 'continue this run exactly (its own settings; only --steps/--epochs/--out/--log may change)'],
+    overwrite: ['', 'replace --out even when it holds another run'],
   },
   async run(v) {
     const opt = (k: string) => (v[k] === undefined ? undefined : num(v, k, undefined, {}));
     const resume = v.resume as string | undefined;
     if (resume) {
-      const allowed = new Set(['resume', 'steps', 'epochs', 'out', 'log']);
+      const allowed = new Set(['resume', 'steps', 'epochs', 'out', 'log', 'overwrite']);
       const extra = Object.keys(v).filter((k) => v[k] !== undefined && !allowed.has(k));
       if (extra.length) throw new UsageError(`--resume continues the saved run with its own settings; only --steps, --epochs, --out and --log may be given (got --${extra.join(', --')})`);
     } else if (!v.data) throw new UsageError('--data is required');
@@ -50,10 +83,16 @@ const cmd: Command = {
     if (v.init !== undefined && v.init !== 'gpt2' && v.init !== 'torch') throw new UsageError(`--init must be gpt2 or torch, got '${v.init}'`);
     if (v.init !== undefined && v.model !== undefined) throw new UsageError('--init applies to a fresh model, not to --model');
     const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
+    const dataFormat = v['data-format'] as RawTokenFormat | undefined;
+    if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
+    // token ids need no tokenizer: none unless one is named (the checkpoint then notes it has none)
+    const tokenData = !resume && isTokenData({ data: (v.data as string) ?? '', dataFormat });
     const opts: RunOptions = {
       data: (v.data as string) ?? '',
       // starting from a checkpoint: its own tokenizer unless one is named
-      tokenizer: (v.tokenizer as string) ?? (v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
+      tokenizer: (v.tokenizer as string) ?? (tokenData ? NO_TOKENIZER : v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
+      dataFormat,
+      vocabSize: v['vocab-size'] !== undefined ? num(v, 'vocab-size', undefined, { int: true, min: 1 }) : undefined,
       preset,
       model: v.model as string | undefined,
       context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,
@@ -74,10 +113,18 @@ const cmd: Command = {
       saveEvery: num(v, 'save-every', 0, { int: true, min: 0 }),
       out: (v.out as string) ?? (resume ? resume : `runs/${preset ?? 'model'}`),
       log: v.log as string | undefined,
+      overwrite: !!v.overwrite,
     };
     if (opts.gradClip !== undefined && !(opts.gradClip > 0)) throw new UsageError(`--grad-clip must be > 0, got ${opts.gradClip}`);
     const gpu = await getGpu();
-    await runTraining(gpu, opts, resume);
+    // Ctrl-C / SIGTERM: the current step finishes, a checkpoint is saved, the resume command printed (exit 130)
+    const stop = catchStopSignals();
+    try {
+      const res = await runTraining(gpu, opts, resume, { stopRequested: stop.requested });
+      return res.interrupted ? 130 : 0;
+    } finally {
+      stop.dispose();
+    }
   },
 };
 export default cmd;

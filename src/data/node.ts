@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { fsyncDir } from '../io/atomic.js';
 import { ProgressBar } from '../cli/progress.js';
 import type { EncodeOptions, Tokenizer } from '../tokenizer/index.js';
-import { HEADER_BYTES, makeHeader, parseHeader, tokensFromBytes, tokensToBytes, widthFor, type TokenHeader } from './tokenfile.js';
+import { HEADER_BYTES, makeHeader, parseHeader, tokensFromBytes, tokensFromRaw, tokensToBytes, widthFor, type RawTokenFormat, type TokenHeader } from './tokenfile.js';
 import { Utf8Stream, decodeUtf8Strict } from './utf8.js';
 import { StreamingEncoder } from './stream.js';
 
@@ -27,14 +27,18 @@ export function readTextFileStrict(path: string): string {
   return decodeUtf8Strict(bytes, path);
 }
 
-/** Reads a whole .bin token file; ids are checked against the vocabulary size recorded in the header. */
-export function readTokenFile(path: string): Uint16Array | Uint32Array {
+/**
+ * Reads a whole .bin token file; ids are checked against the vocabulary size recorded in the header. With
+ * `format`, the file is headerless (nanoGPT's train.bin): every byte is token data of that width.
+ */
+export function readTokenFile(path: string, format?: RawTokenFormat): Uint16Array | Uint32Array {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
   } catch (e) {
     throw new Error(`cannot read token file ${path}: ${oneLine(e)}`);
   }
+  if (format) return tokensFromRaw(bytes, format, path);
   const h = parseHeader(bytes, bytes.length, path);
   const ids = tokensFromBytes(bytes.subarray(HEADER_BYTES), h.width, h.count);
   if (h.vocabSize > 0) {

@@ -40,16 +40,23 @@ export function makeHeader(count: number, width: 2 | 4, vocabSize = 0): Uint8Arr
   return new Uint8Array(h.buffer);
 }
 
+const HEADERLESS_HINT = "a headerless token file such as nanoGPT's train.bin is read with --data-format uint16 (or uint32)";
+
 /** Parses and checks a header; `fileBytes` (when known) must equal 1024 + count·width. */
 export function parseHeader(bytes: Uint8Array, fileBytes?: number, source = 'token file'): TokenHeader {
-  if (bytes.length < HEADER_BYTES) throw new Error(`${source}: ${bytes.length} bytes is shorter than the ${HEADER_BYTES}-byte header; not a .bin token file`);
+  if (bytes.length < HEADER_BYTES) throw new Error(`${source}: ${bytes.length} bytes is shorter than the ${HEADER_BYTES}-byte header; not a .bin token file with an llm.c header (${HEADERLESS_HINT})`);
   const h = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const magic = h.getInt32(0, true);
   const version = h.getInt32(4, true);
   let width: 2 | 4;
   if (magic === MAGIC_U16 && version === VERSION_U16) width = 2;
   else if (magic === MAGIC_U32 && version === VERSION_U32) width = 4;
-  else throw new Error(`${source}: bad header (magic ${magic}, version ${version}); expected ${MAGIC_U16}/${VERSION_U16} (uint16) or ${MAGIC_U32}/${VERSION_U32} (uint32)`);
+  else {
+    throw new Error(
+      `${source}: bad header (magic ${magic}, version ${version}): no llm.c header (expected ${MAGIC_U16}/${VERSION_U16} for uint16 or ${MAGIC_U32}/${VERSION_U32} for uint32); ` +
+        HEADERLESS_HINT,
+    );
+  }
   const count = h.getInt32(8, true);
   const vocabSize = h.getInt32(12, true);
   if (count < 0) throw new Error(`${source}: negative token count ${count} in the header`);
@@ -58,6 +65,28 @@ export function parseHeader(bytes: Uint8Array, fileBytes?: number, source = 'tok
     throw new Error(`${source}: header says ${count} uint${width * 8} tokens (${HEADER_BYTES + count * width} bytes) but the file has ${fileBytes} bytes${fileBytes < HEADER_BYTES + count * width ? ' (truncated?)' : ''}`);
   }
   return { width, count, vocabSize };
+}
+
+/** Token widths of headerless files (nanoGPT writes np.uint16 arrays with no header). */
+export type RawTokenFormat = 'uint16' | 'uint32';
+export const RAW_TOKEN_FORMATS: readonly RawTokenFormat[] = ['uint16', 'uint32'];
+
+/** True when `bytes` begins with a valid llm.c header (magic and version of either width). */
+export function hasLlmcHeader(bytes: Uint8Array): boolean {
+  if (bytes.length < HEADER_BYTES) return false;
+  const h = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  const [m, v] = [h.getInt32(0, true), h.getInt32(4, true)];
+  return (m === MAGIC_U16 && v === VERSION_U16) || (m === MAGIC_U32 && v === VERSION_U32);
+}
+
+/** The ids of a headerless token file: the whole file is little-endian `format` tokens. */
+export function tokensFromRaw(bytes: Uint8Array, format: RawTokenFormat, source = 'token file'): Uint16Array | Uint32Array {
+  if (!RAW_TOKEN_FORMATS.includes(format)) throw new Error(`unknown token format '${format}' (formats: ${RAW_TOKEN_FORMATS.join(', ')})`);
+  const width = format === 'uint16' ? 2 : 4;
+  if (hasLlmcHeader(bytes)) throw new Error(`${source} has an llm.c header: read it without --data-format (the header gives the width)`);
+  if (bytes.length === 0) throw new Error(`${source} is empty`);
+  if (bytes.length % width) throw new Error(`${source}: ${bytes.length} bytes is not a whole number of ${format} tokens (${width} bytes each)`);
+  return tokensFromBytes(bytes, width as 2 | 4, bytes.length / width);
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

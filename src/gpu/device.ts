@@ -5,7 +5,7 @@ import { requestAdapter, fixHint, note, platformName, gpuEntryPoint } from './pl
 
 export { gpuEntryPoint };
 import { BufferPool, roundUp4 } from './pool.js';
-import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages } from './kernel.js';
+import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages, resolveShader } from './kernel.js';
 
 export interface AdapterSummary {
   platform: string;
@@ -105,11 +105,12 @@ export class Gpu {
     if (hit) return hit;
     this.assertAlive();
     const layout = reflectKernel(def);
-    const module = this.device.createShaderModule({ code: def.shader.code, label: def.shader.file });
+    const shader = resolveShader(def.shader);
+    const module = this.device.createShaderModule({ code: shader.code, label: def.shader.file });
     this.compileChecks.push(
       module.getCompilationInfo().then((info) => {
         const errs = info.messages.filter((m) => m.type === 'error');
-        return errs.length ? formatCompileMessages(def.shader.file, def.shader.code, errs) : null;
+        return errs.length ? formatCompileMessages(shader, errs) : null;
       }),
     );
     const bgl = this.device.createBindGroupLayout({

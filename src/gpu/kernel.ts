@@ -1,12 +1,59 @@
 // WGSL kernel loader: reflects a shader with wgsl_reflect to build explicit bind-group layouts and
 // uniform-struct layouts, so dispatch code passes named buffers and named parameters and never
-// hand-computes byte offsets. Leaves out: textures/samplers (wgpt only uses buffers).
+// hand-computes byte offsets; splices `//!include prelude` lines (shaders/prelude.wgsl) and maps compile
+// errors back to file:line. Leaves out: textures/samplers (wgpt only uses buffers), nested includes.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import preludeWgsl from '../../shaders/prelude.wgsl';
 
 /** What a `.wgsl` import gives (the Node loader hook and the esbuild plugin both produce this). */
 export interface ShaderSource {
   file: string;
   code: string;
+}
+
+/** A shader with its includes spliced in; lines[k] is where line k+1 of `code` came from. */
+export interface ResolvedShader extends ShaderSource {
+  lines: { file: string; line: number }[];
+}
+
+/** What `//!include NAME` may name. */
+const INCLUDES: Record<string, ShaderSource> = { prelude: preludeWgsl };
+const INCLUDE_RE = /^\s*\/\/!include\s+(\S+)\s*$/;
+const resolved = new WeakMap<ShaderSource, ResolvedShader>();
+
+/**
+ * Replaces each `//!include NAME` line with that include's text (once per shader; a second include of
+ * the same name becomes an empty line) and records, for every line, its file and line number.
+ */
+export function resolveShader(src: ShaderSource): ResolvedShader {
+  const hit = resolved.get(src);
+  if (hit) return hit;
+  const out: string[] = [];
+  const lines: ResolvedShader['lines'] = [];
+  const seen = new Set<string>();
+  src.code.split('\n').forEach((text, k) => {
+    const m = INCLUDE_RE.exec(text);
+    if (!m) {
+      out.push(text);
+      lines.push({ file: src.file, line: k + 1 });
+      return;
+    }
+    const inc = INCLUDES[m[1]];
+    if (!inc) throw new Error(`${src.file}:${k + 1}: unknown include '${m[1]}' (known: ${Object.keys(INCLUDES).join(', ')})`);
+    if (seen.has(m[1])) {
+      out.push('');
+      lines.push({ file: src.file, line: k + 1 });
+      return;
+    }
+    seen.add(m[1]);
+    inc.code.split('\n').forEach((t, j) => {
+      out.push(t);
+      lines.push({ file: inc.file, line: j + 1 });
+    });
+  });
+  const r: ResolvedShader = { file: src.file, code: seen.size ? out.join('\n') : src.code, lines };
+  resolved.set(src, r);
+  return r;
 }
 
 export interface KernelDef {
@@ -61,7 +108,7 @@ export interface KernelLayout {
 }
 
 export function reflectKernel(def: KernelDef): KernelLayout {
-  const { file, code } = def.shader;
+  const { file, code } = resolveShader(def.shader);
   let r: WgslReflect;
   try {
     r = new WgslReflect(code);
@@ -142,14 +189,18 @@ export function packUniforms(layout: KernelLayout, b: BindingInfo, values: Recor
   return buf;
 }
 
-/** Formats compilation messages as `file:line:col: error: message` plus the offending line. */
-export function formatCompileMessages(file: string, code: string, msgs: readonly GPUCompilationMessage[]): string {
-  const lines = code.split('\n');
+/**
+ * Formats compilation messages as `file:line:col: error: message` plus the offending line; a line that
+ * came from an include is named by the include's own file and line.
+ */
+export function formatCompileMessages(shader: ResolvedShader, msgs: readonly GPUCompilationMessage[]): string {
+  const lines = shader.code.split('\n');
   return msgs
     .map((m) => {
       const src = lines[m.lineNum - 1];
+      const at = shader.lines[m.lineNum - 1] ?? { file: shader.file, line: m.lineNum };
       const caret = src !== undefined ? `\n    ${src}\n    ${' '.repeat(Math.max(0, m.linePos - 1))}^` : '';
-      return `${file}:${m.lineNum}:${m.linePos}: ${m.type}: ${m.message}${caret}`;
+      return `${at.file}:${at.line}:${m.linePos}: ${m.type}: ${m.message}${caret}`;
     })
     .join('\n');
 }

@@ -2,9 +2,12 @@
 // `wgpt train --arch` takes. Adding an architecture = one import and one entry here. Leaves out: plugins at run time.
 import type { Architecture } from './model.js';
 import { gpt2 } from './gpt.js';
+import { bert } from './bert.js';
+import { marian } from './marian.js';
+import { rnnSeq2seq } from './rnn-seq2seq.js';
 
 /** Registered architectures; the first is the default for configs written before model_type was read. */
-export const ARCHITECTURES: readonly Architecture[] = [gpt2];
+export const ARCHITECTURES: readonly Architecture[] = [gpt2, bert, rnnSeq2seq, marian];
 
 /** The model types wgpt reads, quoted and joined for messages: "gpt2", "bert" or "marian". */
 export function modelTypesText(): string {

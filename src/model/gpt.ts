@@ -17,7 +17,7 @@ import { add, gelu, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
-import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
+import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 
 export type { ForwardOptions } from './model.js';
@@ -135,7 +135,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
   blockForward(i: number, x: Tensor): Tensor {
     if (!(i >= 0 && i < this.config.n_layers)) throw new Error(`blockForward: block ${i} is not in 0…${this.config.n_layers - 1}`);
-    return this.block(i, x, (qkv) => attention(qkv, this.config.n_heads), (t) => t);
+    return this.block(i, x, (qkv) => attentionQKV(qkv, this.config.n_heads, { causal: true }), (t) => t);
   }
 
   /** Logits [B, T, V] for ids [B, T]. */
@@ -148,7 +148,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     let x = this.embed(ids, T, 0, drop);
     for (let i = 0; i < c.n_layers; i++) {
       const attSeed = mixSeed(seed, 1000 + i);
-      x = this.block(i, x, (qkv) => attention(qkv, c.n_heads, { dropout: p, seed: attSeed }), drop);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop);
     }
     return this.head(x);
   }
@@ -194,8 +194,8 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
         let probs: Tensor | null = null;
         for (let i = 0; i <= layer; i++) {
           x = this.block(i, x, (qkv) => {
-            if (i < layer) return attention(qkv, c.n_heads);
-            const r = attentionWithProbs(qkv, c.n_heads);
+            if (i < layer) return attentionQKV(qkv, c.n_heads, { causal: true });
+            const r = attentionQKVWithProbs(qkv, c.n_heads, { causal: true });
             probs = r.probs;
             return r.out;
           }, (t) => t);
@@ -224,7 +224,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
       const drop = (x: Tensor) => x;
       let x = this.embed(ids, Tn, pos, drop);
       for (let i = 0; i < c.n_layers; i++) {
-        x = this.block(i, x, (qkv) => attentionDecode(qkv, caches[i], pos, c.n_heads), drop);
+        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), drop);
       }
       return this.head(x);
     });

@@ -39,6 +39,9 @@ export interface ParamSpec {
   init: Init;
   /** embedding padding_idx: this row is zero after init (the op keeps its gradient at zero) */
   paddingRow?: number;
+  /** a buffer, not a parameter (Hugging Face's register_buffer, e.g. Marian's final_logits_bias): loaded and saved
+   * with the others, never trained (no gradient, not in the optimizer's list) */
+  frozen?: boolean;
 }
 
 /** Named host arrays: what checkpoints store and models are built from. */
@@ -124,9 +127,14 @@ export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: Para
     const t = params.get(p.name);
     if (!t) throw new Error(`checkpoint is missing tensor ${p.name} ${JSON.stringify(p.shape)}`);
     if (t.shape.join(',') !== p.shape.join(',')) throw new Error(`tensor ${p.name} has shape [${t.shape}], the config needs [${p.shape}]`);
-    out.set(p.name, Tensor.param(gpu, t.data, [...p.shape], p.name));
+    out.set(p.name, p.frozen ? Tensor.from(gpu, t.data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, t.data, [...p.shape], p.name));
   }
   return out;
+}
+
+/** The tensors the optimizer updates: the table's non-frozen parameters, in table order. */
+export function trainableParams(table: readonly ParamSpec[], params: Map<string, Tensor>): Tensor[] {
+  return table.filter((p) => !p.frozen).map((p) => params.get(p.name)!);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -120,7 +120,7 @@ export async function beamSearch(step: Seq2SeqStep, batch: number, o: Seq2SeqGen
   const lp = o.lengthPenalty ?? 1;
   const rows = batch * nb;
   let ids: number[][] = Array.from({ length: rows }, () => [o.decoderStartId]);
-  let beamScores = Array.from({ length: rows }, (_, i) => (i % nb === 0 ? 0 : -1e9));
+  let beamScores: number[] = Array.from({ length: rows }, (_, i) => (i % nb === 0 ? 0 : -1e9));
   const hyps = Array.from({ length: batch }, () => new Hypotheses(nb, lp, o.earlyStopping ?? false));
   const done = new Array<boolean>(batch).fill(false);
   let reorder: number[] | null = null;

@@ -1,105 +1,16 @@
-// Softmax, the causal mask and fused causal multi-head attention (training forward + backward, and
-// KV-cache decode), each forward dispatch with its backward rule beside it. Leaves out: padding masks,
-// cross-attention, a flash (single-pass) kernel; attentionDecode records no graph (inference only).
-import softmaxWgsl from '../../shaders/softmax.wgsl';
-import maskWgsl from '../../shaders/causal_mask.wgsl';
-import attnWgsl from '../../shaders/attention.wgsl';
+// Multi-head scaled-dot-product attention: general q/k/v (bidirectional, causal, key-padding mask,
+// cross-attention with Tq ≠ Tk), the fused-qkv GPT entry as a no-copy caller of it, and KV-cache decode;
+// each forward dispatch with its backward rule beside it. Leaves out: a flash (single-pass) kernel,
+// arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
+import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, uploadMask } from './softmax.js';
+import { dropThreshold } from './random.js';
+import { attentionShader as attnWgsl } from './attention-wgsl.js';
 
 const WG = 64;
 
-// ---- softmax rows (shaders/softmax.wgsl) ----------------------------------------------------------
-
-interface RowSpec {
-  rows: number;
-  n: number;
-  /** causal rows: row r keeps columns j ≤ q0 + r % Tq */
-  causal?: { Tq: number; q0: number };
-}
-
-function causalParams(s: RowSpec) {
-  return { rows: s.rows, n: s.n, Tq: s.causal?.Tq ?? 1, q0: s.causal?.q0 ?? 0, causal: s.causal ? 1 : 0 };
-}
-
-/** y = softmax(x) per row; with `drop`, also yd = y·keep/(1−p) (keep from the seeded hash). */
-function encodeSoftmaxFwd(gpu: Gpu, s: RowSpec, x: GPUBuffer, y: GPUBuffer, drop?: { yd: GPUBuffer; seed: number; thr: number; keepScale: number }): void {
-  if (s.rows === 0) return;
-  const workgroups = gpu.grid(s.rows, WG);
-  if (!drop) {
-    const k = gpu.kernel({ shader: softmaxWgsl, entry: 'softmax_fwd', constants: { WG } });
-    gpu.dispatch(k, { buffers: { x, y }, params: causalParams(s), workgroups });
-  } else {
-    const k = gpu.kernel({ shader: softmaxWgsl, entry: 'softmax_fwd_drop', constants: { WG } });
-    gpu.dispatch(k, {
-      buffers: { x, y, yd: drop.yd },
-      params: { ...causalParams(s), seed: drop.seed, thr: drop.thr, keepScale: drop.keepScale },
-      workgroups,
-    });
-  }
-}
-
-/** dx (=|+=) scale·y·(dy − Σ dy·y), or with yd: scale·(yd·dy − y·Σ yd·dy). */
-function encodeSoftmaxBwd(gpu: Gpu, s: RowSpec, y: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, acc: 0 | 1, scale: number, yd?: GPUBuffer): void {
-  if (s.rows === 0) return;
-  const workgroups = gpu.grid(s.rows, WG);
-  const params = { ...causalParams(s), scale, acc };
-  if (!yd) {
-    const k = gpu.kernel({ shader: softmaxWgsl, entry: 'softmax_bwd', constants: { WG } });
-    gpu.dispatch(k, { buffers: { ys: y, dy, dx }, params, workgroups });
-  } else {
-    const k = gpu.kernel({ shader: softmaxWgsl, entry: 'softmax_bwd_drop', constants: { WG } });
-    gpu.dispatch(k, { buffers: { ys: y, yds: yd, dy, dx }, params, workgroups });
-  }
-}
-
-/**
- * Softmax over the last dim of x [..., N], numerically stable (max-shifted). −inf entries get
- * probability 0; a row that is entirely −inf gives all zeros (PyTorch gives NaN there).
- */
-export function softmax(x: Tensor): Tensor {
-  if (x.shape.length < 1) throw new Error(`softmax: needs at least one dim, got ${shapeStr(x.shape)}`);
-  const gpu = x.gpu;
-  const n = x.shape[x.shape.length - 1];
-  const rows = n === 0 ? 0 : x.size / n;
-  const y = Tensor.empty(gpu, x.shape.slice(), 'softmax');
-  encodeSoftmaxFwd(gpu, { rows, n }, x.buffer, y.buffer);
-  return makeNode(y, [x], (out) => {
-    const g = gradTarget(x);
-    // backward of y = softmax(x) (the forward line above): dx = y·(dy − Σ dy·y)
-    if (g) encodeSoftmaxBwd(gpu, { rows, n }, out.buffer, out.grad!.buffer, g.t.buffer, g.acc, 1);
-  });
-}
-
-// ---- causal mask (shaders/causal_mask.wgsl) -------------------------------------------------------
-
-/**
- * The course's `scores.masked_fill(triu(ones(T, T), diagonal=1).bool(), -inf)` on scores [..., T, T]:
- * entries above the diagonal (key j > query i) become −inf; backward passes dy where j ≤ i, 0 above.
- */
-export function causalMask(scores: Tensor): Tensor {
-  const r = scores.shape.length;
-  if (r < 2 || scores.shape[r - 1] !== scores.shape[r - 2]) {
-    throw new Error(`causalMask: scores must be [..., T, T], got ${shapeStr(scores.shape)}`);
-  }
-  const gpu = scores.gpu;
-  const T = scores.shape[r - 1];
-  const n = scores.size;
-  const y = Tensor.empty(gpu, scores.shape.slice(), 'causalMask');
-  if (n > 0) {
-    const k = gpu.kernel({ shader: maskWgsl, entry: 'mask_fwd', constants: { WG } });
-    gpu.dispatch(k, { buffers: { x: scores.buffer, y: y.buffer }, params: { n, T }, workgroups: gpu.grid(n, WG) });
-  }
-  return makeNode(y, [scores], (out) => {
-    const g = gradTarget(scores);
-    if (!g || n === 0) return;
-    // backward of y = select(x, −inf, j > i) (mask_fwd): dx = dy where j ≤ i, 0 where masked
-    const k = gpu.kernel({ shader: maskWgsl, entry: 'mask_bwd', constants: { WG } });
-    gpu.dispatch(k, { buffers: { dy: out.grad!.buffer, dx: g.t.buffer }, params: { n, T, acc: g.acc }, workgroups: gpu.grid(n, WG) });
-  });
-}
-
-// ---- attention kernels (shaders/attention.wgsl) ---------------------------------------------------
+// ---- attention kernels (shaders/attention.wgsl + the entries src/ops/attention-wgsl.ts generates) ---------------------------------------------------
 
 /** Head h's channels of position t in batch b: buf[b·batch + t·row + off + h·hd + d]. */
 interface RowSource {
@@ -109,11 +20,16 @@ interface RowSource {
   batch: number;
 }
 
+/** A contiguous [B, T, width] tensor's channels off … off+C−1 as a row source. */
+function rows(buf: GPUBuffer, T: number, width: number, off = 0): RowSource {
+  return { buf, row: width, off, batch: T * width };
+}
+
 interface AttnDims {
   B: number;
   H: number;
   hd: number;
-  /** queries per (batch, head) and their first position */
+  /** queries per (batch, head); query i sits at position q0 + i and sees keys j ≤ q0 + i (q0 ≥ Tk: all keys) */
   Tq: number;
   q0: number;
   /** keys per (batch, head) */
@@ -133,18 +49,20 @@ function wgShape(xTiles: number, yTiles: number): { WX: number; WY: number } {
   return { WX, WY };
 }
 
-/** Splits the (batch × head) range over dispatches of at most the per-dimension workgroup limit. */
-function forZ(gpu: Gpu, BH: number, f: (zBase: number, nz: number) => void): void {
+/**
+ * Dispatches `entry` over (xTiles × yTiles) blocks per (batch, head), splitting the BH range over
+ * dispatches of at most the per-dimension workgroup limit (zBase says where each starts).
+ */
+function dispatchBlocks(gpu: Gpu, entry: string, BH: number, xTiles: number, yTiles: number, buffers: Record<string, GPUBuffer>, params: Record<string, number>): void {
+  const { WX, WY } = wgShape(xTiles, yTiles);
+  const k = gpu.kernel({ shader: attnWgsl, entry, constants: { WX, WY } });
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  for (let z0 = 0; z0 < BH; z0 += max) f(z0, Math.min(max, BH - z0));
-}
-
-function tileGrid(gpu: Gpu, what: string, xTiles: number, yTiles: number, nz: number, WX: number, WY: number): [number, number, number] {
   const gx = Math.ceil(xTiles / WX);
   const gy = Math.ceil(yTiles / WY);
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (gx > max || gy > max) throw new Error(`attention ${what}: ${Math.max(gx, gy)} workgroups in one dimension exceeds the adapter limit ${max}`);
-  return [gx, gy, nz];
+  if (gx > max || gy > max) throw new Error(`attention ${entry}: ${Math.max(gx, gy)} workgroups in one dimension exceeds the adapter limit ${max}`);
+  for (let zBase = 0; zBase < BH; zBase += max) {
+    gpu.dispatch(k, { buffers, params: { ...params, zBase }, workgroups: [gx, gy, Math.min(max, BH - zBase)] });
+  }
 }
 
 /** The vec4 (*8) kernels need hd and every stride/offset of the row sources to be multiples of 4. */
@@ -152,128 +70,135 @@ function vec4able(hd: number, ...src: RowSource[]): boolean {
   return hd % 4 === 0 && src.every((s) => s.row % 4 === 0 && s.off % 4 === 0 && s.batch % 4 === 0);
 }
 
-/** S[z,i,j] = scale·Σ_d a(b,i,d)·b(b,j,d) for j ≤ q0+i (masked entries are left unwritten). */
+/** S[z,i,j] = scale·Σ_d a(b,i,d)·b(b,j,d) for j inside the causal window (other entries are left unwritten). */
 function encodeScores(gpu: Gpu, m: AttnDims, a: RowSource, b: RowSource, S: GPUBuffer, scale: number): void {
   const BH = m.B * m.H;
   if (BH === 0 || m.Tq === 0 || m.Tk === 0) return;
   const v4 = vec4able(m.hd, a, b);
-  const xT = Math.ceil(m.Tk / (v4 ? 8 : 4));
-  const yT = Math.ceil(m.Tq / 4);
-  const { WX, WY } = wgShape(xT, yT);
-  const k = gpu.kernel({ shader: attnWgsl, entry: v4 ? 'scores8' : 'scores', constants: { WX, WY } });
-  const buffers: Record<string, GPUBuffer> = v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S };
-  forZ(gpu, BH, (zBase, nz) =>
-    gpu.dispatch(k, {
-      buffers,
-      params: {
-        BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0, zBase,
-        aRow: a.row, aOff: a.off, aBatch: a.batch,
-        bRow: b.row, bOff: b.off, bBatch: b.batch,
-        scale,
-      },
-      workgroups: tileGrid(gpu, 'scores', xT, yT, nz, WX, WY),
-    }),
-  );
+  dispatchBlocks(gpu, v4 ? 'scores8' : 'scores', BH, Math.ceil(m.Tk / (v4 ? 8 : 4)), Math.ceil(m.Tq / 4), v4 ? { A4: a.buf, B4: b.buf, S } : { A: a.buf, Bm: b.buf, S }, {
+    BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0,
+    aRow: a.row, aOff: a.off, aBatch: a.batch,
+    bRow: b.row, bOff: b.off, bBatch: b.batch,
+    scale,
+  });
 }
 
 /**
  * transposed = false: o(b,i,d) (=|+=) Σ_j W[z,i,j]·x(b,j,d)  (weights × values; i over Tq)
  * transposed = true:  o(b,j,d) (=|+=) Σ_i W[z,i,j]·x(b,i,d)  (weightsᵀ × rows; j over Tk)
- * W must be zero above the causal limit.
+ * W must be zero outside the causal window.
  */
 function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: RowSource, acc: 0 | 1, transposed: boolean): void {
   const BH = m.B * m.H;
   const outRows = transposed ? m.Tk : m.Tq;
   if (BH === 0 || outRows === 0 || m.hd === 0) return;
   const v4 = vec4able(m.hd, x);
-  const xT = Math.ceil(m.hd / (v4 ? 8 : 4));
-  const yT = Math.ceil(outRows / 4);
-  const { WX, WY } = wgShape(xT, yT);
   const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? '8' : '');
-  const k = gpu.kernel({ shader: attnWgsl, entry, constants: { WX, WY } });
-  const buffers: Record<string, GPUBuffer> = v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf };
-  forZ(gpu, BH, (zBase, nz) =>
-    gpu.dispatch(k, {
-      buffers,
-      params: {
-        BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0, zBase,
-        xRow: x.row, xOff: x.off, xBatch: x.batch,
-        oRow: o.row, oOff: o.off, oBatch: o.batch,
-        acc,
-      },
-      workgroups: tileGrid(gpu, entry, xT, yT, nz, WX, WY),
-    }),
-  );
+  dispatchBlocks(gpu, entry, BH, Math.ceil(m.hd / (v4 ? 8 : 4)), Math.ceil(outRows / 4), v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf }, {
+    BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0,
+    xRow: x.row, xOff: x.off, xBatch: x.batch,
+    oRow: o.row, oOff: o.off, oBatch: o.batch,
+    acc,
+  });
 }
 
+// ---- the op ---------------------------------------------------------------------------------------
+
 export interface AttentionOptions {
+  /** number of heads; C must be divisible by it (head size hd = C / heads) */
+  heads: number;
+  /** query i sits at key position Tk − Tq + i and sees keys j ≤ Tk − Tq + i (needs Tq ≤ Tk); default false */
+  causal?: boolean;
+  /** host 0/1 [B·Tk] key-padding mask, 1 = attend; padded keys get exactly zero weight */
+  keyMask?: ArrayLike<number>;
+  /** host [B] valid key counts: keys j < keyLengths[b] are attended (an alternative to keyMask) */
+  keyLengths?: ArrayLike<number>;
+  /** score scale; default 1/√hd */
+  scale?: number;
   /** dropout probability on the attention weights, in [0, 1); default 0 (off) */
   dropout?: number;
   /** dropout seed (u32): identical seeds give identical masks; default 0 */
   seed?: number;
 }
 
-/** Dropout keep threshold on a u32 hash: an element is kept iff hash ≥ round(p·2³²). */
-export function dropThreshold(p: number): number {
-  return Math.min(0xffffffff, Math.round(p * 2 ** 32));
+/** Validated options: the dims, the scale, dropout, and the key mask as host u32 (or none). */
+interface Plan {
+  m: AttnDims;
+  C: number;
+  scale: number;
+  p: number;
+  seed: number;
+  mask: Uint32Array | null;
 }
 
-function checkHeads(op: string, C3: number, nHeads: number): { C: number; hd: number } {
-  if (C3 % 3 !== 0) throw new Error(`${op}: the last dim of qkv must be 3·C (q, k, v), got ${C3}`);
-  const C = C3 / 3;
-  if (!Number.isInteger(nHeads) || nHeads < 1) throw new Error(`${op}: nHeads must be a positive integer, got ${nHeads}`);
-  if (C % nHeads !== 0) throw new Error(`${op}: C = ${C} is not divisible by nHeads = ${nHeads}`);
-  return { C, hd: C / nHeads };
+function checkHeads(op: string, C: number, heads: number): number {
+  if (!Number.isInteger(heads) || heads < 1) throw new Error(`${op}: heads must be a positive integer, got ${heads}`);
+  if (C % heads !== 0) throw new Error(`${op}: C = ${C} is not divisible by heads = ${heads}`);
+  return C / heads;
 }
+
+/** Checks everything but the tensors' shapes (B, Tq, Tk, C come from the caller) and builds the plan. */
+function plan(op: string, B: number, Tq: number, Tk: number, C: number, o: AttentionOptions, q0Causal: number): Plan {
+  if (!o || typeof o !== 'object') throw new Error(`${op}: options { heads, … } are required`);
+  const hd = checkHeads(op, C, o.heads);
+  if (o.causal && q0Causal < 0) throw new Error(`${op}: causal attention needs Tq ≤ Tk, got Tq = ${Tq}, Tk = ${Tk}`);
+  const p = o.dropout ?? 0;
+  if (!(p >= 0 && p < 1)) throw new Error(`${op}: dropout must be in [0, 1), got ${p}`);
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new Error(`${op}: seed must be an integer, got ${seed}`);
+  const scale = o.scale ?? 1 / Math.sqrt(hd);
+  if (!Number.isFinite(scale)) throw new Error(`${op}: scale must be a finite number, got ${scale}`);
+  let mask: Uint32Array | null = null;
+  if (o.keyMask && o.keyLengths) throw new Error(`${op}: give keyMask or keyLengths, not both`);
+  if (o.keyMask) {
+    if (o.keyMask.length !== B * Tk) throw new Error(`${op}: keyMask has ${o.keyMask.length} entries, expected B·Tk = ${B}·${Tk} = ${B * Tk} ([B, Tk])`);
+    mask = new Uint32Array(B * Tk);
+    for (let i = 0; i < mask.length; i++) {
+      const v = o.keyMask[i];
+      if (v !== 0 && v !== 1) throw new Error(`${op}: keyMask[${i}] is ${v}; entries must be 0 (padding) or 1 (attend)`);
+      mask[i] = v;
+    }
+  } else if (o.keyLengths) {
+    if (o.keyLengths.length !== B) throw new Error(`${op}: keyLengths has ${o.keyLengths.length} entries, expected B = ${B}`);
+    mask = new Uint32Array(B * Tk);
+    for (let b = 0; b < B; b++) {
+      const L = o.keyLengths[b];
+      if (!Number.isInteger(L) || L < 0 || L > Tk) throw new Error(`${op}: keyLengths[${b}] is ${L}; must be an integer in 0 … Tk = ${Tk}`);
+      mask.fill(1, b * Tk, b * Tk + L);
+    }
+  }
+  return { m: { B, H: o.heads, hd, Tq, Tk, q0: o.causal ? q0Causal : Tk }, C, scale, p, seed: seed >>> 0, mask };
+}
+
+/** Where backward writes one of dq, dk, dv (a row source into that tensor's grad) and whether it adds. */
+type GradSink = () => { o: RowSource; acc: 0 | 1 } | null;
 
 /**
- * Like `attention`, and also returns the softmax probabilities [B, H, T, T] (before dropout) as a
- * graph-less tensor. Backward reads that buffer: dispose `probs` only after backward has run.
+ * The shared core: forward over row sources q, k, v into out [B, Tq, C], recording a node whose parents
+ * are `parents` and whose backward writes through the sinks (called lazily, in the order dv, dq, dk).
  */
-export function attentionWithProbs(qkv: Tensor, nHeads: number, opts: AttentionOptions = {}): { out: Tensor; probs: Tensor } {
-  return attentionImpl(qkv, nHeads, opts, true) as { out: Tensor; probs: Tensor };
-}
+function attend(
+  gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSource, parents: Tensor[],
+  sinks: { dq: GradSink; dk: GradSink; dv: GradSink }, keepProbs: boolean, label: string,
+): { out: Tensor; probs?: Tensor } {
+  const { m, C, scale, p } = pl;
+  const { B, H, Tq, Tk } = m;
+  const nAtt = B * H * Tq * Tk;
+  const spec: RowSpec = { rows: B * H * Tq, n: Tk, Tq: Math.max(1, Tq), q0: m.q0, group: H * Math.max(1, Tq) };
 
-/**
- * Fused causal scaled-dot-product multi-head attention (the course's / GPT-2's):
- * qkv [B, T, 3C] holds q, k, v as three C-wide slices; head h uses channels h·hd … (h+1)·hd−1 of each
- * (hd = C / nHeads). att = softmax(mask(q·kᵀ) / √hd), optional seeded dropout on att (scaled by
- * 1/(1−p)), out = att·v with heads merged back: [B, T, C]. Backward gives dqkv [B, T, 3C].
- */
-export function attention(qkv: Tensor, nHeads: number, opts: AttentionOptions = {}): Tensor {
-  return attentionImpl(qkv, nHeads, opts, false).out;
-}
-
-function attentionImpl(qkv: Tensor, nHeads: number, opts: AttentionOptions, keepProbs: boolean): { out: Tensor; probs?: Tensor } {
-  if (qkv.shape.length !== 3) throw new Error(`attention: qkv must be [B, T, 3C], got ${shapeStr(qkv.shape)}`);
-  const [B, T, C3] = qkv.shape;
-  const { C, hd } = checkHeads('attention', C3, nHeads);
-  const p = opts.dropout ?? 0;
-  if (!(p >= 0 && p < 1)) throw new Error(`attention: dropout must be in [0, 1), got ${p}`);
-  const seed = opts.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new Error(`attention: seed must be an integer, got ${seed}`);
-  const gpu = qkv.gpu;
-  const H = nHeads;
-  const m: AttnDims = { B, H, hd, Tq: T, Tk: T, q0: 0 };
-  const nAtt = B * H * T * T;
-  const scale = 1 / Math.sqrt(hd);
-  const q: RowSource = { buf: qkv.buffer, row: 3 * C, off: 0, batch: T * 3 * C };
-  const k: RowSource = { ...q, off: C };
-  const v: RowSource = { ...q, off: 2 * C };
-  const rows: RowSpec = { rows: B * H * T, n: T, causal: { Tq: T, q0: 0 } };
-
-  // forward: S = q·kᵀ/√hd (causal part only) → P = softmax (zeros above the diagonal) → out = P·v
+  // forward: S = scale·q·kᵀ (causal window only) → P = softmax over the used keys → out = P·v (or dropped P·v)
   const S = gpu.pool.acquire(nAtt * 4, 'attention.scores');
   encodeScores(gpu, m, q, k, S, scale);
   const P = gpu.pool.acquire(nAtt * 4, 'attention.probs');
   const Pd = p > 0 ? gpu.pool.acquire(nAtt * 4, 'attention.dropped') : null;
-  encodeSoftmaxFwd(gpu, rows, S, P, Pd ? { yd: Pd, seed: seed >>> 0, thr: dropThreshold(p), keepScale: 1 / (1 - p) } : undefined);
+  const mask = pl.mask ? uploadMask(gpu, label, 'keyMask', pl.mask, B * Tk, `[B, Tk] = [${B}, ${Tk}]`) : undefined;
+  encodeSoftmaxFwd(gpu, { ...spec, mask }, S, P, Pd ? { yd: Pd, seed: pl.seed, thr: dropThreshold(p), keepScale: 1 / (1 - p) } : undefined);
+  if (mask) gpu.pool.release(mask);
   gpu.pool.release(S);
-  const out = Tensor.empty(gpu, [B, T, C], 'attention');
-  const o: RowSource = { buf: out.buffer, row: C, off: 0, batch: T * C };
-  encodeWeighted(gpu, m, Pd ?? P, v, o, 0, false);
+  const out = Tensor.empty(gpu, [B, Tq, C], label);
+  encodeWeighted(gpu, m, Pd ?? P, v, rows(out.buffer, Tq, C), 0, false);
 
-  const probs = keepProbs ? new Tensor(gpu, [B, H, T, T], P, { op: 'attention.probs' }) : undefined;
+  const probs = keepProbs ? new Tensor(gpu, [B, H, Tq, Tk], P, { op: `${label}.probs` }) : undefined;
   let saved = true;
   const releaseSaved = () => {
     if (!saved) return;
@@ -281,32 +206,105 @@ function attentionImpl(qkv: Tensor, nHeads: number, opts: AttentionOptions, keep
     if (!keepProbs && gpu.pool.isLive(P)) gpu.pool.release(P);
     if (Pd && gpu.pool.isLive(Pd)) gpu.pool.release(Pd);
   };
-  const node = makeNode(out, [qkv], (outT) => {
-    if (!saved) throw new Error('attention backward: the saved probabilities were already released (backward ran twice?)');
-    if (probs?.disposed) throw new Error('attention backward: probs was disposed before backward');
-    const g = gradTarget(qkv);
-    if (g) {
-      const dout: RowSource = { buf: outT.grad!.buffer, row: C, off: 0, batch: T * C };
-      const dq: RowSource = { buf: g.t.buffer, row: 3 * C, off: 0, batch: T * 3 * C };
-      const dk: RowSource = { ...dq, off: C };
-      const dv: RowSource = { ...dq, off: 2 * C };
-      // backward of out = Pd·v: G = dout·vᵀ (grad of the (dropped) weights), dv = Pdᵀ·dout
+  const node = makeNode(out, parents, (outT) => {
+    if (!saved) throw new Error(`${label} backward: the saved probabilities were already released (backward ran twice?)`);
+    if (probs?.disposed) throw new Error(`${label} backward: probs was disposed before backward`);
+    const dout = rows(outT.grad!.buffer, Tq, C);
+    const dv = sinks.dv();
+    // backward of out = Pd·v: dv = Pdᵀ·dout
+    if (dv) encodeWeighted(gpu, m, Pd ?? P, dout, dv.o, dv.acc, true);
+    const dq = sinks.dq();
+    const dk = sinks.dk();
+    if (dq || dk) {
+      // G = dout·vᵀ (grad of the (dropped) weights); backward of P = softmax(S) (and Pd = P·keep/(1−p))
+      // with S's scale folded in: dS (zero at masked and padded keys, since P is zero there)
       const G = gpu.pool.acquire(nAtt * 4, 'attention.dweights');
       encodeScores(gpu, m, dout, v, G, 1);
-      encodeWeighted(gpu, m, Pd ?? P, dout, dv, g.acc, true);
-      // backward of P = softmax(S) (and Pd = P·keep/(1−p)), with S's 1/√hd folded in: dS
       const dS = gpu.pool.acquire(nAtt * 4, 'attention.dscores');
-      encodeSoftmaxBwd(gpu, rows, P, G, dS, 0, scale, Pd ?? undefined);
+      encodeSoftmaxBwd(gpu, spec, P, G, dS, 0, scale, Pd ?? undefined);
       gpu.pool.release(G);
-      // backward of S = q·kᵀ/√hd: dq = dS·k, dk = dSᵀ·q
-      encodeWeighted(gpu, m, dS, k, dq, g.acc, false);
-      encodeWeighted(gpu, m, dS, q, dk, g.acc, true);
+      // backward of S = scale·q·kᵀ: dq = dS·k, dk = dSᵀ·q
+      if (dq) encodeWeighted(gpu, m, dS, k, dq.o, dq.acc, false);
+      if (dk) encodeWeighted(gpu, m, dS, q, dk.o, dk.acc, true);
       gpu.pool.release(dS);
     }
     releaseSaved();
   });
-  if (!node.backwardFn) releaseSaved(); // no graph (noGrad, or qkv needs no grad): nothing to keep
+  if (!node.backwardFn) releaseSaved(); // no graph (noGrad, or no input needs grad): nothing to keep
   return { out: node, probs };
+}
+
+/** A sink into t.grad (allocated and written = on first use, else +=), seen as rows of [B, T, C]. */
+function sinkOf(t: Tensor, T: number, C: number): GradSink {
+  return () => {
+    const g = gradTarget(t);
+    return g ? { o: rows(g.t.buffer, T, C), acc: g.acc } : null;
+  };
+}
+
+function attentionImpl(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions, keepProbs: boolean, op: string): { out: Tensor; probs?: Tensor } {
+  if (q.shape.length !== 3) throw new Error(`${op}: q must be [B, Tq, C], got ${shapeStr(q.shape)}`);
+  const [B, Tq, C] = q.shape;
+  if (k.shape.length !== 3) throw new Error(`${op}: k must be [B, Tk, C] = [${B}, Tk, ${C}], got ${shapeStr(k.shape)}`);
+  checkShape(op, 'k', k.shape, [B, null, C]);
+  const Tk = k.shape[1];
+  checkShape(op, 'v', v.shape, [B, Tk, C]);
+  const pl = plan(op, B, Tq, Tk, C, o, Tk - Tq);
+  const sinks = { dq: sinkOf(q, Tq, C), dk: sinkOf(k, Tk, C), dv: sinkOf(v, Tk, C) };
+  return attend(q.gpu, pl, rows(q.buffer, Tq, C), rows(k.buffer, Tk, C), rows(v.buffer, Tk, C), [q, k, v], sinks, keepProbs, op);
+}
+
+/**
+ * Multi-head scaled-dot-product attention. q [B, Tq, C], k and v [B, Tk, C] → [B, Tq, C]; head h uses
+ * channels h·hd … (h+1)·hd−1 (hd = C / heads): out = softmax(scale·q·kᵀ + masks)·v per head, heads merged
+ * back. Bidirectional by default; `causal` lets query i see keys j ≤ Tk − Tq + i; keyMask / keyLengths
+ * give padded keys exactly zero weight, and a query whose keys are all masked gets zeros (forward and
+ * backward, no NaN). Optional seeded dropout on the weights (scaled by 1/(1−p)). Backward: dq, dk, dv
+ * (written =, or += into an existing grad; q, k, v may be the same tensor).
+ */
+export function attention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): Tensor {
+  return attentionImpl(q, k, v, o, false, 'attention').out;
+}
+
+/**
+ * Like `attention`, and also the softmax probabilities [B, H, Tq, Tk] (before dropout) as a graph-less
+ * tensor for plots. Backward reads that buffer: dispose `probs` only after backward has run.
+ */
+export function attentionWithProbs(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): { out: Tensor; probs: Tensor } {
+  return attentionImpl(q, k, v, o, true, 'attention') as { out: Tensor; probs: Tensor };
+}
+
+// ---- fused qkv (GPT) ------------------------------------------------------------------------------
+
+function attentionQKVImpl(qkv: Tensor, heads: number, o: Omit<AttentionOptions, 'heads'>, keepProbs: boolean): { out: Tensor; probs?: Tensor } {
+  const op = 'attentionQKV';
+  if (qkv.shape.length !== 3) throw new Error(`${op}: qkv must be [B, T, 3C], got ${shapeStr(qkv.shape)}`);
+  const [B, T, C3] = qkv.shape;
+  if (C3 % 3 !== 0) throw new Error(`${op}: the last dim of qkv must be 3·C (q, k, v), got ${C3}`);
+  const C = C3 / 3;
+  const pl = plan(op, B, T, T, C, { ...o, heads }, 0);
+  // q, k, v are strided views of qkv (no copies); so are their grads, in one [B, T, 3C] grad
+  let g: ReturnType<typeof gradTarget> | undefined;
+  const slice = (off: number): GradSink => () => {
+    if (g === undefined) g = gradTarget(qkv);
+    return g ? { o: rows(g.t.buffer, T, C3, off), acc: g.acc } : null;
+  };
+  const src = (off: number) => rows(qkv.buffer, T, C3, off);
+  return attend(qkv.gpu, pl, src(0), src(C), src(2 * C), [qkv], { dq: slice(0), dk: slice(C), dv: slice(2 * C) }, keepProbs, op);
+}
+
+/**
+ * `attention` on the q, k, v slices of one fused qkv [B, T, 3C] (GPT's c_attn output), read in place:
+ * attentionQKV(qkv, heads, o) = attention(qkv[..., :C], qkv[..., C:2C], qkv[..., 2C:], { heads, ...o }).
+ * Backward gives dqkv [B, T, 3C].
+ */
+export function attentionQKV(qkv: Tensor, heads: number, o: Omit<AttentionOptions, 'heads'> = {}): Tensor {
+  return attentionQKVImpl(qkv, heads, o, false).out;
+}
+
+/** attentionQKV that also returns the probabilities [B, H, T, T] (see attentionWithProbs). */
+export function attentionQKVWithProbs(qkv: Tensor, heads: number, o: Omit<AttentionOptions, 'heads'> = {}): { out: Tensor; probs: Tensor } {
+  return attentionQKVImpl(qkv, heads, o, true) as { out: Tensor; probs: Tensor };
 }
 
 // ---- KV cache decode ------------------------------------------------------------------------------
@@ -353,42 +351,58 @@ export function createKVCache(gpu: Gpu, dims: { B: number; maxT: number; C: numb
   };
 }
 
-/**
- * Attention for generation (no graph): qkv [B, Tn, 3C] holds positions pos … pos+Tn−1. Writes their
- * k, v rows into the cache, then each new query attends to cache rows 0 … its own position.
- * Returns [B, Tn, C], equal to the last Tn rows of `attention` on the whole sequence.
- */
-export function attentionDecode(qkv: Tensor, cache: KVCache, pos: number, nHeads: number): Tensor {
-  if (cache.disposed) throw new Error('attentionDecode: the KV cache was disposed');
-  checkShape('attentionDecode', 'qkv', qkv.shape, [cache.B, null, 3 * cache.C]);
-  const [B, Tn] = qkv.shape;
-  const { C, hd } = checkHeads('attentionDecode', qkv.shape[2], nHeads);
-  if (!Number.isInteger(pos) || pos < 0) throw new Error(`attentionDecode: pos must be a non-negative integer, got ${pos}`);
-  if (pos + Tn > cache.maxT) {
-    throw new Error(`attentionDecode: pos ${pos} + ${Tn} new positions = ${pos + Tn} exceeds the KV cache's maxT ${cache.maxT}`);
-  }
-  if (pos > cache.length) throw new Error(`attentionDecode: pos ${pos} leaves a gap: the cache holds only rows 0 … ${cache.length - 1}`);
-  const gpu = qkv.gpu;
-  const H = nHeads;
+export interface DecodeOptions {
+  heads: number;
+  /** host 0/1 [B·(pos + Tn)] mask over the cache rows 0 … pos+Tn−1, 1 = attend (e.g. left padding) */
+  keyMask?: ArrayLike<number>;
+  /** score scale; default 1/√hd */
+  scale?: number;
+}
+
+/** Shared decode: writes rows pos … pos+Tn−1 of the cache from kNew/vNew, then causal attention of q over the cache. */
+function decode(op: string, gpu: Gpu, q: RowSource, kNew: RowSource, vNew: RowSource, B: number, Tn: number, C: number, cache: KVCache, pos: number, o: DecodeOptions): Tensor {
+  if (cache.disposed) throw new Error(`${op}: the KV cache was disposed`);
+  if (!Number.isInteger(pos) || pos < 0) throw new Error(`${op}: pos must be a non-negative integer, got ${pos}`);
+  if (pos + Tn > cache.maxT) throw new Error(`${op}: pos ${pos} + ${Tn} new positions = ${pos + Tn} exceeds the KV cache's maxT ${cache.maxT}`);
+  if (pos > cache.length) throw new Error(`${op}: pos ${pos} leaves a gap: the cache holds only rows 0 … ${cache.length - 1}`);
   const Tk = pos + Tn;
-  const out = Tensor.empty(gpu, [B, Tn, C], 'attentionDecode');
-  if (Tn === 0) return out;
+  const pl = plan(op, B, Tn, Tk, C, { heads: o.heads, causal: true, keyMask: o.keyMask, scale: o.scale }, pos);
+  if (Tn === 0) return Tensor.empty(gpu, [B, 0, C], op);
   const n = B * Tn * C;
   const kw = gpu.kernel({ shader: attnWgsl, entry: 'kv_write', constants: { WG } });
-  gpu.dispatch(kw, { buffers: { qkv: qkv.buffer, kc: cache.k, vc: cache.v }, params: { n, Tn, C, maxT: cache.maxT, pos }, workgroups: gpu.grid(n, WG) });
+  gpu.dispatch(kw, {
+    buffers: { ks: kNew.buf, vs: vNew.buf, kc: cache.k, vc: cache.v },
+    params: { n, Tn, C, maxT: cache.maxT, pos, kRow: kNew.row, kOff: kNew.off, kBatch: kNew.batch, vRow: vNew.row, vOff: vNew.off, vBatch: vNew.batch },
+    workgroups: gpu.grid(n, WG),
+  });
   cache.length = Tk;
+  // no parents: decode records no graph
+  return attend(gpu, pl, q, rows(cache.k, cache.maxT, C), rows(cache.v, cache.maxT, C), [], { dq: none, dk: none, dv: none }, false, op).out;
+}
 
-  const m: AttnDims = { B, H, hd, Tq: Tn, Tk, q0: pos };
-  const nAtt = B * H * Tn * Tk;
-  const q: RowSource = { buf: qkv.buffer, row: 3 * C, off: 0, batch: Tn * 3 * C };
-  const k: RowSource = { buf: cache.k, row: C, off: 0, batch: cache.maxT * C };
-  const v: RowSource = { ...k, buf: cache.v };
-  const S = gpu.pool.acquire(nAtt * 4, 'attention.scores');
-  encodeScores(gpu, m, q, k, S, 1 / Math.sqrt(hd));
-  const P = gpu.pool.acquire(nAtt * 4, 'attention.probs');
-  encodeSoftmaxFwd(gpu, { rows: B * H * Tn, n: Tk, causal: { Tq: Tn, q0: pos } }, S, P);
-  gpu.pool.release(S);
-  encodeWeighted(gpu, m, P, v, { buf: out.buffer, row: C, off: 0, batch: Tn * C }, 0, false);
-  gpu.pool.release(P);
-  return out;
+const none: GradSink = () => null;
+
+/**
+ * Self-attention for generation (no graph): q, k, v [B, Tn, C] hold positions pos … pos+Tn−1. Writes
+ * their k, v rows into the cache, then each new query attends causally to cache rows 0 … its own
+ * position. Returns [B, Tn, C], equal to the last Tn rows of causal `attention` on the whole sequence.
+ * (Cross-attention needs no cache: call `attention` with the encoder's k, v, any Tq including 1.)
+ */
+export function attentionDecode(q: Tensor, k: Tensor, v: Tensor, cache: KVCache, pos: number, o: DecodeOptions): Tensor {
+  const op = 'attentionDecode';
+  checkShape(op, 'q', q.shape, [cache.B, null, cache.C]);
+  const Tn = q.shape[1];
+  checkShape(op, 'k', k.shape, [cache.B, Tn, cache.C]);
+  checkShape(op, 'v', v.shape, [cache.B, Tn, cache.C]);
+  const C = cache.C;
+  return decode(op, q.gpu, rows(q.buffer, Tn, C), rows(k.buffer, Tn, C), rows(v.buffer, Tn, C), cache.B, Tn, C, cache, pos, o);
+}
+
+/** attentionDecode on a fused qkv [B, Tn, 3C] (GPT), its slices read in place. */
+export function attentionDecodeQKV(qkv: Tensor, cache: KVCache, pos: number, heads: number): Tensor {
+  const op = 'attentionDecodeQKV';
+  checkShape(op, 'qkv', qkv.shape, [cache.B, null, 3 * cache.C]);
+  const [B, Tn, C3] = qkv.shape;
+  const C = cache.C;
+  return decode(op, qkv.gpu, rows(qkv.buffer, Tn, C3), rows(qkv.buffer, Tn, C3, C), rows(qkv.buffer, Tn, C3, 2 * C), B, Tn, C, cache, pos, { heads });
 }

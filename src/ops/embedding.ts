@@ -1,16 +1,21 @@
 // Embedding ops: gather forward and a deterministic scatter-add backward (ids grouped on the host, no
 // float atomics), the course's one-hot × matmul equivalent (tests and bench only), position ids and the
-// sinusoidal table. Leaves out: padding_idx, max_norm.
+// sinusoidal table; padding_idx (no gradient for that row). Leaves out: max_norm, scale_grad_by_freq.
 import embWgsl from '../../shaders/embedding.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import { Tensor, IdBatch, makeNode, gradTarget, checkShape, noGrad } from '../autograd/tensor.js';
+import { Tensor, IdBatch, makeNode, checkShape, noGrad } from '../autograd/tensor.js';
 import { matmul } from './matmul.js';
-import { encodeCopy } from './elementwise.js';
+import { reshape } from './shape.js';
 
-/** Host-side grouping of positions by id: [uniq (U) | offsets (U+1) | positions (R)], ids ascending. */
-export function groupIds(ids: Int32Array): { csr: Int32Array; U: number } {
-  const R = ids.length;
-  const order = Array.from({ length: R }, (_, i) => i).sort((x, y) => ids[x] - ids[y] || x - y);
+/**
+ * Host-side grouping of positions by id: [uniq (U) | offsets (U+1) | positions (R')], ids ascending.
+ * Positions holding `skip` (the padding id) are left out, so that row gets no gradient.
+ */
+export function groupIds(ids: Int32Array, skip?: number): { csr: Int32Array; U: number } {
+  const order: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (ids[i] !== skip) order.push(i);
+  order.sort((x, y) => ids[x] - ids[y] || x - y);
+  const R = order.length;
   const uniq: number[] = [];
   const offsets: number[] = [];
   for (let k = 0; k < R; k++) {
@@ -28,20 +33,28 @@ export function groupIds(ids: Int32Array): { csr: Int32Array; U: number } {
   return { csr, U };
 }
 
-/** Records Wgrad (V, C) += scatter of dy (R, C) by ids: one invocation per (unique id, channel). */
-export function encodeScatter(gpu: Gpu, ids: Int32Array, dy: GPUBuffer, wgrad: GPUBuffer, V: number, C: number): void {
-  const { csr, U } = groupIds(ids);
+/** Records Wgrad (V, C) += scatter of dy (R, C) by ids (skipping id `skip`): one invocation per (unique id, channel). */
+export function encodeScatter(gpu: Gpu, ids: Int32Array, dy: GPUBuffer, wgrad: GPUBuffer, V: number, C: number, skip?: number): void {
+  const { csr, U } = groupIds(ids, skip);
   const csrBuf = gpu.buffer(csr, 'embedding.csr');
   const k = gpu.kernel({ shader: embWgsl, entry: 'scatter' });
   gpu.dispatch(k, { buffers: { csr: csrBuf, dy, Wgrad: wgrad }, params: { U, C, V, R: ids.length }, workgroups: gpu.grid(U * C, 64) });
   gpu.pool.release(csrBuf); // later dispatches that reuse it are ordered after this one
 }
 
-/** ids [...shape] → weight rows [...shape, C]. Backward: += into weight.grad, same bits every run. */
-export function embedding(ids: IdBatch, weight: Tensor): Tensor {
+/**
+ * ids [...shape] → weight rows [...shape, C]. Backward: += into weight.grad, same bits every run.
+ * paddingIdx (PyTorch's padding_idx, in [−V, V)): that row is looked up as usual but gets no gradient.
+ */
+export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: number } = {}): Tensor {
   const gpu = weight.gpu;
   checkShape('embedding', 'weight', weight.shape, [null, null]);
   const [V, C] = weight.shape;
+  let pad = opts.paddingIdx;
+  if (pad !== undefined) {
+    if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new Error(`embedding: paddingIdx ${pad} is out of range [${-V}, ${V})`);
+    if (pad < 0) pad += V;
+  }
   for (let i = 0; i < ids.size; i++) {
     const v = ids.ids[i];
     if (v < 0 || v >= V) throw new Error(`embedding: id ${v} at position ${i} is out of range [0, ${V})`);
@@ -53,7 +66,7 @@ export function embedding(ids: IdBatch, weight: Tensor): Tensor {
   return makeNode(out, [weight], (o) => {
     // backward of `out[r] = W[ids[r]]`: W.grad[ids[r]] += dy[r]
     const g = weight.gradForAccumulate();
-    encodeScatter(gpu, ids.ids, o.grad!.buffer, g.buffer, V, C);
+    encodeScatter(gpu, ids.ids, o.grad!.buffer, g.buffer, V, C, pad);
   });
 }
 
@@ -73,20 +86,6 @@ export function onehotEmbedding(ids: IdBatch, weight: Tensor): Tensor {
   const y = matmul(oneHot(ids, V), weight);
   if (ids.shape.length === 1) return y;
   return reshape(y, [...ids.shape, C]);
-}
-
-/** Same buffer, new shape (the node forwards its gradient untouched). */
-export function reshape(x: Tensor, shape: number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (n !== x.size) throw new Error(`reshape: cannot view [${x.shape}] as [${shape}]`);
-  const gpu = x.gpu;
-  const out = Tensor.empty(gpu, shape, 'reshape');
-  gpu.copy(x.buffer, out.buffer, x.bytes);
-  return makeNode(out, [x], (o) => {
-    const g = gradTarget(x);
-    if (!g) return;
-    encodeCopy(gpu, o.grad!.buffer, g.t.buffer, x.size, g.acc);
-  });
 }
 
 /** Position ids pos0 … pos0+T−1 as an IdBatch [T]. */

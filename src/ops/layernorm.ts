@@ -1,16 +1,17 @@
 // LayerNorm op (PyTorch semantics): forward saves per-row mean and rstd; backward gives dx and
 // accumulates dweight/dbias with a deterministic per-channel reduction. Leaves out: RMSNorm, no-affine LN.
 import lnWgsl from '../../shaders/layernorm.wgsl';
-import { Tensor, makeNode, gradTarget, checkShape } from '../autograd/tensor.js';
+import { Tensor, makeNode, gradTarget, checkShape, numel, shapeStr } from '../autograd/tensor.js';
 
 /** x [..., C], weight [C], bias [C] → [..., C]. */
 export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   const gpu = x.gpu;
+  if (x.shape.length === 0) throw new Error(`layerNorm: x is a scalar; it needs a feature dim (weight is ${shapeStr(weight.shape)})`);
   const C = x.shape[x.shape.length - 1];
   checkShape('layerNorm', 'weight', weight.shape, [C]);
   checkShape('layerNorm', 'bias', bias.shape, [C]);
   if (!(eps > 0)) throw new Error(`layerNorm: eps must be > 0, got ${eps}`);
-  const R = x.size / C;
+  const R = numel(x.shape.slice(0, -1));
   const y = Tensor.empty(gpu, [...x.shape], 'layernorm');
   const mean = gpu.pool.acquire(R * 4, 'ln.mean');
   const rstd = gpu.pool.acquire(R * 4, 'ln.rstd');

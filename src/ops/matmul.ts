@@ -5,6 +5,7 @@ import matmulWgsl from '../../shaders/matmul.wgsl';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel } from '../autograd/tensor.js';
+import { encodeColSum } from './reduce.js';
 
 /** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
 export type MatmulVariant = 'regblock' | 'tiled';
@@ -214,13 +215,6 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
   }
 }
 
-/** out[n] (=|+=) Σ_r x[r, n] for x (R, N): the bias gradient, rows summed in order (deterministic). */
-export function encodeColSum(gpu: Gpu, x: GPUBuffer, out: GPUBuffer, R: number, N: number, acc: boolean | 0 | 1): void {
-  if (N === 0) return;
-  const k = gpu.kernel({ shader: matmulWgsl, entry: 'colsum' });
-  gpu.dispatch(k, { buffers: { X: x, out }, params: { R, N, acc: acc ? 1 : 0 }, workgroups: gpu.grid(N, 64) });
-}
-
 /**
  * a: [...batch, M, K] (or [...batch, K, M] with transA); b: [K, N] shared over the batch, or
  * [...batch, K, N] with the same batch dims (or [N, K] / [...batch, N, K] with transB) → [...batch, M, N].
@@ -302,22 +296,28 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   });
 }
 
-/** x: [..., C] · wᵀ for w: [V, C] → [..., V]: the (tied) output head. */
-export function linearT(x: Tensor, w: Tensor): Tensor {
+/**
+ * x: [..., C] · wᵀ (+ bias [V]) for w: [V, C] → [..., V]: the (tied) output head, and torch.nn.Linear's own layout
+ * (weight [out, in]) for models loaded as Hugging Face stores them (BERT).
+ */
+export function linearT(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
   if (x.shape.length === 0) throw new Error(`linearT: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
   const C = x.shape[x.shape.length - 1];
   checkShape('linearT', `weight for x ${shapeStr(x.shape)}`, w.shape, [null, C]);
   const V = w.shape[0];
+  if (bias) checkShape('linearT', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [V]);
   const R = numel(x.shape.slice(0, -1));
   const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), V], 'linearT');
-  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: V, K: C, transB: true });
-  return makeNode(out, [x, w], (o) => {
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: V, K: C, transB: true, bias: bias?.buffer });
+  return makeNode(out, bias ? [x, w, bias] : [x, w], (o) => {
     const dy = o.grad!.buffer; // (R, V)
-    // backward of `out = x·Wᵀ`
+    // backward of `out = x·Wᵀ + b`
     const gx = gradTarget(x); // dx (=|+=) dy·W
     if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: C, K: V, acc: gx.acc });
     const gw = gradTarget(w); // dW += dyᵀ·x
     if (gw) encodeMatmul(gpu, { a: dy, b: x.buffer, c: gw.t.buffer, M: V, N: C, K: R, transA: true, acc: gw.acc });
+    const gb = bias ? gradTarget(bias) : null; // db += Σ_rows dy
+    if (gb) encodeColSum(gpu, dy, gb.t.buffer, R, V, gb.acc);
   });
 }

@@ -1,23 +1,12 @@
-// CPU references for the elementwise kernels (add with suffix broadcast, dropout): plain
+// CPU reference for the dropout kernel (add and GELU are re-exported from their families): plain
 // loops, test oracles only. Leaves out: any speed. (The embedding references live in ./embedding.ts.)
-import { keepRef } from './attention.js';
+import { keepRef } from './random.js';
 
 // re-exported for callers that import every reference from here (the browser test page)
 export { gatherRef, scatterRef, sinusoidRef } from './embedding.js';
 
-/** a (n) + b (nb) broadcast over a's leading dims (nb divides n): out[i] = a[i] + b[i % nb]. */
-export function addRef(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
-  return Float32Array.from(a, (v, i) => v + b[i % b.length]);
-}
-
-/** Backward of add for b: db (nb) = Σ over the n/nb broadcast rows of dy (n); f64 sums. */
-export function addBwdBRef(dy: ArrayLike<number>, nb: number): Float32Array {
-  const out = new Float64Array(nb);
-  for (let i = 0; i < dy.length; i++) out[i % nb] += dy[i];
-  return Float32Array.from(out);
-}
-
-// GPT-2's GELU (tanh) references live with the other activations in ./unary.ts
+// add and GELU references live with their families in ./binary.ts and ./unary.ts
+export { addRef, addBwdBRef } from './binary.js';
 export { geluRef, geluBwdRef } from './unary.js';
 
 /**

@@ -1,5 +1,5 @@
 // CPU references for the embedding kernels (gather, scatter-add, one-hot, sinusoidal table): plain
-// loops, test oracles only. Leaves out: any speed, padding_idx / max_norm (the ops have neither).
+// loops, test oracles only (scatter skips padding_idx). Leaves out: any speed, max_norm (the op has none).
 
 /** ids (R) into W (V, C) → out (R, C): out[r, :] = W[ids[r], :]. */
 export function gatherRef(ids: ArrayLike<number>, W: ArrayLike<number>, C: number): Float32Array {
@@ -8,10 +8,11 @@ export function gatherRef(ids: ArrayLike<number>, W: ArrayLike<number>, C: numbe
   return out;
 }
 
-/** Backward of gather: dW (V, C) = Σ_r onehot(ids[r])ᵀ dy[r, :] with ids (R), dy (R, C); f64 sums. */
-export function scatterRef(ids: ArrayLike<number>, dy: ArrayLike<number>, V: number, C: number): Float32Array {
+/** Backward of gather: dW (V, C) = Σ_r onehot(ids[r])ᵀ dy[r, :] with ids (R), dy (R, C); f64 sums.
+ *  Positions with id `skip` (padding_idx) add nothing. */
+export function scatterRef(ids: ArrayLike<number>, dy: ArrayLike<number>, V: number, C: number, skip?: number): Float32Array {
   const out = new Float64Array(V * C);
-  for (let r = 0; r < ids.length; r++) for (let c = 0; c < C; c++) out[ids[r] * C + c] += dy[r * C + c];
+  for (let r = 0; r < ids.length; r++) if (ids[r] !== skip) for (let c = 0; c < C; c++) out[ids[r] * C + c] += dy[r * C + c];
   return Float32Array.from(out);
 }
 

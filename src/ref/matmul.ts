@@ -114,14 +114,3 @@ export function transposeRef(x: ArrayLike<number>, R: number, C: number): Float3
   for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) out[c * R + r] = x[r * C + c];
   return out;
 }
-
-/** Σ over rows of x (R, N) → (N). */
-export function colSumRef(x: ArrayLike<number>, R: number, N: number): Float32Array {
-  const out = new Float32Array(N);
-  for (let n = 0; n < N; n++) {
-    let s = 0;
-    for (let r = 0; r < R; r++) s += x[r * N + n];
-    out[n] = s;
-  }
-  return out;
-}

@@ -6,6 +6,8 @@ import type { Tokenizer } from './types.js';
 import { SimpleTokenizer } from './simple.js';
 import { Gpt2Tokenizer, gpt2Bpe } from './gpt2.js';
 import { type ByteBpe, parseBpeFile } from './bpe.js';
+import { WordPiece, parseVocabTxt } from './wordpiece.js';
+import { hfTokenizerFromDoc, isHfTokenizerJson } from './hf-json.js';
 
 export type { Tokenizer, EncodeOptions } from './types.js';
 export { assertWellFormed } from './types.js';
@@ -13,14 +15,21 @@ export { SimpleTokenizer, buildSimpleVocab, simpleSplit, ENDOFTEXT, UNK } from '
 export { Gpt2Tokenizer, gpt2Bpe, gpt2TokenBytes, GPT2_VOCAB, GPT2_EOT } from './gpt2.js';
 export { ByteBpe, parseBpeFile, bpeFromMergeIds, byteTokens, bytesToSymbols, symbolsToBytes, BYTE_ORDER, BYTE_CHAR, GPT2_PATTERN, MAX_VOCAB } from './bpe.js';
 export { trainBpe, tokenSymbols, type TrainOptions, type TrainResult } from './train.js';
+export { WordPiece, decodeWordPieces, cleanupTokenization, parseVocabTxt, COURSE_NORMALIZER, type WordPieceConfig, type Encoding, type FullEncodeOptions, type BatchOptions, type BatchEncoding, type TruncationStrategy } from './wordpiece.js';
+export { trainWordPiece, DEFAULT_SPECIAL_TOKENS, type WordPieceTrainOptions, type WordPieceTrainResult } from './wordpiece-train.js';
+export { bertNormalizer, bertPreTokenize, type BertNormalizerOptions } from './bert-text.js';
+export { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, type HfBpeConfig } from './hf-bpe.js';
+export { parseHfTokenizerJson, hfTokenizerFromDoc, isHfTokenizerJson, wordPieceToHfJson, byteBpeToHfJson, hfByteLevelBpeToJson } from './hf-json.js';
 
 export type TokenizerSpec = 'gpt2' | 'wgpt-gpt2' | 'simple-v1' | 'simple-v2' | (string & {});
 
 export interface LoadOptions {
   /** corpus text the simple-* vocabularies are built from (required for simple-v1 / simple-v2) */
   vocabFrom?: string;
-  /** the wgpt-bpe file's text, when the caller has it already (the browser); `spec` then only names it */
+  /** the file's text (wgpt-bpe, Hugging Face tokenizer.json or vocab.txt), when the caller has it already (the browser); `spec` then only names it */
   bpeText?: string;
+  /** vocab.txt only: lowercase (and strip accents) like an uncased BERT (default false: cased, the course's setting) */
+  lowercase?: boolean;
 }
 
 /** Names that are not paths. */
@@ -31,7 +40,9 @@ let gpt2: Gpt2Tokenizer | null = null;
 /**
  * 'gpt2' → GPT-2 BPE via js-tiktoken; 'wgpt-gpt2' → our BPE encoder with GPT-2's ranks (same ids);
  * 'simple-v1' | 'simple-v2' → the course's regex tokenizers with the vocabulary of `opts.vocabFrom`;
- * anything else → a wgpt-bpe file (see src/tokenizer/bpe.ts), read from that path (Node) or given as `opts.bpeText`.
+ * anything else → a file read from that path (Node) or given as `opts.bpeText`: a wgpt-bpe file (src/tokenizer/bpe.ts),
+ * a Hugging Face tokenizer.json (WordPiece or byte-level BPE, src/tokenizer/hf-json.ts), or a BERT vocab.txt (a path
+ * ending in .txt; BertNormalizer without lowercasing unless `opts.lowercase`).
  */
 export function loadTokenizer(spec: TokenizerSpec, opts: LoadOptions = {}): Tokenizer {
   if (typeof spec !== 'string' || spec === '') throw new Error(`tokenizer spec must be one of ${TOKENIZER_NAMES.join(', ')} or a BPE file path`);
@@ -46,8 +57,26 @@ export function loadTokenizer(spec: TokenizerSpec, opts: LoadOptions = {}): Toke
       if (typeof opts.vocabFrom !== 'string') throw new Error(`${spec} builds its vocabulary from a corpus: pass vocabFrom (CLI: --vocab-from FILE)`);
       return SimpleTokenizer.fromCorpus(opts.vocabFrom, spec === 'simple-v1' ? 1 : 2);
   }
-  if (opts.bpeText !== undefined) return parseBpeFile(opts.bpeText, spec);
-  return parseBpeFile(readTextFile(spec), spec);
+  return parseTokenizerFile(opts.bpeText ?? readTextFile(spec), spec, opts);
+}
+
+/** A tokenizer file's text → tokenizer: vocab.txt (by its .txt name), Hugging Face tokenizer.json, or wgpt-bpe. */
+export function parseTokenizerFile(text: string, source: string, opts: { lowercase?: boolean } = {}): Tokenizer {
+  if (/\.txt$/i.test(source)) return vocabTxtTokenizer(text, source, opts.lowercase ?? false);
+  if (/\.model$/i.test(source)) throw new Error(`${source}: SentencePiece .model files are not read by wgpt's tokenizer loader`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${source}: not valid JSON (${String((e as Error).message).split('\n')[0]})`);
+  }
+  if (isHfTokenizerJson(doc)) return hfTokenizerFromDoc(doc, source);
+  return parseBpeFile(text, source);
+}
+
+/** BERT's vocab.txt as a WordPiece tokenizer (BertWordPieceTokenizer(vocab, lowercase)): [CLS]/[SEP] processing when both exist. */
+export function vocabTxtTokenizer(text: string, source = 'vocab.txt', lowercase = false): WordPiece {
+  return new WordPiece({ vocab: parseVocabTxt(text, source), normalizer: { cleanText: true, handleChineseChars: true, stripAccents: null, lowercase }, name: `wordpiece:${source}` });
 }
 
 /** Reads a UTF-8 text file under Node without a static node: import (this module is also bundled for the browser). */

@@ -2,7 +2,7 @@
 // vocab.json (unknown pieces → <unk>), `</s>` appended, a leading `>>xx<<` language code kept as its own token.
 // Browser-safe (the caller reads the files). Leaves out: separate source/target vocab files, truncation, padding.
 import { SentencePieceProcessor } from './sentencepiece.js';
-import type { Tokenizer } from './types.js';
+import type { EncodeOptions, Tokenizer } from './types.js';
 
 export interface MarianFiles {
   /** bytes of source.spm */
@@ -85,8 +85,11 @@ export class MarianTokenizer implements Tokenizer {
     return out;
   }
 
-  /** Ids of `text` followed by `</s>`, as MarianTokenizer(text).input_ids. */
-  encode(text: string, o: { target?: boolean } = {}): number[] {
+  /**
+   * Ids of `text` followed by `</s>`, as MarianTokenizer(text).input_ids. Special tokens in the text are always
+   * read as themselves (Hugging Face's rule for this tokenizer), so `allowedSpecial` changes nothing here.
+   */
+  encode(text: string, o: EncodeOptions & { target?: boolean } = {}): number[] {
     const ids = this.tokenize(text, o).map((t) => this.vocab.get(t) ?? this.unkId);
     ids.push(this.eosId);
     return ids;

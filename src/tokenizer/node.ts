@@ -1,4 +1,4 @@
-// Node-only tokenizer helpers: load a wgpt-bpe file from a path, save one atomically (temp file + rename), and resolve
+// Node-only tokenizer helpers: load a tokenizer file (wgpt-bpe, Hugging Face tokenizer.json, vocab.txt) from a path, save one atomically (temp file + rename), and resolve
 // a tokenizer spec the way the CLI does (simple-* vocabularies read from a corpus file). Leaves out: the tokenizers
 // themselves (browser-safe modules next to this one).
 import { existsSync, readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type ByteBpe, parseBpeFile } from './bpe.js';
 import { decodeUtf8Strict } from '../data/utf8.js';
-import { type EncodeOptions, type Tokenizer, loadTokenizer, TOKENIZER_NAMES } from './index.js';
+import { type EncodeOptions, type Tokenizer, loadTokenizer, parseTokenizerFile, TOKENIZER_NAMES } from './index.js';
 
 /** The course corpus bundled with wgpt (src/data/the-verdict.txt). */
 export const BUNDLED_CORPUS = fileURLToPath(new URL('../data/the-verdict.txt', import.meta.url));
@@ -31,8 +31,8 @@ export function tokenizerFromSpec(spec = 'gpt2', opts: { vocabFrom?: string; fal
   }
   if (opts.vocabFrom !== undefined) throw new Error('a vocabulary corpus (--vocab-from) only applies to simple-v1 / simple-v2');
   if ((TOKENIZER_NAMES as readonly string[]).includes(spec)) return loadTokenizer(spec);
-  if (!existsSync(spec)) throw new Error(`unknown tokenizer '${spec}': not one of ${TOKENIZER_NAMES.join(', ')} and no such BPE file`);
-  return loadBpeFile(spec);
+  if (!existsSync(spec)) throw new Error(`unknown tokenizer '${spec}': not one of ${TOKENIZER_NAMES.join(', ')} and no such tokenizer file`);
+  return loadTokenizerFile(spec);
 }
 
 /** The CLI's --allowed-special value: 'all', 'none', or TOKEN[,TOKEN…]; undefined → `def`. */
@@ -52,6 +52,11 @@ export function loadBpeFile(path: string): ByteBpe {
     throw new Error(`cannot read BPE file ${path}: ${String((e as Error).message).split('\n')[0]}`);
   }
   return parseBpeFile(decodeUtf8Strict(bytes, path), path);
+}
+
+/** Reads a tokenizer file: Hugging Face tokenizer.json (WordPiece, byte-level BPE), BERT vocab.txt, or wgpt-bpe. */
+export function loadTokenizerFile(path: string, opts: { lowercase?: boolean } = {}): Tokenizer {
+  return parseTokenizerFile(readStrict(path), path, opts);
 }
 
 /** Writes `bpe` as a wgpt-bpe file, atomically. */

@@ -2,7 +2,8 @@
 // model from a preset or a checkpoint, the step loop with eval, JSONL log, progress bar,
 // periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
-import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync } from 'node:fs';
+import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, statSync, readdirSync } from 'node:fs';
+import { shellWord } from './stop.js';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { GPT } from '../model/gpt.js';
@@ -17,12 +18,20 @@ import { type Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
 import { BatchLoader, splitTrainVal, parseHeader, HEADER_BYTES } from '../data/index.js';
+import type { RawTokenFormat } from '../data/tokenfile.js';
+
+/** RunOptions.tokenizer for token data trained without a tokenizer. */
+export const NO_TOKENIZER = 'none';
 
 export interface RunOptions {
   /** .txt (tokenized with `tokenizer`) or .bin token file */
   data: string;
-  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file */
+  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file | 'none' (token data only: the checkpoint has no tokenizer) */
   tokenizer: string;
+  /** headerless token file: the width of its ids (nanoGPT's train.bin is uint16) */
+  dataFormat?: RawTokenFormat;
+  /** vocab_size of a fresh model trained on token data without a tokenizer (default: the .bin header's) */
+  vocabSize?: number;
   preset?: string;
   /** start from this checkpoint folder instead of a fresh preset */
   model?: string;
@@ -48,17 +57,22 @@ export interface RunOptions {
   saveEvery: number;
   out: string;
   log?: string;
+  /** replace `out` when it holds something else than this run (default: refuse) */
+  overwrite?: boolean;
 }
 
 export interface RunResult {
   model: GPT;
-  tokenizer: Tokenizer;
+  /** null when trained on token data without a tokenizer */
+  tokenizer: Tokenizer | null;
   out: string;
   train: LossPoint[];
   val: LossPoint[];
   steps: number;
   seconds: number;
   tokensPerSecond: number;
+  /** set when hooks.stopRequested ended the run early (a checkpoint was saved at `steps`) */
+  interrupted?: string;
 }
 
 export interface RunHooks {
@@ -67,13 +81,40 @@ export interface RunHooks {
   progress?: boolean;
   /** called after every step (tests use it to inject faults) */
   onStep?: (step: number) => void;
+  /** polled after every step: a reason (e.g. 'SIGINT') ends the run there with a checkpoint (see src/train/stop.ts) */
+  stopRequested?: () => string | null;
+}
+
+/** How a user continues the run saved in `dir` (the exact command). */
+export function resumeCommand(dir: string, steps?: number): string {
+  return `wgpt train --resume ${shellWord(dir)}${steps !== undefined ? ` --steps ${steps}` : ''}`;
+}
+
+/** `out` may be written by this run: absent, empty, or the run being resumed; anything else needs overwrite. */
+function checkOutFolder(out: string, resumeDir: string | undefined, overwrite: boolean | undefined): void {
+  if (overwrite || !existsSync(out)) return;
+  if (resumeDir && resolve(resumeDir) === out) return;
+  if (!statSync(out).isDirectory()) throw new Error(`--out ${out} is a file, not a folder`);
+  if (readdirSync(out).length === 0) return;
+  const what = existsSync(join(out, 'config.json')) ? 'a checkpoint of another run' : 'files';
+  throw new Error(`${out} already holds ${what}; give --overwrite to replace it, another --out folder${what.startsWith('a') ? `, or --resume ${shellWord(out)} to continue it` : ''}`);
 }
 
 
 
-function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | Uint32Array {
+/** `--data` names a token file (ids, no tokenizer needed): a .bin, or any file read with --data-format. */
+export function isTokenData(opts: Pick<RunOptions, 'data' | 'dataFormat'>): boolean {
+  return opts.dataFormat !== undefined || opts.data.endsWith('.bin');
+}
+
+const DATA_ACCEPTS = '--data takes a UTF-8 text file or a token file (.bin with an llm.c header, or headerless with --data-format uint16|uint32)';
+
+/** The ids to train on, and the vocabulary size a .bin header records (0 when none). */
+function loadData(opts: RunOptions, tok: Tokenizer | null): { ids: Int32Array | Uint16Array | Uint32Array; fileVocab: number } {
   if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
-  if (opts.data.endsWith('.bin')) {
+  if (statSync(opts.data).isDirectory()) throw new Error(`${opts.data} is a folder; ${DATA_ACCEPTS}`);
+  if (isTokenData(opts)) {
+    if (opts.dataFormat) return { ids: readTokenFile(opts.data, opts.dataFormat), fileVocab: 0 };
     // only the header here (the ids are read once, by readTokenFile)
     const head = new Uint8Array(HEADER_BYTES);
     const fd = openSync(opts.data, 'r');
@@ -86,14 +127,22 @@ function loadData(opts: RunOptions, tok: Tokenizer): Int32Array | Uint16Array | 
       closeSync(fd);
     }
     const h = parseHeader(head.subarray(0, got), size, opts.data);
-    if (h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
+    if (tok && h.vocabSize > 0 && h.vocabSize !== tok.vocabSize) {
       throw new Error(`${opts.data} was tokenized with a ${h.vocabSize}-id vocabulary but --tokenizer ${opts.tokenizer} has ${tok.vocabSize} ids`);
     }
-    return readTokenFile(opts.data);
+    return { ids: readTokenFile(opts.data), fileVocab: h.vocabSize };
   }
-  const text = decodeUtf8Strict(readFileSync(opts.data), opts.data);
+  const bytes = readFileSync(opts.data);
+  const nul = bytes.subarray(0, 1 << 16).indexOf(0);
+  if (nul >= 0) throw new Error(`${opts.data} is binary, not text (a NUL byte at offset ${nul}); ${DATA_ACCEPTS}`);
+  let text: string;
+  try {
+    text = decodeUtf8Strict(bytes, opts.data);
+  } catch (e) {
+    throw new Error(`${(e as Error).message.split('\n')[0]}; ${DATA_ACCEPTS}`);
+  }
   if (text.length === 0) throw new Error(`data file ${opts.data} is empty`);
-  return Int32Array.from(tok.encode(text, { allowedSpecial: 'all' }));
+  return { ids: Int32Array.from(tok!.encode(text, { allowedSpecial: 'all' })), fileVocab: 0 };
 }
 
 /** Trains according to `opts`; with `resumeDir`, continues that run exactly where its checkpoint stopped. */
@@ -110,10 +159,12 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     opts = { ...saved, steps: optsIn.steps ?? saved.steps, epochs: optsIn.steps !== undefined ? undefined : optsIn.epochs ?? saved.epochs, out: optsIn.out ?? resumeDir, log: optsIn.log ?? saved.log };
     history = (state.history as typeof history) ?? history;
   }
+  checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
   const tokSource = resumeDir ?? opts.model;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
-  const tok = loadTokenizerSpec(opts.tokenizer, { corpusPath: opts.data.endsWith('.bin') ? undefined : opts.data, checkpointDir: tokSource });
-  const ids = loadData(opts, tok);
+  if (opts.tokenizer === NO_TOKENIZER && !isTokenData(opts)) throw new Error(`text data needs a tokenizer (--tokenizer gpt2, simple-v2, a BPE file, …)`);
+  const tok = opts.tokenizer === NO_TOKENIZER ? null : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
+  const { ids, fileVocab } = loadData(opts, tok);
 
   let model: GPT;
   let config: GPTConfig;
@@ -125,12 +176,14 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   } else {
     const preset = PRESETS[opts.preset ?? 'small'];
     if (!preset) throw new Error(`unknown preset '${opts.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
-    config = { ...preset, vocab_size: tok.vocabSize };
+    const vocab = tok?.vocabSize ?? opts.vocabSize ?? fileVocab;
+    if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
+    config = { ...preset, vocab_size: vocab };
     if (opts.context !== undefined) config.context_length = opts.context;
     if (opts.dropout !== undefined) config.dropout = opts.dropout;
     model = GPT.init(gpu, validateConfig(config), opts.seed, opts.init);
   }
-  if (tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
+  if (tok && tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] >= config.vocab_size) throw new Error(`token id ${ids[i]} at position ${i} of ${opts.data} is ≥ the model's vocab_size ${config.vocab_size}`);
   }
@@ -145,6 +198,10 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   const perEpoch = loader.numBatches;
   const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   opts.steps = totalSteps;
+  if (state && state.step >= totalSteps) {
+    const more = Math.max(state.step, 1);
+    throw new Error(`the run in ${resumeDir} is finished (${state.step} of ${totalSteps} steps done); to train ${more} more: ${resumeCommand(resumeDir!, state.step + more)} (--steps is the run's new total)`);
+  }
 
   const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
   let step = 0;
@@ -180,11 +237,12 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       batchIndex: step % perEpoch,
       rngSeed: opts.seed,
       optimizer: await trainer.optimizer.exportState(model),
-      options: JSON.parse(JSON.stringify(opts)) as Record<string, unknown>,
+      options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined })) as Record<string, unknown>,
       history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
     };
-    const files: Record<string, string | Uint8Array> = { ...tokenizerFiles(tok, opts.tokenizer) };
-    files[RUN_FILE] = JSON.stringify({ tokenizer: opts.tokenizer, steps: step, why }, null, 2) + '\n';
+    const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
+    const noTok = tok ? {} : { note: `trained on token ids (${opts.data}) without a tokenizer: give generate --tokenizer SPEC` };
+    files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, ...noTok, steps: step, why }, null, 2) + '\n';
     files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
     saveCheckpoint(out, config, params, { trainingState: st, files });
     flushLog();
@@ -216,6 +274,16 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
       hooks.onStep?.(step);
+      const stop = step < totalSteps ? hooks.stopRequested?.() : null;
+      if (stop) {
+        bar.done();
+        await save('interrupted');
+        trainer.optimizer.dispose();
+        const seconds = (performance.now() - t0) / 1000;
+        say(`wgpt: ${stop} at step ${step}/${totalSteps}: checkpoint saved to ${out}`);
+        say(`wgpt: resume with: ${resumeCommand(out)}`);
+        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: ((step - startStep) * opts.batch * T) / seconds, interrupted: stop };
+      }
     }
   } catch (e) {
     bar.done();

@@ -1,9 +1,12 @@
 // Which tokenizer a run or a checkpoint uses, and the files that carry it inside a checkpoint folder
 // (Node): gpt2 needs nothing; simple-v1/v2 keep their vocabulary (vocab.json); a trained BPE keeps
-// its wgpt-bpe file (tokenizer.json). wgpt_run.json names the spec. Leaves out: HF tokenizer.json files.
+// its wgpt-bpe file (tokenizer.json); a WordPiece or a read Hugging Face byte-level BPE keeps a Hugging Face
+// tokenizer.json. wgpt_run.json names the spec; a folder without it uses its tokenizer.json if it has one, else GPT-2.
+// Leaves out: tokenizer_config.json / special_tokens_map.json (their settings are not read).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Tokenizer, SimpleTokenizer, ByteBpe, parseBpeFile } from '../tokenizer/index.js';
+import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
+import { decodeUtf8Strict } from '../data/utf8.js';
 import { tokenizerFromSpec } from '../tokenizer/node.js';
 import type { Gpu } from '../gpu/device.js';
 import { GPT } from '../model/gpt.js';
@@ -23,7 +26,7 @@ export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkp
       const j = JSON.parse(readFileSync(vocabPath, 'utf8')) as { vocab: string[] };
       return new SimpleTokenizer(spec === 'simple-v1' ? 1 : 2, j.vocab);
     }
-    if (existsSync(bpePath) && spec !== 'gpt2' && spec !== 'wgpt-gpt2' && !spec.startsWith('simple-')) return parseBpeFile(readFileSync(bpePath, 'utf8'), bpePath);
+    if (existsSync(bpePath) && spec !== 'gpt2' && spec !== 'wgpt-gpt2' && !spec.startsWith('simple-')) return parseTokenizerFile(decodeUtf8Strict(readFileSync(bpePath), bpePath), bpePath);
   }
   return tokenizerFromSpec(spec, { fallbackCorpus: o.corpusPath });
 }
@@ -32,14 +35,22 @@ export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkp
 export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, string> {
   if (tok instanceof SimpleTokenizer) return { [VOCAB_FILE]: JSON.stringify({ format: 'wgpt-simple-vocab', spec, vocab: tok.vocab }) + '\n' };
   if (tok instanceof ByteBpe && spec !== 'gpt2' && spec !== 'wgpt-gpt2') return { [BPE_FILE]: tok.toFileText() };
+  if (tok instanceof WordPiece) return { [BPE_FILE]: wordPieceToHfJson(tok) };
+  if (tok instanceof HfByteLevelBpe) return { [BPE_FILE]: hfByteLevelBpeToJson(tok) };
   return {};
 }
 
-/** The tokenizer spec a checkpoint was trained with (wgpt_run.json), or gpt2 (e.g. a Hugging Face download). */
+/**
+ * The tokenizer spec a checkpoint was trained with (wgpt_run.json); without it, the folder's tokenizer.json (a Hugging
+ * Face download that carries one), else gpt2 (e.g. a GPT-2 download with only vocab.json/merges.txt).
+ */
 export function checkpointTokenizerSpec(dir: string): string {
-  const runPath = join(resolveCheckpointDir(dir), RUN_FILE);
-  if (!existsSync(runPath)) return 'gpt2';
-  return (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string }).tokenizer ?? 'gpt2';
+  const resolved = resolveCheckpointDir(dir);
+  const runPath = join(resolved, RUN_FILE);
+  if (!existsSync(runPath)) return existsSync(join(resolved, BPE_FILE)) ? join(resolved, BPE_FILE) : 'gpt2';
+  const t = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string | null }).tokenizer;
+  if (t === null) throw new Error(`checkpoint ${dir} was trained on token ids and has no tokenizer: give --tokenizer SPEC`);
+  return t ?? 'gpt2';
 }
 
 /** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */

@@ -10,7 +10,7 @@ import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, oneHot, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
-import { softmax } from '../ops/attention.js';
+import { softmax } from '../ops/softmax.js';
 import { GPT } from '../model/gpt.js';
 import { generate } from '../model/generate.js';
 import type { GPTConfig } from '../model/config.js';

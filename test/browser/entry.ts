@@ -8,12 +8,12 @@ import { gelu } from '../../src/ops/elementwise.ts';
 import { embedding } from '../../src/ops/embedding.ts';
 import { layerNorm } from '../../src/ops/layernorm.ts';
 import { crossEntropy } from '../../src/ops/loss.ts';
-import { attention } from '../../src/ops/attention.ts';
+import { attentionQKV } from '../../src/ops/attention.ts';
 import { matmulRef } from '../../src/ref/matmul.ts';
 import { geluRef, gatherRef, scatterRef } from '../../src/ref/elementwise.ts';
 import { layerNormRef } from '../../src/ref/layernorm.ts';
 import { crossEntropyRef } from '../../src/ref/loss.ts';
-import { attentionRef } from '../../src/ref/attention.ts';
+import { attentionQKVRef } from '../../src/ref/attention.ts';
 import { compareClose, randn } from '../close.ts';
 
 async function kernelChecks(): Promise<Record<string, { ok: boolean; maxAbs: number; message: string }>> {
@@ -44,7 +44,7 @@ async function kernelChecks(): Promise<Record<string, { ok: boolean; maxAbs: num
     check('cross-entropy', [await crossEntropy(Tensor.from(gpu, lg, [4, 9]), t).item()], [crossEntropyRef(lg, t, 4, 9).loss]);
     const [B, T, H, hd] = [2, 5, 3, 4];
     const qkv = randn(B * T * 3 * H * hd, 10);
-    check('attention B2 T5 H3 hd4', await attention(Tensor.from(gpu, qkv, [B, T, 3 * H * hd]), H).toArray(), attentionRef(qkv, B, T, H * hd, H).out);
+    check('attention B2 T5 H3 hd4', await attentionQKV(Tensor.from(gpu, qkv, [B, T, 3 * H * hd]), H, { causal: true }).toArray(), attentionQKVRef(qkv, B, T, H * hd, H, { causal: true }).out);
     const lin = linear(Tensor.from(gpu, a, [M, K]), Tensor.from(gpu, b, [K, N]));
     check('linear', await lin.toArray(), matmulRef(a, b, M, N, K));
   });

@@ -1,0 +1,245 @@
+// Marian (model_type "marian") configuration in Hugging Face MarianConfig's keys, its presets, its parameter table in
+// Hugging Face's own names and [out, in] layouts, and the mapping of Hugging Face files onto it (browser-safe, host
+// only; the layers are in marian.ts). Leaves out: pre-LayerNorm variants (normalize_before), embedding/final
+// LayerNorms, learned positions, layerdrop.
+import { type ParamSpec, type HFMapping, init } from './model.js';
+
+export interface MarianConfig {
+  /** rows of the encoder's token embedding (= the shared one) */
+  vocab_size: number;
+  /** rows of the decoder's embedding and of the output head (= vocab_size when embeddings are shared) */
+  decoder_vocab_size: number;
+  /** width of every hidden state (even; divisible by both head counts) */
+  d_model: number;
+  encoder_layers: number;
+  decoder_layers: number;
+  encoder_attention_heads: number;
+  decoder_attention_heads: number;
+  /** widths of the feed-forward layers */
+  encoder_ffn_dim: number;
+  decoder_ffn_dim: number;
+  /** longest source or target (rows of the computed sinusoid table) */
+  max_position_embeddings: number;
+  /** feed-forward activation: "swish" (SiLU, opus-mt), "silu", "gelu" (erf), "gelu_new", "relu" */
+  activation_function: MarianAct;
+  /** token embeddings × sqrt(d_model) */
+  scale_embedding: boolean;
+  /** dropout on embeddings and residual branches, on attention probabilities, after the activation (training) */
+  dropout: number;
+  attention_dropout: number;
+  activation_dropout: number;
+  /** <pad>: padding, the decoder's start token, banned from generation */
+  pad_token_id: number;
+  decoder_start_token_id: number;
+  /** </s>: ends a sequence (and is forced at max_length − 1) */
+  eos_token_id: number;
+  /** one embedding for encoder, decoder and head (opus-mt: true) */
+  share_encoder_decoder_embeddings: boolean;
+  /** std of the normal init of weights */
+  init_std: number;
+  /** generation defaults from config.json */
+  num_beams: number;
+  max_length: number;
+}
+
+export type MarianAct = 'swish' | 'silu' | 'gelu' | 'gelu_new' | 'relu';
+export const MARIAN_ACTS: readonly MarianAct[] = ['swish', 'silu', 'gelu', 'gelu_new', 'relu'];
+
+/** Helsinki-NLP/opus-mt-ko-en's shape (vocabulary 65001, pad 65000). */
+export const OPUS_MT: MarianConfig = {
+  vocab_size: 65001,
+  decoder_vocab_size: 65001,
+  d_model: 512,
+  encoder_layers: 6,
+  decoder_layers: 6,
+  encoder_attention_heads: 8,
+  decoder_attention_heads: 8,
+  encoder_ffn_dim: 2048,
+  decoder_ffn_dim: 2048,
+  max_position_embeddings: 512,
+  activation_function: 'swish',
+  scale_embedding: true,
+  dropout: 0.1,
+  attention_dropout: 0,
+  activation_dropout: 0,
+  pad_token_id: 65000,
+  decoder_start_token_id: 65000,
+  eos_token_id: 0,
+  share_encoder_decoder_embeddings: true,
+  init_std: 0.02,
+  num_beams: 6,
+  max_length: 512,
+};
+
+type Shape = Omit<MarianConfig, 'vocab_size' | 'decoder_vocab_size' | 'pad_token_id' | 'decoder_start_token_id' | 'eos_token_id'>;
+export const MARIAN_PRESETS: Record<string, Shape> = {
+  /** 2 + 2 layers of 64: the toy-task demo on the CPU adapter */
+  tiny: { ...OPUS_MT, d_model: 64, encoder_layers: 2, decoder_layers: 2, encoder_attention_heads: 4, decoder_attention_heads: 4, encoder_ffn_dim: 256, decoder_ffn_dim: 256, max_position_embeddings: 64, dropout: 0, num_beams: 4, max_length: 64 },
+  /** 3 + 3 layers of 128 */
+  small: { ...OPUS_MT, d_model: 128, encoder_layers: 3, decoder_layers: 3, encoder_attention_heads: 4, decoder_attention_heads: 4, encoder_ffn_dim: 512, decoder_ffn_dim: 512, max_position_embeddings: 128, dropout: 0.1, num_beams: 4, max_length: 128 },
+  /** opus-mt's shape */
+  'opus-mt': { ...OPUS_MT },
+};
+
+const line = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
+
+/** Checks a config; throws one line naming the bad field. */
+export function validateMarianConfig(c: MarianConfig, where = 'config'): MarianConfig {
+  const bad = (m: string): never => {
+    throw new Error(`${where}: ${m}`);
+  };
+  for (const k of ['vocab_size', 'decoder_vocab_size', 'd_model', 'encoder_layers', 'decoder_layers', 'encoder_attention_heads', 'decoder_attention_heads', 'encoder_ffn_dim', 'decoder_ffn_dim', 'max_position_embeddings', 'num_beams', 'max_length'] as const) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  if (c.d_model % 2 !== 0) bad(`d_model ${c.d_model} must be even (half sine, half cosine positions)`);
+  for (const k of ['encoder_attention_heads', 'decoder_attention_heads'] as const) if (c.d_model % c[k] !== 0) bad(`d_model ${c.d_model} is not divisible by ${k} ${c[k]}`);
+  if (!MARIAN_ACTS.includes(c.activation_function)) bad(`activation_function ${JSON.stringify(c.activation_function)} is not supported (wgpt reads ${MARIAN_ACTS.map((a) => `"${a}"`).join(', ')})`);
+  for (const k of ['dropout', 'attention_dropout', 'activation_dropout'] as const) if (typeof c[k] !== 'number' || !(c[k] >= 0 && c[k] < 1)) bad(`${k} must be in [0, 1), got ${JSON.stringify(c[k])}`);
+  if (c.share_encoder_decoder_embeddings && c.decoder_vocab_size !== c.vocab_size) bad(`decoder_vocab_size ${c.decoder_vocab_size} differs from vocab_size ${c.vocab_size} although share_encoder_decoder_embeddings is true`);
+  for (const k of ['pad_token_id', 'decoder_start_token_id', 'eos_token_id'] as const) {
+    const v = c[k];
+    if (!Number.isInteger(v) || v < 0 || v >= c.decoder_vocab_size) bad(`${k} ${JSON.stringify(v)} is not an id of the decoder's vocabulary (0…${c.decoder_vocab_size - 1})`);
+  }
+  if (c.pad_token_id >= c.vocab_size) bad(`pad_token_id ${c.pad_token_id} is not an id of the encoder's vocabulary (0…${c.vocab_size - 1})`);
+  if (typeof c.init_std !== 'number' || !(c.init_std > 0)) bad(`init_std must be > 0, got ${JSON.stringify(c.init_std)}`);
+  if (typeof c.scale_embedding !== 'boolean') bad(`scale_embedding must be true or false`);
+  return c;
+}
+
+/** config.json object (MarianConfig keys) → MarianConfig, with MarianConfig's defaults for absent keys. */
+export function marianConfigFromHF(j: unknown, where = 'config.json'): MarianConfig {
+  const bad = (m: string): never => {
+    throw new Error(`${where}: ${m}`);
+  };
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
+  const o = j as Record<string, unknown>;
+  if (o.model_type !== 'marian') bad(`model_type is ${JSON.stringify(o.model_type)}, not "marian"`);
+  for (const k of ['vocab_size', 'd_model']) if (o[k] === undefined) bad(`missing "${k}"`);
+  if (o.normalize_before === true) bad('normalize_before true (pre-LayerNorm Marian) is not supported');
+  if (o.normalize_embedding === true) bad('normalize_embedding true is not supported');
+  if (o.add_final_layer_norm === true) bad('add_final_layer_norm true is not supported');
+  if (o.tie_word_embeddings === false) bad('tie_word_embeddings false (an lm_head of its own) is not supported');
+  if (o.static_position_embeddings === false) bad('learned position embeddings (static_position_embeddings false) are not supported');
+  const V = o.vocab_size as number;
+  const pad = (o.pad_token_id ?? 58100) as number;
+  const c: MarianConfig = {
+    vocab_size: V,
+    decoder_vocab_size: (o.decoder_vocab_size ?? V) as number,
+    d_model: o.d_model as number,
+    encoder_layers: (o.encoder_layers ?? 12) as number,
+    decoder_layers: (o.decoder_layers ?? 12) as number,
+    encoder_attention_heads: (o.encoder_attention_heads ?? 16) as number,
+    decoder_attention_heads: (o.decoder_attention_heads ?? 16) as number,
+    encoder_ffn_dim: (o.encoder_ffn_dim ?? 4096) as number,
+    decoder_ffn_dim: (o.decoder_ffn_dim ?? 4096) as number,
+    max_position_embeddings: (o.max_position_embeddings ?? 1024) as number,
+    activation_function: (o.activation_function ?? 'gelu') as MarianAct,
+    scale_embedding: (o.scale_embedding ?? false) as boolean,
+    dropout: (o.dropout ?? 0.1) as number,
+    attention_dropout: (o.attention_dropout ?? 0) as number,
+    activation_dropout: (o.activation_dropout ?? 0) as number,
+    pad_token_id: pad,
+    decoder_start_token_id: (o.decoder_start_token_id ?? pad) as number,
+    eos_token_id: (o.eos_token_id ?? 0) as number,
+    share_encoder_decoder_embeddings: (o.share_encoder_decoder_embeddings ?? true) as boolean,
+    init_std: (o.init_std ?? 0.02) as number,
+    num_beams: (o.num_beams ?? 1) as number,
+    max_length: (o.max_length ?? 512) as number,
+  };
+  try {
+    return validateMarianConfig(c, where);
+  } catch (e) {
+    throw new Error(line(e));
+  }
+}
+
+/** MarianConfig → config.json object with MarianConfig's keys (what transformers' MarianMTModel reads back). */
+export function marianConfigToHF(c: MarianConfig): Record<string, unknown> {
+  validateMarianConfig(c);
+  return {
+    model_type: 'marian',
+    architectures: ['MarianMTModel'],
+    is_encoder_decoder: true,
+    ...c,
+    static_position_embeddings: true,
+    normalize_before: false,
+    normalize_embedding: false,
+    add_final_layer_norm: false,
+    tie_word_embeddings: true,
+    forced_eos_token_id: c.eos_token_id,
+    bad_words_ids: [[c.pad_token_id]],
+    torch_dtype: 'float32',
+  };
+}
+
+// ---- the parameter table and the Hugging Face mapping ----
+
+/**
+ * Every tensor of MarianMTModel under Hugging Face's names and layouts (Linear weights torch's [out, in]), in the
+ * optimizer's order. Init as HF's _init_weights: normal(0, init_std) for Linear and Embedding weights (the pad row
+ * zeroed), zero biases, LayerNorm 1/0. `final_logits_bias` is a buffer in Hugging Face (saved, never trained): frozen.
+ */
+export function marianParamTable(c: MarianConfig): ParamSpec[] {
+  const d = c.d_model;
+  const w = init.normal(c.init_std);
+  const t: ParamSpec[] = [];
+  const lin = (n: string, i: number, o: number) => {
+    t.push({ name: n + '.weight', shape: [o, i], init: w });
+    t.push({ name: n + '.bias', shape: [o], init: init.zeros() });
+  };
+  const ln = (n: string) => {
+    t.push({ name: n + '.weight', shape: [d], init: init.ones() });
+    t.push({ name: n + '.bias', shape: [d], init: init.zeros() });
+  };
+  if (c.share_encoder_decoder_embeddings) t.push({ name: 'model.shared.weight', shape: [c.vocab_size, d], init: w, paddingRow: c.pad_token_id });
+  else {
+    t.push({ name: 'model.encoder.embed_tokens.weight', shape: [c.vocab_size, d], init: w, paddingRow: c.pad_token_id });
+    t.push({ name: 'model.decoder.embed_tokens.weight', shape: [c.decoder_vocab_size, d], init: w, paddingRow: c.pad_token_id });
+  }
+  const attn = (p: string) => {
+    for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) lin(`${p}.${proj}`, d, d);
+    ln(p + '_layer_norm');
+  };
+  for (let l = 0; l < c.encoder_layers; l++) {
+    const p = `model.encoder.layers.${l}.`;
+    attn(p + 'self_attn');
+    lin(p + 'fc1', d, c.encoder_ffn_dim);
+    lin(p + 'fc2', c.encoder_ffn_dim, d);
+    ln(p + 'final_layer_norm');
+  }
+  for (let l = 0; l < c.decoder_layers; l++) {
+    const p = `model.decoder.layers.${l}.`;
+    attn(p + 'self_attn');
+    attn(p + 'encoder_attn');
+    lin(p + 'fc1', d, c.decoder_ffn_dim);
+    lin(p + 'fc2', c.decoder_ffn_dim, d);
+    ln(p + 'final_layer_norm');
+  }
+  t.push({ name: 'final_logits_bias', shape: [1, c.decoder_vocab_size], init: init.zeros(), frozen: true });
+  return t;
+}
+
+/**
+ * How Hugging Face Marian files map onto the table: the computed position tables and the tied copies of the shared
+ * embedding (encoder/decoder embed_tokens, lm_head) are skipped and named; files saved from MarianModel (no `model.`
+ * prefix) get it.
+ */
+export const marianHF: HFMapping<MarianConfig> = {
+  prefixes: [],
+  aliases: [[/^(encoder|decoder|shared)\./, 'model.$1.']],
+  skip(name, c) {
+    if (/^model\.(encoder|decoder)\.embed_positions\.weight$/.test(name)) return 'sinusoidal positions (computed, never loaded)';
+    if (name === 'lm_head.weight') return 'output head tied to the embeddings';
+    if (c.share_encoder_decoder_embeddings && /^model\.(encoder|decoder)\.embed_tokens\.weight$/.test(name)) return 'tied to model.shared.weight';
+    return null;
+  },
+  unexpectedHint(name, c) {
+    if (/^model\.encoder\.layers\.\d+\./.test(name)) return `a layer beyond encoder_layers ${c.encoder_layers} in config.json`;
+    if (/^model\.decoder\.layers\.\d+\./.test(name)) return `a layer beyond decoder_layers ${c.decoder_layers} in config.json`;
+    if (/layernorm_embedding|layer_norm\.(weight|bias)$/.test(name)) return 'embedding/final LayerNorms (normalize_embedding, add_final_layer_norm) are not supported';
+    if (name === 'model.shared.weight') return 'share_encoder_decoder_embeddings is false in config.json';
+    return '';
+  },
+  transposedHint: "Marian's Linear weights are torch's [out, in]",
+};

@@ -1,0 +1,470 @@
+// Marian (Hugging Face MarianMTModel): post-LayerNorm Transformer encoder–decoder, token embeddings × √d_model plus
+// computed sinusoidal positions (sin in the first half of the channels, cos in the second), q scaled by head_dim^−0.5,
+// cross-attention over the encoder output with the source padding mask, lm_head tied to the decoder's embeddings plus
+// final_logits_bias. Training loss, teacher-forced logits and cached decoding for generation, all from src/ops.
+// Leaves out: label smoothing, layerdrop, pre-LayerNorm variants.
+import type { Gpu } from '../gpu/device.js';
+import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
+import { embedding, positionIds } from '../ops/embedding.js';
+import { add, dropout, scale } from '../ops/elementwise.js';
+import { activation } from '../ops/unary.js';
+import { layerNorm } from '../ops/layernorm.js';
+import { linearT } from '../ops/matmul.js';
+import { crossEntropy } from '../ops/loss.js';
+import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
+import { reshape } from '../ops/shape.js';
+import { mixSeed } from './init.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams } from './model.js';
+import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
+
+export type { MarianConfig } from './marian-config.js';
+
+/** A teacher-forced batch: sources [B, S] (padded), decoder inputs and labels [B, T] (labels −100 where ignored). */
+export interface Seq2SeqBatch {
+  B: number;
+  S: number;
+  T: number;
+  src: Int32Array;
+  /** 1 where src is a token, 0 on padding, [B·S] */
+  srcMask: Uint8Array;
+  decoderInput: Int32Array;
+  labels: Int32Array;
+}
+
+export interface MarianInput {
+  src: IdBatch;
+  /** [B·S] 0/1 */
+  srcMask: ArrayLike<number>;
+  decoderInput: IdBatch;
+}
+
+/** The frozen position table, as MarianSinusoidalPositionalEmbedding computes it (float64, stored as float32). */
+export function marianSinusoids(nPos: number, d: number): Float32Array {
+  const out = new Float32Array(nPos * d);
+  const half = d / 2;
+  for (let pos = 0; pos < nPos; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = pos / Math.pow(10000, (2 * i) / d);
+      out[pos * d + i] = Math.sin(angle);
+      out[pos * d + half + i] = Math.cos(angle);
+    }
+  }
+  return out;
+}
+
+interface State extends DecoderState {
+  B: number;
+  S: number;
+  srcMask: number[];
+  /** per decoder layer: encoder keys and values [B, S, d] */
+  crossK: Tensor[];
+  crossV: Tensor[];
+  /** per decoder layer; created at the first step for B rows */
+  caches: KVCache[] | null;
+  /** with `wantCross`, each step keeps the last layer's cross-attention probabilities [B, H, Tn, S] here */
+  wantCross: boolean;
+  lastCross: Tensor | null;
+}
+
+export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, EncoderDecoderLM {
+  readonly arch = marian;
+  readonly capabilities = { encoderDecoder: true } as const;
+  readonly params: Map<string, Tensor>;
+  private readonly positions: Tensor;
+  /** final_logits_bias [1, V] seen as [V] (the head's bias) */
+  private readonly logitsBias: Tensor;
+  private readonly act: (x: Tensor) => Tensor;
+
+  constructor(
+    readonly gpu: Gpu,
+    readonly config: MarianConfig,
+    params: ParamMap,
+  ) {
+    validateMarianConfig(config);
+    this.params = uploadParams(gpu, marianParamTable(config), params);
+    this.positions = Tensor.from(gpu, marianSinusoids(config.max_position_embeddings, config.d_model), [config.max_position_embeddings, config.d_model], { isParam: true, name: 'marian.positions' });
+    this.logitsBias = reshape(this.p('final_logits_bias'), [config.decoder_vocab_size]);
+    this.act = activation(config.activation_function);
+  }
+
+  get sourceVocabSize(): number {
+    return this.config.vocab_size;
+  }
+  get targetVocabSize(): number {
+    return this.config.decoder_vocab_size;
+  }
+  get decoderStartId(): number {
+    return this.config.decoder_start_token_id;
+  }
+  get eosId(): number {
+    return this.config.eos_token_id;
+  }
+  get padId(): number {
+    return this.config.pad_token_id;
+  }
+  get maxTargetLength(): number {
+    return this.config.max_position_embeddings;
+  }
+
+  p(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`Marian: no parameter ${name}`);
+    return t;
+  }
+
+  paramList(): Tensor[] {
+    return trainableParams(marianParamTable(this.config), this.params);
+  }
+
+  async exportParams(): Promise<ParamMap> {
+    const out: ParamMap = new Map();
+    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
+    return out;
+  }
+
+  private emb(side: 'encoder' | 'decoder'): Tensor {
+    return this.config.share_encoder_decoder_embeddings ? this.p('model.shared.weight') : this.p(`model.${side}.embed_tokens.weight`);
+  }
+
+  /** tokens × √d (when scale_embedding) + positions pos0 … pos0+T−1. ids [B, T] → [B, T, d]. */
+  private embed(side: 'encoder' | 'decoder', ids: IdBatch, pos0: number): Tensor {
+    const c = this.config;
+    const T = ids.shape[1];
+    if (pos0 + T > c.max_position_embeddings) throw new Error(`a ${side === 'encoder' ? 'source' : 'target'} of ${pos0 + T} tokens is longer than the model's max_position_embeddings ${c.max_position_embeddings}`);
+    let x = embedding(ids, this.emb(side), { paddingIdx: c.pad_token_id });
+    if (c.scale_embedding) x = scale(x, Math.sqrt(c.d_model));
+    return add(x, embedding(positionIds(this.gpu, T, pos0), this.positions));
+  }
+
+  private lin(x: Tensor, name: string): Tensor {
+    return linearT(x, this.p(name + '.weight'), this.p(name + '.bias'));
+  }
+
+  private ln(x: Tensor, name: string): Tensor {
+    return layerNorm(x, this.p(name + '.weight'), this.p(name + '.bias'), 1e-5);
+  }
+
+  private heads(prefix: string): number {
+    return prefix.startsWith('model.decoder') ? this.config.decoder_attention_heads : this.config.encoder_attention_heads;
+  }
+
+  /** MarianAttention: q = q_proj(x)·hd^−0.5 (applied to the scores), k, v from kv, softmax, out_proj. */
+  private attn(prefix: string, x: Tensor, kv: Tensor, o: { causal?: boolean; keyMask?: ArrayLike<number>; dropout: number; seed: number }): Tensor {
+    const heads = this.heads(prefix);
+    const hd = this.config.d_model / heads;
+    const q = this.lin(x, prefix + '.q_proj');
+    const k = this.lin(kv, prefix + '.k_proj');
+    const v = this.lin(kv, prefix + '.v_proj');
+    const a = attention(q, k, v, { heads, causal: o.causal, keyMask: o.keyMask, scale: hd ** -0.5, dropout: o.dropout, seed: o.seed });
+    return this.lin(a, prefix + '.out_proj');
+  }
+
+  private ffn(prefix: string, x: Tensor, drop: (t: Tensor, site: number, p?: number) => Tensor, site: number): Tensor {
+    let h = this.act(this.lin(x, prefix + 'fc1'));
+    h = drop(h, site, this.config.activation_dropout);
+    return this.lin(h, prefix + 'fc2');
+  }
+
+  private dropper(opts: ForwardOptions) {
+    const c = this.config;
+    const train = !!opts.train;
+    const seed = opts.seed ?? 0;
+    return {
+      p: (x: number) => (train ? x : 0),
+      seed: (site: number) => mixSeed(seed, site),
+      drop: (t: Tensor, site: number, p = c.dropout) => (train && p > 0 ? dropout(t, p, mixSeed(seed, site)) : t),
+    };
+  }
+
+  /** Encoder output [B, S, d] for sources [B, S] with their padding mask [B·S]. */
+  encodeHidden(src: IdBatch, srcMask: ArrayLike<number>, opts: ForwardOptions = {}): Tensor {
+    const c = this.config;
+    const d = this.dropper(opts);
+    let x = d.drop(this.embed('encoder', src, 0), 0);
+    for (let l = 0; l < c.encoder_layers; l++) {
+      const p = `model.encoder.layers.${l}.`;
+      const a = this.attn(p + 'self_attn', x, x, { keyMask: srcMask, dropout: d.p(c.attention_dropout), seed: d.seed(100 + l) });
+      x = this.ln(add(x, d.drop(a, 200 + l)), p + 'self_attn_layer_norm');
+      x = this.ln(add(x, d.drop(this.ffn(p, x, d.drop, 300 + l), 400 + l)), p + 'final_layer_norm');
+    }
+    return x;
+  }
+
+  /** Teacher-forced decoder logits [B, T, V] for decoder inputs [B, T] over the encoder output. */
+  decodeHidden(dec: IdBatch, enc: Tensor, srcMask: ArrayLike<number>, opts: ForwardOptions = {}): Tensor {
+    const c = this.config;
+    const d = this.dropper(opts);
+    let x = d.drop(this.embed('decoder', dec, 0), 1);
+    for (let l = 0; l < c.decoder_layers; l++) {
+      const p = `model.decoder.layers.${l}.`;
+      const a = this.attn(p + 'self_attn', x, x, { causal: true, dropout: d.p(c.attention_dropout), seed: d.seed(500 + l) });
+      x = this.ln(add(x, d.drop(a, 600 + l)), p + 'self_attn_layer_norm');
+      const e = this.attn(p + 'encoder_attn', x, enc, { keyMask: srcMask, dropout: d.p(c.attention_dropout), seed: d.seed(700 + l) });
+      x = this.ln(add(x, d.drop(e, 800 + l)), p + 'encoder_attn_layer_norm');
+      x = this.ln(add(x, d.drop(this.ffn(p, x, d.drop, 900 + l), 1000 + l)), p + 'final_layer_norm');
+    }
+    return this.head(x);
+  }
+
+  private head(x: Tensor): Tensor {
+    return linearT(x, this.emb('decoder'), this.logitsBias);
+  }
+
+  private checkInput(src: IdBatch, srcMask: ArrayLike<number>): [number, number] {
+    if (src.shape.length !== 2) throw new Error(`Marian: source ids must be [B, S], got [${src.shape}]`);
+    const [B, S] = src.shape;
+    if (srcMask.length !== B * S) throw new Error(`Marian: the source mask has ${srcMask.length} entries, the sources [${B}, ${S}] need ${B * S}`);
+    return [B, S];
+  }
+
+  /** Teacher-forced logits [B, T, V]. */
+  forward(input: MarianInput, opts: ForwardOptions = {}): Tensor {
+    this.checkInput(input.src, input.srcMask);
+    const enc = this.encodeHidden(input.src, input.srcMask, opts);
+    return this.decodeHidden(input.decoderInput, enc, input.srcMask, opts);
+  }
+
+  /** Mean cross-entropy of the labels (−100 ignored) under teacher forcing. */
+  loss(b: Seq2SeqBatch, opts: ForwardOptions = {}): Tensor {
+    const gpu = this.gpu;
+    const c = this.config;
+    const src = IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size, 'source id');
+    const dec = IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size, 'decoder input id');
+    const logits = this.forward({ src, srcMask: b.srcMask, decoderInput: dec }, opts);
+    return crossEntropy(logits, b.labels);
+  }
+
+  // ---- generation: the encoder once per source, cross keys/values once, a KV cache for self-attention ----
+
+  /** Runs the encoder on sources [B, S] (row b's first lengths[b] tokens, the rest padding). No graph. */
+  encode(src: IdBatch, lengths: number[]): State {
+    const [B, S] = src.shape;
+    if (lengths.length !== B) throw new Error(`Marian.encode: ${lengths.length} lengths for ${B} sources`);
+    const srcMask: number[] = [];
+    for (let b = 0; b < B; b++) {
+      if (!(Number.isInteger(lengths[b]) && lengths[b] >= 1 && lengths[b] <= S)) throw new Error(`Marian.encode: source ${b} has length ${lengths[b]}, not in 1…${S}`);
+      for (let s = 0; s < S; s++) srcMask.push(s < lengths[b] ? 1 : 0);
+    }
+    return noGrad(() => {
+      const enc = this.encodeHidden(src, srcMask);
+      const crossK: Tensor[] = [];
+      const crossV: Tensor[] = [];
+      for (let l = 0; l < this.config.decoder_layers; l++) {
+        const p = `model.decoder.layers.${l}.encoder_attn`;
+        crossK.push(this.keep(this.lin(enc, p + '.k_proj')));
+        crossV.push(this.keep(this.lin(enc, p + '.v_proj')));
+      }
+      return this.state(B, S, srcMask, crossK, crossV);
+    });
+  }
+
+  private keep(t: Tensor): Tensor {
+    this.gpu.pool.keep(t.buffer);
+    return t;
+  }
+
+  private state(B: number, S: number, srcMask: number[], crossK: Tensor[], crossV: Tensor[]): State {
+    const st: State = {
+      B, S, srcMask, crossK, crossV,
+      caches: null,
+      lastCross: null,
+      wantCross: false,
+      dispose() {
+        for (const t of [...st.crossK, ...st.crossV]) t.dispose();
+        for (const c of st.caches ?? []) c.dispose();
+        st.lastCross?.dispose();
+        st.lastCross = null;
+        st.crossK = [];
+        st.crossV = [];
+        st.caches = null;
+      },
+    };
+    return st;
+  }
+
+  /** Logits [B, Tn, V] for target ids [B, Tn] at positions pos …, appending to the self-attention caches. No graph. */
+  decodeStep(stateIn: DecoderState, ids: IdBatch, pos: number): Tensor {
+    const st = stateIn as State;
+    const c = this.config;
+    const [B, Tn] = ids.shape;
+    if (B !== st.B) throw new Error(`Marian.decodeStep: ${B} rows of target ids for a state of ${st.B} sources`);
+    return noGrad(() => {
+      st.caches ??= Array.from({ length: c.decoder_layers }, () => createKVCache(this.gpu, { B, maxT: c.max_position_embeddings, C: c.d_model }));
+      let x = this.embed('decoder', ids, pos);
+      for (let l = 0; l < c.decoder_layers; l++) {
+        const p = `model.decoder.layers.${l}.`;
+        const heads = c.decoder_attention_heads;
+        const scl = (c.d_model / heads) ** -0.5;
+        const q = this.lin(x, p + 'self_attn.q_proj');
+        const k = this.lin(x, p + 'self_attn.k_proj');
+        const v = this.lin(x, p + 'self_attn.v_proj');
+        const a = this.lin(attentionDecode(q, k, v, st.caches![l], pos, { heads, scale: scl }), p + 'self_attn.out_proj');
+        x = this.ln(add(x, a), p + 'self_attn_layer_norm');
+        const qc = this.lin(x, p + 'encoder_attn.q_proj');
+        const opts = { heads, keyMask: st.srcMask, scale: scl };
+        let e: Tensor;
+        if (st.wantCross && l === c.decoder_layers - 1) {
+          const r = attentionWithProbs(qc, st.crossK[l], st.crossV[l], opts);
+          e = r.out;
+          st.lastCross?.dispose();
+          st.lastCross = this.keep(r.probs);
+        } else e = attention(qc, st.crossK[l], st.crossV[l], opts);
+        x = this.ln(add(x, this.lin(e, p + 'encoder_attn.out_proj')), p + 'encoder_attn_layer_norm');
+        x = this.ln(add(x, this.ffn(p, x, (t) => t, 0)), p + 'final_layer_norm');
+      }
+      return this.head(x);
+    });
+  }
+
+  /** Makes row r of the state continue old row from[r] (beam search; also expands B sources to B·beams rows). */
+  reorder(stateIn: DecoderState, from: readonly number[]): void {
+    const st = stateIn as State;
+    const gpu = this.gpu;
+    const R = from.length;
+    for (const f of from) if (!(Number.isInteger(f) && f >= 0 && f < st.B)) throw new Error(`Marian.reorder: row ${f} is not in 0…${st.B - 1}`);
+    noGrad(() => {
+      const ids = IdBatch.from(gpu, from, [R], st.B, 'row');
+      const gather = (buf: GPUBuffer, width: number): Tensor => embedding(ids, new Tensor(gpu, [st.B, width], buf));
+      const d = this.config.d_model;
+      const swap = (ts: Tensor[]) =>
+        ts.map((t) => {
+          const g = this.keep(gather(t.buffer, st.S * d));
+          t.dispose();
+          return reshape(g, [R, st.S, d]);
+        });
+      st.crossK = swap(st.crossK);
+      st.crossV = swap(st.crossV);
+      if (st.caches) {
+        const old = st.caches;
+        st.caches = old.map((c) => {
+          const n = createKVCache(gpu, { B: R, maxT: c.maxT, C: c.C });
+          for (const [src, dst] of [[c.k, n.k], [c.v, n.v]] as const) {
+            const g = gather(src, c.maxT * c.C);
+            gpu.copy(g.buffer, dst, R * c.maxT * c.C * 4);
+            g.dispose();
+          }
+          n.length = c.length;
+          return n;
+        });
+        for (const c of old) c.dispose();
+      }
+      ids.dispose();
+    });
+    st.srcMask = from.flatMap((f) => st.srcMask.slice(f * st.S, (f + 1) * st.S));
+    st.B = R;
+  }
+
+  dispose(): void {
+    for (const t of this.params.values()) t.dispose();
+    this.params.clear();
+    this.positions.dispose();
+  }
+}
+
+// ---- training data: a TSV of source<TAB>target pairs ----
+
+/** Padded batches of TSV pairs: source ids + </s>, labels = target ids + </s>, decoder input = labels shifted right. */
+function prepareTsv(src: DataSource, c: MarianConfig, o: DataOptions): TrainingData<Seq2SeqBatch> {
+  const tok = src.tokenizer;
+  const text = src.text();
+  const pairs: { s: number[]; t: number[] }[] = [];
+  const eos = c.eos_token_id;
+  const lines = text.split('\n');
+  const addsEos = (ids: number[]) => ids.length > 0 && ids[ids.length - 1] === eos;
+  lines.forEach((line, i) => {
+    const l = line.replace(/\r$/, '');
+    if (l.trim() === '') return;
+    const tab = l.indexOf('\t');
+    if (tab < 0) throw new Error(`${src.path}:${i + 1}: no tab between source and target`);
+    const s = l.slice(0, tab);
+    const t = l.slice(tab + 1);
+    if (s.trim() === '') throw new Error(`${src.path}:${i + 1}: empty source`);
+    if (t.trim() === '') throw new Error(`${src.path}:${i + 1}: empty target`);
+    let si = tok.encode(s);
+    let ti = tok.encode(t);
+    if (!addsEos(si)) si = [...si, eos];
+    if (!addsEos(ti)) ti = [...ti, eos];
+    for (const [ids, V, what] of [[si, c.vocab_size, 'source'], [ti, c.decoder_vocab_size, 'target']] as const) {
+      for (const id of ids) if (id >= V) throw new Error(`${src.path}:${i + 1}: ${what} token id ${id} is ≥ the model's vocabulary ${V}`);
+      if (ids.length > c.max_position_embeddings) throw new Error(`${src.path}:${i + 1}: the ${what} has ${ids.length} tokens, more than max_position_embeddings ${c.max_position_embeddings}`);
+    }
+    pairs.push({ s: si, t: ti });
+  });
+  if (pairs.length === 0) throw new Error(`${src.path} holds no source<TAB>target pairs`);
+  const nVal = Math.floor(pairs.length * o.valFraction);
+  const train = pairs.slice(0, pairs.length - nVal);
+  const val = pairs.slice(pairs.length - nVal);
+  if (train.length < o.batch) throw new Error(`the training split has ${train.length} pairs, fewer than one batch of ${o.batch}; lower --batch`);
+  const source = (ps: typeof pairs, shuffle: boolean, bs: number): BatchSource<Seq2SeqBatch> => ({
+    numBatches: Math.floor(ps.length / bs),
+    batch(i, epoch) {
+      const order = ps.map((_, k) => k);
+      if (shuffle) {
+        let st = mixSeed(o.seed, epoch) >>> 0;
+        for (let k = order.length - 1; k > 0; k--) {
+          st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
+          const j = st % (k + 1);
+          [order[k], order[j]] = [order[j], order[k]];
+        }
+      }
+      return padBatch(order.slice(i * bs, (i + 1) * bs).map((k) => ps[k]), c);
+    },
+    tokens: (b) => b.labels.filter((x) => x !== -100).length,
+  });
+  return {
+    train: source(train, o.shuffle, o.batch),
+    val: val.length >= 1 ? source(val, false, Math.min(o.batch, val.length)) : null,
+    summary: `${pairs.length} pairs (${train.length} train, ${val.length} val), ${Math.floor(train.length / o.batch)} batches of ${o.batch} per epoch`,
+    notes: val.length ? [] : ['wgpt: no validation pairs (--val-fraction too small); no validation loss'],
+  };
+}
+
+/** Pads pairs into a batch: sources and labels padded (labels with −100), decoder input = start + labels[:-1]. */
+export function padBatch(pairs: { s: number[]; t: number[] }[], c: MarianConfig): Seq2SeqBatch {
+  const B = pairs.length;
+  const S = Math.max(...pairs.map((p) => p.s.length));
+  const T = Math.max(...pairs.map((p) => p.t.length));
+  const src = new Int32Array(B * S).fill(c.pad_token_id);
+  const srcMask = new Uint8Array(B * S);
+  const labels = new Int32Array(B * T).fill(-100);
+  const decoderInput = new Int32Array(B * T).fill(c.pad_token_id);
+  pairs.forEach((p, b) => {
+    p.s.forEach((id, i) => {
+      src[b * S + i] = id;
+      srcMask[b * S + i] = 1;
+    });
+    p.t.forEach((id, i) => (labels[b * T + i] = id));
+    decoderInput[b * T] = c.decoder_start_token_id;
+    for (let i = 1; i < p.t.length; i++) decoderInput[b * T + i] = p.t[i - 1];
+  });
+  return { B, S, T, src, srcMask, decoderInput, labels };
+}
+
+export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
+  modelType: 'marian',
+  name: 'marian',
+  summary: 'Transformer encoder–decoder for translation (Hugging Face MarianMTModel layout, opus-mt)',
+  presets: MARIAN_PRESETS as Record<string, MarianConfig>,
+  defaultPreset: 'tiny',
+  validateConfig: (c) => validateMarianConfig(c),
+  configFromHF: (j, where) => marianConfigFromHF(j, where),
+  configToHF: marianConfigToHF,
+  paramTable: marianParamTable,
+  hf: marianHF,
+  create: (gpu, config, params) => new Marian(gpu, config, params),
+  freshConfig(o) {
+    const name = o.preset ?? 'tiny';
+    const preset = MARIAN_PRESETS[name];
+    if (!preset) throw new Error(`unknown preset '${name}' (presets: ${Object.keys(MARIAN_PRESETS).join(', ')})`);
+    // a tokenizer without </s> and <pad> gets two new ids after its vocabulary
+    const V = o.vocabSize + 2;
+    const c: MarianConfig = { ...preset, vocab_size: V, decoder_vocab_size: V, eos_token_id: V - 2, pad_token_id: V - 1, decoder_start_token_id: V - 1 };
+    if (o.context !== undefined) c.max_position_embeddings = o.context;
+    if (o.dropout !== undefined) c.dropout = o.dropout;
+    return validateMarianConfig(c);
+  },
+  withOptions: (c, o) => validateMarianConfig({ ...c, dropout: o.dropout ?? c.dropout }),
+  vocabSize: (c) => c.vocab_size,
+  describe: (c) => `${c.encoder_layers}+${c.decoder_layers} layers, d_model ${c.d_model}, ${c.encoder_attention_heads} heads, ffn ${c.encoder_ffn_dim}, vocab ${c.vocab_size}`,
+  data: { prepare: prepareTsv },
+};

@@ -1,0 +1,437 @@
+// The course's RNN/LSTM encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
+// encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
+// course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
+// the EncoderDecoderLM steps, and the TSV data hook. Built from src/ops (rnn, embedding, linear, the general
+// attention op, concat, tanh). Leaves out: bidirectional encoders (the decoder would need a bridge), dropout, beam search here.
+import type { Gpu } from '../gpu/device.js';
+import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
+import { embedding } from '../ops/embedding.js';
+import { rnn, rnnParamShapes, type RnnCell, type RnnConfig } from '../ops/rnn.js';
+import { linearT } from '../ops/matmul.js';
+import { attentionWithProbs } from '../ops/attention.js';
+import { tanh } from '../ops/unary.js';
+import { concat } from '../ops/shape.js';
+import { crossEntropy } from '../ops/loss.js';
+import { shuffledOrder } from '../data/index.js';
+import {
+  init, uploadParams, checkParamMap,
+  type Architecture, type Model, type ParamMap, type ParamSpec, type ForwardOptions, type EncoderDecoderLM, type DecoderState,
+  type BatchSource, type DataSource, type DataOptions, type TrainingData,
+} from './model.js';
+
+export const SEQ2SEQ_MODEL_TYPE = 'wgpt-rnn-seq2seq';
+
+export interface Seq2SeqConfig {
+  /** recurrent cell of encoder and decoder: 'rnn' (tanh) or 'lstm' */
+  cell: RnnCell;
+  /** one vocabulary for source and target (both embeddings and the output layer) */
+  vocab_size: number;
+  /** width of the word embeddings */
+  embedding_dim: number;
+  /** H of the encoder and decoder cells */
+  hidden_size: number;
+  /** stacked layers of each cell (default 1) */
+  num_layers: number;
+  /** false only (a bidirectional encoder needs a bridge to the decoder: not built) */
+  bidirectional: boolean;
+  /** 'none': RNNSeq2Seq; 'luong-general': AttentionSeq2Seq */
+  attention: 'none' | 'luong-general';
+  /** the decoder's first input */
+  start_id: number;
+  /** ends a translation */
+  end_id: number;
+  /** padding (ignored by the loss; row zero in both embeddings) */
+  pad_id: number;
+  /** longest decoder input the model accepts (greedy decoding's default cap) */
+  max_target_length: number;
+}
+
+const presetOf = (cell: RnnCell, attention: Seq2SeqConfig['attention'], embedding_dim: number, hidden_size: number): Seq2SeqConfig => ({
+  cell, attention, embedding_dim, hidden_size, vocab_size: 0, num_layers: 1, bidirectional: false, start_id: 0, end_id: 0, pad_id: 0, max_target_length: 64,
+});
+
+/** Fresh-model presets (`wgpt train --arch rnn-seq2seq --preset NAME`): the course's three models, and a tiny one for tests. */
+export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
+  /** AttentionSeq2Seq: LSTM encoder + LSTM decoder with Luong attention */
+  'lstm-luong': presetOf('lstm', 'luong-general', 64, 128),
+  /** RNNSeq2Seq with LSTM cells */
+  lstm: presetOf('lstm', 'none', 64, 128),
+  /** RNNSeq2Seq with Elman (tanh) cells */
+  rnn: presetOf('rnn', 'none', 64, 128),
+  tiny: presetOf('lstm', 'luong-general', 16, 32),
+};
+
+function validate(c: Seq2SeqConfig): Seq2SeqConfig {
+  const where = SEQ2SEQ_MODEL_TYPE;
+  if (c.cell !== 'rnn' && c.cell !== 'lstm') throw new Error(`${where}: cell must be "rnn" or "lstm", got ${JSON.stringify(c.cell)}`);
+  if (c.attention !== 'none' && c.attention !== 'luong-general') throw new Error(`${where}: attention must be "none" or "luong-general", got ${JSON.stringify(c.attention)}`);
+  for (const k of ['vocab_size', 'embedding_dim', 'hidden_size', 'num_layers', 'max_target_length'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${c[k]}`);
+  }
+  for (const k of ['start_id', 'end_id', 'pad_id'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= c.vocab_size) throw new Error(`${where}: ${k} ${c[k]} is outside the vocabulary [0, ${c.vocab_size})`);
+  }
+  if (c.bidirectional) throw new Error(`${where}: bidirectional encoders are not supported (the decoder's state would need a bridge)`);
+  return c;
+}
+
+function fromHF(j: Record<string, unknown>, where: string): Seq2SeqConfig {
+  const need = (k: string) => {
+    if (j[k] === undefined) throw new Error(`${where}: ${k} is missing`);
+    return j[k];
+  };
+  const c: Seq2SeqConfig = {
+    cell: need('cell') as RnnCell,
+    vocab_size: need('vocab_size') as number,
+    embedding_dim: need('embedding_dim') as number,
+    hidden_size: need('hidden_size') as number,
+    num_layers: (j.num_layers ?? 1) as number,
+    bidirectional: (j.bidirectional ?? false) as boolean,
+    attention: (j.attention ?? 'none') as Seq2SeqConfig['attention'],
+    start_id: need('start_id') as number,
+    end_id: need('end_id') as number,
+    pad_id: need('pad_id') as number,
+    max_target_length: (j.max_target_length ?? 64) as number,
+  };
+  try {
+    return validate(c);
+  } catch (e) {
+    throw new Error(`${where}: ${(e as Error).message}`);
+  }
+}
+
+const toHF = (c: Seq2SeqConfig): Record<string, unknown> => ({ model_type: SEQ2SEQ_MODEL_TYPE, ...c });
+
+const rnnCfg = (c: Seq2SeqConfig): RnnConfig => ({ cell: c.cell, inputSize: c.embedding_dim, hiddenSize: c.hidden_size, numLayers: c.num_layers, batchFirst: true });
+
+/** The parameter table in the course's names (PyTorch's init: N(0,1) embeddings, U(±1/√fan) cells and linears). */
+export function seq2seqParamTable(c: Seq2SeqConfig): ParamSpec[] {
+  const H = c.hidden_size;
+  const t: ParamSpec[] = [];
+  for (const side of ['encoder', 'decoder'] as const) {
+    t.push({ name: `${side}.word_embeddings.weight`, shape: [c.vocab_size, c.embedding_dim], init: init.normal(1), paddingRow: c.pad_id });
+    for (const p of rnnParamShapes(rnnCfg(c))) t.push({ name: `${side}.${c.cell}.${p.name}`, shape: p.shape, init: init.uniform(1 / Math.sqrt(H)) });
+  }
+  if (c.attention === 'luong-general') {
+    t.push({ name: 'decoder.attn.W_a.weight', shape: [H, H], init: init.uniform(1 / Math.sqrt(H)) });
+    t.push({ name: 'decoder.attn.W_a.bias', shape: [H], init: init.uniform(1 / Math.sqrt(H)) });
+    t.push({ name: 'decoder.W_c.weight', shape: [H, 2 * H], init: init.uniform(1 / Math.sqrt(2 * H)) });
+    t.push({ name: 'decoder.W_c.bias', shape: [H], init: init.uniform(1 / Math.sqrt(2 * H)) });
+  }
+  t.push({ name: 'decoder.fully_connected_layer.weight', shape: [c.vocab_size, H], init: init.uniform(1 / Math.sqrt(H)) });
+  t.push({ name: 'decoder.fully_connected_layer.bias', shape: [c.vocab_size], init: init.uniform(1 / Math.sqrt(H)) });
+  return t;
+}
+
+/** A training batch: B padded sources (B, S) with their lengths, decoder inputs (B, T) and labels (B, T, pad → ignored). */
+export interface Seq2SeqBatch {
+  B: number;
+  S: number;
+  T: number;
+  src: Int32Array;
+  srcLens: number[];
+  tgtIn: Int32Array;
+  labels: Int32Array;
+}
+
+/** forward()'s input: sources (B, S) with lengths and teacher-forced decoder inputs (B, T). */
+export interface Seq2SeqInput {
+  B: number;
+  S: number;
+  T: number;
+  src: ArrayLike<number>;
+  srcLens: number[];
+  tgtIn: ArrayLike<number>;
+}
+
+interface State extends DecoderState {
+  B: number;
+  S: number;
+  encOut: Tensor;
+  /** each source's length: attention sees positions [0, length) */
+  lengths: number[];
+  h: Tensor;
+  c?: Tensor;
+}
+
+export interface GreedyResult {
+  /** one row per source, beginning with the start token (the course's loop: every row runs until all ended or maxLen) */
+  ids: number[][];
+  /** logits of every step (steps, B, V) */
+  stepLogits: Float32Array;
+  /** attention weights of every step (steps, B, S), attention models only */
+  attention: Float32Array | null;
+  steps: number;
+}
+
+export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqInput>, EncoderDecoderLM {
+  readonly arch = rnnSeq2seq;
+  readonly capabilities = { encoderDecoder: true } as const;
+  readonly params: Map<string, Tensor>;
+
+  constructor(readonly gpu: Gpu, readonly config: Seq2SeqConfig, params: ParamMap) {
+    validate(config);
+    const table = seq2seqParamTable(config);
+    checkParamMap(table, params, SEQ2SEQ_MODEL_TYPE);
+    this.params = uploadParams(gpu, table, params);
+  }
+
+  get sourceVocabSize() { return this.config.vocab_size; }
+  get targetVocabSize() { return this.config.vocab_size; }
+  get decoderStartId() { return this.config.start_id; }
+  get eosId() { return this.config.end_id; }
+  get maxTargetLength() { return this.config.max_target_length; }
+
+  paramList(): Tensor[] {
+    return [...this.params.values()];
+  }
+
+  private p(name: string): Tensor {
+    const t = this.params.get(name);
+    if (!t) throw new Error(`${SEQ2SEQ_MODEL_TYPE}: no parameter ${name}`);
+    return t;
+  }
+
+  private cellWeights(side: 'encoder' | 'decoder'): Record<string, Tensor> {
+    const w: Record<string, Tensor> = {};
+    for (const p of rnnParamShapes(rnnCfg(this.config))) w[p.name] = this.p(`${side}.${this.config.cell}.${p.name}`);
+    return w;
+  }
+
+  private ids(ids: ArrayLike<number>, shape: number[], what: string): IdBatch {
+    return IdBatch.from(this.gpu, ids, shape, this.config.vocab_size, what);
+  }
+
+  /** Encoder: embeddings of the padded sources (B, S) → states (B, S, H) and the final state of each sequence. */
+  encode(src: IdBatch, lengths: number[]): State {
+    const [B, S] = src.shape;
+    if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
+    const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
+    return { B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, dispose() {} };
+  }
+
+  /**
+   * Decoder over target ids (B, T) from `st` (teacher forcing, or one greedy step with T = 1): logits (B, T, V), the
+   * attention weights (B, T, S) when the model has attention, and the state after the last step.
+   */
+  decode(st: State, tgt: IdBatch): { logits: Tensor; attn: Tensor | null; h: Tensor; c?: Tensor } {
+    const c = this.config;
+    const [B, T] = tgt.shape;
+    const r = rnn(embedding(tgt, this.p('decoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('decoder'), rnnCfg(c), { h0: st.h, c0: st.c });
+    let top = r.output; // (B, T, H)
+    let attn: Tensor | null = null;
+    if (c.attention === 'luong-general') {
+      // q = W_a h_t + b_a; e_s = h_s·q (one head, no scaling); a = softmax over the real source positions
+      // (padded ones get exactly 0); c = Σ_s a_s h_s: the general attention op with keys = values = h_s
+      const q = linearT(top, this.p('decoder.attn.W_a.weight'), this.p('decoder.attn.W_a.bias'));
+      const { out: ctx, probs } = attentionWithProbs(q, st.encOut, st.encOut, { heads: 1, scale: 1, keyLengths: st.lengths });
+      attn = probs; // (B, 1, T, S): heads = 1
+      // h̃ = tanh(W_c [h_t; c] + b_c), h_t first
+      top = tanh(linearT(concat([top, ctx], -1), this.p('decoder.W_c.weight'), this.p('decoder.W_c.bias')));
+    }
+    const logits = linearT(top, this.p('decoder.fully_connected_layer.weight'), this.p('decoder.fully_connected_layer.bias'));
+    return { logits, attn, h: r.hn, c: r.cn };
+  }
+
+  private checkInput(x: Seq2SeqInput): void {
+    const { B, S, T } = x;
+    if (x.src.length !== B * S) throw new Error(`${SEQ2SEQ_MODEL_TYPE}: ${x.src.length} source ids for a (${B}, ${S}) batch`);
+    if (x.tgtIn.length !== B * T) throw new Error(`${SEQ2SEQ_MODEL_TYPE}: ${x.tgtIn.length} decoder ids for a (${B}, ${T}) batch`);
+    if (T > this.config.max_target_length) throw new Error(`${SEQ2SEQ_MODEL_TYPE}: decoder input of ${T} tokens exceeds max_target_length ${this.config.max_target_length}`);
+    x.srcLens.forEach((l, b) => {
+      if (!Number.isInteger(l) || l < 1 || l > S) throw new Error(`${SEQ2SEQ_MODEL_TYPE}: source ${b} has length ${l}, outside [1, ${S}]`);
+    });
+  }
+
+  /** Teacher-forced logits (B, T, V): logits[b, t] come after reading tgtIn[b, t]. */
+  forward(x: Seq2SeqInput, _o?: ForwardOptions): Tensor {
+    return this.forwardWithAttention(x).logits;
+  }
+
+  forwardWithAttention(x: Seq2SeqInput): { logits: Tensor; attn: Tensor | null } {
+    this.checkInput(x);
+    const st = this.encode(this.ids(x.src, [x.B, x.S], 'source id'), x.srcLens);
+    const d = this.decode(st, this.ids(x.tgtIn, [x.B, x.T], 'decoder id'));
+    return { logits: d.logits, attn: d.attn };
+  }
+
+  /** Mean cross-entropy over the non-pad labels. */
+  loss(b: Seq2SeqBatch, o?: ForwardOptions): Tensor {
+    const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.tgtIn }, o);
+    const targets = Array.from(b.labels, (v) => (v === this.config.pad_id ? -100 : v));
+    return crossEntropy(logits, targets);
+  }
+
+  /** EncoderDecoderLM: next-token logits [B, Tn, V] for ids [B, Tn], advancing the state (no graph). */
+  decodeStep(state: DecoderState, ids: IdBatch, _pos: number): Tensor {
+    const st = state as State;
+    return noGrad(() => {
+      const d = this.decode(st, ids);
+      st.h = d.h;
+      st.c = d.c;
+      return d.logits;
+    });
+  }
+
+  /** The course's greedy loop for a batch: start token, argmax, stop when every row produced the end token or after maxLen tokens. */
+  async greedy(src: ArrayLike<number>, srcLens: number[], S: number, maxLen = this.config.max_target_length): Promise<GreedyResult> {
+    const B = srcLens.length;
+    const V = this.config.vocab_size;
+    return this.gpu.scope(() =>
+      noGrad(async () => {
+        this.checkInput({ B, S, T: 1, src, srcLens, tgtIn: new Int32Array(B) });
+        const st = this.encode(this.ids(src, [B, S], 'source id'), srcLens);
+        const ids = Array.from({ length: B }, () => [this.config.start_id]);
+        const done = new Array<boolean>(B).fill(false);
+        const logitsAll: Float32Array[] = [];
+        const attnAll: Float32Array[] = [];
+        for (let step = 0; step < maxLen; step++) {
+          const d = this.decode(st, this.ids(ids.map((r) => r[r.length - 1]), [B, 1], 'decoder id'));
+          st.h = d.h;
+          st.c = d.c;
+          const lg = await d.logits.toArray();
+          logitsAll.push(lg);
+          if (d.attn) attnAll.push(await d.attn.toArray());
+          for (let b = 0; b < B; b++) {
+            let best = 0;
+            for (let v = 1; v < V; v++) if (lg[b * V + v] > lg[b * V + best]) best = v;
+            ids[b].push(best);
+            if (best === this.config.end_id) done[b] = true;
+          }
+          if (done.every(Boolean)) break;
+        }
+        const steps = logitsAll.length;
+        const stepLogits = new Float32Array(steps * B * V);
+        logitsAll.forEach((l, i) => stepLogits.set(l, i * B * V));
+        let attention: Float32Array | null = null;
+        if (attnAll.length) {
+          attention = new Float32Array(steps * B * S);
+          attnAll.forEach((a, i) => attention!.set(a, i * B * S));
+        }
+        return { ids, stepLogits, attention, steps };
+      }),
+    );
+  }
+
+  async exportParams(): Promise<ParamMap> {
+    const m: ParamMap = new Map();
+    for (const [k, t] of this.params) m.set(k, { shape: [...t.shape], data: await t.toArray() });
+    return m;
+  }
+
+  dispose(): void {
+    for (const t of this.params.values()) t.dispose();
+  }
+}
+
+// ---- data: TSV pairs ------------------------------------------------------------------------------------------
+
+/** Parses `source<TAB>target` lines (blank lines skipped); one-line errors naming the line. */
+export function parseTsvPairs(text: string, where: string): { line: number; src: string; tgt: string }[] {
+  const out: { line: number; src: string; tgt: string }[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((l, i) => {
+    if (l.trim() === '') return;
+    const tab = l.indexOf('\t');
+    if (tab < 0) throw new Error(`${where}:${i + 1}: no tab: each line must be source<TAB>target`);
+    const src = l.slice(0, tab);
+    const tgt = l.slice(tab + 1);
+    if (tgt.includes('\t')) throw new Error(`${where}:${i + 1}: more than one tab: each line must be source<TAB>target`);
+    if (src.trim() === '') throw new Error(`${where}:${i + 1}: empty source`);
+    if (tgt.trim() === '') throw new Error(`${where}:${i + 1}: empty target`);
+    out.push({ line: i + 1, src, tgt });
+  });
+  if (!out.length) throw new Error(`${where}: no source<TAB>target pairs`);
+  return out;
+}
+
+/** Token pairs → padded batches: sources as they are, decoder input [start] + target, labels target + [end]. */
+export function pairBatches(pairs: { src: number[]; tgt: number[] }[], c: Seq2SeqConfig, batch: number, shuffle: boolean, seed: number): BatchSource<Seq2SeqBatch> {
+  const numBatches = Math.floor(pairs.length / batch);
+  return {
+    numBatches,
+    batch(i: number, epoch: number): Seq2SeqBatch {
+      const order = shuffle ? shuffledOrder(pairs.length, seed, epoch) : Uint32Array.from(pairs.keys());
+      const rows = Array.from({ length: batch }, (_, k) => pairs[order[i * batch + k]]);
+      return makeBatch(rows, c);
+    },
+    tokens: (b) => b.srcLens.reduce((a, x) => a + x, 0) + b.labels.filter((v) => v !== c.pad_id).length,
+  };
+}
+
+export function makeBatch(rows: { src: number[]; tgt: number[] }[], c: Seq2SeqConfig): Seq2SeqBatch {
+  const B = rows.length;
+  const S = Math.max(...rows.map((r) => r.src.length));
+  const T = Math.max(...rows.map((r) => r.tgt.length)) + 1;
+  const src = new Int32Array(B * S).fill(c.pad_id);
+  const tgtIn = new Int32Array(B * T).fill(c.pad_id);
+  const labels = new Int32Array(B * T).fill(c.pad_id);
+  rows.forEach((r, b) => {
+    src.set(r.src, b * S);
+    tgtIn[b * T] = c.start_id;
+    tgtIn.set(r.tgt, b * T + 1);
+    labels.set(r.tgt, b * T);
+    labels[b * T + r.tgt.length] = c.end_id;
+  });
+  return { B, S, T, src, srcLens: rows.map((r) => r.src.length), tgtIn, labels };
+}
+
+function prepareTsv(ds: DataSource, c: Seq2SeqConfig, o: DataOptions): TrainingData<Seq2SeqBatch> {
+  const text = ds.text();
+  const pairs = parseTsvPairs(text, ds.path).map((p) => {
+    const src = ds.tokenizer.encode(p.src);
+    const tgt = ds.tokenizer.encode(p.tgt);
+    if (!src.length) throw new Error(`${ds.path}:${p.line}: the source encodes to no tokens`);
+    if (!tgt.length) throw new Error(`${ds.path}:${p.line}: the target encodes to no tokens`);
+    if (tgt.length + 1 > c.max_target_length) throw new Error(`${ds.path}:${p.line}: target of ${tgt.length} tokens exceeds max_target_length ${c.max_target_length} − 1`);
+    for (const v of [...src, ...tgt]) if (v >= c.vocab_size) throw new Error(`${ds.path}:${p.line}: token id ${v} is outside the model's vocabulary (${c.vocab_size})`);
+    return { src, tgt };
+  });
+  const nVal = Math.floor(pairs.length * o.valFraction);
+  const train = pairs.slice(0, pairs.length - nVal);
+  const val = pairs.slice(pairs.length - nVal);
+  if (train.length < o.batch) throw new Error(`${ds.path}: ${train.length} training pairs are fewer than one batch of ${o.batch}`);
+  const notes: string[] = [];
+  const valSrc = val.length >= o.batch ? pairBatches(val, c, o.batch, false, o.seed) : null;
+  if (!valSrc) notes.push(`no validation loss: ${val.length} held-out pairs are fewer than one batch of ${o.batch}`);
+  return {
+    train: pairBatches(train, c, o.batch, o.shuffle, o.seed),
+    val: valSrc,
+    summary: `wgpt: ${pairs.length} pairs from ${ds.path}: ${train.length} train, ${val.length} validation; batches of ${o.batch}`,
+    notes,
+  };
+}
+
+export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
+  modelType: SEQ2SEQ_MODEL_TYPE,
+  name: 'rnn-seq2seq',
+  summary: "the course's RNN/LSTM encoder–decoder, optionally with Luong attention (trained on source<TAB>target pairs)",
+  presets: SEQ2SEQ_PRESETS,
+  defaultPreset: 'lstm-luong',
+  validateConfig: validate,
+  configFromHF: fromHF,
+  configToHF: toHF,
+  paramTable: seq2seqParamTable,
+  hf: {
+    prefixes: [],
+    unexpectedHint(name, c) {
+      const m = /^(encoder|decoder)\.(rnn|lstm)\./.exec(name);
+      if (m && m[2] !== c.cell) return `weights of an ${m[2].toUpperCase()} cell, but config.json says cell "${c.cell}"`;
+      if (name.startsWith('decoder.attn.') || name.startsWith('decoder.W_c.')) return 'Luong attention weights, but config.json says attention "none"';
+      if (/_reverse$/.test(name)) return 'a bidirectional cell, which wgpt-rnn-seq2seq does not build';
+      return '';
+    },
+  },
+  create: (gpu, config, params) => new Seq2SeqModel(gpu, config, params),
+  freshConfig(o) {
+    // the tokenizer's ids, then pad, start and end appended; --context caps the decoder input
+    const base = SEQ2SEQ_PRESETS[o.preset ?? 'lstm-luong'];
+    if (!base) throw new Error(`unknown preset '${o.preset}' (presets: ${Object.keys(SEQ2SEQ_PRESETS).join(', ')})`);
+    const V = o.vocabSize;
+    return validate({ ...base, vocab_size: V + 3, pad_id: V, start_id: V + 1, end_id: V + 2, max_target_length: o.context ?? base.max_target_length });
+  },
+  withOptions: (c) => c,
+  vocabSize: (c) => c.vocab_size,
+  describe: (c) => `${c.cell.toUpperCase()} encoder–decoder${c.attention === 'luong-general' ? ' + Luong attention' : ''}, ${c.num_layers} layer${c.num_layers > 1 ? 's' : ''}, embedding ${c.embedding_dim}, hidden ${c.hidden_size}, vocab ${c.vocab_size}`,
+  data: { prepare: prepareTsv },
+};

@@ -1,0 +1,266 @@
+// Byte-level BPE as Hugging Face tokenizers runs it from a tokenizer.json (GPT-2 style: model.vocab + model.merges,
+// ByteLevel pre-tokenizer and decoder): merges applied by rank from a merge table (only listed pairs merge), optional
+// ignore_merges (a pre-token that is a token is that token), special added tokens matched verbatim. Browser-safe.
+// A byte whose symbol is missing from the vocabulary is dropped (Hugging Face without an unk token).
+// Leaves out: dropout, byte_fallback, unk tokens, continuing_subword_prefix / end_of_word_suffix, normalizers.
+import { BYTE_CHAR, GPT2_PATTERN } from './bpe.js';
+import { type EncodeOptions, type Tokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
+
+export interface HfBpeConfig {
+  /** token string (byte symbols, GPT-2 spelling) → id */
+  vocab: Record<string, number>;
+  /** merges in rank order: [left, right] token strings */
+  merges: [string, string][];
+  /** special added tokens: content → id (matched verbatim in the raw text, skipped by decode) */
+  specialTokens?: Record<string, number>;
+  /** ByteLevel pre-tokenizer options */
+  addPrefixSpace?: boolean;
+  useRegex?: boolean;
+  /** a pre-token that is in the vocabulary is taken whole, before any merge (default false) */
+  ignoreMerges?: boolean;
+  name?: string;
+}
+
+// Hugging Face's ByteLevel regex (Oniguruma) differs from JS's in two ways, found by running both on every code point:
+// `\s` is Unicode White_Space (JS's `\s` also takes U+FEFF and leaves out U+0085), and its tables predate Unicode 17, so letters and digits
+// Node 20 knows from Unicode 17 are not \p{L} / \p{N} there. wgpt follows Hugging Face on both.
+const L_NOT = '\u088F\u0C5C\u0CDC\uA7CE-\uA7CF\uA7D2\uA7D4\uA7F1\u{10940}-\u{10959}\u{10EC5}-\u{10EC7}\u{11DB0}-\u{11DDB}\u{16EA0}-\u{16EB8}\u{16EBB}-\u{16ED3}\u{16FF2}-\u{16FF3}\u{187F8}-\u{187FF}\u{18D09}-\u{18D1E}\u{18D80}-\u{18DF2}\u{1E6C0}-\u{1E6DE}\u{1E6E0}-\u{1E6E2}\u{1E6E4}-\u{1E6E5}\u{1E6E7}-\u{1E6ED}\u{1E6F0}-\u{1E6F4}\u{1E6FE}-\u{1E6FF}\u{2B73A}-\u{2B73F}\u{2CEA2}-\u{2CEAD}\u{323B0}-\u{33479}';
+const N_NOT = '\u{11DE0}-\u{11DE9}\u{16FF4}-\u{16FF6}';
+/** Chars where wgpt's own ByteBpe (JS's GPT-2 regex, tiktoken's behaviour) and Hugging Face's ByteLevel pre-tokenizer split differently */
+export const BYTELEVEL_SPLIT_DIFFERS = new RegExp(`[\\uFEFF\\u0085${L_NOT}${N_NOT}]`, 'u');
+/** GPT-2's pattern as Hugging Face runs it, for a `v`-flag RegExp */
+const HF_PATTERN = GPT2_PATTERN.replaceAll('\\s', '\\p{White_Space}')
+  .replaceAll('\\S', '\\P{White_Space}')
+  .replaceAll('\\p{L}', `[\\p{L}--[${L_NOT}]]`)
+  .replaceAll('\\p{N}', `[\\p{N}--[${N_NOT}]]`);
+
+const CHAR_BYTE = new Map<string, number>(BYTE_CHAR.map((c, b) => [c, b]));
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const CACHE_LIMIT = 100_000;
+
+export class HfByteLevelBpe implements Tokenizer {
+  readonly name: string;
+  readonly vocabSize: number;
+  readonly specialTokens: Record<string, number>;
+  readonly eotId?: number;
+  readonly addPrefixSpace: boolean;
+  readonly useRegex: boolean;
+  readonly ignoreMerges: boolean;
+  /** id → token string (undefined for ids with no token) */
+  readonly idToToken: (string | undefined)[];
+  readonly mergeList: [string, string][];
+  private readonly vocab: Map<string, number>;
+  /** pair key a·2^21+b → rank·2^21 + new id */
+  private readonly mergeMap = new Map<number, number>();
+  private readonly byteIds = new Int32Array(256);
+  private readonly specialRe: RegExp | null;
+  private readonly specialIds: Set<number>;
+  private readonly pattern = new RegExp(HF_PATTERN, 'gv');
+  private readonly cache = new Map<string, number[]>();
+
+  constructor(c: HfBpeConfig) {
+    this.name = c.name ?? 'hf-bpe';
+    this.vocab = new Map();
+    let maxId = -1;
+    for (const [t, id] of Object.entries(c.vocab)) {
+      if (!Number.isInteger(id) || id < 0 || id >= 1 << 21) throw new Error(`BPE: token ${JSON.stringify(t)} has id ${JSON.stringify(id)}, not an integer in [0, 2^21)`);
+      this.vocab.set(t, id);
+      maxId = Math.max(maxId, id);
+    }
+    this.specialTokens = { ...(c.specialTokens ?? {}) };
+    for (const [t, id] of Object.entries(this.specialTokens)) {
+      if (!Number.isInteger(id) || id < 0 || id >= 1 << 21) throw new Error(`BPE: added token ${JSON.stringify(t)} has id ${JSON.stringify(id)}`);
+      const v = this.vocab.get(t);
+      if (v !== undefined && v !== id) throw new Error(`BPE: added token ${JSON.stringify(t)} has id ${id} but the vocabulary says ${v}`);
+      maxId = Math.max(maxId, id);
+    }
+    this.vocabSize = maxId + 1;
+    this.idToToken = new Array(this.vocabSize);
+    for (const [t, id] of this.vocab) {
+      if (this.idToToken[id] !== undefined) throw new Error(`BPE: tokens ${JSON.stringify(this.idToToken[id])} and ${JSON.stringify(t)} share id ${id}`);
+      this.idToToken[id] = t;
+    }
+    for (const [t, id] of Object.entries(this.specialTokens)) this.idToToken[id] ??= t;
+    // a byte whose symbol is not in the vocabulary is dropped when encoding (Hugging Face without an unk token);
+    // a trained file lacks the bytes its corpus never had
+    let bytesPresent = 0;
+    for (let b = 0; b < 256; b++) {
+      const id = this.vocab.get(BYTE_CHAR[b]);
+      this.byteIds[b] = id ?? -1;
+      if (id !== undefined) bytesPresent++;
+    }
+    if (bytesPresent === 0) throw new Error('BPE: none of the 256 byte symbols is in the vocabulary: not a byte-level BPE');
+    this.mergeList = c.merges;
+    c.merges.forEach(([l, r], rank) => {
+      const a = this.vocab.get(l);
+      const b = this.vocab.get(r);
+      const n = this.vocab.get(l + r);
+      if (a === undefined || b === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: ${JSON.stringify(a === undefined ? l : r)} is not in the vocabulary`);
+      if (n === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: the result ${JSON.stringify(l + r)} is not in the vocabulary`);
+      const k = a * 2097152 + b;
+      if (!this.mergeMap.has(k)) this.mergeMap.set(k, rank * 2097152 + n); // Hugging Face keeps the first rank too
+    });
+    this.addPrefixSpace = c.addPrefixSpace ?? false;
+    this.useRegex = c.useRegex ?? true;
+    this.ignoreMerges = c.ignoreMerges ?? false;
+    this.specialIds = new Set(Object.values(this.specialTokens));
+    const sorted = Object.keys(this.specialTokens).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+    this.specialRe = sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null;
+    if ('<|endoftext|>' in this.specialTokens) this.eotId = this.specialTokens['<|endoftext|>'];
+  }
+
+  /** id of a token of the model's vocabulary (added tokens not included) */
+  tokenToId(token: string): number | undefined {
+    return this.vocab.get(token);
+  }
+
+  /** Text → ids (no post-processing). Special tokens in the text are always matched (Hugging Face); allowedSpecial is ignored. */
+  encode(text: string, _opts: EncodeOptions = {}): number[] {
+    if (typeof text !== 'string') throw new Error(`encode: expected a string, got ${typeof text}`);
+    assertWellFormed(text);
+    const out: number[] = [];
+    if (!this.specialRe) {
+      this.encodePlain(text, out);
+      return out;
+    }
+    const re = this.specialRe;
+    re.lastIndex = 0;
+    let start = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text))) {
+      if (m.index > start) this.encodePlain(text.slice(start, m.index), out);
+      out.push(this.specialTokens[m[0]]);
+      start = m.index + m[0].length;
+    }
+    if (start < text.length) this.encodePlain(text.slice(start), out);
+    return out;
+  }
+
+  private encodePlain(text: string, out: number[]): void {
+    let s = text;
+    if (this.addPrefixSpace && !s.startsWith(' ')) s = ' ' + s;
+    const words = this.useRegex ? (s.match(this.pattern) ?? []) : [s];
+    for (const w of words) {
+      let r = this.cache.get(w);
+      if (r === undefined) {
+        r = this.encodeWord(w);
+        if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+        this.cache.set(w, r);
+      }
+      for (let i = 0; i < r.length; i++) out.push(r[i]);
+    }
+  }
+
+  private encodeWord(word: string): number[] {
+    const bytes = new TextEncoder().encode(word);
+    if (this.ignoreMerges) {
+      let sym = '';
+      for (const b of bytes) sym += BYTE_CHAR[b];
+      const id = this.vocab.get(sym);
+      if (id !== undefined) return [id];
+    }
+    // symbols as a linked list; min-heap of (rank, position) — Hugging Face's Word::merge_all
+    const known = bytes.filter((b) => this.byteIds[b] >= 0);
+    const n = known.length;
+    if (n === 0) return [];
+    const id = Int32Array.from(known, (b) => this.byteIds[b]);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    const alive = new Uint8Array(n).fill(1);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
+    }
+    const heap: number[] = []; // rank·2^32 + pos, with the expected new id alongside
+    const newIds: Map<number, number> = new Map();
+    const push = (pos: number) => {
+      const j = next[pos];
+      if (j < 0) return;
+      const m = this.mergeMap.get(id[pos] * 2097152 + id[j]);
+      if (m === undefined) return;
+      const rank = Math.floor(m / 2097152);
+      heapPush(heap, rank * 4294967296 + pos);
+      newIds.set(rank * 4294967296 + pos, m - rank * 2097152);
+    };
+    for (let i = 0; i < n - 1; i++) push(i);
+    while (heap.length) {
+      const key = heapPop(heap);
+      const rank = Math.floor(key / 4294967296);
+      const pos = key - rank * 4294967296;
+      if (!alive[pos]) continue;
+      const j = next[pos];
+      if (j < 0) continue;
+      const m = this.mergeMap.get(id[pos] * 2097152 + id[j]);
+      const want = newIds.get(key)!;
+      if (m === undefined || m - Math.floor(m / 2097152) * 2097152 !== want || Math.floor(m / 2097152) !== rank) continue; // expired entry
+      id[pos] = want;
+      alive[j] = 0;
+      next[pos] = next[j];
+      if (next[j] >= 0) prev[next[j]] = pos;
+      if (prev[pos] >= 0) push(prev[pos]);
+      push(pos);
+    }
+    const out: number[] = [];
+    for (let i = 0; i >= 0; i = next[i]) out.push(id[i]);
+    return out;
+  }
+
+  /**
+   * Ids → text: token strings concatenated, byte symbols turned back into bytes (a token with a char that is not a
+   * byte symbol contributes its own UTF-8), invalid UTF-8 → U+FFFD. Special tokens are dropped unless skipSpecialTokens is false.
+   */
+  decode(ids: ArrayLike<number>, opts: { skipSpecialTokens?: boolean } = {}): string {
+    checkIds(ids, this.vocabSize, this.name);
+    const skip = opts.skipSpecialTokens ?? true;
+    const bytes: number[] = [];
+    const enc = new TextEncoder();
+    for (let i = 0; i < ids.length; i++) {
+      const t = this.idToToken[ids[i]];
+      if (t === undefined) throw new Error(`decode: id ${ids[i]} at index ${i} has no token in ${this.name}`);
+      if (skip && this.specialIds.has(ids[i])) continue;
+      const bs: number[] = [];
+      let ok = true;
+      for (const ch of t) {
+        const b = CHAR_BYTE.get(ch);
+        if (b === undefined) {
+          ok = false;
+          break;
+        }
+        bs.push(b);
+      }
+      if (ok) bytes.push(...bs);
+      else bytes.push(...enc.encode(t));
+    }
+    return UTF8.decode(Uint8Array.from(bytes));
+  }
+}
+
+function heapPush(h: number[], v: number): void {
+  let i = h.length;
+  h.push(v);
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p] <= v) break;
+    h[i] = h[p];
+    i = p;
+  }
+  h[i] = v;
+}
+
+function heapPop(h: number[]): number {
+  const top = h[0];
+  const v = h.pop()!;
+  if (h.length) {
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= h.length) break;
+      if (c + 1 < h.length && h[c + 1] < h[c]) c++;
+      if (h[c] >= v) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = v;
+  }
+  return top;
+}

@@ -1,0 +1,137 @@
+// The npm package as a user gets it: `npm pack` (which builds dist/), the tarball installed into an empty
+// temporary project, then plain `node` (no TypeScript loader) imports `wgpt`, runs a forward pass and a
+// training step, `npx wgpt info` runs, and every README code block marked `<!-- readme-test: run -->` runs
+// as written. Needs the npm registry for the package metadata (tarballs come from the npm cache when there).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function sh(cmd: string, args: string[], cwd: string, timeoutMs = 120_000): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, timeout: timeoutMs, env: { ...process.env, WGPT_QUIET: '1', npm_config_update_notifier: 'false' }, maxBuffer: 1 << 24 }, (e, out, err) =>
+      resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out: String(out), err: String(err) }),
+    );
+  });
+}
+
+function duBytes(p: string): number {
+  const st = lstatSync(p);
+  if (!st.isDirectory()) return st.size;
+  let n = 0;
+  for (const c of readdirSync(p)) n += duBytes(join(p, c));
+  return n;
+}
+const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+
+/** The README's runnable code blocks: ```js / ```ts fences right after a `<!-- readme-test: run -->` line. */
+export function readmeBlocks(md: string): string[] {
+  const out: string[] = [];
+  const re = /<!-- readme-test: run -->\s*\n```(?:js|ts|javascript|typescript)\n([\s\S]*?)\n```/g;
+  for (let m; (m = re.exec(md)); ) out.push(m[1]);
+  return out;
+}
+
+let app = '';
+let tmp = '';
+let ready: Promise<string> | null = null;
+/** Pack + install once (inside the first test: a throwing uvu before-hook is not reported). */
+function install(): Promise<string> {
+  ready ??= (async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'wgpt-pack-'));
+    const pack = await sh('npm', ['pack', '--pack-destination', tmp, '--loglevel=error'], ROOT);
+    assert.is(pack.code, 0, `npm pack failed: ${pack.err}`);
+    const tgz = join(tmp, pack.out.trim().split('\n').pop()!);
+    assert.ok(existsSync(tgz), `no tarball at ${tgz}`);
+    app = join(tmp, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    const inst = await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tgz], app);
+    assert.is(inst.code, 0, `npm install of the tarball failed: ${inst.err}`);
+    const nm = join(app, 'node_modules');
+    console.log(`  packed ${mb(lstatSync(tgz).size)}; installed into an empty project: node_modules ${mb(duBytes(nm))} (wgpt ${mb(duBytes(join(nm, 'wgpt')))}, webgpu ${mb(duBytes(join(nm, 'webgpu')))})`);
+    return app;
+  })();
+  return ready;
+}
+
+test.after(() => {
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the packed tarball: compiled dist/, runtime dependencies only, no sources or dev tools', async () => {
+  const dir = await install();
+  const pkg = join(dir, 'node_modules', 'wgpt');
+  for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/cli/wgpt.js', 'dist/wgpt.browser.js', 'dist/web/index.html', 'dist/data/the-verdict.txt'])
+    assert.ok(existsSync(join(pkg, f)), `${f} missing from the package`);
+  assert.not.ok(existsSync(join(pkg, 'src')), 'src/ shipped');
+  assert.not.ok(readdirSync(join(pkg, 'dist'), { recursive: true }).some((f) => String(f).endsWith('.ts') && !String(f).endsWith('.d.ts')), '.ts sources in dist/');
+  for (const dev of ['uvu', 'tsx', 'esbuild', 'typescript', 'playwright-core'])
+    assert.not.ok(existsSync(join(dir, 'node_modules', dev)), `${dev} installed as a runtime dependency`);
+});
+
+test('plain node imports wgpt: a forward pass and a training step', async () => {
+  const dir = await install();
+  writeFileSync(
+    join(dir, 'app.mjs'),
+    `import { getGpu, GPT, PRESETS, Trainer, IdBatch, noGrad } from 'wgpt';
+import { BUNDLED_CORPUS } from 'wgpt/node';
+const gpu = await getGpu();
+const model = GPT.init(gpu, { ...PRESETS.tiny, vocab_size: 50, context_length: 8, d_model: 16, n_heads: 2, n_layers: 1 }, 7);
+const logits = await gpu.scope(() => noGrad(() => model.forward(IdBatch.from(gpu, [1, 2, 3, 4], [1, 4], 50)).toArray()));
+const trainer = new Trainer(model, { lr: 1e-2, weightDecay: 0, seed: 7 });
+const x = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), y = Int32Array.from([2, 3, 4, 5, 6, 7, 8, 9]);
+const l0 = await trainer.step({ x, y, B: 1, T: 8 }, 0);
+const l1 = await trainer.step({ x, y, B: 1, T: 8 }, 1);
+console.log(JSON.stringify({ n: logits.length, finite: logits.every(Number.isFinite), l0, l1, corpus: BUNDLED_CORPUS.endsWith('the-verdict.txt') }));
+`,
+  );
+  const r = await sh(process.execPath, ['app.mjs'], dir);
+  assert.is(r.code, 0, `node app.mjs failed: ${r.err}`);
+  const o = JSON.parse(r.out.trim().split('\n').pop()!);
+  console.log(`  plain node: logits (1, 4, 50) finite ${o.finite}; loss ${o.l0.toFixed(4)} → ${o.l1.toFixed(4)} after one AdamW step`);
+  assert.is(o.n, 200);
+  assert.ok(o.finite);
+  assert.ok(Math.abs(o.l0 - Math.log(50)) < 0.5, `initial loss ${o.l0} should be near ln 50`);
+  assert.ok(o.l1 < o.l0, `one step on the same batch lowers the loss: ${o.l0} → ${o.l1}`);
+  assert.ok(o.corpus);
+});
+
+test('npx wgpt info and wgpt --help from the installed package', async () => {
+  const dir = await install();
+  const r = await sh('npx', ['--no-install', 'wgpt', 'info'], dir);
+  assert.is(r.code, 0, `npx wgpt info failed: ${r.err}`);
+  assert.match(r.out, /^adapter {6}/m);
+  assert.match(r.out, /^self-check {3}PASS/m);
+  const b = await sh('npx', ['--no-install', 'wgpt', 'bench'], dir);
+  assert.is(b.code, 1);
+  assert.match(b.err, /^wgpt bench: not available in this installation .*it runs from a clone of the repository\n$/);
+});
+
+test("the README's marked code blocks run as written against the installed package", async () => {
+  const dir = await install();
+  const blocks = readmeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
+  assert.ok(blocks.length >= 1, 'no <!-- readme-test: run --> block in README.md');
+  const outs: string[] = [];
+  for (const [i, code] of blocks.entries()) {
+    writeFileSync(join(dir, `readme-${i}.mjs`), code);
+    const t0 = performance.now();
+    const r = await sh(process.execPath, [`readme-${i}.mjs`], dir);
+    assert.is(r.code, 0, `README block ${i + 1} failed: ${r.err.trim().split('\n').slice(0, 3).join(' | ')}`);
+    assert.ok(r.out.trim().length > 0, `README block ${i + 1} printed nothing`);
+    outs.push(r.out);
+    console.log(`  README block ${i + 1}: ${((performance.now() - t0) / 1000).toFixed(1)} s, last line: ${r.out.trim().split('\n').pop()}`);
+  }
+  // the example prints a falling loss and a continuation of the prompt
+  const out = outs[0];
+  const losses = [...out.matchAll(/^step \d+ {2}loss (\d+\.\d+)$/gm)].map((m) => Number(m[1]));
+  assert.ok(losses.length >= 2 && losses[losses.length - 1] < losses[0], `losses ${losses}`);
+  assert.match(out, /^Every effort moves you/m);
+});
+
+test.run();

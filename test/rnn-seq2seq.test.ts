@@ -1,0 +1,126 @@
+// The course's RNNSeq2Seq / AttentionSeq2Seq (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
+// the course's names loads as it is and gives PyTorch's teacher-forced logits, loss, every gradient, greedy ids,
+// per-step logits and attention weights; TSV parsing and bad-input errors.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, mkdtempSync, rmSync, cpSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getGpu } from '../src/gpu/device.ts';
+import { backward } from '../src/autograd/tensor.ts';
+import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { parseSafetensors } from '../src/io/safetensors.ts';
+import { Seq2SeqModel, parseTsvPairs, makeBatch, rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
+import { initModel } from '../src/model/model.ts';
+import { assertClose, FIXTURES, report, throwsMsg } from './helpers.ts';
+
+const ref = (dir: string) => parseSafetensors(new Uint8Array(readFileSync(join(dir, 'ref.safetensors')))).tensors;
+
+for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
+  test(`course ${name}: state_dict loads; logits, loss, all gradients ≤ 1e-4; greedy ids identical, per-step logits and attention ≤ 1e-4`, async () => {
+    const gpu = await getGpu();
+    const dir = join(FIXTURES, `seq2seq_${name}`);
+    const R = ref(dir);
+    const get = (k: string) => {
+      const t = R.get(k);
+      if (!t) throw new Error(`ref.safetensors has no ${k}`);
+      return t;
+    };
+    const ck = loadCheckpoint(dir);
+    assert.is(ck.arch.modelType, 'wgpt-rnn-seq2seq');
+    const model = ck.arch.create(gpu, ck.config, ck.params) as Seq2SeqModel;
+    try {
+      const src = get('src');
+      const [B, S] = src.shape;
+      const T = get('tgt_in').shape[1];
+      const srcLens = Array.from(get('lengths').data as ArrayLike<number>);
+      const labels = Int32Array.from(get('labels').data as ArrayLike<number>);
+      await gpu.scope(async () => {
+        const batch = { B, S, T, src: Int32Array.from(src.data as ArrayLike<number>), srcLens, tgtIn: Int32Array.from(get('tgt_in').data as ArrayLike<number>), labels };
+        const { logits } = model.forwardWithAttention(batch);
+        report(`seq2seq ${name} logits`, assertClose(await logits.toArray(), get('logits').data as Float32Array, { atol: 1e-4, rtol: 1e-4, name: `${name} logits` }));
+        const loss = model.loss(batch);
+        report(`seq2seq ${name} loss`, assertClose(await loss.toArray(), get('loss').data as Float32Array, { atol: 1e-4, rtol: 1e-4, name: `${name} loss` }));
+        backward(loss);
+        for (const [k, p] of model.params) {
+          report(`seq2seq ${name} grads`, assertClose(await p.grad!.toArray(), get(`grad.${k}`).data as Float32Array, { atol: 1e-4, rtol: 1e-4, name: `${name} grad ${k}` }));
+        }
+      });
+      const g = await model.greedy(src.data as ArrayLike<number>, srcLens, S, 10);
+      const want = get('greedy_ids');
+      const wantIds = Array.from({ length: B }, (_, b) => Array.from(Int32Array.from(want.data as ArrayLike<number>).subarray(b * want.shape[1], (b + 1) * want.shape[1])));
+      assert.equal(g.ids, wantIds, `${name}: greedy ids`);
+      // per-step logits: PyTorch stores (B, steps, V), wgpt (steps, B, V)
+      const wl = get('greedy_logits');
+      const V = wl.shape[2];
+      const re = new Float32Array(g.stepLogits.length);
+      for (let s = 0; s < g.steps; s++) for (let b = 0; b < B; b++) re.set((wl.data as Float32Array).subarray((b * g.steps + s) * V, (b * g.steps + s + 1) * V), (s * B + b) * V);
+      report(`seq2seq ${name} greedy step logits`, assertClose(g.stepLogits, re, { atol: 1e-4, rtol: 1e-4, name: `${name} greedy logits` }));
+      if (R.has('greedy_attention')) {
+        const wa = get('greedy_attention');
+        const ra = new Float32Array(g.attention!.length);
+        for (let s = 0; s < g.steps; s++) for (let b = 0; b < B; b++) ra.set((wa.data as Float32Array).subarray((b * g.steps + s) * S, (b * g.steps + s + 1) * S), (s * B + b) * S);
+        report(`seq2seq ${name} attention weights`, assertClose(g.attention!, ra, { atol: 1e-5, rtol: 1e-4, name: `${name} attention` }));
+        // padded source positions get exactly zero weight
+        for (let s = 0; s < g.steps; s++) for (let b = 0; b < B; b++) for (let j = srcLens[b]; j < S; j++) assert.is(g.attention![(s * B + b) * S + j], 0);
+      } else assert.is(g.attention, null);
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+test('a folder whose weights do not fit its config: one line naming the tensor', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-s2s-'));
+  try {
+    const d = join(tmp, 'm');
+    cpSync(join(FIXTURES, 'seq2seq_rnn'), d, { recursive: true });
+    const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'lstm' }));
+    throwsMsg(() => loadCheckpoint(d), /missing tensor 'encoder\.lstm\.weight_ih_l0'/);
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, attention: 'luong-general' }));
+    throwsMsg(() => loadCheckpoint(d), /missing tensor 'decoder\.attn\.W_a\.weight'/);
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'gru' }));
+    throwsMsg(() => loadCheckpoint(d), /cell must be "rnn" or "lstm", got "gru"/);
+    cpSync(join(FIXTURES, 'seq2seq_attn_lstm'), d, { recursive: true });
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURES, 'seq2seq_attn_lstm', 'config.json'), 'utf8')), attention: 'none' }));
+    throwsMsg(() => loadCheckpoint(d), /unexpected tensor 'decoder\.W_c\.(weight|bias)'.*Luong attention weights, but config\.json says attention "none"/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('TSV pairs: parsing, batches (start/end/pad, labels), bad lines named', async () => {
+  const p = parseTsvPairs('a b\tc\n\nd\te f\n', 'pairs.tsv');
+  assert.equal(p.map((x) => [x.line, x.src, x.tgt]), [[1, 'a b', 'c'], [3, 'd', 'e f']]);
+  throwsMsg(() => parseTsvPairs('a\tb\nno tab here\n', 'pairs.tsv'), /^pairs\.tsv:2: no tab: each line must be source<TAB>target$/);
+  throwsMsg(() => parseTsvPairs('a\tb\nc\t  \n', 'pairs.tsv'), /^pairs\.tsv:2: empty target$/);
+  throwsMsg(() => parseTsvPairs('\tb\n', 'pairs.tsv'), /^pairs\.tsv:1: empty source$/);
+  const c = { pad_id: 0, start_id: 1, end_id: 2 } as Seq2SeqConfig;
+  const b = makeBatch([{ src: [5, 6, 7], tgt: [8, 9] }, { src: [4], tgt: [3, 3, 3] }], c);
+  assert.equal([b.B, b.S, b.T], [2, 3, 4]);
+  assert.equal(Array.from(b.src), [5, 6, 7, 4, 0, 0]);
+  assert.equal(b.srcLens, [3, 1]);
+  assert.equal(Array.from(b.tgtIn), [1, 8, 9, 0, 1, 3, 3, 3]);
+  assert.equal(Array.from(b.labels), [8, 9, 2, 0, 3, 3, 3, 2]);
+});
+
+test('bad input to the model: ids out of range, lengths, oversize targets', async () => {
+  const gpu = await getGpu();
+  const cfg = rnnSeq2seq.freshConfig({ vocabSize: 10, preset: 'tiny' });
+  assert.equal([cfg.vocab_size, cfg.pad_id, cfg.start_id, cfg.end_id], [13, 10, 11, 12]);
+  const m = initModel(rnnSeq2seq, gpu, { ...cfg, max_target_length: 5 }, 1) as Seq2SeqModel;
+  try {
+    await gpu.scope(async () => {
+      throwsMsg(() => m.forward({ B: 1, S: 2, T: 1, src: [3, 13], srcLens: [2], tgtIn: [11] }), /source id 13 at position 1 is out of range \[0, 13\)/);
+      throwsMsg(() => m.forward({ B: 1, S: 2, T: 1, src: [3, 4], srcLens: [2], tgtIn: [-1] }), /decoder id -1 at position 0 is out of range/);
+      throwsMsg(() => m.forward({ B: 1, S: 2, T: 1, src: [3, 4], srcLens: [3], tgtIn: [11] }), /source 0 has length 3, outside \[1, 2\]/);
+      throwsMsg(() => m.forward({ B: 1, S: 2, T: 6, src: [3, 4], srcLens: [2], tgtIn: [11, 1, 1, 1, 1, 1] }), /decoder input of 6 tokens exceeds max_target_length 5/);
+    });
+  } finally {
+    m.dispose();
+  }
+  throwsMsg(() => rnnSeq2seq.configFromHF({ cell: 'lstm', vocab_size: 5, embedding_dim: 2, hidden_size: 3, start_id: 1, end_id: 9, pad_id: 0 }, 'config.json'), /config\.json: .*end_id 9 is outside the vocabulary \[0, 5\)/);
+});
+
+test.run();
