@@ -1,6 +1,6 @@
 // `wgpt walk`: the course's path run on the engine (src/walk/stages.ts), each stage printed as the course prints
 // it; --json prints every array instead, --plots DIR writes the figures as SVG and PNG (node:zlib compression).
-// Leaves out: the course's second half until its pieces land (named at the end of the output).
+// Leaves out: trained models (each stage's model is seeded and untrained), PNG anti-aliasing.
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -55,7 +55,7 @@ const cmd: Command = {
     if (json) {
       console.log(JSON.stringify({ stages: stages.map((s) => ({ name: s.name, title: s.title, sentence: s.sentence, arrays: s.arrays, figures: s.figures.map((f) => f.name) })), not_yet: NOT_YET, seconds: Number(seconds.toFixed(2)) }));
     } else {
-      if (!only) console.log(`Not in the walk yet (the course's second half): ${NOT_YET.map((s) => s.what).join('; ')}.`);
+      if (!only && NOT_YET.length) console.log(`Not in the walk yet (the course's second half): ${NOT_YET.map((s) => s.what).join('; ')}.`);
       if (written.length) console.log(`wgpt walk: wrote ${written.length} files to ${plots}: ${written.map((p) => p.split('/').pop()).join(', ')}`);
       console.log(`wgpt walk: ${stages.length} stages in ${seconds.toFixed(1)} s on ${gpu.info.description || gpu.info.device || 'the WebGPU adapter'}`);
     }

@@ -28,7 +28,7 @@ export function mountWalk(root: HTMLElement, o: WalkViewOptions): { show(i: numb
     </div>
     <pre id="walk-out" style="white-space: pre-wrap; font: 12.5px/1.4 ui-monospace, monospace; background: #fafbfc; border: 1px solid #e3e6eb; border-radius: 6px; padding: 8px; max-height: 520px; overflow: auto"></pre>
     <div id="walk-figs" style="display: flex; flex-wrap: wrap; gap: 12px"></div>
-    <p class="note">Not in the walk yet: ${NOT_YET.map((s) => esc(s.what)).join('; ')}.</p>`;
+    ${NOT_YET.length ? `<p class="note">Not in the walk yet: ${NOT_YET.map((s) => esc(s.what)).join('; ')}.</p>` : ''}`;
   const $ = <T extends HTMLElement>(id: string) => root.querySelector<T>('#' + id)!;
   const pick = $<HTMLSelectElement>('walk-pick');
   STAGE_NAMES.forEach((n, i) => pick.add(new Option(`${i + 1}. ${n}`, String(i))));
