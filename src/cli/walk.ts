@@ -20,6 +20,12 @@ const cmd: Command = {
     json: { type: 'boolean' },
     plots: { type: 'string' },
   },
+  help: {
+    text: ['"…"', 'your text: encoded by simple-v1/v2, GPT-2 and WordPiece; its first five words go through the RNN/LSTM, its first sentence through the GPT, the seq2seq and the attention maps', "the course's sample sentences"],
+    stage: ['NAME[,NAME…]', `only these stages (${STAGE_NAMES.join(', ')})`, 'all'],
+    json: ['', 'print every array of the printed stages as one JSON document instead of text'],
+    plots: ['DIR', 'write the figures as SVG and PNG (embeddings, positional-encoding, attention, loss, luong-attention, encoder-/decoder-attention)'],
+  },
   async run(v) {
     const only = v.stage !== undefined ? String(v.stage).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     if (only && !only.length) throw new UsageError('--stage needs a stage name');
