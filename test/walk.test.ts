@@ -222,4 +222,16 @@ test('wgpt walk --stage … --text … --plots DIR: printed stages, your text, v
   }
 });
 
+// The course's GPT_CONFIG_124M, seeded like the course (torch.manual_seed(123)), generates the course's printed
+// ids. ~3 GB and ~25 s of CPU on 2 cores, so it runs only with WGPT_SLOW_TESTS=1 (checked by hand for the README).
+if (process.env.WGPT_SLOW_TESTS === '1') {
+  test("slow: walk --gpt book-124m prints the course's 'Hello, I am Featureiman Byeswickattribute argue'", async () => {
+    const gpu = await getGpu();
+    const [s] = await walk(gpu, { verdict, gpt: 'book-124m' }, ['gpt']);
+    assert.equal(s.arrays.generated.data, [15496, 11, 314, 716, 27018, 24086, 47843, 30961, 42348, 7267]);
+    assert.equal(block2(s, 'generate_text_simple')[1], `'Hello, I am Featureiman Byeswickattribute argue'`);
+  });
+}
+const block2 = (s: Stage, label: string) => s.blocks.find((b) => b.label.startsWith(label))!.lines;
+
 test.run();

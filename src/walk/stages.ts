@@ -67,6 +67,9 @@ export interface WalkOptions {
   text?: string;
   /** steps of the training stage (default 24) */
   trainSteps?: number;
+  /** the GPT of the gpt stage: 'small' (default, WALK_GPT) or 'book-124m' (the course's GPT_CONFIG_124M, context
+   * 1024: prints the course's "Hello, I am Featureiman Byeswickattribute argue"; ~3 GB and ~25 s of CPU) */
+  gpt?: 'small' | 'book-124m';
 }
 
 /** The course's sample sentences (ch02, ch04). */
@@ -87,6 +90,9 @@ export const WALK_GPT: GPTConfig = {
   vocab_size: 50257, context_length: 256, d_model: 128, n_heads: 4, n_layers: 2, dropout: 0,
   qkv_bias: false, tie_embeddings: false, positions: 'learned', layernorm_eps: 1e-5,
 } as GPTConfig;
+
+/** The course's GPT_CONFIG_124M (ch04): 50257 ids, context 1024, 768 wide, 12 heads, 12 blocks, no qkv bias. */
+export const COURSE_GPT_124M: GPTConfig = { ...WALK_GPT, context_length: 1024, d_model: 768, n_heads: 12, n_layers: 12 };
 
 /** Stages of the course's second half not in this walk yet, with what they would show (none left). */
 export const NOT_YET: { name: string; what: string }[] = [];
@@ -398,7 +404,7 @@ const stages: [string, StageFn][] = [
     const first = c.o.text === undefined ? COURSE.prompt : (/^[^.!?\n]*[.!?]?/.exec(c.o.text.trim())?.[0] ?? '').trim();
     const ids = c.gpt2.encode(first || COURSE.prompt, { allowedSpecial: 'all' }).slice(0, 16);
     if (!ids.length) throw new Error('walk: the first sentence of --text encodes to no tokens');
-    const cfg = WALK_GPT;
+    const cfg = c.o.gpt === 'book-124m' ? COURSE_GPT_124M : WALK_GPT;
     const model = GPT.init(c.gpu, cfg, 123, 'torch');
     try {
       const T = ids.length, H = cfg.n_heads;
@@ -550,6 +556,7 @@ function checkOptions(o: WalkOptions): void {
   if (typeof o.verdict !== 'string' || !o.verdict.length) throw new Error('walk: the corpus text (the-verdict) is empty');
   if (o.text !== undefined && !o.text.trim()) throw new Error('walk: --text is empty');
   if (o.trainSteps !== undefined && !(Number.isInteger(o.trainSteps) && o.trainSteps >= 1)) throw new Error(`walk: trainSteps must be a positive integer, got ${o.trainSteps}`);
+  if (o.gpt !== undefined && o.gpt !== 'small' && o.gpt !== 'book-124m') throw new Error(`walk: --gpt must be small or book-124m, got '${o.gpt}'`);
 }
 
 function checkStage(n: string): number {
