@@ -2,8 +2,8 @@
 // split → vocabulary → ids (simple V1/V2, GPT-2 BPE) → sliding windows → a batch → token / position embeddings
 // → nn.Embedding(6, 3) seed 123 → one-hot · W = gather → a GPT block (attention, next-token probabilities,
 // greedy tokens) → a short training run → the second half: WordPiece tokens/ids, RNN hidden states and h_n,
-// LSTM h_n/c_n, Luong attention per decoding step, encoder (BERT) vs decoder (GPT) attention maps. Each stage returns its printed lines (as the course prints them),
-// every printed array (for --json) and its figures (SVG). Every tensor is computed by the engine's GPU ops
+// LSTM h_n/c_n, Luong attention per decoding step, encoder (BERT) vs decoder (GPT) attention maps. Each stage
+// returns its printed lines (as the course prints them), every printed array (for --json) and its figures (SVG). Every tensor is computed by the engine's GPU ops
 // (src/ops); the host only tokenizes, slices windows, sorts top-k and formats. Seeded weights follow
 // torch.manual_seed(123) (src/model/torch-init.ts). Leaves out: trained weights (every model here is untrained,
 // seeded), the Marian translation model.
@@ -16,7 +16,7 @@ import { softmax } from '../ops/softmax.js';
 import { GPT } from '../model/gpt.js';
 import { generate } from '../model/generate.js';
 import type { GPTConfig } from '../model/config.js';
-import { TorchGenerator, initEmbedding } from '../model/torch-init.js';
+import { TorchGenerator, initEmbedding, initRecurrent } from '../model/torch-init.js';
 import { SimpleTokenizer, simpleSplit, buildSimpleVocab, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { BatchLoader } from '../data/index.js';
 import { trainLosses } from '../train/quick.js';
@@ -27,7 +27,6 @@ import { initModel } from '../model/model.js';
 import { rnnSeq2seq, type Seq2SeqModel, type Seq2SeqConfig } from '../model/rnn-seq2seq.js';
 import { bert, type Bert } from '../model/bert.js';
 import { BERT_PRESETS } from '../model/bert-config.js';
-import { initRecurrent } from '../model/torch-init.js';
 import { lossCurveSvg } from '../train/plot.js';
 import { heatmapsSvg, attentionSvg } from '../plot/figures.js';
 import { formatTensor, pyList, pyStr, torchSize } from './format.js';
