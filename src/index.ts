@@ -33,3 +33,10 @@ export { encodeColSum, type ColSumOptions } from './ops/reduce.js';
 export { rnn, lstm, rnnParamShapes, initRnnWeights, RNN_DISPATCHES_PER_STEP, type RnnCell, type RnnConfig, type RnnWeights, type RnnOutputs } from './ops/rnn.js';
 export { rnnSeq2seq, Seq2SeqModel, seq2seqParamTable, parseTsvPairs, makeBatch, SEQ2SEQ_MODEL_TYPE, SEQ2SEQ_PRESETS, type Seq2SeqConfig, type Seq2SeqBatch, type Seq2SeqInput, type GreedyResult } from './model/rnn-seq2seq.js';
 export { attentionSvg } from './train/attention-plot.js';
+// torch-compatible seeded init, the course walk, figures (issue #17)
+export { TorchGenerator, initEmbedding, initLinear, initLayerNorm, initRecurrent, initCourseGPT, torchGPTParams, type InitTensor, type NormalVector } from './model/torch-init.js';
+export { walk, Walker, stageText, STAGE_NAMES, NOT_YET, COURSE, type Stage, type WalkOptions } from './walk/stages.js';
+export { formatTensor } from './walk/format.js';
+export { heatmapsSvg, attentionSvg as attentionMapSvg, coolwarm, viridis } from './plot/figures.js';
+export { rasterizeSvg, type Raster } from './plot/raster.js';
+export { encodePng } from './plot/png.js';

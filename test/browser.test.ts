@@ -11,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer } from '../src/cli/serve.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { trainLosses } from '../src/train/quick.ts';
+import { walk, stageText, STAGE_NAMES } from '../src/walk/stages.ts';
 
 const CHROMIUM = process.env.WGPT_CHROMIUM || '/usr/bin/chromium';
 const ENTRY = fileURLToPath(new URL('./browser/entry.ts', import.meta.url));
@@ -198,6 +199,31 @@ test('the views explain: decoded sliding-window pairs, labelled heatmaps with a 
   assert.match(d['next-bars'].title, /^P\(next token \| "Every effort moves you"\), top 10 of \d+$/);
   console.log(`    next token after "Every effort moves you": ${bars.slice(0, 3).map((b) => `${b.label} ${(100 * b.value).toFixed(1)}%`).join(', ')}`);
   assert.equal(consoleErrors, [], 'no console errors (favicon included)');
+});
+
+test('Walk view: next/previous through the same stages and numbers as wgpt walk', async () => {
+  const p = await setup();
+  const gpu = await getGpu();
+  const names = ['batch', 'embedding-6x3', 'one-hot'];
+  const untimed = (t: string) => t.replace(/ \(\d+\.\d s\) ──/, ' ──');
+  const inNode = new Map((await walk(gpu, { verdict: readFileSync(VERDICT, 'utf8') }, names)).map((s) => [s.name, untimed(stageText(s, STAGE_NAMES.indexOf(s.name)))]));
+  const shown = async (name: string) => {
+    await p.waitForFunction((n) => /^error/.test(document.querySelector('#walk-stat')!.textContent || '') || (document.querySelector('#walk-out')!.textContent!.includes(` ${n}: `) && / s$/.test(document.querySelector('#walk-stat')!.textContent || '')), name, { timeout: 90_000 });
+    const stat = (await p.textContent('#walk-stat'))!;
+    assert.ok(!stat.startsWith('error'), stat);
+    return untimed((await p.textContent('#walk-out'))!);
+  };
+  await p.selectOption('#walk-pick', String(STAGE_NAMES.indexOf('batch')));
+  assert.is(await shown('batch'), inNode.get('batch'));
+  await p.selectOption('#walk-pick', String(STAGE_NAMES.indexOf('embedding-6x3')));
+  const six = await shown('embedding-6x3');
+  assert.is(six, inNode.get('embedding-6x3'));
+  assert.ok(six.includes('tensor([[ 0.3374, -0.1778, -0.1690],'), six);
+  await p.click('#walk-next');
+  assert.is(await shown('one-hot'), inNode.get('one-hot'));
+  await p.click('#walk-prev');
+  assert.is(await shown('embedding-6x3'), inNode.get('embedding-6x3'));
+  assert.equal(consoleErrors, []);
 });
 
 /** Decodes an 8-bit RGB/RGBA PNG and counts distinct colours (no dependency: zlib inflate of IDAT). */

@@ -1,6 +1,6 @@
 // `wgpt walk`: the course's path run on the engine (src/walk/stages.ts), each stage printed as the course prints
 // it; --json prints every array instead, --plots DIR writes the figures as SVG and PNG (node:zlib compression).
-// Leaves out: the course's second half until its pieces land (named at the end of the output).
+// Leaves out: trained models (each stage's model is seeded and untrained), PNG anti-aliasing.
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -13,12 +13,20 @@ import { encodePng } from '../plot/png.js';
 
 const cmd: Command = {
   summary: "walk the course's path on the engine: text → ids → windows → embeddings → attention → next token",
-  usage: `wgpt walk [--text "…"] [--stage NAME[,NAME…]] [--json] [--plots DIR]   (stages: ${STAGE_NAMES.join(', ')})`,
+  usage: `wgpt walk [--text "…"] [--stage NAME[,NAME…]] [--gpt small|book-124m] [--json] [--plots DIR]   (stages: ${STAGE_NAMES.join(', ')})`,
   options: {
     text: { type: 'string' },
     stage: { type: 'string' },
     json: { type: 'boolean' },
     plots: { type: 'string' },
+    gpt: { type: 'string' },
+  },
+  help: {
+    gpt: ['small|book-124m', "the gpt stage's model: a small GPTModel, or the course's GPT_CONFIG_124M (prints the course's \"Hello, I am Featureiman Byeswickattribute argue\"; ~3 GB, ~25 s of CPU)", 'small'],
+    text: ['"…"', 'your text: encoded by simple-v1/v2, GPT-2 and WordPiece; its first five words go through the RNN/LSTM, its first sentence through the GPT, the seq2seq and the attention maps', "the course's sample sentences"],
+    stage: ['NAME[,NAME…]', `only these stages (${STAGE_NAMES.join(', ')})`, 'all'],
+    json: ['', 'print every array of the printed stages as one JSON document instead of text'],
+    plots: ['DIR', 'write the figures as SVG and PNG (embeddings, positional-encoding, attention, loss, luong-attention, encoder-/decoder-attention)'],
   },
   help: {
     text: ['"…"', 'your own text, walked beside the course\'s samples'],
@@ -35,6 +43,8 @@ const cmd: Command = {
         throw new UsageError(later ? `stage '${n}' (${later.what}) is not in the walk yet` : `unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
       }
     }
+    const gpt = v.gpt as string | undefined;
+    if (gpt !== undefined && gpt !== 'small' && gpt !== 'book-124m') throw new UsageError(`--gpt must be small or book-124m, got '${gpt}'`);
     const text = v.text as string | undefined;
     if (text !== undefined && !text.trim()) throw new UsageError('--text is empty');
     const plots = v.plots as string | undefined;
@@ -44,7 +54,7 @@ const cmd: Command = {
     const t0 = performance.now();
     const written: string[] = [];
     const json = !!v.json;
-    const stages: Stage[] = await walk(gpu, { verdict, text }, only, (s, i) => {
+    const stages: Stage[] = await walk(gpu, { verdict, text, gpt: gpt as 'small' | 'book-124m' | undefined }, only, (s, i) => {
       if (!json) console.log(stageText(s, i) + '\n');
       if (plots !== undefined) {
         for (const f of s.figures) {
@@ -61,7 +71,7 @@ const cmd: Command = {
     if (json) {
       console.log(JSON.stringify({ stages: stages.map((s) => ({ name: s.name, title: s.title, sentence: s.sentence, arrays: s.arrays, figures: s.figures.map((f) => f.name) })), not_yet: NOT_YET, seconds: Number(seconds.toFixed(2)) }));
     } else {
-      if (!only) console.log(`Not in the walk yet (the course's second half): ${NOT_YET.map((s) => s.what).join('; ')}.`);
+      if (!only && NOT_YET.length) console.log(`Not in the walk yet (the course's second half): ${NOT_YET.map((s) => s.what).join('; ')}.`);
       if (written.length) console.log(`wgpt walk: wrote ${written.length} files to ${plots}: ${written.map((p) => p.split('/').pop()).join(', ')}`);
       console.log(`wgpt walk: ${stages.length} stages in ${seconds.toFixed(1)} s on ${gpu.info.description || gpu.info.device || 'the WebGPU adapter'}`);
     }

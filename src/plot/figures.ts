@@ -131,7 +131,8 @@ export function heatmapsSvg(panels: HeatPanel[], o: { title?: string; xLabel?: s
 export function attentionSvg(weights: ArrayLike<number>, tokens: string[], title: string, o: { rowTokens?: string[] } = {}): string {
   const cols = tokens.length, rowToks = o.rowTokens ?? tokens, rows = rowToks.length;
   const cell = Math.max(22, Math.min(48, Math.floor(360 / Math.max(rows, cols))));
-  const L = 90, T = 44, B = 86;
+  const longest = Math.max(1, ...tokens.map((t) => [...tokenLabel(t)].length));
+  const L = 90, T = 44, B = 34 + 6 * longest; // rotated key labels, then the axis name
   const W = L + cols * cell + 80, H = T + rows * cell + B;
   const s = new Svg(W, H);
   s.text(W / 2, 22, title, { anchor: 'middle', size: 14 });

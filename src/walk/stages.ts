@@ -1,10 +1,12 @@
 // The course's path as stages (browser-safe; `wgpt walk` and the page's Walk view both run this): text → regex
 // split → vocabulary → ids (simple V1/V2, GPT-2 BPE) → sliding windows → a batch → token / position embeddings
 // → nn.Embedding(6, 3) seed 123 → one-hot · W = gather → a GPT block (attention, next-token probabilities,
-// greedy tokens) → a short training run. Each stage returns its printed lines (as the course prints them),
-// every printed array (for --json) and its figures (SVG). Every tensor is computed by the engine's GPU ops
+// greedy tokens) → a short training run → the second half: WordPiece tokens/ids, RNN hidden states and h_n,
+// LSTM h_n/c_n, Luong attention per decoding step, encoder (BERT) vs decoder (GPT) attention maps. Each stage
+// returns its printed lines (as the course prints them), every printed array (for --json) and its figures (SVG). Every tensor is computed by the engine's GPU ops
 // (src/ops); the host only tokenizes, slices windows, sorts top-k and formats. Seeded weights follow
-// torch.manual_seed(123) (src/model/torch-init.ts). Leaves out: the course's second half (see NOT_YET).
+// torch.manual_seed(123) (src/model/torch-init.ts). Leaves out: trained weights (every model here is untrained,
+// seeded), the Marian translation model.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, oneHot, positionIds, sinusoidalPositions } from '../ops/embedding.js';
@@ -14,10 +16,17 @@ import { softmax } from '../ops/softmax.js';
 import { GPT } from '../model/gpt.js';
 import { generate } from '../model/generate.js';
 import type { GPTConfig } from '../model/config.js';
-import { TorchGenerator, initEmbedding } from '../model/torch-init.js';
+import { TorchGenerator, initEmbedding, initRecurrent } from '../model/torch-init.js';
 import { SimpleTokenizer, simpleSplit, buildSimpleVocab, loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { BatchLoader } from '../data/index.js';
 import { trainLosses } from '../train/quick.js';
+import { trainWordPiece } from '../tokenizer/wordpiece-train.js';
+import type { WordPiece } from '../tokenizer/wordpiece.js';
+import { rnn as rnnOp, lstm as lstmOp, type RnnWeights } from '../ops/rnn.js';
+import { initModel } from '../model/model.js';
+import { rnnSeq2seq, type Seq2SeqModel, type Seq2SeqConfig } from '../model/rnn-seq2seq.js';
+import { bert, type Bert } from '../model/bert.js';
+import { BERT_PRESETS } from '../model/bert-config.js';
 import { lossCurveSvg } from '../train/plot.js';
 import { heatmapsSvg, attentionSvg } from '../plot/figures.js';
 import { formatTensor, pyList, pyStr, torchSize } from './format.js';
@@ -57,6 +66,9 @@ export interface WalkOptions {
   text?: string;
   /** steps of the training stage (default 24) */
   trainSteps?: number;
+  /** the GPT of the gpt stage: 'small' (default, WALK_GPT) or 'book-124m' (the course's GPT_CONFIG_124M, context
+   * 1024: prints the course's "Hello, I am Featureiman Byeswickattribute argue"; ~3 GB and ~25 s of CPU) */
+  gpt?: 'small' | 'book-124m';
 }
 
 /** The course's sample sentences (ch02, ch04). */
@@ -66,6 +78,10 @@ export const COURSE = {
   v2: 'Hello, do you like tea? <|endoftext|> In the sunlit terraces of the palace.',
   gpt2: 'Hello, do you like tea? <|endoftext|> In the sunlit terracesof someunknownPlace.',
   prompt: 'Hello, I am',
+  /** second half: WordPiece, attention maps */
+  wordpiece: 'Hello, do you like tea? In the sunlit terraces of the palace.',
+  /** second half: the source sentence of the seq2seq (Luong) stage */
+  source: 'I HAD always thought Jack Gisburn rather a cheap genius',
 };
 
 /** The GPT of the GPT-block stage: the course's GPTModel layout, small enough to build in a second or two. */
@@ -74,14 +90,11 @@ export const WALK_GPT: GPTConfig = {
   qkv_bias: false, tie_embeddings: false, positions: 'learned', layernorm_eps: 1e-5,
 } as GPTConfig;
 
-/** Stages of the course's second half, not in this walk yet, with what they wait for. */
-export const NOT_YET: { name: string; what: string }[] = [
-  { name: 'wordpiece', what: 'WordPiece tokens and ids (BERT vocabulary)' },
-  { name: 'rnn', what: 'RNN hidden states (5, H) and h_n' },
-  { name: 'lstm', what: 'LSTM h_n and c_n' },
-  { name: 'luong', what: 'Luong attention weights per decoding step' },
-  { name: 'encoder-decoder', what: 'encoder (bidirectional) vs decoder (causal) attention maps' },
-];
+/** The course's GPT_CONFIG_124M (ch04): 50257 ids, context 1024, 768 wide, 12 heads, 12 blocks, no qkv bias. */
+export const COURSE_GPT_124M: GPTConfig = { ...WALK_GPT, context_length: 1024, d_model: 768, n_heads: 12, n_layers: 12 };
+
+/** Stages of the course's second half not in this walk yet, with what they would show (none left). */
+export const NOT_YET: { name: string; what: string }[] = [];
 
 const round4 = (a: ArrayLike<number>) => Array.from(a, (v) => Number(v.toFixed(4)));
 const arr = (shape: number[], data: ArrayLike<number> | (number | string)[]): WalkArray => ({ shape, data: Array.from(data as ArrayLike<number | string>) });
@@ -107,11 +120,57 @@ class Ctx {
       return { tok: initEmbedding(g, 50257, 256)[0].data, pos: initEmbedding(g, 4, 256)[0].data };
     });
   }
+  /** a WordPiece vocabulary of 1,000 learned from the-verdict (the course's BertWordPieceTokenizer settings) */
+  get wordpiece(): WordPiece { return this.once('wp', () => trainWordPiece(this.o.verdict, { vocabSize: 1000 }).tokenizer); }
+  /** your text's first sentence, or the course's */
+  firstSentence(def: string): string {
+    if (this.o.text === undefined) return def;
+    return (/^[^.!?\n]*[.!?]?/.exec(this.o.text.trim())?.[0] ?? '').trim() || def;
+  }
   /** token embeddings of the batch (8, 4, 256), host copy of the GPU gather */
   tokenEmbeddings?: Float32Array;
 }
 
 type StageFn = (c: Ctx) => Promise<Omit<Stage, 'name'>>;
+
+/** nn.RNN / nn.LSTM on five embedded tokens: torch.manual_seed(123); nn.Embedding(1132, 8); nn.RNN|LSTM(8, 4). */
+async function recurrentStage(c: Ctx, kind: 'RNN' | 'LSTM'): Promise<Omit<Stage, 'name'>> {
+  const text = c.o.text ?? COURSE.v2;
+  const ids = c.v2.encode(text).slice(0, 5);
+  if (!ids.length) throw new Error('walk: the text encodes to no tokens');
+  const L = ids.length, E = 8, H = 4;
+  const g = new TorchGenerator(123);
+  const emb = initEmbedding(g, c.v2.vocabSize, E)[0].data;
+  const params = initRecurrent(g, kind, E, H);
+  const r = await c.gpu.scope(() => noGrad(async () => {
+    const x = embedding(IdBatch.from(c.gpu, ids, [L], c.v2.vocabSize), Tensor.from(c.gpu, emb, [c.v2.vocabSize, E])); // (L, 8), unbatched
+    const w: RnnWeights = Object.fromEntries(params.map((p) => [p.name, Tensor.from(c.gpu, p.data, p.shape)]));
+    const o = kind === 'LSTM' ? lstmOp(x, w, { inputSize: E, hiddenSize: H }) : rnnOp(x, w, { cell: 'rnn', inputSize: E, hiddenSize: H });
+    return { out: await o.output.toArray(), hn: await o.hn.toArray(), cn: o.cn ? await o.cn.toArray() : null };
+  }));
+  const blocks: WalkBlock[] = [
+    { label: 'tokens → simple-v2 ids', lines: [`${pyList(simpleSplit(text).slice(0, L))} → ${pyList(ids)}`] },
+    { label: `torch.manual_seed(123); emb = nn.Embedding(${c.v2.vocabSize}, ${E}); ${kind.toLowerCase()} = nn.${kind}(${E}, ${H}); x = emb(ids)`, lines: [torchSize([L, E])] },
+    { label: `hidden_states, ${kind === 'LSTM' ? '(h_n, c_n)' : 'h_n'} = ${kind.toLowerCase()}(x); hidden_states.shape`, lines: [torchSize([L, H])] },
+    { label: 'hidden_states', lines: formatTensor(r.out, [L, H]).split('\n') },
+    { label: 'h_n', lines: [formatTensor(r.hn, [1, H])] },
+  ];
+  const arrays: Record<string, WalkArray> = { ids: arr([L], ids), hidden_states: arr([L, H], round4(r.out)), h_n: arr([1, H], round4(r.hn)) };
+  if (r.cn) {
+    blocks.push({ label: 'c_n (the cell state)', lines: [formatTensor(r.cn, [1, H])] });
+    arrays.c_n = arr([1, H], round4(r.cn));
+  }
+  blocks.push({ label: 'h_n equals the last hidden state', lines: [String(r.hn.every((v, i) => v === r.out[(L - 1) * H + i]))] });
+  return {
+    title: kind === 'LSTM' ? 'LSTM: hidden states, h_n and c_n' : 'RNN: hidden states and h_n',
+    sentence: kind === 'LSTM'
+      ? 'An LSTM carries a second state, the cell c, through gates that decide what to forget, add and output; it returns every h_t and the final (h_n, c_n).'
+      : 'An RNN reads one token at a time and updates one hidden vector h_t = tanh(W_ih x_t + W_hh h_(t−1) + b); h_n is the last one.',
+    blocks,
+    arrays,
+    figures: [],
+  };
+}
 
 const stages: [string, StageFn][] = [
   ['text', async (c) => {
@@ -344,7 +403,7 @@ const stages: [string, StageFn][] = [
     const first = c.o.text === undefined ? COURSE.prompt : (/^[^.!?\n]*[.!?]?/.exec(c.o.text.trim())?.[0] ?? '').trim();
     const ids = c.gpt2.encode(first || COURSE.prompt, { allowedSpecial: 'all' }).slice(0, 16);
     if (!ids.length) throw new Error('walk: the first sentence of --text encodes to no tokens');
-    const cfg = WALK_GPT;
+    const cfg = c.o.gpt === 'book-124m' ? COURSE_GPT_124M : WALK_GPT;
     const model = GPT.init(c.gpu, cfg, 123, 'torch');
     try {
       const T = ids.length, H = cfg.n_heads;
@@ -398,30 +457,144 @@ const stages: [string, StageFn][] = [
       figures: [{ name: 'loss', title: 'training loss', svg: lossCurveSvg(losses.map((loss, i) => ({ step: i + 1, loss })), [], 'wgpt walk: loss of a short training run (tiny GPT on the-verdict)') }],
     };
   }],
+  ['wordpiece', async (c) => {
+    const wp = c.wordpiece;
+    const text = c.o.text ?? COURSE.wordpiece;
+    const pieces = wp.tokenizeToStrings(text);
+    const ids = wp.encode(text);
+    const full = wp.encodeFull(text);
+    return {
+      title: 'WordPiece tokens and ids (BERT)',
+      sentence: 'WordPiece (BERT\'s tokenizer) learns a vocabulary of words and "##"-continuation pieces; a word it does not know is split into the longest known pieces.',
+      blocks: [
+        { label: `BertWordPieceTokenizer trained on the-verdict: vocab_size`, lines: [String(wp.vocabSize)] },
+        { label: 'first ids: special tokens', lines: [pyList(wp.vocab.slice(0, 5) as string[])] },
+        { label: 'text', lines: [pyStr(text)] },
+        { label: 'tokens', lines: [pyList(pieces)] },
+        { label: 'ids', lines: [pyList(ids)] },
+        { label: 'with [CLS] … [SEP] (encode for BERT)', lines: [pyList(full.ids)] },
+        { label: 'decode(ids)', lines: [pyStr(wp.decode(ids))] },
+      ],
+      arrays: { tokens: arr([pieces.length], pieces), ids: arr([ids.length], ids), ids_cls_sep: arr([full.ids.length], full.ids) },
+      figures: [],
+    };
+  }],
+  ['rnn', async (c) => recurrentStage(c, 'RNN')],
+  ['lstm', async (c) => recurrentStage(c, 'LSTM')],
+  ['luong', async (c) => {
+    const wp = c.wordpiece;
+    const srcText = c.firstSentence(COURSE.source);
+    const src = wp.encode(srcText).slice(0, 16);
+    if (!src.length) throw new Error('walk: the source sentence encodes to no WordPiece tokens');
+    const cfg: Seq2SeqConfig = { cell: 'lstm', attention: 'luong-general', vocab_size: wp.vocabSize, embedding_dim: 16, hidden_size: 32, num_layers: 1, bidirectional: false, start_id: wp.tokenToId('[CLS]')!, end_id: wp.tokenToId('[SEP]')!, pad_id: wp.tokenToId('[PAD]')!, max_target_length: 16 };
+    const model = initModel(rnnSeq2seq, c.gpu, cfg, 123, 'torch') as unknown as Seq2SeqModel;
+    try {
+      const S = src.length;
+      const r = await model.greedy(Int32Array.from(src), [S], S, 5);
+      const att = r.attention!;
+      const inputs = r.ids[0].slice(0, r.steps); // the decoder's input at each step: [CLS], then its own outputs
+      const rowsTxt = inputs.map((id, k) => `step ${k + 1} (input ${pyStr(wp.idToToken(id))} → ${pyStr(wp.idToToken(r.ids[0][k + 1]))}): ${formatTensor(att.subarray(k * S, (k + 1) * S), [S])}`);
+      const srcToks = src.map((i) => wp.idToToken(i));
+      return {
+        title: 'Luong attention while decoding',
+        sentence: 'An LSTM encoder–decoder with Luong (general) attention: at every decoding step the decoder state scores each source word, and the softmax of the scores weighs the encoder states it reads.',
+        blocks: [
+          { label: 'source (WordPiece)', lines: [pyList(srcToks)] },
+          { label: `seeded untrained AttentionSeq2Seq (LSTM, embedding 16, hidden 32); greedy decoding, ${r.steps} steps; attention weights (steps, source) =`, lines: [torchSize([r.steps, S])] },
+          { label: 'attention per decoding step (each row sums to 1)', lines: rowsTxt },
+        ],
+        arrays: { source_ids: arr([S], src), decoded_ids: arr([r.ids[0].length], r.ids[0]), attention: arr([r.steps, S], round4(att)) },
+        figures: [{ name: 'luong-attention', title: 'Luong attention weights per decoding step', svg: attentionSvg(att, srcToks, 'Luong attention: decoder steps × source tokens', { rowTokens: inputs.map((id) => wp.idToToken(id)) }) }],
+      };
+    } finally {
+      model.dispose();
+    }
+  }],
+  ['encoder-decoder', async (c) => {
+    const wp = c.wordpiece;
+    const text = c.firstSentence(COURSE.wordpiece);
+    const ids = wp.encode(text).slice(0, 12);
+    if (!ids.length) throw new Error('walk: the sentence encodes to no WordPiece tokens');
+    const T = ids.length, V = wp.vocabSize;
+    const bcfg = { ...BERT_PRESETS.tiny, vocab_size: V };
+    const gcfg = { ...WALK_GPT, vocab_size: V, d_model: 64, context_length: 64 } as GPTConfig;
+    const enc = initModel(bert, c.gpu, bcfg, 123, 'torch') as unknown as Bert;
+    const dec = GPT.init(c.gpu, gcfg, 123, 'torch');
+    try {
+      const e = (await enc.attentionMaps({ ids: IdBatch.from(c.gpu, ids, [1, T], V) }, 0)).slice(0, T * T);
+      const d = (await dec.attentionMaps(IdBatch.from(c.gpu, ids, [1, T], V), 0)).slice(0, T * T);
+      const toks = ids.map((i) => wp.idToToken(i));
+      let above = 0;
+      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) above = Math.max(above, d[i * T + j]);
+      return {
+        title: 'Encoder (bidirectional) vs decoder (causal) attention',
+        sentence: 'An encoder such as BERT lets every token attend to the whole sentence; a decoder such as GPT masks the future, so its map is lower-triangular.',
+        blocks: [
+          { label: 'tokens (WordPiece)', lines: [pyList(toks)] },
+          { label: `encoder (BERT tiny, seeded): block 0 head 0 ${torchSize([T, T])}`, lines: formatTensor(e, [T, T]).split('\n') },
+          { label: `decoder (GPT, seeded): block 0 head 0 ${torchSize([T, T])}`, lines: formatTensor(d, [T, T]).split('\n') },
+          { label: 'largest decoder weight above the diagonal (masked future)', lines: [String(above)] },
+        ],
+        arrays: { ids: arr([T], ids), encoder_head0: arr([T, T], round4(e)), decoder_head0: arr([T, T], round4(d)) },
+        figures: [
+          { name: 'encoder-attention', title: 'encoder (bidirectional) attention', svg: attentionSvg(e, toks, 'Encoder (BERT): every token sees all tokens') },
+          { name: 'decoder-attention', title: 'decoder (causal) attention', svg: attentionSvg(d, toks, 'Decoder (GPT): the future is masked') },
+        ],
+      };
+    } finally {
+      enc.dispose();
+      dec.dispose();
+    }
+  }],
 ];
 
 /** The stage names in walk order. */
 export const STAGE_NAMES = stages.map(([n]) => n);
 
-/** Runs the walk (or the named stages), calling onStage as each one finishes. */
-export async function walk(gpu: Gpu, o: WalkOptions, only?: string[], onStage?: (s: Stage, index: number) => void): Promise<Stage[]> {
+function checkOptions(o: WalkOptions): void {
   if (typeof o.verdict !== 'string' || !o.verdict.length) throw new Error('walk: the corpus text (the-verdict) is empty');
   if (o.text !== undefined && !o.text.trim()) throw new Error('walk: --text is empty');
   if (o.trainSteps !== undefined && !(Number.isInteger(o.trainSteps) && o.trainSteps >= 1)) throw new Error(`walk: trainSteps must be a positive integer, got ${o.trainSteps}`);
-  for (const n of only ?? []) {
-    if (!STAGE_NAMES.includes(n)) {
-      const later = NOT_YET.find((s) => s.name === n);
-      throw new Error(later ? `walk: stage '${n}' (${later.what}) is not in the walk yet` : `walk: unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
-    }
+  if (o.gpt !== undefined && o.gpt !== 'small' && o.gpt !== 'book-124m') throw new Error(`walk: --gpt must be small or book-124m, got '${o.gpt}'`);
+}
+
+function checkStage(n: string): number {
+  const i = STAGE_NAMES.indexOf(n);
+  if (i < 0) {
+    const later = NOT_YET.find((s) => s.name === n);
+    throw new Error(later ? `walk: stage '${n}' (${later.what}) is not in the walk yet` : `walk: unknown stage '${n}' (stages: ${STAGE_NAMES.join(', ')})`);
   }
-  const ctx = new Ctx(gpu, o);
-  const out: Stage[] = [];
-  for (let i = 0; i < stages.length; i++) {
-    const [name, fn] = stages[i];
-    if (only && !only.includes(name)) continue;
+  return i;
+}
+
+/** One stage at a time, each computed once (the page's next/previous): shares the lazily built context. */
+export class Walker {
+  private readonly ctx: Ctx;
+  private readonly done = new Map<string, Stage>();
+  constructor(gpu: Gpu, readonly options: WalkOptions) {
+    checkOptions(options);
+    this.ctx = new Ctx(gpu, options);
+  }
+  async stage(name: string): Promise<Stage> {
+    const i = checkStage(name);
+    const hit = this.done.get(name);
+    if (hit) return hit;
     const t0 = performance.now();
-    const s: Stage = { name, ...(await fn(ctx)) };
+    const s: Stage = { name, ...(await stages[i][1](this.ctx)) };
     s.seconds = (performance.now() - t0) / 1000;
+    this.done.set(name, s);
+    return s;
+  }
+}
+
+/** Runs the walk (or the named stages) in walk order, calling onStage as each one finishes. */
+export async function walk(gpu: Gpu, o: WalkOptions, only?: string[], onStage?: (s: Stage, index: number) => void): Promise<Stage[]> {
+  for (const n of only ?? []) checkStage(n);
+  const w = new Walker(gpu, o);
+  const out: Stage[] = [];
+  for (let i = 0; i < STAGE_NAMES.length; i++) {
+    if (only && !only.includes(STAGE_NAMES[i])) continue;
+    const s = await w.stage(STAGE_NAMES[i]);
     out.push(s);
     onStage?.(s, i);
   }

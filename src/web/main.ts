@@ -16,6 +16,7 @@ import { loadTokenizer, trainBpe, type Tokenizer } from '../tokenizer/index.js';
 import { koreanWordPieceOption } from './wordpiece.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
+import { mountWalk } from './walk-view.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -456,6 +457,7 @@ async function init(): Promise<void> {
   $('gen-go').addEventListener('click', () => void runGenerate());
   renderTokens();
   await renderViews();
+  walkView = mountWalk($('walk'), { gpu: state.gpu, verdict: state.verdict, gpuTask });
   state.ready = true;
 }
 
@@ -465,5 +467,6 @@ declare global {
   }
 }
 registerTokenizer(koreanWordPieceOption());
-window.wgpt = { state, drawn, getGpu, selfCheck, trainLosses, gpuTask, train, runGenerate, renderViews, registerView, registerTokenizer };
+let walkView: ReturnType<typeof mountWalk> | null = null;
+window.wgpt = { state, drawn, getGpu, selfCheck, trainLosses, gpuTask, train, runGenerate, renderViews, registerView, registerTokenizer, walk: () => walkView };
 void init();
