@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   train: () => import('./train.js'),
   generate: () => import('./generate.js'),
   logits: () => import('./logits.js'),
+  'fill-mask': () => import('./fill-mask.js'),
   translate: () => import('./translate.js'),
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
