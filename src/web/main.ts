@@ -15,6 +15,7 @@ import { trainLosses } from '../train/quick.js';
 import { loadTokenizer, trainBpe, type Tokenizer } from '../tokenizer/index.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
+import { mountEncoder } from './encoder.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -455,6 +456,8 @@ async function init(): Promise<void> {
   $('gen-go').addEventListener('click', () => void runGenerate());
   renderTokens();
   await renderViews();
+  // the encoder view (BERT fill-mask + bidirectional attention) when the server has a BERT folder (`wgpt serve --bert DIR`)
+  window.wgpt.encoder = mountEncoder(state.gpu, $('encoder'), gpuTask);
   state.ready = true;
 }
 
