@@ -22,6 +22,7 @@ export * from './model/model.js';
 export { gpt2, type LMBatch } from './model/gpt.js';
 export { ARCHITECTURES, architectureOf, architectureByName, modelTypesText } from './model/architectures.js';
 export { gptParamTable } from './model/params.js';
+export type { OptimizerState } from './train/adamw.js';
 export { softmax, causalMask, type SoftmaxOptions } from './ops/softmax.js';
 export { dropThreshold } from './ops/random.js';
 // elementwise / shape op families (add, scale and gelu also come through ./ops/elementwise.js above)

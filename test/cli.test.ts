@@ -29,6 +29,8 @@ test('bad invocations: one line naming the problem (usage line for flag errors),
     writeFileSync(join(tmp, 'garbage', ), 'not a folder');
     mkdirSync(join(tmp, 'bad-ck'));
     writeFileSync(join(tmp, 'bad-ck', 'config.json'), '{"model_type": "gpt2", "n_embd": 8');
+    mkdirSync(join(tmp, 'llama'));
+    writeFileSync(join(tmp, 'llama', 'config.json'), '{"model_type": "llama", "hidden_size": 8}');
     const cases: [string[], number, RegExp][] = [
       [['frobnicate'], 2, /^wgpt: unknown command 'frobnicate'/],
       [['train', '--data', 'x.txt', '--bogus'], 2, /^wgpt train: Unknown option '--bogus'\nusage: wgpt train /],
@@ -36,6 +38,9 @@ test('bad invocations: one line naming the problem (usage line for flag errors),
       [['train', '--data', 'x.txt', '--batch', 'three'], 2, /--batch must be a number, got 'three'/],
       [['train', '--resume', join(tmp, 'empty-folder'), '--lr', '1'], 2, /only --steps, --epochs, --out and --log may be given/],
       [['train', '--resume', join(tmp, 'empty-folder')], 1, /has no training state|has no config\.json/],
+      [['train', '--data', 'x.txt', '--arch', 'lstm'], 2, /^wgpt train: unknown architecture 'lstm' \(architectures: gpt2.*\)\nusage: /],
+      [['train', '--data', 'x.txt', '--arch', 'gpt2', '--model', join(tmp, 'bad-ck')], 2, /--arch chooses the architecture of a fresh model; --model .* has its own/],
+      [['generate', '--model', join(tmp, 'llama'), '--prompt', 'hi'], 1, /^wgpt generate: .*config\.json: model_type is "llama"; wgpt reads model_type .*"gpt2"/],
       [['generate', '--model', join(tmp, 'nope'), '--prompt', 'hi'], 1, /^wgpt generate: checkpoint folder .*nope does not exist$/],
       [['generate', '--model', join(tmp, 'garbage'), '--prompt', 'hi'], 1, /is not a folder/],
       [['generate', '--model', join(tmp, 'empty-folder'), '--prompt', 'hi'], 1, /has no config\.json/],

@@ -19,6 +19,8 @@ import { loadCheckpoint, saveCheckpoint, readConfig } from '../src/model/checkpo
 import { serializeSafetensors } from '../src/io/safetensors.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { throwsMsg, randn } from './helpers.ts';
+import { AdamW } from '../src/train/adamw.ts';
+import { uploadParams, trainableParams } from '../src/model/model.ts';
 
 const CFG: GPTConfig = { ...PRESETS.tiny, vocab_size: 29, context_length: 7, d_model: 8, n_heads: 2, n_layers: 2, qkv_bias: true };
 
@@ -132,8 +134,9 @@ test('registry: model_type picks the architecture; an unknown one is one line na
   throwsMsg(() => architectureByName('lstm'), /unknown architecture 'lstm' \(architectures: gpt2/);
   throwsMsg(() => architectureOf({ model_type: 'llama' }, 'c.json'), new RegExp(`^c.json: model_type is "llama"; wgpt reads model_type ${ARCHITECTURES.map((a) => `"${a.modelType}"`).join('.*')}$`));
   for (const a of ARCHITECTURES) {
-    // every registered architecture's presets round-trip through config.json with its own model_type
-    for (const c of Object.values(a.presets)) {
+    // every registered architecture's fresh configs (each preset, a 50-id vocabulary) round-trip through config.json with its own model_type
+    for (const preset of Object.keys(a.presets)) {
+      const c = a.freshConfig({ preset, vocabSize: 50 });
       const hf = JSON.parse(JSON.stringify(a.configToHF(c)));
       assert.is(hf.model_type, a.modelType);
       const back = readConfig(hf, 'c.json');
@@ -181,6 +184,33 @@ test('GPT through the Model interface: table order, loss = cross-entropy of forw
   } finally {
     m.dispose();
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('optimizer state is named by the model\'s parameter names; frozen buffers are skipped (resume of a model with a buffer)', async () => {
+  const gpu = await getGpu();
+  const table: ParamSpec[] = [
+    { name: 'a.weight', shape: [3, 2], init: init.normal(1) },
+    { name: 'pos.table', shape: [4], init: init.zeros(), frozen: true },
+    { name: 'b.bias', shape: [2], init: init.ones() },
+  ];
+  const params = uploadParams(gpu, table, initParams(table, 3));
+  const opt = new AdamW(trainableParams(table, params), { lr: 0.1 });
+  const opt2 = new AdamW(trainableParams(table, params), { lr: 0.1 });
+  try {
+    assert.not.ok(params.get('pos.table')!.requiresGrad, 'a frozen entry gets no gradient');
+    for (const t of opt.params) gpu.upload(t.grad!.buffer, new Float32Array(t.size).fill(0.5));
+    opt.step();
+    const st = await opt.exportState({ params });
+    assert.equal([...st.m.keys()], ['a.weight', 'b.bias']);
+    opt2.loadState(st, { params });
+    assert.is(opt2.stepCount, 1);
+    const back = await opt2.exportState({ params });
+    for (const [k, m] of st.m) assert.equal(back.m.get(k), m, k);
+  } finally {
+    opt.dispose();
+    opt2.dispose();
+    for (const t of params.values()) t.dispose();
   }
 });
 

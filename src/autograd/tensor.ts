@@ -145,13 +145,6 @@ export class Tensor {
     this.grad = null;
   }
 
-  /** The gradient tensor to accumulate into (+=); allocated zeroed on first use. A view's is its base's. */
-  gradForAccumulate(): Tensor {
-    if (this.viewOf?.requiresGrad && !this.grad) this.grad = Tensor.view(this.viewOf.gradForAccumulate(), this.shape, `${this.op}.grad`);
-    if (!this.grad) this.grad = Tensor.zeros(this.gpu, this.shape, { name: `${this.op}.grad` });
-    return this.grad;
-  }
-
   /** Zeroes the gradient in place (parameters) or drops it (activations). */
   zeroGrad(): void {
     if (!this.grad) return;
@@ -258,19 +251,24 @@ export class IdBatch {
 }
 
 /**
- * Where a backward kernel should put a parent's gradient: the existing grad with accumulate=true
- * (kernel does +=), or a fresh tensor with accumulate=false (kernel writes =, no zero-fill needed).
- * Kernels take this as a `acc: u32` uniform. Returns null when the parent needs no gradient.
+ * The one way a backward rule gets a parent's gradient buffer: the existing grad with acc 1 (kernel does +=),
+ * or a fresh tensor with acc 0 (kernel writes =, no zero-fill needed). Kernels take this as an `acc: u32`
+ * uniform. A kernel that can only add (a scatter, a per-channel reduction that runs +=) asks for `zeroed`:
+ * a fresh grad is then zero-filled and acc is always 1. Returns null when the parent needs no gradient.
  */
-export function gradTarget(p: Tensor): { t: Tensor; acc: 0 | 1 } | null {
+export function gradTarget(p: Tensor, o: { zeroed?: boolean } = {}): { t: Tensor; acc: 0 | 1 } | null {
   if (!p.requiresGrad) return null;
   if (p.viewOf?.requiresGrad && !p.grad) {
     // a view's gradient is its base's, seen in the view's shape: consumers write straight into it
-    const t = gradTarget(p.viewOf)!;
+    const t = gradTarget(p.viewOf, o)!;
     p.grad = Tensor.view(t.t, p.shape, `${p.op}.grad`);
     return { t: p.grad, acc: t.acc };
   }
   if (p.grad) return { t: p.grad, acc: 1 };
+  if (o.zeroed) {
+    p.grad = Tensor.zeros(p.gpu, p.shape, { name: `${p.op}.grad` });
+    return { t: p.grad, acc: 1 };
+  }
   p.grad = Tensor.empty(p.gpu, p.shape, `${p.op}.grad`);
   return { t: p.grad, acc: 0 };
 }

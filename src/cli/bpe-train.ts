@@ -5,7 +5,7 @@ import { type Command, UsageError, num } from './command.js';
 import { trainBpe } from '../tokenizer/index.js';
 import { loadBpeFile, saveBpeFile } from '../tokenizer/node.js';
 import { readTextFileStrict } from '../data/node.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '../util/progress.js';
 
 const cmd: Command = {
   summary: 'learn a byte-level BPE (GPT-2 pre-tokenization) from a corpus and save it (wgpt-bpe JSON)',

@@ -3,7 +3,7 @@
 import { type Command, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { runTraining } from '../train/run.js';
-import { generate, streamDecoder } from '../model/generate.js';
+import { generate, streamDecoder, asCausalLM } from '../model/generate.js';
 import { readFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { trainBpe } from '../tokenizer/index.js';
@@ -76,7 +76,7 @@ const cmd: Command = {
     const tok = res.tokenizer!;
     const dec = streamDecoder((ids) => tok.decode(ids));
     process.stdout.write(`\n${prompt}`);
-    for await (const id of generate(res.model, tok.encode(prompt), { maxNewTokens: 40, temperature: 0.8, topK: 40, seed: 123, eotId: tok.eotId })) {
+    for await (const id of generate(asCausalLM(res.model), tok.encode(prompt), { maxNewTokens: 40, temperature: 0.8, topK: 40, seed: 123, eotId: tok.eotId })) {
       process.stdout.write(dec.push(id));
     }
     process.stdout.write(dec.flush() + '\n\n');

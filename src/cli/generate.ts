@@ -1,8 +1,9 @@
-// `wgpt generate`: load a checkpoint folder (wgpt or Hugging Face GPT-2), stream a continuation.
+// `wgpt generate`: load a checkpoint folder (wgpt or Hugging Face) of a causal LM, stream a continuation.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadModelDir } from '../train/tokenizer-spec.js';
-import { generate, streamDecoder } from '../model/generate.js';
+import { generate, streamDecoder, asCausalLM } from '../model/generate.js';
+import { skippedLine } from '../model/model.js';
 
 const cmd: Command = {
   summary: 'generate text from a checkpoint (greedy at --temperature 0; KV cache; streams tokens)',
@@ -38,7 +39,9 @@ const cmd: Command = {
     const topP = num(v, 'top-p', 1, { min: 0, max: 1 });
     const seed = num(v, 'seed', 123, { int: true, min: 0 });
     const gpu = await getGpu();
-    const { model, tokenizer } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    const { model: loaded, tokenizer, skipped } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    const model = asCausalLM(loaded, 'wgpt generate');
+    if (skipped.length) process.stderr.write(`wgpt: ${skippedLine(skipped)}\n`);
     const prompt = tokenizer.encode(v.prompt as string, { allowedSpecial: 'all' });
     const dec = streamDecoder((ids) => tokenizer.decode(ids));
     process.stdout.write(v.prompt as string);

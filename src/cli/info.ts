@@ -1,7 +1,9 @@
-// `wgpt info`: which adapter wgpt runs on, the limits and features that matter, and a self-check.
+// `wgpt info`: which adapter wgpt runs on, the limits and features that matter, a self-check, and the model types
+// (architectures) wgpt reads.
 import type { Command } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { selfCheck } from '../gpu/selfcheck.js';
+import { ARCHITECTURES } from '../model/architectures.js';
 
 const LIMITS = [
   'maxBufferSize',
@@ -14,7 +16,7 @@ const LIMITS = [
 ] as const;
 
 const cmd: Command = {
-  summary: 'show the WebGPU adapter, its limits and features, and run a self-check kernel',
+  summary: 'show the WebGPU adapter, its limits and features, run a self-check kernel, list the model types wgpt reads',
   usage: 'wgpt info [--json]',
   options: { json: { type: 'boolean' } },
   help: {
@@ -24,7 +26,8 @@ const cmd: Command = {
     const gpu = await getGpu();
     const check = await selfCheck(gpu);
     const limits = Object.fromEntries(LIMITS.map((k) => [k, gpu.limits[k]]));
-    const report = { adapter: gpu.info, features: [...gpu.features].sort(), limits, selfCheck: check };
+    const models = ARCHITECTURES.map((a) => ({ model_type: a.modelType, name: a.name, summary: a.summary, presets: Object.keys(a.presets) }));
+    const report = { adapter: gpu.info, features: [...gpu.features].sort(), limits, selfCheck: check, models };
     if (v.json) console.log(JSON.stringify(report, null, 2));
     else {
       const i = gpu.info;
@@ -34,6 +37,7 @@ const cmd: Command = {
       console.log(`features     ${report.features.join(', ') || '(none)'}`);
       for (const [k, val] of Object.entries(limits)) console.log(`  ${k.padEnd(34)} ${val}`);
       console.log(`self-check   ${check.ok ? 'PASS' : 'FAIL'}: y = 2.5x − 1 over ${check.n} floats, max |err| ${check.maxErr}, ${check.ms.toFixed(0)} ms`);
+      for (const m of models) console.log(`model_type   ${m.model_type.padEnd(18)} ${m.summary} (presets: ${m.presets.join(', ')})`);
     }
     return check.ok ? 0 : 1;
   },

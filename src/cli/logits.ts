@@ -2,6 +2,7 @@
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadModelOnly } from '../train/tokenizer-spec.js';
+import { asCausalLM } from '../model/generate.js';
 import { IdBatch, noGrad } from '../autograd/tensor.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readFileSync, existsSync } from 'node:fs';
@@ -129,12 +130,12 @@ const cmd: Command = {
     const B = rows.length;
     const T = rows[0].length;
     const gpu = await getGpu();
-    const model = loadModelOnly(gpu, v.model as string);
-    const V = model.config.vocab_size;
+    const model = asCausalLM(loadModelOnly(gpu, v.model as string), 'wgpt logits');
+    const V = model.vocabSize;
     const data = await gpu.scope(() =>
       noGrad(async () => {
         const ids = IdBatch.from(gpu, rows.flat(), [B, T], V);
-        return model.forward(ids).toArray();
+        return model.logits(ids).toArray();
       }),
     );
     writeFileAtomic(v.out as string, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));

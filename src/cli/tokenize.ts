@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
-import { decodeUtf8Strict } from '../data/utf8.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 import { type Tokenizer, WordPiece, HfByteLevelBpe } from '../tokenizer/index.js';
 
 /** The vocabulary strings of `ids` (WordPiece "##x", byte-level BPE "Ġthe"), else each id decoded alone. */
@@ -39,6 +39,8 @@ const cmd: Command = {
     'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
     text: ['"…"', 'the text to tokenize (instead of FILE)'],
     ids: ['', 'print the ids as one JSON array'],
+    tokens: ['', 'print the vocabulary strings of the ids (WordPiece "##x", byte-level BPE "Ġthe") as one JSON array'],
+    'add-special-tokens': ['', '[CLS] … [SEP] around the ids (a WordPiece tokenizer.json with a post-processor)'],
     count: ['', 'print only the number of tokens'],
     decode: ['', 'read ids (JSON array or comma-separated) and print the text'],
     'write-bin': ['OUT.bin', 'write the ids as an llm.c-style .bin token file (streams big files)'],

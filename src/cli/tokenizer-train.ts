@@ -7,7 +7,7 @@ import { type Command, UsageError, num } from './command.js';
 import { trainWordPiece, trainBpe, wordPieceToHfJson, byteBpeToHfJson, parseHfTokenizerJson, DEFAULT_SPECIAL_TOKENS } from '../tokenizer/index.js';
 import { readTextFileStrict } from '../data/node.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '../util/progress.js';
 
 const cmd: Command = {
   summary: 'learn a WordPiece or byte-level BPE from corpora and write a Hugging Face tokenizer.json',

@@ -3,14 +3,14 @@ import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { runTraining, isTokenData, NO_TOKENIZER, type RunOptions } from '../train/run.js';
 import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
-import { PRESETS } from '../model/config.js';
+import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
 import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
 import { catchStopSignals } from '../train/stop.js';
 
 const cmd: Command = {
-  summary: 'train a GPT on a text or .bin token file (fresh preset, checkpoint, or --resume)',
+  summary: 'train a model (GPT unless --arch) on a text or .bin token file (fresh preset, checkpoint, or --resume)',
   usage:
-    'wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--preset tiny|small|book-124m|gpt2 | --model DIR] ' +
+    `wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset NAME | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
     '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] | --resume DIR [--steps N]',
   options: {
@@ -18,6 +18,7 @@ const cmd: Command = {
     'data-format': { type: 'string' },
     'vocab-size': { type: 'string' },
     tokenizer: { type: 'string' },
+    arch: { type: 'string' },
     preset: { type: 'string' },
     model: { type: 'string' },
     context: { type: 'string' },
@@ -46,7 +47,8 @@ const cmd: Command = {
     'data-format': ['uint16|uint32', 'read --data as a headerless token file of this width (nanoGPT\'s train.bin: uint16)', 'llm.c header'],
     'vocab-size': ['N', 'vocab_size of a fresh model trained on token ids without --tokenizer', 'the .bin header\'s'],
     tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2 (with --model: the checkpoint\'s own)'],
-    preset: ['NAME', 'fresh model: tiny, small, book-124m or gpt2', 'small'],
+    arch: ['NAME', `fresh model's architecture: ${ARCHITECTURES.map((a) => a.name).join(', ')}`, 'gpt2'],
+    preset: ['NAME', `fresh model: one of the architecture's presets (gpt2: ${Object.keys(ARCHITECTURES[0].presets).join(', ')})`, "the architecture's default (gpt2: small)"],
     model: ['DIR', 'start from this checkpoint (a wgpt run or a Hugging Face GPT-2 folder)'],
     context: ['T', 'tokens per training window', 'the model\'s context_length'],
     stride: ['S', 'distance between window starts', '--context'],
@@ -79,10 +81,17 @@ const cmd: Command = {
     } else if (!v.data) throw new UsageError('--data is required');
     if (v.steps !== undefined && v.epochs !== undefined) throw new UsageError('give --steps or --epochs, not both');
     if (v.preset !== undefined && v.model !== undefined) throw new UsageError('give --preset or --model, not both');
-    if (v.preset !== undefined && !PRESETS[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+    if (v.arch !== undefined && v.model !== undefined) throw new UsageError(`--arch chooses the architecture of a fresh model; --model ${v.model} has its own (config.json's model_type)`);
+    let arch;
+    try {
+      arch = architectureByName((v.arch as string | undefined) ?? 'gpt2');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (v.preset !== undefined && !arch.presets[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}'${v.arch !== undefined ? ` for --arch ${v.arch}` : ''} (presets: ${Object.keys(arch.presets).join(', ')})`);
     if (v.init !== undefined && v.init !== 'gpt2' && v.init !== 'torch') throw new UsageError(`--init must be gpt2 or torch, got '${v.init}'`);
     if (v.init !== undefined && v.model !== undefined) throw new UsageError('--init applies to a fresh model, not to --model');
-    const preset = (v.preset as string | undefined) ?? (v.model ? undefined : 'small');
+    const preset = (v.preset as string | undefined) ?? (v.model ? undefined : arch.defaultPreset);
     const dataFormat = v['data-format'] as RawTokenFormat | undefined;
     if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
     // token ids need no tokenizer: none unless one is named (the checkpoint then notes it has none)
@@ -93,6 +102,7 @@ const cmd: Command = {
       tokenizer: (v.tokenizer as string) ?? (tokenData ? NO_TOKENIZER : v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
       dataFormat,
       vocabSize: v['vocab-size'] !== undefined ? num(v, 'vocab-size', undefined, { int: true, min: 1 }) : undefined,
+      arch: v.arch as string | undefined,
       preset,
       model: v.model as string | undefined,
       context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,

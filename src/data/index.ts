@@ -1,7 +1,7 @@
 // The dataset pipeline after tokenization, browser-safe: sliding windows (max_length, stride) → (x, y = x shifted
 // by one) exactly like the course's GPTDatasetV1, a batch loader with seeded shuffle and drop_last and random
 // access by (epoch, batch), and the train/val split. Leaves out: file I/O (./node.ts), multi-worker prefetching.
-export { decodeUtf8Strict, invalidUtf8At, Utf8Stream } from './utf8.js';
+export { decodeUtf8Strict, invalidUtf8At, Utf8Stream } from '../util/utf8.js';
 export { HEADER_BYTES, MAGIC_U16, MAGIC_U32, makeHeader, parseHeader, tokensFromBytes, tokensToBytes, widthFor, type TokenHeader } from './tokenfile.js';
 
 export type TokenIds = Int32Array | Uint16Array | Uint32Array;

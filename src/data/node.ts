@@ -4,13 +4,13 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fsyncDir } from '../io/atomic.js';
-import { ProgressBar } from '../cli/progress.js';
+import { ProgressBar } from '../util/progress.js';
 import type { EncodeOptions, Tokenizer } from '../tokenizer/index.js';
 import { HEADER_BYTES, makeHeader, parseHeader, tokensFromBytes, tokensFromRaw, tokensToBytes, widthFor, type RawTokenFormat, type TokenHeader } from './tokenfile.js';
-import { Utf8Stream, decodeUtf8Strict } from './utf8.js';
+import { Utf8Stream, decodeUtf8Strict } from '../util/utf8.js';
 import { StreamingEncoder } from './stream.js';
 
-export { decodeUtf8Strict } from './utf8.js';
+export { decodeUtf8Strict } from '../util/utf8.js';
 
 function oneLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0];

@@ -1,9 +1,9 @@
-// Text generation: prefill the prompt, then one position per new token through the KV cache
-// (or, with useCache false, the whole window again each token, as the course's generate does).
+// Text generation for any causal language model (CausalLM, model.ts): prefill the prompt, then one position per new
+// token through the KV cache (or, with useCache false, the whole window again each token, as the course's generate does).
 // Sampling (temperature, top-k, top-p, seeded) happens on the host over one logits row.
 // Leaves out: beam search, batched prompts of different lengths.
 import { IdBatch, noGrad } from '../autograd/tensor.js';
-import type { GPT } from './gpt.js';
+import { type CausalLM, type Model, isCausalLM } from './model.js';
 import { makeRng } from './init.js';
 
 export interface SampleOptions {
@@ -54,10 +54,10 @@ export function sampleLogits(logits: Float32Array, o: { temperature: number; top
 }
 
 /** Yields new token ids one at a time. */
-export async function* generate(model: GPT, prompt: number[], o: SampleOptions): AsyncGenerator<number> {
+export async function* generate(model: CausalLM, prompt: number[], o: SampleOptions): AsyncGenerator<number> {
   const gpu = model.gpu;
-  const ctx = model.config.context_length;
-  const V = model.config.vocab_size;
+  const ctx = model.contextLength;
+  const V = model.vocabSize;
   if (prompt.length === 0) throw new Error('generate: the prompt encodes to no tokens');
   const rand = makeRng(o.seed ?? 0);
   const tokens = prompt.slice(-ctx);
@@ -77,7 +77,7 @@ export async function* generate(model: GPT, prompt: number[], o: SampleOptions):
           } else {
             // no cache, or the window slid past the context: recompute the last ctx tokens
             const ids = tokens.slice(-ctx);
-            logits = model.forward(IdBatch.from(gpu, ids, [1, ids.length], V));
+            logits = model.logits(IdBatch.from(gpu, ids, [1, ids.length], V));
           }
           const T = logits.shape[1];
           return gpu.readF32(logits.buffer, V, (T - 1) * V * 4);
@@ -117,4 +117,10 @@ export function streamDecoder(decode: (ids: number[]) => string) {
       return delta;
     },
   };
+}
+
+/** The model as a causal LM, or one line saying its architecture does not generate that way. */
+export function asCausalLM(model: Model, what = 'generate'): CausalLM {
+  if (!isCausalLM(model)) throw new Error(`${what}: a "${model.arch.modelType}" model is not a causal language model (no next-token generation)`);
+  return model;
 }

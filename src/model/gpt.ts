@@ -48,12 +48,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
    * (src/model/torch-init.ts). */
   static init(gpu: Gpu, config: GPTConfig, seed = 123, init: 'gpt2' | 'torch' = 'gpt2'): GPT {
     validateConfig(config);
-    const table = gptParamTable(config);
-    if (init === 'torch') {
-      const t = torchGPTParams(config, seed);
-      return new GPT(gpu, config, new Map(table.map((p) => [p.name, { shape: [...p.shape], data: t.get(p.name)! }])));
-    }
-    return new GPT(gpu, config, initParams(table, seed));
+    return new GPT(gpu, config, gptInitParams(config, seed, init === 'torch' ? 'torch' : 'wgpt'));
   }
 
   /** Model from named host arrays (a loaded checkpoint); shapes are checked against the config. */
@@ -238,6 +233,14 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
 
 // ---- the GPT as an architecture of the model layer ----
 
+/** Fresh GPT parameters: the table's GPT-2 init, or (rng 'torch') the course's PyTorch GPTModel after torch.manual_seed(seed). */
+function gptInitParams(config: GPTConfig, seed: number, rng: 'wgpt' | 'torch'): ParamMap {
+  const table = gptParamTable(config);
+  if (rng !== 'torch') return initParams(table, seed);
+  const t = torchGPTParams(config, seed);
+  return new Map(table.map((p) => [p.name, { shape: [...p.shape], data: t.get(p.name)! }]));
+}
+
 const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 
 /** GPT training data: sliding windows (max_length T, stride) over the token ids, next-token targets. */
@@ -297,6 +300,7 @@ export const gpt2: Architecture<GPTConfig, LMBatch> = {
     },
     transposedHint: 'GPT-2 stores linear weights Conv1D-style as [in, out]',
   },
+  initParams: gptInitParams,
   create: (gpu, config, params) => GPT.fromParams(gpu, config, params),
   freshConfig(o) {
     const name = o.preset ?? 'small';

@@ -120,14 +120,18 @@ export function checkParamMap(table: readonly ParamSpec[], params: ParamMap, who
   for (const name of params.keys()) if (!expected.has(name)) throw new Error(`${who}: unexpected parameter '${name}' for this config`);
 }
 
-/** GPU parameters (persistent, with grads) from host arrays checked against the table, in table order. */
+/** GPU parameters (persistent, with grads) from host arrays checked against the table (all before any upload), in table order. */
 export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: ParamMap): Map<string, Tensor> {
-  const out = new Map<string, Tensor>();
   for (const p of table) {
     const t = params.get(p.name);
     if (!t) throw new Error(`checkpoint is missing tensor ${p.name} ${JSON.stringify(p.shape)}`);
     if (t.shape.join(',') !== p.shape.join(',')) throw new Error(`tensor ${p.name} has shape [${t.shape}], the config needs [${p.shape}]`);
-    out.set(p.name, p.frozen ? Tensor.from(gpu, t.data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, t.data, [...p.shape], p.name));
+    if (t.data.length !== numelOf(p.shape)) throw new Error(`tensor ${p.name} has ${t.data.length} values, its shape [${p.shape}] needs ${numelOf(p.shape)}`);
+  }
+  const out = new Map<string, Tensor>();
+  for (const p of table) {
+    const data = params.get(p.name)!.data;
+    out.set(p.name, p.frozen ? Tensor.from(gpu, data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, data, [...p.shape], p.name));
   }
   return out;
 }
@@ -290,9 +294,9 @@ export interface TrainingData<B> {
   train: BatchSource<B>;
   /** null when the validation split is too small for one batch (see `notes`) */
   val: BatchSource<B> | null;
-  /** one line: sizes of the splits and the batches (`wgpt: …`) */
+  /** sizes of the splits and the batches, one line without a prefix (the runner says `wgpt: <summary>; N steps`) */
   summary: string;
-  /** lines to say before training (e.g. why there is no validation loss) */
+  /** whole lines to say before training, `wgpt: …` (e.g. why there is no validation loss) */
   notes: string[];
 }
 
@@ -332,6 +336,11 @@ export interface Architecture<C = any, B = any> {
   /** the parameter table (the one list of names, shapes and inits) */
   paramTable(c: C): ParamSpec[];
   readonly hf: HFMapping<C>;
+  /**
+   * fresh parameters, when the table's init cannot say them (GPT's rng 'torch' follows the course's module
+   * construction order, not the table's); default: initParams(paramTable(c), seed, rng)
+   */
+  initParams?(c: C, seed: number, rng: 'wgpt' | 'torch'): ParamMap;
   /** model from host arrays (a checkpoint or initParams); shapes are checked against the table */
   create(gpu: Gpu, config: C, params: ParamMap): Model<C, B>;
   /** config for a fresh model */
@@ -348,7 +357,7 @@ export interface Architecture<C = any, B = any> {
 /** A fresh model: the table's init from one seeded RNG ('torch': torch.manual_seed(seed)'s draws). */
 export function initModel<C, B>(arch: Architecture<C, B>, gpu: Gpu, config: C, seed: number, rng: 'wgpt' | 'torch' = 'wgpt'): Model<C, B> {
   arch.validateConfig(config);
-  return arch.create(gpu, config, initParams(arch.paramTable(config), seed, rng));
+  return arch.create(gpu, config, arch.initParams ? arch.initParams(config, seed, rng) : initParams(arch.paramTable(config), seed, rng));
 }
 
 export function countModelParams<C>(arch: Architecture<C>, config: C): number {

@@ -393,11 +393,11 @@ function prepareTsv(ds: DataSource, c: Seq2SeqConfig, o: DataOptions): TrainingD
   if (train.length < o.batch) throw new Error(`${ds.path}: ${train.length} training pairs are fewer than one batch of ${o.batch}`);
   const notes: string[] = [];
   const valSrc = val.length >= o.batch ? pairBatches(val, c, o.batch, false, o.seed) : null;
-  if (!valSrc) notes.push(`no validation loss: ${val.length} held-out pairs are fewer than one batch of ${o.batch}`);
+  if (!valSrc) notes.push(`wgpt: no validation loss: ${val.length} held-out pairs are fewer than one batch of ${o.batch}`);
   return {
     train: pairBatches(train, c, o.batch, o.shuffle, o.seed),
     val: valSrc,
-    summary: `wgpt: ${pairs.length} pairs from ${ds.path}: ${train.length} train, ${val.length} validation; batches of ${o.batch}`,
+    summary: `${pairs.length} pairs from ${ds.path}: ${train.length} train, ${val.length} validation; batches of ${o.batch}`,
     notes,
   };
 }

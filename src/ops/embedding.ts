@@ -3,7 +3,7 @@
 // sinusoidal table; padding_idx (no gradient for that row). Leaves out: max_norm, scale_grad_by_freq.
 import embWgsl from '../../shaders/embedding.wgsl';
 import type { Gpu } from '../gpu/device.js';
-import { Tensor, IdBatch, makeNode, checkShape, noGrad } from '../autograd/tensor.js';
+import { Tensor, IdBatch, makeNode, gradTarget, checkShape, noGrad } from '../autograd/tensor.js';
 import { matmul } from './matmul.js';
 import { reshape } from './shape.js';
 
@@ -65,8 +65,8 @@ export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: num
   gpu.dispatch(k, { buffers: { ids: ids.buffer, W: weight.buffer, out: out.buffer }, params: { R, C, V }, workgroups: gpu.grid(R * C, 64) });
   return makeNode(out, [weight], (o) => {
     // backward of `out[r] = W[ids[r]]`: W.grad[ids[r]] += dy[r]
-    const g = weight.gradForAccumulate();
-    encodeScatter(gpu, ids.ids, o.grad!.buffer, g.buffer, V, C, pad);
+    const g = gradTarget(weight, { zeroed: true }); // the scatter only adds
+    if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C, pad);
   });
 }
 

@@ -22,10 +22,15 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
     const dy = o.grad!.buffer;
     const gx = gradTarget(x);
     if (gx) gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_x' }), { buffers: { x: x.buffer, w: weight.buffer, dy, dx: gx.t.buffer, smean: mean, srstd: rstd }, params: { ...params, acc: gx.acc }, workgroups: gpu.grid(R, 64) });
-    if (weight.requiresGrad || bias.requiresGrad) {
-      const gw = weight.gradForAccumulate();
-      const gb = bias.gradForAccumulate();
-      gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_wb' }), { buffers: { x: x.buffer, dy, dw: gw.buffer, db: gb.buffer, smean: mean, srstd: rstd }, params, workgroups: gpu.grid(C, 64) });
+    // backward_wb only adds (zeroed targets); a side that needs no gradient writes into scratch, released after
+    const gw = gradTarget(weight, { zeroed: true });
+    const gb = gradTarget(bias, { zeroed: true });
+    if (gw || gb) {
+      const dw = gw?.t ?? Tensor.zeros(gpu, [C]);
+      const db = gb?.t ?? Tensor.zeros(gpu, [C]);
+      gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_wb' }), { buffers: { x: x.buffer, dy, dw: dw.buffer, db: db.buffer, smean: mean, srstd: rstd }, params, workgroups: gpu.grid(C, 64) });
+      if (!gw) dw.dispose();
+      if (!gb) db.dispose();
     }
   });
   return out;

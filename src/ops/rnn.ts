@@ -288,7 +288,7 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
     makeNode(t, [core], (o) => {
       grads[key] = o.grad!;
       o.grad = null;
-      core.gradForAccumulate();
+      gradTarget(core, { zeroed: true }); // gives the core a grad, so backward() runs its rule
     });
   hand(output, 'out');
   hand(hn, 'hn');

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type ByteBpe, parseBpeFile } from './bpe.js';
-import { decodeUtf8Strict } from '../data/utf8.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 import { type EncodeOptions, type Tokenizer, loadTokenizer, parseTokenizerFile, TOKENIZER_NAMES } from './index.js';
 
 /** The course corpus bundled with wgpt (src/data/the-verdict.txt). */

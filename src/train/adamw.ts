@@ -68,11 +68,18 @@ export class AdamW {
     for (const p of this.params) p.zeroGrad();
   }
 
+  /** The checkpoint name of each optimized parameter: the model's name for that tensor (frozen buffers are not optimized). */
+  private names(model?: { params: Map<string, Tensor> }): string[] {
+    const byTensor = new Map<Tensor, string>();
+    if (model) for (const [name, t] of model.params) byTensor.set(t, name);
+    return this.params.map((p, i) => byTensor.get(p) ?? p.name ?? `p${i}`);
+  }
+
   /** Host copies of the moments, by parameter name (for checkpoints). */
   async exportState(model?: { params: Map<string, Tensor> }): Promise<OptimizerState> {
     const m = new Map<string, Float32Array>();
     const v = new Map<string, Float32Array>();
-    const names = model ? [...model.params.keys()] : this.params.map((p, i) => p.name ?? `p${i}`);
+    const names = this.names(model);
     for (let i = 0; i < this.params.length; i++) {
       m.set(names[i], await this.m[i].toArray());
       v.set(names[i], await this.v[i].toArray());
@@ -82,7 +89,7 @@ export class AdamW {
 
   /** Restores moments and the step count saved by exportState. */
   loadState(s: OptimizerState, model?: { params: Map<string, Tensor> }): void {
-    const names = model ? [...model.params.keys()] : this.params.map((p, i) => p.name ?? `p${i}`);
+    const names = this.names(model);
     names.forEach((name, i) => {
       const mm = s.m.get(name);
       const vv = s.v.get(name);

@@ -1,23 +1,22 @@
-// The training runner behind `wgpt train` and `npm start` (Node): data → tokenizer → loader,
-// model from a preset or a checkpoint, the step loop with eval, JSONL log, progress bar,
-// periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
+// The training runner behind `wgpt train` and `npm start` (Node): data → tokenizer → the architecture's batches,
+// model (any registered architecture) from a preset or a checkpoint, the step loop with eval, JSONL log, progress
+// bar, periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
 import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, statSync, readdirSync } from 'node:fs';
 import { shellWord } from './stop.js';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
-import { GPT } from '../model/gpt.js';
-import { type GPTConfig, PRESETS, validateConfig } from '../model/config.js';
-import { countParams } from '../model/params.js';
+import { type Architecture, type Model, type ParamMap, type DataSource, countModelParams, initModel, skippedLine } from '../model/model.js';
+import { architectureByName } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { Trainer, NonFiniteLossError, type Batch } from './trainer.js';
+import { Trainer, NonFiniteLossError } from './trainer.js';
 import { lossCurveSvg, type LossPoint } from './plot.js';
-import { ProgressBar, formatDuration } from '../cli/progress.js';
+import { ProgressBar, formatDuration } from '../util/progress.js';
 import { type Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
-import { BatchLoader, splitTrainVal, parseHeader, HEADER_BYTES } from '../data/index.js';
+import { parseHeader, HEADER_BYTES } from '../data/index.js';
 import type { RawTokenFormat } from '../data/tokenfile.js';
 
 /** RunOptions.tokenizer for token data trained without a tokenizer. */
@@ -32,6 +31,9 @@ export interface RunOptions {
   dataFormat?: RawTokenFormat;
   /** vocab_size of a fresh model trained on token data without a tokenizer (default: the .bin header's) */
   vocabSize?: number;
+  /** architecture of a fresh model (a registered name; default gpt2); a checkpoint brings its own */
+  arch?: string;
+  /** one of the architecture's presets (its default when undefined) */
   preset?: string;
   /** start from this checkpoint folder instead of a fresh preset */
   model?: string;
@@ -62,7 +64,8 @@ export interface RunOptions {
 }
 
 export interface RunResult {
-  model: GPT;
+  /** the trained model (config typed by its architecture: narrow with model.arch) */
+  model: Model<any>;
   /** null when trained on token data without a tokenizer */
   tokenizer: Tokenizer | null;
   out: string;
@@ -132,6 +135,13 @@ function loadData(opts: RunOptions, tok: Tokenizer | null): { ids: Int32Array | 
     }
     return { ids: readTokenFile(opts.data), fileVocab: h.vocabSize };
   }
+  return { ids: Int32Array.from(tok!.encode(readText(opts), { allowedSpecial: 'all' })), fileVocab: 0 };
+}
+
+/** The text of a text data file (strict UTF-8; a binary or empty file is refused in one line). */
+function readText(opts: RunOptions): string {
+  if (!existsSync(opts.data)) throw new Error(`data file ${opts.data} does not exist`);
+  if (statSync(opts.data).isDirectory()) throw new Error(`${opts.data} is a folder; ${DATA_ACCEPTS}`);
   const bytes = readFileSync(opts.data);
   const nul = bytes.subarray(0, 1 << 16).indexOf(0);
   if (nul >= 0) throw new Error(`${opts.data} is binary, not text (a NUL byte at offset ${nul}); ${DATA_ACCEPTS}`);
@@ -142,7 +152,7 @@ function loadData(opts: RunOptions, tok: Tokenizer | null): { ids: Int32Array | 
     throw new Error(`${(e as Error).message.split('\n')[0]}; ${DATA_ACCEPTS}`);
   }
   if (text.length === 0) throw new Error(`data file ${opts.data} is empty`);
-  return { ids: Int32Array.from(tok!.encode(text, { allowedSpecial: 'all' })), fileVocab: 0 };
+  return text;
 }
 
 /** Trains according to `opts`; with `resumeDir`, continues that run exactly where its checkpoint stopped. */
@@ -164,38 +174,45 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
   if (opts.tokenizer === NO_TOKENIZER && !isTokenData(opts)) throw new Error(`text data needs a tokenizer (--tokenizer gpt2, simple-v2, a BPE file, …)`);
   const tok = opts.tokenizer === NO_TOKENIZER ? null : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
-  const { ids, fileVocab } = loadData(opts, tok);
+  // the file is read once, when first needed (the fresh model's vocabulary, or the architecture's data hook)
+  let loadedData: ReturnType<typeof loadData> | null = null;
+  const readData = () => (loadedData ??= loadData(opts, tok));
+  const source: DataSource = {
+    path: opts.data,
+    get tokenizer(): Tokenizer {
+      if (!tok) throw new Error(`this architecture reads text: give --tokenizer SPEC (token data alone is not enough)`);
+      return tok;
+    },
+    ids: () => readData().ids,
+    text: () => {
+      if (isTokenData(opts)) throw new Error(`${opts.data} is a token file; this architecture reads text (${DATA_ACCEPTS})`);
+      return readText(opts);
+    },
+  };
 
-  let model: GPT;
-  let config: GPTConfig;
+  // the architecture and config: the checkpoint's own (model_type), or a fresh one from --arch and --preset
+  let arch: Architecture;
+  let config: unknown;
+  let loaded: ParamMap | null = null;
   if (resumeDir || opts.model) {
     const ck = loadCheckpoint((resumeDir ?? opts.model)!);
-    config = { ...ck.config };
-    if (opts.dropout !== undefined) config.dropout = opts.dropout;
-    model = GPT.fromParams(gpu, validateConfig(config), ck.params);
+    arch = ck.arch;
+    if (opts.arch !== undefined && architectureByName(opts.arch) !== arch) throw new Error(`--arch ${opts.arch} does not match the checkpoint's model_type "${arch.modelType}"`);
+    config = arch.withOptions(ck.config, { dropout: opts.dropout });
+    loaded = ck.params;
+    if (ck.skipped.length) say(`wgpt: ${skippedLine(ck.skipped)}`);
   } else {
-    const preset = PRESETS[opts.preset ?? 'small'];
-    if (!preset) throw new Error(`unknown preset '${opts.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
-    const vocab = tok?.vocabSize ?? opts.vocabSize ?? fileVocab;
+    arch = architectureByName(opts.arch ?? 'gpt2');
+    if (isTokenData(opts)) readData(); // a token file's own errors (missing, bad header) before the vocabulary question
+    const vocab = tok?.vocabSize ?? opts.vocabSize ?? readData().fileVocab;
     if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
-    config = { ...preset, vocab_size: vocab };
-    if (opts.context !== undefined) config.context_length = opts.context;
-    if (opts.dropout !== undefined) config.dropout = opts.dropout;
-    model = GPT.init(gpu, validateConfig(config), opts.seed, opts.init);
+    config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, context: opts.context, dropout: opts.dropout });
   }
-  if (tok && tok.vocabSize > config.vocab_size) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${config.vocab_size}`);
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i] >= config.vocab_size) throw new Error(`token id ${ids[i]} at position ${i} of ${opts.data} is ≥ the model's vocab_size ${config.vocab_size}`);
-  }
-  const T = opts.context ?? config.context_length;
-  if (T > config.context_length) throw new Error(`--context ${T} is longer than the model's context_length ${config.context_length}`);
-  const stride = opts.stride ?? T;
-  const { train: trainIds, val: valIds } = splitTrainVal(ids, opts.valFraction);
-  const loader = new BatchLoader(trainIds, { maxLength: T, stride, batchSize: opts.batch, shuffle: opts.shuffle, seed: opts.seed, dropLast: true });
-  if (loader.numBatches === 0) throw new Error(`the training split (${trainIds.length} tokens) gives no full batch of ${opts.batch} windows of ${T}+1 tokens; lower --batch or --context`);
-  const valLoader = opts.valFraction > 0 && valIds.length > T ? new BatchLoader(valIds, { maxLength: T, stride: T, batchSize: 1, shuffle: false, seed: 0, dropLast: false }) : null;
-  if (opts.valFraction > 0 && !valLoader) say(`wgpt: the validation split (${valIds.length} tokens) is shorter than one window of ${T + 1}; no validation loss`);
-  const perEpoch = loader.numBatches;
+  const vocab = arch.vocabSize(config);
+  if (tok && tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
+  const data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
+  for (const line of data.notes) say(line);
+  const perEpoch = data.train.numBatches;
   const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   opts.steps = totalSteps;
   if (state && state.step >= totalSteps) {
@@ -203,6 +220,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     throw new Error(`the run in ${resumeDir} is finished (${state.step} of ${totalSteps} steps done); to train ${more} more: ${resumeCommand(resumeDir!, state.step + more)} (--steps is the run's new total)`);
   }
 
+  const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt');
   const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
   let step = 0;
   if (state) {
@@ -224,10 +242,11 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     writeFileAtomic(logPath, prev + logLines.join('\n') + '\n');
     logLines.length = 0;
   };
-  const evalBatches = (): Batch[] => {
-    if (!valLoader) return [];
-    const n = opts.evalBatches > 0 ? Math.min(opts.evalBatches, valLoader.numBatches) : valLoader.numBatches;
-    return Array.from({ length: n }, (_, i) => valLoader.batch(i, 0));
+  const valData = data.val;
+  const evalBatches = (): unknown[] => {
+    if (!valData) return [];
+    const n = opts.evalBatches > 0 ? Math.min(opts.evalBatches, valData.numBatches) : valData.numBatches;
+    return Array.from({ length: n }, (_, i) => valData.batch(i, 0));
   };
   const save = async (why: string) => {
     const params = await model.exportParams();
@@ -244,29 +263,31 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const noTok = tok ? {} : { note: `trained on token ids (${opts.data}) without a tokenizer: give generate --tokenizer SPEC` };
     files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, ...noTok, steps: step, why }, null, 2) + '\n';
     files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
-    saveCheckpoint(out, config, params, { trainingState: st, files });
+    saveCheckpoint(out, config, params, { trainingState: st, files, arch });
     flushLog();
   };
 
-  say(`wgpt: ${countParams(config).toLocaleString('en-US')} parameters (${opts.preset ?? opts.model ?? 'resumed'}: ${config.n_layers} layers, d_model ${config.d_model}, ${config.n_heads} heads, context ${config.context_length}, vocab ${config.vocab_size}) on ${gpu.info.description || gpu.info.architecture}${gpu.info.isCpu ? ' (CPU adapter)' : ''}`);
-  say(`wgpt: ${ids.length} tokens (${trainIds.length} train, ${valIds.length} val), ${perEpoch} batches of ${opts.batch}×${T} per epoch; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
+  say(`wgpt: ${countModelParams(arch, config).toLocaleString('en-US')} parameters (${opts.preset ?? opts.model ?? 'resumed'}: ${arch.describe(config)}) on ${gpu.info.description || gpu.info.architecture}${gpu.info.isCpu ? ' (CPU adapter)' : ''}`);
+  say(`wgpt: ${data.summary}; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
   const bar = new ProgressBar(totalSteps, step, hooks.progress ?? !!process.stderr.isTTY);
   const t0 = performance.now();
   const startStep = step;
+  let tokensDone = 0;
   let lastLoss = NaN;
   try {
     while (step < totalSteps) {
       const epoch = Math.floor(step / perEpoch);
-      const b = loader.batch(step % perEpoch, epoch);
-      const loss = await trainer.step({ x: b.x, y: b.y, B: b.B, T: b.T }, step);
+      const b = data.train.batch(step % perEpoch, epoch);
+      const loss = await trainer.step(b, step);
       lastLoss = loss;
       step++;
+      tokensDone += data.train.tokens(b);
       history.train.push({ step, loss });
       const dt = (performance.now() - t0) / 1000;
-      const tps = ((step - startStep) * opts.batch * T) / dt;
+      const tps = tokensDone / dt;
       log({ step, loss, epoch, lr: opts.lr, tokens_per_s: Math.round(tps) });
       bar.update(step, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
-      if (valLoader && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
+      if (valData && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
         const v = await trainer.evaluate(evalBatches());
         history.val.push({ step, loss: v });
         log({ step, val_loss: v, train_loss: loss });
@@ -282,7 +303,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
         const seconds = (performance.now() - t0) / 1000;
         say(`wgpt: ${stop} at step ${step}/${totalSteps}: checkpoint saved to ${out}`);
         say(`wgpt: resume with: ${resumeCommand(out)}`);
-        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: ((step - startStep) * opts.batch * T) / seconds, interrupted: stop };
+        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: tokensDone / seconds, interrupted: stop };
       }
     }
   } catch (e) {
@@ -295,7 +316,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     throw e;
   }
   bar.done();
-  if (valLoader) {
+  if (valData) {
     const v = await trainer.evaluate(evalBatches());
     history.val.push({ step, loss: v });
     log({ step, val_loss: v, train_loss: lastLoss });
@@ -303,7 +324,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   await save('final');
   trainer.optimizer.dispose();
   const seconds = (performance.now() - t0) / 1000;
-  const tokensPerSecond = ((step - startStep) * opts.batch * T) / seconds;
+  const tokensPerSecond = tokensDone / seconds;
   const lastVal = history.val[history.val.length - 1];
   say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}`);
   say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);

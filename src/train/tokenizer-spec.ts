@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
-import { decodeUtf8Strict } from '../data/utf8.js';
+import { decodeUtf8Strict } from '../util/utf8.js';
 import { tokenizerFromSpec } from '../tokenizer/node.js';
 import type { Gpu } from '../gpu/device.js';
-import { GPT } from '../model/gpt.js';
+import type { Model, SkippedTensor } from '../model/model.js';
 import { loadCheckpoint, resolveCheckpointDir } from '../model/checkpoint.js';
 
 export const RUN_FILE = 'wgpt_run.json';
@@ -53,17 +53,17 @@ export function checkpointTokenizerSpec(dir: string): string {
   return t ?? 'gpt2';
 }
 
-/** Model + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face GPT-2 download: gpt2 BPE). */
-export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: GPT; tokenizer: Tokenizer } {
+/** Model (its architecture from config.json's model_type) + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face download: gpt2 BPE). */
+export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: Model; tokenizer: Tokenizer; skipped: SkippedTensor[] } {
   const ck = loadCheckpoint(dir);
-  const tokenizer = checkpointTokenizer(ck.dir, ck.config.vocab_size, tokenizerOverride);
-  return { model: GPT.fromParams(gpu, ck.config, ck.params), tokenizer };
+  const tokenizer = checkpointTokenizer(ck.dir, ck.arch.vocabSize(ck.config), tokenizerOverride);
+  return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, skipped: ck.skipped };
 }
 
 /** Model alone (for commands that take ids, not text). */
-export function loadModelOnly(gpu: Gpu, dir: string): GPT {
+export function loadModelOnly(gpu: Gpu, dir: string): Model {
   const ck = loadCheckpoint(dir);
-  return GPT.fromParams(gpu, ck.config, ck.params);
+  return ck.arch.create(gpu, ck.config, ck.params);
 }
 
 function checkpointTokenizer(dir: string, vocab: number, tokenizerOverride?: string): Tokenizer {

@@ -1,10 +1,10 @@
-// One training step and evaluation for a GPT (browser-safe: no files here). Semantics of the course
-// book: mean cross-entropy over B·T, torch.optim.AdamW defaults, weight decay on every parameter,
-// no clipping unless asked. Leaves out: gradient accumulation, LR schedules (lr is per-step settable).
-import { IdBatch, backward, noGrad } from '../autograd/tensor.js';
-import { crossEntropy } from '../ops/loss.js';
+// One training step and evaluation for any Model (browser-safe: no files here): the model's own objective
+// (GPT: mean cross-entropy over B·T, as the course book), torch.optim.AdamW defaults, weight decay on every
+// parameter, no clipping unless asked. Leaves out: gradient accumulation, LR schedules (lr is per-step settable).
+import { backward, noGrad } from '../autograd/tensor.js';
 import { AdamW, clipGradNorm } from './adamw.js';
-import type { GPT } from '../model/gpt.js';
+import type { Model } from '../model/model.js';
+import type { LMBatch } from '../model/gpt.js';
 import { mixSeed } from '../model/init.js';
 
 export interface TrainerOptions {
@@ -18,12 +18,8 @@ export interface TrainerOptions {
   seed: number;
 }
 
-export interface Batch {
-  x: Int32Array;
-  y: Int32Array;
-  B: number;
-  T: number;
-}
+/** A GPT training batch (the next-token batch; other architectures bring their own batch type). */
+export type Batch = LMBatch;
 
 export class NonFiniteLossError extends Error {
   constructor(readonly step: number, readonly loss: number) {
@@ -31,10 +27,10 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-export class Trainer {
+export class Trainer<B = LMBatch> {
   readonly optimizer: AdamW;
   constructor(
-    readonly model: GPT,
+    readonly model: Model<any, B, any>,
     readonly opts: TrainerOptions,
   ) {
     this.optimizer = new AdamW(model.paramList(), {
@@ -46,14 +42,12 @@ export class Trainer {
   }
 
   /** Forward, backward, AdamW update. Returns the loss of this step's forward pass (before the update). */
-  async step(b: Batch, step: number): Promise<number> {
+  async step(b: B, step: number): Promise<number> {
     const { model, optimizer } = this;
     const gpu = model.gpu;
     const loss = await gpu.scope(async () => {
       optimizer.zeroGrad();
-      const ids = IdBatch.from(gpu, b.x, [b.B, b.T], model.config.vocab_size);
-      const logits = model.forward(ids, { train: true, seed: mixSeed(this.opts.seed, step) });
-      const l = crossEntropy(logits, b.y);
+      const l = model.loss(b, { train: true, seed: mixSeed(this.opts.seed, step) });
       backward(l);
       if (this.opts.gradClip !== undefined) clipGradNorm(model.paramList(), this.opts.gradClip);
       optimizer.step();
@@ -64,17 +58,12 @@ export class Trainer {
   }
 
   /** Mean loss over batches, no dropout, no graph. */
-  async evaluate(batches: Iterable<Batch>): Promise<number> {
+  async evaluate(batches: Iterable<B>): Promise<number> {
     const gpu = this.model.gpu;
     let sum = 0;
     let n = 0;
     for (const b of batches) {
-      sum += await gpu.scope(() =>
-        noGrad(async () => {
-          const ids = IdBatch.from(gpu, b.x, [b.B, b.T], this.model.config.vocab_size);
-          return crossEntropy(this.model.forward(ids), b.y).item();
-        }),
-      );
+      sum += await gpu.scope(() => noGrad(async () => this.model.loss(b).item()));
       n++;
     }
     return n ? sum / n : NaN;

@@ -1,4 +1,5 @@
-// A one-line progress bar on a terminal (stderr), silent when stderr is not a TTY.
+// A one-line progress bar on a terminal (stderr), silent when stderr is not a TTY, and duration formatting: used by
+// the CLI and by library code (training runner, token-file writer), so it lives outside src/cli.
 // Leaves out: multi-line layouts, colour.
 
 export function formatDuration(s: number): string {
