@@ -6,8 +6,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { type Record_, markdown } from '../../bench/harness.js';
 import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
 import { benchBpe } from '../../bench/bpe.js';
+import { benchEncoder } from '../../bench/encoder.js';
 
-const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm'] as const;
+const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder'] as const;
 
 function targets(rs: Record_[]): string {
   const find = (s: string, re: RegExp) => rs.find((r) => r.suite === s && re.test(r.name));
@@ -34,7 +35,7 @@ function targets(rs: Record_[]): string {
 }
 
 const cmd: Command = {
-  summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step, generation, BPE, LSTM vs PyTorch',
+  summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step, generation, BPE, LSTM vs PyTorch, BERT encoder',
   usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE]`,
   options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' } },
   help: {
@@ -60,6 +61,7 @@ const cmd: Command = {
       if (s === 'train') records.push(...(await benchTrain(gpu, o)));
       if (s === 'generate') records.push(...(await benchGenerate(gpu, o)));
       if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));
+      if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
       if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
     }
     const secs = (performance.now() - t0) / 1000;

@@ -9,6 +9,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, resolveCheckpointDir, CONFIG_FILE } from '../model/checkpoint.js';
 import { SEQ2SEQ_MODEL_TYPE, type Seq2SeqModel } from '../model/rnn-seq2seq.js';
+import { Bert } from '../model/bert.js';
 
 /** config.json's model_type, or undefined (no file, unreadable: the GPT path below reports it). */
 function modelTypeOf(dir: string): unknown {
@@ -73,13 +74,45 @@ async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undef
   }
 }
 
+/** Rows like --ids' for a flag that must match them entry for entry (BERT's mask and token types). */
+function rowsLike(s: string, flag: string, ids: number[][]): number[] {
+  const rows = parseRaggedIds(s, flag);
+  if (rows.length !== ids.length) throw new UsageError(`${flag} has ${rows.length} rows, --ids has ${ids.length}`);
+  rows.forEach((r, i) => {
+    if (r.length !== ids[i].length) throw new UsageError(`${flag}: row ${i + 1} has ${r.length} entries, --ids row ${i + 1} has ${ids[i].length}`);
+  });
+  return rows.flat();
+}
+
+/** BERT folders: MLM logits (B, T, V) with an optional attention mask and token type ids (rows like --ids). */
+async function bertLogits(dir: string, v: Record<string, unknown>, out: string): Promise<void> {
+  const rows = parseIdRows(v.ids as string);
+  const B = rows.length;
+  const T = rows[0].length;
+  const mask = v['attention-mask'] !== undefined ? rowsLike(v['attention-mask'] as string, '--attention-mask', rows) : undefined;
+  const types = v['token-type-ids'] !== undefined ? rowsLike(v['token-type-ids'] as string, '--token-type-ids', rows) : undefined;
+  const ck = loadCheckpoint(dir);
+  const gpu = await getGpu();
+  const model = new Bert(gpu, ck.config, ck.params);
+  try {
+    const V = model.config.vocab_size;
+    const data = await gpu.scope(() => noGrad(async () => model.forward({ ids: IdBatch.from(gpu, rows.flat(), [B, T], V), attentionMask: mask, tokenTypeIds: types }).toArray()));
+    writeFileAtomic(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    console.log(`logits [${B}, ${T}, ${V}] float32 little-endian (masked-LM scores; padded positions hold numbers too) → ${out}`);
+  } finally {
+    model.dispose();
+  }
+}
+
 const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
-  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--decoder-ids "1,7;1,8"] --out FILE',
-  options: { model: { type: 'string' }, ids: { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' } },
+  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] --out FILE',
+  options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' } },
   help: {
     model: ['DIR', 'checkpoint folder; required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
+    'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
+    'token-type-ids': ['"0,0;0,1"', 'BERT: segment ids, rows like --ids', 'all 0'],
     'decoder-ids': ['"1,7;1,8"', 'seq2seq checkpoints: the decoder\'s input rows (teacher forcing); --ids are then the sources (rows may differ in length)'],
     out: ['FILE', 'raw little-endian float32 logits (B, T, V); required'],
   },
@@ -91,6 +124,8 @@ const cmd: Command = {
       return seq2seqLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
     }
     if (v['decoder-ids'] !== undefined) throw new UsageError('--decoder-ids is for encoder–decoder checkpoints');
+    if (modelTypeOf(v.model as string) === 'bert') return bertLogits(v.model as string, v, v.out as string);
+    if (v['attention-mask'] !== undefined || v['token-type-ids'] !== undefined) throw new Error('--attention-mask and --token-type-ids are for BERT folders (model_type "bert")');
     const rows = parseIdRows(v.ids as string);
     const B = rows.length;
     const T = rows[0].length;

@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
 import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../tokenizer/node.js';
+import { resolveCheckpointDir } from '../model/checkpoint.js';
+import { join } from 'node:path';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
 /** The page's bundle prebuilt by `npm run build` (dist/wgpt.browser.js); from sources it is bundled on start. */
@@ -15,6 +17,8 @@ export interface ServeOptions {
   host?: string;
   /** bundle entry (default src/web/main.ts; the browser tests add their hooks) */
   entry?: string;
+  /** a BERT folder served under /bert/ for the page's encoder view (src/web/encoder.ts) */
+  bert?: string;
 }
 
 export async function startServer(o: ServeOptions = {}): Promise<{ url: string; close(): Promise<void>; server: Server }> {
@@ -32,6 +36,18 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
     // the tokenizer panel's Korean WordPiece is trained from it (the page says so if it is missing)
     ...(existsSync(KOREAN_CORPUS) ? { '/debian-faq-ko.txt': ['text/plain; charset=utf-8', readFileSync(KOREAN_CORPUS)] as [string, Buffer] } : {}),
   };
+  // the encoder view's BERT folder: /bert/index.json lists the files served (none without --bert), so the page never 404s
+  const bertFiles: string[] = [];
+  if (o.bert) {
+    const dir = resolveCheckpointDir(o.bert);
+    if (!existsSync(join(dir, 'config.json'))) throw new Error(`--bert ${o.bert} has no config.json`);
+    for (const [f, type] of [['config.json', 'application/json'], ['model.safetensors', 'application/octet-stream'], ['tokenizer.json', 'application/json'], ['vocab.txt', 'text/plain; charset=utf-8'], ['tokenizer_config.json', 'application/json']]) {
+      if (!existsSync(join(dir, f))) continue;
+      routes[`/bert/${f}`] = [type, readFileSync(join(dir, f))];
+      bertFiles.push(f);
+    }
+  }
+  routes['/bert/index.json'] = ['application/json', JSON.stringify({ files: bertFiles })];
   const server = createServer((req, res) => {
     const r = routes[(req.url ?? '/').split('?')[0]];
     if (!r) {
@@ -56,14 +72,15 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
 
 const cmd: Command = {
   summary: 'serve the browser page (tokens, embeddings, training, generation, attention) on localhost',
-  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1]',
-  options: { port: { type: 'string' }, host: { type: 'string' } },
+  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1] [--bert DIR]',
+  options: { port: { type: 'string' }, host: { type: 'string' }, bert: { type: 'string' } },
   help: {
     port: ['N', 'port to listen on (0: any free port)', '8080'],
     host: ['ADDR', 'address to listen on', '127.0.0.1'],
+    bert: ['DIR', 'a BERT folder (Hugging Face or wgpt) for the page\'s encoder view'],
   },
   async run(v) {
-    const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined });
+    const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined, bert: v.bert as string | undefined });
     console.log(`wgpt: serving the page at ${s.url} (open it in Chrome; Ctrl-C to stop)`);
     await new Promise(() => {});
   },

@@ -256,6 +256,11 @@ export interface Model<C = unknown, B = unknown, I = unknown> {
   forward(input: I, opts?: ForwardOptions): Tensor;
   /** the objective's mean loss [1] on a training batch (graph recorded unless under noGrad) */
   loss(batch: B, opts?: ForwardOptions): Tensor;
+  /**
+   * Optional held-out metrics beyond the mean loss (no dropout, no graph): the loss summed over the batch's
+   * predictions, their count and how many were right (BERT: masked-LM accuracy at the chosen positions).
+   */
+  evaluateBatch?(batch: B): Promise<{ lossSum: number; correct: number; n: number }>;
   /** host copies of every parameter, by checkpoint name in table order */
   exportParams(): Promise<ParamMap>;
   dispose(): void;

@@ -4,6 +4,8 @@
 export interface LossPoint {
   step: number;
   loss: number;
+  /** held-out accuracy, for models that report one (BERT's masked-LM accuracy) */
+  accuracy?: number;
 }
 
 function niceTicks(lo: number, hi: number, n = 5): number[] {

@@ -288,10 +288,10 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       log({ step, loss, epoch, lr: opts.lr, tokens_per_s: Math.round(tps) });
       bar.update(step, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
       if (valData && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
-        const v = await trainer.evaluate(evalBatches());
-        history.val.push({ step, loss: v });
-        log({ step, val_loss: v, train_loss: loss });
-        if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}`);
+        const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
+        history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
+        log({ step, val_loss: v, train_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
+        if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}${accuracy !== undefined ? `  val accuracy ${(100 * accuracy).toFixed(1)}%` : ''}`);
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
       hooks.onStep?.(step);
@@ -317,16 +317,16 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   }
   bar.done();
   if (valData) {
-    const v = await trainer.evaluate(evalBatches());
-    history.val.push({ step, loss: v });
-    log({ step, val_loss: v, train_loss: lastLoss });
+    const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
+    history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
+    log({ step, val_loss: v, train_loss: lastLoss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
   }
   await save('final');
   trainer.optimizer.dispose();
   const seconds = (performance.now() - t0) / 1000;
   const tokensPerSecond = tokensDone / seconds;
   const lastVal = history.val[history.val.length - 1];
-  say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}`);
+  say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}${lastVal?.accuracy !== undefined ? ` (accuracy ${(100 * lastVal.accuracy).toFixed(1)}%)` : ''}`);
   say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);
   return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond };
 }

@@ -59,13 +59,34 @@ export class Trainer<B = LMBatch> {
 
   /** Mean loss over batches, no dropout, no graph. */
   async evaluate(batches: Iterable<B>): Promise<number> {
+    return (await this.evaluateMetrics(batches)).loss;
+  }
+
+  /**
+   * Held-out loss, and accuracy when the model reports it (Model.evaluateBatch: the loss is then the mean over all
+   * predictions of all batches; otherwise the mean of the batches' mean losses).
+   */
+  async evaluateMetrics(batches: Iterable<B>): Promise<{ loss: number; accuracy?: number }> {
     const gpu = this.model.gpu;
+    const m = this.model;
+    if (m.evaluateBatch) {
+      let lossSum = 0;
+      let correct = 0;
+      let n = 0;
+      for (const b of batches) {
+        const r = await m.evaluateBatch(b);
+        lossSum += r.lossSum;
+        correct += r.correct;
+        n += r.n;
+      }
+      return n ? { loss: lossSum / n, accuracy: correct / n } : { loss: NaN };
+    }
     let sum = 0;
     let n = 0;
     for (const b of batches) {
-      sum += await gpu.scope(() => noGrad(async () => this.model.loss(b).item()));
+      sum += await gpu.scope(() => noGrad(async () => m.loss(b).item()));
       n++;
     }
-    return n ? sum / n : NaN;
+    return { loss: n ? sum / n : NaN };
   }
 }

@@ -17,6 +17,7 @@ import { koreanWordPieceOption } from './wordpiece.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
 import { mountWalk } from './walk-view.js';
+import { mountEncoder } from './encoder.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -458,6 +459,8 @@ async function init(): Promise<void> {
   renderTokens();
   await renderViews();
   walkView = mountWalk($('walk'), { gpu: state.gpu, verdict: state.verdict, gpuTask });
+  // the encoder view (BERT fill-mask + bidirectional attention) when the server has a BERT folder (`wgpt serve --bert DIR`)
+  window.wgpt.encoder = mountEncoder(state.gpu, $('encoder'), gpuTask);
   state.ready = true;
 }
 

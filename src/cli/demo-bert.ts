@@ -1,0 +1,86 @@
+// `wgpt demo-bert`: the course's encoder in one command — a WordPiece tokenizer trained on the bundled Korean corpus,
+// a tiny BERT trained from scratch with masked-LM (time-budgeted), held-out MLM loss and accuracy beside the
+// most-frequent-token baseline, then fill-mask on a Korean sentence. Leaves out: pretraining at any real scale.
+import { readFileSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Command, num } from './command.js';
+import { getGpu } from '../gpu/device.js';
+import { runTraining } from '../train/run.js';
+import { catchStopSignals } from '../train/stop.js';
+import { trainWordPiece } from '../tokenizer/wordpiece-train.js';
+import { wordPieceToHfJson } from '../tokenizer/hf-json.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { fileURLToPath } from 'node:url';
+import { Bert, bertSpecialIds, fillMask } from '../model/bert.js';
+
+/** Seconds of training the demo allows itself (tokenizer, evaluation and fill-mask fit in the rest of 3 minutes). */
+const BUDGET_S = 130;
+/** The bundled Korean corpus (Debian FAQ, see src/data/README.md). */
+const KOREAN_CORPUS = fileURLToPath(new URL('../data/debian-faq-ko.txt', import.meta.url));
+
+const busy = (d: string) => existsSync(d) && readdirSync(d).length > 0;
+
+const cmd: Command = {
+  summary: 'train a tiny BERT (masked LM) on the bundled Korean corpus with its own WordPiece, then fill a [MASK]',
+  usage: 'wgpt demo-bert [--steps N] [--time-budget S] [--out DIR [--overwrite]] [--text "… [MASK] …"]',
+  options: { steps: { type: 'string' }, 'time-budget': { type: 'string' }, out: { type: 'string' }, overwrite: { type: 'boolean' }, text: { type: 'string' } },
+  help: {
+    steps: ['N', 'training steps (fewer when --time-budget runs out first)', '400'],
+    'time-budget': ['S', 'stop training after S seconds (checkpoint saved), then evaluate; 0: no limit', String(BUDGET_S)],
+    out: ['DIR', 'checkpoint folder', 'runs/bert-ko'],
+    overwrite: ['', 'replace --out even when it holds another run'],
+    text: ['"…"', 'sentence with [MASK] to fill after training', '데비안은 자유 [MASK] 체제입니다.'],
+  },
+  async run(v) {
+    const gpu = await getGpu();
+    const steps = num(v, 'steps', 400, { int: true, min: 1 });
+    const budget = num(v, 'time-budget', BUDGET_S, { min: 0 });
+    const text = (v.text as string) ?? '데비안은 자유 [MASK] 체제입니다.';
+    const out = (v.out as string) ?? 'runs/bert-ko';
+    if (!v.overwrite && busy(out)) throw new Error(`${resolve(out)} already holds files; give --overwrite to replace it, or another --out folder`);
+    const t0 = performance.now();
+    const wp = trainWordPiece(readFileSync(KOREAN_CORPUS, 'utf8'), { vocabSize: 2000 }).tokenizer;
+    mkdirSync(resolve(out, '..'), { recursive: true });
+    const tokPath = `${out}-wordpiece.json`;
+    writeFileAtomic(tokPath, wordPieceToHfJson(wp));
+    console.log(`wgpt: trained a WordPiece tokenizer on ${KOREAN_CORPUS.split('/').pop()}: ${wp.vocabSize} tokens in ${((performance.now() - t0) / 1000).toFixed(2)} s → ${tokPath}`);
+    const stop = catchStopSignals();
+    const started = performance.now();
+    const outOfTime = () => (budget > 0 && performance.now() - started > budget * 1000 ? `the ${budget} s time budget ran out` : null);
+    const res = await runTraining(
+      gpu,
+      {
+        data: KOREAN_CORPUS,
+        tokenizer: tokPath,
+        arch: 'bert',
+        preset: 'tiny',
+        context: 64,
+        batch: 16,
+        steps,
+        lr: 2e-3,
+        weightDecay: 0.01,
+        seed: 123,
+        shuffle: true,
+        valFraction: 0.1,
+        evalEvery: Math.max(1, Math.floor(steps / 4)),
+        evalBatches: 0,
+        saveEvery: 0,
+        out,
+        log: `${out}.log.jsonl`,
+        overwrite: !!v.overwrite,
+      },
+      undefined,
+      { stopRequested: () => stop.requested() ?? outOfTime() },
+    ).finally(() => stop.dispose());
+    if (res.interrupted && stop.requested()) return 130;
+    const model = res.model as Bert;
+    const tok = res.tokenizer!;
+    const sp = bertSpecialIds(tok.specialTokens);
+    const ids = [sp.cls, ...tok.encode(text, { allowedSpecial: ['[MASK]'] }), sp.sep];
+    const results = await fillMask(model, ids, sp.mask, 5, (id) => tok.decode([id]));
+    console.log(`\n${text}`);
+    for (const r of results) console.log(`  ${r.candidates.map((c) => `${c.token} ${(100 * c.prob).toFixed(1)}%`).join(' · ')}`);
+    console.log(`\nnext: npx wgpt fill-mask --model ${res.out} --text "${text}"   (vocab: ${join(res.out, 'tokenizer.json')})`);
+  },
+};
+export default cmd;

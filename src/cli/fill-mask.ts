@@ -1,0 +1,52 @@
+// `wgpt fill-mask`: a BERT folder (Hugging Face or wgpt) fills every [MASK] of a sentence: top-k tokens with their
+// probabilities and the restored sentences, as the course prints them. Leaves out: batches of sentences, targets lists.
+import { type Command, UsageError, num } from './command.js';
+import { getGpu } from '../gpu/device.js';
+import { loadBertFolder } from '../model/bert-folder.js';
+import { bertSpecialIds, fillMask } from '../model/bert.js';
+
+const cmd: Command = {
+  summary: 'fill the [MASK]s of a sentence with a BERT folder: top-k tokens, probabilities, restored sentences',
+  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json]',
+  options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' } },
+  help: {
+    model: ['DIR', 'BERT folder: config.json (model_type "bert"), model.safetensors, tokenizer.json or vocab.txt; required'],
+    text: ['"…"', 'sentence with one or more [MASK] tokens; required'],
+    'top-k': ['K', 'candidates per [MASK]', '5'],
+    tokenizer: ['FILE', "tokenizer.json or vocab.txt instead of the folder's"],
+    json: ['', 'print the results as JSON'],
+  },
+  async run(v) {
+    if (!v.model) throw new UsageError('--model is required');
+    if (v.text === undefined) throw new UsageError('--text is required');
+    const topK = num(v, 'top-k', 5, { int: true, min: 1 });
+    const text = v.text as string;
+    if (!text.includes('[MASK]')) throw new Error('the text has no [MASK] token to fill (write [MASK] where a word is missing)');
+    const gpu = await getGpu();
+    const { model, tokenizer, skipped } = loadBertFolder(gpu, v.model as string, v.tokenizer as string | undefined);
+    try {
+      if (skipped) console.error(`wgpt: ${skipped}`);
+      const sp = bertSpecialIds(tokenizer.specialTokens);
+      const body = tokenizer.encode(text, { allowedSpecial: ['[MASK]'] });
+      const ids = [sp.cls, ...body, sp.sep];
+      if (ids.length > model.config.max_position_embeddings) throw new Error(`the text is ${ids.length} tokens with [CLS] and [SEP]; the model takes at most ${model.config.max_position_embeddings}`);
+      const tok = tokenizer as typeof tokenizer & { idToToken?: (id: number) => string };
+      const tokenOf = (id: number) => (tok.idToToken ? tok.idToToken(id) : tokenizer.decode([id]));
+      const results = await fillMask(model, ids, sp.mask, topK, tokenOf);
+      // a restored sentence fills this [MASK] with the candidate and every other [MASK] with its own best guess
+      const best = new Map(results.map((r) => [r.position, r.candidates[0].id]));
+      const restore = (pos: number, id: number) => tokenizer.decode(ids.map((x, i) => (i === pos ? id : best.get(i) ?? x)).slice(1, -1));
+      if (v.json) {
+        console.log(JSON.stringify(results.map((r) => ({ position: r.position, candidates: r.candidates.map((c) => ({ ...c, sequence: restore(r.position, c.id) })) })), null, 1));
+        return;
+      }
+      results.forEach((r, k) => {
+        console.log(`[MASK] ${k + 1} of ${results.length} (token ${r.position}):`);
+        for (const c of r.candidates) console.log(`  ${c.prob.toFixed(4)}  ${c.token.padEnd(12)}  ${restore(r.position, c.id)}`);
+      });
+    } finally {
+      model.dispose();
+    }
+  },
+};
+export default cmd;
