@@ -28,12 +28,6 @@ const cmd: Command = {
     json: ['', 'print every array of the printed stages as one JSON document instead of text'],
     plots: ['DIR', 'write the figures as SVG and PNG (embeddings, positional-encoding, attention, loss, luong-attention, encoder-/decoder-attention)'],
   },
-  help: {
-    text: ['"…"', 'your own text, walked beside the course\'s samples'],
-    stage: ['NAME,…', 'only these stages (names in the usage line)', 'all'],
-    json: ['', 'print the stages as JSON'],
-    plots: ['DIR', 'write each stage\'s figures as .svg and .png into DIR'],
-  },
   async run(v) {
     const only = v.stage !== undefined ? String(v.stage).split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     if (only && !only.length) throw new UsageError('--stage needs a stage name');
