@@ -7,6 +7,7 @@ import { type Record_, markdown } from '../../bench/harness.js';
 import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
 import { benchBpe } from '../../bench/bpe.js';
 import { benchEncoder } from '../../bench/encoder.js';
+import { profileGpt, profileMarkdown, profileRecords } from '../../bench/profile.js';
 
 const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder'] as const;
 
@@ -36,29 +37,39 @@ function targets(rs: Record_[]): string {
 
 const cmd: Command = {
   summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step, generation, BPE, LSTM vs PyTorch, BERT encoder',
-  usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE]`,
-  options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' } },
+  usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE] | wgpt bench train --profile [--preset tiny|small] [--vocab N]`,
+  options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' }, profile: { type: 'boolean' }, preset: { type: 'string' }, vocab: { type: 'string' } },
   help: {
     quick: ['', 'smaller sizes (under 3 minutes on 2 CPU cores)'],
     runs: ['N', 'timed runs per case', 'per suite'],
     json: ['FILE', 'write the records as JSON'],
+    profile: ['', 'with the train suite: profile one training step and one KV-cache token (GPU ms per op family, host ms, dispatch/submit/readback counts)'],
+    preset: ['NAME', 'GPT preset to profile', 'small'],
+    vocab: ['N', 'vocabulary size of the profiled model', "the preset's (50257)"],
   },
   positionals: true,
   async run(v, pos) {
     for (const p of pos) if (!(SUITES as readonly string[]).includes(p)) throw new UsageError(`unknown suite '${p}' (suites: ${SUITES.join(', ')})`);
     const which = pos.length ? pos : [...SUITES];
+    if (!v.profile && (v.preset !== undefined || v.vocab !== undefined)) throw new UsageError('--preset and --vocab go with --profile');
+    if (v.profile && (which.length !== 1 || which[0] !== 'train')) throw new UsageError('--profile profiles the train suite: wgpt bench train --profile');
     const o = { quick: !!v.quick, runs: v.runs !== undefined ? num(v, 'runs', undefined, { int: true, min: 1 }) : undefined, log: (l: string) => process.stderr.write(`  ${l}\n`) };
     const gpu = await getGpu();
     const i = gpu.info;
     const adapter = `${i.description || i.device} (${i.vendor}, ${i.architecture}; ${i.isCpu ? 'CPU adapter' : 'GPU'}; platform ${i.platform})`;
     const t0 = performance.now();
     const records: Record_[] = [];
+    let profiled = '';
     for (const s of which) {
       process.stderr.write(`wgpt bench: ${s}${o.quick ? ' (quick)' : ''}…\n`);
       if (s === 'gather') records.push(...(await benchGather(gpu, o)));
       if (s === 'matmul') records.push(...(await benchMatmul(gpu, o)));
       if (s === 'kernels') records.push(...(await benchKernels(gpu, o)));
-      if (s === 'train') records.push(...(await benchTrain(gpu, o)));
+      if (s === 'train' && v.profile) {
+        const ps = await profileGpt(gpu, { preset: (v.preset as string | undefined) ?? 'small', vocab: v.vocab !== undefined ? num(v, 'vocab', undefined, { int: true, min: 2 }) : undefined, log: o.log });
+        profiled = profileMarkdown(ps);
+        records.push(...profileRecords(ps));
+      } else if (s === 'train') records.push(...(await benchTrain(gpu, o)));
       if (s === 'generate') records.push(...(await benchGenerate(gpu, o)));
       if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));
       if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
@@ -67,8 +78,11 @@ const cmd: Command = {
     const secs = (performance.now() - t0) / 1000;
     for (const r of records) r.adapter = adapter;
     console.log(`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s\n`);
-    console.log(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)));
-    console.log(targets(records));
+    if (profiled) console.log(profiled);
+    else {
+      console.log(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)));
+      console.log(targets(records));
+    }
     if (v.json) {
       writeFileAtomic(v.json as string, JSON.stringify(records, null, 2) + '\n');
       console.log(`wrote ${records.length} records to ${v.json}`);

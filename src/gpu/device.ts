@@ -39,6 +39,80 @@ export interface DispatchArgs {
   workgroups: number | [number, number?, number?];
 }
 
+/**
+ * Work counters, always on (integer increments and a few clock reads per submit/wait). Read a delta
+ * around a piece of work: `const c0 = { ...gpu.counters }; …; diffCounters(gpu.counters, c0)`.
+ */
+export interface GpuCounters {
+  /** compute dispatches recorded (empty ones skipped) */
+  dispatches: number;
+  /** compute passes begun */
+  passes: number;
+  /** queue.submit calls */
+  submits: number;
+  /** buffer-to-buffer copies and clears recorded */
+  copies: number;
+  clears: number;
+  /** queue.writeBuffer calls: host data (uploads) and uniform values (one per dispatch with params) */
+  uploads: number;
+  uploadBytes: number;
+  uniformWrites: number;
+  /** buffer mapAsync readbacks and their bytes */
+  readbacks: number;
+  readbackBytes: number;
+  /** onSubmittedWorkDone waits (gpu.sync) */
+  syncs: number;
+  /** wall ms the host spent awaiting the GPU (mapAsync + onSubmittedWorkDone) */
+  waitMs: number;
+  /** wall ms spent inside queue.submit */
+  submitMs: number;
+}
+
+export function zeroCounters(): GpuCounters {
+  return { dispatches: 0, passes: 0, submits: 0, copies: 0, clears: 0, uploads: 0, uploadBytes: 0, uniformWrites: 0, readbacks: 0, readbackBytes: 0, syncs: 0, waitMs: 0, submitMs: 0 };
+}
+
+/** after − before, member by member. */
+export function diffCounters(after: GpuCounters, before: GpuCounters): GpuCounters {
+  const out = zeroCounters();
+  for (const k of Object.keys(out) as (keyof GpuCounters)[]) out[k] = after[k] - before[k];
+  return out;
+}
+
+/** One kernel's share of a profiled piece of work. */
+export interface ProfileEntry {
+  /** shader file name without directory and extension, e.g. `matmul` */
+  family: string;
+  /** `file:entry` */
+  kernel: string;
+  dispatches: number;
+  /** GPU ms summed over its dispatches (timestamp queries, or the fallback's approximation) */
+  gpuMs: number;
+}
+
+export interface ProfileResult {
+  /** how GPU time was taken */
+  method: 'timestamp-query' | 'submit-per-dispatch';
+  entries: ProfileEntry[];
+  /** host ms spent inside gpu.dispatch (bind group + pass encoding), summed */
+  encodeMs: number;
+}
+
+interface ProfileState {
+  method: ProfileResult['method'];
+  labels: string[];
+  encodeMs: number;
+  /** timestamp mode: the query set being filled, its next free index, resolved batches waiting to be read */
+  querySet: GPUQuerySet | null;
+  next: number;
+  batches: { staging: GPUBuffer; labels: string[]; querySet: GPUQuerySet }[];
+  pendingLabels: string[];
+  /** fallback mode: per dispatch, its submit time and a promise of its completion time */
+  done: { label: string; submitted: number; finished: Promise<number> }[];
+}
+
+const PROFILE_QUERIES = 4096;
+
 /** Optional features the engine uses when the adapter offers them. */
 export const WANTED_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
 
@@ -56,8 +130,14 @@ export class Gpu {
   private pass: GPUComputePassEncoder | null = null;
   private uniformsInFlight: GPUBuffer[] = [];
   private uniformFree = new Map<number, GPUBuffer[]>();
+  /** work counters since creation (see GpuCounters) */
+  readonly counters: GpuCounters = zeroCounters();
+  private profiling: ProfileState | null = null;
+
   /** dispatches recorded since creation (for tests and bench) */
-  dispatchCount = 0;
+  get dispatchCount(): number {
+    return this.counters.dispatches;
+  }
 
   constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice, info: AdapterSummary) {
     this.info = info;
@@ -145,6 +225,7 @@ export class Gpu {
     // The uniform buffer is not referenced by any unsubmitted command, so writing it now is ordered
     // correctly before the encoder that reads it.
     this.device.queue.writeBuffer(buf, 0, bytes);
+    this.counters.uniformWrites++;
     this.uniformsInFlight.push(buf);
     return buf;
   }
@@ -160,6 +241,7 @@ export class Gpu {
         if (t) t.overflow = true;
         this.pass = this.encoder.beginComputePass();
       }
+      this.counters.passes++;
     }
     return this.pass;
   }
@@ -235,12 +317,118 @@ export class Gpu {
       if (w > maxWg) throw new Error(`${layout.file}:${layout.entry}: ${w} workgroups in one dimension exceeds the limit ${maxWg}; use grid()`);
     }
     if (wg[0] * wg[1] * wg[2] === 0) return;
+    const prof = this.profiling;
+    const t0 = prof ? performance.now() : 0;
     const bg = this.device.createBindGroup({ layout: k.bindGroupLayout, entries });
-    const pass = this.getPass();
+    const pass = prof ? this.profiledPass(prof, `${layout.file}:${layout.entry}`) : this.getPass();
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
-    this.dispatchCount++;
+    this.counters.dispatches++;
+    if (prof) {
+      pass.end();
+      this.pass = null;
+      prof.encodeMs += performance.now() - t0;
+      if (prof.method === 'submit-per-dispatch') {
+        const submitted = performance.now();
+        this.flush();
+        const label = prof.labels[prof.labels.length - 1];
+        prof.done.push({ label, submitted, finished: this.device.queue.onSubmittedWorkDone().then(() => performance.now()) });
+      }
+    }
+  }
+
+  /** Profile mode: every dispatch gets its own compute pass, with begin/end timestamps when the adapter has them. */
+  private profiledPass(prof: ProfileState, label: string): GPUComputePassEncoder {
+    const enc = this.getEncoder();
+    prof.labels.push(label);
+    this.counters.passes++;
+    if (prof.method !== 'timestamp-query') return (this.pass = enc.beginComputePass());
+    if (!prof.querySet || prof.next + 2 > PROFILE_QUERIES) {
+      this.resolveProfile(prof, enc);
+      prof.querySet = this.device.createQuerySet({ type: 'timestamp', count: PROFILE_QUERIES });
+      prof.next = 0;
+    }
+    prof.pendingLabels.push(label);
+    const p = enc.beginComputePass({ timestampWrites: { querySet: prof.querySet!, beginningOfPassWriteIndex: prof.next, endOfPassWriteIndex: prof.next + 1 } });
+    prof.next += 2;
+    return (this.pass = p);
+  }
+
+  /** Resolves the filled part of the profile query set into a staging buffer read at endProfile. */
+  private resolveProfile(prof: ProfileState, enc: GPUCommandEncoder): void {
+    if (!prof.querySet || prof.next === 0) return;
+    const n = prof.next;
+    const resolved = this.device.createBuffer({ size: n * 8, usage: 0x0200 /* QUERY_RESOLVE */ | 0x04 /* COPY_SRC */ });
+    const staging = this.device.createBuffer({ size: n * 8, usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */ });
+    enc.resolveQuerySet(prof.querySet, 0, n, resolved, 0);
+    enc.copyBufferToBuffer(resolved, 0, staging, 0, n * 8);
+    prof.batches.push({ staging, labels: prof.pendingLabels, querySet: prof.querySet });
+    this.profileTemp.push(resolved);
+    prof.pendingLabels = [];
+    prof.querySet = null;
+    prof.next = 0;
+  }
+
+  private profileTemp: GPUBuffer[] = [];
+
+  /**
+   * Starts profiling: until endProfile(), each dispatch runs in its own compute pass and its GPU time is
+   * taken with timestamp queries ('timestamp-query'), or, without that feature, each dispatch is submitted
+   * alone and timed from submit to onSubmittedWorkDone on the wall clock ('submit-per-dispatch',
+   * approximate). Profiling changes how work is batched: take counts from an unprofiled run.
+   */
+  beginProfile(): void {
+    if (this.profiling) throw new Error('beginProfile: already profiling');
+    this.flush();
+    const method = this.features.has('timestamp-query') ? 'timestamp-query' : 'submit-per-dispatch';
+    this.profiling = { method, labels: [], encodeMs: 0, querySet: null, next: 0, batches: [], pendingLabels: [], done: [] };
+  }
+
+  /** Ends profiling; waits for the GPU and returns per-kernel dispatch counts and GPU ms, slowest first. */
+  async endProfile(): Promise<ProfileResult> {
+    const prof = this.profiling;
+    if (!prof) throw new Error('endProfile: not profiling');
+    this.flush();
+    this.profiling = null;
+    const per = new Map<string, ProfileEntry>();
+    const add = (label: string, ms: number) => {
+      let e = per.get(label);
+      if (!e) {
+        // the shader file names the family (`shaders/attention.wgsl + generated code` → attention)
+        const file = label.slice(0, label.lastIndexOf(':')).split(' ')[0];
+        const family = file.replace(/^.*\//, '').replace(/\.wgsl$/, '');
+        per.set(label, (e = { family, kernel: label, dispatches: 0, gpuMs: 0 }));
+      }
+      e.dispatches++;
+      e.gpuMs += ms;
+    };
+    try {
+      if (prof.method === 'timestamp-query') {
+        for (const b of prof.batches) {
+          await b.staging.mapAsync(1 /* READ */);
+          const ts = new BigInt64Array(b.staging.getMappedRange().slice(0));
+          b.staging.unmap();
+          b.labels.forEach((l, i) => add(l, Math.max(0, Number(ts[2 * i + 1] - ts[2 * i])) / 1e6));
+        }
+      } else {
+        let prevEnd = 0;
+        for (const d of prof.done) {
+          const end = await d.finished;
+          add(d.label, end - Math.max(prevEnd, d.submitted));
+          prevEnd = end;
+        }
+      }
+      await this.checkErrors();
+    } finally {
+      for (const b of prof.batches) {
+        b.staging.destroy();
+        b.querySet.destroy();
+      }
+      for (const b of this.profileTemp) b.destroy();
+      this.profileTemp = [];
+    }
+    return { method: prof.method, entries: [...per.values()].sort((a, b) => b.gpuMs - a.gpuMs), encodeMs: prof.encodeMs };
   }
 
   /**
@@ -261,6 +449,7 @@ export class Gpu {
     this.assertAlive();
     if (bytes <= 0) return;
     this.getEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, roundUp4(bytes));
+    this.counters.copies++;
   }
 
   /** Records a fill with zeros. */
@@ -268,6 +457,7 @@ export class Gpu {
     this.assertAlive();
     if (bytes <= 0) return;
     this.getEncoder().clearBuffer(buf, offset, roundUp4(bytes));
+    this.counters.clears++;
   }
 
   /** Submits everything recorded so far. */
@@ -277,7 +467,11 @@ export class Gpu {
       this.pass = null;
     }
     if (this.encoder) {
+      if (this.profiling) this.resolveProfile(this.profiling, this.encoder);
+      const t0 = performance.now();
       this.device.queue.submit([this.encoder.finish()]);
+      this.counters.submitMs += performance.now() - t0;
+      this.counters.submits++;
       this.encoder = null;
     }
     for (const b of this.uniformsInFlight) {
@@ -291,7 +485,10 @@ export class Gpu {
   /** Waits until the GPU has finished all submitted work; throws pending errors. */
   async sync(): Promise<void> {
     this.flush();
+    const t0 = performance.now();
     await this.device.queue.onSubmittedWorkDone();
+    this.counters.waitMs += performance.now() - t0;
+    this.counters.syncs++;
     await this.checkErrors();
   }
 
@@ -315,6 +512,8 @@ export class Gpu {
     // use this buffer must go first, so submit them now.
     if (this.encoder) this.flush();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.counters.uploads++;
+    this.counters.uploadBytes += bytes.byteLength;
     if (bytes.byteLength % 4 === 0) this.device.queue.writeBuffer(buf, offset, bytes);
     else {
       const padded = new Uint8Array(roundUp4(bytes.byteLength));
@@ -332,9 +531,14 @@ export class Gpu {
     const staging = this.device.createBuffer({ size, usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */, label: 'readback' });
     try {
       this.getEncoder().copyBufferToBuffer(buf, offset, staging, 0, size);
+      this.counters.copies++;
       this.flush();
+      const t0 = performance.now();
       try {
         await staging.mapAsync(1 /* READ */);
+        this.counters.readbacks++;
+        this.counters.readbackBytes += size;
+        this.counters.waitMs += performance.now() - t0;
       } catch (e) {
         await this.checkErrors();
         throw new Error(`readback failed: ${(e as Error).message}`);

@@ -1,0 +1,122 @@
+// `wgpt bench train --profile`: where one GPT training step's and one KV-cache generated token's time goes —
+// GPU ms per op family (gpu.beginProfile: timestamp queries, one pass per dispatch), host time, and the counts
+// of dispatches, submits and readbacks (gpu.counters, from an unprofiled run). Leaves out: memory traffic per op.
+import type { Gpu, GpuCounters, ProfileResult } from '../src/gpu/device.ts';
+import { diffCounters } from '../src/gpu/device.ts';
+import { GPT } from '../src/model/gpt.ts';
+import { PRESETS } from '../src/model/config.ts';
+import { Trainer } from '../src/train/trainer.ts';
+import { generate } from '../src/model/generate.ts';
+import type { Record_ } from './harness.ts';
+
+export interface ProfileOptions {
+  preset: string;
+  vocab?: number;
+  log?: (line: string) => void;
+}
+
+export interface Profiled {
+  what: string;
+  /** wall ms of the unprofiled run, and its counters */
+  wallMs: number;
+  counts: GpuCounters;
+  profile: ProfileResult;
+  /** wall ms of the profiled run (each dispatch its own pass: slower than wallMs) */
+  profiledWallMs: number;
+}
+
+/** Runs `fn` once unprofiled (counts, wall) and once profiled (GPU ms per kernel). `fn` must be repeatable. */
+export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unknown>): Promise<Profiled> {
+  await gpu.sync();
+  const c0 = { ...gpu.counters };
+  const t0 = performance.now();
+  await fn();
+  await gpu.sync();
+  const wallMs = performance.now() - t0;
+  const counts = diffCounters(gpu.counters, c0);
+  counts.syncs--; // the closing sync above is the harness's, not the work's
+  const t1 = performance.now();
+  gpu.beginProfile();
+  await fn();
+  const profile = await gpu.endProfile();
+  const profiledWallMs = performance.now() - t1;
+  return { what, wallMs, counts, profile, profiledWallMs };
+}
+
+const BATCH: Record<string, [number, number]> = { tiny: [4, 32], small: [4, 64], 'book-124m': [2, 256], gpt2: [1, 256] };
+
+/** One training step and one KV-cache token of `preset`, profiled. */
+export async function profileGpt(gpu: Gpu, o: ProfileOptions): Promise<Profiled[]> {
+  const base = PRESETS[o.preset];
+  if (!base) throw new Error(`--preset: unknown preset '${o.preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+  const [B, T] = BATCH[o.preset] ?? [4, Math.min(64, base.context_length)];
+  const cfg = { ...base, context_length: T, dropout: 0, vocab_size: o.vocab ?? base.vocab_size };
+  const model = GPT.init(gpu, cfg, 1);
+  const out: Profiled[] = [];
+  try {
+    const trainer = new Trainer(model, { lr: 1e-4, weightDecay: 0.1, seed: 1 });
+    const V = cfg.vocab_size;
+    const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7919) % V);
+    const y = Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 1) % V);
+    let step = 0;
+    const run = () => trainer.step({ x, y, B, T }, step++);
+    await run(); // warm-up: pipeline compiles, pool fill
+    await run();
+    out.push(await profileOnce(gpu, `${o.preset} train step B=${B} T=${T} V=${V}`, run));
+    o.log?.(`profiled a ${o.preset} train step`);
+    trainer.optimizer.dispose();
+
+    // one generated token through the KV cache, a few tokens into the sequence
+    const it = generate(model, [1, 2, 3, 4], { maxNewTokens: 1 << 20, temperature: 0, useCache: true })[Symbol.asyncIterator]();
+    for (let i = 0; i < 4; i++) await it.next(); // prefill + warm-up of the one-position path
+    out.push(await profileOnce(gpu, `${o.preset} generated token (KV cache, position ~8) V=${V}`, () => it.next()));
+    await it.return(undefined);
+  } finally {
+    model.dispose();
+    gpu.pool.trim();
+  }
+  return out;
+}
+
+const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/** Markdown: one summary table (counts, host/GPU time) and one per-family table per profiled piece of work. */
+export function profileMarkdown(ps: Profiled[]): string {
+  const lines: string[] = [];
+  lines.push('#### profile: counts and time per piece of work', '');
+  lines.push('| work | wall ms | host ms (wall − waits) | waiting on GPU ms | in queue.submit ms | dispatches | compute passes | submits | readbacks (mapAsync) | uploads (writeBuffer) | uniform writes | copies + clears |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const p of ps) {
+    const c = p.counts;
+    lines.push(`| ${p.what} | ${f1(p.wallMs)} | ${f1(p.wallMs - c.waitMs)} | ${f1(c.waitMs)} | ${f1(c.submitMs)} | ${c.dispatches} | ${c.passes} | ${c.submits} | ${c.readbacks} (${c.readbackBytes} B) | ${c.uploads} | ${c.uniformWrites} | ${c.copies} + ${c.clears} |`);
+  }
+  lines.push('');
+  for (const p of ps) {
+    const fam = new Map<string, { dispatches: number; gpuMs: number; kernels: Set<string> }>();
+    for (const e of p.profile.entries) {
+      let f = fam.get(e.family);
+      if (!f) fam.set(e.family, (f = { dispatches: 0, gpuMs: 0, kernels: new Set() }));
+      f.dispatches += e.dispatches;
+      f.gpuMs += e.gpuMs;
+      f.kernels.add(e.kernel.slice(e.kernel.lastIndexOf(':') + 1));
+    }
+    const total = [...fam.values()].reduce((s, f) => s + f.gpuMs, 0);
+    lines.push(`#### profile: ${p.what} — GPU time per op family (${p.profile.method}, one pass per dispatch; profiled wall ${f1(p.profiledWallMs)} ms, host encode ${f1(p.profile.encodeMs)} ms)`, '');
+    lines.push('| op family (shader) | dispatches | GPU ms | share | entry points |', '|---|---:|---:|---:|---|');
+    for (const [name, f] of [...fam.entries()].sort((a, b) => b[1].gpuMs - a[1].gpuMs)) {
+      lines.push(`| ${name} | ${f.dispatches} | ${f1(f.gpuMs)} | ${((100 * f.gpuMs) / (total || 1)).toFixed(1)}% | ${[...f.kernels].join(', ')} |`);
+    }
+    lines.push(`| **total** | ${p.profile.entries.reduce((s, e) => s + e.dispatches, 0)} | ${f1(total)} | 100% | |`, '');
+  }
+  return lines.join('\n');
+}
+
+/** JSON records (suite 'profile') for --json. */
+export function profileRecords(ps: Profiled[]): Record_[] {
+  const out: Record_[] = [];
+  for (const p of ps) {
+    out.push({ suite: 'profile', name: p.what, median_ms: p.wallMs, min_ms: p.wallMs, max_ms: p.wallMs, runs: 1, timer: 'wall', ...p.counts, host_ms: p.wallMs - p.counts.waitMs, method: p.profile.method, encode_ms: p.profile.encodeMs });
+    for (const e of p.profile.entries) out.push({ suite: 'profile', name: `${p.what}: ${e.kernel}`, median_ms: e.gpuMs, min_ms: e.gpuMs, max_ms: e.gpuMs, runs: 1, timer: p.profile.method, family: e.family, dispatches: e.dispatches });
+  }
+  return out;
+}
