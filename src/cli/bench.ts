@@ -7,9 +7,10 @@ import { type Record_, markdown } from '../../bench/harness.js';
 import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
 import { benchBpe } from '../../bench/bpe.js';
 import { benchEncoder } from '../../bench/encoder.js';
+import { benchPeer } from '../../bench/peer.js';
 import { profileGpt, profileMarkdown, profileRecords } from '../../bench/profile.js';
 
-const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder'] as const;
+const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder', 'peer-train'] as const;
 
 function targets(rs: Record_[]): string {
   const find = (s: string, re: RegExp) => rs.find((r) => r.suite === s && re.test(r.name));
@@ -29,6 +30,10 @@ function targets(rs: Record_[]): string {
     const r = find('matmul', new RegExp(`^M=${n} N=${n} K=${n} speedup`));
     rows.push([`matmul ≥ 3× tfjs-webgpu at ${n}³`, r ? `${(r.speedup as number).toFixed(2)}×` : 'not run', r ? (r.speedup as number) >= 3 : null]);
   }
+  for (const r of rs.filter((x) => x.suite === 'peer' && /tfjs-webgpu$/.test(x.name) && typeof x.wgpt_speedup === 'number')) {
+    const sp = r.wgpt_speedup as number;
+    rows.push([`train tokens/s ≥ 3× tfjs-webgpu, same model (${r.name.split(',')[0]})`, `${sp.toFixed(2)}×`, sp >= 3]);
+  }
   const kv = find('generate', /speedup/);
   rows.push(['KV cache ≥ 5× no cache at 256 new tokens', kv ? `${(kv.speedup as number).toFixed(1)}×${kv.note ? ` (${kv.note})` : ''}` : 'not run', kv ? (kv.speedup as number) >= 5 : null]);
   rows.push(['GPU: matmul vs fp32 peak; book-124m vs PyTorch eager', 'not run: no GPU on this machine', null]);
@@ -41,7 +46,7 @@ const cmd: Command = {
   options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' }, profile: { type: 'boolean' }, preset: { type: 'string' }, vocab: { type: 'string' } },
   help: {
     quick: ['', 'smaller sizes (under 3 minutes on 2 CPU cores)'],
-    runs: ['N', 'timed runs per case', 'per suite'],
+    runs: ['N', 'timed runs per case (peer-train: optimizer steps per engine)', 'per suite'],
     json: ['FILE', 'write the records as JSON'],
     profile: ['', 'with the train suite: profile one training step and one KV-cache token (GPU ms per op family, host ms, dispatch/submit/readback counts)'],
     preset: ['NAME', 'GPT preset to profile', 'small'],
@@ -72,6 +77,7 @@ const cmd: Command = {
       } else if (s === 'train') records.push(...(await benchTrain(gpu, o)));
       if (s === 'generate') records.push(...(await benchGenerate(gpu, o)));
       if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));
+      if (s === 'peer-train') records.push(...(await benchPeer(gpu, { ...o, steps: o.runs })));
       if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
       if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
     }
