@@ -1,17 +1,19 @@
 // `wgpt bench train --profile`: where one GPT training step's and one KV-cache generated token's time goes —
 // GPU ms per op family (gpu.beginProfile: timestamp queries, one pass per dispatch), host time, and the counts
 // of dispatches, submits and readbacks (gpu.counters, from an unprofiled run). Leaves out: memory traffic per op.
-import type { Gpu, GpuCounters, ProfileResult } from '../src/gpu/device.ts';
+import type { Gpu, GpuCounters, ProfileEntry, ProfileResult } from '../src/gpu/device.ts';
 import { diffCounters } from '../src/gpu/device.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { generate } from '../src/model/generate.ts';
-import type { Record_ } from './harness.ts';
+import { type Record_, stats } from './harness.ts';
 
 export interface ProfileOptions {
   preset: string;
   vocab?: number;
+  /** unprofiled and profiled runs each (default 3) */
+  runs?: number;
   log?: (line: string) => void;
 }
 
@@ -23,24 +25,49 @@ export interface Profiled {
   profile: ProfileResult;
   /** wall ms of the profiled run (each dispatch its own pass: slower than wallMs) */
   profiledWallMs: number;
+  /** runs of each kind; times are medians over them */
+  runs: number;
 }
 
-/** Runs `fn` once unprofiled (counts, wall) and once profiled (GPU ms per kernel). `fn` must be repeatable. */
-export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unknown>): Promise<Profiled> {
-  await gpu.sync();
-  const c0 = { ...gpu.counters };
-  const t0 = performance.now();
-  await fn();
-  await gpu.sync();
-  const wallMs = performance.now() - t0;
-  const counts = diffCounters(gpu.counters, c0);
-  counts.syncs--; // the closing sync above is the harness's, not the work's
-  const t1 = performance.now();
-  gpu.beginProfile();
-  await fn();
-  const profile = await gpu.endProfile();
-  const profiledWallMs = performance.now() - t1;
-  return { what, wallMs, counts, profile, profiledWallMs };
+const median = (xs: number[]) => stats(xs).median;
+
+/**
+ * Runs `fn` `runs` times unprofiled (counts from the first, median wall) and `runs` times profiled (per kernel the
+ * median GPU ms over the runs: a shared machine's descheduling inflates single runs). `fn` must be repeatable.
+ */
+export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unknown>, runs = 3): Promise<Profiled> {
+  const walls: number[] = [];
+  let counts: GpuCounters | null = null;
+  for (let r = 0; r < runs; r++) {
+    await gpu.sync();
+    const c0 = { ...gpu.counters };
+    const t0 = performance.now();
+    await fn();
+    await gpu.sync();
+    walls.push(performance.now() - t0);
+    const c = diffCounters(gpu.counters, c0);
+    c.syncs--; // the closing sync above is the harness's, not the work's
+    if (!counts) counts = c;
+    else if (c.dispatches !== counts.dispatches || c.submits !== counts.submits) throw new Error(`${what}: dispatch/submit counts differ between runs`);
+  }
+  const profiles: ProfileResult[] = [];
+  const pwalls: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t1 = performance.now();
+    gpu.beginProfile();
+    await fn();
+    profiles.push(await gpu.endProfile());
+    pwalls.push(performance.now() - t1);
+  }
+  const byKernel = new Map<string, ProfileEntry & { all: number[] }>();
+  for (const p of profiles) for (const e of p.entries) {
+    const k = byKernel.get(e.kernel);
+    if (k) k.all.push(e.gpuMs);
+    else byKernel.set(e.kernel, { ...e, all: [e.gpuMs] });
+  }
+  const entries = [...byKernel.values()].map(({ all, ...e }) => ({ ...e, gpuMs: median(all) })).sort((a, b) => b.gpuMs - a.gpuMs);
+  const profile: ProfileResult = { method: profiles[0].method, entries, encodeMs: median(profiles.map((p) => p.encodeMs)) };
+  return { what, wallMs: median(walls), counts: counts!, profile, profiledWallMs: median(pwalls), runs };
 }
 
 const BATCH: Record<string, [number, number]> = { tiny: [4, 32], small: [4, 64], 'book-124m': [2, 256], gpt2: [1, 256] };
@@ -62,14 +89,14 @@ export async function profileGpt(gpu: Gpu, o: ProfileOptions): Promise<Profiled[
     const run = () => trainer.step({ x, y, B, T }, step++);
     await run(); // warm-up: pipeline compiles, pool fill
     await run();
-    out.push(await profileOnce(gpu, `${o.preset} train step B=${B} T=${T} V=${V}`, run));
+    out.push(await profileOnce(gpu, `${o.preset} train step B=${B} T=${T} V=${V}`, run, o.runs));
     o.log?.(`profiled a ${o.preset} train step`);
     trainer.optimizer.dispose();
 
     // one generated token through the KV cache, a few tokens into the sequence
     const it = generate(model, [1, 2, 3, 4], { maxNewTokens: 1 << 20, temperature: 0, useCache: true })[Symbol.asyncIterator]();
     for (let i = 0; i < 4; i++) await it.next(); // prefill + warm-up of the one-position path
-    out.push(await profileOnce(gpu, `${o.preset} generated token (KV cache, position ~8) V=${V}`, () => it.next()));
+    out.push(await profileOnce(gpu, `${o.preset} generated token (KV cache, from position 8) V=${V}`, () => it.next(), Math.max(5, o.runs ?? 5)));
     await it.return(undefined);
   } finally {
     model.dispose();
@@ -83,7 +110,7 @@ const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.
 /** Markdown: one summary table (counts, host/GPU time) and one per-family table per profiled piece of work. */
 export function profileMarkdown(ps: Profiled[]): string {
   const lines: string[] = [];
-  lines.push('#### profile: counts and time per piece of work', '');
+  lines.push(`#### profile: counts and time per piece of work (counts from one unprofiled run; ms: median of ${ps[0]?.runs ?? 0} runs)`, '');
   lines.push('| work | wall ms | host ms (wall − waits) | waiting on GPU ms | in queue.submit ms | dispatches | compute passes | submits | readbacks (mapAsync) | uploads (writeBuffer) | uniform writes | copies + clears |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of ps) {
@@ -98,15 +125,18 @@ export function profileMarkdown(ps: Profiled[]): string {
       if (!f) fam.set(e.family, (f = { dispatches: 0, gpuMs: 0, kernels: new Set() }));
       f.dispatches += e.dispatches;
       f.gpuMs += e.gpuMs;
-      f.kernels.add(e.kernel.slice(e.kernel.lastIndexOf(':') + 1));
+      f.kernels.add(/:(\w+)(?: |$)/.exec(e.kernel)?.[1] ?? e.kernel);
     }
     const total = [...fam.values()].reduce((s, f) => s + f.gpuMs, 0);
-    lines.push(`#### profile: ${p.what} — GPU time per op family (${p.profile.method}, one pass per dispatch; profiled wall ${f1(p.profiledWallMs)} ms, host encode ${f1(p.profile.encodeMs)} ms)`, '');
+    lines.push(`#### profile: ${p.what} — GPU time per op family (${p.profile.method}, one pass per dispatch, per kernel the median of ${p.runs} runs; profiled wall ${f1(p.profiledWallMs)} ms, host encode ${f1(p.profile.encodeMs)} ms)`, '');
     lines.push('| op family (shader) | dispatches | GPU ms | share | entry points |', '|---|---:|---:|---:|---|');
     for (const [name, f] of [...fam.entries()].sort((a, b) => b[1].gpuMs - a[1].gpuMs)) {
       lines.push(`| ${name} | ${f.dispatches} | ${f1(f.gpuMs)} | ${((100 * f.gpuMs) / (total || 1)).toFixed(1)}% | ${[...f.kernels].join(', ')} |`);
     }
     lines.push(`| **total** | ${p.profile.entries.reduce((s, e) => s + e.dispatches, 0)} | ${f1(total)} | 100% | |`, '');
+    lines.push(`Slowest kernels (matmuls labelled M×K·K×N, ᵀ = stored transposed):`, '', '| kernel | dispatches | GPU ms | share |', '|---|---:|---:|---:|');
+    for (const e of p.profile.entries.slice(0, 8)) lines.push(`| ${e.kernel.replace(/^shaders\//, '').replace(/ \+ src\/ops\/[^:]*/, '')} | ${e.dispatches} | ${f1(e.gpuMs)} | ${((100 * e.gpuMs) / (total || 1)).toFixed(1)}% |`);
+    lines.push('');
   }
   return lines.join('\n');
 }

@@ -2,7 +2,6 @@
 // tfjs-webgpu, memory-bound kernels vs a copy kernel, train step, generation with/without KV cache, BPE.
 // Every comparison is measured side by side in the same run on the same adapter.
 import type { Gpu } from '../src/gpu/device.ts';
-import { gpuEntryPoint } from '../src/gpu/device.ts';
 import { Tensor, IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { embedding, oneHot, encodeScatter } from '../src/ops/embedding.ts';
 import { encodeMatmul } from '../src/ops/matmul.ts';
@@ -17,7 +16,8 @@ import { PRESETS } from '../src/model/config.ts';
 import { countParams } from '../src/model/params.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { generate } from '../src/model/generate.ts';
-import { type Record_, timeGpu, timeWall, rec, bytesStr } from './harness.ts';
+import { type Record_, timeGpu, timeWall, rec, bytesStr, stats } from './harness.ts';
+import { tfjsWebgpu } from './peer.ts';
 
 export interface SuiteOptions {
   quick: boolean;
@@ -131,61 +131,79 @@ export async function benchGather(gpu: Gpu, o: SuiteOptions): Promise<Record_[]>
   return out;
 }
 
-/** tfjs-webgpu on the same adapter (navigator.gpu = the GPU object wgpt's adapter came from). */
-async function tfjsMatmul(gpu: Gpu): Promise<((n: [number, number, number], runs: number) => Promise<{ median: number; min: number; max: number; runs: number; timer: string }>) | string> {
-  try {
-    const g = globalThis as unknown as { navigator?: Record<string, unknown> };
-    if (!g.navigator) g.navigator = {};
-    if (!(g.navigator as { gpu?: unknown }).gpu) Object.defineProperty(g.navigator, 'gpu', { value: gpuEntryPoint(), configurable: true });
-    const tf = await import('@tensorflow/tfjs-core');
-    await import('@tensorflow/tfjs-backend-webgpu');
-    if (!(await tf.setBackend('webgpu'))) return 'tfjs-webgpu backend did not initialise';
-    await tf.ready();
-    return async ([M, N, K], runs) => {
-      const a = tf.randomNormal([M, K]);
-      const b = tf.randomNormal([K, N]);
-      const once = async () => {
+/**
+ * tfjs-webgpu on the same adapter (navigator.gpu = the GPU object wgpt's adapter came from): a function that
+ * prepares an M×K · K×N product and returns one timed run (matMul + readback of the result's data).
+ */
+async function tfjsMatmul(): Promise<((n: [number, number, number]) => { once: () => Promise<void>; dispose: () => void }) | string> {
+  const tf = await tfjsWebgpu();
+  if (typeof tf === 'string') return tf;
+  return ([M, N, K]) => {
+    const a = tf.randomNormal([M, K]);
+    const b = tf.randomNormal([K, N]);
+    return {
+      once: async () => {
         const c = tf.matMul(a, b);
         await c.data();
         c.dispose();
-      };
-      const t = await timeWall(once, { runs, warmup: 1 });
-      a.dispose();
-      b.dispose();
-      return t;
+      },
+      dispose: () => {
+        a.dispose();
+        b.dispose();
+      },
     };
-  } catch (e) {
-    return `tfjs-webgpu could not run: ${(e as Error).message.split('\n')[0]}`;
-  }
-  void gpu;
+  };
 }
 
+/**
+ * wgpt's matmul vs tfjs-webgpu's, both on the wall clock including submit and a readback (tfjs reads the whole
+ * result, wgpt 4 bytes). Stable ratio under a shared machine's load: 2 warm-ups each, then the runs alternate
+ * wgpt / tfjs, and the speedup is the median of the per-pair ratios (a load change hits both halves of a pair).
+ */
 export async function benchMatmul(gpu: Gpu, o: SuiteOptions): Promise<Record_[]> {
   const out: Record_[] = [];
   const sizes: [number, number, number][] = o.quick ? [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024]] : [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [512, 2304, 768], [512, 768, 3072]];
-  const tf = await tfjsMatmul(gpu);
+  const tf = await tfjsMatmul();
   for (const [M, N, K] of sizes) {
-    const runs = o.runs ?? (M * N * K >= 1 << 29 ? 3 : 5);
+    const runs = o.runs ?? (o.quick ? 5 : 7);
     const flops = 2 * M * N * K;
-    const t = await gpu.scope(async () => {
+    const name = `M=${M} N=${N} K=${K}`;
+    await gpu.scope(async () => {
       const a = gpu.buffer(rand(M * K, 3));
       const b = gpu.buffer(rand(K * N, 4));
       const c = gpu.buffer(M * N * 4);
-      // wall-clock like the tfjs side (which includes its readback): both include submit + sync
-      return timeWall(async () => {
+      const ours = async () => {
         encodeMatmul(gpu, { a, b, c, M, N, K, sAm: K, sAk: 1, sBk: N, sBn: 1 });
         await gpu.read(c, 4);
-      }, { runs, warmup: 1 });
+      };
+      const peer = typeof tf === 'string' ? null : tf([M, N, K]);
+      const timed = async (f: () => Promise<void>) => {
+        const t0 = performance.now();
+        await f();
+        return performance.now() - t0;
+      };
+      for (let i = 0; i < 2; i++) {
+        await ours();
+        if (peer) await peer.once();
+      }
+      const tw: number[] = [];
+      const tt: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        tw.push(await timed(ours));
+        if (peer) tt.push(await timed(peer.once));
+      }
+      peer?.dispose();
+      const t = { ...stats(tw), runs, timer: 'wall' };
+      out.push(rec('matmul', `${name} wgpt`, t, { gflops: flops / (t.median / 1e3) / G }));
+      if (typeof tf === 'string') out.push({ suite: 'matmul', name: `${name} tfjs-webgpu`, median_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0, note: tf });
+      else {
+        const p = { ...stats(tt), runs, timer: 'wall' };
+        const ratios = stats(tt.map((x, i) => x / tw[i]));
+        out.push(rec('matmul', `${name} tfjs-webgpu`, p, { gflops: flops / (p.median / 1e3) / G }));
+        out.push(rec('matmul', `${name} speedup`, t, { baseline: 'tfjs-webgpu', speedup: ratios.median, speedup_range: `${ratios.min.toFixed(2)}–${ratios.max.toFixed(2)}`, note: `median of ${runs} alternating pairs` }));
+      }
     });
-    const name = `M=${M} N=${N} K=${K}`;
-    out.push(rec('matmul', `${name} wgpt`, t, { gflops: flops / (t.median / 1e3) / G }));
-    if (typeof tf === 'string') out.push({ suite: 'matmul', name: `${name} tfjs-webgpu`, median_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0, note: tf });
-    else {
-      const tt = await tf([M, N, K], runs);
-      out.push(rec('matmul', `${name} tfjs-webgpu`, tt, { gflops: flops / (tt.median / 1e3) / G }));
-      out.push(rec('matmul', `${name} speedup`, t, { baseline: 'tfjs-webgpu', speedup: tt.median / t.median }));
-    }
-    o.log?.(`matmul ${name}: ${(flops / (t.median / 1e3) / G).toFixed(2)} GFLOP/s`);
+    o.log?.(`matmul ${name}: ${out.filter((r) => r.name.startsWith(name)).map((r) => (r.speedup ? `${(r.speedup as number).toFixed(2)}×` : `${r.name.split(' ').pop()} ${(r.gflops as number).toFixed(2)} GFLOP/s`)).join(', ')}`);
   }
   return out;
 }

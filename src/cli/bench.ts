@@ -71,7 +71,7 @@ const cmd: Command = {
       if (s === 'matmul') records.push(...(await benchMatmul(gpu, o)));
       if (s === 'kernels') records.push(...(await benchKernels(gpu, o)));
       if (s === 'train' && v.profile) {
-        const ps = await profileGpt(gpu, { preset: (v.preset as string | undefined) ?? 'small', vocab: v.vocab !== undefined ? num(v, 'vocab', undefined, { int: true, min: 2 }) : undefined, log: o.log });
+        const ps = await profileGpt(gpu, { preset: (v.preset as string | undefined) ?? 'small', vocab: v.vocab !== undefined ? num(v, 'vocab', undefined, { int: true, min: 2 }) : undefined, runs: o.runs, log: o.log });
         profiled = profileMarkdown(ps);
         records.push(...profileRecords(ps));
       } else if (s === 'train') records.push(...(await benchTrain(gpu, o)));

@@ -37,6 +37,8 @@ export interface DispatchArgs {
   params?: Record<string, UniformValue>;
   /** number of workgroups: x or [x, y, z] */
   workgroups: number | [number, number?, number?];
+  /** what this dispatch is (e.g. a matmul's shape): shown beside the kernel in profiles */
+  label?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ export function diffCounters(after: GpuCounters, before: GpuCounters): GpuCounte
 export interface ProfileEntry {
   /** shader file name without directory and extension, e.g. `matmul` */
   family: string;
-  /** `file:entry` */
+  /** `file:entry`, then the dispatch's label when it has one */
   kernel: string;
   dispatches: number;
   /** GPU ms summed over its dispatches (timestamp queries, or the fallback's approximation) */
@@ -320,7 +322,7 @@ export class Gpu {
     const prof = this.profiling;
     const t0 = prof ? performance.now() : 0;
     const bg = this.device.createBindGroup({ layout: k.bindGroupLayout, entries });
-    const pass = prof ? this.profiledPass(prof, `${layout.file}:${layout.entry}`) : this.getPass();
+    const pass = prof ? this.profiledPass(prof, `${layout.file}:${layout.entry}${args.label ? ` ${args.label}` : ''}`) : this.getPass();
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
@@ -396,7 +398,7 @@ export class Gpu {
       let e = per.get(label);
       if (!e) {
         // the shader file names the family (`shaders/attention.wgsl + generated code` → attention)
-        const file = label.slice(0, label.lastIndexOf(':')).split(' ')[0];
+        const file = label.split(' ')[0].replace(/:[^:]*$/, '');
         const family = file.replace(/^.*\//, '').replace(/\.wgsl$/, '');
         per.set(label, (e = { family, kernel: label, dispatches: 0, gpuMs: 0 }));
       }

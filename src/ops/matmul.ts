@@ -200,6 +200,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     colsPer = 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
+  const label = `${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
   const gx = Math.ceil(N / colsPer);
   const gy = Math.ceil(M / rowsPer);
   for (let z0 = 0; z0 < batch; z0 += max) {
@@ -209,6 +210,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
           buffers,
           params: { ...params, ...extra, nBase: x0, mBase: y0, zBase: z0 },
           workgroups: [Math.min(max, gx - x0), Math.min(max, gy - y0), Math.min(max, batch - z0)],
+          label,
         });
       }
     }
