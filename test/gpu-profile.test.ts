@@ -7,6 +7,7 @@ import { encodeMatmul } from '../src/ops/matmul.ts';
 import { encodeCopy } from '../src/ops/elementwise.ts';
 import { Tensor, noGrad } from '../src/autograd/tensor.ts';
 import { gelu } from '../src/ops/unary.ts';
+import { AdamW } from '../src/train/adamw.ts';
 import { randn } from './helpers.ts';
 
 test('counters: matmul + copy + readback = 2 dispatches, 1 pass, 1 submit, 1 readback; an upload flushes first', async () => {
@@ -89,6 +90,38 @@ test('profile: per-kernel dispatch counts and finite GPU ms; work is unchanged; 
     assert.is(n.dispatches, 4);
     assert.is(n.passes, 4, 'profile mode: one pass per dispatch');
     assert.ok(p.encodeMs >= 0);
+  });
+});
+
+test('AdamW: two parameters per dispatch (5 parameters → 3 dispatches), each updated as the one-parameter kernel does', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const sizes = [5, 70, 1, 64, 3];
+    const mk = () => sizes.map((n, i) => Tensor.param(gpu, Float32Array.from(randn(n, 20 + i)), [n], `p${i}`));
+    const paired = mk();
+    const single = mk();
+    const o2 = new AdamW(paired, { lr: 1e-2, weightDecay: 0.1 });
+    const o1 = sizes.map((_, i) => new AdamW([single[i]], { lr: 1e-2, weightDecay: 0.1 }));
+    for (let t = 1; t <= 3; t++) {
+      sizes.forEach((n, i) => {
+        const g = Float32Array.from(randn(n, 100 * t + i));
+        gpu.upload(paired[i].grad!.buffer, g);
+        gpu.upload(single[i].grad!.buffer, g);
+      });
+      const c0 = { ...gpu.counters };
+      o2.step();
+      assert.is(diffCounters(gpu.counters, c0).dispatches, 3);
+      for (const o of o1) o.step();
+    }
+    let worst = 0;
+    for (let i = 0; i < sizes.length; i++) {
+      const [a, b] = [await paired[i].toArray(), await single[i].toArray()];
+      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
+    }
+    console.log(`  AdamW paired vs one-by-one: max |diff| ${worst}`);
+    assert.is(worst, 0, 'bit-identical to the one-parameter kernel');
+    o2.dispose();
+    o1.forEach((o) => o.dispose());
   });
 });
 

@@ -1,5 +1,5 @@
 // AdamW with torch.optim.AdamW semantics (decoupled weight decay on every parameter, bias correction),
-// one kernel dispatch per parameter; global grad norm and clip_grad_norm_ on the GPU, no host round trip.
+// one kernel dispatch per two parameters; global grad norm and clip_grad_norm_ on the GPU, no host round trip.
 // Leaves out: amsgrad, maximize, per-group hyper-parameters.
 import adamWgsl from '../../shaders/adamw.wgsl';
 import { Tensor } from '../autograd/tensor.js';
@@ -54,14 +54,22 @@ export class AdamW {
     const [b1, b2] = this.betas;
     const stepSize = lr / (1 - Math.pow(b1, t));
     const bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
-    const k = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
-    this.params.forEach((p, i) => {
-      this.gpu.dispatch(k, {
-        buffers: { param: p.buffer, grad: p.grad!.buffer, m: this.m[i].buffer, v: this.v[i].buffer },
-        params: { n: p.size, lr, wd: this.weightDecay, b1, b2, eps: this.eps, stepSize, bc2sqrt },
-        workgroups: this.gpu.grid(p.size, 64),
-      });
-    });
+    const hyper = { lr, wd: this.weightDecay, b1, b2, eps: this.eps, stepSize, bc2sqrt };
+    const one = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
+    const two = this.gpu.kernel({ shader: adamWgsl, entry: 'step2' });
+    const bufs = (i: number) => ({ param: this.params[i].buffer, grad: this.params[i].grad!.buffer, m: this.m[i].buffer, v: this.v[i].buffer });
+    // parameters two at a time (one dispatch each pair), the odd one out alone: the same arithmetic per element
+    for (let i = 0; i < this.params.length; i += 2) {
+      const [a, b] = [this.params[i], this.params[i + 1]];
+      if (b) {
+        const s = bufs(i + 1);
+        this.gpu.dispatch(two, {
+          buffers: { ...bufs(i), param2: s.param, grad2: s.grad, m2: s.m, v2: s.v },
+          params: { n: a.size, n2: b.size, ...hyper },
+          workgroups: this.gpu.grid(a.size + b.size, 64),
+        });
+      } else this.gpu.dispatch(one, { buffers: bufs(i), params: { n: a.size, ...hyper }, workgroups: this.gpu.grid(a.size, 64) });
+    }
   }
 
   zeroGrad(): void {
