@@ -279,3 +279,147 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     }
   }
 }
+
+// Entry `row1`: the same contract for M == 1 with A not transposed (a KV-cache decode step, a single row):
+// each invocation owns 1 × 8 of C (grid: x → 8-column blocks, y → unused (1), z → batch), so no invocation
+// computes the three clamped rows that `main` would repeat for M = 1.
+@compute @workgroup_size(WX, WY, 1)
+fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
+  // a flat invocation index over the workgroup's WX·WY invocations and the x workgroups
+  let n0 = ((wid.x + p.nBase) * WX * WY + li) * 8u;
+  if (n0 >= p.N) { return; }
+  let b = gid.z + p.zBase;
+  let ia = p.oA + b * p.sA;
+  let bB = p.oB + b * p.sB;
+  let nL = p.N - 1u;
+  let n1 = min(n0 + 1u, nL);
+  let n2 = min(n0 + 2u, nL);
+  let n3 = min(n0 + 3u, nL);
+  let n4 = min(n0 + 4u, nL);
+  let n5 = min(n0 + 5u, nL);
+  let n6 = min(n0 + 6u, nL);
+  let n7 = min(n0 + 7u, nL);
+  var ib0 = bB + n0;
+  var ib1 = bB + n1;
+  var ib2 = bB + n2;
+  var ib3 = bB + n3;
+  var ib4 = bB + n4;
+  var ib5 = bB + n5;
+  var ib6 = bB + n6;
+  var ib7 = bB + n7;
+  if (TB) {
+    ib0 = bB + n0 * p.ldb;
+    ib1 = bB + n1 * p.ldb;
+    ib2 = bB + n2 * p.ldb;
+    ib3 = bB + n3 * p.ldb;
+    ib4 = bB + n4 * p.ldb;
+    ib5 = bB + n5 * p.ldb;
+    ib6 = bB + n6 * p.ldb;
+    ib7 = bB + n7 * p.ldb;
+  } else if (VB) {
+    ib4 = bB + min(n0 + 4u, p.N - 4u);
+  }
+  var s0 = vec4f(0.0);
+  var s1 = vec4f(0.0);
+  let K4 = p.K & ~3u;
+  for (var k = 0u; k < K4; k += 4u) {
+    var a: vec4f;
+    if (VA) {
+      a = Av[(ia + k) >> 2u];
+    } else {
+      a = vec4f(A[ia + k], A[ia + k + 1u], A[ia + k + 2u], A[ia + k + 3u]);
+    }
+    if (TB) {
+      // one stored row of (N, K) per column: 8 dot products of 4
+      var u0: vec4f;
+      var u1: vec4f;
+      var u2: vec4f;
+      var u3: vec4f;
+      var u4: vec4f;
+      var u5: vec4f;
+      var u6: vec4f;
+      var u7: vec4f;
+      if (VB) {
+        u0 = Bv[(ib0 + k) >> 2u];
+        u1 = Bv[(ib1 + k) >> 2u];
+        u2 = Bv[(ib2 + k) >> 2u];
+        u3 = Bv[(ib3 + k) >> 2u];
+        u4 = Bv[(ib4 + k) >> 2u];
+        u5 = Bv[(ib5 + k) >> 2u];
+        u6 = Bv[(ib6 + k) >> 2u];
+        u7 = Bv[(ib7 + k) >> 2u];
+      } else {
+        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
+        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
+        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
+        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
+        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
+        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
+        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
+        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
+      }
+      // the same sums, in the same order, as `main`'s a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3 per column
+      s0 += a.x * vec4f(u0.x, u1.x, u2.x, u3.x) + a.y * vec4f(u0.y, u1.y, u2.y, u3.y) + a.z * vec4f(u0.z, u1.z, u2.z, u3.z) + a.w * vec4f(u0.w, u1.w, u2.w, u3.w);
+      s1 += a.x * vec4f(u4.x, u5.x, u6.x, u7.x) + a.y * vec4f(u4.y, u5.y, u6.y, u7.y) + a.z * vec4f(u4.z, u5.z, u6.z, u7.z) + a.w * vec4f(u4.w, u5.w, u6.w, u7.w);
+    } else {
+      let r0 = k * p.ldb;
+      let r1 = r0 + p.ldb;
+      let r2 = r1 + p.ldb;
+      let r3 = r2 + p.ldb;
+      var b00: vec4f;
+      var b01: vec4f;
+      var b10: vec4f;
+      var b11: vec4f;
+      var b20: vec4f;
+      var b21: vec4f;
+      var b30: vec4f;
+      var b31: vec4f;
+      if (VB) {
+        b00 = Bv[(ib0 + r0) >> 2u];
+        b01 = Bv[(ib4 + r0) >> 2u];
+        b10 = Bv[(ib0 + r1) >> 2u];
+        b11 = Bv[(ib4 + r1) >> 2u];
+        b20 = Bv[(ib0 + r2) >> 2u];
+        b21 = Bv[(ib4 + r2) >> 2u];
+        b30 = Bv[(ib0 + r3) >> 2u];
+        b31 = Bv[(ib4 + r3) >> 2u];
+      } else {
+        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
+        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
+        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
+        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
+        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
+        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
+        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
+        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
+      }
+      s0 += a.x * b00 + a.y * b10 + a.z * b20 + a.w * b30;
+      s1 += a.x * b01 + a.y * b11 + a.z * b21 + a.w * b31;
+    }
+  }
+  for (var k = K4; k < p.K; k++) {
+    let x = A[ia + k];
+    var lo: vec4f;
+    var hi: vec4f;
+    if (TB) {
+      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
+      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
+    } else {
+      let r = bB + k * p.ldb;
+      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
+      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
+    }
+    s0 += x * lo;
+    s1 += x * hi;
+  }
+  let res = array<vec4f, 2>(s0, s1);
+  let cBase = p.oC + b * p.sC + n0;
+  let cols = min(8u, p.N - n0);
+  for (var j = 0u; j < cols; j++) {
+    let i = cBase + j;
+    var x = p.alpha * res[j >> 2u][j & 3u];
+    if (p.hasBias == 1u) { x += bias[n0 + j]; }
+    if (p.acc == 1u) { x += C[i]; }
+    C[i] = x;
+  }
+}

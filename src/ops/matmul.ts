@@ -194,10 +194,12 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const aligned = (buf: GPUBuffer, ...xs: number[]) => buf.size % 16 === 0 && xs.every((x) => x % 4 === 0);
     const VA = aligned(s.a, tA ? M : K, lda, oA, sA);
     const VB = aligned(s.b, tB ? K : N, ldb, oB, sB);
-    k = gpu.kernel({ shader: matmulWgsl, entry: 'main', constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0 } });
+    // one row (a decode step): the `row1` entry, 8 columns per invocation and no clamped repeat rows
+    const row1 = M === 1 && !tA;
+    k = gpu.kernel({ shader: matmulWgsl, entry: row1 ? 'row1' : 'main', constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0 } });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
-    rowsPer = 4 * WY;
-    colsPer = 8 * WX;
+    rowsPer = row1 ? 1 : 4 * WY;
+    colsPer = row1 ? 8 * WX * WY : 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
   const label = `${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
