@@ -178,7 +178,7 @@ async function runTfjs(tf: TF, cfg: GPTConfig, init: ParamMap, data: Int32Array,
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(lossFn(x, y));
         for (const [, v] of vars) v.assign(tf.mul(v, 1 - OPT.lr * OPT.weightDecay));
-        adam.applyGradients(grads);
+        adam.applyGradients(grads as unknown as Parameters<typeof adam.applyGradients>[0]);
         return value;
       });
       losses.push((await loss.data())[0]);
