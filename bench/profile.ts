@@ -19,8 +19,9 @@ export interface ProfileOptions {
 
 export interface Profiled {
   what: string;
-  /** wall ms of the unprofiled run, and its counters */
+  /** wall ms of the unprofiled runs (median), host ms = wall − waits (median per run), and the counters (waitMs, submitMs: medians) */
   wallMs: number;
+  hostMs: number;
   counts: GpuCounters;
   profile: ProfileResult;
   /** wall ms of the profiled run (each dispatch its own pass: slower than wallMs) */
@@ -37,6 +38,8 @@ const median = (xs: number[]) => stats(xs).median;
  */
 export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unknown>, runs = 3): Promise<Profiled> {
   const walls: number[] = [];
+  const waits: number[] = [];
+  const submitMs: number[] = [];
   let counts: GpuCounters | null = null;
   for (let r = 0; r < runs; r++) {
     await gpu.sync();
@@ -46,6 +49,8 @@ export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unkn
     await gpu.sync();
     walls.push(performance.now() - t0);
     const c = diffCounters(gpu.counters, c0);
+    waits.push(c.waitMs);
+    submitMs.push(c.submitMs);
     c.syncs--; // the closing sync above is the harness's, not the work's
     if (!counts) counts = c;
     else if (c.dispatches !== counts.dispatches || c.submits !== counts.submits) throw new Error(`${what}: dispatch/submit counts differ between runs`);
@@ -67,7 +72,8 @@ export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unkn
   }
   const entries = [...byKernel.values()].map(({ all, ...e }) => ({ ...e, gpuMs: median(all) })).sort((a, b) => b.gpuMs - a.gpuMs);
   const profile: ProfileResult = { method: profiles[0].method, entries, encodeMs: median(profiles.map((p) => p.encodeMs)) };
-  return { what, wallMs: median(walls), counts: counts!, profile, profiledWallMs: median(pwalls), runs };
+  const hostMs = median(walls.map((w, i) => w - waits[i]));
+  return { what, wallMs: median(walls), hostMs, counts: { ...counts!, waitMs: median(waits), submitMs: median(submitMs) }, profile, profiledWallMs: median(pwalls), runs };
 }
 
 const BATCH: Record<string, [number, number]> = { tiny: [4, 32], small: [4, 64], 'book-124m': [2, 256], gpt2: [1, 256] };
@@ -115,7 +121,7 @@ export function profileMarkdown(ps: Profiled[]): string {
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const p of ps) {
     const c = p.counts;
-    lines.push(`| ${p.what} | ${f1(p.wallMs)} | ${f1(p.wallMs - c.waitMs)} | ${f1(c.waitMs)} | ${f1(c.submitMs)} | ${c.dispatches} | ${c.passes} | ${c.submits} | ${c.readbacks} (${c.readbackBytes} B) | ${c.uploads} | ${c.uniformWrites} | ${c.copies} + ${c.clears} |`);
+    lines.push(`| ${p.what} | ${f1(p.wallMs)} | ${f1(p.hostMs)} | ${f1(c.waitMs)} | ${f1(c.submitMs)} | ${c.dispatches} | ${c.passes} | ${c.submits} | ${c.readbacks} (${c.readbackBytes} B) | ${c.uploads} | ${c.uniformWrites} | ${c.copies} + ${c.clears} |`);
   }
   lines.push('');
   for (const p of ps) {
@@ -145,8 +151,8 @@ export function profileMarkdown(ps: Profiled[]): string {
 export function profileRecords(ps: Profiled[]): Record_[] {
   const out: Record_[] = [];
   for (const p of ps) {
-    out.push({ suite: 'profile', name: p.what, median_ms: p.wallMs, min_ms: p.wallMs, max_ms: p.wallMs, runs: 1, timer: 'wall', ...p.counts, host_ms: p.wallMs - p.counts.waitMs, method: p.profile.method, encode_ms: p.profile.encodeMs });
-    for (const e of p.profile.entries) out.push({ suite: 'profile', name: `${p.what}: ${e.kernel}`, median_ms: e.gpuMs, min_ms: e.gpuMs, max_ms: e.gpuMs, runs: 1, timer: p.profile.method, family: e.family, dispatches: e.dispatches });
+    out.push({ suite: 'profile', name: p.what, median_ms: p.wallMs, min_ms: p.wallMs, max_ms: p.wallMs, runs: p.runs, timer: 'wall', ...p.counts, host_ms: p.hostMs, method: p.profile.method, encode_ms: p.profile.encodeMs });
+    for (const e of p.profile.entries) out.push({ suite: 'profile', name: `${p.what}: ${e.kernel}`, median_ms: e.gpuMs, min_ms: e.gpuMs, max_ms: e.gpuMs, runs: p.runs, timer: p.profile.method, family: e.family, dispatches: e.dispatches });
   }
   return out;
 }

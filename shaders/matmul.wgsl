@@ -11,6 +11,8 @@
 // Overrides: TA, TB pick the stored layouts; VA / VB read A / B as vec4 along their contiguous
 //   dimension (k for A, m for Aᵀ, n for B, k for Bᵀ): the host sets them only when that dimension, the
 //   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
+// ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` +
+//   `gelu` for inference: the same formula as unary.wgsl's gelu_tanh).
 // Grid: x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
 // split dispatch.
 // Each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
@@ -37,6 +39,18 @@ override TA: bool = false;
 override TB: bool = false;
 override VA: bool = false;
 override VB: bool = false;
+override ACT: u32 = 0;
+
+//!include prelude
+
+// unary.wgsl's gelu_tanh, term for term: tanh through exp with the argument clamped to ±10
+fn act_epilogue(v: f32) -> f32 {
+  if (ACT == 1u) {
+    let e = exp(2.0 * clamp(GELU_K * (v + 0.044715 * v * v * v), -10.0, 10.0));
+    return 0.5 * v * (1.0 + (e - 1.0) / (e + 1.0));
+  }
+  return v;
+}
 
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -274,6 +288,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       let i = rowBase + j;
       var x = p.alpha * res[2u * r + (j >> 2u)][j & 3u];
       if (p.hasBias == 1u) { x += bias[n0 + j]; }
+      x = act_epilogue(x);
       if (p.acc == 1u) { x += C[i]; }
       C[i] = x;
     }
@@ -419,6 +434,7 @@ fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
     let i = cBase + j;
     var x = p.alpha * res[j >> 2u][j & 3u];
     if (p.hasBias == 1u) { x += bias[n0 + j]; }
+    x = act_epilogue(x);
     if (p.acc == 1u) { x += C[i]; }
     C[i] = x;
   }

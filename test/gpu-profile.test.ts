@@ -10,7 +10,7 @@ import { gelu } from '../src/ops/unary.ts';
 import { AdamW } from '../src/train/adamw.ts';
 import { randn } from './helpers.ts';
 
-test('counters: matmul + copy + readback = 2 dispatches, 1 pass, 1 submit, 1 readback; an upload flushes first', async () => {
+test('counters: matmul + copy + readback = 2 dispatches, 1 pass, 1 submit, 1 readback; uploads submit pending work only when it uses their buffer', async () => {
   const gpu = await getGpu();
   await gpu.scope(async () => {
     const [M, N, K] = [7, 5, 3];
@@ -36,10 +36,11 @@ test('counters: matmul + copy + readback = 2 dispatches, 1 pass, 1 submit, 1 rea
     assert.ok(n.waitMs >= 0 && n.submitMs >= 0);
     assert.is(gpu.dispatchCount - c0.dispatches, 2, 'dispatchCount is the counter');
 
-    // recorded work, then an upload: the upload submits what was recorded (ordering), then writes
+    // recorded work, then an upload into a buffer that work does not use: no submit (one command buffer)
     const c1 = { ...gpu.counters };
     encodeCopy(gpu, c, d, M * N, 0);
     gpu.upload(a, new Float32Array(M * K));
+    assert.is(diffCounters(gpu.counters, c1).submits, 0, 'an upload into an unused buffer does not submit');
     await gpu.sync();
     const m = diffCounters(gpu.counters, c1);
     assert.is(m.dispatches, 1);
@@ -48,6 +49,20 @@ test('counters: matmul + copy + readback = 2 dispatches, 1 pass, 1 submit, 1 rea
     assert.is(m.submits, 1);
     assert.is(m.syncs, 1);
     assert.is(m.readbacks, 0);
+
+    // an upload into a buffer the recorded work writes: that work is submitted first, so the upload wins
+    const c2 = { ...gpu.counters };
+    encodeCopy(gpu, c, d, M * N, 0);
+    const mark = Float32Array.from({ length: M * N }, (_, i) => 1000 + i);
+    gpu.upload(d, mark);
+    assert.is(diffCounters(gpu.counters, c2).submits, 1, 'the pending copy into d was submitted before the upload');
+    assert.equal([...(await gpu.readF32(d, M * N))], [...mark], 'upload lands after the recorded copy');
+    // and one the recorded work reads: the copy sees the old contents
+    const before = await gpu.readF32(c, M * N);
+    encodeCopy(gpu, c, d, M * N, 0);
+    gpu.upload(c, mark);
+    assert.equal([...(await gpu.readF32(d, M * N))], [...before], 'the recorded copy read c before the upload');
+    assert.equal([...(await gpu.readF32(c, M * N))], [...mark]);
   });
 });
 

@@ -1,11 +1,13 @@
 // The register-blocked matmul's one-row entry (`row1`, used when M == 1 and A is not transposed: a KV-cache decode
 // step) against the CPU reference and against the 4-row kernel on the same data: layouts, vec4 and scalar loads,
-// bias, alpha, accumulate, batch, split grids. Leaves out: speed (bench generate / bench train --profile).
+// bias, alpha, accumulate, batch, split grids; and its GELU epilogue (linearGelu) against the unfused ops. Leaves out: speed (bench generate / bench train --profile).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu } from '../src/gpu/device.ts';
-import { encodeMatmul, setMatmulVariant } from '../src/ops/matmul.ts';
-import { bmmRef } from '../src/ref/matmul.ts';
+import { encodeMatmul, setMatmulVariant, linear, linearGelu } from '../src/ops/matmul.ts';
+import { gelu } from '../src/ops/unary.ts';
+import { Tensor, noGrad } from '../src/autograd/tensor.ts';
+import { bmmRef, linearRef } from '../src/ref/matmul.ts';
 import { assertClose, randn } from './helpers.ts';
 
 test('matmul M=1 (row1 entry) vs CPU reference: nn / nt, vec4 and scalar, bias, alpha, acc, batch, split grid', async () => {
@@ -73,6 +75,47 @@ test('matmul M=1 gives the same numbers as the 4-row kernel on that row (same su
         assert.equal([...one], [...two], `${tB ? 'nt' : 'nn'}: row1 equals the first row of the 4-row kernel`);
       });
     }
+  } finally {
+    setMatmulVariant(prev);
+  }
+});
+
+test('linearGelu: one fused dispatch without a graph (M = 1 and M = 7), equal to gelu(linear()); with a graph, linear then gelu', async () => {
+  const gpu = await getGpu();
+  const prev = setMatmulVariant('regblock');
+  try {
+    for (const R of [1, 7]) {
+      await gpu.scope(async () => {
+        const [inF, outF] = [20, 36];
+        const x = Tensor.from(gpu, Float32Array.from(randn(R * inF, 1, -3, 3)), [R, inF]);
+        const w = Tensor.param(gpu, Float32Array.from(randn(inF * outF, 2)), [inF, outF], 'w');
+        const b = Tensor.param(gpu, Float32Array.from(randn(outF, 3)), [outF], 'b');
+        const d0 = gpu.dispatchCount;
+        const fused = noGrad(() => linearGelu(x, w, b));
+        const d1 = gpu.dispatchCount;
+        const ref = noGrad(() => gelu(linear(x, w, b)));
+        const d2 = gpu.dispatchCount;
+        const withGraph = linearGelu(x, w, b);
+        const d3 = gpu.dispatchCount;
+        assert.is(d1 - d0, 1, 'fused: one dispatch');
+        assert.is(d2 - d1, 2, 'unfused: two');
+        assert.is(d3 - d2, 2, 'recording a graph: linear then gelu');
+        const [f, r, g] = [await fused.toArray(), await ref.toArray(), await withGraph.toArray()];
+        let worst = 0;
+        for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(f[i] - r[i]));
+        console.log(`  linearGelu R=${R}: fused vs gelu(linear) max |diff| ${worst.toExponential(2)}`);
+        assertClose(f, r, { atol: 1e-6, rtol: 1e-6, name: `linearGelu R=${R}` });
+        assert.equal([...g], [...r], 'the graph path is gelu(linear()) itself');
+        const cpu = linearRef(await x.toArray(), await w.toArray(), await b.toArray(), R, inF, outF).map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
+        assertClose(f, cpu, { atol: 1e-5, rtol: 1e-5, name: `linearGelu R=${R} vs CPU reference` });
+        w.dispose();
+        b.dispose();
+      });
+    }
+    await gpu.scope(() => {
+      const [a, b, c] = [gpu.buffer(16), gpu.buffer(16), gpu.buffer(16)];
+      assert.throws(() => encodeMatmul(gpu, { a, b, c, M: 1, N: 1, K: 1, act: 'gelu_tanh', variant: 'tiled' }), /only in the register-blocked kernel/);
+    });
   } finally {
     setMatmulVariant(prev);
   }

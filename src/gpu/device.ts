@@ -131,6 +131,8 @@ export class Gpu {
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private uniformsInFlight: GPUBuffer[] = [];
+  /** storage buffers the recorded-but-unsubmitted commands use: an upload into one of them must submit first */
+  private pendingUse = new Set<GPUBuffer>();
   private uniformFree = new Map<number, GPUBuffer[]>();
   /** work counters since creation (see GpuCounters) */
   readonly counters: GpuCounters = zeroCounters();
@@ -309,6 +311,7 @@ export class Gpu {
         if (!buf) throw new Error(`${layout.file}:${layout.entry}: storage buffer '${b.name}' was not given (given: ${[...given].join(', ') || 'none'})`);
         given.delete(b.name);
         entries.push({ binding: b.binding, resource: { buffer: buf } });
+        this.pendingUse.add(buf);
       }
     }
     if (given.size) throw new Error(`${layout.file}:${layout.entry}: no binding named ${[...given].join(', ')}`);
@@ -452,6 +455,7 @@ export class Gpu {
     if (bytes <= 0) return;
     this.getEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, roundUp4(bytes));
     this.counters.copies++;
+    this.pendingUse.add(src).add(dst);
   }
 
   /** Records a fill with zeros. */
@@ -460,6 +464,7 @@ export class Gpu {
     if (bytes <= 0) return;
     this.getEncoder().clearBuffer(buf, offset, roundUp4(bytes));
     this.counters.clears++;
+    this.pendingUse.add(buf);
   }
 
   /** Submits everything recorded so far. */
@@ -476,6 +481,7 @@ export class Gpu {
       this.counters.submits++;
       this.encoder = null;
     }
+    this.pendingUse.clear();
     for (const b of this.uniformsInFlight) {
       let l = this.uniformFree.get(b.size);
       if (!l) this.uniformFree.set(b.size, (l = []));
@@ -510,9 +516,9 @@ export class Gpu {
   upload(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     this.assertAlive();
     if (data.byteLength === 0) return;
-    // queue.writeBuffer runs at submit time of the queue; recorded-but-unsubmitted commands that
-    // use this buffer must go first, so submit them now.
-    if (this.encoder) this.flush();
+    // queue.writeBuffer takes effect before the next submit; recorded-but-unsubmitted commands that
+    // use this buffer must go first, so submit them now (only then: a step stays one command buffer).
+    if (this.encoder && this.pendingUse.has(buf)) this.flush();
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.counters.uploads++;
     this.counters.uploadBytes += bytes.byteLength;

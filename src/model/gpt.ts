@@ -13,9 +13,9 @@ import {
 } from './model.js';
 import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
-import { add, gelu, dropout } from '../ops/elementwise.js';
+import { add, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
-import { linear, linearT } from '../ops/matmul.js';
+import { linear, linearT, linearGelu } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
 import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
@@ -115,8 +115,8 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     a = linear(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias'));
     x = add(x, drop(a, 2 * i + 1));
     h = layerNorm(x, this.p(p + 'ln_2.weight'), this.p(p + 'ln_2.bias'), c.layernorm_eps);
-    h = linear(h, this.p(p + 'mlp.c_fc.weight'), this.p(p + 'mlp.c_fc.bias'));
-    h = gelu(h);
+    // one fused dispatch when no graph is recorded (generation, evaluation); linear then gelu when training
+    h = linearGelu(h, this.p(p + 'mlp.c_fc.weight'), this.p(p + 'mlp.c_fc.bias'));
     h = linear(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias'));
     return add(x, drop(h, 2 * i + 2));
   }

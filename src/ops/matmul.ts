@@ -4,8 +4,9 @@
 import matmulWgsl from '../../shaders/matmul.wgsl';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
-import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel } from '../autograd/tensor.js';
+import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
 import { encodeColSum } from './reduce.js';
+import { gelu } from './unary.js';
 
 /** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
 export type MatmulVariant = 'regblock' | 'tiled';
@@ -77,6 +78,8 @@ export interface MatmulSpec {
   variant?: MatmulVariant;
   /** cap on workgroups per grid dimension before splitting into several dispatches (default: the adapter limit; tests lower it) */
   maxGroupsPerDim?: number;
+  /** activation applied to alpha·A·B + bias before the accumulate (register-blocked kernel only): GPT-2's tanh GELU */
+  act?: 'gelu_tanh';
   /**
    * Stride form, an alternative to transA/lda etc.: A(m,k) at offset + m·sAm + k·sAk, B(k,n) at
    * k·sBk + n·sBn; one stride of each pair must be 1. sAb/sBb/sCb and oA/oB/oC are the batch strides
@@ -96,7 +99,7 @@ export interface MatmulSpec {
 
 const SPEC_KEYS = new Set([
   'a', 'b', 'c', 'M', 'N', 'K', 'batch', 'transA', 'transB', 'lda', 'ldb', 'ldc', 'strideA', 'strideB', 'strideC',
-  'offsetA', 'offsetB', 'offsetC', 'acc', 'bias', 'alpha', 'variant', 'maxGroupsPerDim',
+  'offsetA', 'offsetB', 'offsetC', 'acc', 'bias', 'alpha', 'variant', 'maxGroupsPerDim', 'act',
   'sAm', 'sAk', 'sBk', 'sBn', 'sAb', 'sBb', 'sCb', 'oA', 'oB', 'oC',
 ]);
 
@@ -121,7 +124,7 @@ function normalizeSpec(s: MatmulSpec): MatmulSpec {
     a: s.a, b: s.b, c: s.c, M: s.M, N: s.N, K: s.K, batch: s.batch, ldc: s.ldc,
     transA: A.trans, lda: A.ld, transB: B.trans, ldb: B.ld,
     strideA: s.sAb ?? 0, strideB: s.sBb ?? 0, strideC: s.sCb, offsetA: s.oA, offsetB: s.oB, offsetC: s.oC,
-    acc: s.acc, bias: s.bias, alpha: s.alpha, variant: s.variant, maxGroupsPerDim: s.maxGroupsPerDim,
+    acc: s.acc, bias: s.bias, alpha: s.alpha, variant: s.variant, maxGroupsPerDim: s.maxGroupsPerDim, act: s.act,
   };
 }
 
@@ -183,7 +186,9 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
   let buffers: Record<string, GPUBuffer>;
   let rowsPer: number;
   let colsPer: number;
+  if (s.act !== undefined && s.act !== 'gelu_tanh') throw new Error(`encodeMatmul: unknown act '${s.act}' (gelu_tanh)`);
   if (variant === 'tiled') {
+    if (s.act) throw new Error(`encodeMatmul: the act epilogue is only in the register-blocked kernel (variant 'regblock')`);
     k = gpu.kernel({ shader: tiledWgsl, entry: 'main' });
     buffers = { A: s.a, Bs: s.b, C: s.c, bias: s.bias ?? s.a };
     extra = { tA: tA ? 1 : 0, tB: tB ? 1 : 0 };
@@ -196,7 +201,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const VB = aligned(s.b, tB ? K : N, ldb, oB, sB);
     // one row (a decode step): the `row1` entry, 8 columns per invocation and no clamped repeat rows
     const row1 = M === 1 && !tA;
-    k = gpu.kernel({ shader: matmulWgsl, entry: row1 ? 'row1' : 'main', constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0 } });
+    k = gpu.kernel({ shader: matmulWgsl, entry: row1 ? 'row1' : 'main', constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 } });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
     rowsPer = row1 ? 1 : 4 * WY;
     colsPer = row1 ? 8 * WX * WY : 8 * WX;
@@ -275,6 +280,25 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
       }
     }
   });
+}
+
+/**
+ * gelu_tanh(linear(x, w, bias)): one dispatch (the matmul's GELU epilogue) when no gradient is recorded and the
+ * register-blocked kernel runs (inference, KV-cache decode); otherwise linear then gelu, since the backward needs
+ * the pre-activation.
+ */
+export function linearGelu(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
+  const gpu = x.gpu;
+  const recording = isGradEnabled() && [x, w, bias].some((t) => t?.requiresGrad);
+  if (recording || matmulVariant(gpu) !== 'regblock') return gelu(linear(x, w, bias));
+  if (x.shape.length === 0) throw new Error(`linearGelu: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
+  const inF = x.shape[x.shape.length - 1];
+  checkShape('linearGelu', `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
+  const outF = w.shape[1];
+  if (bias) checkShape('linearGelu', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
+  const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), outF], 'linear_gelu');
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: numel(x.shape.slice(0, -1)), N: outF, K: inF, bias: bias?.buffer, act: 'gelu_tanh' });
+  return out;
 }
 
 /** x: [..., in] · w: [in, out] (+ bias [out]) → [..., out]. Weight layout is GPT-2's Conv1D [in, out]. */
