@@ -40,3 +40,4 @@ export { formatTensor } from './walk/format.js';
 export { heatmapsSvg, attentionSvg as attentionMapSvg, coolwarm, viridis } from './plot/figures.js';
 export { rasterizeSvg, type Raster } from './plot/raster.js';
 export { encodePng } from './plot/png.js';
+export { diffCounters, zeroCounters, type GpuCounters, type ProfileEntry, type ProfileResult } from './gpu/device.js';
