@@ -54,7 +54,9 @@ function binary(name: BinaryName, a: Tensor, b: Tensor): Tensor {
       if (!g) return;
       const R = t.size ? n / t.size : 0;
       // a full-size operand of add/sub: an elementwise pass (the old copy), no row loop
-      if (name !== 'mul' && R === 1) gpu.dispatch(scaleKernel(gpu), { buffers: { a: dy, out: g.t.buffer }, params: { n, na: n, nb: n, acc: g.acc, s: coef }, workgroups: gpu.grid(n, 64) });
+      // … and when that pass is a plain copy (coefficient 1, nothing to accumulate): a buffer copy, no dispatch
+      if (name !== 'mul' && R === 1 && coef === 1 && g.acc === 0) gpu.copy(dy, g.t.buffer, n * 4);
+      else if (name !== 'mul' && R === 1) gpu.dispatch(scaleKernel(gpu), { buffers: { a: dy, out: g.t.buffer }, params: { n, na: n, nb: n, acc: g.acc, s: coef }, workgroups: gpu.grid(n, 64) });
       else encodeColSum(gpu, dy, g.t.buffer, R, t.size, g.acc, name === 'mul' ? { weight: other.buffer, weightSize: other.size } : { coef });
     };
     push(a, b, 1);
