@@ -15,10 +15,13 @@ import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
-import { linear, linearT, linearGelu } from '../ops/matmul.js';
+import { linear, linearT, linearGelu, linearResidual } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
 import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
+
+/** dropout at a numbered site of the network */
+type Drop = (x: Tensor, site: number) => Tensor;
 
 export type { ForwardOptions } from './model.js';
 
@@ -92,7 +95,8 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   }
 
   /** Token + position embeddings for positions pos0 … pos0+T−1. */
-  private embed(ids: IdBatch, T: number, pos0: number, drop: (x: Tensor, site: number) => Tensor): Tensor {
+  /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
+  private embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
     const c = this.config;
     let x = embedding(ids, this.p('wte.weight'));
     if (c.positions === 'learned') {
@@ -102,23 +106,24 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
       // the fixed table for exactly these positions: one small dispatch, nothing cached
       x = add(x, sinusoidalPositions(this.gpu, T, c.d_model, pos0));
     }
-    return drop(x, 0);
+    return drop ? drop(x, 0) : x;
   }
 
-  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: (x: Tensor, site: number) => Tensor): Tensor {
+  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null): Tensor {
     const c = this.config;
     const p = `h.${i}.`;
     const bias = (n: string) => this.params.get(p + n);
     let h = layerNorm(x, this.p(p + 'ln_1.weight'), this.p(p + 'ln_1.bias'), c.layernorm_eps);
     const qkv = linear(h, this.p(p + 'attn.c_attn.weight'), bias('attn.c_attn.bias'));
-    let a = attn(qkv);
-    a = linear(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias'));
-    x = add(x, drop(a, 2 * i + 1));
+    const a = attn(qkv);
+    // without dropout the residual add is the projection's matmul accumulating into a copy of x (one dispatch)
+    if (drop) x = add(x, drop(linear(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias')), 2 * i + 1));
+    else x = linearResidual(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias'), x);
     h = layerNorm(x, this.p(p + 'ln_2.weight'), this.p(p + 'ln_2.bias'), c.layernorm_eps);
     // one fused dispatch when no graph is recorded (generation, evaluation); linear then gelu when training
     h = linearGelu(h, this.p(p + 'mlp.c_fc.weight'), this.p(p + 'mlp.c_fc.bias'));
-    h = linear(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias'));
-    return add(x, drop(h, 2 * i + 2));
+    if (drop) return add(x, drop(linear(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias')), 2 * i + 2));
+    return linearResidual(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias'), x);
   }
 
   private head(x: Tensor): Tensor {
@@ -130,7 +135,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
   blockForward(i: number, x: Tensor): Tensor {
     if (!(i >= 0 && i < this.config.n_layers)) throw new Error(`blockForward: block ${i} is not in 0…${this.config.n_layers - 1}`);
-    return this.block(i, x, (qkv) => attentionQKV(qkv, this.config.n_heads, { causal: true }), (t) => t);
+    return this.block(i, x, (qkv) => attentionQKV(qkv, this.config.n_heads, { causal: true }), null);
   }
 
   /** Logits [B, T, V] for ids [B, T]. */
@@ -139,7 +144,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     const c = this.config;
     const p = opts.train ? c.dropout : 0;
     const seed = opts.seed ?? 0;
-    const drop = (x: Tensor, site: number) => (p > 0 ? dropout(x, p, mixSeed(seed, site)) : x);
+    const drop: Drop | null = p > 0 ? (x, site) => dropout(x, p, mixSeed(seed, site)) : null;
     let x = this.embed(ids, T, 0, drop);
     for (let i = 0; i < c.n_layers; i++) {
       const attSeed = mixSeed(seed, 1000 + i);
@@ -185,7 +190,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     if (!(layer >= 0 && layer < c.n_layers)) throw new Error(`attentionMaps: layer ${layer} is not in 0…${c.n_layers - 1}`);
     return this.gpu.scope(() =>
       noGrad(async () => {
-        let x = this.embed(ids, T, 0, (t) => t);
+        let x = this.embed(ids, T, 0, null);
         let probs: Tensor | null = null;
         for (let i = 0; i <= layer; i++) {
           x = this.block(i, x, (qkv) => {
@@ -193,7 +198,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
             const r = attentionQKVWithProbs(qkv, c.n_heads, { causal: true });
             probs = r.probs;
             return r.out;
-          }, (t) => t);
+          }, null);
         }
         return probs!.toArray();
       }),
@@ -216,10 +221,9 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
       const [, Tn] = this.checkIds(ids);
       const c = this.config;
       if (pos + Tn > c.context_length) throw new Error(`position ${pos + Tn} exceeds the model's context_length ${c.context_length}`);
-      const drop = (x: Tensor) => x;
-      let x = this.embed(ids, Tn, pos, drop);
+      let x = this.embed(ids, Tn, pos, null);
       for (let i = 0; i < c.n_layers; i++) {
-        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), drop);
+        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), null);
       }
       return this.head(x);
     });

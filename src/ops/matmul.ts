@@ -7,6 +7,7 @@ import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
 import { encodeColSum } from './reduce.js';
 import { gelu } from './unary.js';
+import { encodeCopy } from './elementwise.js';
 
 /** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
 export type MatmulVariant = 'regblock' | 'tiled';
@@ -312,15 +313,46 @@ export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const R = numel(x.shape.slice(0, -1));
   const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), outF], 'linear');
   encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer });
-  return makeNode(out, bias ? [x, w, bias] : [x, w], (o) => {
-    const dy = o.grad!.buffer; // (R, out)
-    // backward of `out = x·W + b`
-    const gx = gradTarget(x); // dx (=|+=) dy·Wᵀ
-    if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: inF, K: outF, transB: true, acc: gx.acc });
-    const gw = gradTarget(w); // dW += xᵀ·dy over all rows
-    if (gw) encodeMatmul(gpu, { a: x.buffer, b: dy, c: gw.t.buffer, M: inF, N: outF, K: R, transA: true, acc: gw.acc });
-    const gb = bias ? gradTarget(bias) : null; // db += Σ_rows dy
-    if (gb) encodeColSum(gpu, dy, gb.t.buffer, R, outF, gb.acc);
+  return makeNode(out, bias ? [x, w, bias] : [x, w], (o) => linearBackward(o.grad!.buffer, x, w, bias, R, inF, outF));
+}
+
+/** backward of `out = x·W + b` from dy (R, out). */
+function linearBackward(dy: GPUBuffer, x: Tensor, w: Tensor, bias: Tensor | undefined, R: number, inF: number, outF: number): void {
+  const gpu = x.gpu;
+  const gx = gradTarget(x); // dx (=|+=) dy·Wᵀ
+  if (gx) encodeMatmul(gpu, { a: dy, b: w.buffer, c: gx.t.buffer, M: R, N: inF, K: outF, transB: true, acc: gx.acc });
+  const gw = gradTarget(w); // dW += xᵀ·dy over all rows
+  if (gw) encodeMatmul(gpu, { a: x.buffer, b: dy, c: gw.t.buffer, M: inF, N: outF, K: R, transA: true, acc: gw.acc });
+  const gb = bias ? gradTarget(bias) : null; // db += Σ_rows dy
+  if (gb) encodeColSum(gpu, dy, gb.t.buffer, R, outF, gb.acc);
+}
+
+/**
+ * res + linear(x, w, bias) (a residual connection) as one matmul dispatch: res is copied into the output (a buffer
+ * copy, no dispatch) and the matmul accumulates into it. The same numbers as add(res, linear(x, w, bias)).
+ * Backward: dres = dy (a copy, or an accumulate when res already has a gradient), then linear's backward.
+ */
+export function linearResidual(x: Tensor, w: Tensor, bias: Tensor | undefined, res: Tensor): Tensor {
+  const gpu = x.gpu;
+  if (x.shape.length === 0) throw new Error(`linearResidual: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
+  const inF = x.shape[x.shape.length - 1];
+  checkShape('linearResidual', `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
+  const outF = w.shape[1];
+  if (bias) checkShape('linearResidual', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
+  const shape = [...x.shape.slice(0, -1), outF];
+  checkShape('linearResidual', `residual for x ${shapeStr(x.shape)} · weight ${shapeStr(w.shape)}`, res.shape, shape);
+  const R = numel(x.shape.slice(0, -1));
+  const out = Tensor.empty(gpu, shape, 'linear_residual');
+  gpu.copy(res.buffer, out.buffer, R * outF * 4);
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer, acc: 1 });
+  return makeNode(out, bias ? [x, w, bias, res] : [x, w, res], (o) => {
+    const dy = o.grad!.buffer;
+    const gr = gradTarget(res); // dres (=|+=) dy
+    if (gr) {
+      if (gr.acc) encodeCopy(gpu, dy, gr.t.buffer, R * outF, 1);
+      else gpu.copy(dy, gr.t.buffer, R * outF * 4);
+    }
+    linearBackward(dy, x, w, bias, R, inF, outF);
   });
 }
 

@@ -1,12 +1,14 @@
 // The register-blocked matmul's one-row entry (`row1`, used when M == 1 and A is not transposed: a KV-cache decode
 // step) against the CPU reference and against the 4-row kernel on the same data: layouts, vec4 and scalar loads,
-// bias, alpha, accumulate, batch, split grids; and its GELU epilogue (linearGelu) against the unfused ops. Leaves out: speed (bench generate / bench train --profile).
+// bias, alpha, accumulate, batch, split grids; its GELU epilogue (linearGelu) and the residual-accumulating
+// linearResidual against the unfused ops. Leaves out: speed (bench generate / bench train --profile).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu } from '../src/gpu/device.ts';
-import { encodeMatmul, setMatmulVariant, linear, linearGelu } from '../src/ops/matmul.ts';
+import { encodeMatmul, setMatmulVariant, linear, linearGelu, linearResidual } from '../src/ops/matmul.ts';
 import { gelu } from '../src/ops/unary.ts';
-import { Tensor, noGrad } from '../src/autograd/tensor.ts';
+import { add } from '../src/ops/binary.ts';
+import { Tensor, noGrad, backward } from '../src/autograd/tensor.ts';
 import { bmmRef, linearRef } from '../src/ref/matmul.ts';
 import { assertClose, randn } from './helpers.ts';
 
@@ -119,6 +121,43 @@ test('linearGelu: one fused dispatch without a graph (M = 1 and M = 7), equal to
   } finally {
     setMatmulVariant(prev);
   }
+});
+
+test('linearResidual: one dispatch, forward and backward equal to add(res, linear(x, w, b)); res with and without an earlier gradient', async () => {
+  const gpu = await getGpu();
+  for (const R of [1, 6]) {
+    for (const resUsedTwice of [false, true]) {
+      await gpu.scope(async () => {
+        const [inF, outF] = [12, 20];
+        const xv = Float32Array.from(randn(R * inF, 11));
+        const rv = Float32Array.from(randn(R * outF, 12));
+        const wv = Float32Array.from(randn(inF * outF, 13));
+        const bv = Float32Array.from(randn(outF, 14));
+        const dyv = Float32Array.from(randn(R * outF, 15));
+        const run = async (fused: boolean) => {
+          const x = Tensor.from(gpu, xv, [R, inF], { requiresGrad: true });
+          const res = Tensor.from(gpu, rv, [R, outF], { requiresGrad: true });
+          const w = Tensor.param(gpu, wv, [inF, outF], 'w');
+          const b = Tensor.param(gpu, bv, [outF], 'b');
+          const d0 = gpu.dispatchCount;
+          let y = fused ? linearResidual(x, w, b, res) : add(res, linear(x, w, b));
+          const forward = gpu.dispatchCount - d0;
+          if (resUsedTwice) y = add(y, res); // res gets a second gradient: the fused backward must accumulate
+          backward(y, Tensor.from(gpu, dyv, [R, outF]));
+          const out = { y: await y.toArray(), dx: await x.grad!.toArray(), dres: await res.grad!.toArray(), dw: await w.grad!.toArray(), db: await b.grad!.toArray(), forward };
+          w.dispose();
+          b.dispose();
+          return out;
+        };
+        const f = await run(true);
+        const u = await run(false);
+        assert.is(f.forward, 1, 'fused forward: one dispatch (plus a buffer copy)');
+        assert.is(u.forward, 2);
+        for (const k of ['y', 'dx', 'dres', 'dw', 'db'] as const) assertClose(f[k], u[k], { atol: 1e-6, rtol: 1e-6, name: `linearResidual R=${R} ${k}${resUsedTwice ? ' (res used twice)' : ''}` });
+      });
+    }
+  }
+  console.log('  linearResidual vs add(res, linear()): forward and all gradients within 1e-6');
 });
 
 test.run();
