@@ -14,7 +14,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams } from './model.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, checkArchOptions } from './model.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
 export type { MarianConfig } from './marian-config.js';
@@ -453,6 +453,7 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
   hf: marianHF,
   create: (gpu, config, params) => new Marian(gpu, config, params),
   freshConfig(o) {
+    checkArchOptions(marian, o.archOptions ?? {}); // none: the presets give the shape
     const name = o.preset ?? 'tiny';
     const preset = MARIAN_PRESETS[name];
     if (!preset) throw new Error(`unknown preset '${name}' (presets: ${Object.keys(MARIAN_PRESETS).join(', ')})`);
