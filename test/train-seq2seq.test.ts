@@ -1,5 +1,5 @@
 // `wgpt train` for the encoder–decoders (issue #14 item 4, #16 item 5), through the CLI on a small reversal TSV in a
-// temp folder: rnn-seq2seq (--cell lstm --attention luong, sizes by flag) and marian (--preset tiny); loss falls, the
+// temp folder: rnn-seq2seq (--cell lstm --attention luong, sizes by flag) and marian (--preset tiny, --label-smoothing); loss falls, the
 // checkpoint reloads with the same held-out loss, `wgpt translate --ids` reads the rnn-seq2seq folder, --resume and
 // --model continue; inapplicable flags and bad TSV lines end in one line. Leaves out: long runs (bench/reversal.ts).
 import { test } from 'uvu';
@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getGpu } from '../src/gpu/device.ts';
-import { IdBatch } from '../src/autograd/tensor.ts';
+import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
-import { marian, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { marian, padBatch, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { crossEntropyRef } from '../src/ref/loss.ts';
 import { greedySearch } from '../src/model/seq2seq-generate.ts';
 import { checkArchOptions, type Architecture, type DataSource } from '../src/model/model.ts';
 import { ARCHITECTURES } from '../src/model/architectures.ts';
@@ -122,13 +123,13 @@ test('train --arch rnn-seq2seq --cell lstm --attention luong: loss falls, the fo
 test('train --arch marian --preset tiny: loss falls, the folder reloads (same held-out loss, greedy decoding), --model fine-tunes', async () => {
   const dir = join(tmp, 'marian');
   const log = join(tmp, 'marian.jsonl');
-  const r = await wgpt(['train', '--arch', 'marian', '--preset', 'tiny', ...COMMON, '--steps', '30', '--lr', '5e-3', '--out', dir, '--log', log]);
+  const r = await wgpt(['train', '--arch', 'marian', '--preset', 'tiny', ...COMMON, '--steps', '40', '--lr', '3e-3', '--label-smoothing', '0.1', '--out', dir, '--log', log]);
   assert.is(r.code, 0, r.err);
   const losses = stepLosses(log);
-  const first = mean(losses.slice(0, 3));
-  const last = mean(losses.slice(-3));
-  console.log(`  marian tiny: loss ${first.toFixed(3)} → ${last.toFixed(3)} in ${losses.length} steps`);
-  assert.ok(last < 0.85 * first, `loss did not fall: ${first} → ${last}`);
+  const first = mean(losses.slice(0, 5));
+  const last = mean(losses.slice(-5));
+  console.log(`  marian tiny (label smoothing 0.1): loss ${first.toFixed(3)} → ${last.toFixed(3)} in ${losses.length} steps (means of 5)`);
+  assert.ok(last < 0.92 * first, `loss did not fall: ${first} → ${last}`);
   const val = logOf(log).filter((e) => e.val_loss !== undefined).pop()!.val_loss!;
   const again = await reloadedValLoss(dir, 0.1, 8);
   console.log(`  reloaded held-out loss ${again.toFixed(6)} vs the run's ${val.toFixed(6)} (|diff| ${Math.abs(again - val).toExponential(2)})`);
@@ -148,6 +149,17 @@ test('train --arch marian --preset tiny: loss falls, the folder reloads (same he
     { decoderStartId: c.decoder_start_token_id, eosId: c.eos_token_id, padId: c.pad_token_id, maxLength: 8, badIds: [c.pad_token_id] },
   );
   st.dispose();
+  // --label-smoothing reaches the loss: Marian.loss(b, {labelSmoothing}) = the smoothed cross-entropy of its logits
+  const b = padBatch([{ s: src, t: [...tok.encode('d c b a'), c.eos_token_id] }, { s: [...tok.encode('e f'), c.eos_token_id], t: [...tok.encode('f e'), c.eos_token_id] }], c);
+  await gpu.scope(async () => {
+    const logits = await noGrad(() => m.forward({ src: IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size), srcMask: b.srcMask, decoderInput: IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size) })).toArray();
+    for (const eps of [0, 0.1]) {
+      const got = await noGrad(() => m.loss(b, { labelSmoothing: eps })).item();
+      const want = crossEntropyRef(logits, b.labels, b.B * b.T, c.decoder_vocab_size, -100, eps).loss;
+      console.log(`  Marian.loss with label smoothing ${eps}: ${got.toFixed(6)} vs reference ${want.toFixed(6)}`);
+      assert.ok(Math.abs(got - want) <= 1e-5 + 1e-5 * Math.abs(want), `eps ${eps}: ${got} vs ${want}`);
+    }
+  });
   m.dispose();
   const out = g.sequences[0];
   console.log(`  greedy from the reloaded folder: ${JSON.stringify(out)} (eos ${c.eos_token_id}, start ${c.decoder_start_token_id})`);
@@ -172,6 +184,7 @@ test('architecture flags: checked in one line (wrong --arch, with --model, bad v
     [['--arch', 'rnn-seq2seq', '--attention', 'bahdanau'], /^wgpt train: --attention must be none, luong or luong-general, got 'bahdanau'$/m],
     [['--arch', 'rnn-seq2seq', '--num-layers', '1.5'], /^wgpt train: --num-layers must be an integer ≥ 1, got '1.5'$/m],
     [['--model', join(tmp, 'nowhere'), '--attention', 'none'], /^wgpt train: --attention sets up a fresh model; --model .*nowhere has its own \(config\.json\)$/m],
+    [['--arch', 'marian', '--label-smoothing', '-0.1'], /^wgpt train: --label-smoothing must be ≥ 0, got -0.1$/m],
   ];
   for (const [args, re] of cases) {
     const out = join(tmp, 'never');
@@ -198,6 +211,9 @@ test('architecture flags: checked in one line (wrong --arch, with --model, bad v
   let msg = '';
   await runTraining(gpu, o, undefined, { say: () => {}, progress: false }).catch((e) => (msg = (e as Error).message));
   assert.is(msg, '--cell is only for --arch rnn-seq2seq');
+  assert.not.ok(existsSync(join(tmp, 'never2')));
+  await runTraining(gpu, { ...o, archOptions: undefined, labelSmoothing: 0.1 }, undefined, { say: () => {}, progress: false }).catch((e) => (msg = (e as Error).message));
+  assert.is(msg, "--label-smoothing is only for --arch rnn-seq2seq or --arch marian (gpt2's loss has none)");
   assert.not.ok(existsSync(join(tmp, 'never2')));
 });
 

@@ -24,7 +24,7 @@ const cmd: Command = {
   usage:
     `wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset NAME | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
-    `[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N]`,
+    `[--grad-clip X] [--label-smoothing ε] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N]`,
   options: {
     data: { type: 'string' },
     'data-format': { type: 'string' },
@@ -44,6 +44,7 @@ const cmd: Command = {
     init: { type: 'string' },
     dropout: { type: 'string' },
     'grad-clip': { type: 'string' },
+    'label-smoothing': { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     'val-fraction': { type: 'string' },
     'eval-every': { type: 'string' },
@@ -74,6 +75,7 @@ const cmd: Command = {
     init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
     dropout: ['P', 'dropout probability', 'the preset\'s or checkpoint\'s'],
     'grad-clip': ['X', 'clip the global gradient norm to X', 'off'],
+    'label-smoothing': ['ε', 'label smoothing of the training loss, as F.cross_entropy(label_smoothing=ε) (rnn-seq2seq, marian; validation loss stays plain)', '0'],
     'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],
     'val-fraction': ['F', 'last fraction of the data held out for validation', '0.1'],
     'eval-every': ['K', 'validation loss every K steps (0: at the end only)', '0'],
@@ -141,6 +143,7 @@ const cmd: Command = {
       init: v.init as 'gpt2' | 'torch' | undefined,
       dropout: v.dropout !== undefined ? num(v, 'dropout', undefined, { min: 0, max: 0.99 }) : undefined,
       gradClip: opt('grad-clip'),
+      labelSmoothing: v['label-smoothing'] !== undefined ? num(v, 'label-smoothing', undefined, { min: 0, max: 0.999 }) : undefined,
       shuffle: !v['no-shuffle'],
       valFraction: num(v, 'val-fraction', 0.1, { min: 0, max: 0.9 }),
       evalEvery: num(v, 'eval-every', 0, { int: true, min: 0 }),

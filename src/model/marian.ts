@@ -2,7 +2,7 @@
 // computed sinusoidal positions (sin in the first half of the channels, cos in the second), q scaled by head_dim^−0.5,
 // cross-attention over the encoder output with the source padding mask, lm_head tied to the decoder's embeddings plus
 // final_logits_bias. Training loss, teacher-forced logits and cached decoding for generation, all from src/ops.
-// Leaves out: label smoothing, layerdrop, pre-LayerNorm variants.
+// Leaves out: layerdrop, pre-LayerNorm variants.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, positionIds } from '../ops/embedding.js';
@@ -231,7 +231,7 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     const src = IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size, 'source id');
     const dec = IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size, 'decoder input id');
     const logits = this.forward({ src, srcMask: b.srcMask, decoderInput: dec }, opts);
-    return crossEntropy(logits, b.labels);
+    return crossEntropy(logits, b.labels, -100, opts.labelSmoothing ?? 0);
   }
 
   // ---- generation: the encoder once per source, cross keys/values once, a KV cache for self-attention ----
@@ -467,5 +467,6 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
   withOptions: (c, o) => validateMarianConfig({ ...c, dropout: o.dropout ?? c.dropout }),
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.encoder_layers}+${c.decoder_layers} layers, d_model ${c.d_model}, ${c.encoder_attention_heads} heads, ffn ${c.encoder_ffn_dim}, vocab ${c.vocab_size}`,
+  labelSmoothing: true,
   data: { prepare: prepareTsv },
 };

@@ -238,6 +238,8 @@ export interface ForwardOptions {
   train?: boolean;
   /** seed for this forward's dropout masks (mix of run seed and step) */
   seed?: number;
+  /** loss(): label smoothing ε of the cross-entropy (architectures with `labelSmoothing: true` only; training only) */
+  labelSmoothing?: number;
 }
 
 /**
@@ -368,6 +370,8 @@ export interface Architecture<C = any, B = any> {
   initParams?(c: C, seed: number, rng: 'wgpt' | 'torch'): ParamMap;
   /** model from host arrays (a checkpoint or initParams); shapes are checked against the table */
   create(gpu: Gpu, config: C, params: ParamMap): Model<C, B>;
+  /** its loss() honours ForwardOptions.labelSmoothing (`wgpt train --label-smoothing`) */
+  readonly labelSmoothing?: boolean;
   /** settings of a fresh model beyond preset, context and dropout (flags of `wgpt train`), if it has any */
   readonly options?: readonly ArchOption[];
   /** config for a fresh model (o.archOptions: only names of `options`, with checked values; see checkArchOptions) */

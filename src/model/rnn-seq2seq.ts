@@ -272,7 +272,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   loss(b: Seq2SeqBatch, o?: ForwardOptions): Tensor {
     const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.tgtIn }, o);
     const targets = Array.from(b.labels, (v) => (v === this.config.pad_id ? -100 : v));
-    return crossEntropy(logits, targets);
+    return crossEntropy(logits, targets, -100, o?.labelSmoothing ?? 0);
   }
 
   /** EncoderDecoderLM: next-token logits [B, Tn, V] for ids [B, Tn], advancing the state (no graph). */
@@ -455,5 +455,6 @@ export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
   withOptions: (c) => c,
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.cell.toUpperCase()} encoder–decoder${c.attention === 'luong-general' ? ' + Luong attention' : ''}, ${c.num_layers} layer${c.num_layers > 1 ? 's' : ''}, embedding ${c.embedding_dim}, hidden ${c.hidden_size}, vocab ${c.vocab_size}`,
+  labelSmoothing: true,
   data: { prepare: prepareTsv },
 };

@@ -57,6 +57,8 @@ export interface RunOptions {
   /** cap on validation batches per evaluation (0: all) */
   evalBatches: number;
   gradClip?: number;
+  /** label smoothing ε of the training loss (architectures whose loss takes it: rnn-seq2seq, marian); validation stays plain */
+  labelSmoothing?: number;
   /** save a checkpoint every K steps (0: only at the end) */
   saveEvery: number;
   out: string;
@@ -213,6 +215,10 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
     config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, context: opts.context, dropout: opts.dropout, archOptions });
   }
+  if (opts.labelSmoothing) {
+    if (!(opts.labelSmoothing > 0 && opts.labelSmoothing < 1)) throw new Error(`--label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
+    if (!arch.labelSmoothing) throw new Error(`--label-smoothing is only for ${ARCHITECTURES.filter((a) => a.labelSmoothing).map((a) => `--arch ${a.name}`).join(' or ')} (${arch.name}'s loss has none)`);
+  }
   const vocab = arch.vocabSize(config);
   if (tok && tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
   const data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
@@ -226,7 +232,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   }
 
   const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt');
-  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
+  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing });
   let step = 0;
   if (state) {
     trainer.optimizer.loadState(state.optimizer, model);
