@@ -4,11 +4,9 @@
 // --model continue; inapplicable flags and bad TSV lines end in one line. Leaves out: long runs (bench/reversal.ts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
@@ -21,8 +19,8 @@ import { ARCHITECTURES } from '../src/model/architectures.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
 import { loadTokenizerSpec } from '../src/train/tokenizer-spec.ts';
+import { runWgpt } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const gpu = await getGpu();
 const tmp = mkdtempSync(join(tmpdir(), 'wgpt-s2s-'));
 const LETTERS = 'abcdefgh'.split('');
@@ -41,17 +39,7 @@ function reversalTsv(): string {
 const DATA = join(tmp, 'pairs.tsv');
 writeFileSync(DATA, reversalTsv());
 
-interface Run { code: number; out: string; err: string }
-function wgpt(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const wgpt = (args: string[]) => runWgpt(args);
 
 const logOf = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss?: number; val_loss?: number });
 const stepLosses = (f: string) => logOf(f).filter((e) => e.loss !== undefined).map((e) => e.loss!);

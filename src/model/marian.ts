@@ -14,7 +14,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, checkArchOptions } from './model.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
 export type { MarianConfig } from './marian-config.js';
@@ -107,19 +107,15 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   }
 
   p(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`Marian: no parameter ${name}`);
-    return t;
+    return paramOf(this.params, 'Marian', name);
   }
 
   paramList(): Tensor[] {
     return trainableParams(marianParamTable(this.config), this.params);
   }
 
-  async exportParams(): Promise<ParamMap> {
-    const out: ParamMap = new Map();
-    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
-    return out;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   private emb(side: 'encoder' | 'decoder'): Tensor {

@@ -141,6 +141,20 @@ export function trainableParams(table: readonly ParamSpec[], params: Map<string,
   return table.filter((p) => !p.frozen).map((p) => params.get(p.name)!);
 }
 
+/** A parameter by table name; a missing one is a bug in the architecture's forward, named with its owner. */
+export function paramOf(params: Map<string, Tensor>, owner: string, name: string): Tensor {
+  const t = params.get(name);
+  if (!t) throw new Error(`${owner}: no parameter ${name}`);
+  return t;
+}
+
+/** Host copies of every parameter and buffer, in table order (what checkpoints save). */
+export async function exportParamMap(params: Map<string, Tensor>): Promise<ParamMap> {
+  const out: ParamMap = new Map();
+  for (const [name, t] of params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Hugging Face mapping: how a model file's tensor names become table names.
 

@@ -14,7 +14,7 @@ import { concat } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
 import { shuffledOrder } from '../data/index.js';
 import {
-  init, uploadParams, checkParamMap, checkArchOptions,
+  init, uploadParams, checkParamMap, exportParamMap, checkArchOptions,
   type ArchOption,
   type Architecture, type Model, type ParamMap, type ParamSpec, type ForwardOptions, type EncoderDecoderLM, type DecoderState,
   type BatchSource, type DataSource, type DataOptions, type TrainingData,
@@ -326,10 +326,8 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     );
   }
 
-  async exportParams(): Promise<ParamMap> {
-    const m: ParamMap = new Map();
-    for (const [k, t] of this.params) m.set(k, { shape: [...t.shape], data: await t.toArray() });
-    return m;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   dispose(): void {
