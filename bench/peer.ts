@@ -68,24 +68,50 @@ interface EngineRun {
   note?: string;
 }
 
-async function runWgpt(gpu: Gpu, cfg: GPTConfig, init: ParamMap, data: Int32Array, c: PeerCase, steps: number): Promise<EngineRun> {
+/** One in-process engine: step s trains on batch s and returns its loss. */
+interface Stepper {
+  engine: string;
+  step(s: number): Promise<number>;
+  dispose(): void;
+}
+
+function wgptStepper(gpu: Gpu, cfg: GPTConfig, init: ParamMap, data: Int32Array, c: PeerCase): Stepper {
   const model = GPT.fromParams(gpu, cfg, init);
   const trainer = new Trainer(model, { lr: OPT.lr, betas: OPT.betas, eps: OPT.eps, weightDecay: OPT.weightDecay, seed: 1 });
-  const losses: number[] = [];
-  const stepMs: number[] = [];
+  return {
+    engine: 'wgpt',
+    step: (s) => {
+      const { x, y } = batchAt(data, c.B, c.T, s);
+      return trainer.step({ x, y, B: c.B, T: c.T }, s);
+    },
+    dispose: () => {
+      trainer.optimizer.dispose();
+      model.dispose();
+      gpu.pool.trim();
+    },
+  };
+}
+
+/**
+ * Steps the in-process engines in turn, step by step (the order alternates), so a change in the machine's load
+ * hits all of them; per engine the losses and the step times of steps 2…N.
+ */
+async function runInterleaved(makers: (() => Stepper)[], steps: number): Promise<EngineRun[]> {
+  const engines = makers.map((m) => m());
+  const runs: EngineRun[] = engines.map((e) => ({ engine: e.engine, losses: [], stepMs: [] }));
   try {
     for (let s = 0; s < steps; s++) {
-      const { x, y } = batchAt(data, c.B, c.T, s);
-      const t0 = performance.now();
-      losses.push(await trainer.step({ x, y, B: c.B, T: c.T }, s));
-      if (s > 0) stepMs.push(performance.now() - t0);
+      const order = s % 2 ? [...engines.keys()].reverse() : [...engines.keys()];
+      for (const i of order) {
+        const t0 = performance.now();
+        runs[i].losses.push(await engines[i].step(s));
+        if (s > 0) runs[i].stepMs.push(performance.now() - t0);
+      }
     }
   } finally {
-    trainer.optimizer.dispose();
-    model.dispose();
-    gpu.pool.trim();
+    for (const e of engines) e.dispose();
   }
-  return { engine: 'wgpt', losses, stepMs };
+  return runs;
 }
 
 type TF = typeof import('@tensorflow/tfjs-core');
@@ -132,7 +158,7 @@ export async function tfjsWebgpu(): Promise<TF | string> {
  * softmax), tanh GELU, untied or tied head, cross-entropy as mean(logsumexp − picked logit); gradients by
  * tf.variableGrads; AdamW = decoupled decay p ← p·(1 − lr·wd) then tf.train.adam (same bias correction and eps).
  */
-async function runTfjs(tf: TF, cfg: GPTConfig, init: ParamMap, data: Int32Array, c: PeerCase, steps: number): Promise<EngineRun> {
+function tfjsStepper(tf: TF, cfg: GPTConfig, init: ParamMap, data: Int32Array, c: PeerCase): Stepper {
   const { B, T } = c;
   const C = cfg.d_model;
   const H = cfg.n_heads;
@@ -169,29 +195,27 @@ async function runTfjs(tf: TF, cfg: GPTConfig, init: ParamMap, data: Int32Array,
     return tf.mean(tf.sub(tf.logSumExp(logits, 1), picked)) as import('@tensorflow/tfjs-core').Scalar;
   };
   const adam = tf.train.adam(OPT.lr, OPT.betas[0], OPT.betas[1], OPT.eps);
-  const losses: number[] = [];
-  const stepMs: number[] = [];
-  try {
-    for (let s = 0; s < steps; s++) {
+  return {
+    engine: 'tfjs-webgpu',
+    step: async (s) => {
       const { x, y } = batchAt(data, B, T, s);
-      const t0 = performance.now();
       const loss = tf.tidy(() => {
         const { value, grads } = tf.variableGrads(lossFn(x, y));
         for (const [, v] of vars) v.assign(tf.mul(v, 1 - OPT.lr * OPT.weightDecay));
         adam.applyGradients(grads as unknown as Parameters<typeof adam.applyGradients>[0]);
         return value;
       });
-      losses.push((await loss.data())[0]);
+      const l = (await loss.data())[0];
       loss.dispose();
-      if (s > 0) stepMs.push(performance.now() - t0);
-    }
-  } finally {
-    adam.dispose();
-    for (const v of vars.values()) v.dispose();
-    mask.dispose();
-    pos.dispose();
-  }
-  return { engine: 'tfjs-webgpu', losses, stepMs };
+      return l;
+    },
+    dispose: () => {
+      adam.dispose();
+      for (const v of vars.values()) v.dispose();
+      mask.dispose();
+      pos.dispose();
+    },
+  };
 }
 
 /** bench/gpt_torch.py on the same config, initial weights and batches; its JSON or why it did not run. */
@@ -246,12 +270,22 @@ export async function benchPeer(gpu: Gpu, o: PeerOptions): Promise<Record_[]> {
     seed.dispose();
     const name = `${c.preset} B=${c.B} T=${c.T} V=${V}${c.vocab === 'dense' ? ' (verdict ids renumbered)' : ''}, ${steps} steps AdamW lr ${OPT.lr} wd ${OPT.weightDecay}`;
     const runs: (EngineRun | { engine: string; note: string })[] = [];
-    runs.push(await runWgpt(gpu, cfg, init, ids, c, steps));
-    runs.push(typeof tf === 'string' ? { engine: 'tfjs-webgpu', note: tf } : await runTfjs(tf, cfg, init, ids, c, steps).catch((e: Error) => ({ engine: 'tfjs-webgpu', note: `failed: ${e.message.split('\n')[0]}` })));
+    // wgpt and tfjs-webgpu share the process and the adapter: stepped in turn; PyTorch runs after, in its own process
+    const makers: (() => Stepper)[] = [() => wgptStepper(gpu, cfg, init, ids, c)];
+    if (typeof tf !== 'string') makers.push(() => tfjsStepper(tf, cfg, init, ids, c));
+    try {
+      runs.push(...(await runInterleaved(makers, steps)));
+    } catch (e) {
+      if (makers.length === 1) throw e;
+      // tfjs failed: wgpt alone, and the reason in the tfjs row
+      runs.push(...(await runInterleaved(makers.slice(0, 1), steps)), { engine: 'tfjs-webgpu', note: `failed: ${(e as Error).message.split('\n')[0]}` });
+    }
+    if (typeof tf === 'string') runs.push({ engine: 'tfjs-webgpu', note: tf });
     const tr = await runTorch(cfg, init, ids, c, steps);
     runs.push(typeof tr === 'string' ? { engine: 'PyTorch CPU', note: tr } : tr);
     const tokens = c.B * c.T;
     let wgptTps = NaN;
+    const wgptRun = runs.find((r): r is EngineRun => r.engine === 'wgpt' && 'losses' in r);
     for (const r of runs) {
       if (!('losses' in r)) {
         out.push({ suite: 'peer', name: `${name}: ${r.engine}`, median_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0, note: r.note });
@@ -266,6 +300,8 @@ export async function benchPeer(gpu: Gpu, o: PeerOptions): Promise<Record_[]> {
         suite: 'peer', name: `${name}: ${r.engine}`, median_ms: st.median, min_ms: st.min, max_ms: st.max, runs: r.stepMs.length, timer: 'wall',
         tokens_per_s: tps, loss_first: first.toFixed(4), loss_last: last.toFixed(4), learns: last < first ? 'yes' : 'NO',
         wgpt_speedup: r.engine === 'wgpt' ? undefined : wgptTps / tps,
+        // same-process peer: the median over steps of (peer step ms ÷ wgpt step ms), the steps run in turn
+        wgpt_speedup_paired: r.engine === 'tfjs-webgpu' && wgptRun ? stats(r.stepMs.map((m, i) => m / wgptRun.stepMs[i])).median : undefined,
       });
       o.log?.(`peer ${c.preset} V=${V} ${r.engine}: ${tps.toFixed(0)} tokens/s, loss ${first.toFixed(4)} → ${last.toFixed(4)}`);
     }
