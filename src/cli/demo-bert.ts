@@ -29,7 +29,7 @@ const KOREAN_CORPUS = fileURLToPath(new URL('../data/debian-faq-ko.txt', import.
 const busy = (d: string) => existsSync(d) && readdirSync(d).length > 0;
 
 const cmd: Command = {
-  summary: 'train a tiny BERT (masked LM) on the bundled Korean corpus with its own WordPiece, then fill a [MASK]',
+  summary: 'train a micro BERT (masked LM) on the bundled Korean corpus with its own WordPiece, then fill a [MASK]',
   usage: 'wgpt demo-bert [--steps N] [--time-budget S] [--out DIR [--overwrite]] [--text "… [MASK] …"]',
   options: { steps: { type: 'string' }, 'time-budget': { type: 'string' }, out: { type: 'string' }, overwrite: { type: 'boolean' }, text: { type: 'string' } },
   help: {
