@@ -40,3 +40,5 @@ export { formatTensor } from './walk/format.js';
 export { heatmapsSvg, attentionSvg as attentionMapSvg, coolwarm, viridis } from './plot/figures.js';
 export { rasterizeSvg, type Raster } from './plot/raster.js';
 export { encodePng } from './plot/png.js';
+export { translateIds, generatedTokens, type TranslateOptions, type TranslateResult } from './model/seq2seq-translate.js';
+export { greedySearch, beamSearch, type Seq2SeqStep, type Seq2SeqGenerateOptions, type Seq2SeqResult } from './model/seq2seq-generate.js';

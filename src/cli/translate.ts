@@ -100,7 +100,7 @@ const cmd: Command = {
         const S = rows[0].length;
         const label = (id: number) => {
           if (id === model.eosId) return '</s>';
-          if (tok instanceof MarianTokenizer) return tok.idToToken[id] ?? String(id);
+          if (tok instanceof MarianTokenizer) return (tok.idToToken[id] ?? String(id)).replaceAll('\u2581', '_'); // the piece; ▁ (a space) as _
           try {
             return tok && id < tok.vocabSize ? tok.decode([id]) : String(id);
           } catch {

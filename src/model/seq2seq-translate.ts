@@ -55,7 +55,6 @@ export async function translateIds(model: EncoderDecoderLM, rows: readonly (read
       if (!Number.isInteger(id) || id < 0 || id >= model.sourceVocabSize) throw new Error(`source ${b + 1}: id ${id} (item ${i + 1}) is out of range [0, ${model.sourceVocabSize})`);
     });
   });
-  if (o.maxLength > model.maxTargetLength + 1) throw new Error(`max_length ${o.maxLength} is more than the decoder accepts (${model.maxTargetLength} positions + the start token)`);
   const B = rows.length;
   const S = Math.max(...rows.map((r) => r.length));
   const src = rows.flatMap((r) => [...r, ...new Array<number>(S - r.length).fill(model.padId)]);
