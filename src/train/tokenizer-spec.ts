@@ -6,9 +6,9 @@
 // Leaves out: tokenizer_config.json / special_tokens_map.json (their settings are not read).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, MarianTokenizer, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
+import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
-import { tokenizerFromSpec } from '../tokenizer/node.js';
+import { tokenizerFromSpec, isMarianFolder, loadMarianFolder, MARIAN_FILES } from '../tokenizer/node.js';
 import type { Gpu } from '../gpu/device.js';
 import type { Model, SkippedTensor } from '../model/model.js';
 import { loadCheckpoint, resolveCheckpointDir } from '../model/checkpoint.js';
@@ -16,27 +16,12 @@ import { loadCheckpoint, resolveCheckpointDir } from '../model/checkpoint.js';
 export const RUN_FILE = 'wgpt_run.json';
 const VOCAB_FILE = 'vocab.json';
 const BPE_FILE = 'tokenizer.json';
-/** Marian's tokenizer files in a model folder (MarianTokenizer's source_spm, target_spm, vocab) and its spec name */
-export const MARIAN_SPM = ['source.spm', 'target.spm'] as const;
+/** a checkpoint folder whose tokenizer is its Marian files (source.spm, target.spm, vocab.json) */
 export const MARIAN_SPEC = 'marian';
+export const MARIAN_SPM = [MARIAN_FILES.source, MARIAN_FILES.target] as const;
 
 /** Whether `dir` holds a Marian tokenizer (source.spm and vocab.json; target.spm defaults to source.spm). */
-export function hasMarianTokenizer(dir: string): boolean {
-  return existsSync(join(dir, MARIAN_SPM[0])) && existsSync(join(dir, VOCAB_FILE));
-}
-
-/** MarianTokenizer from a model folder's source.spm, target.spm (if present) and vocab.json; one-line errors. */
-export function loadMarianTokenizer(dir: string): MarianTokenizer {
-  const read = (name: string) => {
-    try {
-      return readFileSync(join(dir, name));
-    } catch (e) {
-      throw new Error(`cannot read ${join(dir, name)}: ${String((e as Error).message).split('\n')[0]}`);
-    }
-  };
-  const target = existsSync(join(dir, MARIAN_SPM[1])) ? read(MARIAN_SPM[1]) : undefined;
-  return new MarianTokenizer({ source: read(MARIAN_SPM[0]), target, vocabJson: decodeUtf8Strict(read(VOCAB_FILE), join(dir, VOCAB_FILE)), where: dir });
-}
+export const hasMarianTokenizer = isMarianFolder;
 
 /** The tokenizer for `spec`, preferring the copy saved in `checkpointDir` when there is one. */
 export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkpointDir?: string } = {}): Tokenizer {
@@ -46,7 +31,7 @@ export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkp
     const bpePath = join(dir, BPE_FILE);
     if (spec === MARIAN_SPEC) {
       if (!hasMarianTokenizer(dir)) throw new Error(`${o.checkpointDir} has no Marian tokenizer (${MARIAN_SPM[0]} + ${VOCAB_FILE})`);
-      return loadMarianTokenizer(dir);
+      return loadMarianFolder(dir);
     }
     if ((spec === 'simple-v1' || spec === 'simple-v2') && existsSync(vocabPath)) {
       const j = JSON.parse(readFileSync(vocabPath, 'utf8')) as { vocab: string[] };
