@@ -2,7 +2,7 @@
 // computed sinusoidal positions (sin in the first half of the channels, cos in the second), q scaled by head_dim^−0.5,
 // cross-attention over the encoder output with the source padding mask, lm_head tied to the decoder's embeddings plus
 // final_logits_bias. Training loss, teacher-forced logits and cached decoding for generation, all from src/ops.
-// Leaves out: label smoothing, layerdrop, pre-LayerNorm variants.
+// Leaves out: layerdrop, pre-LayerNorm variants.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, positionIds } from '../ops/embedding.js';
@@ -14,7 +14,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams } from './model.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
 export type { MarianConfig } from './marian-config.js';
@@ -115,19 +115,15 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   readonly forcedEosAtMax = true;
 
   p(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`Marian: no parameter ${name}`);
-    return t;
+    return paramOf(this.params, 'Marian', name);
   }
 
   paramList(): Tensor[] {
     return trainableParams(marianParamTable(this.config), this.params);
   }
 
-  async exportParams(): Promise<ParamMap> {
-    const out: ParamMap = new Map();
-    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
-    return out;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   private emb(side: 'encoder' | 'decoder'): Tensor {
@@ -239,7 +235,7 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     const src = IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size, 'source id');
     const dec = IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size, 'decoder input id');
     const logits = this.forward({ src, srcMask: b.srcMask, decoderInput: dec }, opts);
-    return crossEntropy(logits, b.labels);
+    return crossEntropy(logits, b.labels, -100, opts.labelSmoothing ?? 0);
   }
 
   // ---- generation: the encoder once per source, cross keys/values once, a KV cache for self-attention ----
@@ -484,6 +480,7 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
   hf: marianHF,
   create: (gpu, config, params) => new Marian(gpu, config, params),
   freshConfig(o) {
+    checkArchOptions(marian, o.archOptions ?? {}); // none: the presets give the shape
     const name = o.preset ?? 'tiny';
     const preset = MARIAN_PRESETS[name];
     if (!preset) throw new Error(`unknown preset '${name}' (presets: ${Object.keys(MARIAN_PRESETS).join(', ')})`);
@@ -497,5 +494,6 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
   withOptions: (c, o) => validateMarianConfig({ ...c, dropout: o.dropout ?? c.dropout }),
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.encoder_layers}+${c.decoder_layers} layers, d_model ${c.d_model}, ${c.encoder_attention_heads} heads, ffn ${c.encoder_ffn_dim}, vocab ${c.vocab_size}`,
+  labelSmoothing: true,
   data: { prepare: prepareTsv },
 };
