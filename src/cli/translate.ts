@@ -65,6 +65,8 @@ const cmd: Command = {
     const model = ck.arch.create(gpu, cfg, ck.params);
     try {
       if (!isEncoderDecoderLM(model)) throw new Error(`${dir} holds a ${ck.arch.modelType} model; wgpt translate needs an encoder–decoder (model_type "marian" or "wgpt-rnn-seq2seq")`);
+      // text from a tokenizer that does not append </s> (a wgpt-trained Marian's): appended, as its training data had it
+      if (v.text !== undefined && model.sourceEndsWithEos && rows[0][rows[0].length - 1] !== model.eosId) rows[0].push(model.eosId);
       for (const [r, row] of rows.entries()) {
         for (const [i, id] of row.entries()) {
           if (id < 0 || id >= model.sourceVocabSize) throw new Error(`--ids: id ${id} (row ${r + 1}, item ${i + 1}) is out of range [0, ${model.sourceVocabSize})`);

@@ -113,6 +113,7 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     return [this.config.pad_token_id];
   }
   readonly forcedEosAtMax = true;
+  readonly sourceEndsWithEos = true;
 
   p(name: string): Tensor {
     return paramOf(this.params, 'Marian', name);

@@ -478,6 +478,8 @@ export interface EncoderDecoderLM {
   readonly bannedIds?: readonly number[];
   /** Hugging Face's rule (EOS forced at max_length − 1) rather than the course's loop, which just stops at the cap */
   readonly forcedEosAtMax?: boolean;
+  /** sources end with the EOS id (Marian: its tokenizer and its training data append it; text from another tokenizer gets it appended) */
+  readonly sourceEndsWithEos?: boolean;
   /** longest source the encoder accepts (absent: no limit) */
   readonly maxSourceLength?: number;
   /**
