@@ -1,6 +1,7 @@
 // `wgpt translate` and `wgpt logits --decoder-ids` on a Marian folder (test/fixtures/marian_small, copied to a temp dir
 // with a source.spm/target.spm from test/fixtures/spm and a 301-entry vocab.json built here): greedy and beam ids equal
-// the PyTorch reference (gen_marian.py), cached and uncached; --text equals the library; bad input is one line, exit ≠ 0.
+// the PyTorch reference (gen_marian.py), cached and uncached; --text equals the library; the folder's tokenizer survives
+// fine-tuning; bad input is one line, exit ≠ 0.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -15,6 +16,8 @@ import { getGpu } from '../src/gpu/device.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import type { Marian } from '../src/model/marian.ts';
 import { translateIds } from '../src/model/seq2seq-translate.ts';
+import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
+import { tokenizerFromSpec } from '../src/tokenizer/node.ts';
 import { assertClose, FIXTURES, report } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
@@ -102,6 +105,28 @@ test('translate --text: MarianTokenizer in, the library\'s ids out, decoded with
     assert.is(j.ids[0][0], 300);
     const body = j.ids[0].slice(1).filter((x) => x !== 0 && x !== 300);
     assert.is(j.text[0], tok.decode(body));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Marian folder is its checkpoint\'s tokenizer: fine-tuning keeps source.spm/target.spm/vocab.json, translate --text reads them', async () => {
+  const dir = marianFolder();
+  try {
+    assert.is(checkpointTokenizerSpec(dir), 'marian');
+    const tok = loadTokenizerSpec('marian', { checkpointDir: dir }) as MarianTokenizer;
+    assert.ok(tok instanceof MarianTokenizer);
+    const files = tokenizerFiles(tok, 'marian');
+    assert.equal(Object.keys(files).sort(), ['source.spm', 'target.spm', 'vocab.json']);
+    assert.equal(tokenizerFromSpec(dir).encode(SENTENCE), tok.encode(SENTENCE), '--tokenizer DIR reads the same files');
+    writeFileSync(join(dir, 'pairs.tsv'), `${SENTENCE}\t${SENTENCE}\n학교에 간다.\t간다.\n`);
+    const out = join(dir, 'ft');
+    const t = await run(['train', '--model', dir, '--data', join(dir, 'pairs.tsv'), '--batch', '2', '--val-fraction', '0', '--steps', '1', '--out', out]);
+    assert.is(t.code, 0, t.err);
+    for (const f of ['source.spm', 'target.spm', 'vocab.json']) assert.equal(readFileSync(join(out, f)), readFileSync(join(dir, f)), f);
+    const r = await run(['translate', '--model', out, '--text', SENTENCE, '--json']);
+    assert.is(r.code, 0, r.err);
+    assert.is((JSON.parse(r.out) as { ids: number[][] }).ids[0][0], 300);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
+import { MarianTokenizer } from '../tokenizer/marian.js';
 import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
@@ -409,7 +410,8 @@ function prepareTsv(src: DataSource, c: MarianConfig, o: DataOptions): TrainingD
     if (s.trim() === '') throw new Error(`${src.path}:${i + 1}: empty source`);
     if (t.trim() === '') throw new Error(`${src.path}:${i + 1}: empty target`);
     let si = tok.encode(s);
-    let ti = tok.encode(t);
+    // targets through the target side's SentencePiece model (MarianTokenizer's text_target), same vocabulary
+    let ti = tok instanceof MarianTokenizer ? tok.encode(t, { target: true }) : tok.encode(t);
     if (!addsEos(si)) si = [...si, eos];
     if (!addsEos(ti)) ti = [...ti, eos];
     for (const [ids, V, what] of [[si, c.vocab_size, 'source'], [ti, c.decoder_vocab_size, 'target']] as const) {

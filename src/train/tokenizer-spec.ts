@@ -6,7 +6,7 @@
 // Leaves out: tokenizer_config.json / special_tokens_map.json (their settings are not read).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
+import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, MarianTokenizer, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
 import { tokenizerFromSpec, isMarianFolder, loadMarianFolder, MARIAN_FILES } from '../tokenizer/node.js';
 import type { Gpu } from '../gpu/device.js';
@@ -29,7 +29,8 @@ export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkp
     const dir = resolveCheckpointDir(o.checkpointDir);
     const vocabPath = join(dir, VOCAB_FILE);
     const bpePath = join(dir, BPE_FILE);
-    if (spec === MARIAN_SPEC) {
+    // a run trained with --tokenizer MARIAN_DIR keeps a copy of its files: the copy is read
+    if (spec === MARIAN_SPEC || (hasMarianTokenizer(dir) && isMarianFolder(spec))) {
       if (!hasMarianTokenizer(dir)) throw new Error(`${o.checkpointDir} has no Marian tokenizer (${MARIAN_SPM[0]} + ${VOCAB_FILE})`);
       return loadMarianFolder(dir);
     }
@@ -44,7 +45,11 @@ export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkp
 }
 
 /** Files to store beside the model so the checkpoint decodes on its own. */
-export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, string> {
+export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, string | Uint8Array> {
+  if (tok instanceof MarianTokenizer) {
+    const f = tok.files;
+    return { [MARIAN_FILES.source]: f.source, [MARIAN_FILES.target]: f.target ?? f.source, [MARIAN_FILES.vocab]: f.vocabJson };
+  }
   if (tok instanceof SimpleTokenizer) return { [VOCAB_FILE]: JSON.stringify({ format: 'wgpt-simple-vocab', spec, vocab: tok.vocab }) + '\n' };
   if (tok instanceof ByteBpe && spec !== 'gpt2' && spec !== 'wgpt-gpt2') return { [BPE_FILE]: tok.toFileText() };
   if (tok instanceof WordPiece) return { [BPE_FILE]: wordPieceToHfJson(tok) };
