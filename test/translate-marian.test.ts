@@ -98,10 +98,14 @@ test('translate --text: MarianTokenizer in, the library\'s ids out, decoded with
     const m = ck.arch.create(gpu, ck.config, ck.params) as Marian;
     const want = await translateIds(m, [src], { maxLength: 12, numBeams: 2 });
     m.dispose();
-    const r = await run(['translate', '--model', dir, '--text', SENTENCE, '--num-beams', '2', '--json']);
+    const svg = join(dir, 'beams.svg');
+    const r = await run(['translate', '--model', dir, '--text', SENTENCE, '--num-beams', '2', '--json', '--show-attention', svg]);
     assert.is(r.code, 0, r.err);
     const j = JSON.parse(r.out) as { ids: number[][]; text: string[] };
     assert.equal(j.ids, want.sequences);
+    // beam search: the attention follows the returned hypothesis (its generated tokens, </s> included, × the source)
+    const gen = j.ids[0].slice(1).indexOf(0) + 1 || j.ids[0].length - 1;
+    assert.is((readFileSync(svg, 'utf8').match(/<rect x=/g) ?? []).length, gen * src.length, 'one cell per (generated token, source token)');
     assert.is(j.ids[0][0], 300);
     const body = j.ids[0].slice(1).filter((x) => x !== 0 && x !== 300);
     assert.is(j.text[0], tok.decode(body));
