@@ -42,3 +42,7 @@ export { rasterizeSvg, type Raster } from './plot/raster.js';
 export { encodePng } from './plot/png.js';
 export { translateIds, generatedTokens, type TranslateOptions, type TranslateResult } from './model/seq2seq-translate.js';
 export { greedySearch, beamSearch, type Seq2SeqStep, type Seq2SeqGenerateOptions, type Seq2SeqResult } from './model/seq2seq-generate.js';
+export { Bert, bert, fillMask, bertSpecialIds, type BertInput, type FillMaskResult } from './model/bert.js';
+export { type BertConfig, BERT_PRESETS, BERT_BASE, validateBertConfig, bertConfigFromHF, bertConfigToHF, bertParamTable } from './model/bert-config.js';
+export { Marian, marian, marianSinusoids, type MarianInput, type Seq2SeqBatch as MarianBatch } from './model/marian.js';
+export { type MarianConfig, MARIAN_PRESETS, OPUS_MT, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable } from './model/marian-config.js';
