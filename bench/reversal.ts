@@ -1,12 +1,14 @@
 // The course's story in numbers: reverse short token sequences built from the bundled Korean corpus with an RNN
-// seq2seq, an LSTM seq2seq and an LSTM + Luong attention, each trained for the same wall-clock budget, then
-// exact-match accuracy on held-out sequences by source length (JSON, markdown table, SVG plot). The budget is CPU
-// time of this process (all its threads, process.cpuUsage), not wall time: the machine is shared, and 240 CPU-s is
-// 2 minutes of both cores, so each model trains in under 3 minutes on 2 cores whatever else runs.
+// seq2seq, an LSTM seq2seq, an LSTM + Luong attention and a small Transformer (Marian), each trained for the same
+// CPU budget, then exact-match accuracy on held-out sequences by source length (JSON, markdown table, SVG plot). The
+// budget is CPU time of this process (all its threads, process.cpuUsage), not wall time: the machine is shared, and
+// 240 CPU-s is 2 minutes of both cores, so each model trains in under 3 minutes on 2 cores whatever else runs.
 // Run: node --import ./src/register.mjs bench/reversal.ts [--cpu-seconds 240] [--out bench/results] [--per-length 20]
-//      [--only rnn|lstm|lstm-luong]. The attention model is saved to OUT/reversal-lstm-luong/ (a wgpt-rnn-seq2seq
-//      folder: `wgpt translate --ids …` reads it) with the attention map of one held-out sequence (reversal-attention.svg).
-// Leaves out: tuning per model (all three share sizes and optimizer settings), beam search.
+//      [--only rnn|lstm|lstm-luong|marian] [--marian-lr X] [--marian-preset tiny]; --combine joins the --only runs.
+//      The attention model is saved to OUT/reversal-lstm-luong/ (a wgpt-rnn-seq2seq folder: `wgpt translate --ids …`
+//      reads it) with the attention map of one held-out sequence (reversal-attention.svg), the Transformer to
+//      OUT/reversal-marian/. Leaves out: tuning per model (the three recurrent models share sizes and optimizer
+//      settings and the Transformer the same optimizer settings with a size of its own), warmup and schedules, beam search.
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -14,6 +16,10 @@ import { getGpu } from '../src/gpu/device.ts';
 import { backward } from '../src/autograd/tensor.ts';
 import { initModel } from '../src/model/model.ts';
 import { rnnSeq2seq, makeBatch, type Seq2SeqConfig, type Seq2SeqModel } from '../src/model/rnn-seq2seq.ts';
+import { marian, padBatch, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { greedySearch } from '../src/model/seq2seq-generate.ts';
+import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
+import type { Model } from '../src/model/model.ts';
 import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
 import { saveCheckpoint } from '../src/model/checkpoint.ts';
 import { attentionSvg } from '../src/train/attention-plot.ts';
@@ -35,6 +41,9 @@ const MIN_LEN = 4;
 const MAX_LEN = 24;
 const BATCH = Number(arg('batch', '32'));
 const LR = Number(arg('lr', '1e-2'));
+// the Transformer's AdamW rate (default: the same as the recurrent models'; 1e-2 beat 3e-3 and 6e-3 in this budget)
+const MARIAN_LR = Number(arg('marian-lr', String(LR)));
+const MARIAN_PRESET = arg('marian-preset', '');
 
 // ---- the task ----
 const corpus = readFileSync(fileURLToPath(new URL('../src/data/debian-faq-ko.txt', import.meta.url)), 'utf8');
@@ -61,8 +70,9 @@ const testPairs: { len: number; src: number[]; tgt: number[] }[] = [];
 
 interface Result {
   name: string;
-  cell: string;
-  attention: string;
+  /** rnn | lstm | lstm-luong | marian (runs before the Transformer row recorded cell and attention instead) */
+  kind?: string;
+  lr?: number;
   params: number;
   steps: number;
   /** wall-clock seconds of training (the machine is shared: read cpuSeconds) */
@@ -77,14 +87,69 @@ interface Result {
   overallTokens: number;
 }
 
-async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luong-general'): Promise<Result> {
-  const gpu = await getGpu();
+/** What the loop needs of a model: its batches, and greedy outputs (generated ids after the start token) for sources of length n. */
+interface Trainee {
+  model: Model;
+  endId: number;
+  batch(rows: { src: number[]; tgt: number[] }[]): unknown;
+  greedy(srcs: number[][], n: number): Promise<number[][]>;
+}
+
+const RNN_SIZES = { embedding_dim: 32, hidden_size: 64 };
+
+function rnnTrainee(gpu: Awaited<ReturnType<typeof getGpu>>, cell: 'rnn' | 'lstm', attention: 'none' | 'luong-general'): Trainee & { model: Seq2SeqModel; cfg: Seq2SeqConfig } {
   const base = rnnSeq2seq.freshConfig({ vocabSize: K, preset: 'lstm-luong' });
-  const cfg: Seq2SeqConfig = { ...base, cell, attention, embedding_dim: 32, hidden_size: 64, max_target_length: MAX_LEN + 2 };
+  const cfg: Seq2SeqConfig = { ...base, cell, attention, ...RNN_SIZES, max_target_length: MAX_LEN + 2 };
   const model = initModel(rnnSeq2seq, gpu, cfg, 7) as Seq2SeqModel;
+  return {
+    model, cfg, endId: cfg.end_id,
+    batch: (rows) => makeBatch(rows, cfg),
+    // the course's loop: n + 1 steps (n tokens and the end token)
+    greedy: async (srcs, n) => (await model.greedy(srcs.flat(), srcs.map(() => n), n, n + 1)).ids.map((r) => r.slice(1)),
+  };
+}
+
+/** The Transformer row: a small Marian (post-LN encoder–decoder, sinusoidal positions), sized near the LSTM + attention model. */
+export const MARIAN_SHAPE = { d_model: 32, encoder_layers: 2, decoder_layers: 2, encoder_attention_heads: 4, decoder_attention_heads: 4, encoder_ffn_dim: 64, decoder_ffn_dim: 64, dropout: 0, max_position_embeddings: MAX_LEN + 4 };
+
+function marianTrainee(gpu: Awaited<ReturnType<typeof getGpu>>): Trainee {
+  // the tokenizer's K ids, then </s> (K) and <pad> (K + 1, also the decoder start), as `wgpt train --arch marian` makes them
+  // --marian-preset tiny: the preset as it is (d_model 64, ffn 256: 4× the parameters)
+  const cfg: MarianConfig = { ...marian.freshConfig({ vocabSize: K, preset: 'tiny' }), ...(MARIAN_PRESET === 'tiny' ? { dropout: 0 } : MARIAN_SHAPE) };
+  const model = initModel(marian, gpu, cfg, 7) as Marian;
+  const eos = cfg.eos_token_id;
+  return {
+    model, endId: eos,
+    // sources and labels end with </s>; the decoder reads <pad> + labels[:-1] (marian's TSV hook does the same)
+    batch: (rows) => padBatch(rows.map((r) => ({ s: [...r.src, eos], t: [...r.tgt, eos] })), cfg),
+    async greedy(srcs, n) {
+      const B = srcs.length;
+      const S = n + 1;
+      const st = model.encode(IdBatch.from(gpu, srcs.flatMap((r) => [...r, eos]), [B, S], cfg.vocab_size), srcs.map(() => S));
+      let pos = 0;
+      try {
+        // max_length n + 3: the model itself must choose n tokens and </s> (generate forces </s> only after that)
+        const g = await greedySearch(
+          (ids) => gpu.scope(async () => noGrad(() => model.decodeStep(st, IdBatch.from(gpu, ids.map((r) => r[pos]), [ids.length, 1], cfg.decoder_vocab_size), pos++)).toArray()),
+          B,
+          { decoderStartId: cfg.decoder_start_token_id, eosId: eos, padId: cfg.pad_token_id, maxLength: n + 3, badIds: [cfg.pad_token_id] },
+        );
+        return g.sequences.map((r) => r.slice(1));
+      } finally {
+        st.dispose();
+      }
+    },
+  };
+}
+
+async function run(name: string, kind: 'rnn' | 'lstm' | 'lstm-luong' | 'marian'): Promise<Result> {
+  const gpu = await getGpu();
+  const t = kind === 'marian' ? marianTrainee(gpu) : rnnTrainee(gpu, kind === 'rnn' ? 'rnn' : 'lstm', kind === 'lstm-luong' ? 'luong-general' : 'none');
+  const model = t.model;
   const params = model.paramList();
   const nParams = params.reduce((a, p) => a + p.size, 0);
-  const opt = new AdamW(params, { lr: LR, weightDecay: 0 });
+  const lr = kind === 'marian' ? MARIAN_LR : LR;
+  const opt = new AdamW(params, { lr, weightDecay: 0 });
   const r = mulberry32(1);
   const t0 = performance.now();
   const c0 = cpuNow();
@@ -92,7 +157,7 @@ async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luon
   let ema = NaN;
   while (cpuNow() - c0 < CPU_SECONDS) {
     const rows = Array.from({ length: BATCH }, () => pair(window(trainStream, r, MIN_LEN + Math.floor(r() * (MAX_LEN - MIN_LEN + 1)))));
-    const b = makeBatch(rows, cfg);
+    const b = t.batch(rows);
     const loss = await gpu.scope(async () => {
       opt.zeroGrad();
       const l = model.loss(b);
@@ -107,7 +172,7 @@ async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luon
   }
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuNow() - c0;
-  // held-out exact match by source length (greedy, the course's loop)
+  // held-out exact match by source length (greedy; the output must stop with the end token right after n tokens)
   const accuracy: Record<number, number> = {};
   const tokenAccuracy: Record<number, number> = {};
   let hit = 0;
@@ -115,13 +180,13 @@ async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luon
   let tokAll = 0;
   for (let n = MIN_LEN; n <= MAX_LEN; n++) {
     const ps = testPairs.filter((p) => p.len === n);
-    const g = await model.greedy(ps.flatMap((p) => p.src), ps.map(() => n), n, n + 1);
+    const outs = await t.greedy(ps.map((p) => p.src), n);
     let ok = 0;
     let tok = 0;
     ps.forEach((p, i) => {
-      const out = g.ids[i].slice(1);
+      const out = outs[i];
       p.tgt.forEach((v, j) => (tok += out[j] === v ? 1 : 0));
-      const end = out.indexOf(cfg.end_id);
+      const end = out.indexOf(t.endId);
       const got = end < 0 ? out : out.slice(0, end);
       if (end >= 0 && got.length === p.tgt.length && got.every((v, j) => v === p.tgt[j])) ok++;
     });
@@ -131,18 +196,23 @@ async function run(name: string, cell: 'rnn' | 'lstm', attention: 'none' | 'luon
     tokHit += tok;
     tokAll += ps.length * n;
   }
-  if (attention !== 'none') {
+  if (kind === 'lstm-luong') {
+    const { cfg, model: m } = t as ReturnType<typeof rnnTrainee>;
     const dir = join(OUT, 'reversal-lstm-luong');
     mkdirSync(OUT, { recursive: true });
-    saveCheckpoint(dir, cfg, await model.exportParams(), { arch: rnnSeq2seq, files: { 'vocab.txt': vocab.join('\n') + '\n' } });
+    saveCheckpoint(dir, cfg, await m.exportParams(), { arch: rnnSeq2seq, files: { 'vocab.txt': vocab.join('\n') + '\n' } });
     const ex = testPairs.find((p) => p.len === 12)!;
-    const g = await model.greedy(ex.src, [12], 12, 13);
+    const g = await m.greedy(ex.src, [12], 12, 13);
     const label = (id: number) => (id === cfg.end_id ? '</s>' : id < K ? vocab[id] : String(id));
     const steps = g.steps;
     writeFileSync(join(OUT, 'reversal-attention.svg'), attentionSvg(g.attention!, g.ids[0].slice(1, 1 + steps).map(label), ex.src.map(label), `${name}: attention on a held-out sequence (source → reversed)`));
   }
+  if (kind === 'marian') {
+    mkdirSync(OUT, { recursive: true });
+    saveCheckpoint(join(OUT, 'reversal-marian'), model.config, await model.exportParams(), { arch: marian, files: { 'vocab.txt': vocab.join('\n') + '\n' } });
+  }
   model.dispose();
-  const res = { name, cell, attention, params: nParams, steps, seconds, cpuSeconds, finalLoss: ema, accuracy, tokenAccuracy, overall: hit / testPairs.length, overallTokens: tokHit / tokAll };
+  const res = { name, kind, lr, params: nParams, steps, seconds, cpuSeconds, finalLoss: ema, accuracy, tokenAccuracy, overall: hit / testPairs.length, overallTokens: tokHit / tokAll };
   process.stderr.write(`${name}: ${steps} steps in ${cpuSeconds.toFixed(0)} CPU-s (${seconds.toFixed(0)} s wall), loss ${ema.toFixed(3)}, exact match ${(100 * res.overall).toFixed(1)}%, tokens ${(100 * res.overallTokens).toFixed(1)}%\n`);
   return res;
 }
@@ -151,7 +221,7 @@ function svg(results: Result[]): string {
   const W = 720, H = 420, L = 60, R = 170, T = 40, B = 50;
   const x = (n: number) => L + ((n - MIN_LEN) / (MAX_LEN - MIN_LEN)) * (W - L - R);
   const y = (a: number) => T + (1 - a) * (H - T - B);
-  const colors = ['#d62728', '#1f77b4', '#2ca02c'];
+  const colors = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'];
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
   out.push(`<text x="${W / 2 - 60}" y="22" font-size="14" text-anchor="middle">Reversal task (held-out): exact match by source length</text>`);
   for (let a = 0; a <= 1.0001; a += 0.25) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(a)}" y2="${y(a)}" stroke="#ddd"/><text x="${L - 8}" y="${y(a) + 4}" text-anchor="end">${Math.round(a * 100)}%</text>`);
@@ -183,7 +253,7 @@ function table(results: Result[]): string {
 // --combine: the three --only runs (run side by side) → reversal.{json,svg,md}
 if (process.argv.includes('--combine')) {
   const { readFileSync: rd, existsSync: ex } = await import('node:fs');
-  const parts = ['rnn', 'lstm', 'lstm-luong'].map((k) => join(OUT, `reversal-${k}.json`)).filter((f) => ex(f));
+  const parts = ['rnn', 'lstm', 'lstm-luong', 'marian'].map((k) => join(OUT, `reversal-${k}.json`)).filter((f) => ex(f));
   const loaded = parts.map((f) => JSON.parse(rd(f, 'utf8')) as { meta: unknown; results: Result[] });
   const all = loaded.flatMap((l) => l.results);
   writeFileSync(join(OUT, 'reversal.json'), JSON.stringify({ meta: loaded.map((l) => l.meta), results: all }, null, 2) + '\n');
@@ -196,11 +266,12 @@ if (process.argv.includes('--combine')) {
 const results: Result[] = [];
 process.stderr.write(`reversal task: vocabulary of the ${K} commonest Hangul syllables, ${trainStream.length} train / ${testStream.length} held-out stream tokens, ${testPairs.length} test pairs; ${CPU_SECONDS} CPU-s per model\n`);
 const ONLY = arg('only', '');
-if (!ONLY || ONLY === 'rnn') results.push(await run('RNN seq2seq', 'rnn', 'none'));
-if (!ONLY || ONLY === 'lstm') results.push(await run('LSTM seq2seq', 'lstm', 'none'));
-if (!ONLY || ONLY === 'lstm-luong') results.push(await run('LSTM + Luong attention', 'lstm', 'luong-general'));
+if (!ONLY || ONLY === 'rnn') results.push(await run('RNN seq2seq', 'rnn'));
+if (!ONLY || ONLY === 'lstm') results.push(await run('LSTM seq2seq', 'lstm'));
+if (!ONLY || ONLY === 'lstm-luong') results.push(await run('LSTM + Luong attention', 'lstm-luong'));
+if (!ONLY || ONLY === 'marian') results.push(await run('Transformer (Marian)', 'marian'));
 mkdirSync(OUT, { recursive: true });
-const meta = { date: new Date().toISOString(), cpuSecondsBudget: CPU_SECONDS, loadavg: (await import('node:os')).loadavg(), vocab: K, batch: BATCH, embedding_dim: 32, hidden_size: 64, lr: LR, clip: 1, perLength: PER_LEN, trainTokens: trainStream.length, testTokens: testStream.length };
+const meta = { date: new Date().toISOString(), cpuSecondsBudget: CPU_SECONDS, loadavg: (await import('node:os')).loadavg(), vocab: K, batch: BATCH, ...(ONLY === 'marian' ? { marian: MARIAN_SHAPE, lr: MARIAN_LR } : { ...RNN_SIZES, lr: LR }), clip: 1, perLength: PER_LEN, trainTokens: trainStream.length, testTokens: testStream.length };
 const tag = ONLY ? `-${ONLY}` : '';
 writeFileSync(join(OUT, `reversal${tag}.json`), JSON.stringify({ meta, results }, null, 2) + '\n');
 writeFileSync(join(OUT, `reversal${tag}.svg`), svg(results) + '\n');

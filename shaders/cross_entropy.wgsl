@@ -1,9 +1,11 @@
-// Cross-entropy fused with log-softmax over logits (N, V) with integer targets (N) and an ignore index.
-//  rows:     lse[n] = logsumexp(logits[n, :]) (max-subtracted); rowloss[n] = lse − logits[n, t] or 0 if ignored   (=)
+// Cross-entropy fused with log-softmax over logits (N, V) with integer targets (N), an ignore index and label
+// smoothing eps (PyTorch's F.cross_entropy(label_smoothing=eps): the target distribution is (1 − eps)·onehot + eps/V).
+//  rows:     lse[n] = logsumexp(logits[n, :]) (max-subtracted);
+//            rowloss[n] = lse − (1 − eps)·logits[n, t] − eps·mean_v logits[n, v], or 0 if ignored              (=)
 //  mean:     loss[0] = invCount · Σ_n rowloss[n]   (one invocation, rows in order: deterministic)            (=)
-//  backward: dlogits[n, v] (=|+=) dloss·invCount·(softmax[n, v] − [v == t]), 0 on ignored rows
-// Targets are validated on the host (in [0, V) or == ignore) before any dispatch.
-struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32 }
+//  backward: dlogits[n, v] (=|+=) dloss·invCount·(softmax[n, v] − (1 − eps)·[v == t] − eps/V), 0 on ignored rows
+// eps = 0 is exactly the plain cross-entropy. Targets are validated on the host (in [0, V) or == ignore) before any dispatch.
+struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
 @group(0) @binding(2) var<storage, read> targets: array<i32>;
@@ -20,11 +22,16 @@ fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var mx = logits[o];
   for (var v = 0u; v < p.V; v++) { mx = max(mx, logits[o + v]); }
   var s = 0.0;
-  for (var v = 0u; v < p.V; v++) { s += exp(logits[o + v] - mx); }
+  var sx = 0.0;
+  for (var v = 0u; v < p.V; v++) { s += exp(logits[o + v] - mx); sx += logits[o + v]; }
   let l = mx + log(s);
   lse[n] = l;
   let t = targets[n];
-  if (t == p.ignore || t < 0 || u32(t) >= p.V) { rowloss[n] = 0.0; } else { rowloss[n] = l - logits[o + u32(t)]; }
+  if (t == p.ignore || t < 0 || u32(t) >= p.V) { rowloss[n] = 0.0; } else {
+    var r = l - logits[o + u32(t)];
+    if (p.eps != 0.0) { r = l - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (sx / f32(p.V)); }
+    rowloss[n] = r;
+  }
 }
 
 @group(0) @binding(1) var<storage, read> rl: array<f32>;
@@ -51,7 +58,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   var g = 0.0;
   if (!(t == p.ignore || t < 0 || u32(t) >= p.V)) {
     let sm = exp(logits[i] - slse[n]);
-    g = dloss[0] * p.invCount * (sm - select(0.0, 1.0, u32(t) == v));
+    g = dloss[0] * p.invCount * (sm - (1.0 - p.eps) * select(0.0, 1.0, u32(t) == v) - p.eps / f32(p.V));
   }
   if (p.acc == 1u) { g += dlogits[i]; }
   dlogits[i] = g;

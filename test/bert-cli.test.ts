@@ -3,28 +3,16 @@
 // token types, and the one-line errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { assertClose, FIXTURES, report } from './helpers.ts';
+import { assertClose, FIXTURES, report, runWgpt } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const DIR = join(FIXTURES, 'bert_tiny');
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'ref.safetensors')))).tensors;
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = (args: string[]) => runWgpt(args);
 
 type Json = { position: number; candidates: { id: number; token: string; prob: number; sequence: string }[] }[];
 

@@ -2,24 +2,14 @@
 // commands, `wgpt --version`, and `wgpt COMMAND --help` listing every flag with a description and default.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { didYouMean, editDistance, parse, num, renderHelp, type Command } from '../src/cli/command.ts';
+import { runWgpt } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-function wgpt(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const wgpt = (...args: string[]) => runWgpt(args);
 
 test('negative numbers are values: they get the range message, not "argument is ambiguous"', async () => {
   const cases: [string[], string][] = [

@@ -2,25 +2,15 @@
 // end with a one-line message (plus the usage line for flag errors) and a non-zero exit.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWgpt } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const FIX = fileURLToPath(new URL('./fixtures/gpt_small', import.meta.url));
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = (args: string[]) => runWgpt(args);
 
 test('bad invocations: one line naming the problem (usage line for flag errors), non-zero exit', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'wgpt-cli-'));

@@ -2,6 +2,7 @@
 // first mismatches by index, a seeded RNG for inputs, and fixture loading.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 
 export { compareClose, assertClose, rng, randn, type CloseResult } from './close.ts';
 
@@ -94,4 +95,29 @@ export function readFixture(name: string): { meta: FixtureFile['meta']; t: (key:
       return { shape: e.shape, data: Float64Array.from(e.data, num) };
     },
   };
+}
+
+/** The wgpt bin, run from sources (src/cli/wgpt.js). */
+export const WGPT_BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
+
+export interface WgptRun {
+  code: number;
+  signal: NodeJS.Signals | null;
+  out: string;
+  err: string;
+}
+
+/** Runs `wgpt ARGS` in a child process (WGPT_QUIET=1); onOut sees stdout so far and can signal the child. */
+export function runWgpt(args: string[], o: { cwd?: string; env?: Record<string, string>; onOut?: (out: string, kill: (s: NodeJS.Signals) => void) => void } = {}): Promise<WgptRun> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [WGPT_BIN, ...args], { cwd: o.cwd, env: { ...process.env, WGPT_QUIET: '1', ...o.env } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      o.onOut?.(out, (s) => p.kill(s));
+    });
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code, signal) => resolve({ code: code ?? -1, signal, out, err }));
+  });
 }

@@ -112,6 +112,40 @@ test('crossEntropy forward/backward vs CPU reference, ignore index, bad targets'
   });
 });
 
+test('crossEntropy with label smoothing: CPU reference at odd sizes, PyTorch F.cross_entropy(label_smoothing), finite differences, bad ε', async () => {
+  const gpu = await getGpu();
+  for (const [N, V, eps] of [[1, 1, 0.1], [7, 13, 0.2], [33, 1000, 0.05]] as const) {
+    await gpu.scope(async () => {
+      const logits = randn(N * V, 7 * N + V, -5, 5);
+      const r = rng(N + 1);
+      const t = Array.from({ length: N }, (_, i) => (i === 1 ? -100 : Math.floor(r() * V)));
+      const lt = Tensor.from(gpu, logits, [N, V], { requiresGrad: true });
+      const loss = crossEntropy(lt, t, -100, eps);
+      const ref = crossEntropyRef(logits, t, N, V, -100, eps);
+      const e1 = assertClose([await loss.item()], [ref.loss], { atol: 1e-5, rtol: 1e-5, name: `ce smoothed loss ${N}x${V}` });
+      backward(loss);
+      const e2 = assertClose(await lt.grad!.toArray(), ref.grad, { atol: 1e-6, rtol: 1e-4, name: `ce smoothed grad ${N}x${V}` });
+      report(`cross_entropy smoothing ${N}x${V} (ref)`, Math.max(e1, e2));
+    });
+  }
+  const ce = need('cross_entropy_smoothing.json').tensors;
+  await gpu.scope(async () => {
+    for (const c of ['a', 'b']) {
+      const L = ce[`${c}_logits`];
+      const x = Tensor.from(gpu, L.data, L.shape, { requiresGrad: true });
+      const loss = crossEntropy(x, ce[`${c}_targets`].data, -100, ce[`${c}_eps`].data[0]);
+      report('cross_entropy smoothing loss (torch)', assertClose([await loss.item()], ce[`${c}_loss`].data, { atol: 1e-5, rtol: 1e-5, name: `ce smoothing loss ${c}` }));
+      backward(loss);
+      report('cross_entropy smoothing grad (torch)', assertClose(await x.grad!.toArray(), ce[`${c}_grad`].data, { atol: 1e-6, rtol: 1e-4, name: `ce smoothing grad ${c}` }));
+    }
+  });
+  await gradCheck(gpu, 'crossEntropy smoothing', [{ data: randn(12, 5, -2, 2), shape: [3, 4] }], ([l]) => crossEntropy(l, [1, -100, 3], -100, 0.3));
+  await gpu.scope(async () => {
+    const lt = Tensor.from(gpu, new Float32Array(6), [2, 3]);
+    assert.throws(() => crossEntropy(lt, [0, 1], -100, 1), /crossEntropy: label smoothing must be in \[0, 1\), got 1/);
+  });
+});
+
 test('AdamW steps and clip_grad_norm_ vs CPU reference', async () => {
   const gpu = await getGpu();
   await gpu.scope(async () => {

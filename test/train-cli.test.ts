@@ -3,31 +3,18 @@
 // checkpoint folder is never replaced without --overwrite; `wgpt demo` picks a free folder. Spawns the CLI.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runWgpt, type WgptRun } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const VERDICT = fileURLToPath(new URL('../src/data/the-verdict.txt', import.meta.url));
 const FAST = ['--data', VERDICT, '--tokenizer', 'simple-v2', '--preset', 'tiny', '--context', '16', '--batch', '2', '--val-fraction', '0'];
 
-interface Run { code: number; signal: string | null; out: string; err: string }
+type Run = WgptRun;
 /** Runs the CLI; `onOut(text, child)` sees stdout as it arrives. */
-function wgpt(args: string[], cwd?: string, onOut?: (out: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      onOut?.(out, (s) => p.kill(s));
-    });
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code, signal) => resolve({ code: code ?? -1, signal, out, err }));
-  });
-}
+const wgpt = (args: string[], cwd?: string, onOut?: (out: string, kill: (s: NodeJS.Signals) => void) => void): Promise<Run> => runWgpt(args, { cwd, onOut });
 
 const stepOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'training_state.json'), 'utf8')) as { step: number }).step;
 

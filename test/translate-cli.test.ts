@@ -2,29 +2,18 @@
 // PyTorch's greedy ids and writes PyTorch's teacher-forced logits; bad input ends with one line and exit 1/2.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { assertClose, report } from './helpers.ts';
+import { assertClose, report, runWgpt } from './helpers.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const DIR = fileURLToPath(new URL('./fixtures/seq2seq_attn_lstm', import.meta.url));
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'ref.safetensors')))).tensors;
 const R = (k: string) => ref.get(k)!;
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+const run = (args: string[]) => runWgpt(args);
 
 const rowsOf = (t: { shape: number[]; data: ArrayLike<number> }, lens?: number[]) =>
   Array.from({ length: t.shape[0] }, (_, b) => Array.from(t.data).slice(b * t.shape[1], b * t.shape[1] + (lens ? lens[b] : t.shape[1])));
@@ -58,7 +47,8 @@ test('translate --ids --json: PyTorch greedy ids; --show-attention writes an SVG
 test('bad input: one line naming the problem', async () => {
   const cases: [string[], RegExp, number][] = [
     [['translate', '--model', DIR, '--ids', '5,99'], /^wgpt translate: --ids: id 99 \(row 1, item 2\) is out of range \[0, 23\)$/, 1],
-    [['translate', '--model', DIR, '--text', 'hello'], /has no tokenizer \(wgpt_run\.json\); give the source as --ids$/, 1],
+    [['translate', '--model', DIR, '--text', 'hello'], /has no tokenizer \(wgpt_run\.json, or source\.spm \+ target\.spm \+ vocab\.json\); give the source as --ids$/, 1],
+    [['translate', '--model', DIR, '--ids', '5,6', '--num-beams', '2'], /^wgpt translate: wgpt-rnn-seq2seq models decode greedily only in wgpt \(no beam search\): use --num-beams 1$/, 1],
     [['logits', '--model', DIR, '--ids', '5,6', '--out', '/tmp/x.bin'], /is an encoder–decoder \(wgpt-rnn-seq2seq\): give the decoder's input as --decoder-ids/, 2],
     [['logits', '--model', DIR, '--ids', '5,6', '--decoder-ids', '1,23', '--out', '/tmp/x.bin'], /decoder id 23 at position 1 is out of range \[0, 23\)/, 1],
   ];

@@ -7,8 +7,9 @@ import { type Record_, markdown } from '../../bench/harness.js';
 import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
 import { benchBpe } from '../../bench/bpe.js';
 import { benchEncoder } from '../../bench/encoder.js';
+import { benchMarian } from '../../bench/marian.js';
 
-const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder'] as const;
+const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder', 'marian'] as const;
 
 function targets(rs: Record_[]): string {
   const find = (s: string, re: RegExp) => rs.find((r) => r.suite === s && re.test(r.name));
@@ -62,6 +63,7 @@ const cmd: Command = {
       if (s === 'generate') records.push(...(await benchGenerate(gpu, o)));
       if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));
       if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
+      if (s === 'marian') records.push(...(await benchMarian(gpu, o)));
       if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
     }
     const secs = (performance.now() - t0) / 1000;

@@ -1,5 +1,6 @@
 // `wgpt train`: flags → RunOptions → runTraining. Defaults follow the course book where it has one.
-import { type Command, UsageError, num } from './command.js';
+import { type Command, type FlagHelp, UsageError, num } from './command.js';
+import { type ArchOption, type ArchOptionValues, checkArchOptions } from '../model/model.js';
 import { getGpu } from '../gpu/device.js';
 import { runTraining, isTokenData, NO_TOKENIZER, type RunOptions } from '../train/run.js';
 import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
@@ -7,12 +8,23 @@ import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
 import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
 import { catchStopSignals } from '../train/stop.js';
 
+// architecture-specific flags (Architecture.options), each once, with the architectures that take it in its help
+const ARCH_OPTIONS = new Map<string, { o: ArchOption; archs: string[] }>();
+for (const a of ARCHITECTURES) for (const o of a.options ?? []) {
+  const e = ARCH_OPTIONS.get(o.name);
+  if (e) e.archs.push(a.name);
+  else ARCH_OPTIONS.set(o.name, { o, archs: [a.name] });
+}
+const archFlagsUsage = [...new Set(ARCHITECTURES.filter((a) => a.options?.length).map((a) => a.name))]
+  .map((n) => `[${[...ARCH_OPTIONS.values()].filter((e) => e.archs.includes(n)).map((e) => `--${e.o.name} ${e.o.help[0]}`).join(' ')}] (--arch ${n})`)
+  .join(' ');
+
 const cmd: Command = {
   summary: 'train a model (GPT unless --arch) on a text or .bin token file (fresh preset, checkpoint, or --resume)',
   usage:
     `wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset NAME | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
-    '[--grad-clip X] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] | --resume DIR [--steps N]',
+    `[--grad-clip X] [--label-smoothing ε] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N]`,
   options: {
     data: { type: 'string' },
     'data-format': { type: 'string' },
@@ -32,6 +44,7 @@ const cmd: Command = {
     init: { type: 'string' },
     dropout: { type: 'string' },
     'grad-clip': { type: 'string' },
+    'label-smoothing': { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     'val-fraction': { type: 'string' },
     'eval-every': { type: 'string' },
@@ -41,6 +54,7 @@ const cmd: Command = {
     log: { type: 'string' },
     resume: { type: 'string' },
     overwrite: { type: 'boolean' },
+    ...Object.fromEntries([...ARCH_OPTIONS.keys()].map((k) => [k, { type: 'string' as const }])),
   },
   help: {
     data: ['FILE', 'text (.txt, UTF-8) or token file (.bin) to train on; required unless --resume'],
@@ -61,6 +75,7 @@ const cmd: Command = {
     init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
     dropout: ['P', 'dropout probability', 'the preset\'s or checkpoint\'s'],
     'grad-clip': ['X', 'clip the global gradient norm to X', 'off'],
+    'label-smoothing': ['ε', 'label smoothing of the training loss, as F.cross_entropy(label_smoothing=ε) (rnn-seq2seq, marian; validation loss stays plain)', '0'],
     'no-shuffle': ['', 'windows in order (default: shuffled per epoch)'],
     'val-fraction': ['F', 'last fraction of the data held out for validation', '0.1'],
     'eval-every': ['K', 'validation loss every K steps (0: at the end only)', '0'],
@@ -70,6 +85,7 @@ const cmd: Command = {
     log: ['FILE.jsonl', 'append one JSON line per step and per evaluation'],
     resume: ['DIR', 'continue this run exactly (its own settings; only --steps/--epochs/--out/--log may change)'],
     overwrite: ['', 'replace --out even when it holds another run'],
+    ...Object.fromEntries([...ARCH_OPTIONS.values()].map(({ o, archs }): [string, FlagHelp] => [o.name, [o.help[0], `${o.help[1]} (fresh --arch ${archs.join('|')} only)`, o.help[2]]])),
   },
   async run(v) {
     const opt = (k: string) => (v[k] === undefined ? undefined : num(v, k, undefined, {}));
@@ -91,6 +107,16 @@ const cmd: Command = {
     if (v.preset !== undefined && !arch.presets[v.preset as string]) throw new UsageError(`unknown preset '${v.preset}'${v.arch !== undefined ? ` for --arch ${v.arch}` : ''} (presets: ${Object.keys(arch.presets).join(', ')})`);
     if (v.init !== undefined && v.init !== 'gpt2' && v.init !== 'torch') throw new UsageError(`--init must be gpt2 or torch, got '${v.init}'`);
     if (v.init !== undefined && v.model !== undefined) throw new UsageError('--init applies to a fresh model, not to --model');
+    // architecture-specific flags: only for a fresh model of an architecture that declares them
+    const archGiven = Object.fromEntries([...ARCH_OPTIONS.keys()].filter((k) => v[k] !== undefined).map((k) => [k, v[k]]));
+    const firstArchFlag = Object.keys(archGiven)[0];
+    if (firstArchFlag !== undefined && v.model !== undefined) throw new UsageError(`--${firstArchFlag} sets up a fresh model; --model ${v.model} has its own (config.json)`);
+    let archOptions: ArchOptionValues | undefined;
+    try {
+      archOptions = firstArchFlag === undefined ? undefined : checkArchOptions(arch, archGiven, ARCHITECTURES);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const preset = (v.preset as string | undefined) ?? (v.model ? undefined : arch.defaultPreset);
     const dataFormat = v['data-format'] as RawTokenFormat | undefined;
     if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
@@ -104,6 +130,7 @@ const cmd: Command = {
       vocabSize: v['vocab-size'] !== undefined ? num(v, 'vocab-size', undefined, { int: true, min: 1 }) : undefined,
       arch: v.arch as string | undefined,
       preset,
+      archOptions,
       model: v.model as string | undefined,
       context: v.context !== undefined ? num(v, 'context', undefined, { int: true, min: 1 }) : undefined,
       stride: v.stride !== undefined ? num(v, 'stride', undefined, { int: true, min: 1 }) : undefined,
@@ -116,6 +143,7 @@ const cmd: Command = {
       init: v.init as 'gpt2' | 'torch' | undefined,
       dropout: v.dropout !== undefined ? num(v, 'dropout', undefined, { min: 0, max: 0.99 }) : undefined,
       gradClip: opt('grad-clip'),
+      labelSmoothing: v['label-smoothing'] !== undefined ? num(v, 'label-smoothing', undefined, { min: 0, max: 0.999 }) : undefined,
       shuffle: !v['no-shuffle'],
       valFraction: num(v, 'val-fraction', 0.1, { min: 0, max: 0.9 }),
       evalEvery: num(v, 'eval-every', 0, { int: true, min: 0 }),

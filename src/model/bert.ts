@@ -5,7 +5,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { mixSeed } from './init.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData, uploadParams } from './model.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData, uploadParams, paramOf, exportParamMap } from './model.js';
 import { type BertConfig, BERT_PRESETS, bertConfigFromHF, bertConfigToHF, bertHF, bertParamTable, validateBertConfig } from './bert-config.js';
 import { embedding, positionIds } from '../ops/embedding.js';
 import { reshape } from '../ops/shape.js';
@@ -42,19 +42,15 @@ export class Bert implements Model<BertConfig, MlmBatch, BertInput> {
   }
 
   p(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`BERT: no parameter ${name}`);
-    return t;
+    return paramOf(this.params, 'BERT', name);
   }
 
   paramList(): Tensor[] {
     return [...this.params.values()];
   }
 
-  async exportParams(): Promise<ParamMap> {
-    const out: ParamMap = new Map();
-    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
-    return out;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   /** Checks an input against the config on the host (nothing out of range reaches the GPU); returns [B, T]. */

@@ -9,7 +9,7 @@ import { gptParamTable } from './params.js';
 import { mixSeed } from './init.js';
 import {
   type Architecture, type CausalLM, type ForwardOptions, type Model, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData,
-  initParams, uploadParams,
+  initParams, uploadParams, paramOf, exportParamMap,
 } from './model.js';
 import { torchGPTParams } from './torch-init.js';
 import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
@@ -66,9 +66,7 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   }
 
   p(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`GPT: no parameter ${name}`);
-    return t;
+    return paramOf(this.params, 'GPT', name);
   }
 
   /** Parameters in table order (the optimizer's order). */
@@ -77,10 +75,8 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   }
 
   /** Host copies of all parameters (for checkpoints). */
-  async exportParams(): Promise<ParamMap> {
-    const out: ParamMap = new Map();
-    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
-    return out;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   private checkIds(ids: IdBatch): [number, number] {

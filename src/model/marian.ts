@@ -2,7 +2,7 @@
 // computed sinusoidal positions (sin in the first half of the channels, cos in the second), q scaled by head_dim^−0.5,
 // cross-attention over the encoder output with the source padding mask, lm_head tied to the decoder's embeddings plus
 // final_logits_bias. Training loss, teacher-forced logits and cached decoding for generation, all from src/ops.
-// Leaves out: label smoothing, layerdrop, pre-LayerNorm variants.
+// Leaves out: layerdrop, pre-LayerNorm variants.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, positionIds } from '../ops/embedding.js';
@@ -14,7 +14,8 @@ import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams } from './model.js';
+import { MarianTokenizer } from '../tokenizer/marian.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
 export type { MarianConfig } from './marian-config.js';
@@ -105,21 +106,26 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   get maxTargetLength(): number {
     return this.config.max_position_embeddings;
   }
+  get maxSourceLength(): number {
+    return this.config.max_position_embeddings;
+  }
+  /** generate bans pad (Marian's bad_words_ids / adjust_logits_during_generation) and forces EOS at max_length − 1 */
+  get bannedIds(): number[] {
+    return [this.config.pad_token_id];
+  }
+  readonly forcedEosAtMax = true;
+  readonly sourceEndsWithEos = true;
 
   p(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`Marian: no parameter ${name}`);
-    return t;
+    return paramOf(this.params, 'Marian', name);
   }
 
   paramList(): Tensor[] {
     return trainableParams(marianParamTable(this.config), this.params);
   }
 
-  async exportParams(): Promise<ParamMap> {
-    const out: ParamMap = new Map();
-    for (const [name, t] of this.params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
-    return out;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   private emb(side: 'encoder' | 'decoder'): Tensor {
@@ -231,13 +237,13 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     const src = IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size, 'source id');
     const dec = IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size, 'decoder input id');
     const logits = this.forward({ src, srcMask: b.srcMask, decoderInput: dec }, opts);
-    return crossEntropy(logits, b.labels);
+    return crossEntropy(logits, b.labels, -100, opts.labelSmoothing ?? 0);
   }
 
   // ---- generation: the encoder once per source, cross keys/values once, a KV cache for self-attention ----
 
   /** Runs the encoder on sources [B, S] (row b's first lengths[b] tokens, the rest padding). No graph. */
-  encode(src: IdBatch, lengths: number[]): State {
+  encode(src: IdBatch, lengths: number[], o: { attention?: boolean } = {}): State {
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`Marian.encode: ${lengths.length} lengths for ${B} sources`);
     const srcMask: number[] = [];
@@ -254,7 +260,9 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
         crossK.push(this.keep(this.lin(enc, p + '.k_proj')));
         crossV.push(this.keep(this.lin(enc, p + '.v_proj')));
       }
-      return this.state(B, S, srcMask, crossK, crossV);
+      const st = this.state(B, S, srcMask, crossK, crossV);
+      st.wantCross = !!o.attention;
+      return st;
     });
   }
 
@@ -314,6 +322,27 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
       }
       return this.head(x);
     });
+  }
+
+  /** Logits [B, T, V] over whole prefixes [B, T] from position 0, a throwaway self-attention cache (no reuse). No graph. */
+  decodeNoCache(stateIn: DecoderState, ids: IdBatch): Tensor {
+    const st = stateIn as State;
+    const saved = st.caches;
+    const c = this.config;
+    st.caches = Array.from({ length: c.decoder_layers }, () => createKVCache(this.gpu, { B: st.B, maxT: ids.shape[1], C: c.d_model }));
+    try {
+      return this.decodeStep(st, ids, 0);
+    } finally {
+      for (const c of st.caches ?? []) c.dispose();
+      st.caches = saved;
+    }
+  }
+
+  /** With encode(…, {attention: true}): the last decode call's cross-attention of the last decoder layer [B, H, Tn, S]. */
+  lastAttention(stateIn: DecoderState): { probs: Tensor; heads: number; which: string } | null {
+    const st = stateIn as State;
+    if (!st.lastCross) return null;
+    return { probs: st.lastCross, heads: this.config.decoder_attention_heads, which: `cross-attention of decoder layer ${this.config.decoder_layers}, mean of ${this.config.decoder_attention_heads} heads` };
   }
 
   /** Makes row r of the state continue old row from[r] (beam search; also expands B sources to B·beams rows). */
@@ -381,7 +410,8 @@ function prepareTsv(src: DataSource, c: MarianConfig, o: DataOptions): TrainingD
     if (s.trim() === '') throw new Error(`${src.path}:${i + 1}: empty source`);
     if (t.trim() === '') throw new Error(`${src.path}:${i + 1}: empty target`);
     let si = tok.encode(s);
-    let ti = tok.encode(t);
+    // targets through the target side's SentencePiece model (MarianTokenizer's text_target), same vocabulary
+    let ti = tok instanceof MarianTokenizer ? tok.encode(t, { target: true }) : tok.encode(t);
     if (!addsEos(si)) si = [...si, eos];
     if (!addsEos(ti)) ti = [...ti, eos];
     for (const [ids, V, what] of [[si, c.vocab_size, 'source'], [ti, c.decoder_vocab_size, 'target']] as const) {
@@ -453,6 +483,7 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
   hf: marianHF,
   create: (gpu, config, params) => new Marian(gpu, config, params),
   freshConfig(o) {
+    checkArchOptions(marian, o.archOptions ?? {}); // none: the presets give the shape
     const name = o.preset ?? 'tiny';
     const preset = MARIAN_PRESETS[name];
     if (!preset) throw new Error(`unknown preset '${name}' (presets: ${Object.keys(MARIAN_PRESETS).join(', ')})`);
@@ -466,5 +497,6 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
   withOptions: (c, o) => validateMarianConfig({ ...c, dropout: o.dropout ?? c.dropout }),
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.encoder_layers}+${c.decoder_layers} layers, d_model ${c.d_model}, ${c.encoder_attention_heads} heads, ffn ${c.encoder_ffn_dim}, vocab ${c.vocab_size}`,
+  labelSmoothing: true,
   data: { prepare: prepareTsv },
 };

@@ -141,6 +141,20 @@ export function trainableParams(table: readonly ParamSpec[], params: Map<string,
   return table.filter((p) => !p.frozen).map((p) => params.get(p.name)!);
 }
 
+/** A parameter by table name; a missing one is a bug in the architecture's forward, named with its owner. */
+export function paramOf(params: Map<string, Tensor>, owner: string, name: string): Tensor {
+  const t = params.get(name);
+  if (!t) throw new Error(`${owner}: no parameter ${name}`);
+  return t;
+}
+
+/** Host copies of every parameter and buffer, in table order (what checkpoints save). */
+export async function exportParamMap(params: Map<string, Tensor>): Promise<ParamMap> {
+  const out: ParamMap = new Map();
+  for (const [name, t] of params) out.set(name, { shape: [...t.shape], data: await t.toArray() });
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Hugging Face mapping: how a model file's tensor names become table names.
 
@@ -238,6 +252,8 @@ export interface ForwardOptions {
   train?: boolean;
   /** seed for this forward's dropout masks (mix of run seed and step) */
   seed?: number;
+  /** loss(): label smoothing ε of the cross-entropy (architectures with `labelSmoothing: true` only; training only) */
+  labelSmoothing?: number;
 }
 
 /**
@@ -313,6 +329,24 @@ export interface DataHook<C, B> {
   prepare(src: DataSource, config: C, o: DataOptions): TrainingData<B>;
 }
 
+/**
+ * A setting of a fresh model that only some architectures have (`wgpt train --arch rnn-seq2seq --cell lstm`): the
+ * architecture declares it once; the CLI's flags, their help, and the checks of FreshOptions.archOptions come from it.
+ */
+export interface ArchOption {
+  /** the flag without its dashes (`hidden-size`): the key in FreshOptions.archOptions */
+  name: string;
+  /** 'choice': one of `choices`; 'int': an integer ≥ `min` (default 1) */
+  kind: 'choice' | 'int';
+  choices?: readonly string[];
+  min?: number;
+  /** --help: [value name, one-line description, default] */
+  help: [arg: string, description: string, def?: string];
+}
+
+/** Values of an architecture's options by name (JSON-safe: they are saved with the run's options). */
+export type ArchOptionValues = Record<string, string | number>;
+
 /** Fresh-model settings `wgpt train` gives an architecture. */
 export interface FreshOptions {
   /** one of the architecture's presets (its default when undefined) */
@@ -321,6 +355,8 @@ export interface FreshOptions {
   vocabSize: number;
   context?: number;
   dropout?: number;
+  /** the architecture's own settings (its `options`), applied over the preset; checked with checkArchOptions */
+  archOptions?: ArchOptionValues;
 }
 
 export interface Architecture<C = any, B = any> {
@@ -348,7 +384,11 @@ export interface Architecture<C = any, B = any> {
   initParams?(c: C, seed: number, rng: 'wgpt' | 'torch'): ParamMap;
   /** model from host arrays (a checkpoint or initParams); shapes are checked against the table */
   create(gpu: Gpu, config: C, params: ParamMap): Model<C, B>;
-  /** config for a fresh model */
+  /** its loss() honours ForwardOptions.labelSmoothing (`wgpt train --label-smoothing`) */
+  readonly labelSmoothing?: boolean;
+  /** settings of a fresh model beyond preset, context and dropout (flags of `wgpt train`), if it has any */
+  readonly options?: readonly ArchOption[];
+  /** config for a fresh model (o.archOptions: only names of `options`, with checked values; see checkArchOptions) */
   freshConfig(o: FreshOptions): C;
   /** the config with training-time settings changed (`--dropout` on a loaded checkpoint) */
   withOptions(c: C, o: { dropout?: number }): C;
@@ -357,6 +397,35 @@ export interface Architecture<C = any, B = any> {
   /** one line: layers, widths, heads, context */
   describe(c: C): string;
   readonly data: DataHook<C, B>;
+}
+
+/**
+ * Checks architecture options against `arch.options`: a name it does not declare is one line saying which
+ * architectures take it (`--cell is only for --arch rnn-seq2seq`), a bad value one line naming the flag.
+ * `all`: the registered architectures (to name the ones that take it). Returns the values, ints as numbers.
+ */
+export function checkArchOptions(arch: Architecture, values: Record<string, unknown>, all: readonly Architecture[] = []): ArchOptionValues {
+  const out: ArchOptionValues = {};
+  for (const [name, raw] of Object.entries(values)) {
+    if (raw === undefined) continue;
+    const o = arch.options?.find((x) => x.name === name);
+    if (!o) {
+      const owners = all.filter((a) => a.options?.some((x) => x.name === name)).map((a) => `--arch ${a.name}`);
+      const own = arch.options?.length ? `its options: ${arch.options.map((x) => `--${x.name}`).join(', ')}` : 'it has none';
+      throw new Error(owners.length ? `--${name} is only for ${owners.join(' or ')}` : `--${name} is not an option of --arch ${arch.name} (${own})`);
+    }
+    if (o.kind === 'choice') {
+      const v = String(raw);
+      if (!o.choices!.includes(v)) throw new Error(`--${name} must be ${o.choices!.slice(0, -1).join(', ')}${o.choices!.length > 1 ? ' or ' : ''}${o.choices![o.choices!.length - 1]}, got '${v}'`);
+      out[name] = v;
+    } else {
+      const v = typeof raw === 'number' ? raw : Number(String(raw).trim() === '' ? NaN : raw);
+      const min = o.min ?? 1;
+      if (!Number.isInteger(v) || v < min) throw new Error(`--${name} must be an integer ≥ ${min}, got '${raw}'`);
+      out[name] = v;
+    }
+  }
+  return out;
 }
 
 /** A fresh model: the table's init from one seeded RNG ('torch': torch.manual_seed(seed)'s draws). */
@@ -403,10 +472,29 @@ export interface EncoderDecoderLM {
   readonly eosId: number;
   /** longest target the decoder accepts */
   readonly maxTargetLength: number;
-  /** runs the encoder once on source ids [B, S] (each row's length in `lengths`, the rest padding) */
-  encode(src: IdBatch, lengths: number[]): DecoderState;
+  /** pads sources and finished rows */
+  readonly padId: number;
+  /** ids generation never picks (Marian: pad, as its generate bans it) */
+  readonly bannedIds?: readonly number[];
+  /** Hugging Face's rule (EOS forced at max_length − 1) rather than the course's loop, which just stops at the cap */
+  readonly forcedEosAtMax?: boolean;
+  /** sources end with the EOS id (Marian: its tokenizer and its training data append it; text from another tokenizer gets it appended) */
+  readonly sourceEndsWithEos?: boolean;
+  /** longest source the encoder accepts (absent: no limit) */
+  readonly maxSourceLength?: number;
+  /**
+   * runs the encoder once on source ids [B, S] (each row's length in `lengths`, the rest padding); with
+   * `attention`, every decodeStep keeps its cross-attention for lastAttention
+   */
+  encode(src: IdBatch, lengths: number[], o?: { attention?: boolean }): DecoderState;
   /** logits [B, Tn, V] for target ids [B, Tn] at positions pos…, advancing `state`; no graph */
   decodeStep(state: DecoderState, ids: IdBatch, pos: number): Tensor;
+  /** beam search: row r of the state continues old row from[r] (also expands B sources to B·k rows); absent: greedy only */
+  reorder?(state: DecoderState, from: readonly number[]): void;
+  /** logits [B, T, V] over whole prefixes [B, T] recomputed without the self-attention cache (the state's encoder output reused) */
+  decodeNoCache?(state: DecoderState, ids: IdBatch): Tensor;
+  /** the cross-attention of the last decode call, [B, heads, Tn, S] (`which`: the layer it comes from, for labels) */
+  lastAttention?(state: DecoderState): { probs: Tensor; heads: number; which: string } | null;
 }
 
 export function isCausalLM(m: unknown): m is CausalLM {

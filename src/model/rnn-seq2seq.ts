@@ -14,7 +14,8 @@ import { concat } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
 import { shuffledOrder } from '../data/index.js';
 import {
-  init, uploadParams, checkParamMap,
+  init, uploadParams, checkParamMap, exportParamMap, checkArchOptions,
+  type ArchOption,
   type Architecture, type Model, type ParamMap, type ParamSpec, type ForwardOptions, type EncoderDecoderLM, type DecoderState,
   type BatchSource, type DataSource, type DataOptions, type TrainingData,
 } from './model.js';
@@ -63,6 +64,15 @@ export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
   'rnn-luong': presetOf('rnn', 'luong-general', 64, 128),
   tiny: presetOf('lstm', 'luong-general', 16, 32),
 };
+
+/** `wgpt train --arch rnn-seq2seq` flags of a fresh model (each replaces the preset's field). */
+const SEQ2SEQ_OPTIONS: ArchOption[] = [
+  { name: 'cell', kind: 'choice', choices: ['rnn', 'lstm'], help: ['rnn|lstm', 'recurrent cell of encoder and decoder (Elman tanh RNN or LSTM)', 'from --preset; lstm-luong: lstm'] },
+  { name: 'attention', kind: 'choice', choices: ['none', 'luong', 'luong-general'], help: ['none|luong', "'luong': the decoder attends over every encoder state (Luong general, AttentionSeq2Seq); 'none': RNNSeq2Seq", 'from --preset; lstm-luong: luong'] },
+  { name: 'embedding-dim', kind: 'int', help: ['E', 'width of the word embeddings', 'from --preset; 64'] },
+  { name: 'hidden-size', kind: 'int', help: ['H', 'hidden size of encoder and decoder cells', 'from --preset; 128'] },
+  { name: 'num-layers', kind: 'int', help: ['L', 'stacked layers of each cell', 'from --preset; 1'] },
+];
 
 function validate(c: Seq2SeqConfig): Seq2SeqConfig {
   const where = SEQ2SEQ_MODEL_TYPE;
@@ -155,6 +165,11 @@ interface State extends DecoderState {
   lengths: number[];
   h: Tensor;
   c?: Tensor;
+  /** decodeStep's h/c are kept out of the caller's scope (disposed by the next step or dispose()) */
+  ownsState: boolean;
+  /** with encode(…, {attention: true}): the last decodeStep's attention weights (B, 1, Tn, S), kept likewise */
+  wantAttn: boolean;
+  attn: Tensor | null;
 }
 
 export interface GreedyResult {
@@ -184,6 +199,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   get decoderStartId() { return this.config.start_id; }
   get eosId() { return this.config.end_id; }
   get maxTargetLength() { return this.config.max_target_length; }
+  get padId() { return this.config.pad_id; }
 
   paramList(): Tensor[] {
     return [...this.params.values()];
@@ -206,11 +222,19 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   }
 
   /** Encoder: embeddings of the padded sources (B, S) → states (B, S, H) and the final state of each sequence. */
-  encode(src: IdBatch, lengths: number[]): State {
+  encode(src: IdBatch, lengths: number[], o: { attention?: boolean } = {}): State {
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
     const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
-    return { B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, dispose() {} };
+    const st: State = {
+      B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, ownsState: false, wantAttn: !!o.attention, attn: null,
+      dispose() {
+        if (st.ownsState) for (const t of [st.h, st.c]) t?.dispose();
+        st.attn?.dispose();
+        st.attn = null;
+      },
+    };
+    return st;
   }
 
   /**
@@ -262,7 +286,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   loss(b: Seq2SeqBatch, o?: ForwardOptions): Tensor {
     const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.tgtIn }, o);
     const targets = Array.from(b.labels, (v) => (v === this.config.pad_id ? -100 : v));
-    return crossEntropy(logits, targets);
+    return crossEntropy(logits, targets, -100, o?.labelSmoothing ?? 0);
   }
 
   /** EncoderDecoderLM: next-token logits [B, Tn, V] for ids [B, Tn], advancing the state (no graph). */
@@ -270,10 +294,26 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     const st = state as State;
     return noGrad(() => {
       const d = this.decode(st, ids);
+      // the new state outlives the caller's per-step scope: kept here, released when replaced
+      for (const t of [d.h, d.c]) if (t) this.gpu.pool.keep(t.buffer);
+      if (st.ownsState) for (const t of [st.h, st.c]) t?.dispose();
       st.h = d.h;
       st.c = d.c;
+      st.ownsState = true;
+      st.attn?.dispose();
+      st.attn = null;
+      if (st.wantAttn && d.attn) {
+        this.gpu.pool.keep(d.attn.buffer);
+        st.attn = d.attn;
+      }
       return d.logits;
     });
+  }
+
+  /** With encode(…, {attention: true}): the last decodeStep's Luong attention weights (B, 1, Tn, S). */
+  lastAttention(state: DecoderState): { probs: Tensor; heads: number; which: string } | null {
+    const st = state as State;
+    return st.attn ? { probs: st.attn, heads: 1, which: 'Luong attention' } : null;
   }
 
   /** The course's greedy loop for a batch: start token, argmax, stop when every row produced the end token or after maxLen tokens. */
@@ -316,10 +356,8 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     );
   }
 
-  async exportParams(): Promise<ParamMap> {
-    const m: ParamMap = new Map();
-    for (const [k, t] of this.params) m.set(k, { shape: [...t.shape], data: await t.toArray() });
-    return m;
+  exportParams(): Promise<ParamMap> {
+    return exportParamMap(this.params);
   }
 
   dispose(): void {
@@ -426,15 +464,25 @@ export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
     },
   },
   create: (gpu, config, params) => new Seq2SeqModel(gpu, config, params),
+  options: SEQ2SEQ_OPTIONS,
   freshConfig(o) {
-    // the tokenizer's ids, then pad, start and end appended; --context caps the decoder input
+    // the tokenizer's ids, then pad, start and end appended; --context caps the decoder input; the options
+    // (--cell, --attention, sizes) replace the preset's fields
     const base = SEQ2SEQ_PRESETS[o.preset ?? 'lstm-luong'];
     if (!base) throw new Error(`unknown preset '${o.preset}' (presets: ${Object.keys(SEQ2SEQ_PRESETS).join(', ')})`);
+    const a = checkArchOptions(rnnSeq2seq, o.archOptions ?? {});
     const V = o.vocabSize;
-    return validate({ ...base, vocab_size: V + 3, pad_id: V, start_id: V + 1, end_id: V + 2, max_target_length: o.context ?? base.max_target_length });
+    const c: Seq2SeqConfig = { ...base, vocab_size: V + 3, pad_id: V, start_id: V + 1, end_id: V + 2, max_target_length: o.context ?? base.max_target_length };
+    if (a.cell !== undefined) c.cell = a.cell as RnnCell;
+    if (a.attention !== undefined) c.attention = a.attention === 'none' ? 'none' : 'luong-general';
+    if (a['embedding-dim'] !== undefined) c.embedding_dim = a['embedding-dim'] as number;
+    if (a['hidden-size'] !== undefined) c.hidden_size = a['hidden-size'] as number;
+    if (a['num-layers'] !== undefined) c.num_layers = a['num-layers'] as number;
+    return validate(c);
   },
   withOptions: (c) => c,
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.cell.toUpperCase()} encoder–decoder${c.attention === 'luong-general' ? ' + Luong attention' : ''}, ${c.num_layers} layer${c.num_layers > 1 ? 's' : ''}, embedding ${c.embedding_dim}, hidden ${c.hidden_size}, vocab ${c.vocab_size}`,
+  labelSmoothing: true,
   data: { prepare: prepareTsv },
 };

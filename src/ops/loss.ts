@@ -1,13 +1,15 @@
 // Cross-entropy loss fused with log-softmax (PyTorch F.cross_entropy semantics: mean over the
-// non-ignored positions; all positions ignored → NaN, as PyTorch). Leaves out: label smoothing, weights.
+// non-ignored positions; all positions ignored → NaN, as PyTorch; label_smoothing as PyTorch's). Leaves out: class weights.
 import ceWgsl from '../../shaders/cross_entropy.wgsl';
 import { Tensor, makeNode, gradTarget, shapeStr } from '../autograd/tensor.js';
 
-/** logits [N, V] or [B, T, V]; targets: N ints, each in [0, V) or == ignoreIndex → scalar [1]. */
-export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreIndex = -100): Tensor {
+/** logits [N, V] or [B, T, V]; targets: N ints, each in [0, V) or == ignoreIndex → scalar [1]. labelSmoothing ε: the
+ * target is (1 − ε)·onehot + ε/V (F.cross_entropy(label_smoothing=ε)). */
+export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreIndex = -100, labelSmoothing = 0): Tensor {
   const gpu = logits.gpu;
   const V = logits.shape[logits.shape.length - 1];
   const N = logits.size / V;
+  if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new Error(`crossEntropy: label smoothing must be in [0, 1), got ${labelSmoothing}`);
   if (targets.length !== N) throw new Error(`crossEntropy: ${targets.length} targets for logits ${shapeStr(logits.shape)} (${N} positions)`);
   let count = 0;
   for (let i = 0; i < N; i++) {
@@ -19,7 +21,7 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
   const tg = gpu.buffer(Int32Array.from(targets), 'ce.targets');
   const lse = gpu.pool.acquire(N * 4, 'ce.lse');
   const rowloss = gpu.pool.acquire(N * 4, 'ce.rowloss');
-  const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0 };
+  const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0, eps: labelSmoothing };
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
   const out = Tensor.empty(gpu, [1], 'cross_entropy');
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'mean' }), { buffers: { rl: rowloss, loss: out.buffer }, params, workgroups: 1 });

@@ -6,8 +6,8 @@ import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, clo
 import { shellWord } from './stop.js';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
-import { type Architecture, type Model, type ParamMap, type DataSource, countModelParams, initModel, skippedLine } from '../model/model.js';
-import { architectureByName } from '../model/architectures.js';
+import { type Architecture, type Model, type ParamMap, type DataSource, type ArchOptionValues, countModelParams, initModel, skippedLine, checkArchOptions } from '../model/model.js';
+import { architectureByName, ARCHITECTURES } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Trainer, NonFiniteLossError } from './trainer.js';
@@ -35,6 +35,8 @@ export interface RunOptions {
   arch?: string;
   /** one of the architecture's presets (its default when undefined) */
   preset?: string;
+  /** a fresh model's architecture-specific settings (`Architecture.options`, e.g. rnn-seq2seq's cell, attention, sizes) */
+  archOptions?: ArchOptionValues;
   /** start from this checkpoint folder instead of a fresh preset */
   model?: string;
   context?: number;
@@ -55,6 +57,8 @@ export interface RunOptions {
   /** cap on validation batches per evaluation (0: all) */
   evalBatches: number;
   gradClip?: number;
+  /** label smoothing ε of the training loss (architectures whose loss takes it: rnn-seq2seq, marian); validation stays plain */
+  labelSmoothing?: number;
   /** save a checkpoint every K steps (0: only at the end) */
   saveEvery: number;
   out: string;
@@ -194,6 +198,8 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   let arch: Architecture;
   let config: unknown;
   let loaded: ParamMap | null = null;
+  const archOptionNames = Object.keys(opts.archOptions ?? {}).filter((k) => opts.archOptions![k] !== undefined);
+  if (!resumeDir && opts.model && archOptionNames.length) throw new Error(`--${archOptionNames[0]} sets up a fresh model; --model ${opts.model} has its own (config.json)`);
   if (resumeDir || opts.model) {
     const ck = loadCheckpoint((resumeDir ?? opts.model)!);
     arch = ck.arch;
@@ -203,10 +209,15 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     if (ck.skipped.length) say(`wgpt: ${skippedLine(ck.skipped)}`);
   } else {
     arch = architectureByName(opts.arch ?? 'gpt2');
+    const archOptions = checkArchOptions(arch, opts.archOptions ?? {}, ARCHITECTURES);
     if (isTokenData(opts)) readData(); // a token file's own errors (missing, bad header) before the vocabulary question
     const vocab = tok?.vocabSize ?? opts.vocabSize ?? readData().fileVocab;
     if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
-    config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, context: opts.context, dropout: opts.dropout });
+    config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, context: opts.context, dropout: opts.dropout, archOptions });
+  }
+  if (opts.labelSmoothing) {
+    if (!(opts.labelSmoothing > 0 && opts.labelSmoothing < 1)) throw new Error(`--label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
+    if (!arch.labelSmoothing) throw new Error(`--label-smoothing is only for ${ARCHITECTURES.filter((a) => a.labelSmoothing).map((a) => `--arch ${a.name}`).join(' or ')} (${arch.name}'s loss has none)`);
   }
   const vocab = arch.vocabSize(config);
   if (tok && tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
@@ -221,7 +232,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   }
 
   const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt');
-  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed });
+  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing });
   let step = 0;
   if (state) {
     trainer.optimizer.loadState(state.optimizer, model);

@@ -16,6 +16,8 @@ export interface TrainerOptions {
   gradClip?: number;
   /** run seed: dropout masks derive from (seed, step) */
   seed: number;
+  /** label smoothing ε of the training loss (models whose architecture has `labelSmoothing`; evaluation stays plain) */
+  labelSmoothing?: number;
 }
 
 /** A GPT training batch (the next-token batch; other architectures bring their own batch type). */
@@ -47,7 +49,7 @@ export class Trainer<B = LMBatch> {
     const gpu = model.gpu;
     const loss = await gpu.scope(async () => {
       optimizer.zeroGrad();
-      const l = model.loss(b, { train: true, seed: mixSeed(this.opts.seed, step) });
+      const l = model.loss(b, { train: true, seed: mixSeed(this.opts.seed, step), ...(this.opts.labelSmoothing ? { labelSmoothing: this.opts.labelSmoothing } : {}) });
       backward(l);
       if (this.opts.gradClip !== undefined) clipGradNorm(model.paramList(), this.opts.gradClip);
       optimizer.step();
