@@ -47,7 +47,8 @@ test('translate --ids --json: PyTorch greedy ids; --show-attention writes an SVG
 test('bad input: one line naming the problem', async () => {
   const cases: [string[], RegExp, number][] = [
     [['translate', '--model', DIR, '--ids', '5,99'], /^wgpt translate: --ids: id 99 \(row 1, item 2\) is out of range \[0, 23\)$/, 1],
-    [['translate', '--model', DIR, '--text', 'hello'], /has no tokenizer \(wgpt_run\.json\); give the source as --ids$/, 1],
+    [['translate', '--model', DIR, '--text', 'hello'], /has no tokenizer \(wgpt_run\.json, or source\.spm \+ target\.spm \+ vocab\.json\); give the source as --ids$/, 1],
+    [['translate', '--model', DIR, '--ids', '5,6', '--num-beams', '2'], /^wgpt translate: wgpt-rnn-seq2seq models decode greedily only in wgpt \(no beam search\): use --num-beams 1$/, 1],
     [['logits', '--model', DIR, '--ids', '5,6', '--out', '/tmp/x.bin'], /is an encoder–decoder \(wgpt-rnn-seq2seq\): give the decoder's input as --decoder-ids/, 2],
     [['logits', '--model', DIR, '--ids', '5,6', '--decoder-ids', '1,23', '--out', '/tmp/x.bin'], /decoder id 23 at position 1 is out of range \[0, 23\)/, 1],
   ];

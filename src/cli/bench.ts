@@ -7,10 +7,11 @@ import { type Record_, markdown } from '../../bench/harness.js';
 import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
 import { benchBpe } from '../../bench/bpe.js';
 import { benchEncoder } from '../../bench/encoder.js';
+import { benchMarian } from '../../bench/marian.js';
 import { benchPeer } from '../../bench/peer.js';
 import { profileGpt, profileMarkdown, profileRecords } from '../../bench/profile.js';
 
-const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder', 'peer-train'] as const;
+const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder', 'marian', 'peer-train'] as const;
 
 function targets(rs: Record_[]): string {
   const find = (s: string, re: RegExp) => rs.find((r) => r.suite === s && re.test(r.name));
@@ -45,7 +46,7 @@ function targets(rs: Record_[]): string {
 }
 
 const cmd: Command = {
-  summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step (and --profile), generation, BPE, LSTM vs PyTorch, BERT encoder, the same GPT trained by tfjs-webgpu and PyTorch (peer-train)',
+  summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step (and --profile), generation, BPE, LSTM vs PyTorch, BERT encoder, Marian, the same GPT trained by tfjs-webgpu and PyTorch (peer-train)',
   usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE] | wgpt bench train --profile [--preset tiny|small] [--vocab N]`,
   options: { quick: { type: 'boolean' }, json: { type: 'string' }, runs: { type: 'string' }, profile: { type: 'boolean' }, preset: { type: 'string' }, vocab: { type: 'string' } },
   help: {
@@ -83,6 +84,7 @@ const cmd: Command = {
       if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));
       if (s === 'peer-train') records.push(...(await benchPeer(gpu, { ...o, steps: o.runs })));
       if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
+      if (s === 'marian') records.push(...(await benchMarian(gpu, o)));
       if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
     }
     const secs = (performance.now() - t0) / 1000;

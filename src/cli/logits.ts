@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { loadCheckpoint, resolveCheckpointDir, CONFIG_FILE } from '../model/checkpoint.js';
 import { SEQ2SEQ_MODEL_TYPE, type Seq2SeqModel } from '../model/rnn-seq2seq.js';
 import { Bert } from '../model/bert.js';
+import type { Marian } from '../model/marian.js';
 
 /** config.json's model_type, or undefined (no file, unreadable: the GPT path below reports it). */
 function modelTypeOf(dir: string): unknown {
@@ -74,6 +75,42 @@ async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undef
   }
 }
 
+/** Marian folders: teacher-forced logits (B, Td, V) of decoder inputs --decoder-ids over sources --ids (padded with pad, masked). */
+async function marianLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
+  const ck = loadCheckpoint(dir);
+  if (decArg === undefined) throw new UsageError(`${dir} is an encoder–decoder (marian): give the decoder's input as --decoder-ids (it begins with decoder_start_token_id ${ck.config.decoder_start_token_id})`);
+  const src = parseRaggedIds(idsArg, '--ids');
+  const tgt = parseIdRows(decArg);
+  if (tgt.length !== src.length) throw new UsageError(`--ids has ${src.length} rows but --decoder-ids has ${tgt.length}`);
+  const c = ck.config;
+  const B = src.length;
+  const S = Math.max(...src.map((r) => r.length));
+  const T = tgt[0].length;
+  for (const [flag, rows, len] of [['--ids', src, S], ['--decoder-ids', tgt, T]] as const) {
+    if (len > c.max_position_embeddings) throw new Error(`${flag}: a row of ${len} tokens is longer than the model's max_position_embeddings ${c.max_position_embeddings}`);
+    const V = flag === '--ids' ? c.vocab_size : c.decoder_vocab_size;
+    rows.forEach((r, i) => r.forEach((id, j) => {
+      if (id < 0 || id >= V) throw new Error(`${flag}: id ${id} (row ${i + 1}, item ${j + 1}) is out of range [0, ${V})`);
+    }));
+  }
+  const gpu = await getGpu();
+  const model = ck.arch.create(gpu, c, ck.params) as Marian;
+  try {
+    const data = await gpu.scope(() =>
+      noGrad(async () => {
+        const srcIds = IdBatch.from(gpu, src.flatMap((r) => [...r, ...new Array<number>(S - r.length).fill(c.pad_token_id)]), [B, S], c.vocab_size, 'source id');
+        const srcMask = src.flatMap((r) => Array.from({ length: S }, (_, s) => (s < r.length ? 1 : 0)));
+        const dec = IdBatch.from(gpu, tgt.flat(), [B, T], c.decoder_vocab_size, 'decoder id');
+        return model.forward({ src: srcIds, srcMask, decoderInput: dec }).toArray();
+      }),
+    );
+    writeFileAtomic(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    console.log(`logits [${B}, ${T}, ${c.decoder_vocab_size}] float32 little-endian (logits[t] after reading decoder id t; sources padded and masked) → ${out}`);
+  } finally {
+    model.dispose();
+  }
+}
+
 /** Rows like --ids' for a flag that must match them entry for entry (BERT's mask and token types). */
 function rowsLike(s: string, flag: string, ids: number[][]): number[] {
   const rows = parseRaggedIds(s, flag);
@@ -113,7 +150,7 @@ const cmd: Command = {
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
     'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
     'token-type-ids': ['"0,0;0,1"', 'BERT: segment ids, rows like --ids', 'all 0'],
-    'decoder-ids': ['"1,7;1,8"', 'seq2seq checkpoints: the decoder\'s input rows (teacher forcing); --ids are then the sources (rows may differ in length)'],
+    'decoder-ids': ['"1,7;1,8"', 'encoder–decoder checkpoints (Marian, RNN seq2seq): the decoder\'s input rows (teacher forcing; Marian: from decoder_start_token_id); --ids are then the sources (rows may differ in length: padded and masked)'],
     out: ['FILE', 'raw little-endian float32 logits (B, T, V); required'],
   },
   async run(v) {
@@ -123,6 +160,7 @@ const cmd: Command = {
     if (modelTypeOf(v.model as string) === SEQ2SEQ_MODEL_TYPE) {
       return seq2seqLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
     }
+    if (modelTypeOf(v.model as string) === 'marian') return marianLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
     if (v['decoder-ids'] !== undefined) throw new UsageError('--decoder-ids is for encoder–decoder checkpoints');
     if (modelTypeOf(v.model as string) === 'bert') return bertLogits(v.model as string, v, v.out as string);
     if (v['attention-mask'] !== undefined || v['token-type-ids'] !== undefined) throw new Error('--attention-mask and --token-type-ids are for BERT folders (model_type "bert")');

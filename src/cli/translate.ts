@@ -1,93 +1,117 @@
-// `wgpt translate`: greedy decoding of an RNN/LSTM seq2seq checkpoint (model_type wgpt-rnn-seq2seq), the course's
-// loop (start token, argmax, stop at the end token or the cap); prints the output text, or the ids with --json;
-// --show-attention writes the attention matrix as SVG. Leaves out: beam search, sampling.
+// `wgpt translate`: one command over every encoder–decoder checkpoint (EncoderDecoderLM: Marian folders as Hugging Face
+// ships them, wgpt's RNN/LSTM seq2seq): greedy or beam search, with or without the KV cache; prints the text, or the
+// ids with --json; --show-attention draws the cross-attention as SVG. Leaves out: sampling, beam search for RNN models.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
-import { SEQ2SEQ_MODEL_TYPE, type Seq2SeqModel } from '../model/rnn-seq2seq.js';
-import { loadTokenizerSpec, checkpointTokenizerSpec, RUN_FILE } from '../train/tokenizer-spec.js';
+import { isEncoderDecoderLM } from '../model/model.js';
+import { translateIds, generatedTokens } from '../model/seq2seq-translate.js';
+import { MarianTokenizer, type Tokenizer } from '../tokenizer/index.js';
+import { loadTokenizerSpec, checkpointTokenizerSpec, hasMarianTokenizer, RUN_FILE, MARIAN_SPM } from '../train/tokenizer-spec.js';
 import { attentionSvg } from '../train/attention-plot.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { parseRaggedIds } from './logits.js';
 
 const cmd: Command = {
-  summary: 'translate with an RNN/LSTM seq2seq checkpoint (greedy; --show-attention FILE.svg)',
-  usage: 'wgpt translate --model DIR (--text "…" | --ids "5,9,30[;…]") [--max-new-tokens N] [--json] [--show-attention FILE.svg]',
+  summary: 'translate with an encoder–decoder checkpoint (Marian, RNN/LSTM seq2seq): greedy or beam search',
+  usage:
+    'wgpt translate --model DIR (--text "…" | --ids "5,9,30[;…]") [--num-beams N] [--length-penalty X] [--early-stopping] [--max-new-tokens N] [--no-cache] [--json] [--show-attention FILE.svg]',
   options: {
     model: { type: 'string' },
     text: { type: 'string' },
     ids: { type: 'string' },
     'max-new-tokens': { type: 'string' },
+    'num-beams': { type: 'string' },
+    'length-penalty': { type: 'string' },
+    'early-stopping': { type: 'boolean' },
+    'no-cache': { type: 'boolean' },
     json: { type: 'boolean' },
     'show-attention': { type: 'string' },
   },
   help: {
-    model: ['DIR', 'a wgpt-rnn-seq2seq checkpoint folder; required'],
-    text: ['"…"', 'source text (needs the folder\'s tokenizer)'],
-    ids: ['"5,9,30"', 'source token ids instead of --text (rows split by ; translate a batch)'],
-    'max-new-tokens': ['N', 'cap on generated tokens', 'config.json\'s max_target_length'],
-    json: ['', 'print {"ids": [[start, …]], "text": [...]} (ids begin with the start token, as the course\'s loop returns them)'],
-    'show-attention': ['FILE.svg', 'write the attention weights (target × source tokens) of the first source (attention models)'],
+    model: ['DIR', 'an encoder–decoder folder: a Marian folder (config.json model_type "marian", model.safetensors, source.spm, target.spm, vocab.json) or a wgpt-rnn-seq2seq checkpoint; required'],
+    text: ['"…"', "source text (needs the folder's tokenizer: Marian's spm files, or wgpt_run.json)"],
+    ids: ['"5,9,30"', 'source token ids instead of --text (rows split by ; translate a batch; Marian sources end with </s> as its tokenizer writes them)'],
+    'max-new-tokens': ['N', 'cap on generated tokens (the end token included)', "config.json's max_length − 1 (Marian), max_target_length (RNN)"],
+    'num-beams': ['N', 'beam search with N beams (Hugging Face generate rules); 1 = greedy. RNN models: greedy only', '1'],
+    'length-penalty': ['X', 'beam search: a hypothesis scores sum(log p) / length^X', '1'],
+    'early-stopping': ['', 'beam search: stop a source as soon as it has N finished hypotheses'],
+    'no-cache': ['', 'recompute the decoder over the whole prefix every step instead of reading the KV cache (Marian; slower, same output)'],
+    json: ['', 'print {"ids": [[start, …]], "text": [...]} (ids as generate returns them: from the decoder start token, finished rows padded; beam search adds "scores")'],
+    'show-attention': ['FILE.svg', 'write the cross-attention of the first source (generated tokens × source tokens; Marian: last decoder layer, heads averaged)'],
   },
   async run(v) {
     if (!v.model) throw new UsageError('--model is required');
     if ((v.text === undefined) === (v.ids === undefined)) throw new UsageError('give --text or --ids (one of them)');
+    const numBeams = num(v, 'num-beams', 1, { int: true, min: 1 });
+    const lengthPenalty = num(v, 'length-penalty', 1);
     const dir = v.model as string;
     const ck = loadCheckpoint(dir);
-    if (ck.arch.modelType !== SEQ2SEQ_MODEL_TYPE) throw new Error(`${dir} holds a ${ck.arch.modelType} model; wgpt translate needs model_type "${SEQ2SEQ_MODEL_TYPE}"`);
     const cfg = ck.config;
-    const maxNew = num(v, 'max-new-tokens', cfg.max_target_length, { int: true, min: 1 });
-    const hasTok = existsSync(join(ck.dir, RUN_FILE));
-    const tok = hasTok ? loadTokenizerSpec(checkpointTokenizerSpec(ck.dir), { checkpointDir: ck.dir }) : null;
+    const marianFiles = hasMarianTokenizer(ck.dir);
+    const hasTok = marianFiles || existsSync(join(ck.dir, RUN_FILE));
+    const tok: Tokenizer | null = hasTok ? loadTokenizerSpec(checkpointTokenizerSpec(ck.dir), { checkpointDir: ck.dir }) : null;
     let rows: number[][];
     if (v.text !== undefined) {
-      if (!tok) throw new Error(`${dir} has no tokenizer (${RUN_FILE}); give the source as --ids`);
+      if (!tok) throw new Error(`${dir} has no tokenizer (${RUN_FILE}, or ${MARIAN_SPM.join(' + ')} + vocab.json); give the source as --ids`);
       rows = [tok.encode(v.text as string)];
       if (!rows[0].length) throw new UsageError('--text encodes to no tokens');
     } else rows = parseRaggedIds(v.ids as string, '--ids');
-    for (const [r, row] of rows.entries()) {
-      for (const [i, id] of row.entries()) {
-        if (id < 0 || id >= cfg.vocab_size) throw new Error(`--ids: id ${id} (row ${r + 1}, item ${i + 1}) is out of range [0, ${cfg.vocab_size})`);
-      }
-    }
     const showAttn = v['show-attention'] as string | undefined;
     if (showAttn && cfg.attention === 'none') throw new Error(`${dir} has no attention (config.json: attention "none"); --show-attention needs an attention model`);
-    const S = Math.max(...rows.map((r) => r.length));
-    const src = rows.flatMap((r) => [...r, ...new Array(S - r.length).fill(cfg.pad_id)]);
     const gpu = await getGpu();
-    const model = ck.arch.create(gpu, cfg, ck.params) as Seq2SeqModel;
+    const model = ck.arch.create(gpu, cfg, ck.params);
     try {
-      const g = await model.greedy(src, rows.map((r) => r.length), S, maxNew);
-      // each row up to (not including) its end token
-      const outs = g.ids.map((r) => {
-        const body = r.slice(1);
-        const e = body.indexOf(cfg.end_id);
-        return e < 0 ? body : body.slice(0, e);
+      if (!isEncoderDecoderLM(model)) throw new Error(`${dir} holds a ${ck.arch.modelType} model; wgpt translate needs an encoder–decoder (model_type "marian" or "wgpt-rnn-seq2seq")`);
+      // text from a tokenizer that does not append </s> (a wgpt-trained Marian's): appended, as its training data had it
+      if (v.text !== undefined && model.sourceEndsWithEos && rows[0][rows[0].length - 1] !== model.eosId) rows[0].push(model.eosId);
+      for (const [r, row] of rows.entries()) {
+        for (const [i, id] of row.entries()) {
+          if (id < 0 || id >= model.sourceVocabSize) throw new Error(`--ids: id ${id} (row ${r + 1}, item ${i + 1}) is out of range [0, ${model.sourceVocabSize})`);
+        }
+        if (model.maxSourceLength !== undefined && row.length > model.maxSourceLength) {
+          throw new Error(`source ${r + 1} has ${row.length} tokens, more than the model's max_position_embeddings ${model.maxSourceLength}`);
+        }
+      }
+      if (numBeams > 1 && !model.reorder) throw new Error(`${ck.arch.modelType} models decode greedily only in wgpt (no beam search): use --num-beams 1`);
+      if (v['no-cache'] && !model.decodeNoCache) throw new Error(`${ck.arch.modelType} models have no KV cache to turn off (--no-cache is for Marian)`);
+      const defMaxLen = typeof cfg.max_length === 'number' ? Math.min(cfg.max_length, model.maxTargetLength + 1) : model.maxTargetLength + 1;
+      const maxNew = num(v, 'max-new-tokens', defMaxLen - 1, { int: true, min: 1 });
+      if (model.maxSourceLength !== undefined && maxNew > model.maxTargetLength) {
+        throw new Error(`--max-new-tokens ${maxNew} is more than the decoder's max_position_embeddings ${model.maxTargetLength}`);
+      }
+      const res = await translateIds(model, rows, {
+        maxLength: maxNew + 1,
+        numBeams,
+        lengthPenalty,
+        earlyStopping: !!v['early-stopping'],
+        useCache: !v['no-cache'],
+        attention: !!showAttn,
       });
-      const special = new Set([cfg.start_id, cfg.end_id, cfg.pad_id]);
+      const special = new Set([model.decoderStartId, model.eosId, model.padId]);
+      // the generated tokens before the end token; decoded without special tokens (Marian: skip_special_tokens)
       const text = (ids: number[]) => (tok ? tok.decode(ids.filter((x) => !special.has(x) && x < tok.vocabSize)) : ids.join(' '));
-      // --json: each row from the start token through its end token (or the cap), as the course's loop returns it
-      if (v.json) console.log(JSON.stringify({ ids: g.ids.map((r, b) => r.slice(0, Math.min(r.length, outs[b].length + 2))), text: outs.map(text) }));
-      else for (const o of outs) console.log(text(o));
+      const outs = res.sequences.map((s) => text(generatedTokens(s, model.eosId).filter((x, i, a) => !(i === a.length - 1 && x === model.eosId))));
+      if (v.json) console.log(JSON.stringify({ ids: res.sequences, text: outs, ...(res.scores ? { scores: res.scores } : {}) }));
+      else for (const o of outs) console.log(o);
       if (showAttn) {
-        // first source: one row per generated token (end token included), one column per real source token
-        const B = rows.length;
-        const steps = Math.min(g.steps, outs[0].length + 1);
-        const w = new Float32Array(steps * rows[0].length);
-        for (let s = 0; s < steps; s++) for (let j = 0; j < rows[0].length; j++) w[s * rows[0].length + j] = g.attention![(s * B + 0) * S + j];
+        // first source: one row per generated token (the end token included), one column per real source token
+        const w = res.attention![0];
+        const S = rows[0].length;
         const label = (id: number) => {
-          if (id === cfg.end_id) return '</s>';
+          if (id === model.eosId) return '</s>';
+          if (tok instanceof MarianTokenizer) return (tok.idToToken[id] ?? String(id)).replaceAll('\u2581', '_'); // the piece; ▁ (a space) as _
           try {
             return tok && id < tok.vocabSize ? tok.decode([id]) : String(id);
           } catch {
             return String(id); // a byte-level piece that is not UTF-8 on its own
           }
         };
-        const tgtIds = g.ids[0].slice(1, 1 + steps);
-        writeFileAtomic(showAttn, attentionSvg(w, tgtIds.map(label), rows[0].map(label), `attention: ${dir}`));
-        process.stderr.write(`wgpt: attention (${steps} × ${rows[0].length}) → ${showAttn}\n`);
+        const tgtIds = generatedTokens(res.sequences[0], model.eosId);
+        writeFileAtomic(showAttn, attentionSvg(Float32Array.from(w.flat()), tgtIds.map(label), rows[0].map(label), `attention: ${dir} (${res.attentionWhich})`));
+        process.stderr.write(`wgpt: ${res.attentionWhich} (${w.length} × ${S}) → ${showAttn}\n`);
       }
     } finally {
       model.dispose();

@@ -31,6 +31,11 @@ export interface BertConfig {
   pad_token_id: number;
   /** std of the normal init of weights */
   initializer_range: number;
+  /**
+   * wgpt's own key (Hugging Face ignores it): std of the word embeddings' init when it differs from initializer_range.
+   * The decoder is tied to them, so at 0.02 a tiny model's logits cannot tell tokens apart for hundreds of steps.
+   */
+  word_embedding_init_range?: number;
 }
 
 export type BertAct = 'gelu' | 'gelu_new' | 'relu' | 'silu';
@@ -54,7 +59,9 @@ export const BERT_BASE: BertConfig = {
 };
 
 export const BERT_PRESETS: Record<string, Omit<BertConfig, 'vocab_size'>> = {
-  /** 2 layers of 64: seconds per step on the CPU adapter (tests, the quickest demo) */
+  /** 2 layers of 32 (4 heads of 8): the `wgpt demo-bert` model, the one that learns fastest per second on the CPU adapter */
+  micro: { ...BERT_BASE, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 128, max_position_embeddings: 64, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, word_embedding_init_range: 0.5 },
+  /** 2 layers of 64: seconds per step on the CPU adapter (tests) */
   tiny: { ...BERT_BASE, hidden_size: 64, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 256, max_position_embeddings: 64, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 },
   /** 4 layers of 128 (bert-tiny-ish width, twice the depth): the MLM demo on the Korean corpus */
   small: { ...BERT_BASE, hidden_size: 128, num_hidden_layers: 4, num_attention_heads: 4, intermediate_size: 512, max_position_embeddings: 128, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 },
@@ -81,6 +88,7 @@ export function validateBertConfig(c: BertConfig, where = 'config'): BertConfig 
   if (typeof c.layer_norm_eps !== 'number' || !(c.layer_norm_eps > 0)) bad(`layer_norm_eps must be > 0, got ${JSON.stringify(c.layer_norm_eps)}`);
   if (!Number.isInteger(c.pad_token_id) || c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size) bad(`pad_token_id ${c.pad_token_id} is not an id of the vocabulary (0…${c.vocab_size - 1})`);
   if (typeof c.initializer_range !== 'number' || !(c.initializer_range > 0)) bad(`initializer_range must be > 0, got ${JSON.stringify(c.initializer_range)}`);
+  if (c.word_embedding_init_range !== undefined && !(typeof c.word_embedding_init_range === 'number' && c.word_embedding_init_range > 0)) bad(`word_embedding_init_range must be > 0, got ${JSON.stringify(c.word_embedding_init_range)}`);
   return c;
 }
 
@@ -111,6 +119,7 @@ export function bertConfigFromHF(j: unknown, where = 'config.json'): BertConfig 
     layer_norm_eps: (o.layer_norm_eps ?? 1e-12) as number,
     pad_token_id: (o.pad_token_id ?? 0) as number,
     initializer_range: (o.initializer_range ?? 0.02) as number,
+    ...(o.word_embedding_init_range !== undefined ? { word_embedding_init_range: o.word_embedding_init_range as number } : {}),
   };
   try {
     return validateBertConfig(c, where);
@@ -140,6 +149,7 @@ export function bertConfigToHF(c: BertConfig): Record<string, unknown> {
     torch_dtype: 'float32',
     type_vocab_size: c.type_vocab_size,
     vocab_size: c.vocab_size,
+    ...(c.word_embedding_init_range !== undefined ? { word_embedding_init_range: c.word_embedding_init_range } : {}),
   };
 }
 
@@ -149,7 +159,8 @@ export function bertConfigToHF(c: BertConfig): Record<string, unknown> {
  * Every parameter of BertForMaskedLM (pooler and NSP head excluded), in the optimizer's fixed order, under Hugging
  * Face's own names (`bert.` prefix, LayerNorm.weight/bias) and layouts: Linear weights are torch's [out, in] (the
  * model multiplies by their transpose), so files load and save without any rewriting. Init as HF's _init_weights:
- * normal(0, initializer_range) for Linear and Embedding weights (the [PAD] row zeroed), zero biases, LayerNorm 1/0.
+ * normal(0, initializer_range) for Linear and Embedding weights (the [PAD] row zeroed), zero biases, LayerNorm 1/0;
+ * the word embeddings at word_embedding_init_range instead when the config sets it (wgpt's micro preset).
  */
 export function bertParamTable(c: BertConfig): ParamSpec[] {
   const H = c.hidden_size;
@@ -163,7 +174,8 @@ export function bertParamTable(c: BertConfig): ParamSpec[] {
     t.push({ name: n + '.weight', shape: [H], init: init.ones() });
     t.push({ name: n + '.bias', shape: [H], init: init.zeros() });
   };
-  t.push({ name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], init: w, paddingRow: c.pad_token_id });
+  const we = c.word_embedding_init_range !== undefined ? init.normal(c.word_embedding_init_range) : w;
+  t.push({ name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], init: we, paddingRow: c.pad_token_id });
   t.push({ name: 'bert.embeddings.position_embeddings.weight', shape: [c.max_position_embeddings, H], init: w });
   t.push({ name: 'bert.embeddings.token_type_embeddings.weight', shape: [c.type_vocab_size, H], init: w });
   ln('bert.embeddings.LayerNorm');

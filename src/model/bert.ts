@@ -272,13 +272,20 @@ function prepareMlm(src: DataSource, c: BertConfig, o: DataOptions): TrainingDat
   if (o.valFraction > 0 && !val) notes.push('wgpt: no held-out lines; no validation loss');
   if (val) {
     const base = mostFrequentBaseline(trainRows, val.epoch(0), specialIds);
-    let shown = String(base.token);
-    try {
-      shown = JSON.stringify(src.tokenizer.decode([base.token]));
-    } catch {
-      /* an id the tokenizer cannot decode alone: keep the number */
-    }
-    notes.push(`wgpt: held-out MLM: ${base.n} masked positions; most-frequent-token baseline (always ${shown}) accuracy ${(100 * base.accuracy).toFixed(1)}%`);
+    const shown = (id: number) => {
+      try {
+        return JSON.stringify(src.tokenizer.decode([id]));
+      } catch {
+        return String(id); // an id the tokenizer cannot decode alone: keep the number
+      }
+    };
+    // the best any constant guess can do on these masks (it needs the held-out answers: a ceiling, not a baseline)
+    const counts = new Map<number, number>();
+    for (const b of val.epoch(0)) for (const l of b.labels) if (l !== -100) counts.set(l, (counts.get(l) ?? 0) + 1);
+    let top = base.token;
+    for (const [id, c] of counts) if (c > (counts.get(top) ?? 0)) top = id;
+    const oracle = top === base.token ? '' : `; the best constant guess on these masks (always ${shown(top)}) scores ${(100 * (counts.get(top) ?? 0) / base.n).toFixed(1)}%`;
+    notes.push(`wgpt: held-out MLM: ${base.n} masked positions; most-frequent-token baseline (always ${shown(base.token)}) accuracy ${(100 * base.accuracy).toFixed(1)}%${oracle}`);
   }
   return {
     train: source(train, false),

@@ -14,6 +14,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
+import { MarianTokenizer } from '../tokenizer/marian.js';
 import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
@@ -105,6 +106,15 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   get maxTargetLength(): number {
     return this.config.max_position_embeddings;
   }
+  get maxSourceLength(): number {
+    return this.config.max_position_embeddings;
+  }
+  /** generate bans pad (Marian's bad_words_ids / adjust_logits_during_generation) and forces EOS at max_length − 1 */
+  get bannedIds(): number[] {
+    return [this.config.pad_token_id];
+  }
+  readonly forcedEosAtMax = true;
+  readonly sourceEndsWithEos = true;
 
   p(name: string): Tensor {
     return paramOf(this.params, 'Marian', name);
@@ -233,7 +243,7 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   // ---- generation: the encoder once per source, cross keys/values once, a KV cache for self-attention ----
 
   /** Runs the encoder on sources [B, S] (row b's first lengths[b] tokens, the rest padding). No graph. */
-  encode(src: IdBatch, lengths: number[]): State {
+  encode(src: IdBatch, lengths: number[], o: { attention?: boolean } = {}): State {
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`Marian.encode: ${lengths.length} lengths for ${B} sources`);
     const srcMask: number[] = [];
@@ -250,7 +260,9 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
         crossK.push(this.keep(this.lin(enc, p + '.k_proj')));
         crossV.push(this.keep(this.lin(enc, p + '.v_proj')));
       }
-      return this.state(B, S, srcMask, crossK, crossV);
+      const st = this.state(B, S, srcMask, crossK, crossV);
+      st.wantCross = !!o.attention;
+      return st;
     });
   }
 
@@ -310,6 +322,27 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
       }
       return this.head(x);
     });
+  }
+
+  /** Logits [B, T, V] over whole prefixes [B, T] from position 0, a throwaway self-attention cache (no reuse). No graph. */
+  decodeNoCache(stateIn: DecoderState, ids: IdBatch): Tensor {
+    const st = stateIn as State;
+    const saved = st.caches;
+    const c = this.config;
+    st.caches = Array.from({ length: c.decoder_layers }, () => createKVCache(this.gpu, { B: st.B, maxT: ids.shape[1], C: c.d_model }));
+    try {
+      return this.decodeStep(st, ids, 0);
+    } finally {
+      for (const c of st.caches ?? []) c.dispose();
+      st.caches = saved;
+    }
+  }
+
+  /** With encode(…, {attention: true}): the last decode call's cross-attention of the last decoder layer [B, H, Tn, S]. */
+  lastAttention(stateIn: DecoderState): { probs: Tensor; heads: number; which: string } | null {
+    const st = stateIn as State;
+    if (!st.lastCross) return null;
+    return { probs: st.lastCross, heads: this.config.decoder_attention_heads, which: `cross-attention of decoder layer ${this.config.decoder_layers}, mean of ${this.config.decoder_attention_heads} heads` };
   }
 
   /** Makes row r of the state continue old row from[r] (beam search; also expands B sources to B·beams rows). */
@@ -377,7 +410,8 @@ function prepareTsv(src: DataSource, c: MarianConfig, o: DataOptions): TrainingD
     if (s.trim() === '') throw new Error(`${src.path}:${i + 1}: empty source`);
     if (t.trim() === '') throw new Error(`${src.path}:${i + 1}: empty target`);
     let si = tok.encode(s);
-    let ti = tok.encode(t);
+    // targets through the target side's SentencePiece model (MarianTokenizer's text_target), same vocabulary
+    let ti = tok instanceof MarianTokenizer ? tok.encode(t, { target: true }) : tok.encode(t);
     if (!addsEos(si)) si = [...si, eos];
     if (!addsEos(ti)) ti = [...ti, eos];
     for (const [ids, V, what] of [[si, c.vocab_size, 'source'], [ti, c.decoder_vocab_size, 'target']] as const) {

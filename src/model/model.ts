@@ -472,10 +472,29 @@ export interface EncoderDecoderLM {
   readonly eosId: number;
   /** longest target the decoder accepts */
   readonly maxTargetLength: number;
-  /** runs the encoder once on source ids [B, S] (each row's length in `lengths`, the rest padding) */
-  encode(src: IdBatch, lengths: number[]): DecoderState;
+  /** pads sources and finished rows */
+  readonly padId: number;
+  /** ids generation never picks (Marian: pad, as its generate bans it) */
+  readonly bannedIds?: readonly number[];
+  /** Hugging Face's rule (EOS forced at max_length − 1) rather than the course's loop, which just stops at the cap */
+  readonly forcedEosAtMax?: boolean;
+  /** sources end with the EOS id (Marian: its tokenizer and its training data append it; text from another tokenizer gets it appended) */
+  readonly sourceEndsWithEos?: boolean;
+  /** longest source the encoder accepts (absent: no limit) */
+  readonly maxSourceLength?: number;
+  /**
+   * runs the encoder once on source ids [B, S] (each row's length in `lengths`, the rest padding); with
+   * `attention`, every decodeStep keeps its cross-attention for lastAttention
+   */
+  encode(src: IdBatch, lengths: number[], o?: { attention?: boolean }): DecoderState;
   /** logits [B, Tn, V] for target ids [B, Tn] at positions pos…, advancing `state`; no graph */
   decodeStep(state: DecoderState, ids: IdBatch, pos: number): Tensor;
+  /** beam search: row r of the state continues old row from[r] (also expands B sources to B·k rows); absent: greedy only */
+  reorder?(state: DecoderState, from: readonly number[]): void;
+  /** logits [B, T, V] over whole prefixes [B, T] recomputed without the self-attention cache (the state's encoder output reused) */
+  decodeNoCache?(state: DecoderState, ids: IdBatch): Tensor;
+  /** the cross-attention of the last decode call, [B, heads, Tn, S] (`which`: the layer it comes from, for labels) */
+  lastAttention?(state: DecoderState): { probs: Tensor; heads: number; which: string } | null;
 }
 
 export function isCausalLM(m: unknown): m is CausalLM {

@@ -165,6 +165,11 @@ interface State extends DecoderState {
   lengths: number[];
   h: Tensor;
   c?: Tensor;
+  /** decodeStep's h/c are kept out of the caller's scope (disposed by the next step or dispose()) */
+  ownsState: boolean;
+  /** with encode(…, {attention: true}): the last decodeStep's attention weights (B, 1, Tn, S), kept likewise */
+  wantAttn: boolean;
+  attn: Tensor | null;
 }
 
 export interface GreedyResult {
@@ -194,6 +199,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   get decoderStartId() { return this.config.start_id; }
   get eosId() { return this.config.end_id; }
   get maxTargetLength() { return this.config.max_target_length; }
+  get padId() { return this.config.pad_id; }
 
   paramList(): Tensor[] {
     return [...this.params.values()];
@@ -216,11 +222,19 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   }
 
   /** Encoder: embeddings of the padded sources (B, S) → states (B, S, H) and the final state of each sequence. */
-  encode(src: IdBatch, lengths: number[]): State {
+  encode(src: IdBatch, lengths: number[], o: { attention?: boolean } = {}): State {
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
     const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
-    return { B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, dispose() {} };
+    const st: State = {
+      B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, ownsState: false, wantAttn: !!o.attention, attn: null,
+      dispose() {
+        if (st.ownsState) for (const t of [st.h, st.c]) t?.dispose();
+        st.attn?.dispose();
+        st.attn = null;
+      },
+    };
+    return st;
   }
 
   /**
@@ -280,10 +294,26 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     const st = state as State;
     return noGrad(() => {
       const d = this.decode(st, ids);
+      // the new state outlives the caller's per-step scope: kept here, released when replaced
+      for (const t of [d.h, d.c]) if (t) this.gpu.pool.keep(t.buffer);
+      if (st.ownsState) for (const t of [st.h, st.c]) t?.dispose();
       st.h = d.h;
       st.c = d.c;
+      st.ownsState = true;
+      st.attn?.dispose();
+      st.attn = null;
+      if (st.wantAttn && d.attn) {
+        this.gpu.pool.keep(d.attn.buffer);
+        st.attn = d.attn;
+      }
       return d.logits;
     });
+  }
+
+  /** With encode(…, {attention: true}): the last decodeStep's Luong attention weights (B, 1, Tn, S). */
+  lastAttention(state: DecoderState): { probs: Tensor; heads: number; which: string } | null {
+    const st = state as State;
+    return st.attn ? { probs: st.attn, heads: 1, which: 'Luong attention' } : null;
   }
 
   /** The course's greedy loop for a batch: start token, argmax, stop when every row produced the end token or after maxLen tokens. */

@@ -23,7 +23,9 @@ export interface Seq2SeqGenerateOptions {
   lengthPenalty?: number;
   earlyStopping?: boolean;
   /** ids whose logits are always −inf (Marian: [pad]) */
-  badIds?: number[];
+  badIds?: readonly number[];
+  /** force EOS at max_length − 1 (Hugging Face's ForcedEOS; default true); false: the course's loop, cut at the cap */
+  forcedEos?: boolean;
 }
 
 export interface Seq2SeqResult {
@@ -46,7 +48,7 @@ function process(scores: Float32Array, V: number, curLen: number, o: Seq2SeqGene
   for (let r = 0; r < rows; r++) {
     const row = scores.subarray(r * V, (r + 1) * V);
     for (const b of o.badIds ?? []) row[b] = -Infinity;
-    if (curLen === o.maxLength - 1) {
+    if (curLen === o.maxLength - 1 && o.forcedEos !== false) {
       row.fill(-Infinity);
       row[o.eosId] = 0;
     }

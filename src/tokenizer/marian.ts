@@ -29,7 +29,11 @@ export class MarianTokenizer implements Tokenizer {
   readonly padId: number;
   readonly specialTokens: Record<string, number> = {};
 
+  /** the files it was read from (a checkpoint saves them beside the model) */
+  readonly files: MarianFiles;
+
   constructor(files: MarianFiles) {
+    this.files = files;
     const where = files.where ?? 'marian tokenizer';
     this.name = `marian:${where}`;
     this.source = SentencePieceProcessor.fromBytes(files.source, `${where}/source.spm`);

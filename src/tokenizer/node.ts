@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WordPiece } from './wordpiece.js';
+import { MarianTokenizer } from './marian.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type ByteBpe, parseBpeFile } from './bpe.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
@@ -36,6 +37,7 @@ export function tokenizerFromSpec(spec = 'gpt2', opts: { vocabFrom?: string; fal
   if (opts.vocabFrom !== undefined) throw new Error('a vocabulary corpus (--vocab-from) only applies to simple-v1 / simple-v2');
   if ((TOKENIZER_NAMES as readonly string[]).includes(spec)) return loadTokenizer(spec);
   if (!existsSync(spec)) throw new Error(`unknown tokenizer '${spec}': not one of ${TOKENIZER_NAMES.join(', ')} and no such tokenizer file`);
+  if (isMarianFolder(spec)) return loadMarianFolder(spec);
   return loadTokenizerFile(spec);
 }
 
@@ -75,6 +77,27 @@ export function loadTokenizerFile(path: string, opts: { lowercase?: boolean } = 
     }
   }
   return parseTokenizerFile(readStrict(path), path, { lowercase });
+}
+
+/** Marian's tokenizer files in a model folder (MarianTokenizer's source_spm, target_spm, vocab). */
+export const MARIAN_FILES = { source: 'source.spm', target: 'target.spm', vocab: 'vocab.json' } as const;
+
+/** Whether `dir` is a folder with Marian's tokenizer (source.spm and vocab.json; target.spm defaults to source.spm). */
+export function isMarianFolder(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory() && existsSync(join(dir, MARIAN_FILES.source)) && existsSync(join(dir, MARIAN_FILES.vocab));
+}
+
+/** MarianTokenizer from a folder's source.spm, target.spm (if present) and vocab.json; errors are one line naming the file. */
+export function loadMarianFolder(dir: string): MarianTokenizer {
+  const read = (name: string) => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (e) {
+      throw new Error(`cannot read ${join(dir, name)}: ${String((e as Error).message).split('\n')[0]}`);
+    }
+  };
+  const target = existsSync(join(dir, MARIAN_FILES.target)) ? read(MARIAN_FILES.target) : undefined;
+  return new MarianTokenizer({ source: read(MARIAN_FILES.source), target, vocabJson: decodeUtf8Strict(read(MARIAN_FILES.vocab), join(dir, MARIAN_FILES.vocab)), where: dir });
 }
 
 /** A WordPiece from a tokenizer.json or vocab.txt path (a folder: its tokenizer.json, else its vocab.txt); other kinds are an error. */
