@@ -8,7 +8,7 @@ import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, backward, noGrad } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { skippedLine } from '../src/model/model.ts';
-import { Marian, type Seq2SeqBatch } from '../src/model/marian.ts';
+import { Marian, marian, type Seq2SeqBatch } from '../src/model/marian.ts';
 import { marianConfigFromHF } from '../src/model/marian-config.ts';
 import { greedySearch, beamSearch, type Seq2SeqStep } from '../src/model/seq2seq-generate.ts';
 import { AdamW } from '../src/train/adamw.ts';
@@ -169,6 +169,15 @@ test('separate encoder/decoder embeddings (share_encoder_decoder_embeddings fals
     report('marian unshared logits', assertClose(await logits.toArray(), uref.get('logits')!.data, { atol: 1e-4, rtol: 1e-4, name: 'unshared logits' }));
   });
   m.dispose();
+});
+
+test('a fresh config keeps a tokenizer\'s </s> and <pad> (a Marian vocab.json); other tokenizers get two new ids', () => {
+  const own = marian.freshConfig({ preset: 'tiny', vocabSize: 301, specialTokens: { '</s>': 0, '<unk>': 1, '<pad>': 300 } });
+  assert.equal([own.vocab_size, own.decoder_vocab_size, own.eos_token_id, own.pad_token_id, own.decoder_start_token_id], [301, 301, 0, 300, 300]);
+  const added = marian.freshConfig({ preset: 'tiny', vocabSize: 301, specialTokens: { '[PAD]': 0, '[SEP]': 3 } });
+  assert.equal([added.vocab_size, added.decoder_vocab_size, added.eos_token_id, added.pad_token_id, added.decoder_start_token_id], [303, 303, 301, 302, 302]);
+  const outside = marian.freshConfig({ preset: 'tiny', vocabSize: 10, specialTokens: { '</s>': 0, '<pad>': 10 } }); // an id past the vocabulary is not used
+  assert.equal([outside.vocab_size, outside.eos_token_id, outside.pad_token_id], [12, 10, 11]);
 });
 
 test('bad input: config/tensor mismatch, a source beyond max_position_embeddings, num_beams < 1, bad TSV', async () => {

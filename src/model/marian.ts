@@ -487,9 +487,15 @@ export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
     const name = o.preset ?? 'tiny';
     const preset = MARIAN_PRESETS[name];
     if (!preset) throw new Error(`unknown preset '${name}' (presets: ${Object.keys(MARIAN_PRESETS).join(', ')})`);
-    // a tokenizer without </s> and <pad> gets two new ids after its vocabulary
-    const V = o.vocabSize + 2;
-    const c: MarianConfig = { ...preset, vocab_size: V, decoder_vocab_size: V, eos_token_id: V - 2, pad_token_id: V - 1, decoder_start_token_id: V - 1 };
+    // a tokenizer with </s> and <pad> (a Marian folder's vocab.json) keeps its ids, as Hugging Face's configs do;
+    // one without them gets two new ids after its vocabulary
+    const sp = o.specialTokens ?? {};
+    const own = (t: string) => (Number.isInteger(sp[t]) && sp[t] >= 0 && sp[t] < o.vocabSize ? sp[t] : undefined);
+    const eos = own('</s>');
+    const pad = own('<pad>');
+    const V = eos !== undefined && pad !== undefined ? o.vocabSize : o.vocabSize + 2;
+    const [eosId, padId] = eos !== undefined && pad !== undefined ? [eos, pad] : [V - 2, V - 1];
+    const c: MarianConfig = { ...preset, vocab_size: V, decoder_vocab_size: V, eos_token_id: eosId, pad_token_id: padId, decoder_start_token_id: padId };
     if (o.context !== undefined) c.max_position_embeddings = o.context;
     if (o.dropout !== undefined) c.dropout = o.dropout;
     return validateMarianConfig(c);

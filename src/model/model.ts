@@ -353,6 +353,8 @@ export interface FreshOptions {
   preset?: string;
   /** the tokenizer's vocabulary size */
   vocabSize: number;
+  /** the tokenizer's special tokens (string → id), for architectures that reuse its </s>, <pad>, … */
+  specialTokens?: Record<string, number>;
   context?: number;
   dropout?: number;
   /** the architecture's own settings (its `options`), applied over the preset; checked with checkArchOptions */

@@ -213,7 +213,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     if (isTokenData(opts)) readData(); // a token file's own errors (missing, bad header) before the vocabulary question
     const vocab = tok?.vocabSize ?? opts.vocabSize ?? readData().fileVocab;
     if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
-    config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, context: opts.context, dropout: opts.dropout, archOptions });
+    config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, specialTokens: tok?.specialTokens, context: opts.context, dropout: opts.dropout, archOptions });
   }
   if (opts.labelSmoothing) {
     if (!(opts.labelSmoothing > 0 && opts.labelSmoothing < 1)) throw new Error(`--label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
