@@ -49,16 +49,19 @@ export function parseRaggedIds(s: string, flag: string): number[][] {
 }
 
 /** Seq2seq checkpoints: teacher-forced decoder logits (B, Td, V) for sources --ids and decoder inputs --decoder-ids. */
-async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
-  const ck = loadCheckpoint(dir);
-  if (decArg === undefined) throw new UsageError(`${dir} is an encoder–decoder (${ck.arch.modelType}): give the decoder's input as --decoder-ids`);
+/** An encoder–decoder's --ids (ragged source rows) and --decoder-ids (equal-length rows), one per source row. */
+function seq2seqRows(dir: string, modelType: string, idsArg: string, decArg: string | undefined, startHint = ''): { src: number[][]; tgt: number[][]; B: number; S: number; T: number } {
+  if (decArg === undefined) throw new UsageError(`${dir} is an encoder–decoder (${modelType}): give the decoder's input as --decoder-ids${startHint}`);
   const src = parseRaggedIds(idsArg, '--ids');
   const tgt = parseIdRows(decArg);
   if (tgt.length !== src.length) throw new UsageError(`--ids has ${src.length} rows but --decoder-ids has ${tgt.length}`);
+  return { src, tgt, B: src.length, S: Math.max(...src.map((r) => r.length)), T: tgt[0].length };
+}
+
+async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
+  const ck = loadCheckpoint(dir);
+  const { src, tgt, B, S, T } = seq2seqRows(dir, ck.arch.modelType, idsArg, decArg);
   const cfg = ck.config;
-  const B = src.length;
-  const S = Math.max(...src.map((r) => r.length));
-  const T = tgt[0].length;
   const gpu = await getGpu();
   const model = ck.arch.create(gpu, cfg, ck.params) as Seq2SeqModel;
   try {
@@ -78,14 +81,8 @@ async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undef
 /** Marian folders: teacher-forced logits (B, Td, V) of decoder inputs --decoder-ids over sources --ids (padded with pad, masked). */
 async function marianLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
   const ck = loadCheckpoint(dir);
-  if (decArg === undefined) throw new UsageError(`${dir} is an encoder–decoder (marian): give the decoder's input as --decoder-ids (it begins with decoder_start_token_id ${ck.config.decoder_start_token_id})`);
-  const src = parseRaggedIds(idsArg, '--ids');
-  const tgt = parseIdRows(decArg);
-  if (tgt.length !== src.length) throw new UsageError(`--ids has ${src.length} rows but --decoder-ids has ${tgt.length}`);
+  const { src, tgt, B, S, T } = seq2seqRows(dir, 'marian', idsArg, decArg, ` (it begins with decoder_start_token_id ${ck.config.decoder_start_token_id})`);
   const c = ck.config;
-  const B = src.length;
-  const S = Math.max(...src.map((r) => r.length));
-  const T = tgt[0].length;
   for (const [flag, rows, len] of [['--ids', src, S], ['--decoder-ids', tgt, T]] as const) {
     if (len > c.max_position_embeddings) throw new Error(`${flag}: a row of ${len} tokens is longer than the model's max_position_embeddings ${c.max_position_embeddings}`);
     const V = flag === '--ids' ? c.vocab_size : c.decoder_vocab_size;
