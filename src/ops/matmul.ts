@@ -283,6 +283,16 @@ export function matmul(a: Tensor, b: Tensor, opts: { transA?: boolean; transB?: 
   });
 }
 
+/** Checks x [..., in] · w [in, out] (+ bias [out]) for `op`; returns the sizes and the output shape [..., out]. */
+function linearDims(op: string, x: Tensor, w: Tensor, bias?: Tensor): { inF: number; outF: number; R: number; shape: number[] } {
+  if (x.shape.length === 0) throw new Error(`${op}: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
+  const inF = x.shape[x.shape.length - 1];
+  checkShape(op, `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
+  const outF = w.shape[1];
+  if (bias) checkShape(op, `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
+  return { inF, outF, R: numel(x.shape.slice(0, -1)), shape: [...x.shape.slice(0, -1), outF] };
+}
+
 /**
  * gelu_tanh(linear(x, w, bias)): one dispatch (the matmul's GELU epilogue) when no gradient is recorded and the
  * register-blocked kernel runs (inference, KV-cache decode); otherwise linear then gelu, since the backward needs
@@ -292,26 +302,17 @@ export function linearGelu(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
   const recording = isGradEnabled() && [x, w, bias].some((t) => t?.requiresGrad);
   if (recording || matmulVariant(gpu) !== 'regblock') return gelu(linear(x, w, bias));
-  if (x.shape.length === 0) throw new Error(`linearGelu: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
-  const inF = x.shape[x.shape.length - 1];
-  checkShape('linearGelu', `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
-  const outF = w.shape[1];
-  if (bias) checkShape('linearGelu', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
-  const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), outF], 'linear_gelu');
-  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: numel(x.shape.slice(0, -1)), N: outF, K: inF, bias: bias?.buffer, act: 'gelu_tanh' });
+  const { inF, outF, R, shape } = linearDims('linearGelu', x, w, bias);
+  const out = Tensor.empty(gpu, shape, 'linear_gelu');
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer, act: 'gelu_tanh' });
   return out;
 }
 
 /** x: [..., in] · w: [in, out] (+ bias [out]) → [..., out]. Weight layout is GPT-2's Conv1D [in, out]. */
 export function linear(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
-  if (x.shape.length === 0) throw new Error(`linear: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
-  const inF = x.shape[x.shape.length - 1];
-  checkShape('linear', `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
-  const outF = w.shape[1];
-  if (bias) checkShape('linear', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
-  const R = numel(x.shape.slice(0, -1));
-  const out = Tensor.empty(gpu, [...x.shape.slice(0, -1), outF], 'linear');
+  const { inF, outF, R, shape } = linearDims('linear', x, w, bias);
+  const out = Tensor.empty(gpu, shape, 'linear');
   encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer });
   return makeNode(out, bias ? [x, w, bias] : [x, w], (o) => linearBackward(o.grad!.buffer, x, w, bias, R, inF, outF));
 }
@@ -334,14 +335,8 @@ function linearBackward(dy: GPUBuffer, x: Tensor, w: Tensor, bias: Tensor | unde
  */
 export function linearResidual(x: Tensor, w: Tensor, bias: Tensor | undefined, res: Tensor): Tensor {
   const gpu = x.gpu;
-  if (x.shape.length === 0) throw new Error(`linearResidual: shape mismatch: x ${shapeStr(x.shape)} needs a feature dim (weight is ${shapeStr(w.shape)})`);
-  const inF = x.shape[x.shape.length - 1];
-  checkShape('linearResidual', `weight for x ${shapeStr(x.shape)}`, w.shape, [inF, null]);
-  const outF = w.shape[1];
-  if (bias) checkShape('linearResidual', `bias for weight ${shapeStr(w.shape)}`, bias.shape, [outF]);
-  const shape = [...x.shape.slice(0, -1), outF];
+  const { inF, outF, R, shape } = linearDims('linearResidual', x, w, bias);
   checkShape('linearResidual', `residual for x ${shapeStr(x.shape)} · weight ${shapeStr(w.shape)}`, res.shape, shape);
-  const R = numel(x.shape.slice(0, -1));
   const out = Tensor.empty(gpu, shape, 'linear_residual');
   gpu.copy(res.buffer, out.buffer, R * outF * 4);
   encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer, acc: 1 });
