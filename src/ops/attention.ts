@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
 import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, hostMask } from './softmax.js';
 import { dropThreshold } from './random.js';
-import { attentionShader as attnWgsl } from './attention-wgsl.js';
+import { attentionShader as attnWgsl, flashShader, type FlashVariant } from './attention-wgsl.js';
 
 const WG = 64;
 
@@ -102,6 +102,110 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   });
 }
 
+// ---- flash kernels (shaders/flash_attention.wgsl + the entries src/ops/attention-wgsl.ts generates per head size) --
+
+/** Head sizes the fused kernels are generated for (a row of hd channels is unrolled into hd/4 vec4 registers). */
+export const FLASH_MAX_HD = 256;
+/** Invocations per workgroup of the flash kernels (1-D over (batch·head, row block)). */
+const FLASH_WG = 32;
+/** Query rows per invocation (forward, dq) and key rows per invocation (dk/dv): see the README's measurements. */
+const FLASH_RQ = 2;
+const FLASH_RK = 2;
+
+/** Everything a flash dispatch reads besides its buffers: rows sources by role, dims, dropout, output modes. */
+interface FlashArgs {
+  q: RowSource;
+  k: RowSource;
+  v: RowSource;
+  /** forward output / backward's saved output */
+  o?: RowSource;
+  /** dO */
+  g?: RowSource;
+  /** the KV cache rows (decode) */
+  c?: RowSource;
+  dq?: { o: RowSource; acc: 0 | 1 } | null;
+  dk?: { o: RowSource; acc: 0 | 1 } | null;
+  dv?: { o: RowSource; acc: 0 | 1 } | null;
+}
+
+function flashParams(pl: Plan, nBlk: number, split: number, a: FlashArgs): Record<string, number> {
+  const { m, p } = pl;
+  const f = (x: string, s?: RowSource) => ({ [`${x}Row`]: s?.row ?? 0, [`${x}Off`]: s?.off ?? 0, [`${x}Batch`]: s?.batch ?? 0 });
+  return {
+    BH: m.B * m.H, H: m.H, Tq: m.Tq, Tk: m.Tk, q0: m.q0, nBlk, split,
+    ...f('q', a.q), ...f('k', a.k), ...f('v', a.v), ...f('o', a.o), ...f('g', a.g), ...f('c', a.c),
+    ...f('dq', a.dq?.o), accQ: a.dq?.acc ?? 0, ...f('dk', a.dk?.o), accK: a.dk?.acc ?? 0, ...f('dv', a.dv?.o), accV: a.dv?.acc ?? 0,
+    seed: pl.seed, thr: p > 0 ? dropThreshold(p) : 0, keepScale: p > 0 ? 1 / (1 - p) : 1, scale: pl.scale,
+  };
+}
+
+/** Records one flash dispatch over BH · ceil(rows / R) invocations; read sources bind as X or X4 (vec4 loads). */
+function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, rowsPer: number, split: number, a: FlashArgs, reads: Record<string, RowSource>, writes: Record<string, GPUBuffer>, mask?: GPUBuffer): void {
+  const BH = pl.m.B * pl.m.H;
+  const nBlk = Math.ceil(rowsPer / v.R);
+  const n = BH * nBlk;
+  if (n === 0) return;
+  const entry = v.kind === 'fwd' ? 'flash_fwd' : v.kind === 'decode' ? 'flash_decode' : v.kind === 'dq' ? (v.dq ? 'flash_dq' : 'flash_d') : `flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`;
+  const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG: FLASH_WG, MASKED: mask ? 1 : 0, DROP: pl.p > 0 && v.kind !== 'decode' ? 1 : 0 } });
+  const buffers: Record<string, GPUBuffer> = { ...writes };
+  for (const [name, s] of Object.entries(reads)) buffers[v.v4 ? `${name}4` : name] = s.buf;
+  // unmasked: `keep` must still be bound; the keys (read-only, and never read as a mask: MASKED is false)
+  buffers.keep = mask ?? a.k.buf;
+  gpu.dispatch(k, { buffers, params: flashParams(pl, nBlk, split, a), workgroups: gpu.grid(n, FLASH_WG) });
+}
+
+/** The fused path serves every option of the general op; only head sizes past FLASH_MAX_HD (and hd = 0) keep the unfused kernels. */
+function flashOk(hd: number): boolean {
+  return hd >= 1 && hd <= FLASH_MAX_HD;
+}
+
+/**
+ * attend without the [B, H, Tq, Tk] buffers: the flash forward writes out and the per-row log-sum-exp; backward
+ * recomputes the probabilities (flash_dq: D and dq; flash_dkv: dk and dv). Sinks are called in the order the
+ * grads are written (dq, dk, dv), so an `=` sink always comes before a `+=` into the same buffer.
+ */
+function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSource, parents: Tensor[], sinks: { dq: GradSink; dk: GradSink; dv: GradSink }, label: string): Tensor {
+  const { m, C } = pl;
+  const { B, H, Tq, Tk, hd } = m;
+  const out = Tensor.empty(gpu, [B, Tq, C], label);
+  const o = rows(out.buffer, Tq, C);
+  const lse = gpu.pool.acquire(B * H * Tq * 4, 'attention.lse');
+  const mask = pl.mask ? gpu.buffer(pl.mask, `${label}.keyMask`) : undefined; // one small upload per call
+  const v4 = vec4able(hd, q, k, v);
+  encodeFlash(gpu, pl, { kind: 'fwd', hd, v4, R: FLASH_RQ }, Tq, 0, { q, k, v, o }, { Q: q, K: k, V: v }, { O: out.buffer, LSE: lse }, mask);
+  let saved = true;
+  const releaseSaved = () => {
+    if (!saved) return;
+    saved = false;
+    if (gpu.pool.isLive(lse)) gpu.pool.release(lse);
+    if (mask && gpu.pool.isLive(mask)) gpu.pool.release(mask);
+  };
+  const node = makeNode(out, parents, (outT) => {
+    if (!saved) throw new Error(`${label} backward: the saved log-sum-exp was already released (backward ran twice?)`);
+    if (outT.disposed) throw new Error(`${label} backward: the attention output was disposed before backward (its backward reads it)`);
+    const g = rows(outT.grad!.buffer, Tq, C);
+    const bv4 = v4 && vec4able(hd, g, o);
+    // D = rowsum(dO∘O) (and dq = scale·Σ_j p·(dp − D)·k_j) — backward of out = softmax(scale·q·kᵀ)·v
+    const D = gpu.pool.acquire(B * H * Tq * 4, 'attention.D');
+    const dq = sinks.dq();
+    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: FLASH_RQ, dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, { Q: q, K: k, V: v, G: g, Ob: o }, { LSE: lse, Dl: D, ...(dq ? { GQ: dq.o.buf } : {}) }, mask);
+    const dk = sinks.dk();
+    const dv = sinks.dv();
+    if (dk || dv) {
+      // dk_j = scale·Σ_i ds·q_i, dv_j = Σ_i p·drop·dO_i over the queries that see key j
+      const shared = !!dk && !!dv && dk.o.buf === dv.o.buf;
+      const writes: Record<string, GPUBuffer> = { LSE: lse, Dl: D };
+      if (dk) writes.GK = dk.o.buf;
+      if (dv && !shared) writes.GV = dv.o.buf;
+      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: FLASH_RK, dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
+    }
+    gpu.pool.release(D);
+    releaseSaved();
+  });
+  if (!node.backwardFn) releaseSaved(); // no graph (noGrad, or no input needs grad): nothing to keep
+  return node;
+}
+
 // ---- the op ---------------------------------------------------------------------------------------
 
 export interface AttentionOptions {
@@ -174,6 +278,7 @@ function attend(
   gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSource, parents: Tensor[],
   sinks: { dq: GradSink; dk: GradSink; dv: GradSink }, keepProbs: boolean, label: string,
 ): { out: Tensor; probs?: Tensor } {
+  if (!keepProbs && flashOk(pl.m.hd)) return { out: attendFlash(gpu, pl, q, k, v, parents, sinks, label) };
   const { m, C, scale, p } = pl;
   const { B, H, Tq, Tk } = m;
   const nAtt = B * H * Tq * Tk;
@@ -361,6 +466,18 @@ function decode(op: string, gpu: Gpu, q: RowSource, kNew: RowSource, vNew: RowSo
   const Tk = pos + Tn;
   const pl = plan(op, B, Tn, Tk, C, { heads: o.heads, causal: true, keyMask: o.keyMask, scale: o.scale }, pos);
   if (Tn === 0) return Tensor.empty(gpu, [B, 0, C], op);
+  if (flashOk(pl.m.hd)) {
+    // one dispatch: attend over cache rows 0 … pos−1 and the new rows, and write the new rows into the cache
+    const out = Tensor.empty(gpu, [B, Tn, C], op);
+    const c = rows(cache.k, cache.maxT, C);
+    const mask = pl.mask ? gpu.buffer(pl.mask, `${op}.keyMask`) : undefined;
+    const v4 = vec4able(pl.m.hd, q, kNew, vNew, c);
+    const kc = v4 ? { KC4: cache.k, VC4: cache.v } : { KC: cache.k, VC: cache.v };
+    encodeFlash(gpu, pl, { kind: 'decode', hd: pl.m.hd, v4, R: Tn === 1 ? 1 : FLASH_RQ }, Tn, pos, { q, k: kNew, v: vNew, o: rows(out.buffer, Tn, C), c }, { Q: q, K: kNew, V: vNew }, { O: out.buffer, ...kc }, mask);
+    if (mask) gpu.pool.release(mask);
+    cache.length = Tk;
+    return out;
+  }
   const n = B * Tn * C;
   const kw = gpu.kernel({ shader: attnWgsl, entry: 'kv_write', constants: { WG } });
   gpu.dispatch(kw, {
