@@ -273,10 +273,8 @@ ${rs.map((r) => `  let i${r} = min(r0 + ${r}u, pf.Tq - 1u);
   let ga${r} = ${rowAt(v, 'g', `i${r}`)};
   let oa${r} = ${rowAt(v, 'o', `i${r}`)};
   var D${r} = 0.0;
-${cs.map((c) => `  let q${r}_${c} = ${ld(v, 'Q', `qa${r}`, c)};
-  let g${r}_${c} = ${ld(v, 'G', `ga${r}`, c)};
-  D${r} += dot(g${r}_${c}, ${ld(v, 'Ob', `oa${r}`, c)});`).join('\n')}
-  let lse${r} = LSE[z * pf.Tq + i${r}];
+${cs.map((c) => `${v.dq ? `  let q${r}_${c} = ${ld(v, 'Q', `qa${r}`, c)};\n` : ''}  let g${r}_${c} = ${ld(v, 'G', `ga${r}`, c)};
+  D${r} += dot(g${r}_${c}, ${ld(v, 'Ob', `oa${r}`, c)});`).join('\n')}${v.dq ? `\n  let lse${r} = LSE[z * pf.Tq + i${r}];` : ''}
   if (r0 + ${r}u < pf.Tq) { Dl[z * pf.Tq + r0 + ${r}u] = D${r}; }`).join('\n')}${loop}
 }`;
 }

@@ -149,8 +149,8 @@ function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, rowsPer: number, split
   const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG: FLASH_WG, MASKED: mask ? 1 : 0, DROP: pl.p > 0 && v.kind !== 'decode' ? 1 : 0 } });
   const buffers: Record<string, GPUBuffer> = { ...writes };
   for (const [name, s] of Object.entries(reads)) buffers[v.v4 ? `${name}4` : name] = s.buf;
-  // unmasked: `keep` must still be bound; the keys (read-only, and never read as a mask: MASKED is false)
-  buffers.keep = mask ?? a.k.buf;
+  // unmasked: `keep` must still be bound where the entry declares it; the keys (read-only, never read as a mask: MASKED is false)
+  if (k.layout.bindings.some((b) => b.name === 'keep')) buffers.keep = mask ?? a.k.buf;
   gpu.dispatch(k, { buffers, params: flashParams(pl, nBlk, split, a), workgroups: gpu.grid(n, FLASH_WG) });
 }
 
@@ -188,7 +188,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
     // D = rowsum(dO∘O) (and dq = scale·Σ_j p·(dp − D)·k_j) — backward of out = softmax(scale·q·kᵀ)·v
     const D = gpu.pool.acquire(B * H * Tq * 4, 'attention.D');
     const dq = sinks.dq();
-    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: FLASH_RQ, dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, { Q: q, K: k, V: v, G: g, Ob: o }, { LSE: lse, Dl: D, ...(dq ? { GQ: dq.o.buf } : {}) }, mask);
+    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: FLASH_RQ, dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
     const dk = sinks.dk();
     const dv = sinks.dv();
     if (dk || dv) {
