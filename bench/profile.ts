@@ -1,6 +1,7 @@
 // `wgpt bench train --profile`: where one GPT training step's and one KV-cache generated token's time goes —
 // GPU ms per op family (gpu.beginProfile: timestamp queries, one pass per dispatch), host time, and the counts
-// of dispatches, submits and readbacks (gpu.counters, from an unprofiled run). Leaves out: memory traffic per op.
+// of dispatches, submits and readbacks (gpu.counters, from an unprofiled run), and the peak pool memory of one
+// training step at T = 256. Leaves out: memory traffic per op.
 import type { Gpu, GpuCounters, ProfileEntry, ProfileResult } from '../src/gpu/device.ts';
 import { diffCounters } from '../src/gpu/device.ts';
 import { GPT } from '../src/model/gpt.ts';
@@ -76,6 +77,47 @@ export async function profileOnce(gpu: Gpu, what: string, fn: () => Promise<unkn
   return { what, wallMs: median(walls), hostMs, counts: { ...counts!, waitMs: median(waits), submitMs: median(submitMs) }, profile, profiledWallMs: median(pwalls), runs };
 }
 
+/** Peak pool memory of one training step (forward, backward, AdamW) at B×T, and what the pool held before it. */
+export interface PeakPool {
+  what: string;
+  B: number;
+  T: number;
+  /** pool bytes allocated when the step starts (parameters, their grads, AdamW state; free lists trimmed) */
+  heldBytes: number;
+  /** high-water mark of pool bytes during the step */
+  peakBytes: number;
+}
+
+/**
+ * One training step of `preset` (context raised to T if shorter, dropout off) at B×T after a warm-up step:
+ * the pool's free lists are trimmed and its peak reset first, so the peak is what this step needs.
+ */
+export async function peakPoolStep(gpu: Gpu, preset: string, vocab: number | undefined, B = 4, T = 256): Promise<PeakPool> {
+  const base = PRESETS[preset];
+  if (!base) throw new Error(`--preset: unknown preset '${preset}' (presets: ${Object.keys(PRESETS).join(', ')})`);
+  const cfg = { ...base, context_length: Math.max(T, base.context_length), dropout: 0, vocab_size: vocab ?? base.vocab_size };
+  const model = GPT.init(gpu, cfg, 1);
+  try {
+    const trainer = new Trainer(model, { lr: 1e-4, weightDecay: 0.1, seed: 1 });
+    const V = cfg.vocab_size;
+    const x = Int32Array.from({ length: B * T }, (_, i) => (i * 7919) % V);
+    const y = Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 1) % V);
+    await trainer.step({ x, y, B, T }, 0); // AdamW state, pipelines
+    await gpu.sync();
+    gpu.pool.trim();
+    gpu.pool.resetPeak();
+    const heldBytes = gpu.pool.stats().allocatedBytes;
+    await trainer.step({ x, y, B, T }, 1);
+    await gpu.sync();
+    const peakBytes = gpu.pool.stats().peakBytes;
+    trainer.optimizer.dispose();
+    return { what: `${preset} train step B=${B} T=${T} V=${V}`, B, T, heldBytes, peakBytes };
+  } finally {
+    model.dispose();
+    gpu.pool.trim();
+  }
+}
+
 const BATCH: Record<string, [number, number]> = { tiny: [4, 32], small: [4, 64], 'book-124m': [2, 256], gpt2: [1, 256] };
 
 /** One training step and one KV-cache token of `preset`, profiled. */
@@ -114,8 +156,14 @@ export async function profileGpt(gpu: Gpu, o: ProfileOptions): Promise<Profiled[
 const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 
 /** Markdown: one summary table (counts, host/GPU time) and one per-family table per profiled piece of work. */
-export function profileMarkdown(ps: Profiled[]): string {
+export function profileMarkdown(ps: Profiled[], peak?: PeakPool): string {
   const lines: string[] = [];
+  if (peak) {
+    const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+    lines.push('#### profile: peak pool memory of one training step (forward, backward, AdamW; pool size classes are powers of two)', '');
+    lines.push('| work | peak pool MB | held before the step MB (parameters, grads, AdamW state) | step’s own MB (peak − held) |', '|---|---:|---:|---:|');
+    lines.push(`| ${peak.what} | ${mb(peak.peakBytes)} | ${mb(peak.heldBytes)} | ${mb(peak.peakBytes - peak.heldBytes)} |`, '');
+  }
   lines.push(`#### profile: counts and time per piece of work (counts from one unprofiled run; ms: median of ${ps[0]?.runs ?? 0} runs)`, '');
   lines.push('| work | wall ms | host ms (wall − waits) | waiting on GPU ms | in queue.submit ms | dispatches | compute passes | submits | readbacks (mapAsync) | uploads (writeBuffer) | uniform writes | copies + clears |');
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -148,8 +196,9 @@ export function profileMarkdown(ps: Profiled[]): string {
 }
 
 /** JSON records (suite 'profile') for --json. */
-export function profileRecords(ps: Profiled[]): Record_[] {
+export function profileRecords(ps: Profiled[], peak?: PeakPool): Record_[] {
   const out: Record_[] = [];
+  if (peak) out.push({ suite: 'profile', name: `${peak.what}: peak pool`, median_ms: 0, min_ms: 0, max_ms: 0, runs: 1, timer: 'none', peak_pool_bytes: peak.peakBytes, held_pool_bytes: peak.heldBytes });
   for (const p of ps) {
     out.push({ suite: 'profile', name: p.what, median_ms: p.wallMs, min_ms: p.wallMs, max_ms: p.wallMs, runs: p.runs, timer: 'wall', ...p.counts, host_ms: p.hostMs, method: p.profile.method, encode_ms: p.profile.encodeMs });
     for (const e of p.profile.entries) out.push({ suite: 'profile', name: `${p.what}: ${e.kernel}`, median_ms: e.gpuMs, min_ms: e.gpuMs, max_ms: e.gpuMs, runs: p.runs, timer: p.profile.method, family: e.family, dispatches: e.dispatches });

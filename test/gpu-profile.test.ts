@@ -140,4 +140,20 @@ test('AdamW: two parameters per dispatch (5 parameters → 3 dispatches), each u
   });
 });
 
+test('gpu.buffer(data) while recorded work uses a released buffer of its size class takes another buffer: no submit', async () => {
+  const gpu = await getGpu();
+  await gpu.scope(async () => {
+    const a = gpu.buffer(Float32Array.from(randn(64, 1)));
+    const d = gpu.buffer(64 * 4);
+    await gpu.sync();
+    const c0 = { ...gpu.counters };
+    encodeCopy(gpu, a, d, 64, 0);
+    gpu.pool.release(d); // the pending copy still writes d
+    const e = gpu.buffer(new Float32Array(64).fill(7));
+    assert.is.not(e, d, 'the pending copy\'s buffer is not handed out for an upload');
+    assert.is(diffCounters(gpu.counters, c0).submits, 0, 'so the upload did not submit');
+    assert.equal([...(await gpu.readF32(e, 64))], new Array(64).fill(7));
+  });
+});
+
 test.run();

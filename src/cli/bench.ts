@@ -9,7 +9,7 @@ import { benchBpe } from '../../bench/bpe.js';
 import { benchEncoder } from '../../bench/encoder.js';
 import { benchMarian } from '../../bench/marian.js';
 import { benchPeer } from '../../bench/peer.js';
-import { profileGpt, profileMarkdown, profileRecords } from '../../bench/profile.js';
+import { profileGpt, profileMarkdown, profileRecords, peakPoolStep } from '../../bench/profile.js';
 
 const SUITES = ['gather', 'matmul', 'kernels', 'train', 'generate', 'bpe', 'lstm', 'encoder', 'marian', 'peer-train'] as const;
 
@@ -53,7 +53,7 @@ const cmd: Command = {
     quick: ['', 'smaller sizes (under 3 minutes on 2 CPU cores)'],
     runs: ['N', 'timed runs per case (peer-train: optimizer steps per engine)', 'per suite'],
     json: ['FILE', 'write the records as JSON'],
-    profile: ['', 'with the train suite: profile one training step and one KV-cache token (GPU ms per op family, host ms, dispatch/submit/readback counts)'],
+    profile: ['', 'with the train suite: profile one training step and one KV-cache token (GPU ms per op family, host ms, dispatch/submit/readback counts) and the peak pool memory of a training step at B=4, T=256'],
     preset: ['NAME', 'GPT preset to profile', 'small'],
     vocab: ['N', 'vocabulary size of the profiled model', "the preset's (50257)"],
   },
@@ -76,9 +76,12 @@ const cmd: Command = {
       if (s === 'matmul') records.push(...(await benchMatmul(gpu, o)));
       if (s === 'kernels') records.push(...(await benchKernels(gpu, o)));
       if (s === 'train' && v.profile) {
-        const ps = await profileGpt(gpu, { preset: (v.preset as string | undefined) ?? 'small', vocab: v.vocab !== undefined ? num(v, 'vocab', undefined, { int: true, min: 2 }) : undefined, runs: o.runs, log: o.log });
-        profiled = profileMarkdown(ps);
-        records.push(...profileRecords(ps));
+        const preset = (v.preset as string | undefined) ?? 'small';
+        const vocab = v.vocab !== undefined ? num(v, 'vocab', undefined, { int: true, min: 2 }) : undefined;
+        const ps = await profileGpt(gpu, { preset, vocab, runs: o.runs, log: o.log });
+        const peak = await peakPoolStep(gpu, preset, vocab);
+        profiled = profileMarkdown(ps, peak);
+        records.push(...profileRecords(ps, peak));
       } else if (s === 'train') records.push(...(await benchTrain(gpu, o)));
       if (s === 'generate') records.push(...(await benchGenerate(gpu, o)));
       if (s === 'lstm') records.push(...(await benchLstm(gpu, o)));

@@ -507,7 +507,8 @@ export class Gpu {
       this.zero(b, roundUp4(data));
       return b;
     }
-    const b = this.pool.acquire(data.byteLength, label);
+    // a buffer the recorded work does not use: the upload then needs no submit (one command buffer per step)
+    const b = this.pool.acquire(data.byteLength, label, this.encoder ? this.pendingUse : undefined);
     this.upload(b, data);
     return b;
   }

@@ -39,8 +39,11 @@ export class BufferPool {
 
   constructor(private device: GPUDevice, private maxBufferSize: number, private maxBinding: number) {}
 
-  /** Returns a buffer of at least `bytes` (rounded up to 4 and to its size class). */
-  acquire(bytes: number, label = 'wgpt'): GPUBuffer {
+  /**
+   * Returns a buffer of at least `bytes` (rounded up to 4 and to its size class); never a free buffer in `avoid`
+   * (Gpu.buffer passes the buffers its unsubmitted work uses, so uploading into the new buffer needs no submit).
+   */
+  acquire(bytes: number, label = 'wgpt', avoid?: ReadonlySet<GPUBuffer>): GPUBuffer {
     const need = roundUp4(bytes);
     if (need > this.maxBinding) {
       throw new Error(`buffer of ${need} bytes (${label}) exceeds this adapter's maxStorageBufferBindingSize ${this.maxBinding}; split the tensor or use smaller shapes`);
@@ -48,7 +51,10 @@ export class BufferPool {
     let cls = sizeClass(need);
     if (cls > this.maxBinding) cls = need; // near the limit: exact size rather than the next power of two
     const list = this.free.get(cls);
-    let buf = list && list.pop();
+    let buf: GPUBuffer | undefined;
+    if (list && avoid) {
+      for (let i = list.length - 1; i >= 0 && !buf; i--) if (!avoid.has(list[i])) buf = list.splice(i, 1)[0];
+    } else buf = list && list.pop();
     if (!buf) {
       buf = this.device.createBuffer({ size: cls, usage: STORAGE_USAGE, label });
       this.allocated += cls;
