@@ -12,18 +12,18 @@
 //
 // Layout as in attention.wgsl: z = b·H + h; a row source X(b, t, d) = X[b·xBatch + t·xRow + xOff + h·HD + d]
 // (q, k, v [B, T, C]: (C, 0, T·C); slices of qkv [B, T, 3C]: (3C, 0 | C | 2C, T·3C); a KV cache: (C, 0, maxT·C)).
-// Query i sits at position q0 + i and sees keys j < key_end(i, q0, Tk) (prelude; q0 ≥ Tk: all); with MASKED,
+// Query i sits at position q0 + i and sees keys j < key_end(i, q0, Tk) (prelude; q0 ≥ Tk: all); with masked == 1,
 // only keys with keep[b·Tk + j] ≠ 0. HD (the head size) and R (rows per invocation) are baked into the
 // generated text; one invocation owns R consecutive query rows (or key rows, flash_dkv) of one z and all HD
 // channels of them, in vec4 registers. 1-D grid: e = gid.x + gid.y·nwg.x·WG → z = e / nBlk, block = e % nBlk.
 // Scores s = scale·q·k; a masked or out-of-window key has s = −inf, probability exactly 0.
-// Dropout (DROP): key j of query i is kept iff keep_hash((z·Tq + i)·Tk + j, seed) ≥ thr (the same counter
+// Dropout (drop == 1): key j of query i is kept iff keep_hash((z·Tq + i)·Tk + j, seed) ≥ thr (the same counter
 // as softmax.wgsl's softmax_fwd_drop over [BH·Tq, Tk] rows); a kept probability is scaled by keepScale =
 // 1/(1−p). Dropout scales the P·V accumulation only, never the row sum (it acts on normalised probabilities).
 //
 // Entry points (generated; "_s" variants read rows with scalar loads for any HD and any stride, "_v"
 // variants through the vec4 views Q4, K4, V4, G4, Ob4, KC4, VC4: HD and all strides/offsets multiples of 4):
-//   flash_fwd     Q, K, V (read), keep (read, MASKED) → O (write =, [B, Tq, C] row source),
+//   flash_fwd     Q, K, V (read), keep (read, u32 mask when masked == 1) → O (write =, [B, Tq, C] row source),
 //                 LSE (write =, [BH·Tq]): per row, online over key chunks of 4:
 //                   m' = max(m, s), l = l·e^(m−m') + Σ e^(s−m'), acc = acc·e^(m−m') + Σ e^(s−m')·drop·v;
 //                   O = acc / l, LSE = m + log l  (a row with no visible key: O = 0, LSE = 0)
@@ -51,7 +51,7 @@ struct Flash {
   dqRow: u32, dqOff: u32, dqBatch: u32, accQ: u32,
   dkRow: u32, dkOff: u32, dkBatch: u32, accK: u32,
   dvRow: u32, dvOff: u32, dvBatch: u32, accV: u32,
-  seed: u32, thr: u32, keepScale: f32, scale: f32,
+  masked: u32, drop: u32, seed: u32, thr: u32, keepScale: f32, scale: f32,
 }
 
 @group(0) @binding(0) var<uniform> pf: Flash;
@@ -78,20 +78,17 @@ struct Flash {
 @group(0) @binding(21) var<storage, read_write> GV: array<f32>;
 
 override WG: u32 = 32;
-// true: keys are filtered by the 0/1 mask `keep` (its own pipeline, so unmasked calls pay nothing)
-override MASKED: bool = false;
-// true: dropout on the probabilities (keep_hash, thr, keepScale)
-override DROP: bool = false;
 
-// the dropout multiplier of probability (row counter rc = (z·Tq + i)·Tk, key j): keepScale or 0
+// the dropout multiplier of probability (row counter rc = (z·Tq + i)·Tk, key j): keepScale or 0 (1 without dropout)
+// (masked and drop are uniforms, not overrides: one pipeline per generated entry, a uniform branch per key)
 fn drop_mul(rc: u32, j: u32) -> f32 {
-  if (!DROP) { return 1.0; }
+  if (pf.drop == 0u) { return 1.0; }
   return select(0.0, pf.keepScale, keep_hash(rc + j, pf.seed) >= pf.thr);
 }
 
 // is key j of batch b attended (key padding only; the causal window is checked by the caller)
 fn key_ok(b: u32, j: u32) -> bool {
-  if (!MASKED) { return true; }
+  if (pf.masked == 0u) { return true; }
   return keep[b * pf.Tk + min(j, pf.Tk - 1u)] != 0u;
 }
 

@@ -180,7 +180,7 @@ ${cs.map((c) => `${each(4, (k) => `    let k${k}_${c} = ${ld(v, kbuf, `ka${k}`, 
 ${rs.map((r) => `    s${r} += ${lanes((k) => `dot(q${r}_${c}, k${k}_${c})`)};`).join('\n')}`).join('\n')}
     let jv = vec4u(j0, j0 + 1u, j0 + 2u, j0 + 3u);
     var kok = vec4<bool>(true);
-    if (MASKED) { kok = vec4<bool>(key_ok(b, j0), key_ok(b, j0 + 1u), key_ok(b, j0 + 2u), key_ok(b, j0 + 3u)); }
+    if (pf.masked == 1u) { kok = vec4<bool>(key_ok(b, j0), key_ok(b, j0 + 1u), key_ok(b, j0 + 2u), key_ok(b, j0 + 3u)); }
 ${rs.map((r) => `    let sc${r} = select(vec4f(neg_inf()), pf.scale * s${r}, (jv < vec4u(${lim(r)})) & kok);
     let mx${r} = max(m${r}, max(max(sc${r}.x, sc${r}.y), max(sc${r}.z, sc${r}.w)));
     let sf${r} = select(mx${r}, 0.0, mx${r} == neg_inf()); // nothing visible yet: keep every exp at 0, no NaN
@@ -188,7 +188,7 @@ ${rs.map((r) => `    let sc${r} = select(vec4f(neg_inf()), pf.scale * s${r}, (jv
     let p${r} = exp(sc${r} - vec4f(sf${r}));
     l${r} = l${r} * cr${r} + (p${r}.x + p${r}.y + p${r}.z + p${r}.w);
     m${r} = mx${r};
-    var pd${r} = p${r};${decode ? '' : `\n    if (DROP) { pd${r} = p${r} * ${lanes((k) => `drop_mul(rc${r}, j0 + ${k}u)`)}; }`}`).join('\n')}
+    var pd${r} = p${r};${decode ? '' : `\n    if (pf.drop == 1u) { pd${r} = p${r} * ${lanes((k) => `drop_mul(rc${r}, j0 + ${k}u)`)}; }`}`).join('\n')}
 ${each(4, (c) => `    let va${c} = ${rowAt(v, vx, row(c))};`)}
 ${cs.map((c) => `${each(4, (k) => `    let v${k}_${c} = ${ld(v, vbuf, `va${k}`, c)};`)}
 ${rs.map((r) => `    o${r}_${c} = o${r}_${c} * cr${r} + pd${r}.x * v0_${c} + pd${r}.y * v1_${c} + pd${r}.z * v2_${c} + pd${r}.w * v3_${c};`).join('\n')}`).join('\n')}`;

@@ -108,10 +108,18 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
 export const FLASH_MAX_HD = 256;
 /**
  * Tile sizes of the flash kernels, read at each dispatch (a bench may change them to compare): WG invocations
- * per workgroup (1-D over (batch·head, row block)); RQ query rows per invocation (forward, decode prefill, dq);
- * RK key rows per invocation (dk/dv). Chosen by measurement on SwiftShader (README, issue #19).
+ * per workgroup (1-D over (batch·head, row block)); RQ query rows per invocation (forward, decode prefill, dq)
+ * and RK key rows per invocation (dk/dv), each at most `budget` / ⌈hd/4⌉ (the vec4 registers one row block
+ * holds per operand): more rows reuse each loaded key/query row more, but SwiftShader's compile time grows
+ * faster than linearly with the unrolled block (hd 64: ~1.5 s per kernel at 2 rows, ~20 s at 8). Chosen by
+ * measurement on SwiftShader (README, issue #19).
  */
-export const flashTiles = { WG: 32, RQ: 4, RK: 4 };
+export const flashTiles = { WG: 32, RQ: 4, RK: 4, budget: 32 };
+
+/** Rows per invocation for head size hd under cap (flashTiles.RQ or .RK) and the register budget. */
+function rowsPer(hd: number, cap: number): number {
+  return Math.max(1, Math.min(cap, Math.floor(flashTiles.budget / Math.ceil(hd / 4))));
+}
 
 /** Everything a flash dispatch reads besides its buffers: rows sources by role, dims, dropout, output modes. */
 interface FlashArgs {
@@ -140,19 +148,20 @@ function flashParams(pl: Plan, nBlk: number, split: number, a: FlashArgs): Recor
   };
 }
 
-/** Records one flash dispatch over BH · ceil(rows / R) invocations; read sources bind as X or X4 (vec4 loads). */
-function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, rowsPer: number, split: number, a: FlashArgs, reads: Record<string, RowSource>, writes: Record<string, GPUBuffer>, mask?: GPUBuffer): void {
+/** Records one flash dispatch over BH · ceil(nRows / R) invocations; read sources bind as X or X4 (vec4 loads). */
+function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, nRows: number, split: number, a: FlashArgs, reads: Record<string, RowSource>, writes: Record<string, GPUBuffer>, mask?: GPUBuffer): void {
   const BH = pl.m.B * pl.m.H;
-  const nBlk = Math.ceil(rowsPer / v.R);
+  const nBlk = Math.ceil(nRows / v.R);
   const n = BH * nBlk;
   if (n === 0) return;
   const entry = v.kind === 'fwd' ? 'flash_fwd' : v.kind === 'decode' ? 'flash_decode' : v.kind === 'dq' ? (v.dq ? 'flash_dq' : 'flash_d') : `flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`;
-  const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG: flashTiles.WG, MASKED: mask ? 1 : 0, DROP: pl.p > 0 && v.kind !== 'decode' ? 1 : 0 } });
+  const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG: flashTiles.WG } });
   const buffers: Record<string, GPUBuffer> = { ...writes };
   for (const [name, s] of Object.entries(reads)) buffers[v.v4 ? `${name}4` : name] = s.buf;
-  // unmasked: `keep` must still be bound where the entry declares it; the keys (read-only, never read as a mask: MASKED is false)
+  // unmasked: `keep` must still be bound where the entry declares it; the keys (read-only, never read as a mask: masked = 0)
   if (k.layout.bindings.some((b) => b.name === 'keep')) buffers.keep = mask ?? a.k.buf;
-  gpu.dispatch(k, { buffers, params: flashParams(pl, nBlk, split, a), workgroups: gpu.grid(n, flashTiles.WG) });
+  const params = { ...flashParams(pl, nBlk, split, a), masked: mask ? 1 : 0, drop: pl.p > 0 && v.kind !== 'decode' ? 1 : 0 };
+  gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(n, flashTiles.WG) });
 }
 
 /** The fused path serves every option of the general op; only head sizes past FLASH_MAX_HD (and hd = 0) keep the unfused kernels. */
@@ -173,7 +182,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
   const lse = gpu.pool.acquire(B * H * Tq * 4, 'attention.lse');
   const mask = pl.mask ? gpu.buffer(pl.mask, `${label}.keyMask`) : undefined; // one small upload per call
   const v4 = vec4able(hd, q, k, v);
-  encodeFlash(gpu, pl, { kind: 'fwd', hd, v4, R: flashTiles.RQ }, Tq, 0, { q, k, v, o }, { Q: q, K: k, V: v }, { O: out.buffer, LSE: lse }, mask);
+  encodeFlash(gpu, pl, { kind: 'fwd', hd, v4, R: rowsPer(hd, flashTiles.RQ) }, Tq, 0, { q, k, v, o }, { Q: q, K: k, V: v }, { O: out.buffer, LSE: lse }, mask);
   let saved = true;
   const releaseSaved = () => {
     if (!saved) return;
@@ -189,7 +198,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
     // D = rowsum(dO∘O) (and dq = scale·Σ_j p·(dp − D)·k_j) — backward of out = softmax(scale·q·kᵀ)·v
     const D = gpu.pool.acquire(B * H * Tq * 4, 'attention.D');
     const dq = sinks.dq();
-    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: flashTiles.RQ, dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
+    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: rowsPer(hd, flashTiles.RQ), dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
     const dk = sinks.dk();
     const dv = sinks.dv();
     if (dk || dv) {
@@ -198,7 +207,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
       const writes: Record<string, GPUBuffer> = { LSE: lse, Dl: D };
       if (dk) writes.GK = dk.o.buf;
       if (dv && !shared) writes.GV = dv.o.buf;
-      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: flashTiles.RK, dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
+      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: rowsPer(hd, flashTiles.RK), dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
     }
     gpu.pool.release(D);
     releaseSaved();
@@ -474,7 +483,7 @@ function decode(op: string, gpu: Gpu, q: RowSource, kNew: RowSource, vNew: RowSo
     const mask = pl.mask ? gpu.buffer(pl.mask, `${op}.keyMask`) : undefined;
     const v4 = vec4able(pl.m.hd, q, kNew, vNew, c);
     const kc = v4 ? { KC4: cache.k, VC4: cache.v } : { KC: cache.k, VC: cache.v };
-    encodeFlash(gpu, pl, { kind: 'decode', hd: pl.m.hd, v4, R: Tn === 1 ? 1 : flashTiles.RQ }, Tn, pos, { q, k: kNew, v: vNew, o: rows(out.buffer, Tn, C), c }, { Q: q, K: kNew, V: vNew }, { O: out.buffer, ...kc }, mask);
+    encodeFlash(gpu, pl, { kind: 'decode', hd: pl.m.hd, v4, R: Tn === 1 ? 1 : rowsPer(pl.m.hd, flashTiles.RQ) }, Tn, pos, { q, k: kNew, v: vNew, o: rows(out.buffer, Tn, C), c }, { Q: q, K: kNew, V: vNew }, { O: out.buffer, ...kc }, mask);
     if (mask) gpu.pool.release(mask);
     cache.length = Tk;
     return out;
