@@ -482,7 +482,7 @@ function decode(op: string, gpu: Gpu, q: RowSource, kNew: RowSource, vNew: RowSo
     const c = rows(cache.k, cache.maxT, C);
     const mask = pl.mask ? gpu.buffer(pl.mask, `${op}.keyMask`) : undefined;
     const v4 = vec4able(pl.m.hd, q, kNew, vNew, c);
-    const kc = v4 ? { KC4: cache.k, VC4: cache.v } : { KC: cache.k, VC: cache.v };
+    const kc: Record<string, GPUBuffer> = v4 ? { KC4: cache.k, VC4: cache.v } : { KC: cache.k, VC: cache.v };
     encodeFlash(gpu, pl, { kind: 'decode', hd: pl.m.hd, v4, R: Tn === 1 ? 1 : rowsPer(pl.m.hd, flashTiles.RQ) }, Tn, pos, { q, k: kNew, v: vNew, o: rows(out.buffer, Tn, C), c }, { Q: q, K: kNew, V: vNew }, { O: out.buffer, ...kc }, mask);
     if (mask) gpu.pool.release(mask);
     cache.length = Tk;
