@@ -2,8 +2,10 @@
 // KV-cache writer; softmax.wgsl does the rows in between. This file holds the bindings, the store helpers
 // and kv_write; the six unrolled entry points are generated from one template by src/ops/attention-wgsl.ts
 // (SwiftShader spills private arrays, so the 4×4 / 4×8 register blocks are written out, not looped) and
-// appended to this text. Leaves out: a fused single-pass (flash) kernel and shared-memory tiles (barriers
-// are very expensive on SwiftShader; register blocking with vec4 loads is what pays there).
+// appended to this text. These are the unfused path: attentionWithProbs / attentionQKVWithProbs (attention maps)
+// and head sizes the fused kernels of flash_attention.wgsl do not cover; they are also the fused kernels' test
+// oracle. Leaves out: shared-memory tiles (barriers are very expensive on SwiftShader; register blocking with vec4
+// loads is what pays there).
 //
 // Layout. z = b·H + h runs over batch × heads (workgroup z, plus zBase for > 65535). A "row source"
 // X(b, t, d) = X[b·xBatch + t·xRow + xOff + h·hd + d] reads head h's hd channels of position t: q, k, v

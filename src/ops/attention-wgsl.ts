@@ -1,7 +1,8 @@
-// The one template behind attention.wgsl's six unrolled entry points (scores, weighted, weighted_t, each
-// as a 4×4 block with scalar loads for any hd and a 4×8 block with vec4 loads): the WGSL text is generated
-// here once, because SwiftShader spills private arrays (DESIGN.md), so blocks must be written out, not
-// looped. Leaves out: other block shapes (a flash kernel would be its own template).
+// The templates behind attention.wgsl's six unrolled entry points (scores, weighted, weighted_t, each
+// as a 4×4 block with scalar loads for any hd and a 4×8 block with vec4 loads) and flash_attention.wgsl's
+// fused entries (flash_fwd, flash_decode, flash_dq / flash_d, flash_dkv*, generated per head size and rows per
+// invocation): WGSL text is generated because SwiftShader spills private arrays (DESIGN.md), so register blocks
+// must be written out, not looped. Leaves out: other block shapes, shared-memory tiles.
 import attnWgsl from '../../shaders/attention.wgsl';
 import flashWgsl from '../../shaders/flash_attention.wgsl';
 import type { ShaderSource } from '../gpu/kernel.js';

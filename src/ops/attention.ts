@@ -1,7 +1,8 @@
 // Multi-head scaled-dot-product attention: general q/k/v (bidirectional, causal, key-padding mask,
 // cross-attention with Tq ≠ Tk), the fused-qkv GPT entry as a no-copy caller of it, and KV-cache decode;
-// each forward dispatch with its backward rule beside it. Leaves out: a flash (single-pass) kernel,
-// arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
+// each forward dispatch with its backward rule beside it. Without probabilities requested it runs the fused
+// (flash) kernels (no [B,H,Tq,Tk] buffer; decode in one dispatch); *WithProbs keeps the unfused kernels.
+// Leaves out: arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
 import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, hostMask } from './softmax.js';
