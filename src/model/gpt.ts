@@ -12,7 +12,7 @@ import {
   initParams, uploadParams, paramOf, exportParamMap,
 } from './model.js';
 import { torchGPTParams } from './torch-init.js';
-import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
+import { embedding, embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT, linearGelu, linearResidual } from '../ops/matmul.js';
@@ -94,13 +94,12 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
   private embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
     const c = this.config;
-    let x = embedding(ids, this.p('wte.weight'));
-    if (c.positions === 'learned') {
-      const pid = positionIds(this.gpu, T, pos0);
-      x = add(x, embedding(pid, this.p('wpe.weight')));
-    } else {
+    let x: Tensor;
+    // learned: token and position rows gathered and added in one dispatch
+    if (c.positions === 'learned') x = embeddingWithPositions(ids, this.p('wte.weight'), this.p('wpe.weight'), { pos0 });
+    else {
       // the fixed table for exactly these positions: one small dispatch, nothing cached
-      x = add(x, sinusoidalPositions(this.gpu, T, c.d_model, pos0));
+      x = add(embedding(ids, this.p('wte.weight')), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
     }
     return drop ? drop(x, 0) : x;
   }
