@@ -1,9 +1,8 @@
 // AdamW (torch.optim.AdamW order of operations) and global grad-norm clipping.
 //  step:    p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
 //           p ← p − stepSize·m / (√v / bc2sqrt + eps), stepSize = lr/(1−β1^t), bc2sqrt = √(1−β2^t)   p, m, v updated in place
-//  step_group<k> (generated in src/train/adamw-wgsl.ts, appended to this file): the same update, through the same
-//           adamw(), for k parameters in one dispatch, their moments in one m and one v buffer (2 + 2k storage
-//           buffers: k from the device's per-stage limit); `step` stays the one-parameter form the tests compare with
+//           src/train/adamw.ts runs it once per chunk of all parameters laid end to end (flat staging buffers filled
+//           and emptied by buffer copies): one dispatch for a model up to 16 Mi parameters
 //  sumsq:   partial[o + j] = Σ_{i in chunk j} g[i]²  (chunks of 1024, one invocation each, in order)     (=)
 //  norm:    norm[0] = √(Σ_j partial[j])  (one invocation: deterministic)                              (=)
 //  clip:    g ← g·min(1, maxNorm/(norm[0] + 1e-6))  (torch.nn.utils.clip_grad_norm_)                   in place

@@ -7,7 +7,7 @@ import { encodeMatmul } from '../src/ops/matmul.ts';
 import { encodeCopy } from '../src/ops/elementwise.ts';
 import { Tensor, noGrad } from '../src/autograd/tensor.ts';
 import { gelu } from '../src/ops/unary.ts';
-import { AdamW, adamwGroupSize } from '../src/train/adamw.ts';
+import { AdamW } from '../src/train/adamw.ts';
 import adamWgsl from '../shaders/adamw.wgsl';
 import { randn } from './helpers.ts';
 
@@ -109,30 +109,32 @@ test('profile: per-kernel dispatch counts and finite GPU ms; work is unchanged; 
   });
 });
 
-test('AdamW: k parameters per dispatch (k from the device limit, and any smaller k), bit-identical to the one-parameter `step` kernel; moments export and load by name', async () => {
+test('AdamW: all parameters in one dispatch per chunk (copied flat), bit-identical to the one-parameter `step` kernel; parameters split across chunks; moments export and load by name', async () => {
   const gpu = await getGpu();
-  const max = adamwGroupSize(gpu);
-  console.log(`  maxStorageBuffersPerShaderStage ${gpu.limits.maxStorageBuffersPerShaderStage} → ${max} parameters per AdamW dispatch`);
-  assert.ok(max >= 3, 'WebGPU guarantees 8 storage buffers: at least 3 parameters per dispatch');
   const sizes = [5, 70, 1, 64, 3, 129, 2, 17, 9, 33, 1, 4];
+  const total = sizes.reduce((a, b) => a + b, 0);
   const hyper = { lr: 1e-2, wd: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8 };
-  for (const k of [...new Set([1, 2, 3, max])]) {
+  // the default (one chunk), chunks that cut parameters in two (and a 129-element one in three), one element per chunk
+  for (const chunk of [undefined, 50, 1]) {
     await gpu.scope(async () => {
-      const grouped = sizes.map((n, i) => Tensor.param(gpu, Float32Array.from(randn(n, 20 + i)), [n], `p${i}`));
-      // the reference: today's one-parameter kernel on its own m and v buffers
+      const flat = sizes.map((n, i) => Tensor.param(gpu, Float32Array.from(randn(n, 20 + i)), [n], `p${i}`));
+      // the reference: today's one-parameter kernel on each parameter's own m and v buffers
       const single = sizes.map((n, i) => ({ p: gpu.buffer(Float32Array.from(randn(n, 20 + i))), g: gpu.buffer(n * 4), m: gpu.buffer(n * 4), v: gpu.buffer(n * 4) }));
       const one = gpu.kernel({ shader: adamWgsl, entry: 'step' });
-      const opt = new AdamW(grouped, { lr: hyper.lr, weightDecay: hyper.wd, groupSize: k });
-      assert.is(opt.dispatchesPerStep, Math.ceil(sizes.length / k));
+      const opt = new AdamW(flat, { lr: hyper.lr, weightDecay: hyper.wd, chunkElements: chunk });
+      const want = chunk ? Math.ceil(total / chunk) : 1;
+      assert.is(opt.dispatchesPerStep, want);
       for (let t = 1; t <= 3; t++) {
         sizes.forEach((n, i) => {
           const g = Float32Array.from(randn(n, 100 * t + i));
-          gpu.upload(grouped[i].grad!.buffer, g);
+          gpu.upload(flat[i].grad!.buffer, g);
           gpu.upload(single[i].g, g);
         });
         const c0 = { ...gpu.counters };
         opt.step();
-        assert.is(diffCounters(gpu.counters, c0).dispatches, Math.ceil(sizes.length / k), `k=${k}: ${sizes.length} parameters in ${Math.ceil(sizes.length / k)} dispatches`);
+        const d = diffCounters(gpu.counters, c0);
+        assert.is(d.dispatches, want, `chunk ${chunk}: ${want} dispatches`);
+        if (!chunk) assert.is(d.copies, 3 * sizes.length, 'one chunk: each parameter and gradient copied in, the parameter copied back');
         const stepSize = hyper.lr / (1 - Math.pow(hyper.b1, t));
         const bc2sqrt = Math.sqrt(1 - Math.pow(hyper.b2, t));
         sizes.forEach((n, i) => gpu.dispatch(one, { buffers: { param: single[i].p, grad: single[i].g, m: single[i].m, v: single[i].v }, params: { n, ...hyper, stepSize, bc2sqrt }, workgroups: gpu.grid(n, 64) }));
@@ -141,7 +143,7 @@ test('AdamW: k parameters per dispatch (k from the device limit, and any smaller
       let worst = 0;
       for (let i = 0; i < sizes.length; i++) {
         const pairs: [ArrayLike<number>, Float32Array][] = [
-          [await grouped[i].toArray(), await gpu.readF32(single[i].p, sizes[i])],
+          [await flat[i].toArray(), await gpu.readF32(single[i].p, sizes[i])],
           [st.m.get(`p${i}`)!, await gpu.readF32(single[i].m, sizes[i])],
           [st.v.get(`p${i}`)!, await gpu.readF32(single[i].v, sizes[i])],
         ];
@@ -150,10 +152,10 @@ test('AdamW: k parameters per dispatch (k from the device limit, and any smaller
           for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
         }
       }
-      console.log(`  AdamW ${k} per dispatch vs the one-parameter kernel (params, m, v after 3 steps): max |diff| ${worst}`);
+      console.log(`  AdamW, ${want} dispatch(es) for ${sizes.length} parameters (chunk ${chunk ?? 'default'}) vs the one-parameter kernel (params, m, v after 3 steps): max |diff| ${worst}`);
       assert.is(worst, 0, 'bit-identical to the one-parameter kernel');
-      // the exported moments load into an optimizer grouped otherwise and export the same
-      const other = new AdamW(grouped, { lr: hyper.lr, weightDecay: hyper.wd, groupSize: k === 1 ? max : 1 });
+      // the exported moments load into an optimizer chunked otherwise and export the same
+      const other = new AdamW(flat, { lr: hyper.lr, weightDecay: hyper.wd, chunkElements: chunk === 50 ? 7 : 50 });
       other.loadState(st);
       const back = await other.exportState();
       assert.is(back.step, 3);
@@ -161,12 +163,12 @@ test('AdamW: k parameters per dispatch (k from the device limit, and any smaller
       for (const [name, a] of st.v) assert.equal([...back.v.get(name)!], [...a], `v of ${name} round-trips`);
       opt.dispose();
       other.dispose();
-      grouped.forEach((p) => p.dispose());
+      flat.forEach((p) => p.dispose());
     });
   }
   await gpu.scope(async () => {
     const p = Tensor.param(gpu, [1, 2], [2], 'p');
-    assert.throws(() => new AdamW([p], { lr: 1e-3, groupSize: max + 1 }), new RegExp(`groupSize must be an integer in 1…${max}`));
+    assert.throws(() => new AdamW([p], { lr: 1e-3, chunkElements: 0 }), /chunkElements must be an integer in 1…/);
     p.dispose();
   });
 });

@@ -1,9 +1,8 @@
 // AdamW with torch.optim.AdamW semantics (decoupled weight decay on every parameter, bias correction),
-// several parameters per kernel dispatch (as many as the device's storage-buffer limit allows, their moments in one
-// buffer per group); global grad norm and clip_grad_norm_ on the GPU, no host round trip.
-// Leaves out: amsgrad, maximize, per-group hyper-parameters.
+// all parameters in one kernel dispatch per chunk of (by default) 16 Mi elements: parameters and gradients are copied
+// (buffer copies, no dispatches) into flat staging buffers, updated beside flat moments, and copied back; global grad
+// norm and clip_grad_norm_ on the GPU, no host round trip. Leaves out: amsgrad, maximize, per-group hyper-parameters.
 import adamWgsl from '../../shaders/adamw.wgsl';
-import { adamwGroupSource } from './adamw-wgsl.js';
 import { Tensor } from '../autograd/tensor.js';
 import type { Gpu } from '../gpu/device.js';
 
@@ -12,8 +11,8 @@ export interface AdamWOptions {
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
-  /** parameters per dispatch, 1 … adamwGroupSize(gpu) (the default: the most the device allows); the same numbers for any */
-  groupSize?: number;
+  /** elements per dispatch (default 16 Mi, capped by the device's storage binding size); the same numbers for any */
+  chunkElements?: number;
 }
 
 /** The optimizer's state as checkpoints store it (training_state.*): one type for AdamW and checkpoint.ts. */
@@ -26,19 +25,17 @@ export interface OptimizerState {
   v: Map<string, Float32Array>;
 }
 
-/** Parameters updated by one dispatch: their indices in params, where each one's moments start, and the group's moments. */
-interface Group {
-  idx: number[];
-  /** element offset of each parameter's moments in m / v (and one past the last: the group's size) */
-  at: number[];
+/** One dispatch's share of the parameters laid end to end: elements [start, start + size) of that concatenation. */
+interface Chunk {
+  start: number;
+  size: number;
+  /** the chunk's first and second moments (persistent) */
   m: Tensor;
   v: Tensor;
 }
 
-/** Parameters per AdamW dispatch on this device: 2 storage buffers for the group's moments + 2 per parameter. */
-export function adamwGroupSize(gpu: Gpu): number {
-  return Math.max(1, Math.floor((gpu.limits.maxStorageBuffersPerShaderStage - 2) / 2));
-}
+/** The default elements per AdamW dispatch: 64 MiB staging buffers for parameters and gradients. */
+export const ADAMW_CHUNK = 16 * 1024 * 1024;
 
 export class AdamW {
   lr: number;
@@ -46,9 +43,14 @@ export class AdamW {
   readonly eps: number;
   readonly weightDecay: number;
   stepCount = 0;
-  /** parameters per dispatch (at most adamwGroupSize(gpu); a group's moments also fit one storage binding) */
-  readonly groupSize: number;
-  private groups: Group[] = [];
+  /** elements per dispatch */
+  readonly chunkElements: number;
+  /** where each parameter starts in the concatenation */
+  private starts: number[] = [];
+  private chunks: Chunk[] = [];
+  /** staging: parameters and gradients of one chunk, flat */
+  private flatP: Tensor;
+  private flatG: Tensor;
   private gpu: Gpu;
 
   constructor(
@@ -62,40 +64,37 @@ export class AdamW {
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0.01;
     for (const p of params) if (!p.grad) throw new Error(`AdamW: parameter ${p.name ?? p.op} has no gradient buffer (create it with Tensor.param)`);
-    const max = adamwGroupSize(this.gpu);
-    const k = o.groupSize ?? max;
-    if (!(Number.isInteger(k) && k >= 1 && k <= max)) throw new Error(`AdamW: groupSize must be an integer in 1…${max} on this device, got ${k}`);
-    this.groupSize = k;
-    // consecutive parameters, k at a time, a group's moments within one storage binding
-    const maxElems = Math.floor(Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize) / 4);
-    let cur: number[] = [];
-    let size = 0;
-    const close = () => {
-      if (!cur.length) return;
-      const at = [0];
-      for (const i of cur) at.push(at[at.length - 1] + params[i].size);
-      const g = this.groups.length;
-      const names = cur.map((i) => params[i].name ?? `p${i}`).join(',');
-      this.groups.push({
-        idx: cur,
-        at,
-        m: Tensor.zeros(this.gpu, [Math.max(1, size)], { isParam: true, name: `adamw.exp_avg.${g}[${names}]` }),
-        v: Tensor.zeros(this.gpu, [Math.max(1, size)], { isParam: true, name: `adamw.exp_avg_sq.${g}[${names}]` }),
-      });
-      cur = [];
-      size = 0;
-    };
-    params.forEach((p, i) => {
-      if (cur.length === k || (cur.length && size + p.size > maxElems)) close();
-      cur.push(i);
-      size += p.size;
-    });
-    close();
+    const max = Math.floor(Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize) / 4);
+    const k = o.chunkElements ?? Math.min(ADAMW_CHUNK, max);
+    if (!(Number.isInteger(k) && k >= 1 && k <= max)) throw new Error(`AdamW: chunkElements must be an integer in 1…${max} on this device, got ${k}`);
+    this.chunkElements = k;
+    let total = 0;
+    for (const p of params) {
+      this.starts.push(total);
+      total += p.size;
+    }
+    for (let start = 0; start < total; start += k) {
+      const size = Math.min(k, total - start);
+      const c = this.chunks.length;
+      this.chunks.push({ start, size, m: Tensor.zeros(this.gpu, [size], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [size], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
+    }
+    const stage = Math.max(1, Math.min(k, total));
+    this.flatP = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.params' });
+    this.flatG = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.grads' });
   }
 
-  /** Dispatches per step (one per group). */
+  /** Dispatches per step (one per chunk). */
   get dispatchesPerStep(): number {
-    return this.groups.length;
+    return this.chunks.length;
+  }
+
+  /** Calls f(parameter index, element offset in the parameter, offset in the chunk, count) for the parameters' parts in chunk c. */
+  private parts(c: Chunk, f: (i: number, from: number, at: number, n: number) => void): void {
+    this.params.forEach((p, i) => {
+      const lo = Math.max(this.starts[i], c.start);
+      const hi = Math.min(this.starts[i] + p.size, c.start + c.size);
+      if (hi > lo) f(i, lo - this.starts[i], lo - c.start, hi - lo);
+    });
   }
 
   /** One update of every parameter from its .grad (lr may be changed per step). */
@@ -106,17 +105,16 @@ export class AdamW {
     const stepSize = lr / (1 - Math.pow(b1, t));
     const bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
     const hyper = { lr, wd: this.weightDecay, b1, b2, eps: this.eps, stepSize, bc2sqrt };
-    for (const g of this.groups) {
-      const n = g.idx.length;
-      const kernel = this.gpu.kernel({ shader: adamwGroupSource(n), entry: `step_group${n}` });
-      const buffers: Record<string, GPUBuffer> = { gm: g.m.buffer, gv: g.v.buffer };
-      const ends: Record<string, number> = {};
-      g.idx.forEach((i, j) => {
-        buffers[`pw${j}`] = this.params[i].buffer;
-        buffers[`pg${j}`] = this.params[i].grad!.buffer;
-        ends[`e${j}`] = g.at[j + 1];
+    const kernel = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
+    const [fp, fg] = [this.flatP.buffer, this.flatG.buffer];
+    for (const c of this.chunks) {
+      // gather (copies, in recording order) → one update of the whole chunk → scatter the parameters back
+      this.parts(c, (i, from, at, n) => {
+        this.gpu.copy(this.params[i].buffer, fp, n * 4, from * 4, at * 4);
+        this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4);
       });
-      this.gpu.dispatch(kernel, { buffers, params: { ...ends, ...hyper }, workgroups: this.gpu.grid(g.at[n], 64) });
+      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, ...hyper }, workgroups: this.gpu.grid(c.size, 64) });
+      this.parts(c, (i, from, at, n) => this.gpu.copy(fp, this.params[i].buffer, n * 4, at * 4, from * 4));
     }
   }
 
@@ -133,47 +131,47 @@ export class AdamW {
 
   /** Host copies of the moments, by parameter name (for checkpoints: the same format as one buffer per parameter). */
   async exportState(model?: { params: Map<string, Tensor> }): Promise<OptimizerState> {
-    const m = new Map<string, Float32Array>();
-    const v = new Map<string, Float32Array>();
     const names = this.names(model);
-    for (const g of this.groups) {
-      const [gm, gv] = [await g.m.toArray(), await g.v.toArray()];
-      g.idx.forEach((i, j) => {
-        m.set(names[i], gm.slice(g.at[j], g.at[j + 1]));
-        v.set(names[i], gv.slice(g.at[j], g.at[j + 1]));
+    const m = new Map<string, Float32Array>(names.map((n, i) => [n, new Float32Array(this.params[i].size)]));
+    const v = new Map<string, Float32Array>(names.map((n, i) => [n, new Float32Array(this.params[i].size)]));
+    for (const c of this.chunks) {
+      const [cm, cv] = [await c.m.toArray(), await c.v.toArray()];
+      this.parts(c, (i, from, at, n) => {
+        m.get(names[i])!.set(cm.subarray(at, at + n), from);
+        v.get(names[i])!.set(cv.subarray(at, at + n), from);
       });
     }
     return { step: this.stepCount, m, v };
   }
 
-  /** Restores moments and the step count saved by exportState. */
+  /** Restores moments and the step count saved by exportState (every name is checked before anything is uploaded). */
   loadState(s: OptimizerState, model?: { params: Map<string, Tensor> }): void {
     const names = this.names(model);
-    const host = this.groups.map((g) => ({ m: new Float32Array(g.m.size), v: new Float32Array(g.v.size) }));
-    this.groups.forEach((g, gi) =>
-      g.idx.forEach((i, j) => {
-        const name = names[i];
-        const mm = s.m.get(name);
-        const vv = s.v.get(name);
-        if (!mm || !vv) throw new Error(`optimizer state has no moments for ${name}`);
-        if (mm.length !== this.params[i].size || vv.length !== this.params[i].size) throw new Error(`optimizer state for ${name} has ${mm.length} values, the parameter has ${this.params[i].size}`);
-        host[gi].m.set(mm, g.at[j]);
-        host[gi].v.set(vv, g.at[j]);
-      }),
-    );
-    // every name checked before anything is uploaded
-    this.groups.forEach((g, gi) => {
-      this.gpu.upload(g.m.buffer, host[gi].m);
-      this.gpu.upload(g.v.buffer, host[gi].v);
+    names.forEach((name, i) => {
+      const mm = s.m.get(name);
+      const vv = s.v.get(name);
+      if (!mm || !vv) throw new Error(`optimizer state has no moments for ${name}`);
+      if (mm.length !== this.params[i].size || vv.length !== this.params[i].size) throw new Error(`optimizer state for ${name} has ${mm.length} values, the parameter has ${this.params[i].size}`);
     });
+    for (const c of this.chunks) {
+      const [cm, cv] = [new Float32Array(c.size), new Float32Array(c.size)];
+      this.parts(c, (i, from, at, n) => {
+        cm.set(s.m.get(names[i])!.subarray(from, from + n), at);
+        cv.set(s.v.get(names[i])!.subarray(from, from + n), at);
+      });
+      this.gpu.upload(c.m.buffer, cm);
+      this.gpu.upload(c.v.buffer, cv);
+    }
     this.stepCount = s.step;
   }
 
   dispose(): void {
-    for (const g of this.groups) {
-      g.m.dispose();
-      g.v.dispose();
+    for (const c of this.chunks) {
+      c.m.dispose();
+      c.v.dispose();
     }
+    this.flatP.dispose();
+    this.flatG.dispose();
   }
 }
 
