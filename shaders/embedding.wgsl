@@ -7,6 +7,9 @@
 //            into csr = [uniq (U) | offsets (U+1) | positions (R)]; one invocation owns each (u, c) and sums
 //            its positions in order (each term × coef: exact when coef = 1). bindings q{U, C, V, R, coef}, csr (read),
 //            dy (read, R·C), Wgrad (accumulate +=)
+//  scatter2: scatter for two tables in one dispatch (token + position rows of gather_add): ids in one CSR, the second
+//            table's ids offset by V (so they sort after every token id); id < V: Wgrad[id] += coef·Σ,
+//            else Pgrad[id − V] += Σ (coef 1). bindings q2{U, C, V, V2, R, coef}, csr, dy, Wgrad, Pgrad (+=)
 //  onehot:   oh (R, V) = (v == ids[r]) ? 1 : 0      bindings o{R, V}, ids (read), oh (write =)
 //  sinusoid: pe (T, C): pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C))   bindings s{T, C}, pe (write =)
 struct GatherP { R: u32, C: u32, V: u32 }
@@ -68,6 +71,30 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
     if (q.coef == 1.0) { s += dy[r * q.C + c]; } else { s += dy[r * q.C + c] * q.coef; }
   }
   Wgrad[id * q.C + c] += s;
+}
+
+struct Scatter2P { U: u32, C: u32, V: u32, V2: u32, R: u32, coef: f32 }
+@group(0) @binding(0) var<uniform> q2: Scatter2P;
+@group(0) @binding(4) var<storage, read_write> Pgrad: array<f32>;
+
+@compute @workgroup_size(64)
+fn scatter2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= q2.U * q2.C) { return; }
+  let u = i / q2.C;
+  let c = i % q2.C;
+  let id = u32(csr[u]);
+  let start = u32(csr[q2.U + u]);
+  let end = u32(csr[q2.U + u + 1u]);
+  if (id >= q2.V + q2.V2 || end > 2u * q2.R) { return; }
+  let first = id < q2.V;
+  var s = 0.0;
+  for (var k = start; k < end; k++) {
+    let r = u32(csr[2u * q2.U + 1u + k]);
+    if (r >= q2.R) { continue; } // rows come from the host grouping; never read outside dy
+    if (first && q2.coef != 1.0) { s += dy[r * q2.C + c] * q2.coef; } else { s += dy[r * q2.C + c]; }
+  }
+  if (first) { Wgrad[id * q2.C + c] += s; } else { Pgrad[(id - q2.V) * q2.C + c] += s; }
 }
 
 struct OneHotP { R: u32, V: u32 }

@@ -185,7 +185,7 @@ test('positions: learned = embedding over arange(pos0…); sinusoidal table vs r
   });
 });
 
-test('embeddingWithPositions (one dispatch) = scale + gather + gather of positions + add, forward and both gradients bit for bit; vs reference; bad positions', async () => {
+test('embeddingWithPositions (one dispatch forward, one backward) = scale + gather + gather of positions + add, forward and both gradients bit for bit; vs reference; bad positions', async () => {
   const gpu = await getGpu();
   // [V, C, B, T, table rows, pos0, scale, paddingIdx]
   const cases: [number, number, number, number, number, number, number, number | undefined][] = [
@@ -217,8 +217,11 @@ test('embeddingWithPositions (one dispatch) = scale + gather + gather of positio
         const fwd = diffCounters(gpu.counters, c0).dispatches;
         assert.equal(y.shape, [B, T, C]);
         const out = await y.toArray();
-        backward(y, Tensor.from(gpu, dy, [B, T, C]));
-        const res = { out, fwd, gw: await w.grad!.toArray(), gp: await p.grad!.toArray() };
+        const dyT = Tensor.from(gpu, dy, [B, T, C]);
+        const c1 = { ...gpu.counters };
+        backward(y, dyT);
+        const bwd = diffCounters(gpu.counters, c1).dispatches;
+        const res = { out, fwd, bwd, gw: await w.grad!.toArray(), gp: await p.grad!.toArray() };
         w.dispose();
         p.dispose();
         return res;
@@ -226,6 +229,7 @@ test('embeddingWithPositions (one dispatch) = scale + gather + gather of positio
       const f = await run(true);
       const u = await run(false);
       assert.is(f.fwd, 1, 'one forward dispatch');
+      assert.is(f.bwd, 1, 'one backward dispatch: both tables scattered together (scatter2)');
       assert.ok(u.fwd >= 3);
       for (const k of ['out', 'gw', 'gp'] as const) assert.equal(new Uint32Array(f[k].buffer), new Uint32Array(u[k].buffer), `${k} bit for bit vs the unfused ops (${tag})`);
       const e1 = assertClose(f.out, gatherAddRef(ids, W, P, C, T, pos0, s), { atol: 0, rtol: 0, name: `gather_add ${tag}` });

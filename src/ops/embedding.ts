@@ -75,7 +75,8 @@ export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: num
  * out[..., t, :] = weight[id]·scale + positions[pos0 + t], the same numbers as add(scale(embedding(ids, weight)),
  * embedding(positionIds(pos0…), positions)) (GPT's learned positions; Marian's scaled tokens + sinusoid table).
  * Backward: weight.grad += scale·scatter(dy) (paddingIdx gets none), positions.grad (when it is trained) += the
- * scatter of dy over rows by position, rows in order (the batch sum of the unfused add, then its scatter).
+ * scatter of dy over rows by position, rows in order (the batch sum of the unfused add, then its scatter); both in
+ * one dispatch (scatter2) when both tables are trained.
  */
 export function embeddingWithPositions(ids: IdBatch, weight: Tensor, positions: Tensor, opts: { pos0?: number; paddingIdx?: number; scale?: number } = {}): Tensor {
   const gpu = weight.gpu;
@@ -106,9 +107,21 @@ export function embeddingWithPositions(ids: IdBatch, weight: Tensor, positions: 
   return makeNode(out, [weight, positions], (o) => {
     // backward of `out[r] = W[ids[r]]·scale + P[pos0 + r mod T]`
     const g = gradTarget(weight, { zeroed: true }); // the scatters only add
-    if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C, pad, scale);
     const gp = gradTarget(positions, { zeroed: true });
-    if (gp) encodeScatter(gpu, Int32Array.from({ length: R }, (_, r) => pos0 + (r % T)), o.grad!.buffer, gp.t.buffer, NP, C);
+    const posIds = () => Int32Array.from({ length: R }, (_, r) => pos0 + (r % T));
+    if (g && gp) {
+      // both tables in one dispatch: position ids offset by V in one grouping (each sum as the two scatters make it)
+      const both = new Int32Array(2 * R);
+      both.set(ids.ids);
+      both.set(posIds().map((p) => V + p), R);
+      const { csr, U } = groupIds(both, pad);
+      for (let k = 2 * U + 1; k < csr.length; k++) if (csr[k] >= R) csr[k] -= R; // entries R… are rows 0… of dy
+      const csrBuf = gpu.buffer(csr, 'embedding.csr');
+      const k = gpu.kernel({ shader: embWgsl, entry: 'scatter2' });
+      gpu.dispatch(k, { buffers: { csr: csrBuf, dy: o.grad!.buffer, Wgrad: g.t.buffer, Pgrad: gp.t.buffer }, params: { U, C, V, V2: NP, R, coef: scale }, workgroups: gpu.grid(U * C, 64) });
+      gpu.pool.release(csrBuf);
+    } else if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C, pad, scale);
+    else if (gp) encodeScatter(gpu, posIds(), o.grad!.buffer, gp.t.buffer, NP, C);
   });
 }
 
