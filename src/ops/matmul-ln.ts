@@ -46,7 +46,7 @@ export function layerNormLinear(x: Tensor, lnWeight: Tensor, lnBias: Tensor, w: 
   if (R > gpu.limits.maxComputeWorkgroupsPerDimension) throw new Error(`layerNormLinear: ${R} rows exceed the ${gpu.limits.maxComputeWorkgroupsPerDimension} workgroups of one grid dimension`);
   const TB = !!o.transposed;
   const VB = (TB ? K : N) % 4 === 0;
-  const k = gpu.kernel({ shader: lnMmWgsl, constants: { KMAX: Math.max(64, 2 ** Math.ceil(Math.log2(K))), TB: TB ? 1 : 0, VB: VB ? 1 : 0, ACT: o.act === 'gelu_tanh' ? 1 : 0 } });
+  const k = gpu.kernel({ shader: lnMmWgsl, constants: { KMAX4: Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(K / 4)))), TB: TB ? 1 : 0, VB: VB ? 1 : 0, ACT: o.act === 'gelu_tanh' ? 1 : 0 } });
   const blocks = Math.ceil(N / 512);
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   for (let nBase = 0; nBase < blocks; nBase += max) {
