@@ -10,9 +10,10 @@
 //   p.hasBias == 1; pass any buffer otherwise); C (read_write, R·N).
 // Overrides: KMAX4 (see xs); TB (B stored (N, K)); VB (vec4 loads of B: the host sets it only when N, or K with TB,
 //   is a multiple of 4); ACT 0 none, 1 GPT-2's tanh GELU (matmul.wgsl's act_epilogue, term for term).
-// Grid: x → 512-column blocks (64 invocations × 8 columns), nBase shifts a split dispatch; y → row r.
+// Grid: x → workgroups (64 invocations × 8 columns), each looping over every gridX-th 512-column block (p.stride =
+//   gridX·512; the host keeps gridX ≤ 8: each workgroup normalises the row once); y → row r.
 // Out-of-range columns are clamped on load and skipped on store.
-struct Params { R: u32, N: u32, K: u32, eps: f32, hasBias: u32, nBase: u32 }
+struct Params { R: u32, N: u32, K: u32, eps: f32, hasBias: u32, stride: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> lnw: array<f32>;
@@ -70,8 +71,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
   workgroupBarrier();
 
   // from here matmul.wgsl's row1, term for term, with A's row read from xs: the same sums in the same order
-  let n0 = ((wid.x + p.nBase) * 64u + li) * 8u;
-  if (n0 >= p.N || wid.y >= p.R) { return; }
+  if (wid.y >= p.R) { return; }
+  // 8-column blocks strided by the grid's width: a few workgroups normalise the row, each then covers many blocks
+  for (var n0 = (wid.x * 64u + li) * 8u; n0 < p.N; n0 += p.stride) {
   let nL = p.N - 1u;
   let n1 = min(n0 + 1u, nL);
   let n2 = min(n0 + 2u, nL);
@@ -193,5 +195,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) li: 
     var v = 1.0 * res[j >> 2u][j & 3u];
     if (p.hasBias == 1u) { v += bias[n0 + j]; }
     C[r * p.N + n0 + j] = act_epilogue(v);
+  }
   }
 }
