@@ -1,11 +1,15 @@
 // The Gpu's work counters (dispatches, passes, submits, readbacks, uploads) and profile mode (per-kernel
-// dispatch counts and GPU ms) on known op sequences. Counts only: no timing assertions.
+// dispatch counts and GPU ms) on known op sequences, and a GPT step's / KV-cache token's dispatches per op family.
+// Counts only: no timing assertions.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu, diffCounters } from '../src/gpu/device.ts';
 import { encodeMatmul } from '../src/ops/matmul.ts';
 import { encodeCopy } from '../src/ops/elementwise.ts';
-import { Tensor, noGrad } from '../src/autograd/tensor.ts';
+import { Tensor, IdBatch, noGrad } from '../src/autograd/tensor.ts';
+import { GPT } from '../src/model/gpt.ts';
+import { PRESETS } from '../src/model/config.ts';
+import { Trainer } from '../src/train/trainer.ts';
 import { gelu } from '../src/ops/unary.ts';
 import { AdamW } from '../src/train/adamw.ts';
 import adamWgsl from '../shaders/adamw.wgsl';
@@ -171,6 +175,59 @@ test('AdamW: all parameters in one dispatch per chunk (copied flat), bit-identic
     assert.throws(() => new AdamW([p], { lr: 1e-3, chunkElements: 0 }), /chunkElements must be an integer in 1…/);
     p.dispose();
   });
+});
+
+test('GPT step and KV-cache token: dispatches per op family outside attention/softmax (the #19 dispatch cuts)', async () => {
+  const gpu = await getGpu();
+  const V = 97;
+  const cfg = { ...PRESETS.tiny, vocab_size: V, context_length: 16, dropout: 0 };
+  const m = GPT.init(gpu, cfg, 3);
+  const trainer = new Trainer(m, { lr: 1e-3, weightDecay: 0.1, seed: 1 });
+  const [B, T] = [2, 16];
+  const x = Int32Array.from({ length: B * T }, (_, i) => (i * 31) % V);
+  const y = Int32Array.from({ length: B * T }, (_, i) => (i * 31 + 1) % V);
+  const byFamily = (entries: { family: string; dispatches: number }[]) => {
+    const f: Record<string, number> = {};
+    for (const e of entries) f[e.family] = (f[e.family] ?? 0) + e.dispatches;
+    return f;
+  };
+  try {
+    await trainer.step({ x, y, B, T }, 0); // compiles
+    gpu.beginProfile();
+    await trainer.step({ x, y, B, T }, 1);
+    const step = byFamily((await gpu.endProfile()).entries);
+    console.log(`  train step (2 layers): ${JSON.stringify(step)}`);
+    const L = cfg.n_layers;
+    // per layer 6 matmuls forward + 6 backward (the head: 1 + 2), one AdamW dispatch for all parameters, LayerNorm
+    // forward + one fused backward for the 2L + 1 norms, GELU forward + backward-with-bias-sum, the residual
+    // projections' 2 bias sums, embeddings gathered + added in one dispatch and scattered in one, no binary add
+    assert.equal(
+      { matmul: step.matmul, adamw: step.adamw, layernorm: step.layernorm, unary: step.unary, reduce: step.reduce, embedding: step.embedding, cross_entropy: step.cross_entropy, binary: step.binary ?? 0 },
+      { matmul: 12 * L + 3, adamw: 1, layernorm: 2 * (2 * L + 1), unary: 2 * L, reduce: 2 * L, embedding: 2, cross_entropy: 3, binary: 0 },
+    );
+    const caches = m.createCaches(1);
+    try {
+      await gpu.scope(async () => {
+        noGrad(() => m.forwardCached(IdBatch.from(gpu, [1, 2, 3], [1, 3], V), caches, 0));
+        await gpu.sync();
+        gpu.beginProfile();
+        const l = noGrad(() => m.forwardCached(IdBatch.from(gpu, [4], [1, 1], V), caches, 3));
+        await l.toArray();
+        const tok = byFamily((await gpu.endProfile()).entries);
+        console.log(`  KV-cache token (2 layers): ${JSON.stringify(tok)}`);
+        // LayerNorms inside their matmuls (ln_1→qkv, ln_2→fc, ln_f→head), token + position in one gather
+        assert.equal(
+          { matmul: tok.matmul, matmul_ln: tok.matmul_ln, layernorm: tok.layernorm ?? 0, embedding: tok.embedding, binary: tok.binary ?? 0 },
+          { matmul: 2 * L, matmul_ln: 2 * L + 1, layernorm: 0, embedding: 1, binary: 0 },
+        );
+      });
+    } finally {
+      for (const c of caches) c.dispose();
+    }
+  } finally {
+    trainer.optimizer.dispose();
+    m.dispose();
+  }
 });
 
 test.run();
