@@ -1,8 +1,9 @@
 // The course's RNN/LSTM encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
 // encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
 // course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
-// the EncoderDecoderLM steps, and the TSV data hook. Built from src/ops (rnn, embedding, linear, the general
-// attention op, concat, tanh). Leaves out: bidirectional encoders (the decoder would need a bridge), dropout, beam search here.
+// the EncoderDecoderLM steps (reorder: beam search runs in seq2seq-generate.ts), and the TSV data hook. Built from
+// src/ops (rnn, embedding, linear, the general attention op, concat, tanh). Leaves out: bidirectional encoders (the
+// decoder would need a bridge), dropout.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding } from '../ops/embedding.js';
