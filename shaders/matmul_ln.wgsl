@@ -3,7 +3,7 @@
 // invocation computes 8 output columns of that row as matmul.wgsl's `row1` does (the same sums in the same order,
 // so the same bits as LayerNorm then the one-row matmul where the compiler treats both alike). Leaves out: gradients
 // (inference only), many rows (no reuse of B across rows: for a prompt the unfused LayerNorm + register-blocked matmul
-// is faster), K > 4096 (workgroup memory).
+// is faster), K > 2048 (workgroup memory: 8 KiB + 8 B at most, within WebGPU's default 16 KiB).
 //  main:  C[r, n] = act(Σ_k xn[r, k]·B(k, n) + bias[n]),  xn[r, :] = (x[r, :] − mean)·rstd·lnw + lnb   C written (=)
 // Bindings: p (uniform); x (read, R·K); lnw, lnb (read, K); Bs / Bv (read, the same buffer as f32 and vec4):
 //   B(k, n) = Bs[k·N + n], or with TB Bs[n·K + k] (stored (N, K): the tied output head); bias (read, N, when
@@ -31,8 +31,8 @@ override ACT: u32 = 0;
 
 var<workgroup> stats: vec2f;
 // the normalised row in workgroup memory, 4 features per element (zero past K): the host passes KMAX4, a power of
-// two ≥ K/4 (≤ 1024), so the memory Dawn zeroes per workgroup is no larger than needed
-override KMAX4: u32 = 1024u;
+// two ≥ K/4 (≤ 512), so the memory Dawn zeroes per workgroup is no larger than needed
+override KMAX4: u32 = 512u;
 var<workgroup> xs: array<vec4f, KMAX4>;
 
 fn act_epilogue(v: f32) -> f32 {

@@ -1,11 +1,11 @@
 // layerNormLinear: LayerNorm fused into the linear that consumes it, one dispatch, for KV-cache decode (few rows):
 // GPT's ln_1 → qkv, ln_2 → fc (+ GELU), ln_f → head. Leaves out: gradients (inference only; training keeps the
-// separate ops), K > 4096 (workgroup memory; layerNormLinearFits says when it applies).
+// separate ops), K > 2048 (workgroup memory, within WebGPU's default 16 KiB; layerNormLinearFits says when it applies).
 import lnMmWgsl from '../../shaders/matmul_ln.wgsl';
 import { Tensor, checkShape, numel, shapeStr, isGradEnabled } from '../autograd/tensor.js';
 
 /** Most features the fused kernel normalises (its workgroup array). */
-export const LN_LINEAR_MAX_K = 4096;
+export const LN_LINEAR_MAX_K = 2048;
 
 /** Workgroups per row (each covers every LN_LINEAR_GROUPS-th 512-column block). */
 export const LN_LINEAR_GROUPS = 8;
