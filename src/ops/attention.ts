@@ -109,7 +109,7 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
 export const FLASH_MAX_HD = 256;
 /**
  * Tile sizes of the flash kernels, read at each dispatch (a bench may change them to compare): WG invocations
- * per workgroup (1-D over (batch·head, row block)); RQ query rows per invocation (forward, decode prefill, dq)
+ * per workgroup at most (1-D over (batch·head, row block); fewer, down to 8, for small dispatches); RQ query rows per invocation (forward, decode prefill, dq)
  * and RK key rows per invocation (dk/dv), each at most `budget` / ⌈hd/4⌉ (the vec4 registers one row block
  * holds per operand): more rows reuse each loaded key/query row more, but SwiftShader's compile time grows
  * faster than linearly with the unrolled block (hd 64: ~1.5 s per kernel at 2 rows, ~20 s at 8). Chosen by
@@ -156,13 +156,16 @@ function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, nRows: number, split: 
   const n = BH * nBlk;
   if (n === 0) return;
   const entry = v.kind === 'fwd' ? 'flash_fwd' : v.kind === 'decode' ? 'flash_decode' : v.kind === 'dq' ? (v.dq ? 'flash_dq' : 'flash_d') : `flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`;
-  const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG: flashTiles.WG } });
+  // small dispatches (decode: B·H invocations) get small workgroups: SwiftShader pays for idle invocations
+  // (measured: a decode dispatch, B·H = 4, averaged over 200: ~0.34 ms at 32, ~0.24 ms at 8)
+  const WG = Math.min(flashTiles.WG, Math.max(8, pow2ceil(n)));
+  const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG } });
   const buffers: Record<string, GPUBuffer> = { ...writes };
   for (const [name, s] of Object.entries(reads)) buffers[v.v4 ? `${name}4` : name] = s.buf;
   // unmasked: `keep` must still be bound where the entry declares it; the keys (read-only, never read as a mask: masked = 0)
   if (k.layout.bindings.some((b) => b.name === 'keep')) buffers.keep = mask ?? a.k.buf;
   const params = { ...flashParams(pl, nBlk, split, a), masked: mask ? 1 : 0, drop: pl.p > 0 && v.kind !== 'decode' ? 1 : 0 };
-  gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(n, flashTiles.WG) });
+  gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(n, WG) });
 }
 
 /** The fused path serves every option of the general op; only head sizes past FLASH_MAX_HD (and hd = 0) keep the unfused kernels. */
