@@ -1,7 +1,9 @@
 // Batched strided matmul for CPU adapters (SwiftShader): C[b] (=|+=) alpha·A[b]·B[b] (+ bias) for any
-// M, N, K. Register blocking without shared memory; the GPU variant (shared-memory tiles) is matmul_tiled.wgsl.
+// M, N, K. Register blocking; the GPU variant (shared-memory tiles) is matmul_tiled.wgsl. Three entries with one
+// contract (src/ops/matmul.ts picks by shape): `main` (4×8 of C per invocation, no shared memory), `row1` (M = 1)
+// and `big` (32×16 per invocation with a workgroup-shared A tile, for M ≥ 32, N ≥ 96, K ≥ 16; see its comment).
 //
-// Bindings (entry `main`): p (uniform Params); A and Av: the same buffer viewed as f32 and as vec4 (read);
+// Bindings (entries `main`, `row1`, `big`): p (uniform Params); A and Av: the same buffer viewed as f32 and as vec4 (read);
 //   Bs and Bv likewise for B (read); C (read_write: written = when p.acc == 0, accumulated += when
 //   p.acc == 1); bias ([N], read, added to every row when p.hasBias == 1; pass any buffer otherwise).
 // Element layout: A(m,k) = A[oA + b·sA + m·lda + k]   (TA: A[oA + b·sA + k·lda + m], stored (K, M))
@@ -13,10 +15,10 @@
 //   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
 // ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` +
 //   `gelu` for inference: the same formula as unary.wgsl's gelu_tanh).
-// Grid: x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
-// split dispatch.
-// Each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
-// pays dearly for barriers and spills private arrays indexed in loops. Out-of-range rows/columns are
+// Grid (`main`): x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
+// split dispatch (all entries).
+// `main`: each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
+// spills private arrays indexed in loops, and a barrier per few k's would cost more than it saves here. Out-of-range rows/columns are
 // clamped on load (so every load stays in bounds) and skipped on store.
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
@@ -674,22 +676,30 @@ fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec
     let a7 = vec4f(big_a(aB, m0 + 28u, k), big_a(aB, m0 + 29u, k), big_a(aB, m0 + 30u, k), big_a(aB, m0 + 31u, k));
     c70 += big_outer(a7, b0); c71 += big_outer(a7, b1); c72 += big_outer(a7, b2); c73 += big_outer(a7, b3);
   }
-  // store C(m0 .. m0+31, n0 .. n0+15) ∩ the matrix, one loop over a private array (as in `main`)
+  // store C(m0 .. m0+31, n0 .. n0+15) ∩ the matrix from a private array, column by column. SwiftShader runs
+  // both sides of every `if` (masked) but leaves a loop when no invocation continues (after one masked pass),
+  // so the bias load and the = / += choice are loops of 0 or 1 trips on the uniform p.hasBias / p.acc.
   if (n0 >= p.N) { return; }
   let res = array<mat4x4f, 32>(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33,
                                c40, c41, c42, c43, c50, c51, c52, c53, c60, c61, c62, c63, c70, c71, c72, c73);
-  let cBase = p.oC + b * p.sC + n0;
+  let cBase = p.oC + b * p.sC + m0 * p.ldc + n0;
   let rows = min(32u, p.M - m0);
   let cols = min(16u, p.N - n0);
-  for (var r = 0u; r < rows; r++) {
-    let rowBase = cBase + (m0 + r) * p.ldc;
-    for (var j = 0u; j < cols; j++) {
-      let i = rowBase + j;
-      var x = p.alpha * res[(r >> 2u) * 4u + (j >> 2u)][j & 3u][r & 3u];
-      if (p.hasBias == 1u) { x += bias[n0 + j]; }
-      x = act_epilogue(x);
-      if (p.acc == 1u) { x += C[i]; }
-      C[i] = x;
+  for (var j = 0u; j < cols; j++) {
+    var bj = 0.0;
+    for (var t = 0u; t < p.hasBias; t++) { bj = bias[n0 + j]; }
+    let h = j >> 2u;
+    let jj = j & 3u;
+    for (var t = p.acc; t < 1u; t++) {
+      for (var r = 0u; r < rows; r++) {
+        C[cBase + r * p.ldc + j] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj);
+      }
+    }
+    for (var t = 0u; t < p.acc; t++) {
+      for (var r = 0u; r < rows; r++) {
+        let i = cBase + r * p.ldc + j;
+        C[i] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj) + C[i];
+      }
     }
   }
 }

@@ -9,10 +9,10 @@ import { encodeColSum } from './reduce.js';
 import { gelu } from './unary.js';
 import { encodeCopy } from './elementwise.js';
 
-/** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
+/** 'regblock': register blocks (4×8, or 32×16 with a shared A tile, per invocation; fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
 export type MatmulVariant = 'regblock' | 'tiled';
 
-/** Workgroup of the register-blocked kernel: WX×WY invocations, each owning 4 rows × 8 columns of C. */
+/** Workgroup of the register-blocked `main` entry: WX×WY invocations, each owning 4 rows × 8 columns of C. */
 const WX = 8;
 const WY = 8;
 
