@@ -1,8 +1,8 @@
 // AdamW (torch.optim.AdamW order of operations) and global grad-norm clipping.
 //  step:    p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;
 //           p ← p − stepSize·m / (√v / bc2sqrt + eps), stepSize = lr/(1−β1^t), bc2sqrt = √(1−β2^t)   p, m, v updated in place
-//  step2:   the same update for two parameters in one dispatch (flat index i < n: the first, else the second;
-//           8 storage buffers, WebGPU's default per-stage limit): half the optimizer's dispatches
+//           src/train/adamw.ts runs it once per chunk of all parameters laid end to end (flat staging buffers filled
+//           and emptied by buffer copies): one dispatch for a model up to 16 Mi parameters
 //  sumsq:   partial[o + j] = Σ_{i in chunk j} g[i]²  (chunks of 1024, one invocation each, in order)     (=)
 //  norm:    norm[0] = √(Σ_j partial[j])  (one invocation: deterministic)                              (=)
 //  clip:    g ← g·min(1, maxNorm/(norm[0] + 1e-6))  (torch.nn.utils.clip_grad_norm_)                   in place
@@ -32,30 +32,6 @@ fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   m[i] = r.y;
   v[i] = r.z;
   param[i] = r.x;
-}
-
-struct P2 { n: u32, n2: u32, lr: f32, wd: f32, b1: f32, b2: f32, eps: f32, stepSize: f32, bc2sqrt: f32 }
-@group(0) @binding(0) var<uniform> p2: P2;
-@group(0) @binding(5) var<storage, read_write> param2: array<f32>;
-@group(0) @binding(6) var<storage, read> grad2: array<f32>;
-@group(0) @binding(7) var<storage, read_write> m2: array<f32>;
-@group(0) @binding(8) var<storage, read_write> v2: array<f32>;
-
-@compute @workgroup_size(64)
-fn step2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
-  if (i < p2.n) {
-    let r = adamw(param[i], grad[i], m[i], v[i], p2.lr, p2.wd, p2.b1, p2.b2, p2.eps, p2.stepSize, p2.bc2sqrt);
-    m[i] = r.y;
-    v[i] = r.z;
-    param[i] = r.x;
-  } else if (i < p2.n + p2.n2) {
-    let j = i - p2.n;
-    let r = adamw(param2[j], grad2[j], m2[j], v2[j], p2.lr, p2.wd, p2.b1, p2.b2, p2.eps, p2.stepSize, p2.bc2sqrt);
-    m2[j] = r.y;
-    v2[j] = r.z;
-    param2[j] = r.x;
-  }
 }
 
 struct Q { n: u32, offset: u32, count: u32, maxNorm: f32 }

@@ -1,8 +1,15 @@
 // Embedding kernels. Flat index i = gid.x + gid.y·nwg.x·64 (see Gpu.grid); every index is bounds-checked.
 //  gather:   out (R, C) = W[ids[r], :]            bindings p{R, C, V}, ids (read, R i32), W (read, V·C), out (write =)
-//  scatter:  Wgrad (V, C) += Σ_{r: ids[r]=u} dy[r, :]   deterministic, no atomics: the host groups positions by id
+//  gather_add: out (R, C) = W[ids[r], :]·scale + P[pos0 + r mod T, :]   token rows (× scale when scale ≠ 1) plus
+//            position rows in one dispatch: the same numbers as gather, (scale,) gather of positions, add.
+//            bindings ga{R, C, V, T, pos0, NP, scale}, ids (read), W (read, V·C), P (read, NP·C), out (write =)
+//  scatter:  Wgrad (V, C) += coef·Σ_{r: ids[r]=u} dy[r, :]   deterministic, no atomics: the host groups positions by id
 //            into csr = [uniq (U) | offsets (U+1) | positions (R)]; one invocation owns each (u, c) and sums
-//            its positions in order. bindings q{U, C, V, R}, csr (read), dy (read, R·C), Wgrad (accumulate +=)
+//            its positions in order (each term × coef: exact when coef = 1). bindings q{U, C, V, R, coef}, csr (read),
+//            dy (read, R·C), Wgrad (accumulate +=)
+//  scatter2: scatter for two tables in one dispatch (token + position rows of gather_add): ids in one CSR, the second
+//            table's ids offset by V (so they sort after every token id); id < V: Wgrad[id] += coef·Σ,
+//            else Pgrad[id − V] += Σ (coef 1). bindings q2{U, C, V, V2, R, coef}, csr, dy, Wgrad, Pgrad (+=)
 //  onehot:   oh (R, V) = (v == ids[r]) ? 1 : 0      bindings o{R, V}, ids (read), oh (write =)
 //  sinusoid: pe (T, C): pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C))   bindings s{T, C}, pe (write =)
 struct GatherP { R: u32, C: u32, V: u32 }
@@ -22,7 +29,25 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
   out[i] = W[id * p.C + c];
 }
 
-struct ScatterP { U: u32, C: u32, V: u32, R: u32 }
+struct GatherAddP { R: u32, C: u32, V: u32, T: u32, pos0: u32, NP: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> ga: GatherAddP;
+@group(0) @binding(4) var<storage, read> P: array<f32>;
+
+@compute @workgroup_size(64)
+fn gather_add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= ga.R * ga.C) { return; }
+  let r = i / ga.C;
+  let c = i % ga.C;
+  let id = u32(ids[r]);
+  let pos = ga.pos0 + r % ga.T;
+  if (id >= ga.V || pos >= ga.NP) { out[i] = 0.0; return; } // validated on the host; never read outside W or P
+  var t = W[id * ga.C + c];
+  if (ga.scale != 1.0) { t = t * ga.scale; }
+  out[i] = t + P[pos * ga.C + c];
+}
+
+struct ScatterP { U: u32, C: u32, V: u32, R: u32, coef: f32 }
 @group(0) @binding(0) var<uniform> q: ScatterP;
 @group(0) @binding(1) var<storage, read> csr: array<i32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -43,9 +68,33 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   for (var k = start; k < end; k++) {
     let r = u32(csr[2u * q.U + 1u + k]);
     if (r >= q.R) { continue; } // positions come from the host grouping; never read outside dy
-    s += dy[r * q.C + c];
+    if (q.coef == 1.0) { s += dy[r * q.C + c]; } else { s += dy[r * q.C + c] * q.coef; }
   }
   Wgrad[id * q.C + c] += s;
+}
+
+struct Scatter2P { U: u32, C: u32, V: u32, V2: u32, R: u32, coef: f32 }
+@group(0) @binding(0) var<uniform> q2: Scatter2P;
+@group(0) @binding(4) var<storage, read_write> Pgrad: array<f32>;
+
+@compute @workgroup_size(64)
+fn scatter2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = gid.x + gid.y * nwg.x * 64u;
+  if (i >= q2.U * q2.C) { return; }
+  let u = i / q2.C;
+  let c = i % q2.C;
+  let id = u32(csr[u]);
+  let start = u32(csr[q2.U + u]);
+  let end = u32(csr[q2.U + u + 1u]);
+  if (id >= q2.V + q2.V2 || end > 2u * q2.R) { return; }
+  let first = id < q2.V;
+  var s = 0.0;
+  for (var k = start; k < end; k++) {
+    let r = u32(csr[2u * q2.U + 1u + k]);
+    if (r >= q2.R) { continue; } // rows come from the host grouping; never read outside dy
+    if (first && q2.coef != 1.0) { s += dy[r * q2.C + c] * q2.coef; } else { s += dy[r * q2.C + c]; }
+  }
+  if (first) { Wgrad[id * q2.C + c] += s; } else { Pgrad[(id - q2.V) * q2.C + c] += s; }
 }
 
 struct OneHotP { R: u32, V: u32 }

@@ -2,7 +2,8 @@
 //  forward:    y (R, C) = (x − mean)·rstd·w + b; saves mean (R), rstd (R)            y, mean, rstd written (=)
 //  backward_x: dx = rstd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)), dŷ = dy·w              dx (=|+= by p.acc)
 //  backward_wb: dw[c] += Σ_r dy·x̂, db[c] += Σ_r dy  (one invocation per channel, rows in order: deterministic)
-// One invocation per row (forward, backward_x) or per channel (backward_wb); every index bounds-checked.
+//  backward:   backward_x and backward_wb in one dispatch (R + C invocations; 8 storage buffers)
+// One invocation per row (forward, backward_x) or per channel (backward_wb), or either (backward); every index bounds-checked.
 struct P { R: u32, C: u32, eps: f32, acc: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -35,10 +36,8 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 @group(0) @binding(5) var<storage, read> smean: array<f32>;
 @group(0) @binding(6) var<storage, read> srstd: array<f32>;
 
-@compute @workgroup_size(64)
-fn backward_x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = row(gid, nwg);
-  if (r >= p.R) { return; }
+// dx of row r (backward_x's work)
+fn dx_row(r: u32) {
   let o = r * p.C;
   let m = smean[r];
   let rs = srstd[r];
@@ -58,13 +57,18 @@ fn backward_x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   }
 }
 
-@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
+@compute @workgroup_size(64)
+fn backward_x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = row(gid, nwg);
+  if (r >= p.R) { return; }
+  dx_row(r);
+}
+
+@group(0) @binding(8) var<storage, read_write> dw: array<f32>;
 @group(0) @binding(7) var<storage, read_write> db: array<f32>;
 
-@compute @workgroup_size(64)
-fn backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let c = row(gid, nwg);
-  if (c >= p.C) { return; }
+// dw[c], db[c] of channel c (backward_wb's work)
+fn wb_col(c: u32) {
   var sw = 0.0;
   var sb = 0.0;
   for (var r = 0u; r < p.R; r++) {
@@ -74,4 +78,19 @@ fn backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   }
   dw[c] += sw;
   db[c] += sb;
+}
+
+@compute @workgroup_size(64)
+fn backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let c = row(gid, nwg);
+  if (c >= p.C) { return; }
+  wb_col(c);
+}
+
+// both in one dispatch: invocations 0…R−1 are backward_x's rows, R…R+C−1 backward_wb's channels (independent
+// outputs, the same arithmetic per invocation, so the same bits as the two dispatches)
+@compute @workgroup_size(64)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = row(gid, nwg);
+  if (i < p.R) { dx_row(i); } else if (i < p.R + p.C) { wb_col(i - p.R); }
 }

@@ -7,6 +7,9 @@
 // Entries (1-D flat index i = gid.x + gid.y·nwg.x·64, see Gpu.grid; bounds-checked against u.n):
 //   forward   x (read) → out (write =):                out[i] = f(x[i])
 //   backward  x, dy (read) → out (= when acc == 0, += when acc == 1): out[i] (=|+=) dy[i]·f'(x[i])
+//   backward_colsum  x, dy (read) of shape (R, N) → out (write =): out[i] = dy[i]·f'(x[i]), and db (=|+= by
+//             bacc): db[n] (=|+=) Σ_r out[r·N + n] (rows in order): the activation's backward and the bias
+//             gradient of the linear before it in one dispatch (one invocation per column n; c{R, N, bacc})
 struct P { n: u32, acc: u32 }
 @group(0) @binding(0) var<uniform> u: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -117,4 +120,25 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   if (i >= u.n) { return; }
   let g = dy[i] * act_grad(x[i]);
   if (u.acc == 1u) { out[i] = out[i] + g; } else { out[i] = g; }
+}
+
+// backward of `out = f(x)` for x (R, N), with the column sums of dx: one invocation per column, rows in order (the
+// same sum, term for term, as reduce.wgsl's colsum of the written dx)
+struct C { R: u32, N: u32, bacc: u32 }
+@group(0) @binding(0) var<uniform> c: C;
+@group(0) @binding(4) var<storage, read_write> db: array<f32>;
+
+@compute @workgroup_size(64)
+fn backward_colsum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let n = gid.x + gid.y * nwg.x * 64u;
+  if (n >= c.N) { return; }
+  var t = 0.0;
+  for (var r = 0u; r < c.R; r++) {
+    let i = r * c.N + n;
+    let g = dy[i] * act_grad(x[i]);
+    out[i] = g;
+    t += g;
+  }
+  if (c.bacc == 1u) { t += db[n]; }
+  db[n] = t;
 }

@@ -47,3 +47,5 @@ export { type BertConfig, BERT_PRESETS, BERT_BASE, validateBertConfig, bertConfi
 export { Marian, marian, marianSinusoids, type MarianInput, type Seq2SeqBatch as MarianBatch } from './model/marian.js';
 export { type MarianConfig, MARIAN_PRESETS, OPUS_MT, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable } from './model/marian-config.js';
 export { diffCounters, zeroCounters, type GpuCounters, type ProfileEntry, type ProfileResult } from './gpu/device.js';
+export { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_K, LN_LINEAR_MAX_HEAD, type LayerNormLinearOptions } from './ops/matmul-ln.js';
+export { ADAMW_CHUNK } from './train/adamw.js';

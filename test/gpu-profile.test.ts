@@ -1,13 +1,18 @@
 // The Gpu's work counters (dispatches, passes, submits, readbacks, uploads) and profile mode (per-kernel
-// dispatch counts and GPU ms) on known op sequences. Counts only: no timing assertions.
+// dispatch counts and GPU ms) on known op sequences, and a GPT step's / KV-cache token's dispatches per op family.
+// Counts only: no timing assertions.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu, diffCounters } from '../src/gpu/device.ts';
 import { encodeMatmul } from '../src/ops/matmul.ts';
 import { encodeCopy } from '../src/ops/elementwise.ts';
-import { Tensor, noGrad } from '../src/autograd/tensor.ts';
+import { Tensor, IdBatch, noGrad } from '../src/autograd/tensor.ts';
+import { GPT } from '../src/model/gpt.ts';
+import { PRESETS } from '../src/model/config.ts';
+import { Trainer } from '../src/train/trainer.ts';
 import { gelu } from '../src/ops/unary.ts';
 import { AdamW } from '../src/train/adamw.ts';
+import adamWgsl from '../shaders/adamw.wgsl';
 import { randn } from './helpers.ts';
 
 test('counters: matmul + copy + readback = 2 dispatches, 1 pass, 1 submit, 1 readback; uploads submit pending work only when it uses their buffer', async () => {
@@ -108,36 +113,121 @@ test('profile: per-kernel dispatch counts and finite GPU ms; work is unchanged; 
   });
 });
 
-test('AdamW: two parameters per dispatch (5 parameters → 3 dispatches), each updated as the one-parameter kernel does', async () => {
+test('AdamW: all parameters in one dispatch per chunk (copied flat), bit-identical to the one-parameter `step` kernel; parameters split across chunks; moments export and load by name', async () => {
   const gpu = await getGpu();
+  const sizes = [5, 70, 1, 64, 3, 129, 2, 17, 9, 33, 1, 4];
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const hyper = { lr: 1e-2, wd: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8 };
+  // the default (one chunk), chunks that cut parameters in two (and a 129-element one in three), one element per chunk
+  for (const chunk of [undefined, 50, 1]) {
+    await gpu.scope(async () => {
+      const flat = sizes.map((n, i) => Tensor.param(gpu, Float32Array.from(randn(n, 20 + i)), [n], `p${i}`));
+      // the reference: today's one-parameter kernel on each parameter's own m and v buffers
+      const single = sizes.map((n, i) => ({ p: gpu.buffer(Float32Array.from(randn(n, 20 + i))), g: gpu.buffer(n * 4), m: gpu.buffer(n * 4), v: gpu.buffer(n * 4) }));
+      const one = gpu.kernel({ shader: adamWgsl, entry: 'step' });
+      const opt = new AdamW(flat, { lr: hyper.lr, weightDecay: hyper.wd, chunkElements: chunk });
+      const want = chunk ? Math.ceil(total / chunk) : 1;
+      assert.is(opt.dispatchesPerStep, want);
+      for (let t = 1; t <= 3; t++) {
+        sizes.forEach((n, i) => {
+          const g = Float32Array.from(randn(n, 100 * t + i));
+          gpu.upload(flat[i].grad!.buffer, g);
+          gpu.upload(single[i].g, g);
+        });
+        const c0 = { ...gpu.counters };
+        opt.step();
+        const d = diffCounters(gpu.counters, c0);
+        assert.is(d.dispatches, want, `chunk ${chunk}: ${want} dispatches`);
+        if (!chunk) assert.is(d.copies, 3 * sizes.length, 'one chunk: each parameter and gradient copied in, the parameter copied back');
+        const stepSize = hyper.lr / (1 - Math.pow(hyper.b1, t));
+        const bc2sqrt = Math.sqrt(1 - Math.pow(hyper.b2, t));
+        sizes.forEach((n, i) => gpu.dispatch(one, { buffers: { param: single[i].p, grad: single[i].g, m: single[i].m, v: single[i].v }, params: { n, ...hyper, stepSize, bc2sqrt }, workgroups: gpu.grid(n, 64) }));
+      }
+      const st = await opt.exportState();
+      let worst = 0;
+      for (let i = 0; i < sizes.length; i++) {
+        const pairs: [ArrayLike<number>, Float32Array][] = [
+          [await flat[i].toArray(), await gpu.readF32(single[i].p, sizes[i])],
+          [st.m.get(`p${i}`)!, await gpu.readF32(single[i].m, sizes[i])],
+          [st.v.get(`p${i}`)!, await gpu.readF32(single[i].v, sizes[i])],
+        ];
+        for (const [a, b] of pairs) {
+          assert.is(a.length, sizes[i]);
+          for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
+        }
+      }
+      console.log(`  AdamW, ${want} dispatch(es) for ${sizes.length} parameters (chunk ${chunk ?? 'default'}) vs the one-parameter kernel (params, m, v after 3 steps): max |diff| ${worst}`);
+      assert.is(worst, 0, 'bit-identical to the one-parameter kernel');
+      // the exported moments load into an optimizer chunked otherwise and export the same
+      const other = new AdamW(flat, { lr: hyper.lr, weightDecay: hyper.wd, chunkElements: chunk === 50 ? 7 : 50 });
+      other.loadState(st);
+      const back = await other.exportState();
+      assert.is(back.step, 3);
+      for (const [name, a] of st.m) assert.equal([...back.m.get(name)!], [...a], `m of ${name} round-trips`);
+      for (const [name, a] of st.v) assert.equal([...back.v.get(name)!], [...a], `v of ${name} round-trips`);
+      opt.dispose();
+      other.dispose();
+      flat.forEach((p) => p.dispose());
+    });
+  }
   await gpu.scope(async () => {
-    const sizes = [5, 70, 1, 64, 3];
-    const mk = () => sizes.map((n, i) => Tensor.param(gpu, Float32Array.from(randn(n, 20 + i)), [n], `p${i}`));
-    const paired = mk();
-    const single = mk();
-    const o2 = new AdamW(paired, { lr: 1e-2, weightDecay: 0.1 });
-    const o1 = sizes.map((_, i) => new AdamW([single[i]], { lr: 1e-2, weightDecay: 0.1 }));
-    for (let t = 1; t <= 3; t++) {
-      sizes.forEach((n, i) => {
-        const g = Float32Array.from(randn(n, 100 * t + i));
-        gpu.upload(paired[i].grad!.buffer, g);
-        gpu.upload(single[i].grad!.buffer, g);
-      });
-      const c0 = { ...gpu.counters };
-      o2.step();
-      assert.is(diffCounters(gpu.counters, c0).dispatches, 3);
-      for (const o of o1) o.step();
-    }
-    let worst = 0;
-    for (let i = 0; i < sizes.length; i++) {
-      const [a, b] = [await paired[i].toArray(), await single[i].toArray()];
-      for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - b[j]));
-    }
-    console.log(`  AdamW paired vs one-by-one: max |diff| ${worst}`);
-    assert.is(worst, 0, 'bit-identical to the one-parameter kernel');
-    o2.dispose();
-    o1.forEach((o) => o.dispose());
+    const p = Tensor.param(gpu, [1, 2], [2], 'p');
+    assert.throws(() => new AdamW([p], { lr: 1e-3, chunkElements: 0 }), /chunkElements must be an integer in 1…/);
+    p.dispose();
   });
+});
+
+test('GPT step and KV-cache token: dispatches per op family outside attention/softmax (the #19 dispatch cuts)', async () => {
+  const gpu = await getGpu();
+  const V = 97;
+  const cfg = { ...PRESETS.tiny, vocab_size: V, context_length: 16, dropout: 0 };
+  const m = GPT.init(gpu, cfg, 3);
+  const trainer = new Trainer(m, { lr: 1e-3, weightDecay: 0.1, seed: 1 });
+  const [B, T] = [2, 16];
+  const x = Int32Array.from({ length: B * T }, (_, i) => (i * 31) % V);
+  const y = Int32Array.from({ length: B * T }, (_, i) => (i * 31 + 1) % V);
+  const byFamily = (entries: { family: string; dispatches: number }[]) => {
+    const f: Record<string, number> = {};
+    for (const e of entries) f[e.family] = (f[e.family] ?? 0) + e.dispatches;
+    return f;
+  };
+  try {
+    await trainer.step({ x, y, B, T }, 0); // compiles
+    gpu.beginProfile();
+    await trainer.step({ x, y, B, T }, 1);
+    const step = byFamily((await gpu.endProfile()).entries);
+    console.log(`  train step (2 layers): ${JSON.stringify(step)}`);
+    const L = cfg.n_layers;
+    // per layer 6 matmuls forward + 6 backward (the head: 1 + 2), one AdamW dispatch for all parameters, LayerNorm
+    // forward + one fused backward for the 2L + 1 norms, GELU forward + backward-with-bias-sum, the residual
+    // projections' 2 bias sums, embeddings gathered + added in one dispatch and scattered in one, no binary add
+    assert.equal(
+      { matmul: step.matmul, adamw: step.adamw, layernorm: step.layernorm, unary: step.unary, reduce: step.reduce, embedding: step.embedding, cross_entropy: step.cross_entropy, binary: step.binary ?? 0 },
+      { matmul: 12 * L + 3, adamw: 1, layernorm: 2 * (2 * L + 1), unary: 2 * L, reduce: 2 * L, embedding: 2, cross_entropy: 3, binary: 0 },
+    );
+    const caches = m.createCaches(1);
+    try {
+      await gpu.scope(async () => {
+        noGrad(() => m.forwardCached(IdBatch.from(gpu, [1, 2, 3], [1, 3], V), caches, 0));
+        await gpu.sync();
+        gpu.beginProfile();
+        const l = noGrad(() => m.forwardCached(IdBatch.from(gpu, [4], [1, 1], V), caches, 3));
+        await l.toArray();
+        const tok = byFamily((await gpu.endProfile()).entries);
+        console.log(`  KV-cache token (2 layers): ${JSON.stringify(tok)}`);
+        // LayerNorms inside their matmuls (ln_1→qkv, ln_2→fc, ln_f→head), token + position in one gather
+        assert.equal(
+          { matmul: tok.matmul, matmul_ln: tok.matmul_ln, layernorm: tok.layernorm ?? 0, embedding: tok.embedding, binary: tok.binary ?? 0 },
+          { matmul: 2 * L, matmul_ln: 2 * L + 1, layernorm: 0, embedding: 1, binary: 0 },
+        );
+      });
+    } finally {
+      for (const c of caches) c.dispose();
+    }
+  } finally {
+    trainer.optimizer.dispose();
+    m.dispose();
+  }
 });
 
 test.run();

@@ -126,6 +126,43 @@ test('generation: KV cache == no cache (greedy), context length enforced', async
   }
 });
 
+test('KV-cache decode with the LayerNorms inside their matmuls (layerNormLinear) = the unfused decode bit for bit; 5 dispatches fewer per token', async () => {
+  const gpu = await getGpu();
+  const V = 1413;
+  const m = GPT.init(gpu, { ...PRESETS.small, vocab_size: V }, 7);
+  const [c1, c2] = [m.createCaches(1), m.createCaches(1)];
+  try {
+    const prompt = [5, 9, 13, 200, 1400, 3, 77, 8];
+    let worst = 0;
+    await gpu.scope(async () => {
+      const run = (caches: typeof c1, ids: number[], pos: number, fuseLayerNorm: boolean) => {
+        const d0 = gpu.dispatchCount;
+        const logits = noGrad(() => m.forwardCached(IdBatch.from(gpu, ids, [1, ids.length], V), caches, pos, { fuseLayerNorm }));
+        return { logits, dispatches: gpu.dispatchCount - d0 };
+      };
+      // the prompt (8 rows) takes the separate ops either way
+      const p1 = run(c1, prompt, 0, true);
+      const p2 = run(c2, prompt, 0, false);
+      assert.is(p1.dispatches, p2.dispatches, 'a prompt of 8 rows is not fused');
+      assert.equal([...(await p1.logits.toArray())], [...(await p2.logits.toArray())]);
+      for (let t = 0; t < 5; t++) {
+        const id = [(t * 331 + 17) % V];
+        const f = run(c1, id, prompt.length + t, true);
+        const u = run(c2, id, prompt.length + t, false);
+        assert.is(f.dispatches, u.dispatches - (2 * PRESETS.small.n_layers + 1), `token ${t}: ${f.dispatches} dispatches fused, ${u.dispatches} unfused`);
+        const [a, b] = [await f.logits.toArray(), await u.logits.toArray()];
+        assert.equal(new Uint32Array(a.buffer), new Uint32Array(b.buffer), `decode logits, token ${t}: the same bits`);
+        worst = Math.max(worst, assertClose(a, b, { atol: 0, rtol: 0, name: `decode logits, token ${t}` }));
+        if (t === 4) console.log(`  decode: ${f.dispatches} dispatches per token fused, ${u.dispatches} unfused; logits max |diff| ${worst.toExponential(2)}`);
+      }
+    });
+    report('gpt small decode fused LN vs unfused logits', worst);
+  } finally {
+    for (const c of [...c1, ...c2]) c.dispose();
+    m.dispose();
+  }
+});
+
 test('one pre-LN GPT-2 block: output, input gradient and every parameter gradient match PyTorch', async () => {
   const gpu = await getGpu();
   type F = { meta: { n_heads: number; eps: number; params: string[] }; tensors: Record<string, { shape: number[]; data: number[] }> };

@@ -6,8 +6,10 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { getGpu } from '../src/gpu/device.ts';
 import { Tensor, IdBatch, backward } from '../src/autograd/tensor.ts';
-import { embedding, oneHot, onehotEmbedding, sinusoidalPositions, positionIds, groupIds } from '../src/ops/embedding.ts';
-import { gatherRef, scatterRef, onehotRef, sinusoidRef } from '../src/ref/embedding.ts';
+import { add, scale } from '../src/ops/elementwise.ts';
+import { diffCounters } from '../src/gpu/device.ts';
+import { embedding, embeddingWithPositions, oneHot, onehotEmbedding, sinusoidalPositions, positionIds, groupIds } from '../src/ops/embedding.ts';
+import { gatherRef, gatherAddRef, scatterRef, onehotRef, sinusoidRef } from '../src/ref/embedding.ts';
 import { assertClose, randn, rng, FIXTURES, fixture, report, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 
@@ -180,6 +182,70 @@ test('positions: learned = embedding over arange(pos0…); sinusoidal table vs r
     const W = randn(9 * 2, 8);
     const y = embedding(pid, Tensor.from(gpu, W, [9, 2]));
     assertClose(await y.toArray(), W.slice(6, 14), { atol: 0, rtol: 0, name: 'learned positions = rows pos0…pos0+T−1' });
+  });
+});
+
+test('embeddingWithPositions (one dispatch forward, one backward) = scale + gather + gather of positions + add, forward and both gradients bit for bit; vs reference; bad positions', async () => {
+  const gpu = await getGpu();
+  // [V, C, B, T, table rows, pos0, scale, paddingIdx]
+  const cases: [number, number, number, number, number, number, number, number | undefined][] = [
+    [7, 3, 1, 5, 5, 0, 1, undefined],
+    [65, 33, 2, 17, 40, 3, 1, undefined],
+    [11, 65, 3, 1, 9, 8, 8, 2],
+    [5, 17, 4, 13, 13, 0, Math.sqrt(17), 0],
+  ];
+  for (const [V, C, B, T, NP, pos0, s, pad] of cases) {
+    await gpu.scope(async () => {
+      const r = rng(V * 7 + C);
+      const ids = Array.from({ length: B * T }, () => Math.floor(r() * V));
+      const W = randn(V * C, 31);
+      const P = randn(NP * C, 32);
+      const dy = randn(B * T * C, 33);
+      const tag = `V${V} C${C} B${B} T${T} pos0=${pos0} scale ${s} pad ${pad}`;
+      const run = async (fused: boolean) => {
+        const w = Tensor.param(gpu, W, [V, C], 'w');
+        const p = Tensor.param(gpu, P, [NP, C], 'p');
+        const idb = IdBatch.from(gpu, ids, [B, T], V);
+        const c0 = { ...gpu.counters };
+        let y: Tensor;
+        if (fused) y = embeddingWithPositions(idb, w, p, { pos0, scale: s, paddingIdx: pad });
+        else {
+          let x = embedding(idb, w, { paddingIdx: pad });
+          if (s !== 1) x = scale(x, s);
+          y = add(x, embedding(positionIds(gpu, T, pos0), p));
+        }
+        const fwd = diffCounters(gpu.counters, c0).dispatches;
+        assert.equal(y.shape, [B, T, C]);
+        const out = await y.toArray();
+        const dyT = Tensor.from(gpu, dy, [B, T, C]);
+        const c1 = { ...gpu.counters };
+        backward(y, dyT);
+        const bwd = diffCounters(gpu.counters, c1).dispatches;
+        const res = { out, fwd, bwd, gw: await w.grad!.toArray(), gp: await p.grad!.toArray() };
+        w.dispose();
+        p.dispose();
+        return res;
+      };
+      const f = await run(true);
+      const u = await run(false);
+      assert.is(f.fwd, 1, 'one forward dispatch');
+      assert.is(f.bwd, 1, 'one backward dispatch: both tables scattered together (scatter2)');
+      assert.ok(u.fwd >= 3);
+      for (const k of ['out', 'gw', 'gp'] as const) assert.equal(new Uint32Array(f[k].buffer), new Uint32Array(u[k].buffer), `${k} bit for bit vs the unfused ops (${tag})`);
+      const e1 = assertClose(f.out, gatherAddRef(ids, W, P, C, T, pos0, s), { atol: 0, rtol: 0, name: `gather_add ${tag}` });
+      const dyS = dy.map((v) => Math.fround(v * Math.fround(s)));
+      const e2 = assertClose(f.gw, scatterRef(ids, dyS, V, C, pad), { atol: 1e-5, rtol: 1e-5, name: `token grad ${tag}` });
+      const e3 = assertClose(f.gp, scatterRef(Array.from({ length: B * T }, (_, i) => pos0 + (i % T)), dy, NP, C), { atol: 1e-5, rtol: 1e-5, name: `position grad ${tag}` });
+      report('embeddingWithPositions vs ref', Math.max(e1, e2, e3));
+      console.log(`  embeddingWithPositions ${tag}: = unfused bit for bit; vs ref out ${e1.toExponential(2)}, dW ${e2.toExponential(2)}, dP ${e3.toExponential(2)}`);
+    });
+  }
+  await gpu.scope(async () => {
+    const w = Tensor.from(gpu, randn(12, 1), [4, 3]);
+    const p = Tensor.from(gpu, randn(15, 2), [5, 3]);
+    const idb = IdBatch.from(gpu, [0, 1, 2, 3], [2, 2], 4);
+    throwsMsg(() => embeddingWithPositions(idb, w, p, { pos0: 4 }), /^embeddingWithPositions: positions 4…5 are outside the table's 5 rows$/);
+    throwsMsg(() => embeddingWithPositions(idb, w, Tensor.from(gpu, randn(10, 3), [5, 2])), /^embeddingWithPositions: .*positions/);
   });
 });
 

@@ -2,9 +2,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
-import { getGpu } from '../src/gpu/device.ts';
+import { getGpu, diffCounters } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { layerNorm } from '../src/ops/layernorm.ts';
+import { layerNorm, encodeLayerNormBackward } from '../src/ops/layernorm.ts';
+import lnWgsl from '../shaders/layernorm.wgsl';
 import { crossEntropy } from '../src/ops/loss.ts';
 import { AdamW, clipGradNorm, gradNorm } from '../src/train/adamw.ts';
 import { layerNormRef, layerNormBwdRef } from '../src/ref/layernorm.ts';
@@ -72,6 +73,48 @@ test("layerNorm takes any eps: BERT's 1e-12 vs reference and F.layer_norm(eps=1e
     wt.dispose();
     bt.dispose();
   });
+});
+
+test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, bit for bit, with dx = and +=; vs CPU reference', async () => {
+  const gpu = await getGpu();
+  for (const [R, C] of [[1, 3], [5, 17], [70, 65]] as const) {
+    await gpu.scope(async () => {
+      const x = randn(R * C, 7 + R, -3, 3);
+      const w = randn(C, 8, 0.5, 1.5);
+      const dy = randn(R * C, 9);
+      const dx0 = randn(R * C, 10);
+      const xt = Tensor.from(gpu, x, [R, C], { requiresGrad: true });
+      const wt = Tensor.param(gpu, w, [C], 'w');
+      const bt = Tensor.param(gpu, randn(C, 11), [C], 'b');
+      // the forward's saved statistics, from the forward entry itself
+      const mean = gpu.buffer(Float32Array.from({ length: R }, () => 0));
+      const rstd = gpu.buffer(Float32Array.from({ length: R }, () => 0));
+      const y = gpu.buffer(R * C * 4);
+      gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward' }), { buffers: { x: xt.buffer, w: wt.buffer, b: bt.buffer, y, mean, rstd }, params: { R, C, eps: 1e-5, acc: 0 }, workgroups: gpu.grid(R, 64) });
+      const ref = layerNormBwdRef(x, w, dy, R, C);
+      const dyb = gpu.buffer(Float32Array.from(dy));
+      for (const acc of [0, 1]) {
+        const outs: Float32Array[][] = [];
+        for (const separate of [false, true]) {
+          const dx = gpu.buffer(Float32Array.from(dx0));
+          const dw = gpu.buffer(Float32Array.from({ length: C }, (_, i) => i * 0.25));
+          const db = gpu.buffer(Float32Array.from({ length: C }, (_, i) => -i * 0.5));
+          const c0 = { ...gpu.counters };
+          encodeLayerNormBackward(gpu, { x: xt.buffer, w: wt.buffer, dy: dyb, dx, dw, db, mean, rstd }, { R, C, eps: 1e-5, acc }, separate);
+          assert.is(diffCounters(gpu.counters, c0).dispatches, separate ? 2 : 1);
+          outs.push([await gpu.readF32(dx, R * C), await gpu.readF32(dw, C), await gpu.readF32(db, C)]);
+        }
+        const [fused, sep] = outs;
+        for (let k = 0; k < 3; k++) assert.equal([...fused[k]], [...sep[k]], `${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}: same bits`);
+        const want = [ref.dx.map((v, i) => v + (acc ? dx0[i] : 0)), ref.dw.map((v, i) => v + i * 0.25), ref.db.map((v, i) => v - i * 0.5)];
+        const errs = [0, 1, 2].map((k) => assertClose(fused[k], want[k], { atol: 1e-4, rtol: 1e-4, name: `ln fused ${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}` }));
+        report(`ln fused backward ${R}x${C} acc ${acc} vs ref (dx, dw, db)`, Math.max(...errs));
+        console.log(`  ln fused backward ${R}x${C} acc ${acc}: max |err| vs ref ${Math.max(...errs).toExponential(2)}, = two-dispatch form bit for bit`);
+      }
+      wt.dispose();
+      bt.dispose();
+    });
+  }
 });
 
 test('layerNorm: zero rows give an empty result and zero param grads; a scalar x is refused', async () => {

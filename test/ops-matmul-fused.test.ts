@@ -10,6 +10,7 @@ import { gelu } from '../src/ops/unary.ts';
 import { add } from '../src/ops/binary.ts';
 import { Tensor, noGrad, backward } from '../src/autograd/tensor.ts';
 import { bmmRef, linearRef } from '../src/ref/matmul.ts';
+import { unaryBwdRef } from '../src/ref/unary.ts';
 import { assertClose, randn } from './helpers.ts';
 
 test('matmul M=1 (row1 entry) vs CPU reference: nn / nt, vec4 and scalar, bias, alpha, acc, batch, split grid', async () => {
@@ -121,6 +122,43 @@ test('linearGelu: one fused dispatch without a graph (M = 1, 7 and 40), equal to
     });
   } finally {
     setMatmulVariant(prev);
+  }
+});
+
+test('linearGelu recording a graph: backward = gelu backward + bias colsum in one dispatch, every gradient bit for bit as gelu(linear()); bias grad = and +=', async () => {
+  const gpu = await getGpu();
+  for (const [R, inF, outF] of [[1, 5, 7], [6, 12, 65], [33, 20, 36]] as const) {
+    for (const biasUsedTwice of [false, true]) {
+      await gpu.scope(async () => {
+        const xv = Float32Array.from(randn(R * inF, 21, -3, 3));
+        const wv = Float32Array.from(randn(inF * outF, 22));
+        const bv = Float32Array.from(randn(outF, 23));
+        const dyv = Float32Array.from(randn(R * outF, 24));
+        const run = async (fused: boolean) => {
+          const x = Tensor.from(gpu, xv, [R, inF], { requiresGrad: true });
+          const w = Tensor.param(gpu, wv, [inF, outF], 'w');
+          const b = Tensor.param(gpu, bv, [outF], 'b');
+          let y = fused ? linearGelu(x, w, b) : gelu(linear(x, w, b));
+          if (biasUsedTwice) y = add(y, b); // b gets a second gradient: the fused colsum must accumulate
+          const d0 = gpu.dispatchCount;
+          backward(y, Tensor.from(gpu, dyv, [R, outF]));
+          const out = { y: await y.toArray(), dx: await x.grad!.toArray(), dw: await w.grad!.toArray(), db: await b.grad!.toArray(), bwd: gpu.dispatchCount - d0 };
+          w.dispose();
+          b.dispose();
+          return out;
+        };
+        const f = await run(true);
+        const u = await run(false);
+        assert.is(f.bwd, u.bwd - 1, `backward: ${f.bwd} dispatches fused, ${u.bwd} unfused`);
+        for (const k of ['y', 'dx', 'dw', 'db'] as const) assert.equal(new Uint32Array(f[k].buffer), new Uint32Array(u[k].buffer), `linearGelu R=${R} ${k}${biasUsedTwice ? ' (bias used twice)' : ''}: same bits`);
+        const z = linearRef(xv, wv, bv, R, inF, outF);
+        const dz = unaryBwdRef('gelu_tanh', z, dyv);
+        const db = new Float32Array(outF);
+        for (let r = 0; r < R; r++) for (let n = 0; n < outF; n++) db[n] += dz[r * outF + n];
+        const e = assertClose(f.db, biasUsedTwice ? db.map((v, n) => v + dyv.reduce((s, _, i) => s + (i % outF === n ? dyv[i] : 0), 0)) : db, { atol: 1e-5, rtol: 1e-5, name: `linearGelu db R=${R} vs CPU reference` });
+        if (R === 33 && biasUsedTwice) console.log(`  linearGelu with a graph: backward one dispatch fewer, every gradient = gelu(linear()) bit for bit; db vs CPU reference ${e.toExponential(2)}`);
+      });
+    }
   }
 });
 

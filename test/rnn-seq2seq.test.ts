@@ -1,6 +1,6 @@
 // The course's RNNSeq2Seq / AttentionSeq2Seq (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
 // the course's names loads as it is and gives PyTorch's teacher-forced logits, loss, every gradient, greedy ids,
-// per-step logits and attention weights; TSV parsing and bad-input errors.
+// per-step logits and attention weights, beam-search ids and scores (Hugging Face's rules); TSV parsing and bad-input errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, rmSync, cpSync, writeFileSync } from 'node:fs';
@@ -12,12 +12,13 @@ import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { Seq2SeqModel, parseTsvPairs, makeBatch, rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
 import { initModel } from '../src/model/model.ts';
+import { translateIds } from '../src/model/seq2seq-translate.ts';
 import { assertClose, FIXTURES, report, throwsMsg } from './helpers.ts';
 
 const ref = (dir: string) => parseSafetensors(new Uint8Array(readFileSync(join(dir, 'ref.safetensors')))).tensors;
 
 for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
-  test(`course ${name}: state_dict loads; logits, loss, all gradients ≤ 1e-4; greedy ids identical, per-step logits and attention ≤ 1e-4`, async () => {
+  test(`course ${name}: state_dict loads; logits, loss, all gradients ≤ 1e-4; greedy and beam-search ids identical, per-step logits and attention ≤ 1e-4`, async () => {
     const gpu = await getGpu();
     const dir = join(FIXTURES, `seq2seq_${name}`);
     const R = ref(dir);
@@ -64,6 +65,15 @@ for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
         // padded source positions get exactly zero weight
         for (let s = 0; s < g.steps; s++) for (let b = 0; b < B; b++) for (let j = srcLens[b]; j < S; j++) assert.is(g.attention![(s * B + b) * S + j], 0);
       } else assert.is(g.attention, null);
+      // beam search (reorder gathers encoder states, lengths, h and c by row): PyTorch's ids and scores
+      const srcRows = Array.from({ length: B }, (_, b) => Array.from(src.data as ArrayLike<number>).slice(b * S, b * S + srcLens[b]));
+      for (const [bn, numBeams, lengthPenalty, earlyStopping] of [['beam3', 3, 1, false], ['beam2_lp06_early', 2, 0.6, true]] as const) {
+        const r = await translateIds(model, srcRows, { maxLength: 11, numBeams, lengthPenalty, earlyStopping });
+        const w = get(`${bn}_ids`);
+        const wIds = Array.from({ length: B }, (_, b) => Array.from(w.data as ArrayLike<number>).slice(b * w.shape[1], (b + 1) * w.shape[1]));
+        assert.equal(r.sequences, wIds, `${name} ${bn} ids`);
+        report(`seq2seq ${name} ${bn} scores`, assertClose(r.scores!, get(`${bn}_scores`).data as Float32Array, { atol: 1e-5, rtol: 1e-5, name: `${name} ${bn} scores` }));
+      }
     } finally {
       model.dispose();
     }

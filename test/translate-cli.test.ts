@@ -1,5 +1,5 @@
 // `wgpt translate` and `wgpt logits --decoder-ids` on the course's PyTorch-made seq2seq folders: the CLI prints
-// PyTorch's greedy ids and writes PyTorch's teacher-forced logits; bad input ends with one line and exit 1/2.
+// PyTorch's greedy and beam-search ids and writes PyTorch's teacher-forced logits; bad input ends with one line and exit 1/2.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -33,6 +33,10 @@ test('translate --ids --json: PyTorch greedy ids; --show-attention writes an SVG
     const s = readFileSync(svg, 'utf8');
     assert.match(s, /^<svg/);
     assert.is((s.match(/<rect x=/g) ?? []).length, 10 * lens[0], 'one cell per (generated token, source token)');
+    // beam search with 3 beams: PyTorch's ids (test/fixtures/hf_beam.py: Hugging Face's BeamHypotheses rules)
+    const rb = await run(['translate', '--model', DIR, '--ids', src.map((x) => x.join(',')).join(';'), '--max-new-tokens', '10', '--num-beams', '3', '--json']);
+    assert.is(rb.code, 0, rb.err);
+    assert.equal((JSON.parse(rb.out) as { ids: number[][] }).ids, rowsOf(R('beam3_ids')));
     const out = join(tmp, 'l.bin');
     const tgt = rowsOf(R('tgt_in'));
     const l = await run(['logits', '--model', DIR, '--ids', src.map((x) => x.join(',')).join(';'), '--decoder-ids', tgt.map((x) => x.join(',')).join(';'), '--out', out]);
@@ -48,7 +52,7 @@ test('bad input: one line naming the problem', async () => {
   const cases: [string[], RegExp, number][] = [
     [['translate', '--model', DIR, '--ids', '5,99'], /^wgpt translate: --ids: id 99 \(row 1, item 2\) is out of range \[0, 23\)$/, 1],
     [['translate', '--model', DIR, '--text', 'hello'], /has no tokenizer \(wgpt_run\.json, or source\.spm \+ target\.spm \+ vocab\.json\); give the source as --ids$/, 1],
-    [['translate', '--model', DIR, '--ids', '5,6', '--num-beams', '2'], /^wgpt translate: wgpt-rnn-seq2seq models decode greedily only in wgpt \(no beam search\): use --num-beams 1$/, 1],
+    [['translate', '--model', DIR, '--ids', '5,6', '--num-beams', '2', '--no-cache'], /^wgpt translate: wgpt-rnn-seq2seq models have no KV cache to turn off/, 1],
     [['logits', '--model', DIR, '--ids', '5,6', '--out', '/tmp/x.bin'], /is an encoder–decoder \(wgpt-rnn-seq2seq\): give the decoder's input as --decoder-ids/, 2],
     [['logits', '--model', DIR, '--ids', '5,6', '--decoder-ids', '1,23', '--out', '/tmp/x.bin'], /decoder id 23 at position 1 is out of range \[0, 23\)/, 1],
   ];

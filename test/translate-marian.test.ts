@@ -59,11 +59,11 @@ const mask = ints('src_mask');
 const srcRows = Array.from({ length: B }, (_, b) => ints('src').slice(b * S, b * S + mask.slice(b * S, (b + 1) * S).reduce((a, x) => a + x, 0)));
 const idsArg = srcRows.map((r) => r.join(',')).join(';');
 
-test('translate --ids: greedy and beam search ids equal the reference, cached and --no-cache; --json starts with the start token', async () => {
+test('translate --ids: greedy and beam search ids equal the reference (default: config num_beams), cached and --no-cache; --json starts with the start token', async () => {
   const dir = marianFolder();
   try {
     const svg = join(dir, 'attn.svg');
-    const g = await run(['translate', '--model', dir, '--ids', idsArg, '--json', '--show-attention', svg]);
+    const g = await run(['translate', '--model', dir, '--ids', idsArg, '--num-beams', '1', '--json', '--show-attention', svg]);
     assert.is(g.code, 0, g.err);
     const gj = JSON.parse(g.out) as { ids: number[][]; text: string[] };
     assert.equal(gj.ids, refJson.generated.greedy, 'greedy (max_length 12 from config.json)');
@@ -74,7 +74,8 @@ test('translate --ids: greedy and beam search ids equal the reference, cached an
     assert.match(s, /^<svg/);
     assert.is((s.match(/<rect x=/g) ?? []).length, 4 * srcRows[0].length, 'one cell per (generated token, source token)');
     assert.match(g.err, /cross-attention of decoder layer 3, mean of 4 heads \(4 × \d+\)/);
-    for (const [name, flags] of [['beam4', ['--num-beams', '4']], ['beam3_lp06_early', ['--num-beams', '3', '--length-penalty', '0.6', '--early-stopping', '--no-cache']]] as const) {
+    // no --num-beams: config.json's num_beams (4), as Hugging Face's generate() reads it
+    for (const [name, flags] of [['beam4', []], ['beam4', ['--num-beams', '4']], ['beam3_lp06_early', ['--num-beams', '3', '--length-penalty', '0.6', '--early-stopping', '--no-cache']]] as const) {
       const r = await run(['translate', '--model', dir, '--ids', idsArg, '--json', ...flags]);
       assert.is(r.code, 0, r.err);
       const j = JSON.parse(r.out) as { ids: number[][]; scores: number[] };

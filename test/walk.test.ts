@@ -2,7 +2,8 @@
 // seeded nn.Embedding(6, 3) and the lookup of id 3 to 4 decimals, the V1/V2 and GPT-2 ids, the windows and the
 // first batch), every stage's shapes, the GPU-computed tensors equal python3-torch's (test/fixtures/walk.json
 // from gen_walk.py: token/position embeddings, attention of block 0 head 0, top-5 next tokens, greedy tokens,
-// nn.RNN/nn.LSTM states), the second half's stages (WordPiece, Luong weights, encoder vs decoder maps),
+// nn.RNN/nn.LSTM states), the second half's stages (WordPiece, Luong weights, encoder vs decoder maps, BERT
+// fill-mask against the model's full logits, Marian's greedy and beam ids against uncached decoding),
 // and --plots writes SVGs that parse and PNGs that decode.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -14,6 +15,14 @@ import { getGpu } from '../src/gpu/device.ts';
 import { walk, STAGE_NAMES, stageText, type Stage } from '../src/walk/stages.ts';
 import { BUNDLED_CORPUS } from '../src/tokenizer/node.ts';
 import { fixture, report } from './helpers.ts';
+import { initModel } from '../src/model/model.ts';
+import { bert, type Bert } from '../src/model/bert.ts';
+import { BERT_PRESETS } from '../src/model/bert-config.ts';
+import { marian, type Marian } from '../src/model/marian.ts';
+import { MARIAN_PRESETS } from '../src/model/marian-config.ts';
+import { translateIds } from '../src/model/seq2seq-translate.ts';
+import { trainWordPiece } from '../src/tokenizer/wordpiece-train.ts';
+import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { decodePng, pixelStats, checkXml } from './png-svg.ts';
 import { deflateSync } from 'node:zlib';
 import { rasterizeSvg } from '../src/plot/raster.ts';
@@ -180,6 +189,50 @@ test('second half: WordPiece ids, RNN/LSTM states equal torch, Luong weights per
   }
   assert.equal(S('luong').figures.map((f) => f.name), ['luong-attention']);
   assert.equal(S('encoder-decoder').figures.map((f) => f.name), ['encoder-attention', 'decoder-attention']);
+});
+
+test('fill-mask: top-5 = the softmax of the same seeded BERT\'s full logits at [MASK]; translate: greedy and 4-beam ids = uncached decoding, cross-attention rows sum to 1', async () => {
+  const gpu = await getGpu();
+  const wp = trainWordPiece(verdict, { vocabSize: 1000 }).tokenizer;
+  const V = wp.vocabSize;
+  // fill-mask: the masked sentence's logits (1, T, V) from a full forward, softmax at the mask on the host
+  const fm = S('fill-mask').arrays;
+  const ids = fm.ids.data as number[];
+  const at = fm.mask_position.data[0] as number;
+  assert.is(ids[at], wp.tokenToId('[MASK]'));
+  assert.is(block('fill-mask', 'the hidden word')[0], "'like'");
+  const b = initModel(bert, gpu, { ...BERT_PRESETS.tiny, vocab_size: V }, 123, 'torch') as unknown as Bert;
+  const logits = await gpu.scope(() => noGrad(async () => b.forward({ ids: IdBatch.from(gpu, ids, [1, ids.length], V) }).toArray()));
+  b.dispose();
+  const row = Array.from(logits.subarray(at * V, (at + 1) * V));
+  const mx = Math.max(...row);
+  const z = row.reduce((a, v) => a + Math.exp(v - mx), 0);
+  const order = row.map((_, i) => i).sort((x, y) => row[y] - row[x]).slice(0, 5);
+  assert.equal(fm.top5_ids.data, order);
+  const probs = order.map((i) => Math.exp(row[i] - mx) / z);
+  report('walk fill-mask top-5 probabilities', maxDiff(fm.top5_probs.data as number[], probs));
+  assert.ok(maxDiff(fm.top5_probs.data as number[], probs) < 2e-6);
+  // translate: the stage's config rebuilt; the KV-cache path (the stage) equals recomputing every prefix
+  const tr = S('translate').arrays;
+  const src = tr.source_ids.data as number[];
+  const eos = wp.tokenToId('[SEP]')!, pad = wp.tokenToId('[PAD]')!;
+  assert.is(src[src.length - 1], eos);
+  const m = initModel(marian, gpu, { ...MARIAN_PRESETS.tiny, vocab_size: V, decoder_vocab_size: V, eos_token_id: eos, pad_token_id: pad, decoder_start_token_id: pad, max_length: 9 }, 123, 'torch') as unknown as Marian;
+  try {
+    const g = await translateIds(m, [src], { maxLength: 9, useCache: false });
+    assert.equal(tr.greedy_ids.data, g.sequences[0]);
+    const bm = await translateIds(m, [src], { maxLength: 9, numBeams: 4, useCache: false });
+    assert.equal(tr.beam4_ids.data, bm.sequences[0]);
+  } finally {
+    m.dispose();
+  }
+  const [rows, cols] = tr.cross_attention.shape;
+  assert.is(cols, src.length);
+  for (let r = 0; r < rows; r++) {
+    const sum = (tr.cross_attention.data as number[]).slice(r * cols, (r + 1) * cols).reduce((a, v) => a + v, 0);
+    assert.ok(Math.abs(sum - 1) < 1e-3, `cross-attention row ${r} sums to ${sum}`);
+  }
+  assert.equal(S('translate').figures.map((f) => f.name), ['marian-cross-attention']);
 });
 
 test('bad input: unknown stage, a stage not there yet, empty text', async () => {

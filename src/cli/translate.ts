@@ -1,6 +1,6 @@
 // `wgpt translate`: one command over every encoder–decoder checkpoint (EncoderDecoderLM: Marian folders as Hugging Face
 // ships them, wgpt's RNN/LSTM seq2seq): greedy or beam search, with or without the KV cache; prints the text, or the
-// ids with --json; --show-attention draws the cross-attention as SVG. Leaves out: sampling, beam search for RNN models.
+// ids with --json; --show-attention draws the cross-attention as SVG. Leaves out: sampling.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Command, UsageError, num } from './command.js';
@@ -35,7 +35,7 @@ const cmd: Command = {
     text: ['"…"', "source text (needs the folder's tokenizer: Marian's spm files, or wgpt_run.json)"],
     ids: ['"5,9,30"', 'source token ids instead of --text (rows split by ; translate a batch; Marian sources end with </s> as its tokenizer writes them)'],
     'max-new-tokens': ['N', 'cap on generated tokens (the end token included)', "config.json's max_length − 1 (Marian), max_target_length (RNN)"],
-    'num-beams': ['N', 'beam search with N beams (Hugging Face generate rules); 1 = greedy. RNN models: greedy only', '1'],
+    'num-beams': ['N', 'beam search with N beams (Hugging Face generate rules); 1 = greedy', "config.json's num_beams (Marian, as Hugging Face's generate), else 1"],
     'length-penalty': ['X', 'beam search: a hypothesis scores sum(log p) / length^X', '1'],
     'early-stopping': ['', 'beam search: stop a source as soon as it has N finished hypotheses'],
     'no-cache': ['', 'recompute the decoder over the whole prefix every step instead of reading the KV cache (Marian; slower, same output)'],
@@ -45,11 +45,13 @@ const cmd: Command = {
   async run(v) {
     if (!v.model) throw new UsageError('--model is required');
     if ((v.text === undefined) === (v.ids === undefined)) throw new UsageError('give --text or --ids (one of them)');
-    const numBeams = num(v, 'num-beams', 1, { int: true, min: 1 });
     const lengthPenalty = num(v, 'length-penalty', 1);
     const dir = v.model as string;
     const ck = loadCheckpoint(dir);
     const cfg = ck.config;
+    // Hugging Face's generate() takes num_beams from the model's config when the call does not give it
+    const cfgBeams = Number.isInteger(cfg.num_beams) && (cfg.num_beams as number) >= 1 ? (cfg.num_beams as number) : 1;
+    const numBeams = num(v, 'num-beams', cfgBeams, { int: true, min: 1 });
     const marianFiles = hasMarianTokenizer(ck.dir);
     const hasTok = marianFiles || existsSync(join(ck.dir, RUN_FILE));
     const tok: Tokenizer | null = hasTok ? loadTokenizerSpec(checkpointTokenizerSpec(ck.dir), { checkpointDir: ck.dir }) : null;

@@ -12,7 +12,8 @@ import {
   initParams, uploadParams, paramOf, exportParamMap,
 } from './model.js';
 import { torchGPTParams } from './torch-init.js';
-import { embedding, positionIds, sinusoidalPositions } from '../ops/embedding.js';
+import { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_HEAD } from '../ops/matmul-ln.js';
+import { embedding, embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
 import { add, dropout } from '../ops/elementwise.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT, linearGelu, linearResidual } from '../ops/matmul.js';
@@ -94,38 +95,43 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
   private embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
     const c = this.config;
-    let x = embedding(ids, this.p('wte.weight'));
-    if (c.positions === 'learned') {
-      const pid = positionIds(this.gpu, T, pos0);
-      x = add(x, embedding(pid, this.p('wpe.weight')));
-    } else {
+    let x: Tensor;
+    // learned: token and position rows gathered and added in one dispatch
+    if (c.positions === 'learned') x = embeddingWithPositions(ids, this.p('wte.weight'), this.p('wpe.weight'), { pos0 });
+    else {
       // the fixed table for exactly these positions: one small dispatch, nothing cached
-      x = add(x, sinusoidalPositions(this.gpu, T, c.d_model, pos0));
+      x = add(embedding(ids, this.p('wte.weight')), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
     }
     return drop ? drop(x, 0) : x;
   }
 
-  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null): Tensor {
+  /** `fuseLn`: a decode step (no graph, few rows): each LayerNorm runs inside the matmul it feeds (layerNormLinear) */
+  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false): Tensor {
     const c = this.config;
     const p = `h.${i}.`;
     const bias = (n: string) => this.params.get(p + n);
-    let h = layerNorm(x, this.p(p + 'ln_1.weight'), this.p(p + 'ln_1.bias'), c.layernorm_eps);
-    const qkv = linear(h, this.p(p + 'attn.c_attn.weight'), bias('attn.c_attn.bias'));
+    const ln = (name: string, w: string, b: Tensor | undefined, act?: 'gelu_tanh'): Tensor => {
+      if (fuseLn) return layerNormLinear(x, this.p(p + name + '.weight'), this.p(p + name + '.bias'), this.p(p + w), b, { eps: c.layernorm_eps, act });
+      const h = layerNorm(x, this.p(p + name + '.weight'), this.p(p + name + '.bias'), c.layernorm_eps);
+      // one fused dispatch when no graph is recorded (generation, evaluation); linear then gelu when training
+      return act ? linearGelu(h, this.p(p + w), b) : linear(h, this.p(p + w), b);
+    };
+    const qkv = ln('ln_1', 'attn.c_attn.weight', bias('attn.c_attn.bias'));
     const a = attn(qkv);
     // without dropout the residual add is the projection's matmul accumulating into a copy of x (one dispatch)
     if (drop) x = add(x, drop(linear(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias')), 2 * i + 1));
     else x = linearResidual(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias'), x);
-    h = layerNorm(x, this.p(p + 'ln_2.weight'), this.p(p + 'ln_2.bias'), c.layernorm_eps);
-    // one fused dispatch when no graph is recorded (generation, evaluation); linear then gelu when training
-    h = linearGelu(h, this.p(p + 'mlp.c_fc.weight'), this.p(p + 'mlp.c_fc.bias'));
+    const h = ln('ln_2', 'mlp.c_fc.weight', this.p(p + 'mlp.c_fc.bias'), 'gelu_tanh');
     if (drop) return add(x, drop(linear(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias')), 2 * i + 2));
     return linearResidual(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias'), x);
   }
 
-  private head(x: Tensor): Tensor {
+  private head(x: Tensor, fuseLn = false): Tensor {
     const c = this.config;
+    const w = c.tie_embeddings ? this.p('wte.weight') : this.p('lm_head.weight');
+    if (fuseLn) return layerNormLinear(x, this.p('ln_f.weight'), this.p('ln_f.bias'), w, undefined, { eps: c.layernorm_eps, transposed: true });
     const y = layerNorm(x, this.p('ln_f.weight'), this.p('ln_f.bias'), c.layernorm_eps);
-    return linearT(y, c.tie_embeddings ? this.p('wte.weight') : this.p('lm_head.weight'));
+    return linearT(y, w);
   }
 
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
@@ -210,18 +216,24 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
 
   /**
    * Inference with a KV cache: ids [B, Tn] are positions pos … pos+Tn−1; appends their keys/values
-   * to the caches and returns logits [B, Tn, V]. No graph is recorded.
+   * to the caches and returns logits [B, Tn, V]. No graph is recorded. A step of at most 4 rows (B·Tn) runs each
+   * LayerNorm inside the matmul it feeds (layerNormLinear: 2·n_layers dispatches fewer, + 1 for ln_f when the head is
+   * at most LN_LINEAR_MAX_HEAD wide) unless fuseLayerNorm is false.
    */
-  forwardCached(ids: IdBatch, caches: KVCache[], pos: number): Tensor {
+  forwardCached(ids: IdBatch, caches: KVCache[], pos: number, opts: { fuseLayerNorm?: boolean } = {}): Tensor {
     return noGrad(() => {
       const [, Tn] = this.checkIds(ids);
       const c = this.config;
       if (pos + Tn > c.context_length) throw new Error(`position ${pos + Tn} exceeds the model's context_length ${c.context_length}`);
       let x = this.embed(ids, Tn, pos, null);
+      // a decode step (a few rows): the LayerNorms run inside their matmuls (off: fuseLayerNorm false); a prompt
+      // takes the separate ops
+      const fuseLn = opts.fuseLayerNorm !== false && layerNormLinearFits(x);
       for (let i = 0; i < c.n_layers; i++) {
-        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), null);
+        x = this.block(i, x, (qkv) => attentionDecodeQKV(qkv, caches[i], pos, c.n_heads), null, fuseLn);
       }
-      return this.head(x);
+      // the head only while narrow: a fused 50,257-column head decoded at 0.92× main's speed on SwiftShader (matmul-ln.ts)
+      return this.head(x, fuseLn && c.vocab_size <= LN_LINEAR_MAX_HEAD);
     });
   }
 

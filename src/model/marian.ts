@@ -5,8 +5,8 @@
 // Leaves out: layerdrop, pre-LayerNorm variants.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
-import { embedding, positionIds } from '../ops/embedding.js';
-import { add, dropout, scale } from '../ops/elementwise.js';
+import { embedding, embeddingWithPositions } from '../ops/embedding.js';
+import { add, dropout } from '../ops/elementwise.js';
 import { activation } from '../ops/unary.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linearT } from '../ops/matmul.js';
@@ -137,9 +137,8 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     const c = this.config;
     const T = ids.shape[1];
     if (pos0 + T > c.max_position_embeddings) throw new Error(`a ${side === 'encoder' ? 'source' : 'target'} of ${pos0 + T} tokens is longer than the model's max_position_embeddings ${c.max_position_embeddings}`);
-    let x = embedding(ids, this.emb(side), { paddingIdx: c.pad_token_id });
-    if (c.scale_embedding) x = scale(x, Math.sqrt(c.d_model));
-    return add(x, embedding(positionIds(this.gpu, T, pos0), this.positions));
+    // one dispatch: token rows × √d (when scale_embedding) + the position rows
+    return embeddingWithPositions(ids, this.emb(side), this.positions, { pos0, paddingIdx: c.pad_token_id, scale: c.scale_embedding ? Math.sqrt(c.d_model) : 1 });
   }
 
   private lin(x: Tensor, name: string): Tensor {

@@ -1,8 +1,9 @@
 // The course's RNN/LSTM encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
 // encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
 // course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
-// the EncoderDecoderLM steps, and the TSV data hook. Built from src/ops (rnn, embedding, linear, the general
-// attention op, concat, tanh). Leaves out: bidirectional encoders (the decoder would need a bridge), dropout, beam search here.
+// the EncoderDecoderLM steps (reorder: beam search runs in seq2seq-generate.ts), and the TSV data hook. Built from
+// src/ops (rnn, embedding, linear, the general attention op, concat, tanh). Leaves out: bidirectional encoders (the
+// decoder would need a bridge), dropout.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding } from '../ops/embedding.js';
@@ -10,7 +11,7 @@ import { rnn, rnnParamShapes, type RnnCell, type RnnConfig } from '../ops/rnn.js
 import { linearT } from '../ops/matmul.js';
 import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
-import { concat } from '../ops/shape.js';
+import { concat, reshape } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
 import { shuffledOrder } from '../data/index.js';
 import {
@@ -167,6 +168,8 @@ interface State extends DecoderState {
   c?: Tensor;
   /** decodeStep's h/c are kept out of the caller's scope (disposed by the next step or dispose()) */
   ownsState: boolean;
+  /** after reorder: encOut is a kept copy owned by the state (released by the next reorder or dispose()) */
+  ownsEnc: boolean;
   /** with encode(…, {attention: true}): the last decodeStep's attention weights (B, 1, Tn, S), kept likewise */
   wantAttn: boolean;
   attn: Tensor | null;
@@ -227,9 +230,10 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
     const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
     const st: State = {
-      B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, ownsState: false, wantAttn: !!o.attention, attn: null,
+      B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, ownsState: false, ownsEnc: false, wantAttn: !!o.attention, attn: null,
       dispose() {
         if (st.ownsState) for (const t of [st.h, st.c]) t?.dispose();
+        if (st.ownsEnc) st.encOut.dispose();
         st.attn?.dispose();
         st.attn = null;
       },
@@ -308,6 +312,43 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
       }
       return d.logits;
     });
+  }
+
+  /**
+   * Beam search: row r of the state continues old row from[r] (also expands B sources to B·beams rows): the encoder
+   * states, their lengths and every layer's h (and c) are gathered by row.
+   */
+  reorder(state: DecoderState, from: readonly number[]): void {
+    const st = state as State;
+    const gpu = this.gpu;
+    const R = from.length;
+    for (const f of from) if (!(Number.isInteger(f) && f >= 0 && f < st.B)) throw new Error(`${SEQ2SEQ_MODEL_TYPE}.reorder: row ${f} is not in 0…${st.B - 1}`);
+    const H = this.config.hidden_size;
+    noGrad(() => {
+      const rows = (t: Tensor, groups: number, width: number): Tensor => {
+        // t holds `groups` blocks of st.B rows of `width` floats; row r of each block ← row from[r] of the same block
+        const ids = IdBatch.from(gpu, Array.from({ length: groups * R }, (_, i) => Math.floor(i / R) * st.B + from[i % R]), [groups * R], groups * st.B, 'row');
+        const g = embedding(ids, new Tensor(gpu, [groups * st.B, width], t.buffer));
+        ids.dispose();
+        gpu.pool.keep(g.buffer);
+        return g;
+      };
+      const layers = st.h.shape[0];
+      const enc = reshape(rows(st.encOut, 1, st.S * H), [R, st.S, H]);
+      const h = reshape(rows(st.h, layers, H), [layers, R, H]);
+      const c = st.c ? reshape(rows(st.c, layers, H), [layers, R, H]) : undefined;
+      if (st.ownsEnc) st.encOut.dispose();
+      if (st.ownsState) for (const t of [st.h, st.c]) t?.dispose();
+      st.encOut = enc;
+      st.h = h;
+      st.c = c;
+      st.ownsEnc = true;
+      st.ownsState = true;
+    });
+    st.lengths = from.map((f) => st.lengths[f]);
+    st.attn?.dispose();
+    st.attn = null;
+    st.B = R;
   }
 
   /** With encode(…, {attention: true}): the last decodeStep's Luong attention weights (B, 1, Tn, S). */

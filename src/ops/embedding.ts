@@ -1,5 +1,5 @@
 // Embedding ops: gather forward and a deterministic scatter-add backward (ids grouped on the host, no
-// float atomics), the course's one-hot × matmul equivalent (tests and bench only), position ids and the
+// float atomics), token + position rows in one dispatch, the course's one-hot × matmul equivalent (tests and bench only), position ids and the
 // sinusoidal table; padding_idx (no gradient for that row). Leaves out: max_norm, scale_grad_by_freq.
 import embWgsl from '../../shaders/embedding.wgsl';
 import type { Gpu } from '../gpu/device.js';
@@ -33,12 +33,12 @@ export function groupIds(ids: Int32Array, skip?: number): { csr: Int32Array; U: 
   return { csr, U };
 }
 
-/** Records Wgrad (V, C) += scatter of dy (R, C) by ids (skipping id `skip`): one invocation per (unique id, channel). */
-export function encodeScatter(gpu: Gpu, ids: Int32Array, dy: GPUBuffer, wgrad: GPUBuffer, V: number, C: number, skip?: number): void {
+/** Records Wgrad (V, C) += coef·scatter of dy (R, C) by ids (skipping id `skip`): one invocation per (unique id, channel). */
+export function encodeScatter(gpu: Gpu, ids: Int32Array, dy: GPUBuffer, wgrad: GPUBuffer, V: number, C: number, skip?: number, coef = 1): void {
   const { csr, U } = groupIds(ids, skip);
   const csrBuf = gpu.buffer(csr, 'embedding.csr');
   const k = gpu.kernel({ shader: embWgsl, entry: 'scatter' });
-  gpu.dispatch(k, { buffers: { csr: csrBuf, dy, Wgrad: wgrad }, params: { U, C, V, R: ids.length }, workgroups: gpu.grid(U * C, 64) });
+  gpu.dispatch(k, { buffers: { csr: csrBuf, dy, Wgrad: wgrad }, params: { U, C, V, R: ids.length, coef }, workgroups: gpu.grid(U * C, 64) });
   gpu.pool.release(csrBuf); // later dispatches that reuse it are ordered after this one
 }
 
@@ -67,6 +67,61 @@ export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: num
     // backward of `out[r] = W[ids[r]]`: W.grad[ids[r]] += dy[r]
     const g = gradTarget(weight, { zeroed: true }); // the scatter only adds
     if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C, pad);
+  });
+}
+
+/**
+ * Token rows (× scale) plus position rows in one dispatch: ids [..., T] → [..., T, C] with
+ * out[..., t, :] = weight[id]·scale + positions[pos0 + t], the same numbers as add(scale(embedding(ids, weight)),
+ * embedding(positionIds(pos0…), positions)) (GPT's learned positions; Marian's scaled tokens + sinusoid table).
+ * Backward: weight.grad += scale·scatter(dy) (paddingIdx gets none), positions.grad (when it is trained) += the
+ * scatter of dy over rows by position, rows in order (the batch sum of the unfused add, then its scatter); both in
+ * one dispatch (scatter2) when both tables are trained.
+ */
+export function embeddingWithPositions(ids: IdBatch, weight: Tensor, positions: Tensor, opts: { pos0?: number; paddingIdx?: number; scale?: number } = {}): Tensor {
+  const gpu = weight.gpu;
+  checkShape('embeddingWithPositions', 'weight', weight.shape, [null, null]);
+  const [V, C] = weight.shape;
+  checkShape('embeddingWithPositions', 'positions', positions.shape, [null, C]);
+  const NP = positions.shape[0];
+  if (ids.shape.length === 0) throw new Error('embeddingWithPositions: ids need a position dim');
+  const T = ids.shape[ids.shape.length - 1];
+  const pos0 = opts.pos0 ?? 0;
+  const scale = opts.scale ?? 1;
+  if (!Number.isInteger(pos0) || pos0 < 0 || pos0 + T > NP) throw new Error(`embeddingWithPositions: positions ${pos0}…${pos0 + T - 1} are outside the table's ${NP} rows`);
+  let pad = opts.paddingIdx;
+  if (pad !== undefined) {
+    if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new Error(`embedding: paddingIdx ${pad} is out of range [${-V}, ${V})`);
+    if (pad < 0) pad += V;
+  }
+  for (let i = 0; i < ids.size; i++) {
+    const v = ids.ids[i];
+    if (v < 0 || v >= V) throw new Error(`embedding: id ${v} at position ${i} is out of range [0, ${V})`);
+  }
+  const R = ids.size;
+  const out = Tensor.empty(gpu, [...ids.shape, C], 'embedding');
+  if (R > 0) {
+    const k = gpu.kernel({ shader: embWgsl, entry: 'gather_add' });
+    gpu.dispatch(k, { buffers: { ids: ids.buffer, W: weight.buffer, P: positions.buffer, out: out.buffer }, params: { R, C, V, T, pos0, NP, scale }, workgroups: gpu.grid(R * C, 64) });
+  }
+  return makeNode(out, [weight, positions], (o) => {
+    // backward of `out[r] = W[ids[r]]·scale + P[pos0 + r mod T]`
+    const g = gradTarget(weight, { zeroed: true }); // the scatters only add
+    const gp = gradTarget(positions, { zeroed: true });
+    const posIds = () => Int32Array.from({ length: R }, (_, r) => pos0 + (r % T));
+    if (g && gp) {
+      // both tables in one dispatch: position ids offset by V in one grouping (each sum as the two scatters make it)
+      const both = new Int32Array(2 * R);
+      both.set(ids.ids);
+      both.set(posIds().map((p) => V + p), R);
+      const { csr, U } = groupIds(both, pad);
+      for (let k = 2 * U + 1; k < csr.length; k++) if (csr[k] >= R) csr[k] -= R; // entries R… are rows 0… of dy
+      const csrBuf = gpu.buffer(csr, 'embedding.csr');
+      const k = gpu.kernel({ shader: embWgsl, entry: 'scatter2' });
+      gpu.dispatch(k, { buffers: { csr: csrBuf, dy: o.grad!.buffer, Wgrad: g.t.buffer, Pgrad: gp.t.buffer }, params: { U, C, V, V2: NP, R, coef: scale }, workgroups: gpu.grid(U * C, 64) });
+      gpu.pool.release(csrBuf);
+    } else if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C, pad, scale);
+    else if (gp) encodeScatter(gpu, posIds(), o.grad!.buffer, gp.t.buffer, NP, C);
   });
 }
 

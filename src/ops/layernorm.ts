@@ -1,6 +1,7 @@
 // LayerNorm op (PyTorch semantics): forward saves per-row mean and rstd; backward gives dx and
-// accumulates dweight/dbias with a deterministic per-channel reduction. Leaves out: RMSNorm, no-affine LN.
+// accumulates dweight/dbias with a deterministic per-channel reduction, both in one dispatch. Leaves out: RMSNorm, no-affine LN.
 import lnWgsl from '../../shaders/layernorm.wgsl';
+import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, numel, shapeStr } from '../autograd/tensor.js';
 
 /** x [..., C], weight [C], bias [C] → [..., C]. */
@@ -19,19 +20,45 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
   gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward' }), { buffers: { x: x.buffer, w: weight.buffer, b: bias.buffer, y: y.buffer, mean, rstd }, params, workgroups: gpu.grid(R, 64) });
   const out = makeNode(y, [x, weight, bias], (o) => {
     // backward of `y = (x − mean)·rstd·w + b`
-    const dy = o.grad!.buffer;
     const gx = gradTarget(x);
-    if (gx) gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_x' }), { buffers: { x: x.buffer, w: weight.buffer, dy, dx: gx.t.buffer, smean: mean, srstd: rstd }, params: { ...params, acc: gx.acc }, workgroups: gpu.grid(R, 64) });
-    // backward_wb only adds (zeroed targets); a side that needs no gradient writes into scratch, released after
+    // dw/db only add (zeroed targets); a side that needs no gradient writes into scratch, released after
     const gw = gradTarget(weight, { zeroed: true });
     const gb = gradTarget(bias, { zeroed: true });
-    if (gw || gb) {
-      const dw = gw?.t ?? Tensor.zeros(gpu, [C]);
-      const db = gb?.t ?? Tensor.zeros(gpu, [C]);
-      gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_wb' }), { buffers: { x: x.buffer, dy, dw: dw.buffer, db: db.buffer, smean: mean, srstd: rstd }, params, workgroups: gpu.grid(C, 64) });
-      if (!gw) dw.dispose();
-      if (!gb) db.dispose();
-    }
+    const dw = gw || gb ? (gw?.t ?? Tensor.zeros(gpu, [C])) : null;
+    const db = gw || gb ? (gb?.t ?? Tensor.zeros(gpu, [C])) : null;
+    encodeLayerNormBackward(gpu, { x: x.buffer, w: weight.buffer, dy: o.grad!.buffer, dx: gx?.t.buffer, dw: dw?.buffer, db: db?.buffer, mean, rstd }, { R, C, eps, acc: gx?.acc ?? 0 });
+    if (dw && !gw) dw.dispose();
+    if (db && !gb) db.dispose();
   });
   return out;
+}
+
+export interface LayerNormBackwardBuffers {
+  x: GPUBuffer;
+  w: GPUBuffer;
+  dy: GPUBuffer;
+  /** (R, C), written (=) or accumulated (+= when acc = 1); absent: no dx */
+  dx?: GPUBuffer;
+  /** [C] each, accumulated (+=); both or neither */
+  dw?: GPUBuffer;
+  db?: GPUBuffer;
+  /** the forward's saved per-row statistics */
+  mean: GPUBuffer;
+  rstd: GPUBuffer;
+}
+
+/**
+ * Records LayerNorm's backward: dx and dw/db in one dispatch (`backward`) when both are wanted, else the one that is;
+ * `separate` forces the two-dispatch form (backward_x, backward_wb), the same bits (the tests compare them).
+ */
+export function encodeLayerNormBackward(gpu: Gpu, b: LayerNormBackwardBuffers, params: { R: number; C: number; eps: number; acc: number }, separate = false): void {
+  const { x, w, dy, dx, dw, db, mean: smean, rstd: srstd } = b;
+  const { R, C } = params;
+  if (!dw !== !db) throw new Error('encodeLayerNormBackward: dw and db go together');
+  if (dx && dw && !separate) {
+    gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward' }), { buffers: { x, w, dy, dx, smean, srstd, dw, db: db! }, params, workgroups: gpu.grid(R + C, 64) });
+    return;
+  }
+  if (dx) gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_x' }), { buffers: { x, w, dy, dx, smean, srstd }, params, workgroups: gpu.grid(R, 64) });
+  if (dw) gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'backward_wb' }), { buffers: { x, dy, dw, db: db!, smean, srstd }, params, workgroups: gpu.grid(C, 64) });
 }

@@ -6,7 +6,7 @@ import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
 import { encodeColSum } from './reduce.js';
-import { gelu } from './unary.js';
+import { gelu, encodeUnaryBackwardColSum } from './unary.js';
 import { encodeCopy } from './elementwise.js';
 
 /** 'regblock': register blocks (4×8, or 32×16 with a shared A tile, per invocation; fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
@@ -326,11 +326,33 @@ function linearDims(op: string, x: Tensor, w: Tensor, bias?: Tensor): { inF: num
 export function linearGelu(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
   const recording = isGradEnabled() && [x, w, bias].some((t) => t?.requiresGrad);
+  if (recording && bias?.requiresGrad) return linearGeluTrain(x, w, bias);
   if (recording || matmulVariant(gpu) !== 'regblock') return gelu(linear(x, w, bias));
   const { inF, outF, R, shape } = linearDims('linearGelu', x, w, bias);
   const out = Tensor.empty(gpu, shape, 'linear_gelu');
   encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer, act: 'gelu_tanh' });
   return out;
+}
+
+/**
+ * gelu_tanh(x·w + bias) recording a graph, as one node: forward = the matmul (pre-activation z kept) + GELU (two
+ * dispatches, as linear then gelu); backward = GELU's backward and the bias gradient in one dispatch
+ * (encodeUnaryBackwardColSum), then dx and dW: one dispatch fewer than gelu(linear(…)), the same bits.
+ */
+function linearGeluTrain(x: Tensor, w: Tensor, bias: Tensor): Tensor {
+  const gpu = x.gpu;
+  const { inF, outF, R, shape } = linearDims('linearGelu', x, w, bias);
+  const z = Tensor.empty(gpu, shape, 'linear');
+  encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: z.buffer, M: R, N: outF, K: inF, bias: bias.buffer });
+  const out = gelu(z); // z records no graph: no node of its own
+  return makeNode(out, [x, w, bias], (o) => {
+    // backward of `out = gelu(z)`, z = x·W + b: dz = dy·gelu'(z) and db (=|+=) Σ_rows dz in one dispatch
+    const dz = gpu.pool.acquire(R * outF * 4, 'linear_gelu.dz');
+    const gb = gradTarget(bias)!;
+    encodeUnaryBackwardColSum(gpu, 'gelu_tanh', z.buffer, o.grad!.buffer, dz, gb.t.buffer, R, outF, gb.acc);
+    linearBackward(dz, x, w, undefined, R, inF, outF);
+    gpu.pool.release(dz); // later dispatches that reuse it are ordered after these
+  });
 }
 
 /** x: [..., in] · w: [in, out] (+ bias [out]) → [..., out]. Weight layout is GPT-2's Conv1D [in, out]. */

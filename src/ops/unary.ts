@@ -3,6 +3,7 @@
 // and `activation(name)` for Hugging Face config names. Leaves out: in-place variants, parameterised
 // activations (leaky ReLU slope, ELU alpha).
 import unaryWgsl from '../../shaders/unary.wgsl';
+import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget } from '../autograd/tensor.js';
 
 /** The activations of shaders/unary.wgsl, by their ACT override value. */
@@ -25,6 +26,15 @@ export function unary(x: Tensor, name: UnaryName): Tensor {
     const k = gpu.kernel({ shader: unaryWgsl, entry: 'backward', constants });
     gpu.dispatch(k, { buffers: { x: x.buffer, dy: o.grad!.buffer, out: t.t.buffer }, params: { n, acc: t.acc }, workgroups: gpu.grid(n, 64) });
   });
+}
+
+/**
+ * Records dx = dy·f'(x) for x, dy (R, N) (dx written =) and db (=|+= by bacc) = the column sums of dx, in one dispatch:
+ * the backward of f(linear(…)) up to the linear's own matmuls (the same bits as unary's backward, then colsum).
+ */
+export function encodeUnaryBackwardColSum(gpu: Gpu, name: UnaryName, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, db: GPUBuffer, R: number, N: number, bacc: 0 | 1): void {
+  const k = gpu.kernel({ shader: unaryWgsl, entry: 'backward_colsum', constants: { ACT: ACT[name] } });
+  gpu.dispatch(k, { buffers: { x, dy, out: dx, db }, params: { R, N, bacc }, workgroups: gpu.grid(N, 64) });
 }
 
 /** tanh(x). */

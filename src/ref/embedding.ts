@@ -1,10 +1,21 @@
-// CPU references for the embedding kernels (gather, scatter-add, one-hot, sinusoidal table): plain
+// CPU references for the embedding kernels (gather, gather + positions, scatter-add, one-hot, sinusoidal table): plain
 // loops, test oracles only (scatter skips padding_idx). Leaves out: any speed, max_norm (the op has none).
 
 /** ids (R) into W (V, C) → out (R, C): out[r, :] = W[ids[r], :]. */
 export function gatherRef(ids: ArrayLike<number>, W: ArrayLike<number>, C: number): Float32Array {
   const out = new Float32Array(ids.length * C);
   for (let r = 0; r < ids.length; r++) for (let c = 0; c < C; c++) out[r * C + c] = W[ids[r] * C + c];
+  return out;
+}
+
+/** Token + position rows: out (R, C) = W[ids[r], :]·scale + P[pos0 + r mod T, :] (f32 products and sums, as the kernel). */
+export function gatherAddRef(ids: ArrayLike<number>, W: ArrayLike<number>, P: ArrayLike<number>, C: number, T: number, pos0 = 0, scale = 1): Float32Array {
+  const out = new Float32Array(ids.length * C);
+  const s32 = Math.fround(scale); // the kernel's uniform is f32
+  for (let r = 0; r < ids.length; r++) {
+    const pos = pos0 + (r % T);
+    for (let c = 0; c < C; c++) out[r * C + c] = Math.fround(Math.fround(W[ids[r] * C + c] * s32) + P[pos * C + c]);
+  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 // AdamW with torch.optim.AdamW semantics (decoupled weight decay on every parameter, bias correction),
-// one kernel dispatch per two parameters; global grad norm and clip_grad_norm_ on the GPU, no host round trip.
-// Leaves out: amsgrad, maximize, per-group hyper-parameters.
+// all parameters in one kernel dispatch per chunk of (by default) 16 Mi elements: parameters and gradients are copied
+// (buffer copies, no dispatches) into flat staging buffers, updated beside flat moments, and copied back; global grad
+// norm and clip_grad_norm_ on the GPU, no host round trip. Leaves out: amsgrad, maximize, per-group hyper-parameters.
 import adamWgsl from '../../shaders/adamw.wgsl';
 import { Tensor } from '../autograd/tensor.js';
 import type { Gpu } from '../gpu/device.js';
@@ -10,6 +11,8 @@ export interface AdamWOptions {
   betas?: [number, number];
   eps?: number;
   weightDecay?: number;
+  /** elements per dispatch (default 16 Mi, capped by the device's storage binding size); the same numbers for any */
+  chunkElements?: number;
 }
 
 /** The optimizer's state as checkpoints store it (training_state.*): one type for AdamW and checkpoint.ts. */
@@ -22,14 +25,32 @@ export interface OptimizerState {
   v: Map<string, Float32Array>;
 }
 
+/** One dispatch's share of the parameters laid end to end: elements [start, start + size) of that concatenation. */
+interface Chunk {
+  start: number;
+  size: number;
+  /** the chunk's first and second moments (persistent) */
+  m: Tensor;
+  v: Tensor;
+}
+
+/** The default elements per AdamW dispatch: 64 MiB staging buffers for parameters and gradients. */
+export const ADAMW_CHUNK = 16 * 1024 * 1024;
+
 export class AdamW {
   lr: number;
   readonly betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
   stepCount = 0;
-  private m: Tensor[];
-  private v: Tensor[];
+  /** elements per dispatch */
+  readonly chunkElements: number;
+  /** where each parameter starts in the concatenation */
+  private starts: number[] = [];
+  private chunks: Chunk[] = [];
+  /** staging: parameters and gradients of one chunk, flat */
+  private flatP: Tensor;
+  private flatG: Tensor;
   private gpu: Gpu;
 
   constructor(
@@ -43,8 +64,37 @@ export class AdamW {
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0.01;
     for (const p of params) if (!p.grad) throw new Error(`AdamW: parameter ${p.name ?? p.op} has no gradient buffer (create it with Tensor.param)`);
-    this.m = params.map((p) => Tensor.zeros(this.gpu, p.shape, { isParam: true, name: `${p.name}.exp_avg` }));
-    this.v = params.map((p) => Tensor.zeros(this.gpu, p.shape, { isParam: true, name: `${p.name}.exp_avg_sq` }));
+    const max = Math.floor(Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize) / 4);
+    const k = o.chunkElements ?? Math.min(ADAMW_CHUNK, max);
+    if (!(Number.isInteger(k) && k >= 1 && k <= max)) throw new Error(`AdamW: chunkElements must be an integer in 1…${max} on this device, got ${k}`);
+    this.chunkElements = k;
+    let total = 0;
+    for (const p of params) {
+      this.starts.push(total);
+      total += p.size;
+    }
+    for (let start = 0; start < total; start += k) {
+      const size = Math.min(k, total - start);
+      const c = this.chunks.length;
+      this.chunks.push({ start, size, m: Tensor.zeros(this.gpu, [size], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [size], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
+    }
+    const stage = Math.max(1, Math.min(k, total));
+    this.flatP = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.params' });
+    this.flatG = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.grads' });
+  }
+
+  /** Dispatches per step (one per chunk). */
+  get dispatchesPerStep(): number {
+    return this.chunks.length;
+  }
+
+  /** Calls f(parameter index, element offset in the parameter, offset in the chunk, count) for the parameters' parts in chunk c. */
+  private parts(c: Chunk, f: (i: number, from: number, at: number, n: number) => void): void {
+    this.params.forEach((p, i) => {
+      const lo = Math.max(this.starts[i], c.start);
+      const hi = Math.min(this.starts[i] + p.size, c.start + c.size);
+      if (hi > lo) f(i, lo - this.starts[i], lo - c.start, hi - lo);
+    });
   }
 
   /** One update of every parameter from its .grad (lr may be changed per step). */
@@ -55,20 +105,16 @@ export class AdamW {
     const stepSize = lr / (1 - Math.pow(b1, t));
     const bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
     const hyper = { lr, wd: this.weightDecay, b1, b2, eps: this.eps, stepSize, bc2sqrt };
-    const one = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
-    const two = this.gpu.kernel({ shader: adamWgsl, entry: 'step2' });
-    const bufs = (i: number) => ({ param: this.params[i].buffer, grad: this.params[i].grad!.buffer, m: this.m[i].buffer, v: this.v[i].buffer });
-    // parameters two at a time (one dispatch each pair), the odd one out alone: the same arithmetic per element
-    for (let i = 0; i < this.params.length; i += 2) {
-      const [a, b] = [this.params[i], this.params[i + 1]];
-      if (b) {
-        const s = bufs(i + 1);
-        this.gpu.dispatch(two, {
-          buffers: { ...bufs(i), param2: s.param, grad2: s.grad, m2: s.m, v2: s.v },
-          params: { n: a.size, n2: b.size, ...hyper },
-          workgroups: this.gpu.grid(a.size + b.size, 64),
-        });
-      } else this.gpu.dispatch(one, { buffers: bufs(i), params: { n: a.size, ...hyper }, workgroups: this.gpu.grid(a.size, 64) });
+    const kernel = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
+    const [fp, fg] = [this.flatP.buffer, this.flatG.buffer];
+    for (const c of this.chunks) {
+      // gather (copies, in recording order) → one update of the whole chunk → scatter the parameters back
+      this.parts(c, (i, from, at, n) => {
+        this.gpu.copy(this.params[i].buffer, fp, n * 4, from * 4, at * 4);
+        this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4);
+      });
+      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, ...hyper }, workgroups: this.gpu.grid(c.size, 64) });
+      this.parts(c, (i, from, at, n) => this.gpu.copy(fp, this.params[i].buffer, n * 4, at * 4, from * 4));
     }
   }
 
@@ -83,19 +129,22 @@ export class AdamW {
     return this.params.map((p, i) => byTensor.get(p) ?? p.name ?? `p${i}`);
   }
 
-  /** Host copies of the moments, by parameter name (for checkpoints). */
+  /** Host copies of the moments, by parameter name (for checkpoints: the same format as one buffer per parameter). */
   async exportState(model?: { params: Map<string, Tensor> }): Promise<OptimizerState> {
-    const m = new Map<string, Float32Array>();
-    const v = new Map<string, Float32Array>();
     const names = this.names(model);
-    for (let i = 0; i < this.params.length; i++) {
-      m.set(names[i], await this.m[i].toArray());
-      v.set(names[i], await this.v[i].toArray());
+    const m = new Map<string, Float32Array>(names.map((n, i) => [n, new Float32Array(this.params[i].size)]));
+    const v = new Map<string, Float32Array>(names.map((n, i) => [n, new Float32Array(this.params[i].size)]));
+    for (const c of this.chunks) {
+      const [cm, cv] = [await c.m.toArray(), await c.v.toArray()];
+      this.parts(c, (i, from, at, n) => {
+        m.get(names[i])!.set(cm.subarray(at, at + n), from);
+        v.get(names[i])!.set(cv.subarray(at, at + n), from);
+      });
     }
     return { step: this.stepCount, m, v };
   }
 
-  /** Restores moments and the step count saved by exportState. */
+  /** Restores moments and the step count saved by exportState (every name is checked before anything is uploaded). */
   loadState(s: OptimizerState, model?: { params: Map<string, Tensor> }): void {
     const names = this.names(model);
     names.forEach((name, i) => {
@@ -103,14 +152,26 @@ export class AdamW {
       const vv = s.v.get(name);
       if (!mm || !vv) throw new Error(`optimizer state has no moments for ${name}`);
       if (mm.length !== this.params[i].size || vv.length !== this.params[i].size) throw new Error(`optimizer state for ${name} has ${mm.length} values, the parameter has ${this.params[i].size}`);
-      this.gpu.upload(this.m[i].buffer, mm);
-      this.gpu.upload(this.v[i].buffer, vv);
     });
+    for (const c of this.chunks) {
+      const [cm, cv] = [new Float32Array(c.size), new Float32Array(c.size)];
+      this.parts(c, (i, from, at, n) => {
+        cm.set(s.m.get(names[i])!.subarray(from, from + n), at);
+        cv.set(s.v.get(names[i])!.subarray(from, from + n), at);
+      });
+      this.gpu.upload(c.m.buffer, cm);
+      this.gpu.upload(c.v.buffer, cv);
+    }
     this.stepCount = s.step;
   }
 
   dispose(): void {
-    for (const t of [...this.m, ...this.v]) t.dispose();
+    for (const c of this.chunks) {
+      c.m.dispose();
+      c.v.dispose();
+    }
+    this.flatP.dispose();
+    this.flatG.dispose();
   }
 }
 

@@ -2,11 +2,12 @@
 // split → vocabulary → ids (simple V1/V2, GPT-2 BPE) → sliding windows → a batch → token / position embeddings
 // → nn.Embedding(6, 3) seed 123 → one-hot · W = gather → a GPT block (attention, next-token probabilities,
 // greedy tokens) → a short training run → the second half: WordPiece tokens/ids, RNN hidden states and h_n,
-// LSTM h_n/c_n, Luong attention per decoding step, encoder (BERT) vs decoder (GPT) attention maps. Each stage
+// LSTM h_n/c_n, Luong attention per decoding step, encoder (BERT) vs decoder (GPT) attention maps, BERT's fill-mask,
+// Marian's translation (greedy with its cross-attention, beam search). Each stage
 // returns its printed lines (as the course prints them), every printed array (for --json) and its figures (SVG). Every tensor is computed by the engine's GPU ops
 // (src/ops); the host only tokenizes, slices windows, sorts top-k and formats. Seeded weights follow
 // torch.manual_seed(123) (src/model/torch-init.ts). Leaves out: trained weights (every model here is untrained,
-// seeded), the Marian translation model.
+// seeded: fill-mask and translation show the mechanics, not meaningful words).
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, oneHot, positionIds, sinusoidalPositions } from '../ops/embedding.js';
@@ -25,7 +26,10 @@ import type { WordPiece } from '../tokenizer/wordpiece.js';
 import { rnn as rnnOp, lstm as lstmOp, type RnnWeights } from '../ops/rnn.js';
 import { initModel } from '../model/model.js';
 import { rnnSeq2seq, type Seq2SeqModel, type Seq2SeqConfig } from '../model/rnn-seq2seq.js';
-import { bert, type Bert } from '../model/bert.js';
+import { bert, fillMask, type Bert } from '../model/bert.js';
+import { marian, type Marian } from '../model/marian.js';
+import { MARIAN_PRESETS, type MarianConfig } from '../model/marian-config.js';
+import { translateIds, generatedTokens } from '../model/seq2seq-translate.js';
 import { BERT_PRESETS } from '../model/bert-config.js';
 import { lossCurveSvg } from '../train/plot.js';
 import { heatmapsSvg, attentionSvg } from '../plot/figures.js';
@@ -80,8 +84,10 @@ export const COURSE = {
   prompt: 'Hello, I am',
   /** second half: WordPiece, attention maps */
   wordpiece: 'Hello, do you like tea? In the sunlit terraces of the palace.',
-  /** second half: the source sentence of the seq2seq (Luong) stage */
+  /** second half: the source sentence of the seq2seq (Luong) and Marian stages */
   source: 'I HAD always thought Jack Gisburn rather a cheap genius',
+  /** second half: the word the fill-mask stage hides in the WordPiece sentence */
+  masked: 'like',
 };
 
 /** The GPT of the GPT-block stage: the course's GPTModel layout, small enough to build in a second or two. */
@@ -544,6 +550,75 @@ const stages: [string, StageFn][] = [
     } finally {
       enc.dispose();
       dec.dispose();
+    }
+  }],
+  ['fill-mask', async (c) => {
+    const wp = c.wordpiece;
+    const text = c.firstSentence(COURSE.wordpiece);
+    const ids = wp.encodeFull(text).ids.slice(0, 32);
+    const mask = wp.tokenToId('[MASK]')!;
+    if (ids.length < 3) throw new Error('walk: the sentence encodes to no WordPiece tokens to mask');
+    // the course's word when it is there, else the first whole word (one token, letters) from the middle on, else the middle token
+    const whole = (i: number) => /^\p{L}{2,}$/u.test(wp.idToToken(ids[i])) && !wp.idToToken(ids[i + 1] ?? -1)?.startsWith('##');
+    const mid = Math.max(1, Math.floor((ids.length - 1) / 2));
+    const cands = [ids.indexOf(wp.tokenToId(COURSE.masked) ?? -1), ...Array.from({ length: ids.length - 1 - mid }, (_, k) => mid + k).filter(whole), mid];
+    const at = cands.find((i) => i > 0 && i < ids.length - 1)!;
+    const hidden = ids[at];
+    const masked = ids.map((id, i) => (i === at ? mask : id));
+    const V = wp.vocabSize;
+    const model = initModel(bert, c.gpu, { ...BERT_PRESETS.tiny, vocab_size: V }, 123, 'torch') as unknown as Bert;
+    try {
+      const [r] = await fillMask(model, masked, mask, 5, (id) => wp.idToToken(id));
+      const toks = masked.map((i) => wp.idToToken(i));
+      return {
+        title: 'BERT fill-mask',
+        sentence: 'BERT is trained to guess hidden words from both sides: the encoder reads the whole sentence with [MASK] in it, and the masked-LM head turns the state at [MASK] into a probability for every word of the vocabulary.',
+        blocks: [
+          { label: 'tokens with [CLS] … [SEP], one word masked', lines: [pyList(toks)] },
+          { label: 'the hidden word', lines: [pyStr(wp.idToToken(hidden))] },
+          { label: `seeded untrained BertForMaskedLM (tiny: hidden ${BERT_PRESETS.tiny.hidden_size}, ${BERT_PRESETS.tiny.num_hidden_layers} layers); logits at [MASK] =`, lines: [torchSize([1, V])] },
+          { label: 'top-5 fill-ins (token, probability); untrained, so close to 1/V =', lines: [(1 / V).toFixed(6), ...r.candidates.map((x) => `${pyStr(x.token)} ${x.prob.toFixed(6)}`)] },
+        ],
+        arrays: { ids: arr([masked.length], masked), mask_position: arr([1], [at]), top5_ids: arr([5], r.candidates.map((x) => x.id)), top5_probs: arr([5], r.candidates.map((x) => Number(x.prob.toFixed(6)))) },
+        figures: [],
+      };
+    } finally {
+      model.dispose();
+    }
+  }],
+  ['translate', async (c) => {
+    const wp = c.wordpiece;
+    const V = wp.vocabSize;
+    const eos = wp.tokenToId('[SEP]')!;
+    const pad = wp.tokenToId('[PAD]')!;
+    const src = [...wp.encode(c.firstSentence(COURSE.source)).slice(0, 15), eos];
+    if (src.length < 2) throw new Error('walk: the source sentence encodes to no WordPiece tokens');
+    // the tiny preset with the walk's WordPiece as the shared vocabulary: [SEP] ends a sequence, [PAD] pads and starts the decoder
+    const cfg: MarianConfig = { ...MARIAN_PRESETS.tiny, vocab_size: V, decoder_vocab_size: V, eos_token_id: eos, pad_token_id: pad, decoder_start_token_id: pad, max_length: 9 };
+    const model = initModel(marian, c.gpu, cfg, 123, 'torch') as unknown as Marian;
+    try {
+      const g = await translateIds(model, [src], { maxLength: cfg.max_length, attention: true });
+      const b = await translateIds(model, [src], { maxLength: cfg.max_length, numBeams: 4 });
+      const tok = (id: number) => (id === eos ? '</s>' : id === pad ? '<pad>' : wp.idToToken(id));
+      const gen = generatedTokens(g.sequences[0], eos);
+      const att = g.attention![0];
+      const S = src.length;
+      return {
+        title: 'Marian: translate with an encoder–decoder Transformer',
+        sentence: 'Marian (opus-mt) encodes the whole source once; the decoder then writes the translation token by token, each step attending causally to its own tokens and, through cross-attention, to every source token.',
+        blocks: [
+          { label: 'source tokens (+ </s>)', lines: [pyList(src.map(tok))] },
+          { label: `seeded untrained MarianMTModel (tiny: d_model ${cfg.d_model}, ${cfg.encoder_layers} + ${cfg.decoder_layers} layers, ${cfg.encoder_attention_heads} heads, shared ${V}-token WordPiece vocabulary); encoder output =`, lines: [torchSize([1, S, cfg.d_model])] },
+          { label: `greedy (max_length ${cfg.max_length}, </s> forced at the end, <pad> banned): ids from the decoder start token`, lines: [pyList(g.sequences[0])] },
+          { label: 'greedy tokens', lines: [pyList(gen.map(tok))] },
+          { label: `cross-attention, last decoder layer, mean of ${cfg.decoder_attention_heads} heads (generated × source; rows sum to 1)`, lines: formatTensor(Float32Array.from(att.flat()), [att.length, S]).split('\n') },
+          { label: 'beam search, 4 beams: ids and length-normalised score', lines: [pyList(b.sequences[0]), b.scores![0].toFixed(4)] },
+        ],
+        arrays: { source_ids: arr([S], src), greedy_ids: arr([g.sequences[0].length], g.sequences[0]), cross_attention: arr([att.length, S], round4(att.flat())), beam4_ids: arr([b.sequences[0].length], b.sequences[0]) },
+        figures: [{ name: 'marian-cross-attention', title: 'Marian cross-attention while translating', svg: attentionSvg(Float32Array.from(att.flat()), src.map(tok), 'Marian cross-attention: generated tokens × source tokens', { rowTokens: gen.map(tok) }) }],
+      };
+    } finally {
+      model.dispose();
     }
   }],
 ];
