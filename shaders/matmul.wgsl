@@ -1,7 +1,9 @@
 // Batched strided matmul for CPU adapters (SwiftShader): C[b] (=|+=) alpha·A[b]·B[b] (+ bias) for any
-// M, N, K. Register blocking without shared memory; the GPU variant (shared-memory tiles) is matmul_tiled.wgsl.
+// M, N, K. Register blocking; the GPU variant (shared-memory tiles) is matmul_tiled.wgsl. Three entries with one
+// contract (src/ops/matmul.ts picks by shape): `main` (4×8 of C per invocation, no shared memory), `row1` (M = 1)
+// and `big` (32×16 per invocation with a workgroup-shared A tile, for M ≥ 32, N ≥ 96, K ≥ 16; see its comment).
 //
-// Bindings (entry `main`): p (uniform Params); A and Av: the same buffer viewed as f32 and as vec4 (read);
+// Bindings (entries `main`, `row1`, `big`): p (uniform Params); A and Av: the same buffer viewed as f32 and as vec4 (read);
 //   Bs and Bv likewise for B (read); C (read_write: written = when p.acc == 0, accumulated += when
 //   p.acc == 1); bias ([N], read, added to every row when p.hasBias == 1; pass any buffer otherwise).
 // Element layout: A(m,k) = A[oA + b·sA + m·lda + k]   (TA: A[oA + b·sA + k·lda + m], stored (K, M))
@@ -13,10 +15,10 @@
 //   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
 // ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` +
 //   `gelu` for inference: the same formula as unary.wgsl's gelu_tanh).
-// Grid: x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
-// split dispatch.
-// Each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
-// pays dearly for barriers and spills private arrays indexed in loops. Out-of-range rows/columns are
+// Grid (`main`): x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
+// split dispatch (all entries).
+// `main`: each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
+// spills private arrays indexed in loops, and a barrier per few k's would cost more than it saves here. Out-of-range rows/columns are
 // clamped on load (so every load stays in bounds) and skipped on store.
 struct Params {
   M: u32, N: u32, K: u32, lda: u32,
@@ -437,5 +439,267 @@ fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
     x = act_epilogue(x);
     if (p.acc == 1u) { x += C[i]; }
     C[i] = x;
+  }
+}
+
+// Entry `big`: the same contract (bindings, formula, overrides; = or += by p.acc) for products large enough to
+// fill its blocks (src/ops/matmul.ts picks it by shape). A workgroup of 8 invocations owns a 32 × 128 block of C:
+// the 8 share rows m0 .. m0+31 and each owns 16 columns, in 32 mat4x4f accumulators (c<q><h>: rows m0+4q ..
+// m0+4q+3, columns n0+4h .. n0+4h+3; matrix column j = C column n0+4h+j). Per chunk of 8 k's the 8 invocations
+// copy A(m0 .. m0+31, k0 .. k0+7) into workgroup memory (At), and every later read of At has a constant index:
+// SwiftShader turns those into one scalar load broadcast to its 4 SIMD lanes, where a buffer read at an
+// invocation-dependent index is a per-lane gather. B is read straight from its buffer, 16 columns × 4 k's at a
+// time, as a mat4x4f per 4 columns (a matrix product then does 4 rows × 4 columns × 4 k's). Measured on
+// SwiftShader: ~2× the `main` entry at 512³ (one 4 × 8 block per invocation gathers 12 values per 32 FMAs,
+// this one 16 per 512 from the buffer and 32 broadcasts); smaller blocks (16×8, 16×16, 8×16) were slower.
+// Grid: x → 128-column blocks, y → 32-row blocks, z → batch. The last K mod 8 steps read A from its buffer.
+// Rows/columns past the edge are clamped on load (in bounds for any M, N, K ≥ 1) and skipped on store.
+var<workgroup> At: array<vec4f, 64>; // At[kk·8 + q] = A(m0+4q .. m0+4q+3, k0+kk), kk < 8, q < 8
+
+// A(m, k) with the row clamped to the matrix (any layout, scalar load)
+fn big_a(aB: u32, m: u32, k: u32) -> f32 {
+  let mm = min(m, p.M - 1u);
+  if (TA) { return A[aB + k * p.lda + mm]; }
+  return A[aB + mm * p.lda + k];
+}
+
+// the 4 × 4 block of A in At: rows m0+4q .. m0+4q+3 (a column), k0+kk .. k0+kk+3 (the columns); constant
+// arguments make every At index a constant after inlining
+fn big_tile_a(kk: u32, q: u32) -> mat4x4f {
+  return mat4x4f(At[kk * 8u + q], At[(kk + 1u) * 8u + q], At[(kk + 2u) * 8u + q], At[(kk + 3u) * 8u + q]);
+}
+
+// B(k .. k+3, n .. n+3) as a mat4x4f whose column j is B(k .. k+3, n+j); columns past N repeat the last one
+fn big_tile_b(bB: u32, k: u32, n: u32) -> mat4x4f {
+  let nL = p.N - 1u;
+  if (TB) {
+    // stored (N, K): column n+j is a stored row
+    let c0 = bB + min(n, nL) * p.ldb + k;
+    let c1 = bB + min(n + 1u, nL) * p.ldb + k;
+    let c2 = bB + min(n + 2u, nL) * p.ldb + k;
+    let c3 = bB + min(n + 3u, nL) * p.ldb + k;
+    if (VB) {
+      return mat4x4f(Bv[c0 >> 2u], Bv[c1 >> 2u], Bv[c2 >> 2u], Bv[c3 >> 2u]);
+    }
+    return mat4x4f(
+      vec4f(Bs[c0], Bs[c0 + 1u], Bs[c0 + 2u], Bs[c0 + 3u]),
+      vec4f(Bs[c1], Bs[c1 + 1u], Bs[c1 + 2u], Bs[c1 + 3u]),
+      vec4f(Bs[c2], Bs[c2 + 1u], Bs[c2 + 2u], Bs[c2 + 3u]),
+      vec4f(Bs[c3], Bs[c3 + 1u], Bs[c3 + 2u], Bs[c3 + 3u]));
+  }
+  // stored (K, N): row k+i holds B(k+i, n .. n+3); the transpose makes the columns
+  let r0 = bB + k * p.ldb;
+  let r1 = r0 + p.ldb;
+  let r2 = r1 + p.ldb;
+  let r3 = r2 + p.ldb;
+  if (VB) {
+    // N is a multiple of 4: a vec4 past the edge clamps to the last whole one
+    let v = min(n, p.N - 4u);
+    return transpose(mat4x4f(Bv[(r0 + v) >> 2u], Bv[(r1 + v) >> 2u], Bv[(r2 + v) >> 2u], Bv[(r3 + v) >> 2u]));
+  }
+  let n1 = min(n + 1u, nL);
+  let n2 = min(n + 2u, nL);
+  let n3 = min(n + 3u, nL);
+  let n0 = min(n, nL);
+  return transpose(mat4x4f(
+    vec4f(Bs[r0 + n0], Bs[r0 + n1], Bs[r0 + n2], Bs[r0 + n3]),
+    vec4f(Bs[r1 + n0], Bs[r1 + n1], Bs[r1 + n2], Bs[r1 + n3]),
+    vec4f(Bs[r2 + n0], Bs[r2 + n1], Bs[r2 + n2], Bs[r2 + n3]),
+    vec4f(Bs[r3 + n0], Bs[r3 + n1], Bs[r3 + n2], Bs[r3 + n3])));
+}
+
+// B(k, n .. n+3) with the columns clamped (scalar loads)
+fn big_row_b(bB: u32, k: u32, n: u32) -> vec4f {
+  let nL = p.N - 1u;
+  if (TB) {
+    return vec4f(Bs[bB + min(n, nL) * p.ldb + k], Bs[bB + min(n + 1u, nL) * p.ldb + k],
+                 Bs[bB + min(n + 2u, nL) * p.ldb + k], Bs[bB + min(n + 3u, nL) * p.ldb + k]);
+  }
+  let r = bB + k * p.ldb;
+  return vec4f(Bs[r + min(n, nL)], Bs[r + min(n + 1u, nL)], Bs[r + min(n + 2u, nL)], Bs[r + min(n + 3u, nL)]);
+}
+
+// the rank-1 update a ⊗ b as a mat4x4f (column j = a·b[j])
+fn big_outer(a: vec4f, b: vec4f) -> mat4x4f {
+  return mat4x4f(a * b.x, a * b.y, a * b.z, a * b.w);
+}
+
+@compute @workgroup_size(8, 1, 1)
+fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
+  let n0 = ((wid.x + p.nBase) * 8u + li) * 16u;
+  let m0 = (wid.y + p.mBase) * 32u;
+  let b = wid.z + p.zBase;
+  let aB = p.oA + b * p.sA;
+  let bB = p.oB + b * p.sB;
+  var c00 = mat4x4f();
+  var c01 = mat4x4f();
+  var c02 = mat4x4f();
+  var c03 = mat4x4f();
+  var c10 = mat4x4f();
+  var c11 = mat4x4f();
+  var c12 = mat4x4f();
+  var c13 = mat4x4f();
+  var c20 = mat4x4f();
+  var c21 = mat4x4f();
+  var c22 = mat4x4f();
+  var c23 = mat4x4f();
+  var c30 = mat4x4f();
+  var c31 = mat4x4f();
+  var c32 = mat4x4f();
+  var c33 = mat4x4f();
+  var c40 = mat4x4f();
+  var c41 = mat4x4f();
+  var c42 = mat4x4f();
+  var c43 = mat4x4f();
+  var c50 = mat4x4f();
+  var c51 = mat4x4f();
+  var c52 = mat4x4f();
+  var c53 = mat4x4f();
+  var c60 = mat4x4f();
+  var c61 = mat4x4f();
+  var c62 = mat4x4f();
+  var c63 = mat4x4f();
+  var c70 = mat4x4f();
+  var c71 = mat4x4f();
+  var c72 = mat4x4f();
+  var c73 = mat4x4f();
+  // this invocation's share of the A tile: rows m0+4li .. m0+4li+3 (clamped)
+  let mq = m0 + 4u * li;
+  let mL = p.M - 1u;
+  let f0 = min(mq, mL);
+  let f1 = min(mq + 1u, mL);
+  let f2 = min(mq + 2u, mL);
+  let f3 = min(mq + 3u, mL);
+  let KF = p.K & ~7u;
+  for (var k0 = 0u; k0 < KF; k0 += 8u) {
+    workgroupBarrier();
+    if (TA) {
+      // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
+      for (var kk = 0u; kk < 8u; kk++) {
+        let r = aB + (k0 + kk) * p.lda;
+        if (VA) {
+          // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
+          At[kk * 8u + li] = Av[(r + min(mq, p.M - 4u)) >> 2u];
+        } else {
+          At[kk * 8u + li] = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
+        }
+      }
+    } else if (VA) {
+      // stored (M, K): two vec4 per row along k, transposed by the matrix
+      let lo = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0) >> 2u], Av[(aB + f1 * p.lda + k0) >> 2u],
+                                 Av[(aB + f2 * p.lda + k0) >> 2u], Av[(aB + f3 * p.lda + k0) >> 2u]));
+      let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0 + 4u) >> 2u], Av[(aB + f1 * p.lda + k0 + 4u) >> 2u],
+                                 Av[(aB + f2 * p.lda + k0 + 4u) >> 2u], Av[(aB + f3 * p.lda + k0 + 4u) >> 2u]));
+      At[li] = lo[0];
+      At[8u + li] = lo[1];
+      At[16u + li] = lo[2];
+      At[24u + li] = lo[3];
+      At[32u + li] = hi[0];
+      At[40u + li] = hi[1];
+      At[48u + li] = hi[2];
+      At[56u + li] = hi[3];
+    } else {
+      for (var kk = 0u; kk < 8u; kk++) {
+        let k = aB + k0 + kk;
+        At[kk * 8u + li] = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
+      }
+    }
+    workgroupBarrier();
+    // k0 .. k0+3
+    {
+      let b0 = big_tile_b(bB, k0, n0);
+      let b1 = big_tile_b(bB, k0, n0 + 4u);
+      let b2 = big_tile_b(bB, k0, n0 + 8u);
+      let b3 = big_tile_b(bB, k0, n0 + 12u);
+      let a0 = big_tile_a(0u, 0u);
+      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+      let a1 = big_tile_a(0u, 1u);
+      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+      let a2 = big_tile_a(0u, 2u);
+      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+      let a3 = big_tile_a(0u, 3u);
+      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      let a4 = big_tile_a(0u, 4u);
+      c40 += a4 * b0; c41 += a4 * b1; c42 += a4 * b2; c43 += a4 * b3;
+      let a5 = big_tile_a(0u, 5u);
+      c50 += a5 * b0; c51 += a5 * b1; c52 += a5 * b2; c53 += a5 * b3;
+      let a6 = big_tile_a(0u, 6u);
+      c60 += a6 * b0; c61 += a6 * b1; c62 += a6 * b2; c63 += a6 * b3;
+      let a7 = big_tile_a(0u, 7u);
+      c70 += a7 * b0; c71 += a7 * b1; c72 += a7 * b2; c73 += a7 * b3;
+    }
+    // k0+4 .. k0+7
+    {
+      let k = k0 + 4u;
+      let b0 = big_tile_b(bB, k, n0);
+      let b1 = big_tile_b(bB, k, n0 + 4u);
+      let b2 = big_tile_b(bB, k, n0 + 8u);
+      let b3 = big_tile_b(bB, k, n0 + 12u);
+      let a0 = big_tile_a(4u, 0u);
+      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+      let a1 = big_tile_a(4u, 1u);
+      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+      let a2 = big_tile_a(4u, 2u);
+      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+      let a3 = big_tile_a(4u, 3u);
+      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      let a4 = big_tile_a(4u, 4u);
+      c40 += a4 * b0; c41 += a4 * b1; c42 += a4 * b2; c43 += a4 * b3;
+      let a5 = big_tile_a(4u, 5u);
+      c50 += a5 * b0; c51 += a5 * b1; c52 += a5 * b2; c53 += a5 * b3;
+      let a6 = big_tile_a(4u, 6u);
+      c60 += a6 * b0; c61 += a6 * b1; c62 += a6 * b2; c63 += a6 * b3;
+      let a7 = big_tile_a(4u, 7u);
+      c70 += a7 * b0; c71 += a7 * b1; c72 += a7 * b2; c73 += a7 * b3;
+    }
+  }
+  // the last K mod 8 steps, one k at a time with scalar loads
+  for (var k = KF; k < p.K; k++) {
+    let b0 = big_row_b(bB, k, n0);
+    let b1 = big_row_b(bB, k, n0 + 4u);
+    let b2 = big_row_b(bB, k, n0 + 8u);
+    let b3 = big_row_b(bB, k, n0 + 12u);
+    let a0 = vec4f(big_a(aB, m0, k), big_a(aB, m0 + 1u, k), big_a(aB, m0 + 2u, k), big_a(aB, m0 + 3u, k));
+    c00 += big_outer(a0, b0); c01 += big_outer(a0, b1); c02 += big_outer(a0, b2); c03 += big_outer(a0, b3);
+    let a1 = vec4f(big_a(aB, m0 + 4u, k), big_a(aB, m0 + 5u, k), big_a(aB, m0 + 6u, k), big_a(aB, m0 + 7u, k));
+    c10 += big_outer(a1, b0); c11 += big_outer(a1, b1); c12 += big_outer(a1, b2); c13 += big_outer(a1, b3);
+    let a2 = vec4f(big_a(aB, m0 + 8u, k), big_a(aB, m0 + 9u, k), big_a(aB, m0 + 10u, k), big_a(aB, m0 + 11u, k));
+    c20 += big_outer(a2, b0); c21 += big_outer(a2, b1); c22 += big_outer(a2, b2); c23 += big_outer(a2, b3);
+    let a3 = vec4f(big_a(aB, m0 + 12u, k), big_a(aB, m0 + 13u, k), big_a(aB, m0 + 14u, k), big_a(aB, m0 + 15u, k));
+    c30 += big_outer(a3, b0); c31 += big_outer(a3, b1); c32 += big_outer(a3, b2); c33 += big_outer(a3, b3);
+    let a4 = vec4f(big_a(aB, m0 + 16u, k), big_a(aB, m0 + 17u, k), big_a(aB, m0 + 18u, k), big_a(aB, m0 + 19u, k));
+    c40 += big_outer(a4, b0); c41 += big_outer(a4, b1); c42 += big_outer(a4, b2); c43 += big_outer(a4, b3);
+    let a5 = vec4f(big_a(aB, m0 + 20u, k), big_a(aB, m0 + 21u, k), big_a(aB, m0 + 22u, k), big_a(aB, m0 + 23u, k));
+    c50 += big_outer(a5, b0); c51 += big_outer(a5, b1); c52 += big_outer(a5, b2); c53 += big_outer(a5, b3);
+    let a6 = vec4f(big_a(aB, m0 + 24u, k), big_a(aB, m0 + 25u, k), big_a(aB, m0 + 26u, k), big_a(aB, m0 + 27u, k));
+    c60 += big_outer(a6, b0); c61 += big_outer(a6, b1); c62 += big_outer(a6, b2); c63 += big_outer(a6, b3);
+    let a7 = vec4f(big_a(aB, m0 + 28u, k), big_a(aB, m0 + 29u, k), big_a(aB, m0 + 30u, k), big_a(aB, m0 + 31u, k));
+    c70 += big_outer(a7, b0); c71 += big_outer(a7, b1); c72 += big_outer(a7, b2); c73 += big_outer(a7, b3);
+  }
+  // store C(m0 .. m0+31, n0 .. n0+15) ∩ the matrix from a private array, column by column. SwiftShader runs
+  // both sides of every `if` (masked) but leaves a loop when no invocation continues (after one masked pass),
+  // so the bias load and the = / += choice are loops of 0 or 1 trips on the uniform p.hasBias / p.acc.
+  if (n0 >= p.N) { return; }
+  let res = array<mat4x4f, 32>(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33,
+                               c40, c41, c42, c43, c50, c51, c52, c53, c60, c61, c62, c63, c70, c71, c72, c73);
+  let cBase = p.oC + b * p.sC + m0 * p.ldc + n0;
+  let rows = min(32u, p.M - m0);
+  let cols = min(16u, p.N - n0);
+  for (var j = 0u; j < cols; j++) {
+    var bj = 0.0;
+    for (var t = 0u; t < p.hasBias; t++) { bj = bias[n0 + j]; }
+    let h = j >> 2u;
+    let jj = j & 3u;
+    for (var t = p.acc; t < 1u; t++) {
+      for (var r = 0u; r < rows; r++) {
+        C[cBase + r * p.ldc + j] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj);
+      }
+    }
+    for (var t = 0u; t < p.acc; t++) {
+      for (var r = 0u; r < rows; r++) {
+        let i = cBase + r * p.ldc + j;
+        C[i] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj) + C[i];
+      }
+    }
   }
 }

@@ -83,13 +83,14 @@ test('matmul M=1 gives the same numbers as the 4-row kernel on that row (same su
   }
 });
 
-test('linearGelu: one fused dispatch without a graph (M = 1 and M = 7), equal to gelu(linear()); with a graph, linear then gelu', async () => {
+test('linearGelu: one fused dispatch without a graph (M = 1, 7 and 40), equal to gelu(linear()); with a graph, linear then gelu', async () => {
   const gpu = await getGpu();
   const prev = setMatmulVariant('regblock');
   try {
-    for (const R of [1, 7]) {
+    // R = 40 with 136 outputs runs the `big` entry (its own epilogue), the others `row1` and `main`
+    for (const [R, outF] of [[1, 36], [7, 36], [40, 136]]) {
       await gpu.scope(async () => {
-        const [inF, outF] = [20, 36];
+        const inF = 20;
         const x = Tensor.from(gpu, Float32Array.from(randn(R * inF, 1, -3, 3)), [R, inF]);
         const w = Tensor.param(gpu, Float32Array.from(randn(inF * outF, 2)), [inF, outF], 'w');
         const b = Tensor.param(gpu, Float32Array.from(randn(outF, 3)), [outF], 'b');

@@ -115,7 +115,7 @@ test('batched matmul: shared and per-batch B, all transposes; shared-B grads sum
 /** C filled with NaN (acc off: every element must be written) or with known values (acc on). */
 async function checkEncode(gpu: Gpu, v: MatmulVariant, c: {
   M: number; N: number; K: number; batch: number; tA: boolean; tB: boolean; acc: boolean; bias: boolean; alpha: number;
-  lda: number; ldb: number; ldc: number; pad: number; sharedB: boolean; maxGroupsPerDim?: number;
+  lda: number; ldb: number; ldc: number; pad: number; sharedB: boolean; maxGroupsPerDim?: number; block?: 'small' | 'big';
 }): Promise<number> {
   const { M, N, K, batch, tA, tB, lda, ldb, ldc, pad } = c;
   const rowsA = tA ? K : M;
@@ -136,6 +136,7 @@ async function checkEncode(gpu: Gpu, v: MatmulVariant, c: {
       a: A, b: B, c: Cb, M, N, K, batch, transA: tA, transB: tB, lda, ldb, ldc,
       strideA: sA, strideB: sB, strideC: sC, offsetA: pad, offsetB: pad, offsetC: pad,
       acc: c.acc, alpha: c.alpha, bias: c.bias ? gpu.buffer(biasHost) : undefined, variant: v, maxGroupsPerDim: c.maxGroupsPerDim,
+      block: c.block,
     });
     const got = await gpu.readF32(Cb, cInit.length);
     // expected: cInit everywhere except the M×N windows, which hold alpha·A·B + bias (+ old value)
@@ -183,6 +184,43 @@ test('encodeMatmul: acc on/off, fused bias, alpha, row pitches, offsets, batch s
   report('encodeMatmul strided/acc/bias vs CPU ref', worst);
 });
 
+test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation) at odd sizes: every layout, vec4 and scalar, acc, bias, alpha, batch, pitches", async () => {
+  const gpu = await getGpu();
+  let worst = 0;
+  // [M, N, K]: ones; odd sizes; K with and without a remainder past the 8-k chunks; several 32×128 blocks with
+  // partial ones; multiples of 4 (vec4 loads of A and B in every layout)
+  for (const [M, N, K] of [[1, 1, 1], [3, 17, 33], [33, 130, 21], [40, 136, 24], [70, 5, 9]] as const) {
+    for (const tA of [false, true]) {
+      for (const tB of [false, true]) {
+        const odd = (M + N + K) % 2 === 1;
+        const acc = tA !== tB;
+        const lda = (tA ? M : K) + (odd ? 1 : 4);
+        const ldb = (tB ? K : N) + (odd ? 3 : 0);
+        const pad = odd ? 1 : 4;
+        for (const [batch, sharedB] of [[1, false], [2, true], [2, false]] as const) {
+          worst = Math.max(worst, await checkEncode(gpu, 'regblock', { M, N, K, batch, tA, tB, acc, bias: !acc, alpha: acc ? 0.5 : 1, lda, ldb, ldc: N + 2, pad, sharedB, block: 'big' }));
+        }
+      }
+    }
+  }
+  report("encodeMatmul block 'big' vs CPU ref", worst);
+  // the auto choice: 'big' from 32 rows, 96 columns and 16 k's; the same numbers as 'small' (same summation order)
+  await gpu.scope(async () => {
+    const [M, N, K] = [64, 200, 40];
+    const a = gpu.buffer(randn(M * K, 41));
+    const b = gpu.buffer(randn(K * N, 42));
+    const outs: Float32Array[] = [];
+    for (const block of ['auto', 'small', 'big'] as const) {
+      const c = gpu.buffer(M * N * 4);
+      encodeMatmul(gpu, { a, b, c, M, N, K, variant: 'regblock', block });
+      outs.push(await gpu.readF32(c, M * N));
+    }
+    assert.equal([...outs[0]], [...outs[2]], 'auto picks big at 64×40·40×200');
+    assertClose(outs[1], outs[2], { atol: 1e-6, rtol: 1e-6, name: 'small vs big' });
+    assert.throws(() => encodeMatmul(gpu, { a, b, c: gpu.buffer(16), M: 1, N: 1, K: 1, variant: 'regblock', block: 'huge' as 'big' }), /unknown block 'huge'/);
+  });
+});
+
 test('encodeMatmul splits grids past the per-dimension workgroup limit (x, y and batch z)', async () => {
   const gpu = await getGpu();
   for (const v of VARIANTS) {
@@ -192,6 +230,10 @@ test('encodeMatmul splits grids past the per-dimension workgroup limit (x, y and
     await checkEncode(gpu, v, { M, N, K: 5, batch: 5, tA: false, tB: false, acc: false, bias: true, alpha: 1, lda: 5, ldb: N, ldc: N, pad: 0, sharedB: false, maxGroupsPerDim: 2 });
     assert.is(gpu.dispatchCount - before, 27, `${v}: 3×3×3 dispatches`);
   }
+  // entry big: 32×128 blocks
+  const before = gpu.dispatchCount;
+  await checkEncode(gpu, 'regblock', { M: 32 * 5 - 1, N: 128 * 5 - 9, K: 19, batch: 5, tA: false, tB: true, acc: true, bias: true, alpha: 1, lda: 19, ldb: 19, ldc: 128 * 5 - 9, pad: 0, sharedB: false, maxGroupsPerDim: 2, block: 'big' });
+  assert.is(gpu.dispatchCount - before, 27, 'big: 3×3×3 dispatches');
 });
 
 test('encodeMatmul stride form (sAm/sAk/sBk/sBn, oC) equals the transA/lda form', async () => {

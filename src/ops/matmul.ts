@@ -9,12 +9,30 @@ import { encodeColSum } from './reduce.js';
 import { gelu, encodeUnaryBackwardColSum } from './unary.js';
 import { encodeCopy } from './elementwise.js';
 
-/** 'regblock': 4×8 register blocks, no shared memory (fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
+/** 'regblock': register blocks (4×8, or 32×16 with a shared A tile, per invocation; fastest on SwiftShader); 'tiled': 64×64 shared-memory tiles (GPUs). */
 export type MatmulVariant = 'regblock' | 'tiled';
 
-/** Workgroup of the register-blocked kernel: WX×WY invocations, each owning 4 rows × 8 columns of C. */
+/** Workgroup of the register-blocked `main` entry: WX×WY invocations, each owning 4 rows × 8 columns of C. */
 const WX = 8;
 const WY = 8;
+
+/** C block of one workgroup of the `big` entry: 8 invocations × (32 rows × 16 columns). */
+const BIG_ROWS = 32;
+const BIG_COLS = 128;
+
+/**
+ * Entry of matmul.wgsl for one product: `row1` for one row of A (a decode step), `big` (32×16 per invocation, a
+ * shared A tile) where its blocks are filled well enough to beat `main` (4×8 per invocation), else `main`.
+ */
+function regblockEntry(M: number, N: number, K: number, tA: boolean, block: 'auto' | 'small' | 'big'): 'main' | 'row1' | 'big' {
+  if (block === 'big') return 'big';
+  if (M === 1 && !tA) return 'row1';
+  if (block === 'small') return 'main';
+  return M >= BIG_MIN_M && N >= BIG_MIN_N && K >= BIG_MIN_K ? 'big' : 'main';
+}
+const BIG_MIN_M = 32;
+const BIG_MIN_N = 96;
+const BIG_MIN_K = 16;
 
 let forcedVariant: MatmulVariant | null = null;
 
@@ -82,6 +100,12 @@ export interface MatmulSpec {
   /** activation applied to alpha·A·B + bias before the accumulate (register-blocked kernel only): GPT-2's tanh GELU */
   act?: 'gelu_tanh';
   /**
+   * Block size of the register-blocked kernel (default 'auto': by shape, see regblockEntry): 'small' = 4×8 of C per
+   * invocation (entry `main`, or `row1` for one row), 'big' = 32×16 per invocation with a shared A tile (entry `big`).
+   * For tests and benchmarks.
+   */
+  block?: 'auto' | 'small' | 'big';
+  /**
    * Stride form, an alternative to transA/lda etc.: A(m,k) at offset + m·sAm + k·sAk, B(k,n) at
    * k·sBk + n·sBn; one stride of each pair must be 1. sAb/sBb/sCb and oA/oB/oC are the batch strides
    * (default 0 for A and B in this form) and offsets.
@@ -100,7 +124,7 @@ export interface MatmulSpec {
 
 const SPEC_KEYS = new Set([
   'a', 'b', 'c', 'M', 'N', 'K', 'batch', 'transA', 'transB', 'lda', 'ldb', 'ldc', 'strideA', 'strideB', 'strideC',
-  'offsetA', 'offsetB', 'offsetC', 'acc', 'bias', 'alpha', 'variant', 'maxGroupsPerDim', 'act',
+  'offsetA', 'offsetB', 'offsetC', 'acc', 'bias', 'alpha', 'variant', 'maxGroupsPerDim', 'act', 'block',
   'sAm', 'sAk', 'sBk', 'sBn', 'sAb', 'sBb', 'sCb', 'oA', 'oB', 'oC',
 ]);
 
@@ -125,7 +149,7 @@ function normalizeSpec(s: MatmulSpec): MatmulSpec {
     a: s.a, b: s.b, c: s.c, M: s.M, N: s.N, K: s.K, batch: s.batch, ldc: s.ldc,
     transA: A.trans, lda: A.ld, transB: B.trans, ldb: B.ld,
     strideA: s.sAb ?? 0, strideB: s.sBb ?? 0, strideC: s.sCb, offsetA: s.oA, offsetB: s.oB, offsetC: s.oC,
-    acc: s.acc, bias: s.bias, alpha: s.alpha, variant: s.variant, maxGroupsPerDim: s.maxGroupsPerDim, act: s.act,
+    acc: s.acc, bias: s.bias, alpha: s.alpha, variant: s.variant, maxGroupsPerDim: s.maxGroupsPerDim, act: s.act, block: s.block,
   };
 }
 
@@ -200,12 +224,13 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const aligned = (buf: GPUBuffer, ...xs: number[]) => buf.size % 16 === 0 && xs.every((x) => x % 4 === 0);
     const VA = aligned(s.a, tA ? M : K, lda, oA, sA);
     const VB = aligned(s.b, tB ? K : N, ldb, oB, sB);
-    // one row (a decode step): the `row1` entry, 8 columns per invocation and no clamped repeat rows
-    const row1 = M === 1 && !tA;
-    k = gpu.kernel({ shader: matmulWgsl, entry: row1 ? 'row1' : 'main', constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 } });
+    const block = s.block ?? 'auto';
+    if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
+    const entry = regblockEntry(M, N, K, tA, block);
+    k = gpu.kernel({ shader: matmulWgsl, entry, constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 } });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
-    rowsPer = row1 ? 1 : 4 * WY;
-    colsPer = row1 ? 8 * WX * WY : 8 * WX;
+    rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS : 4 * WY;
+    colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? BIG_COLS : 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
   const label = `${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
