@@ -42,15 +42,9 @@ export function encodeScatter(gpu: Gpu, ids: Int32Array, dy: GPUBuffer, wgrad: G
   gpu.pool.release(csrBuf); // later dispatches that reuse it are ordered after this one
 }
 
-/**
- * ids [...shape] → weight rows [...shape, C]. Backward: += into weight.grad, same bits every run.
- * paddingIdx (PyTorch's padding_idx, in [−V, V)): that row is looked up as usual but gets no gradient.
- */
-export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: number } = {}): Tensor {
-  const gpu = weight.gpu;
-  checkShape('embedding', 'weight', weight.shape, [null, null]);
-  const [V, C] = weight.shape;
-  let pad = opts.paddingIdx;
+/** Every id in [0, V) (one line naming the first that is not) and paddingIdx in [−V, V), returned in [0, V). */
+function checkLookup(ids: IdBatch, V: number, paddingIdx: number | undefined): number | undefined {
+  let pad = paddingIdx;
   if (pad !== undefined) {
     if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new Error(`embedding: paddingIdx ${pad} is out of range [${-V}, ${V})`);
     if (pad < 0) pad += V;
@@ -59,6 +53,18 @@ export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: num
     const v = ids.ids[i];
     if (v < 0 || v >= V) throw new Error(`embedding: id ${v} at position ${i} is out of range [0, ${V})`);
   }
+  return pad;
+}
+
+/**
+ * ids [...shape] → weight rows [...shape, C]. Backward: += into weight.grad, same bits every run.
+ * paddingIdx (PyTorch's padding_idx, in [−V, V)): that row is looked up as usual but gets no gradient.
+ */
+export function embedding(ids: IdBatch, weight: Tensor, opts: { paddingIdx?: number } = {}): Tensor {
+  const gpu = weight.gpu;
+  checkShape('embedding', 'weight', weight.shape, [null, null]);
+  const [V, C] = weight.shape;
+  const pad = checkLookup(ids, V, opts.paddingIdx);
   const R = ids.size;
   const out = Tensor.empty(gpu, [...ids.shape, C], 'embedding');
   const k = gpu.kernel({ shader: embWgsl, entry: 'gather' });
@@ -89,15 +95,7 @@ export function embeddingWithPositions(ids: IdBatch, weight: Tensor, positions: 
   const pos0 = opts.pos0 ?? 0;
   const scale = opts.scale ?? 1;
   if (!Number.isInteger(pos0) || pos0 < 0 || pos0 + T > NP) throw new Error(`embeddingWithPositions: positions ${pos0}…${pos0 + T - 1} are outside the table's ${NP} rows`);
-  let pad = opts.paddingIdx;
-  if (pad !== undefined) {
-    if (!Number.isInteger(pad) || pad < -V || pad >= V) throw new Error(`embedding: paddingIdx ${pad} is out of range [${-V}, ${V})`);
-    if (pad < 0) pad += V;
-  }
-  for (let i = 0; i < ids.size; i++) {
-    const v = ids.ids[i];
-    if (v < 0 || v >= V) throw new Error(`embedding: id ${v} at position ${i} is out of range [0, ${V})`);
-  }
+  const pad = checkLookup(ids, V, opts.paddingIdx);
   const R = ids.size;
   const out = Tensor.empty(gpu, [...ids.shape, C], 'embedding');
   if (R > 0) {
