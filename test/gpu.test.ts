@@ -3,6 +3,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu } from '../src/gpu/device.ts';
 import { selfCheck } from '../src/gpu/selfcheck.ts';
+import { Tensor } from '../src/autograd/tensor.ts';
+import { matmul } from '../src/ops/matmul.ts';
 import { reflectKernel, packUniforms } from '../src/gpu/kernel.ts';
 import { roundUp4, sizeClass } from '../src/gpu/pool.ts';
 import selfcheckWgsl from '../shaders/selfcheck.wgsl';
@@ -132,6 +134,50 @@ test('//!include prelude: the prelude is spliced in, and errors after it still n
   gpu.dispatch(ok, { buffers: { o: buf }, workgroups: 1 });
   assert.is((await gpu.readF32(buf, 1))[0], -Infinity, 'neg_inf() from the prelude ran');
   assert.throws(() => gpu.kernel({ shader: { file: 'shaders/bad-inc.wgsl', code: '//!include nothing\n' } }), /shaders\/bad-inc\.wgsl:1: unknown include 'nothing' \(known: prelude\)/);
+});
+
+
+test('waiting on the GPU does not spin: Dawn\'s poll sleeps between tries, JS setImmediate callbacks pass through, setImmediate is restored', async () => {
+  const gpu = await getGpu();
+  const n = 384;
+  const a = Tensor.from(gpu, randn(n * n, 1), [n, n]);
+  const b = Tensor.from(gpu, randn(n * n, 2), [n, n]);
+  await gpu.sync();
+  const original = globalThis.setImmediate;
+  const polls = { native: 0, js: 0 };
+  let jsRan = false;
+  // count what is queued through setImmediate during the wait (our wrapper calls through this counter)
+  globalThis.setImmediate = function (fn: (...args: unknown[]) => void, ...args: unknown[]) {
+    if (/\[native code\]/.test(Function.prototype.toString.call(fn))) polls.native++;
+    else polls.js++;
+    return original(fn, ...args);
+  } as typeof setImmediate;
+  const counter = globalThis.setImmediate;
+  const spin = process.env.WGPT_GPU_WAIT === 'spin';
+  let c: Tensor | null = null;
+  let ms = 0;
+  try {
+    c = matmul(matmul(a, b), b);
+    const t0 = performance.now();
+    const waited = gpu.sync();
+    if (!spin) assert.is.not(globalThis.setImmediate, counter, 'a wrapper is installed while the wait is pending');
+    setImmediate(() => { jsRan = true; });
+    await waited;
+    ms = performance.now() - t0;
+  } finally {
+    const restored = globalThis.setImmediate;
+    globalThis.setImmediate = original;
+    assert.is(restored, counter, 'the previous setImmediate is put back when the wait ends');
+    c?.dispose();
+    a.dispose();
+    b.dispose();
+  }
+  assert.ok(jsRan, 'a JS callback queued during the wait ran');
+  assert.is(polls.js, 1);
+  // each of Dawn's polls sleeps ≥ 50 µs first: at most ms / 0.05 (+ slack) polls, where a spinning poll runs thousands per ms
+  if (spin) return;
+  assert.ok(polls.native <= ms / 0.05 + 20, `${polls.native} polls in ${ms.toFixed(1)} ms`);
+  if (ms > 20) assert.ok(polls.native >= 1, 'Dawn polled through the wrapper');
 });
 
 test.run();

@@ -1,7 +1,7 @@
 // The Gpu: one WebGPU device, a buffer pool, a pipeline cache and a command recorder that batches
 // dispatches into one encoder until a readback or an explicit flush. Works the same on Dawn (Node)
 // and in Chrome; platform.ts is the only file that differs. Leaves out: multiple devices/queues.
-import { requestAdapter, fixHint, note, platformName, gpuEntryPoint } from './platform.js';
+import { requestAdapter, fixHint, note, platformName, gpuEntryPoint, gpuWait } from './platform.js';
 
 export { gpuEntryPoint };
 import { BufferPool, roundUp4 } from './pool.js';
@@ -411,7 +411,7 @@ export class Gpu {
     try {
       if (prof.method === 'timestamp-query') {
         for (const b of prof.batches) {
-          await b.staging.mapAsync(1 /* READ */);
+          await gpuWait(b.staging.mapAsync(1 /* READ */));
           const ts = new BigInt64Array(b.staging.getMappedRange().slice(0));
           b.staging.unmap();
           b.labels.forEach((l, i) => add(l, Math.max(0, Number(ts[2 * i + 1] - ts[2 * i])) / 1e6));
@@ -419,7 +419,7 @@ export class Gpu {
       } else {
         let prevEnd = 0;
         for (const d of prof.done) {
-          const end = await d.finished;
+          const end = await gpuWait(d.finished);
           add(d.label, end - Math.max(prevEnd, d.submitted));
           prevEnd = end;
         }
@@ -494,7 +494,7 @@ export class Gpu {
   async sync(): Promise<void> {
     this.flush();
     const t0 = performance.now();
-    await this.device.queue.onSubmittedWorkDone();
+    await gpuWait(this.device.queue.onSubmittedWorkDone());
     this.counters.waitMs += performance.now() - t0;
     this.counters.syncs++;
     await this.checkErrors();
@@ -544,7 +544,7 @@ export class Gpu {
       this.flush();
       const t0 = performance.now();
       try {
-        await staging.mapAsync(1 /* READ */);
+        await gpuWait(staging.mapAsync(1 /* READ */));
         this.counters.readbacks++;
         this.counters.readbackBytes += size;
         this.counters.waitMs += performance.now() - t0;

@@ -32,3 +32,8 @@ export function note(line: string): void {
 export function gpuEntryPoint(): GPU | null {
   return (globalThis as { navigator?: Navigator }).navigator?.gpu ?? null;
 }
+
+/** The browser delivers GPU promises from its own event loop: nothing to do. */
+export function gpuWait<T>(p: Promise<T>): Promise<T> {
+  return p;
+}

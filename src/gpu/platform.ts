@@ -123,6 +123,47 @@ export const fixHint =
   'install a GPU driver with Vulkan support, or the CPU fallback: apt-get install -y chromium libvulkan1 ' +
   '(or set WGPT_SWIFTSHADER_ICD to a vk_swiftshader_icd.json)';
 
+// Dawn's Node binding polls for finished GPU work by re-queueing a native callback with globalThis.setImmediate
+// for as long as any of its promises (mapAsync, onSubmittedWorkDone, …) is pending: the main thread spins at 100%
+// of a core. On a CPU adapter that core is taken from SwiftShader's worker threads (measured on 2 cores: the workers
+// ran at ~60% each beside the spinning main thread). While one of our waits is pending, `gpuWait` puts a wrapper in
+// setImmediate's place that sleeps the thread (Atomics.wait) before re-queueing a *native* callback — Dawn's poll;
+// any JS callback passes straight through. The sleep grows with the wait's age (50 µs … 1 ms, age/16), so a short
+// wait (a generated token) is answered within ~6% of its length and a long one (a training step) costs ~no CPU.
+// WGPT_GPU_WAIT=spin keeps Dawn's own polling (for side-by-side measurements).
+let waiting = 0;
+let waitStart = 0;
+let savedSetImmediate: typeof setImmediate | null = null;
+const loadSetImmediate = globalThis.setImmediate; // for a caller that kept the wrapper past the wait
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const nativeSource = /\{\s*\[native code\]\s*\}\s*$/;
+
+function politeSetImmediate(this: unknown, fn: (...args: unknown[]) => void, ...args: unknown[]) {
+  if (waiting > 0 && typeof fn === 'function' && nativeSource.test(Function.prototype.toString.call(fn))) {
+    const ms = Math.min(1, Math.max(0.05, (performance.now() - waitStart) / 16));
+    Atomics.wait(sleepCell, 0, 0, ms);
+  }
+  return (savedSetImmediate ?? loadSetImmediate).call(globalThis, fn, ...args);
+}
+
+/** Awaits a promise that Dawn resolves (GPU work done, a buffer mapped) without spinning a CPU core meanwhile. */
+export async function gpuWait<T>(p: Promise<T>): Promise<T> {
+  if (process.env.WGPT_GPU_WAIT === 'spin') return p;
+  if (waiting++ === 0) {
+    waitStart = performance.now();
+    savedSetImmediate = globalThis.setImmediate;
+    globalThis.setImmediate = politeSetImmediate as typeof setImmediate;
+  }
+  try {
+    return await p;
+  } finally {
+    if (--waiting === 0) {
+      if (globalThis.setImmediate === (politeSetImmediate as unknown)) globalThis.setImmediate = savedSetImmediate!;
+      savedSetImmediate = null;
+    }
+  }
+}
+
 /** Writes one status line to stderr (Node) or the console (browser). */
 export function note(line: string): void {
   if (process.env.WGPT_QUIET !== '1') process.stderr.write(line + '\n');
