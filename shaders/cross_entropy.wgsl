@@ -12,24 +12,46 @@ struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 @group(0) @binding(3) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rowloss: array<f32>;
 
-fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+// workgroup index over a 2-D grid (gpu.grid(count, 1): more than 65535 workgroups spill into y)
+fn wgIndex(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
+
+// `rows`: one workgroup of 64 per row. Invocation l reduces the columns l, l+64, l+128, … (max, then Σexp and Σx),
+// then the 64 partials are combined in workgroup memory by a fixed tree (deterministic, the same on every run).
+var<workgroup> wmax: array<f32, 64>;
+var<workgroup> wsum: array<f32, 64>;
+var<workgroup> wsx: array<f32, 64>;
 
 @compute @workgroup_size(64)
-fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let n = flat(gid, nwg);
-  if (n >= p.N) { return; }
+fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+  let n = wgIndex(wid, nwg);
+  if (n >= p.N) { return; } // uniform across the workgroup: the barriers below are reached by all or none
   let o = n * p.V;
-  var mx = logits[o];
-  for (var v = 0u; v < p.V; v++) { mx = max(mx, logits[o + v]); }
+  var mx = logits[o + min(l, p.V - 1u)];
+  for (var v = l; v < p.V; v += 64u) { mx = max(mx, logits[o + v]); }
+  wmax[l] = mx;
+  workgroupBarrier();
+  for (var h = 32u; h > 0u; h >>= 1u) {
+    if (l < h) { wmax[l] = max(wmax[l], wmax[l + h]); }
+    workgroupBarrier();
+  }
+  let rmax = wmax[0];
   var s = 0.0;
   var sx = 0.0;
-  for (var v = 0u; v < p.V; v++) { s += exp(logits[o + v] - mx); sx += logits[o + v]; }
-  let l = mx + log(s);
-  lse[n] = l;
+  for (var v = l; v < p.V; v += 64u) { let x = logits[o + v]; s += exp(x - rmax); sx += x; }
+  wsum[l] = s;
+  wsx[l] = sx;
+  workgroupBarrier();
+  for (var h = 32u; h > 0u; h >>= 1u) {
+    if (l < h) { wsum[l] += wsum[l + h]; wsx[l] += wsx[l + h]; }
+    workgroupBarrier();
+  }
+  if (l != 0u) { return; }
+  let lv = rmax + log(wsum[0]);
+  lse[n] = lv;
   let t = targets[n];
   if (t == p.ignore || t < 0 || u32(t) >= p.V) { rowloss[n] = 0.0; } else {
-    var r = l - logits[o + u32(t)];
-    if (p.eps != 0.0) { r = l - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (sx / f32(p.V)); }
+    var r = lv - logits[o + u32(t)];
+    if (p.eps != 0.0) { r = lv - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (wsx[0] / f32(p.V)); }
     rowloss[n] = r;
   }
 }
@@ -48,18 +70,27 @@ fn mean(@builtin(global_invocation_id) gid: vec3<u32>) {
 @group(0) @binding(4) var<storage, read> dloss: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dlogits: array<f32>;
 
+// `backward`: one workgroup of 64 per (row, 256 columns): invocation l writes columns c0+l, c0+l+64, … (4 of them);
+// the row's target, lse and scale are read once per invocation. Grid: gpu.grid(N·⌈V/256⌉, 1).
 @compute @workgroup_size(64)
-fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
-  if (i >= p.N * p.V) { return; }
-  let n = i / p.V;
-  let v = i % p.V;
+fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
+  let chunks = (p.V + 255u) / 256u;
+  let w = wgIndex(wid, nwg);
+  let n = w / chunks;
+  if (n >= p.N) { return; }
+  let c0 = (w - n * chunks) * 256u;
+  let o = n * p.V;
   let t = targets[n];
-  var g = 0.0;
-  if (!(t == p.ignore || t < 0 || u32(t) >= p.V)) {
-    let sm = exp(logits[i] - slse[n]);
-    g = dloss[0] * p.invCount * (sm - (1.0 - p.eps) * select(0.0, 1.0, u32(t) == v) - p.eps / f32(p.V));
+  let live = !(t == p.ignore || t < 0 || u32(t) >= p.V);
+  let scale = dloss[0] * p.invCount;
+  let l0 = slse[n];
+  let tv = select(p.V, u32(t), live); // (an ignored row writes 0, as PyTorch)
+  let off = p.eps / f32(p.V);
+  let end = min(c0 + 256u, p.V);
+  for (var v = c0 + l; v < end; v += 64u) {
+    let i = o + v;
+    var g = select(0.0, scale * (exp(logits[i] - l0) - (1.0 - p.eps) * select(0.0, 1.0, v == tv) - off), live);
+    if (p.acc == 1u) { g += dlogits[i]; }
+    dlogits[i] = g;
   }
-  if (p.acc == 1u) { g += dlogits[i]; }
-  dlogits[i] = g;
 }

@@ -123,7 +123,13 @@ test('AdamW: all parameters in one dispatch per chunk (copied flat), bit-identic
     await gpu.scope(async () => {
       const flat = sizes.map((n, i) => Tensor.param(gpu, Float32Array.from(randn(n, 20 + i)), [n], `p${i}`));
       // the reference: today's one-parameter kernel on each parameter's own m and v buffers
-      const single = sizes.map((n, i) => ({ p: gpu.buffer(Float32Array.from(randn(n, 20 + i))), g: gpu.buffer(n * 4), m: gpu.buffer(n * 4), v: gpu.buffer(n * 4) }));
+      // (the kernel updates whole vec4s: each buffer holds a multiple of 4 elements, the padding 0)
+      const pad = (n: number) => Math.ceil(n / 4) * 4;
+      const single = sizes.map((n, i) => {
+        const p0 = new Float32Array(pad(n));
+        p0.set(randn(n, 20 + i));
+        return { p: gpu.buffer(p0), g: gpu.buffer(pad(n) * 4), m: gpu.buffer(pad(n) * 4), v: gpu.buffer(pad(n) * 4) };
+      });
       const one = gpu.kernel({ shader: adamWgsl, entry: 'step' });
       const opt = new AdamW(flat, { lr: hyper.lr, weightDecay: hyper.wd, chunkElements: chunk });
       const want = chunk ? Math.ceil(total / chunk) : 1;
@@ -141,7 +147,7 @@ test('AdamW: all parameters in one dispatch per chunk (copied flat), bit-identic
         if (!chunk) assert.is(d.copies, 3 * sizes.length, 'one chunk: each parameter and gradient copied in, the parameter copied back');
         const stepSize = hyper.lr / (1 - Math.pow(hyper.b1, t));
         const bc2sqrt = Math.sqrt(1 - Math.pow(hyper.b2, t));
-        sizes.forEach((n, i) => gpu.dispatch(one, { buffers: { param: single[i].p, grad: single[i].g, m: single[i].m, v: single[i].v }, params: { n, ...hyper, stepSize, bc2sqrt }, workgroups: gpu.grid(n, 64) }));
+        sizes.forEach((n, i) => gpu.dispatch(one, { buffers: { param: single[i].p, grad: single[i].g, m: single[i].m, v: single[i].v }, params: { n, ...hyper, stepSize, bc2sqrt }, workgroups: gpu.grid(pad(n) / 4, 64) }));
       }
       const st = await opt.exportState();
       let worst = 0;

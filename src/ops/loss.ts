@@ -22,12 +22,12 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
   const lse = gpu.pool.acquire(N * 4, 'ce.lse');
   const rowloss = gpu.pool.acquire(N * 4, 'ce.rowloss');
   const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0, eps: labelSmoothing };
-  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
+  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 1) });
   const out = Tensor.empty(gpu, [1], 'cross_entropy');
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'mean' }), { buffers: { rl: rowloss, loss: out.buffer }, params, workgroups: 1 });
   return makeNode(out, [logits], (o) => {
     // backward of `loss = mean_n(lse[n] − logits[n, t_n])`: dlogits = dloss/count·(softmax − onehot)
     const g = gradTarget(logits);
-    if (g) gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward' }), { buffers: { logits: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogits: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(N * V, 64) });
+    if (g) gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward' }), { buffers: { logits: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogits: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(N * Math.ceil(V / 256), 1) });
   });
 }

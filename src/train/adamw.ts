@@ -64,7 +64,8 @@ export class AdamW {
     this.eps = o.eps ?? 1e-8;
     this.weightDecay = o.weightDecay ?? 0.01;
     for (const p of params) if (!p.grad) throw new Error(`AdamW: parameter ${p.name ?? p.op} has no gradient buffer (create it with Tensor.param)`);
-    const max = Math.floor(Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize) / 4);
+    // a multiple of 4 elements: the vec4 kernel's buffers are rounded up to whole vec4s
+    const max = Math.floor(Math.min(this.gpu.limits.maxStorageBufferBindingSize, this.gpu.limits.maxBufferSize) / 16) * 4;
     const k = o.chunkElements ?? Math.min(ADAMW_CHUNK, max);
     if (!(Number.isInteger(k) && k >= 1 && k <= max)) throw new Error(`AdamW: chunkElements must be an integer in 1…${max} on this device, got ${k}`);
     this.chunkElements = k;
@@ -76,9 +77,11 @@ export class AdamW {
     for (let start = 0; start < total; start += k) {
       const size = Math.min(k, total - start);
       const c = this.chunks.length;
-      this.chunks.push({ start, size, m: Tensor.zeros(this.gpu, [size], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [size], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
+      // the kernel updates vec4s: buffers hold a multiple of 4 elements (the padding stays 0)
+      const padded = Math.ceil(size / 4) * 4;
+      this.chunks.push({ start, size, m: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
     }
-    const stage = Math.max(1, Math.min(k, total));
+    const stage = Math.ceil(Math.max(1, Math.min(k, total)) / 4) * 4;
     this.flatP = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.params' });
     this.flatG = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.grads' });
   }
@@ -113,7 +116,7 @@ export class AdamW {
         this.gpu.copy(this.params[i].buffer, fp, n * 4, from * 4, at * 4);
         this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4);
       });
-      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, ...hyper }, workgroups: this.gpu.grid(c.size, 64) });
+      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, ...hyper }, workgroups: this.gpu.grid(Math.ceil(c.size / 4), 64) });
       this.parts(c, (i, from, at, n) => this.gpu.copy(fp, this.params[i].buffer, n * 4, at * 4, from * 4));
     }
   }
