@@ -42,6 +42,8 @@ override TB: bool = false;
 override VA: bool = false;
 override VB: bool = false;
 override ACT: u32 = 0;
+// invocations per workgroup of the `big` entry (8 or 4; each owns 16 columns): 4 for narrow products (N < 96)
+override BW: u32 = 8;
 
 //!include prelude
 
@@ -443,16 +445,16 @@ fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
 }
 
 // Entry `big`: the same contract (bindings, formula, overrides; = or += by p.acc) for products large enough to
-// fill its blocks (src/ops/matmul.ts picks it by shape). A workgroup of 8 invocations owns a 32 × 128 block of C:
-// the 8 share rows m0 .. m0+31 and each owns 16 columns, in 32 mat4x4f accumulators (c<q><h>: rows m0+4q ..
-// m0+4q+3, columns n0+4h .. n0+4h+3; matrix column j = C column n0+4h+j). Per chunk of 8 k's the 8 invocations
-// copy A(m0 .. m0+31, k0 .. k0+7) into workgroup memory (At), and every later read of At has a constant index:
+// fill its blocks (src/ops/matmul.ts picks it by shape). A workgroup of BW (8, or 4 for narrow products) invocations
+// owns a 32 × 16·BW block of C: they share rows m0 .. m0+31 and each owns 16 columns, in 32 mat4x4f accumulators
+// (c<q><h>: rows m0+4q .. m0+4q+3, columns n0+4h .. n0+4h+3; matrix column j = C column n0+4h+j). Per chunk of 8 k's
+// the invocations copy A(m0 .. m0+31, k0 .. k0+7) into workgroup memory (At), and every later read of At has a constant index:
 // SwiftShader turns those into one scalar load broadcast to its 4 SIMD lanes, where a buffer read at an
 // invocation-dependent index is a per-lane gather. B is read straight from its buffer, 16 columns × 4 k's at a
 // time, as a mat4x4f per 4 columns (a matrix product then does 4 rows × 4 columns × 4 k's). Measured on
 // SwiftShader: ~2× the `main` entry at 512³ (one 4 × 8 block per invocation gathers 12 values per 32 FMAs,
 // this one 16 per 512 from the buffer and 32 broadcasts); smaller blocks (16×8, 16×16, 8×16) were slower.
-// Grid: x → 128-column blocks, y → 32-row blocks, z → batch. The last K mod 8 steps read A from its buffer.
+// Grid: x → 16·BW-column blocks, y → 32-row blocks, z → batch. The last K mod 8 steps read A from its buffer.
 // Rows/columns past the edge are clamped on load (in bounds for any M, N, K ≥ 1) and skipped on store.
 var<workgroup> At: array<vec4f, 64>; // At[kk·8 + q] = A(m0+4q .. m0+4q+3, k0+kk), kk < 8, q < 8
 
@@ -524,9 +526,9 @@ fn big_outer(a: vec4f, b: vec4f) -> mat4x4f {
   return mat4x4f(a * b.x, a * b.y, a * b.z, a * b.w);
 }
 
-@compute @workgroup_size(8, 1, 1)
+@compute @workgroup_size(BW, 1, 1)
 fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
-  let n0 = ((wid.x + p.nBase) * 8u + li) * 16u;
+  let n0 = ((wid.x + p.nBase) * BW + li) * 16u;
   let m0 = (wid.y + p.mBase) * 32u;
   let b = wid.z + p.zBase;
   let aB = p.oA + b * p.sA;
@@ -563,45 +565,47 @@ fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec
   var c71 = mat4x4f();
   var c72 = mat4x4f();
   var c73 = mat4x4f();
-  // this invocation's share of the A tile: rows m0+4li .. m0+4li+3 (clamped)
-  let mq = m0 + 4u * li;
   let mL = p.M - 1u;
-  let f0 = min(mq, mL);
-  let f1 = min(mq + 1u, mL);
-  let f2 = min(mq + 2u, mL);
-  let f3 = min(mq + 3u, mL);
   let KF = p.K & ~7u;
   for (var k0 = 0u; k0 < KF; k0 += 8u) {
     workgroupBarrier();
-    if (TA) {
-      // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
-      for (var kk = 0u; kk < 8u; kk++) {
-        let r = aB + (k0 + kk) * p.lda;
-        if (VA) {
-          // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
-          At[kk * 8u + li] = Av[(r + min(mq, p.M - 4u)) >> 2u];
-        } else {
-          At[kk * 8u + li] = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
+    // this invocation's quads of the A tile: rows m0+4q .. m0+4q+3 (clamped) for q = li, li+BW, … < 8
+    for (var q = li; q < 8u; q += BW) {
+      let mq = m0 + 4u * q;
+      let f0 = min(mq, mL);
+      let f1 = min(mq + 1u, mL);
+      let f2 = min(mq + 2u, mL);
+      let f3 = min(mq + 3u, mL);
+      if (TA) {
+        // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
+        for (var kk = 0u; kk < 8u; kk++) {
+          let r = aB + (k0 + kk) * p.lda;
+          if (VA) {
+            // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
+            At[kk * 8u + q] = Av[(r + min(mq, p.M - 4u)) >> 2u];
+          } else {
+            At[kk * 8u + q] = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
+          }
         }
-      }
-    } else if (VA) {
-      // stored (M, K): two vec4 per row along k, transposed by the matrix
-      let lo = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0) >> 2u], Av[(aB + f1 * p.lda + k0) >> 2u],
-                                 Av[(aB + f2 * p.lda + k0) >> 2u], Av[(aB + f3 * p.lda + k0) >> 2u]));
-      let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0 + 4u) >> 2u], Av[(aB + f1 * p.lda + k0 + 4u) >> 2u],
-                                 Av[(aB + f2 * p.lda + k0 + 4u) >> 2u], Av[(aB + f3 * p.lda + k0 + 4u) >> 2u]));
-      At[li] = lo[0];
-      At[8u + li] = lo[1];
-      At[16u + li] = lo[2];
-      At[24u + li] = lo[3];
-      At[32u + li] = hi[0];
-      At[40u + li] = hi[1];
-      At[48u + li] = hi[2];
-      At[56u + li] = hi[3];
-    } else {
-      for (var kk = 0u; kk < 8u; kk++) {
-        let k = aB + k0 + kk;
-        At[kk * 8u + li] = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
+      } else if (VA) {
+        // stored (M, K): two vec4 per row along k, transposed by the matrix
+        let lo = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0) >> 2u], Av[(aB + f1 * p.lda + k0) >> 2u],
+                                   Av[(aB + f2 * p.lda + k0) >> 2u], Av[(aB + f3 * p.lda + k0) >> 2u]));
+        let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0 + 4u) >> 2u], Av[(aB + f1 * p.lda + k0 + 4u) >> 2u],
+                                   Av[(aB + f2 * p.lda + k0 + 4u) >> 2u], Av[(aB + f3 * p.lda + k0 + 4u) >> 2u]));
+        At[q] = lo[0];
+        At[8u + q] = lo[1];
+        At[16u + q] = lo[2];
+        At[24u + q] = lo[3];
+        At[32u + q] = hi[0];
+        At[40u + q] = hi[1];
+        At[48u + q] = hi[2];
+        At[56u + q] = hi[3];
+      } else {
+        for (var kk = 0u; kk < 8u; kk++) {
+          let k = aB + k0 + kk;
+          At[kk * 8u + q] = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
+        }
       }
     }
     workgroupBarrier();

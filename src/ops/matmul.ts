@@ -16,9 +16,9 @@ export type MatmulVariant = 'regblock' | 'tiled';
 const WX = 8;
 const WY = 8;
 
-/** C block of one workgroup of the `big` entry: 8 invocations × (32 rows × 16 columns). */
+/** C block of one workgroup of the `big` entry: BW invocations × (32 rows × 16 columns); BW = 4 below BIG_WIDE_N columns. */
 const BIG_ROWS = 32;
-const BIG_COLS = 128;
+const bigWidth = (N: number) => (N < BIG_WIDE_N ? 4 : 8);
 
 /**
  * Entry of matmul.wgsl for one product: `row1` for one row of A (a decode step), `big` (32×16 per invocation, a
@@ -31,7 +31,8 @@ function regblockEntry(M: number, N: number, K: number, tA: boolean, block: 'aut
   return M >= BIG_MIN_M && N >= BIG_MIN_N && K >= BIG_MIN_K ? 'big' : 'main';
 }
 const BIG_MIN_M = 32;
-const BIG_MIN_N = 96;
+const BIG_MIN_N = 32;
+const BIG_WIDE_N = 96;
 const BIG_MIN_K = 16;
 
 let forcedVariant: MatmulVariant | null = null;
@@ -227,10 +228,11 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const block = s.block ?? 'auto';
     if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
     const entry = regblockEntry(M, N, K, tA, block);
-    k = gpu.kernel({ shader: matmulWgsl, entry, constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 } });
+    const BW = bigWidth(N);
+    k = gpu.kernel({ shader: matmulWgsl, entry, constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0, ...(entry === 'big' ? { BW } : {}) } });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
     rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS : 4 * WY;
-    colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? BIG_COLS : 8 * WX;
+    colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
   const label = `${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
