@@ -15,43 +15,47 @@ struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 // workgroup index over a 2-D grid (gpu.grid(count, 1): more than 65535 workgroups spill into y)
 fn wgIndex(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
 
-// `rows`: one workgroup of 64 per row. Invocation l reduces the columns l, l+64, l+128, … (max, then Σexp and Σx),
-// then the 64 partials are combined in workgroup memory by a fixed tree (deterministic, the same on every run).
+// `rows`: a workgroup of 64 takes 4 rows, 16 invocations per row: invocation l of a row reduces its columns l, l+16,
+// l+32, … (max, then Σexp and Σx); each reads its row's 16 partial maxima, and the row's first invocation adds the
+// 16 partial sums in order (deterministic). Two barriers per workgroup (barriers are what a workgroup costs most on
+// SwiftShader: one row per workgroup with a tree of them was 6× slower at V = 1413).
+const RPW = 4u; // rows per workgroup (8 was slower at V = 50257, 1 slower at V = 1413)
+const LPR = 64u / RPW;
 var<workgroup> wmax: array<f32, 64>;
 var<workgroup> wsum: array<f32, 64>;
 var<workgroup> wsx: array<f32, 64>;
 
 @compute @workgroup_size(64)
-fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) l: u32) {
-  let n = wgIndex(wid, nwg);
-  if (n >= p.N) { return; } // uniform across the workgroup: the barriers below are reached by all or none
+fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let g = li / LPR;   // the row within the workgroup
+  let l = li % LPR;   // the invocation within the row
+  let nw = wgIndex(wid, nwg) * RPW;
+  if (nw >= p.N) { return; } // uniform across the workgroup: the barriers below are reached by all or none
+  let n = min(nw + g, p.N - 1u); // a row past the end repeats the last (read only, not written)
   let o = n * p.V;
   var mx = logits[o + min(l, p.V - 1u)];
-  for (var v = l; v < p.V; v += 64u) { mx = max(mx, logits[o + v]); }
-  wmax[l] = mx;
+  for (var v = l; v < p.V; v += LPR) { mx = max(mx, logits[o + v]); }
+  wmax[li] = mx;
   workgroupBarrier();
-  for (var h = 32u; h > 0u; h >>= 1u) {
-    if (l < h) { wmax[l] = max(wmax[l], wmax[l + h]); }
-    workgroupBarrier();
-  }
-  let rmax = wmax[0];
+  let gb = g * LPR;
+  var rmax = wmax[gb];
+  for (var j = 1u; j < LPR; j++) { rmax = max(rmax, wmax[gb + j]); }
   var s = 0.0;
   var sx = 0.0;
-  for (var v = l; v < p.V; v += 64u) { let x = logits[o + v]; s += exp(x - rmax); sx += x; }
-  wsum[l] = s;
-  wsx[l] = sx;
+  for (var v = l; v < p.V; v += LPR) { let x = logits[o + v]; s += exp(x - rmax); sx += x; }
+  wsum[li] = s;
+  wsx[li] = sx;
   workgroupBarrier();
-  for (var h = 32u; h > 0u; h >>= 1u) {
-    if (l < h) { wsum[l] += wsum[l + h]; wsx[l] += wsx[l + h]; }
-    workgroupBarrier();
-  }
-  if (l != 0u) { return; }
-  let lv = rmax + log(wsum[0]);
+  if (l != 0u || nw + g >= p.N) { return; }
+  var ts = 0.0;
+  var tsx = 0.0;
+  for (var j = 0u; j < LPR; j++) { ts += wsum[gb + j]; tsx += wsx[gb + j]; }
+  let lv = rmax + log(ts);
   lse[n] = lv;
   let t = targets[n];
   if (t == p.ignore || t < 0 || u32(t) >= p.V) { rowloss[n] = 0.0; } else {
     var r = lv - logits[o + u32(t)];
-    if (p.eps != 0.0) { r = lv - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (wsx[0] / f32(p.V)); }
+    if (p.eps != 0.0) { r = lv - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (tsx / f32(p.V)); }
     rowloss[n] = r;
   }
 }
