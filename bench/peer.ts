@@ -6,7 +6,7 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gpu } from '../src/gpu/device.ts';
-import { gpuEntryPoint } from '../src/gpu/device.ts';
+import { gpuEntryPoint, gpuWait } from '../src/gpu/device.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS, type GPTConfig } from '../src/model/config.ts';
 import type { ParamMap } from '../src/model/model.ts';
@@ -205,7 +205,8 @@ function tfjsStepper(tf: TF, cfg: GPTConfig, init: ParamMap, data: Int32Array, c
         adam.applyGradients(grads as unknown as Parameters<typeof adam.applyGradients>[0]);
         return value;
       });
-      const l = (await loss.data())[0];
+      // awaited like wgpt's own readbacks (no spinning poll): the two engines wait on the GPU the same way
+      const l = (await gpuWait(loss.data()))[0];
       loss.dispose();
       return l;
     },

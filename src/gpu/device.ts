@@ -4,6 +4,11 @@
 import { requestAdapter, fixHint, note, platformName, gpuEntryPoint, gpuWait } from './platform.js';
 
 export { gpuEntryPoint };
+/**
+ * Awaits a promise that the GPU resolves (work done, a buffer mapped), e.g. another library's readback on this
+ * adapter, the way wgpt's own waits do: under Node, without Dawn's poll spinning a CPU core meanwhile.
+ */
+export { gpuWait };
 import { BufferPool, roundUp4 } from './pool.js';
 import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages, resolveShader } from './kernel.js';
 
