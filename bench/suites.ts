@@ -2,6 +2,7 @@
 // tfjs-webgpu, memory-bound kernels vs a copy kernel, train step, generation with/without KV cache, BPE.
 // Every comparison is measured side by side in the same run on the same adapter.
 import type { Gpu } from '../src/gpu/device.ts';
+import { gpuWait } from '../src/gpu/device.ts';
 import { Tensor, IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { embedding, oneHot, encodeScatter } from '../src/ops/embedding.ts';
 import { encodeMatmul } from '../src/ops/matmul.ts';
@@ -144,7 +145,7 @@ async function tfjsMatmul(): Promise<((n: [number, number, number]) => { once: (
     return {
       once: async () => {
         const c = tf.matMul(a, b);
-        await c.data();
+        await gpuWait(c.data()); // awaited as wgpt's readbacks are (no spinning poll)
         c.dispose();
       },
       dispose: () => {
