@@ -6,6 +6,7 @@ import { getGpu, diffCounters } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
 import { layerNorm, encodeLayerNormBackward } from '../src/ops/layernorm.ts';
 import lnWgsl from '../shaders/layernorm.wgsl';
+import ceWgsl from '../shaders/cross_entropy.wgsl';
 import { crossEntropy } from '../src/ops/loss.ts';
 import { AdamW, clipGradNorm, gradNorm } from '../src/train/adamw.ts';
 import { layerNormRef, layerNormBwdRef } from '../src/ref/layernorm.ts';
@@ -152,6 +153,56 @@ test('crossEntropy forward/backward vs CPU reference, ignore index, bad targets'
     const lt = Tensor.from(gpu, new Float32Array(6), [2, 3]);
     assert.throws(() => crossEntropy(lt, [0, 3]), /target 3 at position 1 is out of range \[0, 3\)/);
     assert.ok(Number.isNaN(await crossEntropy(lt, [-100, -100]).item()), 'all ignored → NaN (PyTorch)');
+  });
+});
+
+test('crossEntropy backward: the vec4 entry (backward4, 16 elements per invocation) and the per-row entry agree with the reference — rows straddling vec4s, an ignored row, smoothing, accumulation, the padding of the last vec4; crossEntropy picks backward4 for pool buffers', async () => {
+  const gpu = await getGpu();
+  const [N, V] = [9, 37]; // N·V = 333: rows start mid-vec4, and the last vec4 holds 3 padding elements
+  const logits = randn(N * V, 71, -4, 4);
+  const t = Array.from({ length: N }, (_, i) => (i === 4 ? -100 : (i * 11) % V));
+  for (const eps of [0, 0.1]) {
+    const ref = crossEntropyRef(logits, t, N, V, -100, eps);
+    const count = t.filter((x) => x !== -100).length;
+    await gpu.scope(async () => {
+      const whole = Math.ceil((N * V) / 4) * 4;
+      const lb = gpu.buffer(Float32Array.from({ length: whole }, (_, i) => (i < N * V ? logits[i] : 1e30)));
+      const tg = gpu.buffer(Int32Array.from(t));
+      const lse = gpu.buffer(Float32Array.from({ length: N }, (_, n) => {
+        let m = -Infinity;
+        for (let v = 0; v < V; v++) m = Math.max(m, logits[n * V + v]);
+        let s = 0;
+        for (let v = 0; v < V; v++) s += Math.exp(logits[n * V + v] - m);
+        return m + Math.log(s);
+      }));
+      const dloss = gpu.buffer(new Float32Array([1]));
+      const params = { N, V, ignore: -100, invCount: 1 / count, eps };
+      for (const acc of [0, 1]) {
+        const old = Float32Array.from({ length: whole }, (_, i) => 0.25 * (i % 5));
+        const outs: Float32Array[] = [];
+        for (const entry of ['backward', 'backward4']) {
+          const d = gpu.buffer(old);
+          const k = gpu.kernel({ shader: ceWgsl, entry });
+          if (entry === 'backward') gpu.dispatch(k, { buffers: { logits: lb, targets: tg, slse: lse, dloss, dlogits: d }, params: { ...params, acc }, workgroups: gpu.grid(N * Math.ceil(V / 256), 1) });
+          else gpu.dispatch(k, { buffers: { logitsv: lb, targets: tg, slse: lse, dloss, dlogitsv: d }, params: { ...params, acc }, workgroups: gpu.grid(Math.ceil((N * V) / 16), 64) });
+          const got = await gpu.readF32(d, whole);
+          outs.push(got);
+          const want = Array.from({ length: N * V }, (_, i) => ref.grad[i] + (acc ? old[i] : 0));
+          assertClose(got.subarray(0, N * V), want, { atol: 1e-6, rtol: 1e-4, name: `${entry} eps ${eps} acc ${acc}` });
+          if (entry === 'backward4') for (let i = N * V; i < whole; i++) assert.is(got[i], acc ? old[i] : 0, 'padding past N·V: 0 (+ the old value)');
+          else for (let i = N * V; i < whole; i++) assert.is(got[i], old[i], 'the per-row entry leaves the padding alone');
+        }
+        report('cross_entropy backward4 vs backward', assertClose(outs[1].subarray(0, N * V), outs[0].subarray(0, N * V), { atol: 1e-7, rtol: 1e-6, name: 'backward4 vs backward' }));
+      }
+    });
+  }
+  await gpu.scope(async () => {
+    const lt = Tensor.from(gpu, logits, [N, V], { requiresGrad: true });
+    gpu.beginProfile();
+    backward(crossEntropy(lt, t));
+    const p = await gpu.endProfile();
+    assert.ok(p.entries.some((e) => /cross_entropy\.wgsl:backward4/.test(e.kernel)), p.entries.map((e) => e.kernel).join(', '));
+    assertClose(await lt.grad!.toArray(), crossEntropyRef(logits, t, N, V).grad, { atol: 1e-6, rtol: 1e-4, name: 'crossEntropy 9x37 grad' });
   });
 });
 

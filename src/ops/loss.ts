@@ -28,6 +28,12 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
   return makeNode(out, [logits], (o) => {
     // backward of `loss = mean_n(lse[n] − logits[n, t_n])`: dlogits = dloss/count·(softmax − onehot)
     const g = gradTarget(logits);
-    if (g) gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward' }), { buffers: { logits: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogits: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(N * Math.ceil(V / 256), 1) });
+    if (!g) return;
+    const whole = Math.ceil((N * V) / 4) * 16; // bytes of N·V elements in whole vec4s
+    if (V >= 16 && logits.buffer.size >= whole && g.t.buffer.size >= whole) {
+      gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward4' }), { buffers: { logitsv: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogitsv: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(Math.ceil((N * V) / 16), 64) });
+    } else {
+      gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward' }), { buffers: { logits: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogits: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(N * Math.ceil(V / 256), 1) });
+    }
   });
 }
