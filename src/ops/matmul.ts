@@ -19,7 +19,6 @@ const WY = 8;
 /** C block of one workgroup of the `big` entry: BW invocations × (32 rows × 16 columns); BW = 4 below BIG_WIDE_N columns or where it idles fewer columns. */
 const BIG_ROWS = 32;
 const bigWidth = (N: number) => {
-  if (process.env.BW) return +process.env.BW;
   // 4 invocations (64 columns) per workgroup when that leaves fewer idle columns in the last block (N = 64: 64 vs 128;
   // N = 192: 0 vs 64): measured 1.2–1.4× faster at 128×64·64×192 than 8
   const idle = (w: number) => Math.ceil(N / (16 * w)) * 16 * w - N;
