@@ -205,17 +205,24 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation)
     }
   }
   report("encodeMatmul block 'big' vs CPU ref", worst);
-  // the auto choice: 'big' from 32 rows, 32 columns and 16 k's; the same numbers as 'small' (same summation order)
-  for (const [M, N, K] of [[64, 200, 40], [64, 40, 40]]) await gpu.scope(async () => {
+  // the auto choice: 'big' from 32 rows, 32 columns, 16 k's and 2^18 multiply-adds; the same numbers as 'small'
+  // (same summation order)
+  for (const [M, N, K] of [[64, 200, 40], [128, 40, 64], [40, 100, 20]]) await gpu.scope(async () => {
     const a = gpu.buffer(randn(M * K, 41));
     const b = gpu.buffer(randn(K * N, 42));
     const outs: Float32Array[] = [];
     for (const block of ['auto', 'small', 'big'] as const) {
       const c = gpu.buffer(M * N * 4);
+      if (block === 'auto') gpu.beginProfile();
       encodeMatmul(gpu, { a, b, c, M, N, K, variant: 'regblock', block });
+      if (block === 'auto') {
+        const entry = (await gpu.endProfile()).entries.map((e) => e.kernel.replace(/^.*matmul\.wgsl:(\w+).*$/, '$1'));
+        assert.equal(entry, [M * N * K >= 1 << 18 ? 'big' : 'main'], `auto's entry at ${M}×${K}·${K}×${N}`);
+      }
       outs.push(await gpu.readF32(c, M * N));
     }
-    assert.equal([...outs[0]], [...outs[2]], `auto picks big at ${M}×${K}·${K}×${N}`);
+    if (M * N * K >= 1 << 18) assert.equal([...outs[0]], [...outs[2]], `auto picks big at ${M}×${K}·${K}×${N}`);
+    else assert.equal([...outs[0]], [...outs[1]], `auto picks main at ${M}×${K}·${K}×${N} (80,000 multiply-adds)`);
     assertClose(outs[1], outs[2], { atol: 1e-6, rtol: 1e-6, name: 'small vs big' });
     assert.throws(() => encodeMatmul(gpu, { a, b, c: gpu.buffer(16), M: 1, N: 1, K: 1, variant: 'regblock', block: 'huge' as 'big' }), /unknown block 'huge'/);
   });

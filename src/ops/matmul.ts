@@ -27,18 +27,22 @@ const bigWidth = (N: number) => {
 
 /**
  * Entry of matmul.wgsl for one product: `row1` for one row of A (a decode step), `big` (32×16 per invocation, a
- * shared A tile) where its blocks are filled well enough to beat `main` (4×8 per invocation), else `main`.
+ * shared A tile) where its blocks are filled well enough to beat `main` (4×8 per invocation) and the product is large
+ * enough to earn back its compile time, else `main`.
  */
 function regblockEntry(M: number, N: number, K: number, tA: boolean, block: 'auto' | 'small' | 'big'): 'main' | 'row1' | 'big' {
   if (block === 'big') return 'big';
   if (M === 1 && !tA) return 'row1';
   if (block === 'small') return 'main';
-  return M >= BIG_MIN_M && N >= BIG_MIN_N && K >= BIG_MIN_K ? 'big' : 'main';
+  return M >= BIG_MIN_M && N >= BIG_MIN_N && K >= BIG_MIN_K && M * N * K >= BIG_MIN_WORK ? 'big' : 'main';
 }
 const BIG_MIN_M = 32;
 const BIG_MIN_N = 32;
 const BIG_WIDE_N = 96;
 const BIG_MIN_K = 16;
+// SwiftShader compiles a `big` pipeline in ~1.7–2.4 s (`main`: 0.13–0.33 s), once per process and specialization
+// (layouts, vec4 loads, BW): below this many multiply-adds per batch item the compile is not earned back
+const BIG_MIN_WORK = 1 << 18;
 
 let forcedVariant: MatmulVariant | null = null;
 
