@@ -5,7 +5,8 @@
 //           and emptied by buffer copies): one dispatch for a model up to 16 Mi parameters. Each invocation updates 4
 //           consecutive elements as one vec4 (on SwiftShader a vec4 load is one load per lane where 4 scalars are 4;
 //           measured ~3× faster): elements 4i .. 4i+3 for i < ⌈n/4⌉, so all four buffers must hold a multiple of 4
-//           elements (the host rounds the staging and moment buffers up; the padding stays 0: g = m = v = p = 0 → 0)
+//           elements (the host rounds the staging and moment buffers up; what the padding holds is updated too but never
+//           copied back to a parameter nor exported)
 //  sumsq:   partial[o + j] = Σ_{i in chunk j} g[i]²  (chunks of 1024, one invocation each, in order)     (=)
 //  norm:    norm[0] = √(Σ_j partial[j])  (one invocation: deterministic)                              (=)
 //  clip:    g ← g·min(1, maxNorm/(norm[0] + 1e-6))  (torch.nn.utils.clip_grad_norm_)                   in place

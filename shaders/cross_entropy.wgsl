@@ -12,53 +12,33 @@ struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 @group(0) @binding(3) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rowloss: array<f32>;
 
-// workgroup index over a 2-D grid (gpu.grid(count, 1): more than 65535 workgroups spill into y)
-fn wgIndex(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
+fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
-// `rows`: a workgroup of 64 takes 4 rows, 16 invocations per row: invocation l of a row reduces its columns l, l+16,
-// l+32, … (max, then Σexp and Σx); each reads its row's 16 partial maxima, and the row's first invocation adds the
-// 16 partial sums in order (deterministic). Two barriers per workgroup (barriers are what a workgroup costs most on
-// SwiftShader: one row per workgroup with a tree of them was 6× slower at V = 1413).
-const RPW = 4u; // rows per workgroup (8 was slower at V = 50257, 1 slower at V = 1413)
-const LPR = 64u / RPW;
-var<workgroup> wmax: array<f32, 64>;
-var<workgroup> wsum: array<f32, 64>;
-var<workgroup> wsx: array<f32, 64>;
-
+// `rows`: one invocation per row. (Tried this session: 4 rows per workgroup of 64 with two barriers, and a row per
+// workgroup with a barrier tree: 0.5× and 0.3× of this at 128×1413, 1.0× at 128×50257 — SwiftShader's barriers
+// cost more than the parallel row scan saves.)
 @compute @workgroup_size(64)
-fn rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let g = li / LPR;   // the row within the workgroup
-  let l = li % LPR;   // the invocation within the row
-  let nw = wgIndex(wid, nwg) * RPW;
-  if (nw >= p.N) { return; } // uniform across the workgroup: the barriers below are reached by all or none
-  let n = min(nw + g, p.N - 1u); // a row past the end repeats the last (read only, not written)
+fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let n = flat(gid, nwg);
+  if (n >= p.N) { return; }
   let o = n * p.V;
-  var mx = logits[o + min(l, p.V - 1u)];
-  for (var v = l; v < p.V; v += LPR) { mx = max(mx, logits[o + v]); }
-  wmax[li] = mx;
-  workgroupBarrier();
-  let gb = g * LPR;
-  var rmax = wmax[gb];
-  for (var j = 1u; j < LPR; j++) { rmax = max(rmax, wmax[gb + j]); }
+  var mx = logits[o];
+  for (var v = 0u; v < p.V; v++) { mx = max(mx, logits[o + v]); }
   var s = 0.0;
   var sx = 0.0;
-  for (var v = l; v < p.V; v += LPR) { let x = logits[o + v]; s += exp(x - rmax); sx += x; }
-  wsum[li] = s;
-  wsx[li] = sx;
-  workgroupBarrier();
-  if (l != 0u || nw + g >= p.N) { return; }
-  var ts = 0.0;
-  var tsx = 0.0;
-  for (var j = 0u; j < LPR; j++) { ts += wsum[gb + j]; tsx += wsx[gb + j]; }
-  let lv = rmax + log(ts);
-  lse[n] = lv;
+  for (var v = 0u; v < p.V; v++) { s += exp(logits[o + v] - mx); sx += logits[o + v]; }
+  let l = mx + log(s);
+  lse[n] = l;
   let t = targets[n];
   if (t == p.ignore || t < 0 || u32(t) >= p.V) { rowloss[n] = 0.0; } else {
-    var r = lv - logits[o + u32(t)];
-    if (p.eps != 0.0) { r = lv - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (tsx / f32(p.V)); }
+    var r = l - logits[o + u32(t)];
+    if (p.eps != 0.0) { r = l - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (sx / f32(p.V)); }
     rowloss[n] = r;
   }
 }
+
+// workgroup index over a 2-D grid (gpu.grid(count, 1): more than 65535 workgroups spill into y)
+fn wgIndex(wid: vec3<u32>, nwg: vec3<u32>) -> u32 { return wid.x + wid.y * nwg.x; }
 
 @group(0) @binding(1) var<storage, read> rl: array<f32>;
 @group(0) @binding(2) var<storage, read_write> loss: array<f32>;

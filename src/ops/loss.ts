@@ -22,7 +22,7 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
   const lse = gpu.pool.acquire(N * 4, 'ce.lse');
   const rowloss = gpu.pool.acquire(N * 4, 'ce.rowloss');
   const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0, eps: labelSmoothing };
-  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(Math.ceil(N / 4), 1) }); // 4 rows per workgroup (RPW)
+  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
   const out = Tensor.empty(gpu, [1], 'cross_entropy');
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'mean' }), { buffers: { rl: rowloss, loss: out.buffer }, params, workgroups: 1 });
   return makeNode(out, [logits], (o) => {

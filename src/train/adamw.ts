@@ -77,7 +77,8 @@ export class AdamW {
     for (let start = 0; start < total; start += k) {
       const size = Math.min(k, total - start);
       const c = this.chunks.length;
-      // the kernel updates vec4s: buffers hold a multiple of 4 elements (the padding stays 0)
+      // the kernel updates vec4s: buffers hold a multiple of 4 elements (the padding's values are updated but never
+      // copied back or exported; in a later chunk the staging padding holds an earlier chunk's values, all finite)
       const padded = Math.ceil(size / 4) * 4;
       this.chunks.push({ start, size, m: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
     }
