@@ -91,7 +91,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(64)
 fn backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let q0 = (gid.x + gid.y * nwg.x * 64u) * 4u;
+  let q0 = flat(gid, nwg) * 4u;
   let total = p.N * p.V;
   let i0 = q0 * 4u;
   if (i0 >= total) { return; }
