@@ -1,7 +1,8 @@
 // Batched strided matmul for CPU adapters (SwiftShader): C[b] (=|+=) alpha·A[b]·B[b] (+ bias) for any
 // M, N, K. Register blocking; the GPU variant (shared-memory tiles) is matmul_tiled.wgsl. Three entries with one
 // contract (src/ops/matmul.ts picks by shape): `main` (4×8 of C per invocation, no shared memory), `row1` (M = 1)
-// and `big` (32×16 per invocation with a workgroup-shared A tile, for M ≥ 32, N ≥ 96, K ≥ 16; see its comment).
+// and `big` (32×16 per invocation with a workgroup-shared A tile, for large enough products: src/ops/matmul.ts;
+// see its comment).
 //
 // Bindings (entries `main`, `row1`, `big`): p (uniform Params); A and Av: the same buffer viewed as f32 and as vec4 (read);
 //   Bs and Bv likewise for B (read); C (read_write: written = when p.acc == 0, accumulated += when
@@ -42,7 +43,8 @@ override TB: bool = false;
 override VA: bool = false;
 override VB: bool = false;
 override ACT: u32 = 0;
-// invocations per workgroup of the `big` entry (8 or 4; each owns 16 columns): 4 for narrow products (N < 96)
+// invocations per workgroup of the `big` entry (8 or 4; each owns 16 columns): 4 for narrow products (N < 96) and where
+// 4 leave fewer idle columns in the last block (src/ops/matmul.ts, bigWidth)
 override BW: u32 = 8;
 
 //!include prelude
