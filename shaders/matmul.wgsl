@@ -456,16 +456,11 @@ fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
 // time, as a mat4x4f per 4 columns (a matrix product then does 4 rows × 4 columns × 4 k's). Measured on
 // SwiftShader: ~2× the `main` entry at 512³ (one 4 × 8 block per invocation gathers 12 values per 32 FMAs,
 // this one 16 per 512 from the buffer and 32 broadcasts); smaller blocks (16×8, 16×16, 8×16) were slower.
-// Grid: x → 16·BW-column blocks, y → 32-row blocks, z → batch. The last K mod 8 steps read A from its buffer.
+// Grid: x → 16·BW-column blocks, y → 32-row blocks, z → batch. A last, partial chunk of 8 k's (K mod 8 ≠ 0) runs the same
+// code with its A entries past K set to 0 in At and B's rows clamped (one copy of the update code: SwiftShader compiles
+// the entry in ~1.1–1.3 s instead of 1.7–2.4 s with a separate remainder loop).
 // Rows/columns past the edge are clamped on load (in bounds for any M, N, K ≥ 1) and skipped on store.
 var<workgroup> At: array<vec4f, 64>; // At[kk·8 + q] = A(m0+4q .. m0+4q+3, k0+kk), kk < 8, q < 8
-
-// A(m, k) with the row clamped to the matrix (any layout, scalar load)
-fn big_a(aB: u32, m: u32, k: u32) -> f32 {
-  let mm = min(m, p.M - 1u);
-  if (TA) { return A[aB + k * p.lda + mm]; }
-  return A[aB + mm * p.lda + k];
-}
 
 // the 4 × 4 block of A in At: rows m0+4q .. m0+4q+3 (a column), k0+kk .. k0+kk+3 (the columns); constant
 // arguments make every At index a constant after inlining
@@ -473,29 +468,37 @@ fn big_tile_a(kk: u32, q: u32) -> mat4x4f {
   return mat4x4f(At[kk * 8u + q], At[(kk + 1u) * 8u + q], At[(kk + 2u) * 8u + q], At[(kk + 3u) * 8u + q]);
 }
 
-// B(k .. k+3, n .. n+3) as a mat4x4f whose column j is B(k .. k+3, n+j); columns past N repeat the last one
+// B(k .. k+3, n .. n+3) as a mat4x4f whose column j is B(k .. k+3, n+j); columns past N repeat the last one, and
+// rows past K (the last, partial chunk of 8 k's) repeat in-range rows: their A entries in At are 0
 fn big_tile_b(bB: u32, k: u32, n: u32) -> mat4x4f {
   let nL = p.N - 1u;
+  let kL = p.K - 1u;
   if (TB) {
     // stored (N, K): column n+j is a stored row
-    let c0 = bB + min(n, nL) * p.ldb + k;
-    let c1 = bB + min(n + 1u, nL) * p.ldb + k;
-    let c2 = bB + min(n + 2u, nL) * p.ldb + k;
-    let c3 = bB + min(n + 3u, nL) * p.ldb + k;
+    let c0 = bB + min(n, nL) * p.ldb;
+    let c1 = bB + min(n + 1u, nL) * p.ldb;
+    let c2 = bB + min(n + 2u, nL) * p.ldb;
+    let c3 = bB + min(n + 3u, nL) * p.ldb;
     if (VB) {
-      return mat4x4f(Bv[c0 >> 2u], Bv[c1 >> 2u], Bv[c2 >> 2u], Bv[c3 >> 2u]);
+      // K is a multiple of 4: k .. k+3 are all in or all past the end
+      let kv = min(k, p.K - 4u);
+      return mat4x4f(Bv[(c0 + kv) >> 2u], Bv[(c1 + kv) >> 2u], Bv[(c2 + kv) >> 2u], Bv[(c3 + kv) >> 2u]);
     }
+    let k0 = min(k, kL);
+    let k1 = min(k + 1u, kL);
+    let k2 = min(k + 2u, kL);
+    let k3 = min(k + 3u, kL);
     return mat4x4f(
-      vec4f(Bs[c0], Bs[c0 + 1u], Bs[c0 + 2u], Bs[c0 + 3u]),
-      vec4f(Bs[c1], Bs[c1 + 1u], Bs[c1 + 2u], Bs[c1 + 3u]),
-      vec4f(Bs[c2], Bs[c2 + 1u], Bs[c2 + 2u], Bs[c2 + 3u]),
-      vec4f(Bs[c3], Bs[c3 + 1u], Bs[c3 + 2u], Bs[c3 + 3u]));
+      vec4f(Bs[c0 + k0], Bs[c0 + k1], Bs[c0 + k2], Bs[c0 + k3]),
+      vec4f(Bs[c1 + k0], Bs[c1 + k1], Bs[c1 + k2], Bs[c1 + k3]),
+      vec4f(Bs[c2 + k0], Bs[c2 + k1], Bs[c2 + k2], Bs[c2 + k3]),
+      vec4f(Bs[c3 + k0], Bs[c3 + k1], Bs[c3 + k2], Bs[c3 + k3]));
   }
   // stored (K, N): row k+i holds B(k+i, n .. n+3); the transpose makes the columns
-  let r0 = bB + k * p.ldb;
-  let r1 = r0 + p.ldb;
-  let r2 = r1 + p.ldb;
-  let r3 = r2 + p.ldb;
+  let r0 = bB + min(k, kL) * p.ldb;
+  let r1 = bB + min(k + 1u, kL) * p.ldb;
+  let r2 = bB + min(k + 2u, kL) * p.ldb;
+  let r3 = bB + min(k + 3u, kL) * p.ldb;
   if (VB) {
     // N is a multiple of 4: a vec4 past the edge clamps to the last whole one
     let v = min(n, p.N - 4u);
@@ -510,22 +513,6 @@ fn big_tile_b(bB: u32, k: u32, n: u32) -> mat4x4f {
     vec4f(Bs[r1 + n0], Bs[r1 + n1], Bs[r1 + n2], Bs[r1 + n3]),
     vec4f(Bs[r2 + n0], Bs[r2 + n1], Bs[r2 + n2], Bs[r2 + n3]),
     vec4f(Bs[r3 + n0], Bs[r3 + n1], Bs[r3 + n2], Bs[r3 + n3])));
-}
-
-// B(k, n .. n+3) with the columns clamped (scalar loads)
-fn big_row_b(bB: u32, k: u32, n: u32) -> vec4f {
-  let nL = p.N - 1u;
-  if (TB) {
-    return vec4f(Bs[bB + min(n, nL) * p.ldb + k], Bs[bB + min(n + 1u, nL) * p.ldb + k],
-                 Bs[bB + min(n + 2u, nL) * p.ldb + k], Bs[bB + min(n + 3u, nL) * p.ldb + k]);
-  }
-  let r = bB + k * p.ldb;
-  return vec4f(Bs[r + min(n, nL)], Bs[r + min(n + 1u, nL)], Bs[r + min(n + 2u, nL)], Bs[r + min(n + 3u, nL)]);
-}
-
-// the rank-1 update a ⊗ b as a mat4x4f (column j = a·b[j])
-fn big_outer(a: vec4f, b: vec4f) -> mat4x4f {
-  return mat4x4f(a * b.x, a * b.y, a * b.z, a * b.w);
 }
 
 @compute @workgroup_size(BW, 1, 1)
@@ -568,8 +555,9 @@ fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec
   var c72 = mat4x4f();
   var c73 = mat4x4f();
   let mL = p.M - 1u;
-  let KF = p.K & ~7u;
-  for (var k0 = 0u; k0 < KF; k0 += 8u) {
+  let kL = p.K - 1u;
+  // every chunk of 8 k's, the last one partial when K mod 8 ≠ 0: its A entries past K are 0 in At
+  for (var k0 = 0u; k0 < p.K; k0 += 8u) {
     workgroupBarrier();
     // this invocation's quads of the A tile: rows m0+4q .. m0+4q+3 (clamped) for q = li, li+BW, … < 8
     for (var q = li; q < 8u; q += BW) {
@@ -581,32 +569,38 @@ fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec
       if (TA) {
         // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
         for (var kk = 0u; kk < 8u; kk++) {
-          let r = aB + (k0 + kk) * p.lda;
+          let r = aB + min(k0 + kk, kL) * p.lda;
+          var a: vec4f;
           if (VA) {
             // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
-            At[kk * 8u + q] = Av[(r + min(mq, p.M - 4u)) >> 2u];
+            a = Av[(r + min(mq, p.M - 4u)) >> 2u];
           } else {
-            At[kk * 8u + q] = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
+            a = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
           }
+          At[kk * 8u + q] = select(vec4f(0.0), a, k0 + kk < p.K);
         }
       } else if (VA) {
-        // stored (M, K): two vec4 per row along k, transposed by the matrix
+        // stored (M, K): two vec4 per row along k, transposed by the matrix; K is a multiple of 4, so a partial
+        // last chunk is k0 .. k0+3 and its second vec4 (read in range, at K − 4) is replaced by 0
+        let kh = min(k0 + 4u, p.K - 4u);
+        let hiOk = k0 + 4u < p.K;
         let lo = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0) >> 2u], Av[(aB + f1 * p.lda + k0) >> 2u],
                                    Av[(aB + f2 * p.lda + k0) >> 2u], Av[(aB + f3 * p.lda + k0) >> 2u]));
-        let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0 + 4u) >> 2u], Av[(aB + f1 * p.lda + k0 + 4u) >> 2u],
-                                   Av[(aB + f2 * p.lda + k0 + 4u) >> 2u], Av[(aB + f3 * p.lda + k0 + 4u) >> 2u]));
+        let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + kh) >> 2u], Av[(aB + f1 * p.lda + kh) >> 2u],
+                                   Av[(aB + f2 * p.lda + kh) >> 2u], Av[(aB + f3 * p.lda + kh) >> 2u]));
         At[q] = lo[0];
         At[8u + q] = lo[1];
         At[16u + q] = lo[2];
         At[24u + q] = lo[3];
-        At[32u + q] = hi[0];
-        At[40u + q] = hi[1];
-        At[48u + q] = hi[2];
-        At[56u + q] = hi[3];
+        At[32u + q] = select(vec4f(0.0), hi[0], hiOk);
+        At[40u + q] = select(vec4f(0.0), hi[1], hiOk);
+        At[48u + q] = select(vec4f(0.0), hi[2], hiOk);
+        At[56u + q] = select(vec4f(0.0), hi[3], hiOk);
       } else {
         for (var kk = 0u; kk < 8u; kk++) {
-          let k = aB + k0 + kk;
-          At[kk * 8u + q] = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
+          let k = aB + min(k0 + kk, kL);
+          let a = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
+          At[kk * 8u + q] = select(vec4f(0.0), a, k0 + kk < p.K);
         }
       }
     }
@@ -658,29 +652,6 @@ fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec
       let a7 = big_tile_a(4u, 7u);
       c70 += a7 * b0; c71 += a7 * b1; c72 += a7 * b2; c73 += a7 * b3;
     }
-  }
-  // the last K mod 8 steps, one k at a time with scalar loads
-  for (var k = KF; k < p.K; k++) {
-    let b0 = big_row_b(bB, k, n0);
-    let b1 = big_row_b(bB, k, n0 + 4u);
-    let b2 = big_row_b(bB, k, n0 + 8u);
-    let b3 = big_row_b(bB, k, n0 + 12u);
-    let a0 = vec4f(big_a(aB, m0, k), big_a(aB, m0 + 1u, k), big_a(aB, m0 + 2u, k), big_a(aB, m0 + 3u, k));
-    c00 += big_outer(a0, b0); c01 += big_outer(a0, b1); c02 += big_outer(a0, b2); c03 += big_outer(a0, b3);
-    let a1 = vec4f(big_a(aB, m0 + 4u, k), big_a(aB, m0 + 5u, k), big_a(aB, m0 + 6u, k), big_a(aB, m0 + 7u, k));
-    c10 += big_outer(a1, b0); c11 += big_outer(a1, b1); c12 += big_outer(a1, b2); c13 += big_outer(a1, b3);
-    let a2 = vec4f(big_a(aB, m0 + 8u, k), big_a(aB, m0 + 9u, k), big_a(aB, m0 + 10u, k), big_a(aB, m0 + 11u, k));
-    c20 += big_outer(a2, b0); c21 += big_outer(a2, b1); c22 += big_outer(a2, b2); c23 += big_outer(a2, b3);
-    let a3 = vec4f(big_a(aB, m0 + 12u, k), big_a(aB, m0 + 13u, k), big_a(aB, m0 + 14u, k), big_a(aB, m0 + 15u, k));
-    c30 += big_outer(a3, b0); c31 += big_outer(a3, b1); c32 += big_outer(a3, b2); c33 += big_outer(a3, b3);
-    let a4 = vec4f(big_a(aB, m0 + 16u, k), big_a(aB, m0 + 17u, k), big_a(aB, m0 + 18u, k), big_a(aB, m0 + 19u, k));
-    c40 += big_outer(a4, b0); c41 += big_outer(a4, b1); c42 += big_outer(a4, b2); c43 += big_outer(a4, b3);
-    let a5 = vec4f(big_a(aB, m0 + 20u, k), big_a(aB, m0 + 21u, k), big_a(aB, m0 + 22u, k), big_a(aB, m0 + 23u, k));
-    c50 += big_outer(a5, b0); c51 += big_outer(a5, b1); c52 += big_outer(a5, b2); c53 += big_outer(a5, b3);
-    let a6 = vec4f(big_a(aB, m0 + 24u, k), big_a(aB, m0 + 25u, k), big_a(aB, m0 + 26u, k), big_a(aB, m0 + 27u, k));
-    c60 += big_outer(a6, b0); c61 += big_outer(a6, b1); c62 += big_outer(a6, b2); c63 += big_outer(a6, b3);
-    let a7 = vec4f(big_a(aB, m0 + 28u, k), big_a(aB, m0 + 29u, k), big_a(aB, m0 + 30u, k), big_a(aB, m0 + 31u, k));
-    c70 += big_outer(a7, b0); c71 += big_outer(a7, b1); c72 += big_outer(a7, b2); c73 += big_outer(a7, b3);
   }
   // store C(m0 .. m0+31, n0 .. n0+15) ∩ the matrix from a private array, column by column. SwiftShader runs
   // both sides of every `if` (masked) but leaves a loop when no invocation continues (after one masked pass),

@@ -190,7 +190,8 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation)
   // [M, N, K]: ones; odd sizes; K with and without a remainder past the 8-k chunks; several 32×128 blocks with
   // partial ones; multiples of 4 (vec4 loads of A and B in every layout); N < 96 runs 4 invocations per workgroup
   // (32×64 blocks) instead of 8, N = 64 with vec4 loads
-  for (const [M, N, K] of [[1, 1, 1], [3, 17, 33], [33, 130, 21], [40, 136, 24], [70, 5, 9], [72, 64, 24], [37, 90, 17]] as const) {
+  // K mod 8 = 4 with vec4 loads (the last chunk's second half of A zeroed, B's rows clamped): [40, 136, 20], [36, 64, 12]
+  for (const [M, N, K] of [[1, 1, 1], [3, 17, 33], [33, 130, 21], [40, 136, 24], [70, 5, 9], [72, 64, 24], [37, 90, 17], [40, 136, 20], [36, 64, 12]] as const) {
     for (const tA of [false, true]) {
       for (const tB of [false, true]) {
         const odd = (M + N + K) % 2 === 1;
