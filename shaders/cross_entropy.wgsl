@@ -14,6 +14,9 @@ struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 
 fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
+// a target that counts: not the ignore index and inside [0, V) (the host has refused any other value)
+fn counted(t: i32) -> bool { return !(t == p.ignore || t < 0 || u32(t) >= p.V); }
+
 // `rows`: one invocation per row. (Tried this session: 4 rows per workgroup of 64 with two barriers, and a row per
 // workgroup with a barrier tree: 0.5× and 0.3× of this at 128×1413, 1.0× at 128×50257 — SwiftShader's barriers
 // cost more than the parallel row scan saves.)
@@ -30,7 +33,7 @@ fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let l = mx + log(s);
   lse[n] = l;
   let t = targets[n];
-  if (t == p.ignore || t < 0 || u32(t) >= p.V) { rowloss[n] = 0.0; } else {
+  if (!counted(t)) { rowloss[n] = 0.0; } else {
     var r = l - logits[o + u32(t)];
     if (p.eps != 0.0) { r = l - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (sx / f32(p.V)); }
     rowloss[n] = r;
@@ -65,7 +68,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
   let c0 = (w - n * chunks) * 256u;
   let o = n * p.V;
   let t = targets[n];
-  let live = !(t == p.ignore || t < 0 || u32(t) >= p.V);
+  let live = counted(t);
   let scale = dloss[0] * p.invCount;
   let l0 = slse[n];
   let tv = select(p.V, u32(t), live); // (an ignored row writes 0, as PyTorch)
@@ -100,8 +103,8 @@ fn backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let split = (n0 + 1u) * p.V; // elements from here belong to row n0 + 1
   let t0 = targets[n0];
   let t1 = targets[n1];
-  let live0 = !(t0 == p.ignore || t0 < 0 || u32(t0) >= p.V);
-  let live1 = !(t1 == p.ignore || t1 < 0 || u32(t1) >= p.V);
+  let live0 = counted(t0);
+  let live1 = counted(t1);
   let lse0 = vec4f(slse[n0]);
   let lse1 = vec4f(slse[n1]);
   let scale = dloss[0] * p.invCount;

@@ -136,7 +136,6 @@ test('//!include prelude: the prelude is spliced in, and errors after it still n
   assert.throws(() => gpu.kernel({ shader: { file: 'shaders/bad-inc.wgsl', code: '//!include nothing\n' } }), /shaders\/bad-inc\.wgsl:1: unknown include 'nothing' \(known: prelude\)/);
 });
 
-
 test('waiting on the GPU does not spin: Dawn\'s poll sleeps between tries, JS setImmediate callbacks pass through, setImmediate is restored', async () => {
   const gpu = await getGpu();
   const n = 384;
@@ -154,10 +153,12 @@ test('waiting on the GPU does not spin: Dawn\'s poll sleeps between tries, JS se
   } as typeof setImmediate;
   const counter = globalThis.setImmediate;
   const spin = process.env.WGPT_GPU_WAIT === 'spin';
+  let ab: Tensor | null = null;
   let c: Tensor | null = null;
   let ms = 0;
   try {
-    c = matmul(matmul(a, b), b);
+    ab = matmul(a, b);
+    c = matmul(ab, b);
     const t0 = performance.now();
     const waited = gpu.sync();
     if (!spin) assert.is.not(globalThis.setImmediate, counter, 'a wrapper is installed while the wait is pending');
@@ -169,6 +170,7 @@ test('waiting on the GPU does not spin: Dawn\'s poll sleeps between tries, JS se
     globalThis.setImmediate = original;
     assert.is(restored, counter, 'the previous setImmediate is put back when the wait ends');
     c?.dispose();
+    ab?.dispose();
     a.dispose();
     b.dispose();
   }
