@@ -506,3 +506,46 @@ export function isCausalLM(m: unknown): m is CausalLM {
 export function isEncoderDecoderLM(m: unknown): m is EncoderDecoderLM {
   return !!(m as EncoderDecoderLM)?.capabilities?.encoderDecoder;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Seams settled before the layers, hub and fine-tuning work (issues #24, #27, #28): implementations come later.
+
+/**
+ * Something that adds to a linear layer's output by module name (LoRA, src/model/lora.ts): the layers' `linear`
+ * helper (src/model/layers.ts) calls `delta(module, x)` with its input x [..., in] and adds the result [..., out]
+ * to the base output; null = nothing for this module. `module` is the Hugging Face module name without the
+ * architecture's prefix and without `.weight` (`h.0.attn.c_attn`, `bert.encoder.layer.0.attention.self.query`
+ * keeps whatever the parameter table calls it minus `.weight`). A layer with an adapter on it does not use the
+ * fused LayerNorm/activation/residual matmuls for that module (the delta needs the plain input).
+ */
+export interface LinearAdapter {
+  delta(module: string, x: Tensor, opts?: ForwardOptions): Tensor | null;
+  /** the modules it adapts, for checks (every name must exist in the model) */
+  readonly modules: ReadonlySet<string>;
+}
+
+/** Sequence classification (BertForSequenceClassification, GPT2ForSequenceClassification, …). */
+export interface SequenceClassifier {
+  readonly capabilities: { readonly sequenceClassifier: true };
+  /** config.json's num_labels */
+  readonly numLabels: number;
+  /** config.json's id2label (index → name), `LABEL_i` when the config has none */
+  readonly labels: readonly string[];
+  /** logits [B, numLabels] for ids [B, T] with a 0/1 attention mask of B·T entries (1 = token) */
+  classify(ids: IdBatch, attentionMask: ArrayLike<number>, opts?: ForwardOptions): Tensor;
+}
+
+/** Hidden states for sentence embeddings (`wgpt embed`): an encoder's last layer [B, T, H]. */
+export interface HiddenStates {
+  readonly capabilities: { readonly hiddenStates: true };
+  readonly hiddenSize: number;
+  hidden(ids: IdBatch, attentionMask: ArrayLike<number>, opts?: ForwardOptions): Tensor;
+}
+
+export function isSequenceClassifier(m: unknown): m is SequenceClassifier {
+  return !!(m as SequenceClassifier)?.capabilities?.sequenceClassifier;
+}
+
+export function isHiddenStates(m: unknown): m is HiddenStates {
+  return !!(m as HiddenStates)?.capabilities?.hiddenStates;
+}
