@@ -56,7 +56,7 @@ await esbuild.build({
   plugins: [perFile],
 });
 // the bin: the CLI without the TypeScript loader
-writeFileSync(join(DIST, 'cli', 'wgpt.js'), "#!/usr/bin/env node\n// The `wgpt` command of the npm package (compiled; src/cli/wgpt.js runs the sources).\nawait import('./main.js');\n");
+writeFileSync(join(DIST, 'cli', 'wgpt.js'), "#!/usr/bin/env node\n// The `wgpt` command of the npm package (compiled; src/cli/wgpt.js runs the sources).\nawait (await import('./main.js')).run();\n");
 chmodSync(join(DIST, 'cli', 'wgpt.js'), 0o755);
 // data the modules read beside themselves: the bundled corpus and the page
 mkdirSync(join(DIST, 'data'), { recursive: true });
