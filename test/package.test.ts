@@ -158,11 +158,19 @@ test("the documentation's sh blocks (npx wgpt …) run as written in the install
   const blocks = allDocBlocks().filter((b) => b.mark === 'sh');
   assert.ok(blocks.length >= 1, 'no <!-- doc-test: sh --> block');
   for (const b of blocks) {
-    for (const line of b.code.split('\n').filter((l) => l.trim() && !l.startsWith('#'))) {
+    // `# prints: TEXT` after a command: its stdout has a line matching TEXT (… matches anything)
+    const lines = b.code.split('\n');
+    for (const [k, line] of lines.entries()) {
+      if (!line.trim() || line.startsWith('#')) continue;
       const args = shellWords(line.replace(/\s+#.*$/, ''));
       const t0 = performance.now();
       const r = await sh('npx', ['--no-install', ...args.slice(1)], dir, 300_000);
       assert.is(r.code, 0, `${b.file}:${b.line}: \`${line}\` exited ${r.code}: ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
+      for (let e = k + 1; e < lines.length && lines[e].startsWith('# prints: '); e++) {
+        const want = lines[e].slice('# prints: '.length);
+        const re = new RegExp(`^${want.split('…').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'm');
+        assert.match(r.out, re, `${b.file}:${b.line}: \`${line}\` should print ${want}`);
+      }
       console.log(`  ${b.file}:${b.line}: ${line.slice(0, 70)} — ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.out.trim().split('\n').pop()?.slice(0, 60)}`);
     }
   }
