@@ -102,7 +102,8 @@ async function rowLogits(model: Model, dir: string, v: Record<string, unknown>, 
       if (types) throw new Error(`--token-type-ids: wgpt logits gives a classifier ids and --attention-mask only`);
       shape = [B, model.numLabels];
       what = `classification scores of ${model.labels.join(', ')}`;
-      run = () => model.classify(IdBatch.from(gpu, rows.flat(), [B, T], 1 << 30), mask ?? new Uint8Array(B * T).fill(1));
+      const V = model.arch.vocabSize(model.config);
+      run = () => model.classify(IdBatch.from(gpu, rows.flat(), [B, T], V), mask ?? new Uint8Array(B * T).fill(1));
     } else throw new Error(`${dir} holds a ${model.arch.name} model, which has no logits of id rows`);
     const data = await gpu.scope(() => noGrad(async () => run().toArray()));
     writeFileAtomic(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
