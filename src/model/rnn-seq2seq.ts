@@ -403,6 +403,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
 
   dispose(): void {
     for (const t of this.params.values()) t.dispose();
+    this.params.clear();
   }
 }
 
