@@ -30,7 +30,7 @@ export { unary, activation, tanh, sigmoid, silu, relu, geluErf, type UnaryName }
 export { sub, mul, broadcastShape } from './ops/binary.js';
 export { reshape, slice, concat, transpose } from './ops/shape.js';
 export { encodeColSum, type ColSumOptions } from './ops/reduce.js';
-export { rnn, lstm, rnnParamShapes, initRnnWeights, RNN_DISPATCHES_PER_STEP, type RnnCell, type RnnConfig, type RnnWeights, type RnnOutputs } from './ops/rnn.js';
+export { rnn, lstm, gru, rnnParamShapes, initRnnWeights, RNN_DISPATCHES_PER_STEP, RNN_CELLS, cellKind, type CellKind, type RnnCell, type RnnConfig, type RnnWeights, type RnnOutputs } from './ops/rnn.js';
 export { rnnSeq2seq, Seq2SeqModel, seq2seqParamTable, parseTsvPairs, makeBatch, SEQ2SEQ_MODEL_TYPE, SEQ2SEQ_PRESETS, type Seq2SeqConfig, type Seq2SeqBatch, type Seq2SeqInput, type GreedyResult } from './model/rnn-seq2seq.js';
 export { attentionSvg } from './train/attention-plot.js';
 // torch-compatible seeded init, the course walk, figures (issue #17)
