@@ -1,4 +1,4 @@
-// The course's RNNSeq2Seq / AttentionSeq2Seq (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
+// The course's RNNSeq2Seq / AttentionSeq2Seq with RNN, LSTM and GRU cells (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
 // the course's names loads as it is and gives PyTorch's teacher-forced logits, loss, every gradient, greedy ids,
 // per-step logits and attention weights, beam-search ids and scores (Hugging Face's rules); TSV parsing and bad-input errors.
 import { test } from 'uvu';
@@ -17,7 +17,7 @@ import { assertClose, FIXTURES, report, throwsMsg } from './helpers.ts';
 
 const ref = (dir: string) => parseSafetensors(new Uint8Array(readFileSync(join(dir, 'ref.safetensors')))).tensors;
 
-for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
+for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn', 'attn_gru', 'gru']) {
   test(`course ${name}: state_dict loads; logits, loss, all gradients ≤ 1e-4; greedy and beam-search ids identical, per-step logits and attention ≤ 1e-4`, async () => {
     const gpu = await getGpu();
     const dir = join(FIXTURES, `seq2seq_${name}`);
@@ -90,8 +90,10 @@ test('a folder whose weights do not fit its config: one line naming the tensor',
     throwsMsg(() => loadCheckpoint(d), /missing tensor 'encoder\.lstm\.weight_ih_l0'/);
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, attention: 'luong-general' }));
     throwsMsg(() => loadCheckpoint(d), /missing tensor 'decoder\.attn\.W_a\.weight'/);
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'elman' }));
+    throwsMsg(() => loadCheckpoint(d), /cell must be one of "rnn", "lstm", "gru", got "elman"/);
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'gru' }));
-    throwsMsg(() => loadCheckpoint(d), /cell must be "rnn" or "lstm", got "gru"/);
+    throwsMsg(() => loadCheckpoint(d), /missing tensor 'encoder\.gru\.weight_ih_l0'/);
     cpSync(join(FIXTURES, 'seq2seq_attn_lstm'), d, { recursive: true });
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURES, 'seq2seq_attn_lstm', 'config.json'), 'utf8')), attention: 'none' }));
     throwsMsg(() => loadCheckpoint(d), /unexpected tensor 'decoder\.W_c\.(weight|bias)'.*Luong attention weights, but config\.json says attention "none"/);

@@ -108,6 +108,34 @@ test('train --arch rnn-seq2seq --cell lstm --attention luong: loss falls, the fo
   assert.equal(JSON.parse(readFileSync(join(ft, 'config.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
 });
 
+test('train --arch rnn-seq2seq --cell gru (with and without attention): loss falls; translate greedy and beam read the folder', async () => {
+  for (const attention of ['luong', 'none']) {
+    const dir = join(tmp, `gru-${attention}`);
+    const log = join(tmp, `gru-${attention}.jsonl`);
+    const r = await wgpt(['train', '--arch', 'rnn-seq2seq', '--cell', 'gru', '--attention', attention, '--embedding-dim', '16', '--hidden-size', '24', ...COMMON, '--steps', '30', '--lr', '1e-2', '--grad-clip', '1', '--out', dir, '--log', log]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, attention === 'luong' ? /GRU encoder–decoder \+ Luong attention, 1 layer, embedding 16, hidden 24/ : /GRU encoder–decoder, 1 layer, embedding 16, hidden 24/);
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Seq2SeqConfig;
+    assert.equal([cfg.cell, cfg.attention], ['gru', attention === 'luong' ? 'luong-general' : 'none']);
+    const ck = loadCheckpoint(dir);
+    assert.ok([...ck.params.keys()].includes('encoder.gru.weight_hh_l0'), 'PyTorch names: encoder.gru.*');
+    const losses = stepLosses(log);
+    const first = mean(losses.slice(0, 3));
+    const last = mean(losses.slice(-3));
+    console.log(`  rnn-seq2seq gru${attention === 'luong' ? '+luong' : ''}: loss ${first.toFixed(3)} → ${last.toFixed(3)} in ${losses.length} steps`);
+    assert.ok(last < 0.75 * first, `loss did not fall: ${first} → ${last}`);
+    const tok = loadTokenizerSpec('simple-v2', { checkpointDir: dir });
+    for (const beams of ['1', '3']) {
+      const t = await wgpt(['translate', '--model', dir, '--ids', tok.encode('a b c d').join(','), '--json', '--max-new-tokens', '8', '--num-beams', beams]);
+      assert.is(t.code, 0, t.err);
+      const j = JSON.parse(t.out) as { ids: number[][] };
+      assert.is(j.ids[0][0], cfg.start_id);
+      assert.ok(j.ids[0].length >= 2 && j.ids[0].length <= 9 && j.ids[0].every((v) => v >= 0 && v < cfg.vocab_size), `ids ${j.ids[0]}`);
+      console.log(`  translate --num-beams ${beams}: ${JSON.stringify(j.ids[0])}`);
+    }
+  }
+});
+
 test('train --arch marian --preset tiny: loss falls, the folder reloads (same held-out loss, greedy decoding), --model fine-tunes', async () => {
   const dir = join(tmp, 'marian');
   const log = join(tmp, 'marian.jsonl');
@@ -168,7 +196,7 @@ test('architecture flags: checked in one line (wrong --arch, with --model, bad v
   const cases: [string[], RegExp][] = [
     [['--arch', 'marian', '--cell', 'lstm'], /^wgpt train: --cell is only for --arch rnn-seq2seq$/m],
     [['--hidden-size', '32'], /^wgpt train: --hidden-size is only for --arch rnn-seq2seq$/m],
-    [['--arch', 'rnn-seq2seq', '--cell', 'gru'], /^wgpt train: --cell must be rnn or lstm, got 'gru'$/m],
+    [['--arch', 'rnn-seq2seq', '--cell', 'elman'], /^wgpt train: --cell must be rnn, lstm or gru, got 'elman'$/m],
     [['--arch', 'rnn-seq2seq', '--attention', 'bahdanau'], /^wgpt train: --attention must be none, luong or luong-general, got 'bahdanau'$/m],
     [['--arch', 'rnn-seq2seq', '--num-layers', '1.5'], /^wgpt train: --num-layers must be an integer ≥ 1, got '1.5'$/m],
     [['--model', join(tmp, 'nowhere'), '--attention', 'none'], /^wgpt train: --attention sets up a fresh model; --model .*nowhere has its own \(config\.json\)$/m],

@@ -1,4 +1,4 @@
-// The course's RNN/LSTM encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
+// The course's RNN/LSTM/GRU encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
 // encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
 // course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
 // the EncoderDecoderLM steps (reorder: beam search runs in seq2seq-generate.ts), and the TSV data hook. Built from
@@ -7,7 +7,7 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding } from '../ops/embedding.js';
-import { rnn, rnnParamShapes, type RnnCell, type RnnConfig } from '../ops/rnn.js';
+import { rnn, rnnParamShapes, RNN_CELLS, type RnnCell, type RnnConfig } from '../ops/rnn.js';
 import { linearT } from '../ops/matmul.js';
 import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
@@ -24,7 +24,7 @@ import {
 export const SEQ2SEQ_MODEL_TYPE = 'wgpt-rnn-seq2seq';
 
 export interface Seq2SeqConfig {
-  /** recurrent cell of encoder and decoder: 'rnn' (tanh) or 'lstm' */
+  /** recurrent cell of encoder and decoder, a row of RNN_CELLS: 'rnn' (tanh), 'lstm' or 'gru' */
   cell: RnnCell;
   /** one vocabulary for source and target (both embeddings and the output layer) */
   vocab_size: number;
@@ -63,12 +63,16 @@ export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
   rnn: presetOf('rnn', 'none', 64, 128),
   /** Elman (tanh) cells with Luong attention */
   'rnn-luong': presetOf('rnn', 'luong-general', 64, 128),
+  /** RNNSeq2Seq with GRU cells */
+  gru: presetOf('gru', 'none', 64, 128),
+  /** GRU cells with Luong attention */
+  'gru-luong': presetOf('gru', 'luong-general', 64, 128),
   tiny: presetOf('lstm', 'luong-general', 16, 32),
 };
 
 /** `wgpt train --arch rnn-seq2seq` flags of a fresh model (each replaces the preset's field). */
 const SEQ2SEQ_OPTIONS: ArchOption[] = [
-  { name: 'cell', kind: 'choice', choices: ['rnn', 'lstm'], help: ['rnn|lstm', 'recurrent cell of encoder and decoder (Elman tanh RNN or LSTM)', 'from --preset; lstm-luong: lstm'] },
+  { name: 'cell', kind: 'choice', choices: Object.keys(RNN_CELLS), help: [Object.keys(RNN_CELLS).join('|'), 'recurrent cell of encoder and decoder (Elman tanh RNN, LSTM or GRU)', 'from --preset; lstm-luong: lstm'] },
   { name: 'attention', kind: 'choice', choices: ['none', 'luong', 'luong-general'], help: ['none|luong', "'luong': the decoder attends over every encoder state (Luong general, AttentionSeq2Seq); 'none': RNNSeq2Seq", 'from --preset; lstm-luong: luong'] },
   { name: 'embedding-dim', kind: 'int', help: ['E', 'width of the word embeddings', 'from --preset; 64'] },
   { name: 'hidden-size', kind: 'int', help: ['H', 'hidden size of encoder and decoder cells', 'from --preset; 128'] },
@@ -77,7 +81,7 @@ const SEQ2SEQ_OPTIONS: ArchOption[] = [
 
 function validate(c: Seq2SeqConfig): Seq2SeqConfig {
   const where = SEQ2SEQ_MODEL_TYPE;
-  if (c.cell !== 'rnn' && c.cell !== 'lstm') throw new Error(`${where}: cell must be "rnn" or "lstm", got ${JSON.stringify(c.cell)}`);
+  if (typeof c.cell !== 'string' || !Object.hasOwn(RNN_CELLS, c.cell)) throw new Error(`${where}: cell must be one of ${Object.keys(RNN_CELLS).map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(c.cell)}`);
   if (c.attention !== 'none' && c.attention !== 'luong-general') throw new Error(`${where}: attention must be "none" or "luong-general", got ${JSON.stringify(c.attention)}`);
   for (const k of ['vocab_size', 'embedding_dim', 'hidden_size', 'num_layers', 'max_target_length'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${c[k]}`);
@@ -498,7 +502,7 @@ export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
   hf: {
     prefixes: [],
     unexpectedHint(name, c) {
-      const m = /^(encoder|decoder)\.(rnn|lstm)\./.exec(name);
+      const m = new RegExp(`^(encoder|decoder)\\.(${Object.keys(RNN_CELLS).join('|')})\\.`).exec(name);
       if (m && m[2] !== c.cell) return `weights of an ${m[2].toUpperCase()} cell, but config.json says cell "${c.cell}"`;
       if (name.startsWith('decoder.attn.') || name.startsWith('decoder.W_c.')) return 'Luong attention weights, but config.json says attention "none"';
       if (/_reverse$/.test(name)) return 'a bidirectional cell, which wgpt-rnn-seq2seq does not build';
