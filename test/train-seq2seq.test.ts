@@ -11,7 +11,8 @@ import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
-import { marian, padBatch, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { marian, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { padPairs } from '../src/data/pairs.ts';
 import { crossEntropyRef } from '../src/ref/loss.ts';
 import { greedySearch } from '../src/model/seq2seq-generate.ts';
 import { checkArchOptions, type Architecture, type DataSource } from '../src/model/model.ts';
@@ -166,7 +167,7 @@ test('train --arch marian --preset tiny: loss falls, the folder reloads (same he
   );
   st.dispose();
   // --label-smoothing reaches the loss: Marian.loss(b, {labelSmoothing}) = the smoothed cross-entropy of its logits
-  const b = padBatch([{ s: src, t: [...tok.encode('d c b a'), c.eos_token_id] }, { s: [...tok.encode('e f'), c.eos_token_id], t: [...tok.encode('f e'), c.eos_token_id] }], c);
+  const b = padPairs([{ src, tgt: [...tok.encode('d c b a'), c.eos_token_id] }, { src: [...tok.encode('e f'), c.eos_token_id], tgt: [...tok.encode('f e'), c.eos_token_id] }], { padId: c.pad_token_id, startId: c.decoder_start_token_id });
   await gpu.scope(async () => {
     const logits = await noGrad(() => m.forward({ src: IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size), srcMask: b.srcMask, decoderInput: IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size) })).toArray();
     for (const eps of [0, 0.1]) {
@@ -235,7 +236,7 @@ test('architecture flags: checked in one line (wrong --arch, with --model, bad v
 
 test('bad TSV lines (no tab, empty target, empty source) → one line naming file:line, nothing written, for both architectures', async () => {
   const cases: [string, RegExp, RegExp][] = [
-    ['a b\tb a\nc d e\nd e\te d\n', /pairs-bad\.tsv:2: no tab: each line must be source<TAB>target$/, /pairs-bad\.tsv:2: no tab between source and target$/],
+    ['a b\tb a\nc d e\nd e\te d\n', /pairs-bad\.tsv:2: no tab: each line must be source<TAB>target$/, /pairs-bad\.tsv:2: no tab: each line must be source<TAB>target$/],
     ['a b\tb a\nc d\t \n', /pairs-bad\.tsv:2: empty target$/, /pairs-bad\.tsv:2: empty target$/],
     ['a b\tb a\n\n\tc d\n', /pairs-bad\.tsv:3: empty source$/, /pairs-bad\.tsv:3: empty source$/],
   ];

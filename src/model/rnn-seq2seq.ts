@@ -13,12 +13,13 @@ import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
 import { concat, reshape } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
-import { shuffledOrder } from '../data/index.js';
+import { rowGather } from './reorder.js';
+import { pairData, IGNORE_LABEL, type Seq2SeqBatch } from '../data/pairs.js';
 import {
   init, uploadParams, checkParamMap, exportParamMap, checkArchOptions,
   type ArchOption,
   type Architecture, type Model, type ParamMap, type ParamSpec, type ForwardOptions, type EncoderDecoderLM, type DecoderState,
-  type BatchSource, type DataSource, type DataOptions, type TrainingData,
+  type DataSource, type DataOptions, type TrainingData,
 } from './model.js';
 
 export const SEQ2SEQ_MODEL_TYPE = 'wgpt-rnn-seq2seq';
@@ -141,16 +142,7 @@ export function seq2seqParamTable(c: Seq2SeqConfig): ParamSpec[] {
   return t;
 }
 
-/** A training batch: B padded sources (B, S) with their lengths, decoder inputs (B, T) and labels (B, T, pad → ignored). */
-export interface Seq2SeqBatch {
-  B: number;
-  S: number;
-  T: number;
-  src: Int32Array;
-  srcLens: number[];
-  tgtIn: Int32Array;
-  labels: Int32Array;
-}
+export type { Seq2SeqBatch } from '../data/pairs.js';
 
 /** forward()'s input: sources (B, S) with lengths and teacher-forced decoder inputs (B, T). */
 export interface Seq2SeqInput {
@@ -290,11 +282,10 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     return { logits: d.logits, attn: d.attn };
   }
 
-  /** Mean cross-entropy over the non-pad labels. */
+  /** Mean cross-entropy over the real labels (padding is IGNORE_LABEL). */
   loss(b: Seq2SeqBatch, o?: ForwardOptions): Tensor {
-    const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.tgtIn }, o);
-    const targets = Array.from(b.labels, (v) => (v === this.config.pad_id ? -100 : v));
-    return crossEntropy(logits, targets, -100, o?.labelSmoothing ?? 0);
+    const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.decoderInput }, o);
+    return crossEntropy(logits, b.labels, IGNORE_LABEL, o?.labelSmoothing ?? 0);
   }
 
   /** EncoderDecoderLM: next-token logits [B, Tn, V] for ids [B, Tn], advancing the state (no graph). */
@@ -326,14 +317,11 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     const st = state as State;
     const gpu = this.gpu;
     const R = from.length;
-    for (const f of from) if (!(Number.isInteger(f) && f >= 0 && f < st.B)) throw new Error(`${SEQ2SEQ_MODEL_TYPE}.reorder: row ${f} is not in 0…${st.B - 1}`);
+    const gather = rowGather(gpu, from, st.B, SEQ2SEQ_MODEL_TYPE);
     const H = this.config.hidden_size;
     noGrad(() => {
       const rows = (t: Tensor, groups: number, width: number): Tensor => {
-        // t holds `groups` blocks of st.B rows of `width` floats; row r of each block ← row from[r] of the same block
-        const ids = IdBatch.from(gpu, Array.from({ length: groups * R }, (_, i) => Math.floor(i / R) * st.B + from[i % R]), [groups * R], groups * st.B, 'row');
-        const g = embedding(ids, new Tensor(gpu, [groups * st.B, width], t.buffer));
-        ids.dispose();
+        const g = gather.rows(t.buffer, width, groups);
         gpu.pool.keep(g.buffer);
         return g;
       };
@@ -349,6 +337,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
       st.ownsEnc = true;
       st.ownsState = true;
     });
+    gather.dispose();
     st.lengths = from.map((f) => st.lengths[f]);
     st.attn?.dispose();
     st.attn = null;
@@ -411,82 +400,20 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   }
 }
 
-// ---- data: TSV pairs ------------------------------------------------------------------------------------------
+// ---- data: TSV pairs (src/data/pairs.ts) ------------------------------------------------------------------------
 
-/** Parses `source<TAB>target` lines (blank lines skipped); one-line errors naming the line. */
-export function parseTsvPairs(text: string, where: string): { line: number; src: string; tgt: string }[] {
-  const out: { line: number; src: string; tgt: string }[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((l, i) => {
-    if (l.trim() === '') return;
-    const tab = l.indexOf('\t');
-    if (tab < 0) throw new Error(`${where}:${i + 1}: no tab: each line must be source<TAB>target`);
-    const src = l.slice(0, tab);
-    const tgt = l.slice(tab + 1);
-    if (tgt.includes('\t')) throw new Error(`${where}:${i + 1}: more than one tab: each line must be source<TAB>target`);
-    if (src.trim() === '') throw new Error(`${where}:${i + 1}: empty source`);
-    if (tgt.trim() === '') throw new Error(`${where}:${i + 1}: empty target`);
-    out.push({ line: i + 1, src, tgt });
-  });
-  if (!out.length) throw new Error(`${where}: no source<TAB>target pairs`);
-  return out;
-}
-
-/** Token pairs → padded batches: sources as they are, decoder input [start] + target, labels target + [end]. */
-export function pairBatches(pairs: { src: number[]; tgt: number[] }[], c: Seq2SeqConfig, batch: number, shuffle: boolean, seed: number): BatchSource<Seq2SeqBatch> {
-  const numBatches = Math.floor(pairs.length / batch);
-  return {
-    numBatches,
-    batch(i: number, epoch: number): Seq2SeqBatch {
-      const order = shuffle ? shuffledOrder(pairs.length, seed, epoch) : Uint32Array.from(pairs.keys());
-      const rows = Array.from({ length: batch }, (_, k) => pairs[order[i * batch + k]]);
-      return makeBatch(rows, c);
-    },
-    tokens: (b) => b.srcLens.reduce((a, x) => a + x, 0) + b.labels.filter((v) => v !== c.pad_id).length,
-  };
-}
-
-export function makeBatch(rows: { src: number[]; tgt: number[] }[], c: Seq2SeqConfig): Seq2SeqBatch {
-  const B = rows.length;
-  const S = Math.max(...rows.map((r) => r.src.length));
-  const T = Math.max(...rows.map((r) => r.tgt.length)) + 1;
-  const src = new Int32Array(B * S).fill(c.pad_id);
-  const tgtIn = new Int32Array(B * T).fill(c.pad_id);
-  const labels = new Int32Array(B * T).fill(c.pad_id);
-  rows.forEach((r, b) => {
-    src.set(r.src, b * S);
-    tgtIn[b * T] = c.start_id;
-    tgtIn.set(r.tgt, b * T + 1);
-    labels.set(r.tgt, b * T);
-    labels[b * T + r.tgt.length] = c.end_id;
-  });
-  return { B, S, T, src, srcLens: rows.map((r) => r.src.length), tgtIn, labels };
-}
-
+/** Sources as they are; targets + the end token as labels, [start] + target as the decoder input. */
 function prepareTsv(ds: DataSource, c: Seq2SeqConfig, o: DataOptions): TrainingData<Seq2SeqBatch> {
-  const text = ds.text();
-  const pairs = parseTsvPairs(text, ds.path).map((p) => {
+  const toIds = (p: { line: number; src: string; tgt: string }) => {
     const src = ds.tokenizer.encode(p.src);
     const tgt = ds.tokenizer.encode(p.tgt);
     if (!src.length) throw new Error(`${ds.path}:${p.line}: the source encodes to no tokens`);
     if (!tgt.length) throw new Error(`${ds.path}:${p.line}: the target encodes to no tokens`);
     if (tgt.length + 1 > c.max_target_length) throw new Error(`${ds.path}:${p.line}: target of ${tgt.length} tokens exceeds max_target_length ${c.max_target_length} − 1`);
     for (const v of [...src, ...tgt]) if (v >= c.vocab_size) throw new Error(`${ds.path}:${p.line}: token id ${v} is outside the model's vocabulary (${c.vocab_size})`);
-    return { src, tgt };
-  });
-  const nVal = Math.floor(pairs.length * o.valFraction);
-  const train = pairs.slice(0, pairs.length - nVal);
-  const val = pairs.slice(pairs.length - nVal);
-  if (train.length < o.batch) throw new Error(`${ds.path}: ${train.length} training pairs are fewer than one batch of ${o.batch}`);
-  const notes: string[] = [];
-  const valSrc = val.length >= o.batch ? pairBatches(val, c, o.batch, false, o.seed) : null;
-  if (!valSrc) notes.push(`wgpt: no validation loss: ${val.length} held-out pairs are fewer than one batch of ${o.batch}`);
-  return {
-    train: pairBatches(train, c, o.batch, o.shuffle, o.seed),
-    val: valSrc,
-    summary: `${pairs.length} pairs from ${ds.path}: ${train.length} train, ${val.length} validation; batches of ${o.batch}`,
-    notes,
+    return { src, tgt: [...tgt, c.end_id] };
   };
+  return pairData(ds.text(), ds.path, toIds, { padId: c.pad_id, startId: c.start_id }, o);
 }
 
 export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
