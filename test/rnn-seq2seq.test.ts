@@ -1,6 +1,7 @@
 // The course's RNNSeq2Seq / AttentionSeq2Seq with RNN, LSTM and GRU cells (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
 // the course's names loads as it is and gives PyTorch's teacher-forced logits, loss, every gradient, greedy ids,
-// per-step logits and attention weights, beam-search ids and scores (Hugging Face's rules); TSV parsing and bad-input errors.
+// per-step logits and attention weights, beam-search ids and scores (Hugging Face's rules, and the course's: the
+// models' default, test/fixtures/course_beam.py); TSV parsing and bad-input errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, rmSync, cpSync, writeFileSync } from 'node:fs';
@@ -69,15 +70,23 @@ for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn', 'attn_gru', 'gru
         // padded source positions get exactly zero weight
         for (let s = 0; s < g.steps; s++) for (let b = 0; b < B; b++) for (let j = srcLens[b]; j < S; j++) assert.is(g.attention![(s * B + b) * S + j], 0);
       } else assert.is(g.attention, null);
-      // beam search (reorder gathers encoder states, lengths, h and c by row): PyTorch's ids and scores
+      // beam search (reorder gathers encoder states, lengths, h and c by row): PyTorch's ids and scores, under Hugging
+      // Face's rules (asked for) and the course's (the model's default)
       const srcRows = Array.from({ length: B }, (_, b) => Array.from(src.data as ArrayLike<number>).slice(b * S, b * S + srcLens[b]));
+      const fixtureIds = (key: string) => {
+        const w = get(key);
+        return Array.from({ length: B }, (_, b) => Array.from(w.data as ArrayLike<number>).slice(b * w.shape[1], (b + 1) * w.shape[1]));
+      };
       for (const [bn, numBeams, lengthPenalty, earlyStopping] of [['beam3', 3, 1, false], ['beam2_lp06_early', 2, 0.6, true]] as const) {
-        const r = await translateIds(model, srcRows, { maxLength: 11, numBeams, lengthPenalty, earlyStopping });
-        const w = get(`${bn}_ids`);
-        const wIds = Array.from({ length: B }, (_, b) => Array.from(w.data as ArrayLike<number>).slice(b * w.shape[1], (b + 1) * w.shape[1]));
-        assert.equal(r.sequences, wIds, `${name} ${bn} ids`);
-        report(`seq2seq ${name} ${bn} scores`, assertClose(r.scores!, get(`${bn}_scores`).data as Float32Array, { atol: 1e-5, rtol: 1e-5, name: `${name} ${bn} scores` }));
+        for (const rule of ['hf', 'course'] as const) {
+          const key = rule === 'hf' ? bn : `course_${bn}`;
+          const r = await translateIds(model, srcRows, { maxLength: 11, numBeams, lengthPenalty, earlyStopping, beamRule: rule === 'hf' ? 'hf' : undefined });
+          assert.equal(r.sequences, fixtureIds(`${key}_ids`), `${name} ${key} ids`);
+          report(`seq2seq ${name} ${key} scores`, assertClose(r.scores!, get(`${key}_scores`).data as Float32Array, { atol: 1e-5, rtol: 1e-5, name: `${name} ${key} scores` }));
+        }
       }
+      // the course's beam search with one beam is its greedy loop (rows padded after their end token)
+      assert.equal((await translateIds(model, srcRows, { maxLength: 11 })).sequences, fixtureIds('course_beam1_ids'), `${name}: greedy = course beam of 1`);
     } finally {
       model.dispose();
     }

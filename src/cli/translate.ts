@@ -37,7 +37,7 @@ const cmd: Command = {
     'max-new-tokens': ['N', 'cap on generated tokens (the end token included)', "config.json's max_length − 1 (Marian), max_target_length (RNN)"],
     'num-beams': ['N', 'beam search with N beams (Hugging Face generate rules); 1 = greedy', "config.json's num_beams (Marian, as Hugging Face's generate), else 1"],
     'length-penalty': ['X', 'beam search: a hypothesis scores sum(log p) / length^X', '1'],
-    'early-stopping': ['', 'beam search: stop a source as soon as it has N finished hypotheses'],
+    'early-stopping': ['', 'beam search: stop a source early (Marian, Hugging Face rules: once it has N finished hypotheses; rnn-seq2seq: once its best beam has ended)'],
     'no-cache': ['', 'recompute the decoder over the whole prefix every step instead of reading the KV cache (Marian; slower, same output)'],
     json: ['', 'print {"ids": [[start, …]], "text": [...]} (ids as generate returns them: from the decoder start token, finished rows padded; beam search adds "scores")'],
     'show-attention': ['FILE.svg', 'write the cross-attention of the first source (generated tokens × source tokens; Marian: last decoder layer, heads averaged)'],

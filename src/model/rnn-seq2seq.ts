@@ -199,6 +199,8 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   get eosId() { return this.config.end_id; }
   get maxTargetLength() { return this.config.max_target_length; }
   get padId() { return this.config.pad_id; }
+  /** the course's beam search: a beam that emits end_id is finished; the search stops when every beam has (seq2seq-generate.ts) */
+  readonly beamRule = 'course' as const;
 
   paramList(): Tensor[] {
     return [...this.params.values()];
