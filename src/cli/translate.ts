@@ -35,7 +35,7 @@ const cmd: Command = {
     text: ['"…"', "source text (needs the folder's tokenizer: Marian's spm files, or wgpt_run.json)"],
     ids: ['"5,9,30"', 'source token ids instead of --text (rows split by ; translate a batch; Marian sources end with </s> as its tokenizer writes them)'],
     'max-new-tokens': ['N', 'cap on generated tokens (the end token included)', "config.json's max_length − 1 (Marian), max_target_length (RNN)"],
-    'num-beams': ['N', 'beam search with N beams (Hugging Face generate rules); 1 = greedy', "config.json's num_beams (Marian, as Hugging Face's generate), else 1"],
+    'num-beams': ['N', "beam search with N beams (Marian: Hugging Face generate's rules; rnn-seq2seq: the course's, a beam ends at the end token, docs/gru.md); 1 = greedy", "config.json's num_beams (Marian, as Hugging Face's generate), else 1"],
     'length-penalty': ['X', 'beam search: a hypothesis scores sum(log p) / length^X', '1'],
     'early-stopping': ['', 'beam search: stop a source early (Marian, Hugging Face rules: once it has N finished hypotheses; rnn-seq2seq: once its best beam has ended)'],
     'no-cache': ['', 'recompute the decoder over the whole prefix every step instead of reading the KV cache (Marian; slower, same output)'],

@@ -143,6 +143,8 @@ export function seq2seqParamTable(c: Seq2SeqConfig): ParamSpec[] {
 }
 
 export type { Seq2SeqBatch } from '../data/pairs.js';
+/** the one TSV parser (src/data/pairs.ts), re-exported where it used to live */
+export { parseTsvPairs } from '../data/pairs.js';
 
 /** forward()'s input: sources (B, S) with lengths and teacher-forced decoder inputs (B, T). */
 export interface Seq2SeqInput {
