@@ -21,6 +21,7 @@ import { Trainer } from '../src/train/trainer.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
 import { loadTokenizerSpec } from '../src/train/tokenizer-spec.ts';
 import { runWgpt } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const gpu = await getGpu();
 const tmp = mkdtempSync(join(tmpdir(), 'wgpt-s2s-'));
@@ -109,7 +110,8 @@ test('train --arch rnn-seq2seq --cell lstm --attention luong: loss falls, the fo
   assert.equal(JSON.parse(readFileSync(join(ft, 'config.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
 });
 
-test('train --arch rnn-seq2seq --cell gru (with and without attention): loss falls; translate greedy and beam read the folder', async () => {
+test('train --arch rnn-seq2seq --cell gru (with and without attention): loss falls; translate greedy and beam read the folder (in-process CLI)', async () => {
+  const wgpt = runCli;
   for (const attention of ['luong', 'none']) {
     const dir = join(tmp, `gru-${attention}`);
     const log = join(tmp, `gru-${attention}.jsonl`);
