@@ -28,8 +28,8 @@ const L_NOT = '\u088F\u0C5C\u0CDC\uA7CE-\uA7CF\uA7D2\uA7D4\uA7F1\u{10940}-\u{109
 const N_NOT = '\u{11DE0}-\u{11DE9}\u{16FF4}-\u{16FF6}';
 /** Chars where wgpt's own ByteBpe (JS's GPT-2 regex, tiktoken's behaviour) and Hugging Face's ByteLevel pre-tokenizer split differently */
 export const BYTELEVEL_SPLIT_DIFFERS = new RegExp(`[\\uFEFF\\u0085${L_NOT}${N_NOT}]`, 'u');
-/** GPT-2's pattern as Hugging Face runs it, for a `v`-flag RegExp */
-const HF_PATTERN = GPT2_PATTERN.replaceAll('\\s', '\\p{White_Space}')
+/** GPT-2's pattern as Hugging Face runs it (its ByteLevel pre-tokenizer), for a `v`-flag RegExp */
+export const HF_PATTERN = GPT2_PATTERN.replaceAll('\\s', '\\p{White_Space}')
   .replaceAll('\\S', '\\P{White_Space}')
   .replaceAll('\\p{L}', `[\\p{L}--[${L_NOT}]]`)
   .replaceAll('\\p{N}', `[\\p{N}--[${N_NOT}]]`);
