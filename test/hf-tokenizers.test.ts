@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfTokenizer } from '../src/tokenizer/hf/tokenizer.ts';
-import { parseTokenizerFile } from '../src/tokenizer/index.ts';
+import { parseTokenizerFile, WordPiece, HfByteLevelBpe } from '../src/tokenizer/index.ts';
 import type { Encoding } from '../src/tokenizer/wordpiece.ts';
 
 const DIR = new URL('./fixtures/hf-tokenizers/', import.meta.url).pathname;
@@ -70,6 +70,7 @@ function same(name: string, what: string, f: () => Encoding, want: J, tokens = f
 
 const kinds = Object.keys(EXPECTED.kinds);
 
+
 test('13 tokenizer.json kinds written by tokenizers@0.23.2: encode with/without special tokens, stored truncation/padding, pairs, batch, decode', () => {
   assert.is(kinds.length, 13);
   for (const name of kinds) {
@@ -116,6 +117,34 @@ test('every line of the three corpora: ids and decoded text equal the oracle (di
     }
   }
   console.log(`  ${kinds.length} tokenizers × ${Object.values(CORPORA).reduce((s, l) => s + l.length, 0)} lines: ${total} tokens, all equal to tokenizers@0.23.2 (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+});
+
+test("a BERT-shaped WordPiece or plain byte-level BPE goes to wgpt's own classes, with the general reader's ids", () => {
+  const strip = (name: string, f: (d: J) => void) => {
+    const d = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8'));
+    d.truncation = null;
+    d.padding = null;
+    f(d);
+    return JSON.stringify(d);
+  };
+  const cases: [string, string, Function][] = [
+    // bert-uncased without its non-special "debian" added token
+    ['bert-uncased', strip('bert-uncased', (d) => (d.added_tokens = d.added_tokens.filter((t: J) => t.special))), WordPiece],
+    // bytelevel-bpe-nfc without NFC and its non-special added tokens
+    ['bytelevel-bpe-nfc', strip('bytelevel-bpe-nfc', (d) => ((d.normalizer = null), (d.added_tokens = d.added_tokens.filter((t: J) => t.special)))), HfByteLevelBpe],
+  ];
+  const texts = [...CORPORA.verdict, ...CORPORA.ko.slice(0, 300), ...CORPORA.nsmc.slice(0, 100), ...EXPECTED.kinds['bert-uncased'].samples.map((x: J) => x.text)];
+  for (const [name, text, cls] of cases) {
+    const fast = parseTokenizerFile(text, `${name}.json`);
+    assert.ok(fast instanceof cls, `${name} → ${cls.name}`);
+    const general = HfTokenizer.fromJson(text, name);
+    for (const t of texts) {
+      const ids = general.encode(t);
+      assert.equal(fast.encode(t), ids, `${name} ${JSON.stringify(t.slice(0, 30))}`);
+      assert.is(fast.decode(ids), general.decode(ids));
+    }
+    if (fast instanceof WordPiece) for (const t of texts.slice(0, 50)) assert.equal(fast.encodeFull(t).ids, general.encodeFull(t).ids);
+  }
 });
 
 test.run();

@@ -19,7 +19,8 @@ export { WordPiece, decodeWordPieces, cleanupTokenization, parseVocabTxt, COURSE
 export { trainWordPiece, DEFAULT_SPECIAL_TOKENS, type WordPieceTrainOptions, type WordPieceTrainResult } from './wordpiece-train.js';
 export { bertNormalizer, bertPreTokenize, type BertNormalizerOptions } from './bert-text.js';
 export { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, type HfBpeConfig } from './hf-bpe.js';
-export { parseHfTokenizerJson, hfTokenizerFromDoc, isHfTokenizerJson, wordPieceToHfJson, byteBpeToHfJson, hfByteLevelBpeToJson } from './hf-json.js';
+export { parseHfTokenizerJson, hfTokenizerFromDoc, isHfTokenizerJson, wordPieceToHfJson, byteBpeToHfJson, hfByteLevelBpeToJson, type HfJsonTokenizer } from './hf-json.js';
+export { HfTokenizer, type HfEncodeOptions, type AddedToken, type TruncationParams, type PaddingParams } from './hf/tokenizer.js';
 
 export type TokenizerSpec = 'gpt2' | 'wgpt-gpt2' | 'simple-v1' | 'simple-v2' | (string & {});
 

@@ -31,8 +31,12 @@ function readVocabObject(x: unknown, r: Reader, path: string): { vocab: Map<stri
       r.bad(path, `${JSON.stringify(t)} has id ${JSON.stringify(id)}, not an integer in [0, 2^24)`);
       continue;
     }
+    if (rev[id as number] !== undefined) {
+      r.bad(path, `${JSON.stringify(rev[id as number])} and ${JSON.stringify(t)} share id ${id}`);
+      continue;
+    }
     vocab.set(t, id as number);
-    rev[id as number] ??= t;
+    rev[id as number] = t;
   }
   return { vocab, rev };
 }
