@@ -46,6 +46,8 @@ export class HfByteLevelBpe implements Tokenizer {
   readonly addPrefixSpace: boolean;
   readonly useRegex: boolean;
   readonly ignoreMerges: boolean;
+  /** tokenizer_config.json's model_max_length, when read from a folder that has one */
+  modelMaxLength?: number;
   /** id → token string (undefined for ids with no token) */
   readonly idToToken: (string | undefined)[];
   readonly mergeList: [string, string][];

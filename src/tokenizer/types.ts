@@ -19,6 +19,8 @@ export interface Tokenizer {
   eotId?: number;
   /** special token strings → ids (what `allowedSpecial` refers to); used by streaming tokenization to never cut through one */
   specialTokens?: Record<string, number>;
+  /** tokenizer_config.json's model_max_length, when the tokenizer was read from a folder that has one */
+  modelMaxLength?: number;
 }
 
 /** Throws when `text` holds a lone UTF-16 surrogate (such a string is not valid Unicode and has no UTF-8 form). */

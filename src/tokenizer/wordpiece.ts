@@ -83,6 +83,8 @@ export class WordPiece implements Tokenizer {
   readonly normalizerOptions: BertNormalizerOptions | null;
   readonly cleanup: boolean;
   readonly post: { cls: string; sep: string } | null;
+  /** tokenizer_config.json's model_max_length, when read from a folder that has one */
+  modelMaxLength?: number;
   /** special token → id (matched verbatim in the text, skipped by decode) */
   readonly specialTokens: Record<string, number>;
   private readonly ids: Map<string, number>;
