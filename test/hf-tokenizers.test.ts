@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { HfTokenizer } from '../src/tokenizer/hf/tokenizer.ts';
 import { parseTokenizerFile, WordPiece, HfByteLevelBpe } from '../src/tokenizer/index.ts';
 import type { Encoding } from '../src/tokenizer/wordpiece.ts';
+import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
 const DIR = new URL('./fixtures/hf-tokenizers/', import.meta.url).pathname;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -117,6 +118,40 @@ test('every line of the three corpora: ids and decoded text equal the oracle (di
     }
   }
   console.log(`  ${kinds.length} tokenizers × ${Object.values(CORPORA).reduce((s, l) => s + l.length, 0)} lines: ${total} tokens, all equal to tokenizers@0.23.2 (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+});
+
+test('live against the oracle (a devDependency): 120 random strings per kind — controls, odd spaces, marks, emoji, specials — ids, masks and decode', async () => {
+  const hf = oracle();
+  if (!hf) {
+    console.log('  (skipped: the tokenizers devDependency is not installed)');
+    return;
+  }
+  const extra = ['x<mask> y', ' <mask>  z', 'Gisburn데비안 데비안 데비안s', 'ＡＢＣ①ﬁ\u00a0x', '\u1100\u1161\u11a8 각', '<s></s><pad>', '<|begin|><|sep|>', '12-34-56 a--b', '▁ ▁▁x', '  ', '\n\n', ''];
+  const texts = [...wordPieceRandomTexts(120, 20261207), ...extra];
+  let n = 0;
+  for (const name of kinds) {
+    const file = join(DIR, `${name}.json`);
+    const tok = HfTokenizer.fromJson(readFileSync(file, 'utf8'), name);
+    const o = hf.Tokenizer.fromFile(file);
+    for (const t of texts) {
+      for (const add of [false, true]) {
+        let want: J;
+        try {
+          const e = await o.encode(t, null, { addSpecialTokens: add });
+          want = { ids: e.getIds(), typeIds: e.getTypeIds().join(''), attentionMask: e.getAttentionMask().join(''), specialTokensMask: e.getSpecialTokensMask().join('') };
+        } catch (e) {
+          want = { error: String((e as Error).message) };
+        }
+        same(name, `live ${add ? 'full' : 'plain'} ${JSON.stringify(t)}`, () => tok.encodeFull(t, null, { addSpecialTokens: add }), want);
+        if (want.ids) {
+          assert.is(tok.decode(want.ids), await o.decode(want.ids, true), `${name} live decode ${JSON.stringify(t)}`);
+          assert.is(tok.decode(want.ids, { skipSpecialTokens: false }), await o.decode(want.ids, false), `${name} live decode keeping specials ${JSON.stringify(t)}`);
+        }
+        n++;
+      }
+    }
+  }
+  console.log(`  ${n} live encodings and their decodes equal to tokenizers@0.23.2`);
 });
 
 test("a BERT-shaped WordPiece or plain byte-level BPE goes to wgpt's own classes, with the general reader's ids", () => {

@@ -4,6 +4,7 @@
 // Leaves out: alignments (offsets), Nmt and the ByteLevel normalizer (refused by name).
 import { bertNormalizer } from '../bert-text.js';
 import { DoubleArray } from '../sentencepiece.js';
+import { NFC_NOT, NFD_NOT, NFKC_NOT, NFKD_NOT, STRIP_EXTRA, STRIP_NOT } from './unicode.js';
 import { type Builder, type Json, Reader, WHITESPACE, build, escapeU, hfRegex, isObj, lowerEachChar } from './read.js';
 
 export type Normalize = (s: string) => string;
@@ -86,7 +87,13 @@ function precompiled(b64: string, r: Reader, path: string): Normalize {
   };
 }
 
-const MARK = /\p{M}/gu;
+// Hugging Face's tables are older than Node's: the chars they disagree on (./unicode.ts) are left as Hugging Face leaves them
+const MARK = new RegExp(`[[\\p{M}--[${STRIP_NOT}]]${STRIP_EXTRA}]`, 'gv');
+const form = (f: 'NFC' | 'NFD' | 'NFKC' | 'NFKD', not: string): Normalize => {
+  if (not === '') return (s) => s.normalize(f);
+  const run = new RegExp(`[^${not}]+`, 'gu');
+  return (s) => s.replace(run, (x) => x.normalize(f));
+};
 
 export const NORMALIZERS: Record<string, Builder<Normalize>> = {
   BertNormalizer: (o, r, p) => {
@@ -100,10 +107,10 @@ export const NORMALIZERS: Record<string, Builder<Normalize>> = {
       lowercase,
     });
   },
-  NFC: () => (s) => s.normalize('NFC'),
-  NFD: () => (s) => s.normalize('NFD'),
-  NFKC: () => (s) => s.normalize('NFKC'),
-  NFKD: () => (s) => s.normalize('NFKD'),
+  NFC: () => form('NFC', NFC_NOT),
+  NFD: () => form('NFD', NFD_NOT),
+  NFKC: () => form('NFKC', NFKC_NOT),
+  NFKD: () => form('NFKD', NFKD_NOT),
   Lowercase: () => lowerEachChar,
   StripAccents: () => (s) => s.replace(MARK, ''),
   Replace: (o, r, p) => {

@@ -7,6 +7,7 @@ import { BYTE_CHAR } from '../bpe.js';
 import { PUNCT } from '../bert-text.js';
 import { HF_PATTERN } from '../hf-bpe.js';
 import { readPattern } from './normalizers.js';
+import { NUMERIC_EXTRA, NUMERIC_NOT } from './unicode.js';
 import { type Builder, type Span, type SplitBehavior, Reader, SPLIT_BEHAVIORS, WHITESPACE, WORD_CLASS, build, charSpans, regexSpans, splitSpans } from './read.js';
 
 export interface Piece {
@@ -29,9 +30,10 @@ function splitEach(pieces: Piece[], spans: (s: string) => Span[], behavior: Spli
 const isSpace = (c: string) => WHITESPACE.test(c);
 const PUNCT_RE = new RegExp(PUNCT, 'v');
 const isPunct = (c: string) => PUNCT_RE.test(c);
-const NUMERIC = /\p{N}/u;
+// char::is_numeric: Node's \\p{N} with Hugging Face's differences (none for Node 20.20, see ./unicode.ts)
+const NUMERIC = new RegExp(`[[\\p{N}--[${NUMERIC_NOT || '\\u{10FFFF}'}]]${NUMERIC_EXTRA}]`, 'v');
 const isNumeric = (c: string) => NUMERIC.test(c);
-const WHITESPACE_RE = new RegExp(`${WORD_CLASS}+|[^${WORD_CLASS.slice(1, -1)}\\p{White_Space}]+`, 'gu');
+const WHITESPACE_RE = new RegExp(`${WORD_CLASS}+|[^${WORD_CLASS}\\p{White_Space}]+`, 'gv');
 const BYTELEVEL_RE = new RegExp(HF_PATTERN, 'gv');
 const UTF8 = new TextEncoder();
 

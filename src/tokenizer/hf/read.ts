@@ -2,6 +2,8 @@
 // so a file is refused once, naming all of them; the shared text helpers (Rust's char classes as JS regexes, the
 // split behaviours of Hugging Face's NormalizedString::split). Browser-safe.
 // Leaves out: offsets (wgpt returns ids and strings, never character spans).
+import { L_NOT, N_NOT } from '../hf-bpe.js';
+import { WORD_EXTRA, WORD_NOT } from './unicode.js';
 
 export type Json = Record<string, unknown>;
 
@@ -93,8 +95,8 @@ export function build<T>(registry: Record<string, Builder<T>>, kind: string, x: 
 
 /** char::is_whitespace (Unicode White_Space) */
 export const WHITESPACE = /\p{White_Space}/u;
-/** Rust regex's Unicode `\w` */
-export const WORD_CLASS = '[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}]';
+/** Rust regex's Unicode `\w`, for a `v`-flag RegExp, with Hugging Face's tables (./unicode.ts) */
+export const WORD_CLASS = `[[[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}]--[${WORD_NOT}]]${WORD_EXTRA}]`;
 
 /** Rust's char::to_lowercase applied char by char (no context rules such as Greek final sigma). */
 export function lowerEachChar(s: string): string {
@@ -103,30 +105,46 @@ export function lowerEachChar(s: string): string {
   return out;
 }
 
-/** Onig/Rust regex source → a JS RegExp source with the same meaning for the patterns real files carry. */
-export function hfRegexSource(src: string): string {
-  // \s and \S are Unicode White_Space in Hugging Face's engines; JS's \s differs (U+FEFF, U+0085)
+/**
+ * Onig regex source (Split, Replace) → a JS RegExp source with the same meaning for the patterns real files carry:
+ * `\s`/`\S` are Unicode White_Space, `.` stops only at \n, and with `sets` (a `v`-flag RegExp) `\p{L}`/`\p{N}` leave out
+ * the letters and digits Node's Unicode 17 tables add over Hugging Face's.
+ */
+export function hfRegexSource(src: string, sets = false): string {
   let out = '';
+  let inClass = 0;
   for (let i = 0; i < src.length; i++) {
     const c = src[i];
     if (c === '\\' && i + 1 < src.length) {
       const d = src[i + 1];
       if (d === 's') out += '\\p{White_Space}';
-      else if (d === 'S') out += '\\P{White_Space}';
-      else out += c + d;
+      else if (d === 'S') out += inClass ? '\\P{White_Space}' : '[^\\p{White_Space}]';
+      else if (sets && (d === 'p' || d === 'P') && /^\{(L|N|Letter|Number)\}/.test(src.slice(i + 2))) {
+        const m = /^\{(\w+)\}/.exec(src.slice(i + 2))!;
+        const not = m[1][0] === 'L' ? L_NOT : N_NOT;
+        out += d === 'p' ? `[\\p{${m[1]}}--[${not}]]` : `[\\P{${m[1]}}${not}]`;
+        i += m[0].length;
+      } else out += c + d;
       i++;
-    } else out += c;
+    } else if (c === '[') {
+      inClass++;
+      out += c;
+    } else if (c === ']' && inClass) {
+      inClass--;
+      out += c;
+    } else if (c === '.' && !inClass) out += '[^\\n]';
+    else out += c;
   }
   return out;
 }
 
-/** Escapes a literal for a `u`-flag RegExp (where escaping `-` or `/` is an error). */
-export function escapeU(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}
-
-/** Compiles a Hugging Face regex pattern; an error is recorded (and null returned) when JS cannot run it. */
+/** Compiles a Hugging Face (Oniguruma) regex pattern; when JavaScript cannot run it, it is refused by name (null). */
 export function hfRegex(src: string, r: Reader, path: string): RegExp | null {
+  try {
+    return new RegExp(hfRegexSource(src, true), 'gv');
+  } catch {
+    // a pattern valid under `u` but not `v` (stricter class syntax): without the Unicode-17 subtraction
+  }
   try {
     return new RegExp(hfRegexSource(src), 'gu');
   } catch (e) {
@@ -134,6 +152,12 @@ export function hfRegex(src: string, r: Reader, path: string): RegExp | null {
     return null;
   }
 }
+
+/** Escapes a literal for a `u`-flag RegExp (where escaping `-` or `/` is an error). */
+export function escapeU(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
 
 /** [start, end) in UTF-16 units, and whether it is a match of the pattern */
 export type Span = [number, number, boolean];

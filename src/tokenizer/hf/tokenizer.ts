@@ -45,8 +45,8 @@ export interface HfEncodeOptions {
   padding?: false | 'longest' | number | Partial<PaddingParams>;
 }
 
-const STARTS_WORD = new RegExp(`^${WORD_CLASS}`, 'u');
-const ENDS_WORD = new RegExp(`${WORD_CLASS}$`, 'u');
+const STARTS_WORD = new RegExp(`^${WORD_CLASS}`, 'v');
+const ENDS_WORD = new RegExp(`${WORD_CLASS}$`, 'v');
 
 interface Segment {
   text: string;
