@@ -1,9 +1,10 @@
 // tokenizer.json normalizers, a registry keyed by the JSON "type": BertNormalizer, NFC/NFD/NFKC/NFKD, Lowercase,
 // StripAccents, Replace, Prepend, Strip, Precompiled (SentencePiece's charsmap, read with sentencepiece.ts's trie),
-// Sequence — each a function text → text that does what Hugging Face tokenizers 0.23.2 does. Browser-safe.
-// Leaves out: alignments (offsets), Nmt and the ByteLevel normalizer (refused by name).
+// Nmt, ByteLevel, Sequence — each a function text → text that does what Hugging Face tokenizers 0.23.2 does.
+// Browser-safe. Leaves out: alignments (offsets).
 import { bertNormalizer } from '../bert-text.js';
 import { DoubleArray } from '../sentencepiece.js';
+import { BYTE_CHAR } from '../bpe.js';
 import { NFC_NOT, NFD_NOT, NFKC_NOT, NFKD_NOT, STRIP_EXTRA, STRIP_NOT } from './unicode.js';
 import { type Builder, type Json, Reader, WHITESPACE, build, escapeU, hfRegex, isObj, lowerEachChar } from './read.js';
 
@@ -88,6 +89,9 @@ function precompiled(b64: string, r: Reader, path: string): Normalize {
 }
 
 // Hugging Face's tables are older than Node's: the chars they disagree on (./unicode.ts) are left as Hugging Face leaves them
+const NMT_DROP = /[\u0001-\u0008\u000B\u000E-\u001F\u007F\u008F\u009F]/g;
+const NMT_SPACE = /[\t\n\f\r\u1680\u200B-\u200F\u2028\u2029\u2581\uFEFF\uFFFD]/g;
+const UTF8 = new TextEncoder();
 const MARK = new RegExp(`[[\\p{M}--[${STRIP_NOT}]]${STRIP_EXTRA}]`, 'gv');
 const form = (f: 'NFC' | 'NFD' | 'NFKC' | 'NFKD', not: string): Normalize => {
   if (not === '') return (s) => s.normalize(f);
@@ -142,6 +146,14 @@ export const NORMALIZERS: Record<string, Builder<Normalize>> = {
       return identity;
     }
     return precompiled(v, r, p);
+  },
+  // SentencePiece's nmt rules: ASCII controls dropped, other whitespace-like code points mapped to a space
+  Nmt: () => (s) => s.replace(NMT_DROP, '').replace(NMT_SPACE, ' '),
+  // every UTF-8 byte as its GPT-2 byte symbol (as the ByteLevel pre-tokenizer does, without splitting)
+  ByteLevel: () => (s) => {
+    let out = '';
+    for (const b of UTF8.encode(s)) out += BYTE_CHAR[b];
+    return out;
   },
   Sequence: (o, r, p) => {
     if (!Array.isArray(o.normalizers)) {
