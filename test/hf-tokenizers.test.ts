@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfTokenizer } from '../src/tokenizer/hf/tokenizer.ts';
-import { parseTokenizerFile, WordPiece, HfByteLevelBpe } from '../src/tokenizer/index.ts';
+import { parseTokenizerFile, WordPiece, HfByteLevelBpe, isFullTokenizer } from '../src/tokenizer/index.ts';
 import type { Encoding } from '../src/tokenizer/wordpiece.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
@@ -178,7 +178,12 @@ test("a BERT-shaped WordPiece or plain byte-level BPE goes to wgpt's own classes
       assert.equal(fast.encode(t), ids, `${name} ${JSON.stringify(t.slice(0, 30))}`);
       assert.is(fast.decode(ids), general.decode(ids));
     }
-    if (fast instanceof WordPiece) for (const t of texts.slice(0, 50)) assert.equal(fast.encodeFull(t).ids, general.encodeFull(t).ids);
+    // both are FullTokenizers: encodeFull / encodeBatch (WordPiece's own, the byte-level BPE's through the general reader)
+    assert.ok(isFullTokenizer(fast) && isFullTokenizer(general));
+    for (const t of texts.slice(0, 50)) assert.equal(fast.encodeFull(t), general.encodeFull(t));
+    const pad = Object.keys(fast.specialTokens ?? {})[0];
+    const batch = { padding: 'longest' as const, padToken: pad, padToMultipleOf: 8, truncation: { maxLength: 40 } };
+    assert.equal(fast.encodeBatch(texts.slice(0, 9), batch), general.encodeBatch(texts.slice(0, 9), batch));
   }
 });
 

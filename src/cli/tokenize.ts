@@ -5,7 +5,7 @@ import { type Command, UsageError } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
-import { type Tokenizer, WordPiece, HfByteLevelBpe, HfTokenizer } from '../tokenizer/index.js';
+import { type Tokenizer, WordPiece, HfByteLevelBpe, HfTokenizer, isFullTokenizer } from '../tokenizer/index.js';
 
 /** The vocabulary strings of `ids` (WordPiece "##x", byte-level BPE "Ġthe"), else each id decoded alone. */
 function tokenStrings(tok: Tokenizer, ids: number[]): string[] {
@@ -66,10 +66,10 @@ const cmd: Command = {
     const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: file });
     const allowedSpecial = parseAllowedSpecial(v['allowed-special'] as string | undefined);
     const addSpecial = !!v['add-special-tokens'];
-    if (addSpecial && !((tok instanceof WordPiece && tok.post) || (tok instanceof HfTokenizer && tok.numSpecialTokensToAdd(false) > 0))) throw new UsageError(`--add-special-tokens needs a tokenizer.json with a post-processor that adds special tokens, or a WordPiece with [CLS]/[SEP] (${tok.name} has none)`);
+    if (addSpecial && !(isFullTokenizer(tok) && tok.numSpecialTokensToAdd(false) > 0)) throw new UsageError(`--add-special-tokens needs a tokenizer whose post-processor adds special tokens ([CLS]/[SEP], <s>/</s>); ${tok.name} has none`);
     if (addSpecial && (v.decode || v['write-bin'] !== undefined)) throw new UsageError('--add-special-tokens applies to --ids, --tokens, --count and the listing');
     // with special tokens: Hugging Face's encode (a tokenizer.json's stored truncation and padding apply)
-    const encode = (text: string) => (addSpecial ? (tok as WordPiece | HfTokenizer).encodeFull(text).ids : tok.encode(text, { allowedSpecial }));
+    const encode = (text: string) => (addSpecial && isFullTokenizer(tok) ? tok.encodeFull(text).ids : tok.encode(text, { allowedSpecial }));
 
     if (v.decode) {
       const src = file !== undefined ? decodeUtf8Strict(readFileSync(file), file) : (v.text as string);

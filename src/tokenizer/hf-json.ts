@@ -221,24 +221,7 @@ export function wordPieceToHfJson(wp: WordPiece): string {
 
 /** A byte-level BPE read from a tokenizer.json, written back (vocabulary, merges in rank order, options, specials). */
 export function hfByteLevelBpeToJson(t: HfByteLevelBpe): string {
-  const vocab: Record<string, number> = {};
-  t.idToToken.forEach((s, id) => {
-    if (s !== undefined && t.tokenToId(s) === id) vocab[s] = id;
-  });
-  const specials = Object.entries(t.specialTokens).sort((a, b) => a[1] - b[1]);
-  const pre = { type: 'ByteLevel', add_prefix_space: t.addPrefixSpace, trim_offsets: true, use_regex: t.useRegex };
-  const doc = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: specials.map(([s, id]) => addedToken(s, id)),
-    normalizer: null,
-    pre_tokenizer: pre,
-    post_processor: { ...pre, trim_offsets: false },
-    decoder: pre,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: t.ignoreMerges, vocab, merges: t.mergeList.map(([a, b]) => `${a} ${b}`) },
-  };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return JSON.stringify(t.toHfDoc(), null, 2) + '\n';
 }
 
 /**

@@ -8,8 +8,8 @@ import type { ByteBpe } from './bpe.js';
 import { WordPiece, parseVocabTxt } from './wordpiece.js';
 import { TOKENIZER_NAMES, readTokenizer, tokenizerFromFileText } from './load.js';
 
-export type { Tokenizer, EncodeOptions } from './types.js';
-export { assertWellFormed } from './types.js';
+export type { Tokenizer, EncodeOptions, FullTokenizer } from './types.js';
+export { assertWellFormed, isFullTokenizer } from './types.js';
 export { SimpleTokenizer, buildSimpleVocab, simpleSplit, ENDOFTEXT, UNK } from './simple.js';
 export { Gpt2Tokenizer, gpt2Bpe, gpt2TokenBytes, GPT2_VOCAB, GPT2_EOT } from './gpt2.js';
 export { ByteBpe, parseBpeFile, bpeFromMergeIds, byteTokens, bytesToSymbols, symbolsToBytes, BYTE_ORDER, BYTE_CHAR, GPT2_PATTERN, MAX_VOCAB } from './bpe.js';

@@ -5,7 +5,7 @@
 // Leaves out: offsets, UnicodeScripts and FixedLength (refused by name).
 import { BYTE_CHAR } from '../bpe.js';
 import { PUNCT } from '../bert-text.js';
-import { HF_PATTERN } from '../hf-bpe.js';
+import { HF_PATTERN } from './onig.js';
 import { readPattern } from './normalizers.js';
 import { NUMERIC_EXTRA, NUMERIC_NOT } from './unicode.js';
 import { type Builder, type Span, type SplitBehavior, Reader, SPLIT_BEHAVIORS, WHITESPACE, WORD_CLASS, build, charSpans, regexSpans, splitSpans } from './read.js';

@@ -2,7 +2,7 @@
 // so a file is refused once, naming all of them; the shared text helpers (Rust's char classes as JS regexes, the
 // split behaviours of Hugging Face's NormalizedString::split). Browser-safe.
 // Leaves out: offsets (wgpt returns ids and strings, never character spans).
-import { L_NOT, N_NOT } from '../hf-bpe.js';
+import { L_NOT, N_NOT } from './onig.js';
 import { WORD_EXTRA, WORD_NOT } from './unicode.js';
 
 export type Json = Record<string, unknown>;

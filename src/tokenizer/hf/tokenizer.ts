@@ -3,8 +3,8 @@
 // applied where Hugging Face applies them (encode / encode_batch), overridable per call. Components come from the
 // registries beside this file; every part wgpt does not read is named in one error. Browser-safe.
 // Leaves out: offsets and word ids, overflowing windows (stride), pre-tokenized input.
-import { type EncodeOptions, type Tokenizer, assertWellFormed, checkIds } from '../types.js';
-import type { Encoding, TruncationStrategy } from '../wordpiece.js';
+import { type EncodeOptions, type FullTokenizer, assertWellFormed, checkIds } from '../types.js';
+import type { BatchEncoding, Encoding, TruncationStrategy } from '../wordpiece.js';
 import { type Json, Reader, WORD_CLASS, escapeU, isObj } from './read.js';
 import { type Normalize, readNormalizer } from './normalizers.js';
 import { type Piece, type PreTokenize, readPreTokenizer } from './pre-tokenizers.js';
@@ -43,6 +43,10 @@ export interface HfEncodeOptions {
   addSpecialTokens?: boolean;
   truncation?: false | (Partial<TruncationParams> & { maxLength: number });
   padding?: false | 'longest' | number | Partial<PaddingParams>;
+  /** with padding 'longest' or a length: round the padded length up to a multiple of this (WordPiece's BatchOptions) */
+  padToMultipleOf?: number;
+  /** with padding 'longest' or a length: the padding token (its id is looked up) */
+  padToken?: string;
 }
 
 const STARTS_WORD = new RegExp(`^${WORD_CLASS}`, 'v');
@@ -165,7 +169,7 @@ function readPadding(x: unknown, r: Reader): PaddingParams | null {
 /** Keys of a tokenizer.json that wgpt reads; others are refused by name. */
 const TOP_KEYS = new Set(['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model']);
 
-export class HfTokenizer implements Tokenizer {
+export class HfTokenizer implements FullTokenizer {
   readonly name: string;
   readonly vocabSize: number;
   readonly specialTokens: Record<string, number> = {};
@@ -359,7 +363,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   /** Hugging Face's `encode_batch`: each input encoded as encodeFull (without padding), then the batch padded. */
-  encodeBatch(inputs: (string | [string, string])[], opts: HfEncodeOptions = {}): { encodings: Encoding[]; shape?: [number, number]; ids?: Int32Array; typeIds?: Int32Array; attentionMask?: Int32Array } {
+  encodeBatch(inputs: (string | [string, string])[], opts: HfEncodeOptions = {}): BatchEncoding {
     if (!Array.isArray(inputs)) throw new Error('encodeBatch: expected an array of texts or [text, pair] arrays');
     const encodings = inputs.map((inp, i) => {
       if (typeof inp === 'string') return this.encodeFull(inp, null, { ...opts, padding: false });
@@ -368,7 +372,7 @@ export class HfTokenizer implements Tokenizer {
     });
     const pad = this.paddingFor(opts);
     if (pad) padEncodings(encodings, pad);
-    const out: ReturnType<HfTokenizer['encodeBatch']> = { encodings };
+    const out: BatchEncoding = { encodings };
     const L = encodings.length ? encodings[0].ids.length : 0;
     if (encodings.every((e) => e.ids.length === L)) {
       const B = encodings.length;
@@ -397,7 +401,16 @@ export class HfTokenizer implements Tokenizer {
     const p = opts.padding;
     if (p === undefined) return this.padding;
     if (p === false) return null;
-    const base: PaddingParams = this.padding ?? this.defaultPadding();
+    let base: PaddingParams = this.padding ?? (opts.padToken === undefined ? this.defaultPadding() : { length: 'longest', direction: 'right', padToMultipleOf: null, padId: 0, padTypeId: 0, padToken: '' });
+    if (opts.padToken !== undefined) {
+      const id = this.tokenToId(opts.padToken);
+      if (id === undefined) throw new Error(`padding: the pad token ${JSON.stringify(opts.padToken)} is not in the vocabulary`);
+      base = { ...base, padToken: opts.padToken, padId: id };
+    }
+    if (opts.padToMultipleOf !== undefined) {
+      if (!Number.isInteger(opts.padToMultipleOf) || opts.padToMultipleOf < 1) throw new Error(`padToMultipleOf must be a positive integer, got ${opts.padToMultipleOf}`);
+      base = { ...base, padToMultipleOf: opts.padToMultipleOf };
+    }
     if (p === 'longest') return { ...base, length: 'longest' };
     if (typeof p === 'number') {
       if (!Number.isInteger(p) || p < 0) throw new Error(`padding must be 'longest', a length ≥ 0 or false, got ${p}`);
