@@ -1,12 +1,15 @@
 // The training runner behind `wgpt train` and `npm start` (Node): data → tokenizer → the architecture's batches,
 // model (any registered architecture) from a preset or a checkpoint, the step loop with eval, JSONL log, progress
-// bar, periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG.
-// Leaves out: multi-GPU, LR schedules, gradient accumulation.
+// bar, periodic atomic checkpoints with the full training state, exact --resume, loss-curve SVG; Hugging Face
+// Trainer's knobs: lr schedules with warmup, gradient accumulation, decay grouping, frozen parameters, the best
+// checkpoint by the task's metric, a time budget. Leaves out: multi-GPU, mixed precision.
 import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, statSync, readdirSync } from 'node:fs';
 import { shellWord } from './stop.js';
 import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
-import { type Architecture, type Model, type ParamMap, type DataSource, type ArchOptionValues, countModelParams, initModel, skippedLine, checkArchOptions } from '../model/model.js';
+import { type Architecture, type Model, type ParamMap, type DataSource, type ArchOptionValues, countModelParams, skippedLine, checkArchOptions, initParams } from '../model/model.js';
+import { type ScheduleName, warmupSteps as warmupOf } from './schedule.js';
+import { freezePredicate } from './groups.js';
 import { architectureByName, ARCHITECTURES } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -65,6 +68,22 @@ export interface RunOptions {
   log?: string;
   /** replace `out` when it holds something else than this run (default: refuse) */
   overwrite?: boolean;
+  /** lr schedule over the run's optimizer steps (default constant) */
+  lrSchedule?: ScheduleName;
+  /** linear warmup steps (wins over warmupRatio, as Trainer) */
+  warmupSteps?: number;
+  /** warmup = ceil(steps·ratio) when warmupSteps is 0 */
+  warmupRatio?: number;
+  /** micro-batches per optimizer step (gradient accumulation; default 1) */
+  gradAccum?: number;
+  /** 'hf': no weight decay on biases and LayerNorm weights (Trainer); 'all' (default when absent, the course): every parameter */
+  decayGrouping?: 'hf' | 'all';
+  /** parameter-name patterns to freeze (src/train/groups.ts) */
+  freeze?: string[];
+  /** parameter-name patterns to train; everything else frozen */
+  trainOnly?: string[];
+  /** stop after this many seconds of training (checkpoint saved, resumable); 0 or absent: no limit. Not saved with the run. */
+  timeBudget?: number;
 }
 
 export interface RunResult {
@@ -78,8 +97,12 @@ export interface RunResult {
   steps: number;
   seconds: number;
   tokensPerSecond: number;
-  /** set when hooks.stopRequested ended the run early (a checkpoint was saved at `steps`) */
+  /** set when hooks.stopRequested or the time budget ended the run early (a checkpoint was saved at `steps`) */
   interrupted?: string;
+  /** the time budget ended the run (not a signal) */
+  outOfTime?: boolean;
+  /** the best evaluation (val accuracy when the model reports it, else val loss) and where its checkpoint is */
+  best?: { step: number; loss: number; accuracy?: number; dir: string };
 }
 
 export interface RunHooks {
@@ -170,7 +193,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const saved = state.options as RunOptions | undefined;
     if (!saved) throw new Error(`checkpoint ${resumeDir} has no saved run options; it cannot be resumed`);
     // the run's own settings win; only the length of the run and the output folder may change
-    opts = { ...saved, steps: optsIn.steps ?? saved.steps, epochs: optsIn.steps !== undefined ? undefined : optsIn.epochs ?? saved.epochs, out: optsIn.out ?? resumeDir, log: optsIn.log ?? saved.log };
+    opts = { ...saved, steps: optsIn.steps ?? saved.steps, epochs: optsIn.steps !== undefined ? undefined : optsIn.epochs ?? saved.epochs, out: optsIn.out ?? resumeDir, log: optsIn.log ?? saved.log, timeBudget: optsIn.timeBudget };
     history = (state.history as typeof history) ?? history;
   }
   checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
@@ -223,7 +246,11 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   if (tok && tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
   const data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
   for (const line of data.notes) say(line);
-  const perEpoch = data.train.numBatches;
+  const accum = opts.gradAccum ?? 1;
+  if (!(Number.isInteger(accum) && accum >= 1)) throw new Error(`--grad-accum must be an integer ≥ 1, got ${accum}`);
+  if (data.train.numBatches < accum) throw new Error(`--grad-accum ${accum} needs ${accum} batches per optimizer step, the training split has ${data.train.numBatches}`);
+  // optimizer steps per epoch: whole groups of `accum` batches (a last partial group is left out, as drop_last)
+  const perEpoch = Math.floor(data.train.numBatches / accum);
   const totalSteps = opts.steps ?? Math.max(1, Math.round((opts.epochs ?? 1) * perEpoch));
   opts.steps = totalSteps;
   if (state && state.step >= totalSteps) {
@@ -231,8 +258,18 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     throw new Error(`the run in ${resumeDir} is finished (${state.step} of ${totalSteps} steps done); to train ${more} more: ${resumeCommand(resumeDir!, state.step + more)} (--steps is the run's new total)`);
   }
 
-  const model: Model = loaded ? arch.create(gpu, config, loaded) : initModel(arch, gpu, config, opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt');
-  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing });
+  if (!loaded) arch.validateConfig(config);
+  const hostParams: ParamMap = loaded ?? (arch.initParams ? arch.initParams(config, opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt') : initParams(arch.paramTable(config), opts.seed, opts.init === 'torch' ? 'torch' : 'wgpt'));
+  // --freeze / --train-only: the frozen tensors get no gradient buffers and no optimizer moments
+  const frozen = freezePredicate(arch.paramTable(config).map((p) => p.name), { freeze: opts.freeze, trainOnly: opts.trainOnly });
+  if (frozen) for (const [name, p] of hostParams) if (frozen(name)) hostParams.set(name, { ...p, frozen: true });
+  const model: Model = arch.create(gpu, config, hostParams);
+  const schedule = opts.lrSchedule && (opts.lrSchedule !== 'constant' || opts.warmupSteps || opts.warmupRatio) ? { name: opts.lrSchedule, warmupSteps: warmupOf(totalSteps, opts), totalSteps } : undefined;
+  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing, decayGrouping: opts.decayGrouping, schedule });
+  if (frozen) {
+    const n = trainer.trainable.reduce((a, t) => a + t.size, 0);
+    say(`wgpt: training ${n.toLocaleString('en-US')} of ${countModelParams(arch, config).toLocaleString('en-US')} parameters (${trainer.trainable.length} tensors; the rest frozen: no gradients, no optimizer moments)`);
+  }
   let step = 0;
   if (state) {
     trainer.optimizer.loadState(state.optimizer, model);
@@ -267,7 +304,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       batchIndex: step % perEpoch,
       rngSeed: opts.seed,
       optimizer: await trainer.optimizer.exportState(model),
-      options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined })) as Record<string, unknown>,
+      options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined, timeBudget: undefined })) as Record<string, unknown>,
       history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
     };
     const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
@@ -279,7 +316,21 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   };
 
   say(`wgpt: ${countModelParams(arch, config).toLocaleString('en-US')} parameters (${opts.preset ?? opts.model ?? 'resumed'}: ${arch.describe(config)}) on ${gpu.info.description || gpu.info.architecture}${gpu.info.isCpu ? ' (CPU adapter)' : ''}`);
-  say(`wgpt: ${data.summary}; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
+  say(`wgpt: ${data.summary}; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps${accum > 1 ? ` of ${accum} batches each (gradient accumulation)` : ''}${schedule ? `; lr ${schedule.name} schedule, ${schedule.warmupSteps} warmup steps` : ''}`);
+  const bestDir = `${out}-best`;
+  let best = (history as { best?: RunResult['best'] }).best;
+  const better = (loss: number, accuracy?: number) => !best || (accuracy !== undefined && best.accuracy !== undefined ? accuracy > best.accuracy : loss < best.loss);
+  const keepBest = async (loss: number, accuracy?: number) => {
+    if (!better(loss, accuracy)) return;
+    best = { step, loss, ...(accuracy !== undefined ? { accuracy } : {}), dir: bestDir };
+    (history as { best?: RunResult['best'] }).best = best;
+    const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
+    files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, steps: step, why: 'best', val_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) }, null, 2) + '\n';
+    saveCheckpoint(bestDir, config, await model.exportParams(), { files, arch });
+  };
+  const budget = opts.timeBudget ?? 0;
+  const tStart = performance.now();
+  const outOfTime = () => (budget > 0 && performance.now() - tStart > budget * 1000 ? `the ${budget} s time budget ran out` : null);
   const bar = new ProgressBar(totalSteps, step, hooks.progress ?? !!process.stderr.isTTY);
   const t0 = performance.now();
   const startStep = step;
@@ -288,25 +339,27 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   try {
     while (step < totalSteps) {
       const epoch = Math.floor(step / perEpoch);
-      const b = data.train.batch(step % perEpoch, epoch);
-      const loss = await trainer.step(b, step);
+      const micro = Array.from({ length: accum }, (_, k) => data.train.batch((step % perEpoch) * accum + k, epoch));
+      const loss = await trainer.step(accum === 1 ? micro[0] : micro, step);
       lastLoss = loss;
       step++;
-      tokensDone += data.train.tokens(b);
+      for (const b of micro) tokensDone += data.train.tokens(b);
       history.train.push({ step, loss });
       const dt = (performance.now() - t0) / 1000;
       const tps = tokensDone / dt;
-      log({ step, loss, epoch, lr: opts.lr, tokens_per_s: Math.round(tps) });
+      log({ step, loss, epoch, lr: trainer.lastLr, tokens_per_s: Math.round(tps) });
       bar.update(step, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
       if (valData && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
         const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
         history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
         log({ step, val_loss: v, train_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
+        await keepBest(v, accuracy);
         if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}${accuracy !== undefined ? `  val accuracy ${(100 * accuracy).toFixed(1)}%` : ''}`);
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
       hooks.onStep?.(step);
-      const stop = step < totalSteps ? hooks.stopRequested?.() : null;
+      const timeUp = step < totalSteps ? outOfTime() : null;
+      const stop = step < totalSteps ? hooks.stopRequested?.() ?? timeUp : null;
       if (stop) {
         bar.done();
         await save('interrupted');
@@ -314,7 +367,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
         const seconds = (performance.now() - t0) / 1000;
         say(`wgpt: ${stop} at step ${step}/${totalSteps}: checkpoint saved to ${out}`);
         say(`wgpt: resume with: ${resumeCommand(out)}`);
-        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: tokensDone / seconds, interrupted: stop };
+        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: tokensDone / seconds, interrupted: stop, outOfTime: stop === timeUp, best };
       }
     }
   } catch (e) {
@@ -331,6 +384,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
     history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
     log({ step, val_loss: v, train_loss: lastLoss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
+    if (opts.evalEvery > 0) await keepBest(v, accuracy);
   }
   await save('final');
   trainer.optimizer.dispose();
@@ -339,5 +393,6 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   const lastVal = history.val[history.val.length - 1];
   say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}${lastVal?.accuracy !== undefined ? ` (accuracy ${(100 * lastVal.accuracy).toFixed(1)}%)` : ''}`);
   say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);
-  return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond };
+  if (best) say(`wgpt: best evaluation at step ${best.step} (val loss ${best.loss.toFixed(3)}${best.accuracy !== undefined ? `, accuracy ${(100 * best.accuracy).toFixed(1)}%` : ''}): ${best.dir}`);
+  return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond, best };
 }
