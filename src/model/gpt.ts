@@ -5,24 +5,21 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { type GPTConfig, PRESETS, validateConfig, gptConfigFromHF, gptConfigToHF } from './config.js';
-import { gptParamTable } from './params.js';
 import { mixSeed } from './init.js';
 import {
-  type Architecture, type CausalLM, type ForwardOptions, type Model, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData,
-  initParams, uploadParams, paramOf, exportParamMap,
+  type Architecture, type CausalLM, type RowLogits, type ForwardOptions, type Model, type ParamMap, type ParamSpec, type BatchSource, type DataSource, type DataOptions, type TrainingData,
+  init, initParams,
 } from './model.js';
+import { type Drop, type Param, Params, Embedding, LayerNorm, PreLNBlock, LayerModel, tableOf } from './layers.js';
 import { torchGPTParams } from './torch-init.js';
 import { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_HEAD } from '../ops/matmul-ln.js';
-import { embedding, embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
-import { add, dropout } from '../ops/elementwise.js';
-import { layerNorm } from '../ops/layernorm.js';
-import { linear, linearT, linearGelu, linearResidual } from '../ops/matmul.js';
+import { embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
+import { add, dropout, gelu } from '../ops/elementwise.js';
+import { linearT } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
 import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 
-/** dropout at a numbered site of the network */
-type Drop = (x: Tensor, site: number) => Tensor;
 
 export type { ForwardOptions } from './model.js';
 
@@ -34,17 +31,37 @@ export interface LMBatch {
   T: number;
 }
 
-export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
-  readonly params: Map<string, Tensor>;
-  readonly arch = gpt2;
-  readonly capabilities = { causalLM: true } as const;
+/** GPT's layers: token (+ learned position) embedding, N pre-LN blocks, final LayerNorm, untied head if any. */
+export interface GPTLayers {
+  wte: Embedding;
+  wpe: Embedding | null;
+  blocks: PreLNBlock[];
+  lnF: LayerNorm;
+  lmHead: Param | null;
+}
 
-  private constructor(
-    readonly gpu: Gpu,
-    readonly config: GPTConfig,
-    params: ParamMap,
-  ) {
-    this.params = uploadParams(gpu, gptParamTable(config), params);
+/**
+ * The layers in GPT-2's naming and table order (the seeded init's order: changing it changes every seeded model).
+ * GPT-2 init: weights normal(0, 0.02), biases 0, LayerNorm weight 1 / bias 0. Linear weights are [in, out] (Conv1D).
+ */
+export function gptLayers(ps: Params, c: GPTConfig): GPTLayers {
+  const C = c.d_model;
+  const w = init.normal(0.02);
+  const wte = new Embedding(ps, 'wte', c.vocab_size, C, { init: w });
+  const wpe = c.positions === 'learned' ? new Embedding(ps, 'wpe', c.context_length, C, { init: w }) : null;
+  const blocks: PreLNBlock[] = [];
+  for (let i = 0; i < c.n_layers; i++) blocks.push(new PreLNBlock(ps.scope(`h.${i}.`), C, { eps: c.layernorm_eps, qkvBias: c.qkv_bias, init: w }));
+  const lnF = new LayerNorm(ps, 'ln_f', C, c.layernorm_eps);
+  const lmHead = c.tie_embeddings ? null : ps.param('lm_head.weight', [c.vocab_size, C], w);
+  return { wte, wpe, blocks, lnF, lmHead };
+}
+
+export class GPT extends LayerModel<GPTConfig, GPTLayers> implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM, RowLogits {
+  readonly arch = gpt2;
+  readonly capabilities = { causalLM: true, rowLogits: true } as const;
+
+  private constructor(gpu: Gpu, config: GPTConfig, params: ParamMap) {
+    super(gpu, config, 'GPT', gptLayers, params);
   }
 
   /** Fresh model, seeded. init 'gpt2': the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0,
@@ -69,20 +86,6 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     return this.config.vocab_size;
   }
 
-  p(name: string): Tensor {
-    return paramOf(this.params, 'GPT', name);
-  }
-
-  /** Parameters in table order (the optimizer's order). */
-  paramList(): Tensor[] {
-    return [...this.params.values()];
-  }
-
-  /** Host copies of all parameters (for checkpoints). */
-  exportParams(): Promise<ParamMap> {
-    return exportParamMap(this.params);
-  }
-
   private checkIds(ids: IdBatch): [number, number] {
     if (ids.shape.length !== 2) throw new Error(`GPT.forward: ids must be [B, T], got [${ids.shape}]`);
     const [B, T] = ids.shape;
@@ -95,43 +98,28 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
   /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
   private embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
     const c = this.config;
+    const L = this.layers;
     let x: Tensor;
     // learned: token and position rows gathered and added in one dispatch
-    if (c.positions === 'learned') x = embeddingWithPositions(ids, this.p('wte.weight'), this.p('wpe.weight'), { pos0 });
+    if (L.wpe) x = embeddingWithPositions(ids, L.wte.weight.t, L.wpe.weight.t, { pos0 });
     else {
       // the fixed table for exactly these positions: one small dispatch, nothing cached
-      x = add(embedding(ids, this.p('wte.weight')), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
+      x = add(L.wte.forward(ids), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
     }
     return drop ? drop(x, 0) : x;
   }
 
   /** `fuseLn`: a decode step (no graph, few rows): each LayerNorm runs inside the matmul it feeds (layerNormLinear) */
-  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false): Tensor {
-    const c = this.config;
-    const p = `h.${i}.`;
-    const bias = (n: string) => this.params.get(p + n);
-    const ln = (name: string, w: string, b: Tensor | undefined, act?: 'gelu_tanh'): Tensor => {
-      if (fuseLn) return layerNormLinear(x, this.p(p + name + '.weight'), this.p(p + name + '.bias'), this.p(p + w), b, { eps: c.layernorm_eps, act });
-      const h = layerNorm(x, this.p(p + name + '.weight'), this.p(p + name + '.bias'), c.layernorm_eps);
-      // one fused dispatch when no graph is recorded (generation, evaluation); linear then gelu when training
-      return act ? linearGelu(h, this.p(p + w), b) : linear(h, this.p(p + w), b);
-    };
-    const qkv = ln('ln_1', 'attn.c_attn.weight', bias('attn.c_attn.bias'));
-    const a = attn(qkv);
-    // without dropout the residual add is the projection's matmul accumulating into a copy of x (one dispatch)
-    if (drop) x = add(x, drop(linear(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias')), 2 * i + 1));
-    else x = linearResidual(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias'), x);
-    const h = ln('ln_2', 'mlp.c_fc.weight', this.p(p + 'mlp.c_fc.bias'), 'gelu_tanh');
-    if (drop) return add(x, drop(linear(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias')), 2 * i + 2));
-    return linearResidual(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias'), x);
+  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false, opts?: ForwardOptions): Tensor {
+    return this.layers.blocks[i].forward(x, attn, gelu, drop, [2 * i + 1, 2 * i + 2], fuseLn, opts);
   }
 
   private head(x: Tensor, fuseLn = false): Tensor {
     const c = this.config;
-    const w = c.tie_embeddings ? this.p('wte.weight') : this.p('lm_head.weight');
-    if (fuseLn) return layerNormLinear(x, this.p('ln_f.weight'), this.p('ln_f.bias'), w, undefined, { eps: c.layernorm_eps, transposed: true });
-    const y = layerNorm(x, this.p('ln_f.weight'), this.p('ln_f.bias'), c.layernorm_eps);
-    return linearT(y, w);
+    const L = this.layers;
+    const w = L.lmHead ? L.lmHead.t : L.wte.weight.t;
+    if (fuseLn) return layerNormLinear(x, L.lnF.weight.t, L.lnF.bias.t, w, undefined, { eps: c.layernorm_eps, transposed: true });
+    return linearT(L.lnF.forward(x), w);
   }
 
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
@@ -150,13 +138,20 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     let x = this.embed(ids, T, 0, drop);
     for (let i = 0; i < c.n_layers; i++) {
       const attSeed = mixSeed(seed, 1000 + i);
-      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop, false, opts);
     }
     return this.head(x);
   }
 
   /** Logits [B, T, V] (CausalLM). */
   logits(ids: IdBatch): Tensor {
+    return this.forward(ids);
+  }
+
+  readonly rowInputs = [] as const;
+  readonly rowLogitsKind = 'next-token scores';
+  /** Logits [B, T, V] of whole rows (RowLogits: `wgpt logits`). */
+  rowLogits(ids: IdBatch): Tensor {
     return this.forward(ids);
   }
 
@@ -174,11 +169,9 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     const [, T] = this.checkIds(ids);
     return this.gpu.scope(() =>
       noGrad(async () => {
-        const tok = embedding(ids, this.p('wte.weight'));
-        const pos =
-          this.config.positions === 'learned'
-            ? embedding(positionIds(this.gpu, T), this.p('wpe.weight'))
-            : sinusoidalPositions(this.gpu, T, this.config.d_model);
+        const L = this.layers;
+        const tok = L.wte.forward(ids);
+        const pos = L.wpe ? L.wpe.forward(positionIds(this.gpu, T)) : sinusoidalPositions(this.gpu, T, this.config.d_model);
         const sum = add(tok, pos);
         return { token: await tok.toArray(), position: await pos.toArray(), sum: await sum.toArray() };
       }),
@@ -236,14 +229,14 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
       return this.head(x, fuseLn && c.vocab_size <= LN_LINEAR_MAX_HEAD);
     });
   }
-
-  dispose(): void {
-    for (const t of this.params.values()) t.dispose();
-    this.params.clear();
-  }
 }
 
 // ---- the GPT as an architecture of the model layer ----
+
+/** The GPT's parameter table in Hugging Face GPT-2 naming, from its layers (params.ts re-exports it). */
+export function gptParamTable(c: GPTConfig): ParamSpec[] {
+  return tableOf('GPT', (ps) => gptLayers(ps, c));
+}
 
 /** Fresh GPT parameters: the table's GPT-2 init, or (rng 'torch') the course's PyTorch GPTModel after torch.manual_seed(seed). */
 function gptInitParams(config: GPTConfig, seed: number, rng: 'wgpt' | 'torch'): ParamMap {
@@ -287,7 +280,7 @@ function prepareWindows(src: DataSource, c: GPTConfig, o: DataOptions): Training
 }
 
 /** GPT-2 (model_type "gpt2"): wgpt's GPT in Hugging Face GPT-2 layout. */
-export const gpt2: Architecture<GPTConfig, LMBatch> = {
+export const gpt2: Architecture<GPTConfig, LMBatch, GPT> = {
   modelType: 'gpt2',
   name: 'gpt2',
   summary: 'decoder-only transformer language model (GPT-2 layout; the course\'s GPT)',
