@@ -10,6 +10,10 @@ import type { Gpu } from '../gpu/device.js';
 import { type Architecture, type Model, type ParamMap, type DataSource, type ArchOptionValues, countModelParams, skippedLine, checkArchOptions, initParams } from '../model/model.js';
 import { type ScheduleName, warmupSteps as warmupOf } from './schedule.js';
 import { freezePredicate } from './groups.js';
+import { LoRA, matchTargets, loraModules, initLoraWeights, type LoraConfig } from '../model/lora.js';
+import { checkAdaptable, fanInFanOut, readAdapterFolder } from '../model/lora-folder.js';
+import { writeFolderAtomic } from '../io/atomic.js';
+import { trainingStateFiles } from '../model/checkpoint.js';
 import { architectureByName, ARCHITECTURES } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -84,6 +88,8 @@ export interface RunOptions {
   trainOnly?: string[];
   /** stop after this many seconds of training (checkpoint saved, resumable); 0 or absent: no limit. Not saved with the run. */
   timeBudget?: number;
+  /** LoRA on --model: the base frozen, `out` gets a PEFT adapter folder (and the training state) instead of a model */
+  lora?: { r: number; alpha: number; dropout: number; targets: string[]; rslora: boolean };
 }
 
 export interface RunResult {
@@ -103,6 +109,8 @@ export interface RunResult {
   outOfTime?: boolean;
   /** the best evaluation (val accuracy when the model reports it, else val loss) and where its checkpoint is */
   best?: { step: number; loss: number; accuracy?: number; dir: string };
+  /** the LoRA adapter trained (on `model`; dispose it with the model) */
+  adapter?: LoRA;
 }
 
 export interface RunHooks {
@@ -197,7 +205,11 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     history = (state.history as typeof history) ?? history;
   }
   checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
-  const tokSource = resumeDir ?? opts.model;
+  if (opts.lora && !opts.model) throw new Error('LoRA adapts a trained model: give --model DIR (the base to adapt)');
+  if (opts.lora && (opts.freeze?.length || opts.trainOnly?.length)) throw new Error('--lora-r trains only the adapter (the base is frozen); --freeze/--train-only do not apply');
+  // a LoRA run's folder holds the adapter only: the model and its tokenizer come from the base
+  const modelDir = opts.lora ? opts.model : resumeDir ?? opts.model;
+  const tokSource = modelDir;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
   if (opts.tokenizer === NO_TOKENIZER && !isTokenData(opts)) throw new Error(`text data needs a tokenizer (--tokenizer gpt2, simple-v2, a BPE file, …)`);
   const tok = opts.tokenizer === NO_TOKENIZER ? null : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
@@ -224,7 +236,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   const archOptionNames = Object.keys(opts.archOptions ?? {}).filter((k) => opts.archOptions![k] !== undefined);
   if (!resumeDir && opts.model && archOptionNames.length) throw new Error(`--${archOptionNames[0]} sets up a fresh model; --model ${opts.model} has its own (config.json)`);
   if (resumeDir || opts.model) {
-    const ck = loadCheckpoint((resumeDir ?? opts.model)!);
+    const ck = loadCheckpoint(modelDir!);
     arch = ck.arch;
     if (opts.arch !== undefined && architectureByName(opts.arch) !== arch) throw new Error(`--arch ${opts.arch} does not match the checkpoint's model_type "${arch.modelType}"`);
     config = arch.withOptions(ck.config, { dropout: opts.dropout });
@@ -263,9 +275,27 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   // --freeze / --train-only: the frozen tensors get no gradient buffers and no optimizer moments
   const frozen = freezePredicate(arch.paramTable(config).map((p) => p.name), { freeze: opts.freeze, trainOnly: opts.trainOnly });
   if (frozen) for (const [name, p] of hostParams) if (frozen(name)) hostParams.set(name, { ...p, frozen: true });
+  // LoRA: the whole base frozen (no gradient buffers, no moments); A and B are the only trainable tensors
+  if (opts.lora) for (const [name, p] of hostParams) hostParams.set(name, { ...p, frozen: true });
   const model: Model = arch.create(gpu, config, hostParams);
+  let lora: LoRA | undefined;
+  if (opts.lora) {
+    const m = checkAdaptable(model, '--lora-r');
+    const fifo = fanInFanOut(arch);
+    const lc: LoraConfig = { ...opts.lora, fanInFanOut: fifo, baseModel: opts.model!, taskType: model.arch.name === 'gpt2' ? 'CAUSAL_LM' : null };
+    let shapes;
+    let weights;
+    if (resumeDir) ({ shapes, weights } = readAdapterFolder(resumeDir, arch));
+    else {
+      shapes = loraModules(matchTargets(m.linearModules(), lc.targets), (n) => model.params.get(n)?.shape, fifo);
+      weights = initLoraWeights(shapes, lc.r, mixSeedLora(opts.seed));
+    }
+    lora = new LoRA(gpu, lc, shapes, weights, arch.hf.prefixes[0] ?? '', { trainable: true });
+    m.adapter = lora;
+  }
   const schedule = opts.lrSchedule && (opts.lrSchedule !== 'constant' || opts.warmupSteps || opts.warmupRatio) ? { name: opts.lrSchedule, warmupSteps: warmupOf(totalSteps, opts), totalSteps } : undefined;
-  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing, decayGrouping: opts.decayGrouping, schedule });
+  const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing, decayGrouping: opts.decayGrouping, schedule, extraParams: lora?.params() });
+  if (lora) say(`wgpt: LoRA r ${lora.config.r}, alpha ${lora.config.alpha}${lora.config.rslora ? ' (rsLoRA)' : ''} on ${lora.modules.size} modules: ${lora.numel.toLocaleString('en-US')} trainable parameters; the base's ${countModelParams(arch, config).toLocaleString('en-US')} frozen`);
   if (frozen) {
     const n = trainer.trainable.reduce((a, t) => a + t.size, 0);
     say(`wgpt: training ${n.toLocaleString('en-US')} of ${countModelParams(arch, config).toLocaleString('en-US')} parameters (${trainer.trainable.length} tensors; the rest frozen: no gradients, no optimizer moments)`);
@@ -297,7 +327,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     return Array.from({ length: n }, (_, i) => valData.batch(i, 0));
   };
   const save = async (why: string) => {
-    const params = await model.exportParams();
+    const params = lora ? new Map() : await model.exportParams();
     const st: TrainingState = {
       step,
       epoch: Math.floor(step / perEpoch),
@@ -307,6 +337,15 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       options: JSON.parse(JSON.stringify({ ...opts, overwrite: undefined, timeBudget: undefined })) as Record<string, unknown>,
       history: JSON.parse(JSON.stringify(history)) as Record<string, unknown>,
     };
+    if (lora) {
+      const files = new Map<string, string | Uint8Array>(Object.entries(await lora.files()));
+      for (const [k, v] of trainingStateFiles(st)) files.set(k, v);
+      files.set(RUN_FILE, JSON.stringify({ base_model: opts.model, adapter: 'LoRA (PEFT)', steps: step, why }, null, 2) + '\n');
+      files.set('loss.svg', lossCurveSvg(history.train, history.val, `wgpt LoRA on ${opts.data.split('/').pop()}`));
+      writeFolderAtomic(out, files);
+      flushLog();
+      return;
+    }
     const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
     const noTok = tok ? {} : { note: `trained on token ids (${opts.data}) without a tokenizer: give generate --tokenizer SPEC` };
     files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, ...noTok, steps: step, why }, null, 2) + '\n';
@@ -326,7 +365,8 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     (history as { best?: RunResult['best'] }).best = best;
     const files: Record<string, string | Uint8Array> = tok ? { ...tokenizerFiles(tok, opts.tokenizer) } : {};
     files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, steps: step, why: 'best', val_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) }, null, 2) + '\n';
-    saveCheckpoint(bestDir, config, await model.exportParams(), { files, arch });
+    if (lora) writeFolderAtomic(bestDir, { ...(await lora.files()), [RUN_FILE]: files[RUN_FILE] });
+    else saveCheckpoint(bestDir, config, await model.exportParams(), { files, arch });
   };
   const budget = opts.timeBudget ?? 0;
   const tStart = performance.now();
@@ -367,7 +407,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
         const seconds = (performance.now() - t0) / 1000;
         say(`wgpt: ${stop} at step ${step}/${totalSteps}: checkpoint saved to ${out}`);
         say(`wgpt: resume with: ${resumeCommand(out)}`);
-        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: tokensDone / seconds, interrupted: stop, outOfTime: stop === timeUp, best };
+        return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond: tokensDone / seconds, interrupted: stop, outOfTime: stop === timeUp, best, adapter: lora };
       }
     }
   } catch (e) {
@@ -394,5 +434,10 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}${lastVal?.accuracy !== undefined ? ` (accuracy ${(100 * lastVal.accuracy).toFixed(1)}%)` : ''}`);
   say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);
   if (best) say(`wgpt: best evaluation at step ${best.step} (val loss ${best.loss.toFixed(3)}${best.accuracy !== undefined ? `, accuracy ${(100 * best.accuracy).toFixed(1)}%` : ''}): ${best.dir}`);
-  return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond, best };
+  return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond, best, adapter: lora };
+}
+
+/** The seed of a fresh adapter's A: apart from the run's dropout and shuffle seeds. */
+function mixSeedLora(seed: number): number {
+  return (seed * 2654435761 + 0x10a) >>> 0;
 }
