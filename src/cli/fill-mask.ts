@@ -3,13 +3,15 @@
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadBertFolder } from '../model/bert-folder.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { bertSpecialIds, fillMask } from '../model/bert.js';
 
 const cmd: Command = {
   summary: 'fill the [MASK]s of a sentence with a BERT folder: top-k tokens, probabilities, restored sentences',
-  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json]',
-  options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' } },
+  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json] [--adapter DIR]',
+  options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' }, ...ADAPTER_OPTION },
   help: {
+    ...ADAPTER_HELP,
     model: ['DIR', 'BERT folder: config.json (model_type "bert"), model.safetensors, tokenizer.json or vocab.txt; required'],
     text: ['"…"', 'sentence with one or more [MASK] tokens; required'],
     'top-k': ['K', 'candidates per [MASK]', '5'],
@@ -25,6 +27,7 @@ const cmd: Command = {
     const gpu = await getGpu();
     const { model, tokenizer, skipped } = loadBertFolder(gpu, v.model as string, v.tokenizer as string | undefined);
     try {
+      applyAdapter(gpu, model, v.adapter);
       if (skipped) console.error(`wgpt: ${skipped}`);
       const sp = bertSpecialIds(tokenizer.specialTokens);
       const body = tokenizer.encode(text, { allowedSpecial: ['[MASK]'] });

@@ -2,6 +2,7 @@
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadModelOnly } from '../train/tokenizer-spec.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { asCausalLM } from '../model/generate.js';
 import { IdBatch, noGrad } from '../autograd/tensor.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -140,9 +141,10 @@ async function bertLogits(dir: string, v: Record<string, unknown>, out: string):
 
 const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
-  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] --out FILE',
-  options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' } },
+  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] [--adapter DIR] --out FILE',
+  options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
+    ...ADAPTER_HELP,
     model: ['DIR', 'checkpoint folder; required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
     'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
@@ -154,6 +156,7 @@ const cmd: Command = {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
+    if (v.adapter !== undefined && modelTypeOf(v.model as string) !== 'gpt2') throw new Error(`--adapter: wgpt logits applies LoRA adapters to gpt2 checkpoints so far (${v.model} is model_type "${modelTypeOf(v.model as string)}")`);
     if (modelTypeOf(v.model as string) === SEQ2SEQ_MODEL_TYPE) {
       return seq2seqLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
     }
@@ -165,7 +168,9 @@ const cmd: Command = {
     const B = rows.length;
     const T = rows[0].length;
     const gpu = await getGpu();
-    const model = asCausalLM(loadModelOnly(gpu, v.model as string), 'wgpt logits');
+    const loaded = loadModelOnly(gpu, v.model as string);
+    applyAdapter(gpu, loaded, v.adapter);
+    const model = asCausalLM(loaded, 'wgpt logits');
     const V = model.vocabSize;
     const data = await gpu.scope(() =>
       noGrad(async () => {

@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   'tokenizer-train': () => import('./tokenizer-train.js'),
   'bpe-train': () => import('./bpe-train.js'),
   train: () => import('./train.js'),
+  merge: () => import('./merge.js'),
   generate: () => import('./generate.js'),
   logits: () => import('./logits.js'),
   'fill-mask': () => import('./fill-mask.js'),

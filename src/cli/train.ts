@@ -1,4 +1,6 @@
 // `wgpt train`: flags → RunOptions → runTraining. Defaults follow the course book where it has one.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Command, type FlagHelp, UsageError, num } from './command.js';
 import { type ArchOption, type ArchOptionValues, checkArchOptions } from '../model/model.js';
 import { getGpu } from '../gpu/device.js';
@@ -18,6 +20,17 @@ function listFlag(v: Record<string, unknown>, k: string): string[] | undefined {
   return out;
 }
 
+/** PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING for the model types here. */
+const PEFT_DEFAULT_TARGETS: Record<string, string[]> = { gpt2: ['c_attn'], bert: ['query', 'value'], roberta: ['query', 'value'], distilbert: ['q_lin', 'v_lin'], marian: ['q_proj', 'v_proj'] };
+
+function modelTypeOfDir(dir: string): string {
+  try {
+    return String((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown }).model_type);
+  } catch {
+    return 'unknown';
+  }
+}
+
 // architecture-specific flags (Architecture.options), each once, with the architectures that take it in its help
 const ARCH_OPTIONS = new Map<string, { o: ArchOption; archs: string[] }>();
 for (const a of ARCHITECTURES) for (const o of a.options ?? []) {
@@ -34,7 +47,7 @@ const cmd: Command = {
   usage:
     `wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset NAME | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
-    `[--grad-clip X | --max-grad-norm X] [--label-smoothing ε] [--lr-schedule ${SCHEDULES.join('|')}] [--warmup-steps N | --warmup-ratio R] [--grad-accum N] [--decay-all] [--freeze P,… | --train-only P,…] [--time-budget S] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N] [--time-budget S]`,
+    `[--grad-clip X | --max-grad-norm X] [--label-smoothing ε] [--lr-schedule ${SCHEDULES.join('|')}] [--warmup-steps N | --warmup-ratio R] [--grad-accum N] [--decay-all] [--freeze P,… | --train-only P,…] [--time-budget S] [--lora-r R [--lora-alpha A] [--lora-dropout P] [--lora-targets M,…] [--rslora]] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N] [--time-budget S]`,
   options: {
     data: { type: 'string' },
     'data-format': { type: 'string' },
@@ -63,6 +76,11 @@ const cmd: Command = {
     freeze: { type: 'string', multiple: true },
     'train-only': { type: 'string', multiple: true },
     'time-budget': { type: 'string' },
+    'lora-r': { type: 'string' },
+    'lora-alpha': { type: 'string' },
+    'lora-dropout': { type: 'string' },
+    'lora-targets': { type: 'string', multiple: true },
+    rslora: { type: 'boolean' },
     'label-smoothing': { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     'val-fraction': { type: 'string' },
@@ -98,6 +116,11 @@ const cmd: Command = {
     'grad-accum': ['N', 'micro-batches of --batch per optimizer step (gradient accumulation: one batch N× larger)', '1'],
     freeze: ['P,…', 'freeze parameters by name (a name, a module prefix like h.0, * wildcards); no gradients, no optimizer moments'],
     'train-only': ['P,…', 'train only these parameters (e.g. h.11,ln_f: the last block and the final norm); freeze the rest'],
+    'lora-r': ['R', 'train a LoRA adapter of rank R on --model (the base frozen); --out gets a PEFT adapter folder'],
+    'lora-alpha': ['A', 'LoRA alpha: the update is scaled by alpha/r (alpha/√r with --rslora)', '8 (PEFT\'s)'],
+    'lora-dropout': ['P', 'dropout on the adapter\'s input in training', '0'],
+    'lora-targets': ['M,…', 'modules to adapt: every linear module named M or ending with .M', 'PEFT\'s per model type: gpt2 c_attn, bert query,value'],
+    rslora: ['', 'rank-stabilised LoRA: scale alpha/√r'],
     'time-budget': ['S', 'stop after S seconds of training: checkpoint saved, resume command printed (0: no limit)', '0'],
     seed: ['N', 'initialisation, shuffle and dropout seed', '123'],
     init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
@@ -200,6 +223,22 @@ const cmd: Command = {
     };
     if (opts.gradClip !== undefined && !(opts.gradClip > 0)) throw new UsageError(`--${v['grad-clip'] !== undefined ? 'grad-clip' : 'max-grad-norm'} must be > 0, got ${opts.gradClip}`);
     if ((opts.warmupSteps || opts.warmupRatio) && !lrSchedule) opts.lrSchedule = 'constant';
+    const loraFlags = ['lora-alpha', 'lora-dropout', 'lora-targets', 'rslora'].filter((k) => v[k] !== undefined);
+    if (v['lora-r'] === undefined && loraFlags.length) throw new UsageError(`--${loraFlags[0]} sets up a LoRA adapter: give --lora-r R too`);
+    if (v['lora-r'] !== undefined) {
+      if (!v.model) throw new UsageError('--lora-r adapts a trained model: give --model DIR (the base)');
+      const mt = modelTypeOfDir(v.model as string);
+      const targets = listFlag(v, 'lora-targets') ?? PEFT_DEFAULT_TARGETS[mt];
+      if (!targets) throw new UsageError(`--lora-targets is needed for model_type "${mt}" (no PEFT default)`);
+      opts.lora = {
+        r: num(v, 'lora-r', undefined, { int: true, min: 1 }),
+        alpha: num(v, 'lora-alpha', 8, { min: 1e-9 }),
+        dropout: num(v, 'lora-dropout', 0, { min: 0, max: 0.99 }),
+        targets,
+        rslora: !!v.rslora,
+      };
+      if (v.out === undefined) opts.out = 'runs/lora';
+    }
     const gpu = await getGpu();
     // Ctrl-C / SIGTERM: the current step finishes, a checkpoint is saved, the resume command printed (exit 130)
     const stop = catchStopSignals();
