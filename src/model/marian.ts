@@ -469,7 +469,7 @@ export function padBatch(pairs: { s: number[]; t: number[] }[], c: MarianConfig)
   return { B, S, T, src, srcMask, decoderInput, labels };
 }
 
-export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
+export const marian: Architecture<MarianConfig, Seq2SeqBatch, Marian> = {
   modelType: 'marian',
   name: 'marian',
   summary: 'Transformer encoder–decoder for translation (Hugging Face MarianMTModel layout, opus-mt)',

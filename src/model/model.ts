@@ -375,6 +375,11 @@ export interface Architecture<C = any, B = any, M extends Model<C, B> = Model<C,
   readonly modelType: string;
   /** what `wgpt train --arch` calls it */
   readonly name: string;
+  /**
+   * config.json `architectures` classes this entry builds (the first is what it writes): architectures sharing a
+   * model_type are told apart by it (BertForMaskedLM vs BertForSequenceClassification); absent = any
+   */
+  readonly hfArchitectures?: readonly string[];
   /** one line for listings */
   readonly summary: string;
   readonly presets: Record<string, C>;

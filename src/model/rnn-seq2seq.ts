@@ -484,7 +484,7 @@ function prepareTsv(ds: DataSource, c: Seq2SeqConfig, o: DataOptions): TrainingD
   };
 }
 
-export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
+export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqModel> = {
   modelType: SEQ2SEQ_MODEL_TYPE,
   name: 'rnn-seq2seq',
   summary: "the course's RNN/LSTM encoder–decoder, optionally with Luong attention (trained on source<TAB>target pairs)",
