@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
   'bpe-train': () => import('./bpe-train.js'),
   train: () => import('./train.js'),
   merge: () => import('./merge.js'),
+  classify: () => import('./classify.js'),
+  embed: () => import('./embed.js'),
   generate: () => import('./generate.js'),
   logits: () => import('./logits.js'),
   'fill-mask': () => import('./fill-mask.js'),

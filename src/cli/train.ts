@@ -47,7 +47,7 @@ const cmd: Command = {
   usage:
     `wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset NAME | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
-    `[--grad-clip X | --max-grad-norm X] [--label-smoothing ε] [--lr-schedule ${SCHEDULES.join('|')}] [--warmup-steps N | --warmup-ratio R] [--grad-accum N] [--decay-all] [--freeze P,… | --train-only P,…] [--time-budget S] [--lora-r R [--lora-alpha A] [--lora-dropout P] [--lora-targets M,…] [--rslora]] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N] [--time-budget S]`,
+    `[--grad-clip X | --max-grad-norm X] [--label-smoothing ε] [--lr-schedule ${SCHEDULES.join('|')}] [--warmup-steps N | --warmup-ratio R] [--grad-accum N] [--decay-all] [--freeze P,… | --train-only P,…] [--time-budget S] [--task lm|classify|instruct] [--val-data FILE] [--lora-r R [--lora-alpha A] [--lora-dropout P] [--lora-targets M,…] [--rslora]] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N] [--time-budget S]`,
   options: {
     data: { type: 'string' },
     'data-format': { type: 'string' },
@@ -76,6 +76,8 @@ const cmd: Command = {
     freeze: { type: 'string', multiple: true },
     'train-only': { type: 'string', multiple: true },
     'time-budget': { type: 'string' },
+    task: { type: 'string' },
+    'val-data': { type: 'string' },
     'lora-r': { type: 'string' },
     'lora-alpha': { type: 'string' },
     'lora-dropout': { type: 'string' },
@@ -121,6 +123,8 @@ const cmd: Command = {
     'lora-dropout': ['P', 'dropout on the adapter\'s input in training', '0'],
     'lora-targets': ['M,…', 'modules to adapt: every linear module named M or ending with .M', 'PEFT\'s per model type: gpt2 c_attn, bert query,value'],
     rslora: ['', 'rank-stabilised LoRA: scale alpha/√r'],
+    task: ['lm|classify|instruct', 'lm: the architecture\'s own objective on text; classify: labelled rows (TSV/CSV with text and label columns, or JSONL) through a …ForSequenceClassification head; instruct: Alpaca JSON/JSONL (instruction, input, output), the prompt masked out of the loss', 'lm'],
+    'val-data': ['FILE', '--task classify: held-out labelled rows (instead of --val-fraction of --data)'],
     'time-budget': ['S', 'stop after S seconds of training: checkpoint saved, resume command printed (0: no limit)', '0'],
     seed: ['N', 'initialisation, shuffle and dropout seed', '123'],
     init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
@@ -223,6 +227,14 @@ const cmd: Command = {
     };
     if (opts.gradClip !== undefined && !(opts.gradClip > 0)) throw new UsageError(`--${v['grad-clip'] !== undefined ? 'grad-clip' : 'max-grad-norm'} must be > 0, got ${opts.gradClip}`);
     if ((opts.warmupSteps || opts.warmupRatio) && !lrSchedule) opts.lrSchedule = 'constant';
+    if (v.task !== undefined) {
+      if (!['lm', 'classify', 'instruct'].includes(v.task as string)) throw new UsageError(`--task must be lm, classify or instruct, got '${v.task}'`);
+      opts.task = v.task as RunOptions['task'];
+    }
+    if (v['val-data'] !== undefined) {
+      if (opts.task !== 'classify') throw new UsageError('--val-data is for --task classify');
+      opts.valData = v['val-data'] as string;
+    }
     const loraFlags = ['lora-alpha', 'lora-dropout', 'lora-targets', 'rslora'].filter((k) => v[k] !== undefined);
     if (v['lora-r'] === undefined && loraFlags.length) throw new UsageError(`--${loraFlags[0]} sets up a LoRA adapter: give --lora-r R too`);
     if (v['lora-r'] !== undefined) {

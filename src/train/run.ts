@@ -14,6 +14,10 @@ import { LoRA, matchTargets, loraModules, initLoraWeights, type LoraConfig } fro
 import { checkAdaptable, fanInFanOut, readAdapterFolder } from '../model/lora-folder.js';
 import { writeFolderAtomic } from '../io/atomic.js';
 import { trainingStateFiles } from '../model/checkpoint.js';
+import { classifierOf } from '../model/architectures.js';
+import { newClassifier, labelsOf, type HeadKeys } from '../model/heads.js';
+import { isSequenceClassifier, type SequenceClassifier, type TrainingData } from '../model/model.js';
+import { parseLabelled, labelSpace, prepareClassification, evaluateClassifier, parseInstructions, prepareInstructions } from './tasks.js';
 import { architectureByName, ARCHITECTURES } from '../model/architectures.js';
 import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -88,6 +92,13 @@ export interface RunOptions {
   trainOnly?: string[];
   /** stop after this many seconds of training (checkpoint saved, resumable); 0 or absent: no limit. Not saved with the run. */
   timeBudget?: number;
+  /**
+   * what is learned: 'lm' (default: the architecture's own objective on a text/token file), 'classify' (labelled
+   * rows, a …ForSequenceClassification head), 'instruct' (Alpaca entries, the prompt masked out of the loss)
+   */
+  task?: 'lm' | 'classify' | 'instruct';
+  /** held-out rows of the task in their own file (classify), instead of --val-fraction of --data */
+  valData?: string;
   /** LoRA on --model: the base frozen, `out` gets a PEFT adapter folder (and the training state) instead of a model */
   lora?: { r: number; alpha: number; dropout: number; targets: string[]; rslora: boolean };
 }
@@ -206,6 +217,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   }
   checkOutFolder(resolve(opts.out), resumeDir, optsIn.overwrite);
   if (opts.lora && !opts.model) throw new Error('LoRA adapts a trained model: give --model DIR (the base to adapt)');
+  if (opts.lora && opts.task === 'classify') throw new Error('--lora-r with --task classify: the new head would stay frozen (PEFT trains it as modules_to_save, which wgpt does not write); fine-tune with --train-only instead');
   if (opts.lora && (opts.freeze?.length || opts.trainOnly?.length)) throw new Error('--lora-r trains only the adapter (the base is frozen); --freeze/--train-only do not apply');
   // a LoRA run's folder holds the adapter only: the model and its tokenizer come from the base
   const modelDir = opts.lora ? opts.model : resumeDir ?? opts.model;
@@ -250,13 +262,48 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     if (!vocab) throw new Error(`${opts.data} records no vocabulary size (no llm.c header, or written without one): give --vocab-size N (50257 for GPT-2 ids) or --tokenizer SPEC`);
     config = arch.freshConfig({ preset: opts.preset, vocabSize: vocab, specialTokens: tok?.specialTokens, context: opts.context, dropout: opts.dropout, archOptions });
   }
+  const task = opts.task ?? 'lm';
+  // classification: the labelled rows, and the architecture's classifier (a checkpoint's own, or a new head on it)
+  let labelled: { rows: ReturnType<typeof parseLabelled>; val: ReturnType<typeof parseLabelled> | null; index: (l: string, where?: string) => number } | null = null;
+  if (task === 'classify') {
+    if (!tok) throw new Error('the classification task reads text: give --tokenizer SPEC');
+    const rows = parseLabelled(readText(opts), opts.data, true);
+    const val = opts.valData ? parseLabelled(readText({ ...opts, data: opts.valData }), opts.valData, true) : null;
+    const isCls = !!arch.hfArchitectures?.[0]?.endsWith('ForSequenceClassification') && (loaded !== null);
+    if (isCls) {
+      const space = labelSpace(rows, labelsOf(config as HeadKeys));
+      labelled = { rows, val, index: space.index };
+    } else {
+      const cls = arch.hfArchitectures?.[0]?.endsWith('ForSequenceClassification') ? arch : classifierOf(arch);
+      if (!cls) throw new Error(`--task classify: the ${arch.name} architecture has no sequence-classification head in wgpt yet (${ARCHITECTURES.filter((a) => a.hfArchitectures?.[0]?.endsWith('ForSequenceClassification')).map((a) => a.hfArchitectures![0]).join(', ')})`);
+      const space = labelSpace(rows);
+      const nc = newClassifier({ arch: cls, config: config as HeadKeys, numLabels: space.labels.length, labels: space.labels, seed: opts.seed, from: loaded ?? undefined, fromClass: arch.hfArchitectures?.[0] });
+      say(`wgpt: ${nc.summary}`);
+      arch = cls;
+      config = nc.config;
+      loaded = nc.params;
+      labelled = { rows, val, index: space.index };
+    }
+  } else if (opts.valData) throw new Error('--val-data is for --task classify (a language model holds out --val-fraction of --data)');
   if (opts.labelSmoothing) {
     if (!(opts.labelSmoothing > 0 && opts.labelSmoothing < 1)) throw new Error(`--label-smoothing must be in [0, 1), got ${opts.labelSmoothing}`);
     if (!arch.labelSmoothing) throw new Error(`--label-smoothing is only for ${ARCHITECTURES.filter((a) => a.labelSmoothing).map((a) => `--arch ${a.name}`).join(' or ')} (${arch.name}'s loss has none)`);
   }
   const vocab = arch.vocabSize(config);
   if (tok && tok.vocabSize > vocab) throw new Error(`tokenizer has ${tok.vocabSize} ids but the model's vocab_size is ${vocab}`);
-  const data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
+  let data: TrainingData<unknown>;
+  if (labelled) {
+    const c = config as { max_position_embeddings?: number; context_length?: number; n_positions?: number };
+    const maxPos = (c.max_position_embeddings ?? c.context_length ?? 512) - (arch.modelType === 'roberta' ? 2 : 0);
+    const maxLen = opts.context ?? Math.min(128, maxPos);
+    if (maxLen > maxPos) throw new Error(`--context ${maxLen} is longer than the model's ${maxPos} positions`);
+    data = prepareClassification(labelled.rows, labelled.val, tok!, labelled.index, { batch: opts.batch, maxLen, seed: opts.seed, shuffle: opts.shuffle, valFraction: opts.valFraction, path: opts.data, valPath: opts.valData }) as TrainingData<unknown>;
+  } else if (task === 'instruct') {
+    if (!tok) throw new Error('the instruction task reads text: give --tokenizer SPEC');
+    if (arch.modelType !== 'gpt2') throw new Error(`--task instruct trains a causal LM (gpt2); ${arch.name} is not one`);
+    const maxLen = opts.context ?? (config as { context_length: number }).context_length;
+    data = prepareInstructions(parseInstructions(readText(opts), opts.data), tok, { batch: opts.batch, maxLen, seed: opts.seed, shuffle: opts.shuffle, valFraction: opts.valFraction, path: opts.data }) as TrainingData<unknown>;
+  } else data = arch.data.prepare(source, config, { batch: opts.batch, context: opts.context, stride: opts.stride, shuffle: opts.shuffle, seed: opts.seed, valFraction: opts.valFraction });
   for (const line of data.notes) say(line);
   const accum = opts.gradAccum ?? 1;
   if (!(Number.isInteger(accum) && accum >= 1)) throw new Error(`--grad-accum must be an integer ≥ 1, got ${accum}`);
@@ -326,6 +373,14 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const n = opts.evalBatches > 0 ? Math.min(opts.evalBatches, valData.numBatches) : valData.numBatches;
     return Array.from({ length: n }, (_, i) => valData.batch(i, 0));
   };
+  // held-out metrics: the classifier's loss, accuracy and macro-F1, or the model's own (loss, MLM accuracy)
+  const evaluate = async (): Promise<{ loss: number; accuracy?: number; macroF1?: number }> => {
+    if (labelled) {
+      if (!isSequenceClassifier(model)) throw new Error(`${arch.name} does not classify`);
+      return evaluateClassifier(model as Model & SequenceClassifier, evalBatches() as never, arch.vocabSize(config));
+    }
+    return trainer.evaluateMetrics(evalBatches());
+  };
   const save = async (why: string) => {
     const params = lora ? new Map() : await model.exportParams();
     const st: TrainingState = {
@@ -390,9 +445,9 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       log({ step, loss, epoch, lr: trainer.lastLr, tokens_per_s: Math.round(tps) });
       bar.update(step, { loss: loss.toFixed(3), 'tok/s': tps.toFixed(0) });
       if (valData && opts.evalEvery > 0 && step % opts.evalEvery === 0 && step < totalSteps) {
-        const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
+        const { loss: v, accuracy, macroF1 } = await evaluate();
         history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
-        log({ step, val_loss: v, train_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
+        log({ step, val_loss: v, train_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}), ...(macroF1 !== undefined ? { val_macro_f1: macroF1 } : {}) });
         await keepBest(v, accuracy);
         if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}${accuracy !== undefined ? `  val accuracy ${(100 * accuracy).toFixed(1)}%` : ''}`);
       } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
@@ -421,9 +476,10 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   }
   bar.done();
   if (valData) {
-    const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
+    const { loss: v, accuracy, macroF1 } = await evaluate();
     history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
-    log({ step, val_loss: v, train_loss: lastLoss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
+    log({ step, val_loss: v, train_loss: lastLoss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}), ...(macroF1 !== undefined ? { val_macro_f1: macroF1 } : {}) });
+    if (macroF1 !== undefined) say(`wgpt: held-out accuracy ${(100 * accuracy!).toFixed(1)}%, macro-F1 ${macroF1.toFixed(3)} (${data.val!.numBatches} batches)`);
     if (opts.evalEvery > 0) await keepBest(v, accuracy);
   }
   await save('final');
