@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Command, type FlagHelp, UsageError, num } from './command.js';
 import { type ArchOption, type ArchOptionValues, checkArchOptions } from '../model/model.js';
 import { getGpu } from '../gpu/device.js';
-import { runTraining, isTokenData, NO_TOKENIZER, type RunOptions } from '../train/run.js';
+import { runTraining, isTokenData, NO_TOKENIZER, OWN_BPE, type RunOptions } from '../train/run.js';
 import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
 import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
@@ -30,6 +30,7 @@ function modelTypeOfDir(dir: string): string {
     return 'unknown';
   }
 }
+import { resolveCorpus, CORPUS_NAMES } from '../data/corpora.js';
 
 // architecture-specific flags (Architecture.options), each once, with the architectures that take it in its help
 const ARCH_OPTIONS = new Map<string, { o: ArchOption; archs: string[] }>();
@@ -96,10 +97,10 @@ const cmd: Command = {
     ...Object.fromEntries([...ARCH_OPTIONS.keys()].map((k) => [k, { type: 'string' as const }])),
   },
   help: {
-    data: ['FILE', 'text (.txt, UTF-8) or token file (.bin) to train on; required unless --resume'],
+    data: ['FILE|NAME', `text (.txt, UTF-8), token file (.bin) or pairs (.tsv) to train on, or a bundled corpus (${CORPUS_NAMES}); required unless --resume`],
     'data-format': ['uint16|uint32', 'read --data as a headerless token file of this width (nanoGPT\'s train.bin: uint16)', 'llm.c header'],
     'vocab-size': ['N', 'vocab_size of a fresh model trained on token ids without --tokenizer', 'the .bin header\'s'],
-    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2 (with --model: the checkpoint\'s own)'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file or a tokenizer.json', "gpt2; a GPT on text on a CPU adapter: a byte-level BPE learned from the text (≤ 2,048 ids); with --model: the checkpoint's own"],
     arch: ['NAME', `fresh model's architecture: ${ARCHITECTURES.map((a) => a.name).join(', ')}`, 'gpt2'],
     preset: ['NAME', `fresh model: one of the architecture's presets (gpt2: ${Object.keys(ARCHITECTURES[0].presets).join(', ')})`, "the architecture's default (gpt2: small)"],
     model: ['DIR', 'start from this checkpoint (a wgpt run or a Hugging Face GPT-2 folder)'],
@@ -176,7 +177,10 @@ const cmd: Command = {
     const dataFormat = v['data-format'] as RawTokenFormat | undefined;
     if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
     // token ids need no tokenizer: none unless one is named (the checkpoint then notes it has none)
-    const tokenData = !resume && isTokenData({ data: (v.data as string) ?? '', dataFormat });
+    const data = v.data === undefined ? '' : resolveCorpus(v.data as string);
+    const tokenData = !resume && isTokenData({ data, dataFormat });
+    // a fresh GPT on text with no tokenizer named: GPT-2's on a GPU; on a CPU adapter a BPE of its own (below)
+    const ownBpeDefault = v.tokenizer === undefined && !tokenData && !v.model && !resume && arch.name === 'gpt2';
     if (v['grad-clip'] !== undefined && v['max-grad-norm'] !== undefined) throw new UsageError('give --grad-clip or --max-grad-norm (the same setting), not both');
     if (v['warmup-steps'] !== undefined && v['warmup-ratio'] !== undefined) throw new UsageError('give --warmup-steps or --warmup-ratio, not both');
     if (v.freeze !== undefined && v['train-only'] !== undefined) throw new UsageError('give --freeze or --train-only, not both');
@@ -187,7 +191,7 @@ const cmd: Command = {
       throw new UsageError((e as Error).message);
     }
     const opts: RunOptions = {
-      data: (v.data as string) ?? '',
+      data,
       // starting from a checkpoint: its own tokenizer unless one is named
       tokenizer: (v.tokenizer as string) ?? (tokenData ? NO_TOKENIZER : v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
       dataFormat,
@@ -252,6 +256,8 @@ const cmd: Command = {
       if (v.out === undefined) opts.out = 'runs/lora';
     }
     const gpu = await getGpu();
+    // on a CPU adapter GPT-2's 50,257-id head makes a step take seconds: learn a small BPE from the text instead
+    if (ownBpeDefault && gpu.info.isCpu) opts.tokenizer = OWN_BPE;
     // Ctrl-C / SIGTERM: the current step finishes, a checkpoint is saved, the resume command printed (exit 130)
     const stop = catchStopSignals();
     try {

@@ -1,13 +1,18 @@
 // The architecture registry: every model_type wgpt reads, and lookup by config.json's model_type or by the name
 // `wgpt train --arch` takes. Adding an architecture = one import and one entry here. Leaves out: plugins at run time.
 import type { Architecture } from './model.js';
-import { gpt2 } from './gpt.js';
+import { gpt2, gpt2ForSequenceClassification } from './gpt.js';
 import { bert, bertForSequenceClassification } from './bert.js';
 import { marian } from './marian.js';
 import { rnnSeq2seq } from './rnn-seq2seq.js';
+import { roberta, robertaForSequenceClassification } from './roberta.js';
+import { distilbert, distilbertForSequenceClassification } from './distilbert.js';
 
 /** Registered architectures; the first is the default for configs written before model_type was read. */
-export const ARCHITECTURES: readonly Architecture[] = [gpt2, bert, rnnSeq2seq, marian, bertForSequenceClassification];
+export const ARCHITECTURES: readonly Architecture[] = [
+  gpt2, bert, rnnSeq2seq, marian, roberta, distilbert,
+  gpt2ForSequenceClassification, bertForSequenceClassification, robertaForSequenceClassification, distilbertForSequenceClassification,
+];
 
 /** The model types wgpt reads, quoted and joined for messages: "gpt2", "bert" or "marian". */
 export function modelTypesText(): string {

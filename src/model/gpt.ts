@@ -7,10 +7,11 @@ import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { type GPTConfig, PRESETS, validateConfig, gptConfigFromHF, gptConfigToHF } from './config.js';
 import { mixSeed } from './init.js';
 import {
-  type Architecture, type CausalLM, type RowLogits, type ForwardOptions, type Model, type ParamMap, type ParamSpec, type BatchSource, type DataSource, type DataOptions, type TrainingData,
+  type Architecture, type CausalLM, type RowLogits, type SequenceClassifier, type ForwardOptions, type Model, type ParamMap, type ParamSpec, type BatchSource, type DataSource, type DataOptions, type TrainingData,
   init, initParams,
 } from './model.js';
-import { type Drop, type Param, Params, Embedding, LayerNorm, PreLNBlock, LayerModel, tableOf } from './layers.js';
+import { type Drop, type Param, Params, Embedding, LayerNorm, Linear, PreLNBlock, LayerModel, tableOf } from './layers.js';
+import { type ClassificationBatch, wantsClassifier, numLabelsOf, labelsOf, pickRows, checkMask, classificationLoss, classifierKeys } from './heads.js';
 import { torchGPTParams } from './torch-init.js';
 import { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_HEAD } from '../ops/matmul-ln.js';
 import { embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
@@ -38,6 +39,8 @@ export interface GPTLayers {
   blocks: PreLNBlock[];
   lnF: LayerNorm;
   lmHead: Param | null;
+  /** GPT2ForSequenceClassification's `score` [num_labels, C], no bias */
+  score: Linear | null;
 }
 
 /**
@@ -52,15 +55,72 @@ export function gptLayers(ps: Params, c: GPTConfig): GPTLayers {
   const blocks: PreLNBlock[] = [];
   for (let i = 0; i < c.n_layers; i++) blocks.push(new PreLNBlock(ps.scope(`h.${i}.`), C, { eps: c.layernorm_eps, qkvBias: c.qkv_bias, init: w }));
   const lnF = new LayerNorm(ps, 'ln_f', C, c.layernorm_eps);
-  const lmHead = c.tie_embeddings ? null : ps.param('lm_head.weight', [c.vocab_size, C], w);
-  return { wte, wpe, blocks, lnF, lmHead };
+  const cls = wantsClassifier(c);
+  const lmHead = c.tie_embeddings || cls ? null : ps.param('lm_head.weight', [c.vocab_size, C], w);
+  const score = cls ? new Linear(ps, 'score', C, numLabelsOf(c), { layout: 'torch', bias: false, init: w }) : null;
+  return { wte, wpe, blocks, lnF, lmHead, score };
 }
 
-export class GPT extends LayerModel<GPTConfig, GPTLayers> implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM, RowLogits {
+/** What the GPT-2 language model and classifier share: input checks, embeddings, the blocks. */
+abstract class GPTBase extends LayerModel<GPTConfig, GPTLayers> {
+  get contextLength(): number {
+    return this.config.context_length;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocab_size;
+  }
+
+  protected checkIds(ids: IdBatch): [number, number] {
+    if (ids.shape.length !== 2) throw new Error(`GPT.forward: ids must be [B, T], got [${ids.shape}]`);
+    const [B, T] = ids.shape;
+    if (T > this.config.context_length) throw new Error(`sequence of ${T} tokens is longer than the model's context_length ${this.config.context_length}`);
+    if (T === 0 || B === 0) throw new Error(`GPT.forward: empty batch [${ids.shape}]`);
+    return [B, T];
+  }
+
+  /** Token + position embeddings for positions pos0 … pos0+T−1. */
+  /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
+  protected embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
+    const c = this.config;
+    const L = this.layers;
+    let x: Tensor;
+    // learned: token and position rows gathered and added in one dispatch
+    if (L.wpe) x = embeddingWithPositions(ids, L.wte.weight.t, L.wpe.weight.t, { pos0 });
+    else {
+      // the fixed table for exactly these positions: one small dispatch, nothing cached
+      x = add(L.wte.forward(ids), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
+    }
+    return drop ? drop(x, 0) : x;
+  }
+
+  /** `fuseLn`: a decode step (no graph, few rows): each LayerNorm runs inside the matmul it feeds (layerNormLinear) */
+  protected block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false, opts?: ForwardOptions): Tensor {
+    return this.layers.blocks[i].forward(x, attn, gelu, drop, [2 * i + 1, 2 * i + 2], fuseLn, opts);
+  }
+
+  /** The last block's output through ln_f [B, T, C] (training dropout per opts). */
+  protected hiddenStates(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
+    const [, T] = this.checkIds(ids);
+    const c = this.config;
+    const p = opts.train ? c.dropout : 0;
+    const seed = opts.seed ?? 0;
+    const drop: Drop | null = p > 0 ? (x, site) => dropout(x, p, mixSeed(seed, site)) : null;
+    let x = this.embed(ids, T, 0, drop);
+    for (let i = 0; i < c.n_layers; i++) {
+      const attSeed = mixSeed(seed, 1000 + i);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop, false, opts);
+    }
+    return this.layers.lnF.forward(x);
+  }
+}
+
+export class GPT extends GPTBase implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM, RowLogits {
   readonly arch = gpt2;
   readonly capabilities = { causalLM: true, rowLogits: true } as const;
 
   private constructor(gpu: Gpu, config: GPTConfig, params: ParamMap) {
+    if (wantsClassifier(config)) throw new Error(`config: architectures ${JSON.stringify(config.architectures)} asks for GPT2ForSequenceClassification; this is the language model`);
     super(gpu, config, 'GPT', gptLayers, params);
   }
 
@@ -76,42 +136,6 @@ export class GPT extends LayerModel<GPTConfig, GPTLayers> implements Model<GPTCo
   static fromParams(gpu: Gpu, config: GPTConfig, tensors: ParamMap): GPT {
     validateConfig(config);
     return new GPT(gpu, config, tensors);
-  }
-
-  get contextLength(): number {
-    return this.config.context_length;
-  }
-
-  get vocabSize(): number {
-    return this.config.vocab_size;
-  }
-
-  private checkIds(ids: IdBatch): [number, number] {
-    if (ids.shape.length !== 2) throw new Error(`GPT.forward: ids must be [B, T], got [${ids.shape}]`);
-    const [B, T] = ids.shape;
-    if (T > this.config.context_length) throw new Error(`sequence of ${T} tokens is longer than the model's context_length ${this.config.context_length}`);
-    if (T === 0 || B === 0) throw new Error(`GPT.forward: empty batch [${ids.shape}]`);
-    return [B, T];
-  }
-
-  /** Token + position embeddings for positions pos0 … pos0+T−1. */
-  /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
-  private embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
-    const c = this.config;
-    const L = this.layers;
-    let x: Tensor;
-    // learned: token and position rows gathered and added in one dispatch
-    if (L.wpe) x = embeddingWithPositions(ids, L.wte.weight.t, L.wpe.weight.t, { pos0 });
-    else {
-      // the fixed table for exactly these positions: one small dispatch, nothing cached
-      x = add(L.wte.forward(ids), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
-    }
-    return drop ? drop(x, 0) : x;
-  }
-
-  /** `fuseLn`: a decode step (no graph, few rows): each LayerNorm runs inside the matmul it feeds (layerNormLinear) */
-  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false, opts?: ForwardOptions): Tensor {
-    return this.layers.blocks[i].forward(x, attn, gelu, drop, [2 * i + 1, 2 * i + 2], fuseLn, opts);
   }
 
   private head(x: Tensor, fuseLn = false): Tensor {
@@ -231,6 +255,58 @@ export class GPT extends LayerModel<GPTConfig, GPTLayers> implements Model<GPTCo
   }
 }
 
+/**
+ * GPT2ForSequenceClassification: `score` (no bias) on ln_f's output at each row's last token before its first
+ * pad_token_id (the row's last token when it has none; HF's rule). Rows are right-padded (positions count from 0).
+ */
+export class GPTClassifier extends GPTBase implements Model<GPTConfig, ClassificationBatch, IdBatch>, SequenceClassifier {
+  readonly arch = gpt2ForSequenceClassification;
+  readonly capabilities = { sequenceClassifier: true } as const;
+  readonly numLabels: number;
+  readonly labels: readonly string[];
+
+  constructor(gpu: Gpu, config: GPTConfig, params: ParamMap) {
+    validateConfig(config);
+    if (!wantsClassifier(config)) throw new Error('config: GPT2ForSequenceClassification needs architectures ["GPT2ForSequenceClassification"]');
+    super(gpu, config, 'GPT2ForSequenceClassification', gptLayers, params);
+    this.numLabels = numLabelsOf(config);
+    this.labels = labelsOf(config);
+  }
+
+  /** Each row's scored position: one before the first pad_token_id, modulo T (HF's rule). */
+  scoredPositions(ids: IdBatch): number[] {
+    const [B, T] = ids.shape;
+    const pad = this.config.pad_token_id;
+    if (pad === undefined) {
+      if (B > 1) throw new Error('GPT2ForSequenceClassification: config.json has no pad_token_id, so only one row at a time can be classified');
+      return [T - 1];
+    }
+    return Array.from({ length: B }, (_, b) => {
+      let first = 0;
+      while (first < T && ids.ids[b * T + first] !== pad) first++;
+      return (((first === T ? 0 : first) - 1) % T + T) % T;
+    });
+  }
+
+  classify(ids: IdBatch, attentionMask: ArrayLike<number>, opts: ForwardOptions = {}): Tensor {
+    const [B, T] = this.checkIds(ids);
+    const m = checkMask(attentionMask, B, T, 'GPT2ForSequenceClassification');
+    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) if (m[b * T + t] && !m[b * T + t - 1]) throw new Error(`GPT2ForSequenceClassification: row ${b} is not right-padded (attention mask 0 before a 1); positions count from 0`);
+    const rows = this.scoredPositions(ids).map((t, b) => b * T + t);
+    return this.layers.score!.forward(pickRows(this.hiddenStates(ids, opts), rows), opts);
+  }
+
+  forward(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
+    const [B, T] = this.checkIds(ids);
+    return this.classify(ids, new Uint8Array(B * T).fill(1), opts);
+  }
+
+  loss(b: ClassificationBatch, opts: ForwardOptions = {}): Tensor {
+    const ids = IdBatch.from(this.gpu, b.ids, [b.B, b.T], this.config.vocab_size);
+    return classificationLoss(this.classify(ids, b.attentionMask, opts), b.labels, this.config.problem_type);
+  }
+}
+
 // ---- the GPT as an architecture of the model layer ----
 
 /** The GPT's parameter table in Hugging Face GPT-2 naming, from its layers (params.ts re-exports it). */
@@ -283,6 +359,7 @@ function prepareWindows(src: DataSource, c: GPTConfig, o: DataOptions): Training
 export const gpt2: Architecture<GPTConfig, LMBatch, GPT> = {
   modelType: 'gpt2',
   name: 'gpt2',
+  hfArchitectures: ['GPT2LMHeadModel'],
   summary: 'decoder-only transformer language model (GPT-2 layout; the course\'s GPT)',
   presets: PRESETS,
   defaultPreset: 'small',
@@ -295,6 +372,7 @@ export const gpt2: Architecture<GPTConfig, LMBatch, GPT> = {
     skip(name, c) {
       if (MASK_BUFFER.test(name)) return 'attention-mask buffers';
       if (name === 'lm_head.weight' && c.tie_embeddings) return 'output head tied to wte.weight'; // HF ties it on load, as here
+      if (name === 'score.weight') return 'classification head (GPT2LMHeadModel has none)';
       return null;
     },
     unexpectedHint(name) {
@@ -320,4 +398,33 @@ export const gpt2: Architecture<GPTConfig, LMBatch, GPT> = {
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.n_layers} layers, d_model ${c.d_model}, ${c.n_heads} heads, context ${c.context_length}, vocab ${c.vocab_size}`,
   data: { prepare: prepareWindows },
+};
+
+/** GPT2ForSequenceClassification (model_type "gpt2", architectures ["GPT2ForSequenceClassification"]). */
+export const gpt2ForSequenceClassification: Architecture<GPTConfig, ClassificationBatch, GPTClassifier> = {
+  ...gpt2,
+  name: 'GPT2ForSequenceClassification',
+  hfArchitectures: ['GPT2ForSequenceClassification'],
+  summary: 'GPT2ForSequenceClassification: the GPT-2 decoder with a score head at the last non-pad token',
+  validateConfig(c) {
+    validateConfig(c);
+    if (!wantsClassifier(c)) throw new Error('config: GPT2ForSequenceClassification needs architectures ["GPT2ForSequenceClassification"]');
+    return c;
+  },
+  initParams: undefined,
+  hf: {
+    ...gpt2.hf,
+    skip(name) {
+      if (MASK_BUFFER.test(name)) return 'attention-mask buffers';
+      if (name === 'lm_head.weight') return 'LM head (GPT2ForSequenceClassification has none)';
+      return null;
+    },
+  },
+  create: (gpu, config, params) => new GPTClassifier(gpu, config, params),
+  freshConfig: (o) => gpt2ForSequenceClassification.validateConfig({ ...gpt2.freshConfig(o), ...classifierKeys('GPT2ForSequenceClassification', 2), pad_token_id: o.specialTokens?.['<|endoftext|>'] ?? 0 }),
+  data: {
+    prepare() {
+      throw new Error('GPT2ForSequenceClassification trains on labelled rows (the classification task), not on a text file\'s windows');
+    },
+  },
 };

@@ -494,6 +494,8 @@ export interface EncoderDecoderLM {
   readonly bannedIds?: readonly number[];
   /** Hugging Face's rule (EOS forced at max_length − 1) rather than the course's loop, which just stops at the cap */
   readonly forcedEosAtMax?: boolean;
+  /** beam search's rules (seq2seq-generate.ts): 'hf' (absent: Hugging Face's, Marian) or 'course' (the RNN models') */
+  readonly beamRule?: 'hf' | 'course';
   /** sources end with the EOS id (Marian: its tokenizer and its training data append it; text from another tokenizer gets it appended) */
   readonly sourceEndsWithEos?: boolean;
   /** longest source the encoder accepts (absent: no limit) */
