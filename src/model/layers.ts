@@ -276,8 +276,10 @@ export class FeedForward {
     this.fc = new Linear(where, names.fc, C, inner, { layout, init: o.init });
     this.proj = new Linear(where, names.proj, inner, C, { layout, init: o.init });
   }
-  forward(x: Tensor, act: (t: Tensor) => Tensor, opts?: ForwardOptions): Tensor {
-    return this.proj.forward(act(this.fc.forward(x, opts)), opts);
+  /** `mid`: applied after the activation (Marian's activation dropout) */
+  forward(x: Tensor, act: (t: Tensor) => Tensor, opts?: ForwardOptions, mid?: (t: Tensor) => Tensor): Tensor {
+    const h = act(this.fc.forward(x, opts));
+    return this.proj.forward(mid ? mid(h) : h, opts);
   }
 }
 
@@ -343,9 +345,55 @@ export class PostLNEncoderLayer {
     this.ffn = new FeedForward(where, { fc: names.fc, proj: names.proj }, C, inner, { init: o.init });
     this.outNorm = new LayerNorm(where, names.outNorm, C, o.eps);
   }
-  forward(x: Tensor, attend: Attend, act: (t: Tensor) => Tensor, drop: (t: Tensor, site: number) => Tensor, sites: [number, number], opts?: ForwardOptions): Tensor {
+  /** `sites`: dropout sites of the attention branch and the feed-forward branch; `mid`: after the activation */
+  forward(x: Tensor, attend: Attend, act: (t: Tensor) => Tensor, drop: (t: Tensor, site: number) => Tensor, sites: [number, number], opts?: ForwardOptions, mid?: (t: Tensor) => Tensor): Tensor {
     const h = this.attnNorm.forward(add(drop(this.attn.forward(x, attend, opts), sites[0]), x));
-    return this.outNorm.forward(add(drop(this.ffn.forward(h, act, opts), sites[1]), h));
+    return this.outNorm.forward(add(drop(this.ffn.forward(h, act, opts, mid), sites[1]), h));
+  }
+}
+
+/**
+ * Attention given to a decoder layer as a closure over its own projections: returns the attention output before
+ * out_proj for queries from x (self-attention with or without a KV cache, cross-attention on encoder states or on
+ * cached encoder keys/values, with or without probabilities).
+ */
+export type AttendWith = (attn: SplitAttention, x: Tensor) => Tensor;
+
+/** Names of a post-LN decoder layer (Marian/BART: self_attn, self_attn_layer_norm, encoder_attn, …, fc1, fc2, final_layer_norm). */
+export interface DecoderLayerNames {
+  self: SplitAttentionNames;
+  selfNorm: string;
+  cross: SplitAttentionNames;
+  crossNorm: string;
+  fc: string;
+  proj: string;
+  outNorm: string;
+}
+
+/**
+ * The post-LN decoder layer (Marian/BART), written once for teacher forcing and cached decode steps:
+ * x = LN(x + drop(self)), x = LN(x + drop(cross)), x = LN(x + drop(fc2(mid(act(fc1(x)))))).
+ */
+export class PostLNDecoderLayer {
+  readonly self: SplitAttention;
+  readonly selfNorm: LayerNorm;
+  readonly cross: SplitAttention;
+  readonly crossNorm: LayerNorm;
+  readonly ffn: FeedForward;
+  readonly outNorm: LayerNorm;
+  constructor(where: Where, names: DecoderLayerNames, C: number, inner: number, o: { eps: number; init: Init }) {
+    this.self = new SplitAttention(where, names.self, C, { init: o.init });
+    this.selfNorm = new LayerNorm(where, names.selfNorm, C, o.eps);
+    this.cross = new SplitAttention(where, names.cross, C, { init: o.init });
+    this.crossNorm = new LayerNorm(where, names.crossNorm, C, o.eps);
+    this.ffn = new FeedForward(where, { fc: names.fc, proj: names.proj }, C, inner, { init: o.init });
+    this.outNorm = new LayerNorm(where, names.outNorm, C, o.eps);
+  }
+  /** `drop(t, i)`: dropout of branch i (0 self, 1 cross, 2 feed-forward); `mid` after the activation */
+  forward(x: Tensor, selfAttend: AttendWith, crossAttend: AttendWith, act: (t: Tensor) => Tensor, drop: (t: Tensor, branch: number) => Tensor, opts?: ForwardOptions, mid?: (t: Tensor) => Tensor): Tensor {
+    x = this.selfNorm.forward(add(x, drop(this.self.out.forward(selfAttend(this.self, x), opts), 0)));
+    x = this.crossNorm.forward(add(x, drop(this.cross.out.forward(crossAttend(this.cross, x), opts), 1)));
+    return this.outNorm.forward(add(x, drop(this.ffn.forward(x, act, opts, mid), 2)));
   }
 }
 

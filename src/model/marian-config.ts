@@ -3,6 +3,7 @@
 // only; the layers are in marian.ts). Leaves out: pre-LayerNorm variants (normalize_before), embedding/final
 // LayerNorms, learned positions, layerdrop.
 import { type ParamSpec, type HFMapping, init } from './model.js';
+import { type Params, type Param, type SplitAttentionNames, Embedding, PostLNEncoderLayer, PostLNDecoderLayer, tableOf } from './layers.js';
 
 export interface MarianConfig {
   /** rows of the encoder's token embedding (= the shared one) */
@@ -181,43 +182,35 @@ export function marianConfigToHF(c: MarianConfig): Record<string, unknown> {
  * zeroed), zero biases, LayerNorm 1/0. `final_logits_bias` is a buffer in Hugging Face (saved, never trained): frozen.
  */
 export function marianParamTable(c: MarianConfig): ParamSpec[] {
+  return tableOf('Marian', (ps) => marianLayers(ps, c));
+}
+
+/** Marian's layers (the table's order: embeddings, encoder layers, decoder layers, final_logits_bias). */
+export interface MarianLayers {
+  shared: Embedding | null;
+  encEmbed: Embedding | null;
+  decEmbed: Embedding | null;
+  encoder: PostLNEncoderLayer[];
+  decoder: PostLNDecoderLayer[];
+  finalLogitsBias: Param;
+}
+
+const attnNames = (p: string): SplitAttentionNames => ({ q: `${p}.q_proj`, k: `${p}.k_proj`, v: `${p}.v_proj`, out: `${p}.out_proj` });
+
+export function marianLayers(ps: Params, c: MarianConfig): MarianLayers {
   const d = c.d_model;
   const w = init.normal(c.init_std);
-  const t: ParamSpec[] = [];
-  const lin = (n: string, i: number, o: number) => {
-    t.push({ name: n + '.weight', shape: [o, i], init: w });
-    t.push({ name: n + '.bias', shape: [o], init: init.zeros() });
-  };
-  const ln = (n: string) => {
-    t.push({ name: n + '.weight', shape: [d], init: init.ones() });
-    t.push({ name: n + '.bias', shape: [d], init: init.zeros() });
-  };
-  if (c.share_encoder_decoder_embeddings) t.push({ name: 'model.shared.weight', shape: [c.vocab_size, d], init: w, paddingRow: c.pad_token_id });
-  else {
-    t.push({ name: 'model.encoder.embed_tokens.weight', shape: [c.vocab_size, d], init: w, paddingRow: c.pad_token_id });
-    t.push({ name: 'model.decoder.embed_tokens.weight', shape: [c.decoder_vocab_size, d], init: w, paddingRow: c.pad_token_id });
-  }
-  const attn = (p: string) => {
-    for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) lin(`${p}.${proj}`, d, d);
-    ln(p + '_layer_norm');
-  };
-  for (let l = 0; l < c.encoder_layers; l++) {
-    const p = `model.encoder.layers.${l}.`;
-    attn(p + 'self_attn');
-    lin(p + 'fc1', d, c.encoder_ffn_dim);
-    lin(p + 'fc2', c.encoder_ffn_dim, d);
-    ln(p + 'final_layer_norm');
-  }
-  for (let l = 0; l < c.decoder_layers; l++) {
-    const p = `model.decoder.layers.${l}.`;
-    attn(p + 'self_attn');
-    attn(p + 'encoder_attn');
-    lin(p + 'fc1', d, c.decoder_ffn_dim);
-    lin(p + 'fc2', c.decoder_ffn_dim, d);
-    ln(p + 'final_layer_norm');
-  }
-  t.push({ name: 'final_logits_bias', shape: [1, c.decoder_vocab_size], init: init.zeros(), frozen: true });
-  return t;
+  const emb = (name: string, rows: number) => new Embedding(ps, name, rows, d, { init: w, paddingRow: c.pad_token_id });
+  const shared = c.share_encoder_decoder_embeddings ? emb('model.shared', c.vocab_size) : null;
+  const encEmbed = shared ? null : emb('model.encoder.embed_tokens', c.vocab_size);
+  const decEmbed = shared ? null : emb('model.decoder.embed_tokens', c.decoder_vocab_size);
+  const o = { eps: 1e-5, init: w };
+  const encoder = Array.from({ length: c.encoder_layers }, (_, l) =>
+    new PostLNEncoderLayer(ps.scope(`model.encoder.layers.${l}.`), { attn: attnNames('self_attn'), attnNorm: 'self_attn_layer_norm', fc: 'fc1', proj: 'fc2', outNorm: 'final_layer_norm' }, d, c.encoder_ffn_dim, o));
+  const decoder = Array.from({ length: c.decoder_layers }, (_, l) =>
+    new PostLNDecoderLayer(ps.scope(`model.decoder.layers.${l}.`), { self: attnNames('self_attn'), selfNorm: 'self_attn_layer_norm', cross: attnNames('encoder_attn'), crossNorm: 'encoder_attn_layer_norm', fc: 'fc1', proj: 'fc2', outNorm: 'final_layer_norm' }, d, c.decoder_ffn_dim, o));
+  const finalLogitsBias = ps.param('final_logits_bias', [1, c.decoder_vocab_size], init.zeros(), { frozen: true });
+  return { shared, encEmbed, decEmbed, encoder, decoder, finalLogitsBias };
 }
 
 /**
