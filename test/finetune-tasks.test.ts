@@ -129,4 +129,22 @@ test('--task classify on NSMC rows (fresh BERT and from our MLM checkpoint); wgp
   }
 });
 
+test('--task classify with a fresh GPT-2: GPT2ForSequenceClassification, rows padded with pad_token_id = end-of-text', async () => {
+  const gpu = await getGpu();
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-gptcls-'));
+  try {
+    const lines = readFileSync(join(NSMC, 'train.tsv'), 'utf8').trim().split('\n');
+    const data = join(tmp, 'train.tsv');
+    writeFileSync(data, lines.slice(0, 81).join('\n') + '\n');
+    const r = await runTraining(gpu, { data, tokenizer: 'simple-v2', task: 'classify', arch: 'gpt2', preset: 'tiny', context: 24, batch: 8, steps: 4, lr: 2e-3, weightDecay: 0.01, seed: 3, shuffle: true, valFraction: 0.2, evalEvery: 0, evalBatches: 0, saveEvery: 0, out: join(tmp, 'g') }, undefined, quiet);
+    assert.ok(r.train.every((p) => Number.isFinite(p.loss)) && r.val[0].accuracy !== undefined);
+    r.model.dispose();
+    const cfg = JSON.parse(readFileSync(join(tmp, 'g', 'config.json'), 'utf8'));
+    assert.equal(cfg.architectures, ['GPT2ForSequenceClassification']);
+    assert.is(cfg.pad_token_id, r.tokenizer!.eotId);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
 test.run();

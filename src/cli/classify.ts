@@ -48,7 +48,7 @@ const cmd: Command = {
       const c = model.config as { max_position_embeddings?: number; context_length?: number };
       const maxPos = c.max_position_embeddings ?? c.context_length ?? 512;
       const maxLen = num(v, 'max-length', Math.min(128, maxPos), { int: true, min: 1, max: maxPos });
-      const enc = rowEncoder(tokenizer, maxLen);
+      const enc = rowEncoder(tokenizer, maxLen, (model.config as { pad_token_id?: number }).pad_token_id);
       const labelled = rows.every((r) => r.label !== '');
       const gold = labelled ? rows.map((r, i) => labelSpace([r], model.labels).index(r.label, `--file row ${i + 1}`)) : [];
       const pred: number[] = [];

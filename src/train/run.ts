@@ -300,6 +300,9 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
       say(`wgpt: ${nc.summary}`);
       arch = cls;
       config = nc.config;
+      // GPT2ForSequenceClassification scores each row's last token before its first pad_token_id: rows pad with end-of-text
+      const g = config as { pad_token_id?: number };
+      if (cls.modelType === 'gpt2' && g.pad_token_id === undefined) config = { ...g, pad_token_id: tok.eotId ?? 0 };
       loaded = nc.params;
       labelled = { rows, val, index: space.index };
     }
@@ -316,7 +319,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const maxPos = (c.max_position_embeddings ?? c.context_length ?? 512) - (arch.modelType === 'roberta' ? 2 : 0);
     const maxLen = opts.context ?? Math.min(128, maxPos);
     if (maxLen > maxPos) throw new Error(`--context ${maxLen} is longer than the model's ${maxPos} positions`);
-    data = prepareClassification(labelled.rows, labelled.val, tok!, labelled.index, { batch: opts.batch, maxLen, seed: opts.seed, shuffle: opts.shuffle, valFraction: opts.valFraction, path: opts.data, valPath: opts.valData }) as TrainingData<unknown>;
+    data = prepareClassification(labelled.rows, labelled.val, tok!, labelled.index, { batch: opts.batch, maxLen, seed: opts.seed, shuffle: opts.shuffle, valFraction: opts.valFraction, path: opts.data, valPath: opts.valData, padId: (config as { pad_token_id?: number }).pad_token_id }) as TrainingData<unknown>;
   } else if (task === 'instruct') {
     if (!tok) throw new Error('the instruction task reads text: give --tokenizer SPEC');
     if (arch.modelType !== 'gpt2') throw new Error(`--task instruct trains a causal LM (gpt2); ${arch.name} is not one`);

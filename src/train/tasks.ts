@@ -125,8 +125,11 @@ export function labelSpace(rows: readonly LabelledRow[], known?: readonly string
   return { labels, index };
 }
 
-/** How texts become id rows: [CLS] text [SEP] for an encoder's tokenizer, the plain ids for GPT-2's; pad id. */
-export function rowEncoder(tok: Tokenizer, maxLen: number): { encode: (text: string) => number[]; pad: number } {
+/**
+ * How texts become id rows: [CLS] text [SEP] for an encoder's tokenizer, the plain ids for GPT-2's (padded with the
+ * config's pad_token_id when it has one, else end-of-text); pad id.
+ */
+export function rowEncoder(tok: Tokenizer, maxLen: number, padId?: number): { encode: (text: string) => number[]; pad: number } {
   const s = tok.specialTokens ?? {};
   const pair = s['[CLS]'] !== undefined && s['[SEP]'] !== undefined ? [s['[CLS]'], s['[SEP]'], s['[PAD]'] ?? 0] : s['<s>'] !== undefined && s['</s>'] !== undefined && s['<pad>'] !== undefined ? [s['<s>'], s['</s>'], s['<pad>']] : null;
   if (maxLen < (pair ? 3 : 1)) throw new Error(`rows of ${maxLen} tokens are too short`);
@@ -134,7 +137,7 @@ export function rowEncoder(tok: Tokenizer, maxLen: number): { encode: (text: str
     const [cls, sep, pad] = pair;
     return { encode: (t) => [cls, ...tok.encode(t).slice(0, maxLen - 2), sep], pad };
   }
-  const pad = tok.eotId ?? 0;
+  const pad = padId ?? tok.eotId ?? 0;
   return {
     encode: (t) => {
       const ids = tok.encode(t).slice(0, maxLen);
@@ -183,9 +186,9 @@ export function prepareClassification(
   valRows: readonly LabelledRow[] | null,
   tok: Tokenizer,
   labelIndex: (l: string, where?: string) => number,
-  o: { batch: number; maxLen: number; seed: number; shuffle: boolean; valFraction: number; path: string; valPath?: string },
+  o: { batch: number; maxLen: number; seed: number; shuffle: boolean; valFraction: number; path: string; valPath?: string; padId?: number },
 ): TrainingData<ClassificationBatch> {
-  const enc = rowEncoder(tok, o.maxLen);
+  const enc = rowEncoder(tok, o.maxLen, o.padId);
   let train = [...rows];
   let val = valRows ? [...valRows] : [];
   if (!valRows && o.valFraction > 0) {
