@@ -16,6 +16,12 @@ export interface ResolvedShader extends ShaderSource {
   lines: { file: string; line: number }[];
 }
 
+/**
+ * Invocations per workgroup of wgpt's 1-D kernels: the prelude's `GRID_WG` (shaders/prelude.wgsl: flat_index) and
+ * Gpu.grid's default workgroup size; test/gpu.test.ts checks the two agree.
+ */
+export const GRID_WG = 64;
+
 /** What `//!include NAME` may name. */
 const INCLUDES: Record<string, ShaderSource> = { prelude: preludeWgsl };
 const INCLUDE_RE = /^\s*\/\/!include\s+(\S+)\s*$/;
