@@ -7,3 +7,4 @@ export { loadBpeFile, saveBpeFile, tokenizerFromSpec, BUNDLED_CORPUS } from './t
 export { loadWordPiece, loadTokenizerFile, KOREAN_CORPUS } from './tokenizer/node.js';
 export { runTraining, type RunOptions, type RunResult, type RunHooks } from './train/run.js';
 export { writeFileAtomic, writeFolderAtomic } from './io/atomic.js';
+export { CORPORA, PARALLEL_CORPUS, resolveCorpus } from './data/corpora.js';
