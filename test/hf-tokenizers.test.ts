@@ -154,6 +154,25 @@ test('live against the oracle (a devDependency): 120 random strings per kind —
   console.log(`  ${n} live encodings and their decodes equal to tokenizers@0.23.2`);
 });
 
+test('live: FixedLength and Split with a String pattern, which no fixture carries, on the corpora and random strings', async () => {
+  const hf = oracle();
+  if (!hf) return;
+  const base = JSON.parse(readFileSync(join(DIR, 'wordlevel-chars-ctc.json'), 'utf8'));
+  base.truncation = null;
+  base.padding = null;
+  const docs = [
+    { ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'FixedLength', length: 3 }] } },
+    { ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { String: 'e' }, behavior: 'Contiguous', invert: false }, { type: 'FixedLength', length: 1 }] } },
+  ];
+  const texts = [...CORPORA.verdict.slice(0, 40), ...CORPORA.ko.slice(0, 40), ...wordPieceRandomTexts(60, 7)];
+  for (const d of docs) {
+    const json = JSON.stringify(d);
+    const o = hf.Tokenizer.fromString(json);
+    const tok = HfTokenizer.fromJson(json, 'fixed');
+    for (const t of texts) assert.equal(tok.encode(t), (await o.encode(t, null, { addSpecialTokens: false })).getIds(), JSON.stringify(t.slice(0, 30)));
+  }
+});
+
 test("a BERT-shaped WordPiece or plain byte-level BPE goes to wgpt's own classes, with the general reader's ids", () => {
   const strip = (name: string, f: (d: J) => void) => {
     const d = JSON.parse(readFileSync(join(DIR, `${name}.json`), 'utf8'));

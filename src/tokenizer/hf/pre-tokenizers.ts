@@ -1,8 +1,8 @@
 // tokenizer.json pre-tokenizers, a registry keyed by the JSON "type": ByteLevel, Whitespace, WhitespaceSplit, Metaspace,
-// Punctuation, Digits, Split, CharDelimiterSplit, BertPreTokenizer, Sequence — each maps pieces of normalized text to
+// Punctuation, Digits, Split, CharDelimiterSplit, BertPreTokenizer, FixedLength, Sequence — each maps pieces of normalized text to
 // smaller pieces as Hugging Face tokenizers 0.23.2 does (its NormalizedString::split behaviours). Browser-safe.
 // A piece remembers whether it starts the input (offset 0), which Metaspace's prepend_scheme "first" reads.
-// Leaves out: offsets, UnicodeScripts and FixedLength (refused by name).
+// Leaves out: offsets, UnicodeScripts (refused by name).
 import { BYTE_CHAR } from '../bpe.js';
 import { PUNCT } from '../bert-text.js';
 import { HF_PATTERN } from './onig.js';
@@ -111,6 +111,17 @@ export const PRE_TOKENIZERS: Record<string, Builder<PreTokenize>> = {
       }
       return out;
     };
+  },
+  // chunks of `length` chars
+  FixedLength: (o, r, p) => {
+    const n = r.int(o, 'length', p, 5, 1);
+    return (ps) =>
+      ps.flatMap((q) => {
+        const cs = Array.from(q.s);
+        const out: Piece[] = [];
+        for (let i = 0; i < cs.length; i += n) out.push({ s: cs.slice(i, i + n).join(''), first: q.first && i === 0 });
+        return out;
+      });
   },
   Sequence: (o, r, p) => {
     if (!Array.isArray(o.pretokenizers)) {
