@@ -1,8 +1,8 @@
 // A/B of the register-blocked matmul kernels (matmul.wgsl `main`, `row1`, `big`; matmul_ln.wgsl) between the shader
 // text of a git revision (A) and the working tree's (B), in one process, alternating A B A B per round: median ms per
-// dispatch of each and the per-round ratios A ÷ B (> 1: B faster). Shapes: the small preset's training and decode
+// dispatch of each (process CPU ms on a CPU adapter) and the per-round ratios A ÷ B (> 1: B faster). Shapes: the small preset's training and decode
 // products. Leaves out: other kernels, correctness (the op tests).
-// Run: node --import ./src/register.mjs bench/kernel-ab.ts [REV=main] [ROUNDS=7]
+// Run: node --import ./src/register.mjs bench/kernel-ab.ts [REV=main] [ROUNDS=7] [CASE-REGEX]
 import { execFileSync } from 'node:child_process';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { GRID_WG } from '../src/gpu/kernel.ts';
@@ -75,28 +75,31 @@ const cases: Case[] = [
   lnCase('matmul_ln 1×128 → (1000×128)ᵀ', 1000, 128, true),
 ];
 
-/** ms per dispatch: GPU timestamps of the passes (timeGpu), else the wall clock to the GPU's completion */
+/**
+ * CPU ms per dispatch: the process's CPU time (SwiftShader runs the kernels on this process's threads) from recording
+ * to the GPU's completion; unlike the wall clock or GPU timestamps it barely moves when other processes load the
+ * machine (on a GPU adapter it measures only the host: use the wall clock there).
+ */
 async function time(g: Gpu, fn: () => void, reps: number): Promise<number> {
-  const ms = await g.timeGpu(() => {
-    for (let i = 0; i < reps; i++) fn();
-  });
-  if (ms !== null) return ms / reps;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < reps; i++) fn();
   await g.sync();
-  return (performance.now() - t0) / reps;
+  const c = process.cpuUsage(c0);
+  return g.info.isCpu ? (c.user + c.system) / 1000 / reps : (performance.now() - t0) / reps;
 }
 
 console.log(`kernel A/B: A = ${rev}, B = working tree; ${rounds} rounds, alternating; GRID_WG ${GRID_WG}`);
-console.log('| kernel | A ms | B ms | A ÷ B median (range) |\n|---|---:|---:|---:|');
-for (const c of cases) {
+console.log(`| kernel | A ${gpu.info.isCpu ? 'CPU ' : ''}ms | B ${gpu.info.isCpu ? 'CPU ' : ''}ms | A ÷ B median (range) |\n|---|---:|---:|---:|`);
+const only = process.argv[4] ? new RegExp(process.argv[4]) : null;
+for (const c of cases.filter((x) => !only || only.test(x.name))) {
   const fa = c.run(A);
   const fb = c.run(B);
   fa();
   fb();
   await gpu.sync();
   const one = await time(gpu, fb, 1);
-  const reps = Math.max(1, Math.min(200, Math.round(60 / Math.max(one, 0.01))));
+  const reps = Math.max(2, Math.min(400, Math.round(250 / Math.max(one, 0.01))));
   const ta: number[] = [];
   const tb: number[] = [];
   for (let r = 0; r < rounds; r++) {

@@ -14,10 +14,10 @@
 // Overrides: TA, TB pick the stored layouts; VA / VB read A / B as vec4 along their contiguous
 //   dimension (k for A, m for Aᵀ, n for B, k for Bᵀ): the host sets them only when that dimension, the
 //   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
-// p.act: 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` + `gelu` for
-//   inference: the prelude's gelu_tanh, which unary.wgsl uses too). A uniform, not an override: one pipeline serves
-//   both, and the GELU is a loop of 0 or 1 trips (SwiftShader runs both sides of an `if`, but leaves a loop no
-//   invocation continues), so act = 0 costs one compare per element.
+// ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` + `gelu`
+//   for inference: the prelude's gelu_tanh, which unary.wgsl uses too). An override, not a uniform: tried as a uniform
+//   (a loop of 0 or 1 trips per element, one pipeline for both), `big` ran ~13% slower at K = 128 (its store is ~15–20%
+//   of such a product); the kernel tiers make the second pipeline's compile cheap to wait for (docs/perf.md).
 // Grid (`main`): x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
 // split dispatch (all entries).
 // `main`: each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
@@ -28,7 +28,7 @@ struct Params {
   ldb: u32, ldc: u32, sA: u32, sB: u32,
   sC: u32, oA: u32, oB: u32, oC: u32,
   mBase: u32, nBase: u32, zBase: u32, acc: u32,
-  hasBias: u32, alpha: f32, act: u32,
+  hasBias: u32, alpha: f32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
@@ -44,17 +44,17 @@ override TA: bool = false;
 override TB: bool = false;
 override VA: bool = false;
 override VB: bool = false;
+override ACT: u32 = 0;
 // invocations per workgroup of the `big` entry (8 or 4; each owns 16 columns): 4 for narrow products (N < 96) and where
 // 4 leave fewer idle columns in the last block (src/ops/matmul.ts, bigWidth)
 override BW: u32 = 8;
 
 //!include prelude
 
-// the activation of p.act on one element (see the header)
+// the activation ACT on one element (see the header)
 fn act_epilogue(v: f32) -> f32 {
-  var x = v;
-  for (var t = 0u; t < p.act; t++) { x = gelu_tanh(x); }
-  return x;
+  if (ACT == 1u) { return gelu_tanh(v); }
+  return v;
 }
 
 // one row of A stored (M, K), for row_dot8 (matmul_row.wgsl) and `main`: A(k .. k+3) and A(k) of the row starting at ia

@@ -9,11 +9,11 @@
 //   B(k, n) = Bs[k·N + n], or with TB Bs[n·K + k] (stored (N, K): the tied output head); bias (read, N, when
 //   p.hasBias == 1; pass any buffer otherwise); C (read_write, R·N).
 // Overrides: KMAX4 (see xs); TB (B stored (N, K)); VB (vec4 loads of B: the host sets it only when N, or K with TB,
-//   is a multiple of 4). p.act: 0 none, 1 GPT-2's tanh GELU (the prelude's gelu_tanh, as matmul.wgsl's epilogue).
+//   is a multiple of 4); ACT 0 none, 1 GPT-2's tanh GELU (the prelude's gelu_tanh, as matmul.wgsl's act_epilogue).
 // Grid: x → workgroups (64 invocations × 8 columns), each looping over every gridX-th 512-column block (p.stride =
 //   gridX·512; the host keeps gridX ≤ 8: each workgroup normalises the row once); y → row r.
 // Out-of-range columns are clamped on load and skipped on store.
-struct Params { R: u32, N: u32, K: u32, eps: f32, hasBias: u32, stride: u32, act: u32 }
+struct Params { R: u32, N: u32, K: u32, eps: f32, hasBias: u32, stride: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> lnw: array<f32>;
@@ -25,6 +25,7 @@ struct Params { R: u32, N: u32, K: u32, eps: f32, hasBias: u32, stride: u32, act
 
 override TB: bool = false;
 override VB: bool = false;
+override ACT: u32 = 0;
 
 //!include prelude
 
@@ -46,11 +47,10 @@ fn row_a1(ia: u32, k: u32) -> f32 {
 // B's 8 columns and the one-row loop, shared with matmul.wgsl's `main` and `row1`
 //!include matmul_row
 
-// p.act as a loop of 0 or 1 trips (matmul.wgsl's act_epilogue)
+// matmul.wgsl's act_epilogue
 fn act_epilogue(v: f32) -> f32 {
-  var x = v;
-  for (var t = 0u; t < p.act; t++) { x = gelu_tanh(x); }
-  return x;
+  if (ACT == 1u) { return gelu_tanh(v); }
+  return v;
 }
 
 @compute @workgroup_size(64)

@@ -84,7 +84,7 @@ test('flash attention: 1 row per invocation and the most rows give the same bits
 test('progressive tiers: the cheap tier until the best one, asked for twice, is compiled in the background; best and cheap policies', async () => {
   const gpu = await getGpu();
   // a specialization no other test creates (WX = 4), so this test sees it compile
-  const base = { WX: 4, WY: 8, TA: 0, TB: 1, VA: 0, VB: 0 };
+  const base = { WX: 4, WY: 8, TA: 0, TB: 1, VA: 0, VB: 0, ACT: 0 };
   const best = { shader: matmulWgsl, entry: 'big', constants: { ...base, BW: 4 } };
   const cheap = { shader: matmulWgsl, entry: 'main', constants: base };
   await gpu.withPolicy({ tiers: 'cheap' }, () => assert.is(gpu.kernelTier([best, cheap]).tier, 1));
@@ -94,7 +94,8 @@ test('progressive tiers: the cheap tier until the best one, asked for twice, is 
     assert.is(gpu.kernelTier([best, cheap]).tier, 1, 'first ask: the cheap tier');
     assert.is(gpu.kernelTier([best, cheap]).tier, 1, 'second ask: still the cheap tier, the best one queued');
     assert.is(gpu.counters.asyncPipelines, c0.asyncPipelines, 'nothing compiles in the background before the host waits');
-    await gpu.sync(); // the host waits: the queued compile starts
+    await gpu.sync(); // the first wait after a pipeline was created: still nothing starts
+    await gpu.sync(); // the second: the queued compile starts
     await gpu.whenWarm();
     assert.is(gpu.counters.asyncPipelines, c0.asyncPipelines + 1);
     assert.ok(gpu.counters.asyncCompileMs > c0.asyncCompileMs);
@@ -106,7 +107,7 @@ test('progressive tiers: the cheap tier until the best one, asked for twice, is 
 
 test('warm: pipelines created in the background one at a time; kernel() then finds them', async () => {
   const gpu = await getGpu();
-  const defs = [1, 2].map((WY) => ({ shader: matmulWgsl, entry: 'main', constants: { WX: 2, WY, TA: 1, TB: 0, VA: 0, VB: 0 } }));
+  const defs = [1, 2].map((WY) => ({ shader: matmulWgsl, entry: 'main', constants: { WX: 2, WY, TA: 1, TB: 0, VA: 0, VB: 0, ACT: 0 } }));
   const c0 = { ...gpu.counters };
   await gpu.warm(defs);
   assert.is(gpu.counters.asyncPipelines - c0.asyncPipelines, 2);

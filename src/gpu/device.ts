@@ -303,6 +303,7 @@ export class Gpu {
     const ms = performance.now() - t0;
     this.counters.compileMs += ms;
     this.counters.pipelines++;
+    this.quietWaits = 0;
     if (logCompile) note(`wgpt: compiled ${def.shader.file}:${layout.entry} ${JSON.stringify(def.constants ?? {})} in ${ms.toFixed(0)} ms`);
     const k = new Kernel(layout, pipeline, bgl);
     this.pipelines.set(key, k);
@@ -352,9 +353,10 @@ export class Gpu {
     const ready = this.whenWarm();
     this.pump();
     await ready;
-    // queued, started when the host next waits for the GPU (see kernelTier: a compile running now would hold
-    // SwiftShader's compiler lock while the first step creates anything the plan did not foresee)
+    // queued, started once the first step is done (quietWaits): a compile running now would hold SwiftShader's
+    // compiler lock while the first step creates anything the plan did not foresee, and take a core from its work
     for (const d of later) this.enqueue(d, false);
+    this.quietWaits = 0;
     return { now: now.length, later: later.length };
   }
 
@@ -368,6 +370,18 @@ export class Gpu {
     }
     // a stand-in: layouts only (dispatch does nothing while planning)
     return new Kernel(reflectKernel(def), null as unknown as GPUComputePipeline, null as unknown as GPUBindGroupLayout);
+  }
+
+  /**
+   * host waits (read, sync) since a pipeline was last created or warmed: queued best tiers start compiling at the
+   * second quiet wait, so a first step (or a prompt's prefill) runs on every core, and they compile beside the steps
+   * after it
+   */
+  private quietWaits = 0;
+
+  /** at a host wait: start the background queue once the work has gone quiet (see quietWaits) */
+  private waitPump(): void {
+    if (++this.quietWaits >= 2) this.pump();
   }
 
   private asyncQueue: { key: string; def: KernelDef }[] = [];
@@ -388,8 +402,9 @@ export class Gpu {
     return this.whenWarm();
   }
 
-  /** Resolves when no background compile is queued or running. */
+  /** Starts whatever is queued for the background and resolves when nothing is queued or running. */
   whenWarm(): Promise<void> {
+    this.pump();
     if (this.asyncRunning === 0 && this.asyncQueue.length === 0) return Promise.resolve();
     return new Promise((res) => this.asyncIdle.push(res));
   }
@@ -444,9 +459,9 @@ export class Gpu {
    * The kernel for one of `tiers` (best first; every tier computes the same bits, which the op's tests check) and its
    * index, by this device's policy: 'best' → tiers[0]; 'cheap' → the last; 'progressive' → the first tier already
    * created, else the last (compiled now: the cheapest); the best tier is queued for the background once asked for a
-   * second time (a kernel a loop reuses, not a one-off such as a prompt's prefill) and compiles while the host next
-   * waits for the GPU (read, sync): starting it earlier would hold SwiftShader's compiler lock while this step's
-   * cheap tiers compile.
+   * second time (a kernel a loop reuses, not a one-off such as a prompt's prefill) and compiles from the second host
+   * wait (read, sync) after the last pipeline was created (quietWaits): starting it earlier would hold SwiftShader's
+   * compiler lock while this step's cheap tiers compile, and take a core from the first step's work.
    */
   kernelTier(tiers: KernelDef[]): { kernel: Kernel; tier: number } {
     const mode = this.policy.tiers;
@@ -756,7 +771,7 @@ export class Gpu {
   /** Waits until the GPU has finished all submitted work; throws pending errors. */
   async sync(): Promise<void> {
     this.flush();
-    this.pump();
+    this.waitPump();
     const t0 = performance.now();
     await gpuWait(this.device.queue.onSubmittedWorkDone());
     this.counters.waitMs += performance.now() - t0;
@@ -806,7 +821,7 @@ export class Gpu {
       this.getEncoder().copyBufferToBuffer(buf, offset, staging, 0, size);
       this.counters.copies++;
       this.flush();
-      this.pump();
+      this.waitPump();
       const t0 = performance.now();
       try {
         await gpuWait(staging.mapAsync(1 /* READ */));

@@ -7,11 +7,11 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
 import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, hostMask } from './softmax.js';
 import { dropThreshold } from './random.js';
-import { attentionShader as attnWgsl, flashShader, type FlashVariant } from './attention-wgsl.js';
+import { attentionShader as attnWgsl, flashShader, type FlashVariant } from '../../shaders/attention_gen.ts';
 
 const WG = 64;
 
-// ---- attention kernels (shaders/attention.wgsl + the entries src/ops/attention-wgsl.ts generates) ---------------------------------------------------
+// ---- attention kernels (shaders/attention.wgsl + the entries shaders/attention_gen.ts generates) ---------------------------------------------------
 
 /** Head h's channels of position t in batch b: buf[b·batch + t·row + off + h·hd + d]. */
 interface RowSource {
@@ -103,7 +103,7 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   });
 }
 
-// ---- flash kernels (shaders/flash_attention.wgsl + the entries src/ops/attention-wgsl.ts generates per head size) --
+// ---- flash kernels (shaders/flash_attention.wgsl + the entries shaders/attention_gen.ts generates per head size) --
 
 /** Head sizes the fused kernels are generated for (a row of hd channels is unrolled into hd/4 vec4 registers). */
 export const FLASH_MAX_HD = 256;

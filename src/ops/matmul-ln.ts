@@ -56,13 +56,13 @@ export function layerNormLinear(x: Tensor, lnWeight: Tensor, lnBias: Tensor, w: 
   if (R > gpu.limits.maxComputeWorkgroupsPerDimension) throw new Error(`layerNormLinear: ${R} rows exceed the ${gpu.limits.maxComputeWorkgroupsPerDimension} workgroups of one grid dimension`);
   const TB = !!o.transposed;
   const VB = (TB ? K : N) % 4 === 0;
-  const k = gpu.kernel({ shader: lnMmWgsl, constants: { KMAX4: Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(K / 4)))), TB: TB ? 1 : 0, VB: VB ? 1 : 0 } });
+  const k = gpu.kernel({ shader: lnMmWgsl, constants: { KMAX4: Math.max(16, 2 ** Math.ceil(Math.log2(Math.ceil(K / 4)))), TB: TB ? 1 : 0, VB: VB ? 1 : 0, ACT: o.act === 'gelu_tanh' ? 1 : 0 } });
   // at most LN_LINEAR_GROUPS workgroups per row, each looping over 512-column blocks: the row is normalised once per
   // workgroup, behind two barriers (costly on SwiftShader)
   const groups = Math.min(Math.ceil(N / 512), LN_LINEAR_GROUPS);
   gpu.dispatch(k, {
     buffers: { x: x.buffer, lnw: lnWeight.buffer, lnb: lnBias.buffer, Bs: w.buffer, Bv: w.buffer, bias: (bias ?? w).buffer, C: out.buffer },
-    params: { R, N, K, eps, hasBias: bias ? 1 : 0, stride: groups * 512, act: o.act === 'gelu_tanh' ? 1 : 0 },
+    params: { R, N, K, eps, hasBias: bias ? 1 : 0, stride: groups * 512 },
     workgroups: [groups, R],
   });
   return out;

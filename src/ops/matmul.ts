@@ -201,7 +201,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
   if (variant !== 'regblock' && variant !== 'tiled') throw new Error(`encodeMatmul: unknown variant '${variant}' (regblock or tiled)`);
   const params = {
     M, N, K, lda, ldb, ldc, sA, sB, sC, oA, oB, oC,
-    mBase: 0, nBase: 0, zBase: 0, acc: s.acc ? 1 : 0, hasBias: s.bias ? 1 : 0, alpha: s.alpha ?? 1, act: s.act ? 1 : 0,
+    mBase: 0, nBase: 0, zBase: 0, acc: s.acc ? 1 : 0, hasBias: s.bias ? 1 : 0, alpha: s.alpha ?? 1,
   };
   let k: Kernel;
   let extra: Record<string, number> = {};
@@ -212,7 +212,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
   if (variant === 'tiled') {
     k = gpu.kernel({ shader: tiledWgsl, entry: 'main' });
     buffers = { A: s.a, Bs: s.b, C: s.c, bias: s.bias ?? s.a };
-    extra = { tA: tA ? 1 : 0, tB: tB ? 1 : 0 };
+    extra = { tA: tA ? 1 : 0, tB: tB ? 1 : 0, act: s.act ? 1 : 0 };
     rowsPer = 64;
     colsPer = 64;
   } else {
@@ -224,7 +224,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
     let entry = regblockEntry(M, N, K, tA, block);
     const BW = bigWidth(N);
-    const constants = { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0 };
+    const constants = { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 };
     if (entry === 'big' && block === 'auto') {
       // `big` and `main` add the same products in the same order (test/ops-matmul.test.ts checks the bits): `main`
       // (compiled in ~0.06 s on SwiftShader against ~0.6 s) serves until `big` is ready (the device's tier policy)
