@@ -13,7 +13,7 @@ import { Trainer } from '../src/train/trainer.ts';
 import { LoRA, matchTargets, loraModules, initLoraWeights } from '../src/model/lora.ts';
 
 const mode = process.argv[2] ?? 'full';
-if (!['full', 'lora'].includes(mode)) throw new Error(`mode must be full or lora, got ${mode}`);
+if (!['full', 'lora', 'lora-f16'].includes(mode)) throw new Error(`mode must be full, lora or lora-f16, got ${mode}`);
 const gpu = await getGpu();
 const cfg = { ...PRESETS.gpt2 };
 const host = initParams(gptParamTable(cfg), 1);
@@ -28,6 +28,10 @@ if (mode !== 'full') {
   lora = new LoRA(gpu, { r: 8, alpha: 16, dropout: 0, targets: ['c_attn', 'c_proj'], rslora: false, fanInFanOut: true, baseModel: null, taskType: 'CAUSAL_LM' }, mods, initLoraWeights(mods, 8, 1), 'transformer.', { trainable: true });
   model.adapter = lora;
   extra = lora.params();
+  if (mode === 'lora-f16') {
+    await model.storeFrozenLinearsF16();
+    gpu.pool.trim();
+  }
 }
 const s1 = gpu.pool.stats().inUseBytes;
 const tr = new Trainer(model, { lr: 1e-4, weightDecay: 0.01, seed: 1, extraParams: extra });
@@ -41,7 +45,7 @@ await tr.step({ x, y: x, B: 1, T }, 0);
 const sec = (performance.now() - t0) / 1000;
 const peak = gpu.pool.stats().peakBytes;
 console.log(JSON.stringify({
-  mode: mode === 'full' ? 'full fine-tune' : 'LoRA r 8 on c_attn, c_proj (attn + mlp)',
+  mode: mode === 'full' ? 'full fine-tune' : `LoRA r 8 on c_attn, c_proj (attn + mlp)${mode === 'lora-f16' ? ', base linear weights f16' : ''}`,
   parameters: [...model.params.values()].reduce((a, t) => a + t.size, 0),
   trainable,
   model_MiB: MB(s1 - s0),

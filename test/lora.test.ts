@@ -154,6 +154,35 @@ test('a PEFT adapter folder for gpt_small loads as written: logits, merged logit
   m.dispose();
 });
 
+test('--base-dtype f16: the frozen linear weights as packed f16 give PyTorch\'s .half() logits, loss and grads; half the bytes', async () => {
+  const gpu = await getGpu();
+  const ck = loadCheckpoint(join(FIXTURES, 'gpt_small'));
+  const ids = Int32Array.from(ref('ids').data);
+  const [B, T] = ref('ids').shape;
+  const m = GPT.fromParams(gpu, ck.config, new Map([...ck.params].map(([k, v]) => [k, { ...v, frozen: true }])));
+  const { config, weights, shapes } = readAdapterFolder(join(FIXTURES, 'peft_gpt_small'), m.arch);
+  const lora = new LoRA(gpu, { ...config, dropout: 0 }, shapes, weights, 'transformer.', { trainable: true });
+  m.adapter = lora;
+  const r = await m.storeFrozenLinearsF16();
+  assert.is(r.weights, 8, '2 blocks × c_attn, attn.c_proj, c_fc, mlp.c_proj');
+  assert.is(r.f16Bytes * 2, r.f32Bytes);
+  const logits = await gpu.scope(() => noGrad(() => m.forward(IdBatch.from(gpu, ids, [B, T], 1000)).toArray()));
+  close(logits, ref('logits_f16base').data, 1e-4, 1e-4, 'f16-base logits');
+  await gpu.scope(async () => {
+    const l = m.loss({ x: ids, y: Int32Array.from(ref('targets').data), B, T });
+    close([await l.item()], ref('loss_f16base').data, 1e-5, 1e-5, 'f16-base loss');
+    backward(l);
+    const A = lora.params().find((e) => e.name.endsWith('h.0.attn.c_attn.lora_A.weight'))!.t;
+    close(await A.grad!.toArray(), ref('grad_f16base.h.0.attn.c_attn.lora_A').data, 1e-6, 1e-3, 'f16-base grad A');
+  });
+  // exported: the f16 values of the converted weights, f32 as they were for the rest
+  const ex = await m.exportParams();
+  close(ex.get('h.0.attn.c_attn.weight')!.data, Array.from(ck.params.get('h.0.attn.c_attn.weight')!.data, (v) => Math.fround(v)).map((v) => v), 1e-3, 1e-3, 'exported f16 weight ≈ f32');
+  assert.equal(ex.get('ln_f.weight')!.data, ck.params.get('ln_f.weight')!.data);
+  lora.dispose();
+  m.dispose();
+});
+
 test('bad adapters are one line: wrong peft_type, missing B, wrong rank, a module the model lacks, wrong layout', async () => {
   const gpu = await getGpu();
   const cfgText = readFileSync(join(FIXTURES, 'peft_gpt_small', 'adapter_config.json'), 'utf8');

@@ -3,8 +3,8 @@
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadBertFolder } from '../model/bert-folder.js';
-import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { fillMask } from '../model/bert.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { specialIdsOf } from '../model/encoder.js';
 
 const cmd: Command = {

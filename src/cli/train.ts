@@ -48,7 +48,7 @@ const cmd: Command = {
   usage:
     `wgpt train --data FILE [--data-format uint16|uint32] [--vocab-size N] [--tokenizer gpt2|simple-v1|simple-v2|BPE.json] [--arch ${ARCHITECTURES.map((a) => a.name).join('|')}] [--preset NAME | --model DIR] ` +
     '[--context T] [--stride S] [--batch B] [--steps N | --epochs E] [--lr 4e-4] [--weight-decay 0.1] [--seed 123] [--init gpt2|torch] [--dropout P] ' +
-    `[--grad-clip X | --max-grad-norm X] [--label-smoothing ε] [--lr-schedule ${SCHEDULES.join('|')}] [--warmup-steps N | --warmup-ratio R] [--grad-accum N] [--decay-all] [--freeze P,… | --train-only P,…] [--time-budget S] [--task lm|classify|instruct] [--val-data FILE] [--lora-r R [--lora-alpha A] [--lora-dropout P] [--lora-targets M,…] [--rslora]] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N] [--time-budget S]`,
+    `[--grad-clip X | --max-grad-norm X] [--label-smoothing ε] [--lr-schedule ${SCHEDULES.join('|')}] [--warmup-steps N | --warmup-ratio R] [--grad-accum N] [--decay-all] [--freeze P,… | --train-only P,…] [--time-budget S] [--task lm|classify|instruct] [--val-data FILE] [--lora-r R [--lora-alpha A] [--lora-dropout P] [--lora-targets M,…] [--rslora] [--base-dtype f32|f16]] [--no-shuffle] [--val-fraction 0.1] [--eval-every K] [--eval-batches N] [--save-every K] [--out DIR] [--overwrite] [--log FILE.jsonl] ${archFlagsUsage} | --resume DIR [--steps N] [--time-budget S]`,
   options: {
     data: { type: 'string' },
     'data-format': { type: 'string' },
@@ -84,6 +84,7 @@ const cmd: Command = {
     'lora-dropout': { type: 'string' },
     'lora-targets': { type: 'string', multiple: true },
     rslora: { type: 'boolean' },
+    'base-dtype': { type: 'string' },
     'label-smoothing': { type: 'string' },
     'no-shuffle': { type: 'boolean' },
     'val-fraction': { type: 'string' },
@@ -124,6 +125,7 @@ const cmd: Command = {
     'lora-dropout': ['P', 'dropout on the adapter\'s input in training', '0'],
     'lora-targets': ['M,…', 'modules to adapt: every linear module named M or ending with .M', 'PEFT\'s per model type: gpt2 c_attn, bert query,value'],
     rslora: ['', 'rank-stabilised LoRA: scale alpha/√r'],
+    'base-dtype': ['f32|f16', 'LoRA: keep the frozen base\'s linear weights as packed f16 (half their memory; read with unpack2x16float)', 'f32'],
     task: ['lm|classify|instruct', 'lm: the architecture\'s own objective on text; classify: labelled rows (TSV/CSV with text and label columns, or JSONL) through a …ForSequenceClassification head; instruct: Alpaca JSON/JSONL (instruction, input, output), the prompt masked out of the loss', 'lm'],
     'val-data': ['FILE', '--task classify: held-out labelled rows (instead of --val-fraction of --data)'],
     'time-budget': ['S', 'stop after S seconds of training: checkpoint saved, resume command printed (0: no limit)', '0'],
@@ -239,7 +241,7 @@ const cmd: Command = {
       if (opts.task !== 'classify') throw new UsageError('--val-data is for --task classify');
       opts.valData = v['val-data'] as string;
     }
-    const loraFlags = ['lora-alpha', 'lora-dropout', 'lora-targets', 'rslora'].filter((k) => v[k] !== undefined);
+    const loraFlags = ['lora-alpha', 'lora-dropout', 'lora-targets', 'rslora', 'base-dtype'].filter((k) => v[k] !== undefined);
     if (v['lora-r'] === undefined && loraFlags.length) throw new UsageError(`--${loraFlags[0]} sets up a LoRA adapter: give --lora-r R too`);
     if (v['lora-r'] !== undefined) {
       if (!v.model) throw new UsageError('--lora-r adapts a trained model: give --model DIR (the base)');
@@ -254,6 +256,10 @@ const cmd: Command = {
         rslora: !!v.rslora,
       };
       if (v.out === undefined) opts.out = 'runs/lora';
+      if (v['base-dtype'] !== undefined) {
+        if (v['base-dtype'] !== 'f32' && v['base-dtype'] !== 'f16') throw new UsageError(`--base-dtype must be f32 or f16, got '${v['base-dtype']}'`);
+        opts.baseDtype = v['base-dtype'] as 'f32' | 'f16';
+      }
     }
     const gpu = await getGpu();
     // on a CPU adapter GPT-2's 50,257-id head makes a step take seconds: learn a small BPE from the text instead

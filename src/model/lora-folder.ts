@@ -11,6 +11,8 @@ import type { Architecture, LinearAdapter, Model } from './model.js';
 export interface AdaptableModel extends Model {
   adapter: LinearAdapter | undefined;
   linearModules(): string[];
+  /** frozen linear weights to packed f16 (--base-dtype f16) */
+  storeFrozenLinearsF16?(): Promise<{ weights: number; f32Bytes: number; f16Bytes: number }>;
 }
 
 export function isAdaptable(m: unknown): m is AdaptableModel {

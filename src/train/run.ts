@@ -113,6 +113,8 @@ export interface RunOptions {
   valData?: string;
   /** LoRA on --model: the base frozen, `out` gets a PEFT adapter folder (and the training state) instead of a model */
   lora?: { r: number; alpha: number; dropout: number; targets: string[]; rslora: boolean };
+  /** LoRA: keep the frozen base's linear weights as packed f16 pairs (half their bytes) */
+  baseDtype?: 'f32' | 'f16';
 }
 
 export interface RunResult {
@@ -367,7 +369,13 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     }
     lora = new LoRA(gpu, lc, shapes, weights, arch.hf.prefixes[0] ?? '', { trainable: true });
     m.adapter = lora;
-  }
+    if (opts.baseDtype === 'f16') {
+      if (!m.storeFrozenLinearsF16) throw new Error(`--base-dtype f16: the ${arch.name} model cannot store its weights in f16`);
+      const r = await m.storeFrozenLinearsF16();
+      gpu.pool.trim(); // the released f32 weights go back to the device
+      say(`wgpt: base in f16: ${r.weights} frozen linear weights, ${(r.f32Bytes / 2 ** 20).toFixed(1)} MiB → ${(r.f16Bytes / 2 ** 20).toFixed(1)} MiB`);
+    }
+  } else if (opts.baseDtype === 'f16') throw new Error('--base-dtype f16 keeps a frozen base: it goes with --lora-r');
   const schedule = opts.lrSchedule && (opts.lrSchedule !== 'constant' || opts.warmupSteps || opts.warmupRatio) ? { name: opts.lrSchedule, warmupSteps: warmupOf(totalSteps, opts), totalSteps } : undefined;
   const trainer = new Trainer(model, { lr: opts.lr, weightDecay: opts.weightDecay, gradClip: opts.gradClip, seed: opts.seed, labelSmoothing: opts.labelSmoothing, decayGrouping: opts.decayGrouping, schedule, extraParams: lora?.params() });
   if (lora) say(`wgpt: LoRA r ${lora.config.r}, alpha ${lora.config.alpha}${lora.config.rslora ? ' (rsLoRA)' : ''} on ${lora.modules.size} modules: ${lora.numel.toLocaleString('en-US')} trainable parameters; the base's ${countModelParams(arch, config).toLocaleString('en-US')} frozen`);
