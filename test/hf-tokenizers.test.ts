@@ -154,6 +154,40 @@ test('live against the oracle (a devDependency): 120 random strings per kind —
   console.log(`  ${n} live encodings and their decodes equal to tokenizers@0.23.2`);
 });
 
+test('per-call truncation and padding replace the stored ones as setTruncation / setPadding do (live), bad options are one line', async () => {
+  const hf = oracle();
+  const texts = [CORPORA.verdict[2], CORPORA.ko[11], 'a b', CORPORA.nsmc[3], ''];
+  const cases: [string, J, (o: J) => void][] = [
+    ['roberta', { truncation: { maxLength: 12, strategy: 'longest_first', direction: 'right' }, padding: 16 }, (o) => (o.setTruncation(12, { direction: 'right' }), o.setPadding({ maxLength: 16, padId: 1, padToken: '<pad>', direction: 'left', padToMultipleOf: 8 }))],
+    ['bert-uncased', { truncation: false, padding: { length: 'longest', direction: 'left' } }, (o) => (o.disableTruncation(), o.setPadding({ padId: 0, padToken: '[PAD]', direction: 'left', padToMultipleOf: 8 }))],
+    ['t5-unigram-precompiled', { truncation: { maxLength: 7, direction: 'left' }, padding: false, addSpecialTokens: false }, (o) => (o.setTruncation(7, { direction: 'left' }), o.disablePadding())],
+    ['bpe-suffix', { padding: 'longest', padToken: '<pad>', padToMultipleOf: 4 }, (o) => o.setPadding({ padId: 1, padToken: '<pad>', padToMultipleOf: 4 })],
+  ];
+  for (const [name, opts, set] of cases) {
+    const file = join(DIR, `${name}.json`);
+    const tok = HfTokenizer.fromJson(readFileSync(file, 'utf8'), name);
+    const got = tok.encodeBatch(texts, opts).encodings.map((e) => view(e));
+    if (!hf) continue;
+    const o = hf.Tokenizer.fromFile(file);
+    set(o);
+    const want = (await o.encodeBatch(texts, { addSpecialTokens: opts.addSpecialTokens ?? true })).map((e: J) => ({ ids: e.getIds(), typeIds: e.getTypeIds().join(''), attentionMask: e.getAttentionMask().join(''), specialTokensMask: e.getSpecialTokensMask().join('') }));
+    assert.equal(got, want, `${name} ${JSON.stringify(opts)}`);
+  }
+  const tok = HfTokenizer.fromJson(readFileSync(join(DIR, 'roberta.json'), 'utf8'), 'roberta');
+  const bad: [J, RegExp][] = [
+    [{ padding: { maxLength: 5 } }, /^padding: unknown option maxLength \(it takes length, direction, padToMultipleOf, padId, padTypeId, padToken\)$/],
+    [{ padding: 'longest', padToken: '<nope>' }, /the pad token "<nope>" is not in the vocabulary/],
+    [{ padding: -1 }, /padding must be 'longest', a length ≥ 0/],
+    [{ truncation: { max_length: 5 } }, /truncation must be false or \{maxLength/],
+    [{ truncation: { maxLength: 5, stride: 2 } }, /truncation: unknown option stride/],
+    [{ truncation: { maxLength: 5, strategy: 'LongestFirst' } }, /strategy must be longest_first, only_first or only_second/],
+  ];
+  for (const [o, re] of bad) assert.throws(() => tok.encodeBatch(['x'], o), re, JSON.stringify(o));
+  const plain = HfTokenizer.fromJson(readFileSync(join(DIR, 't5-unigram-precompiled.json'), 'utf8').replace(/"padding":\{[^}]*\}\}?,/, '"padding":null,'), 't5');
+  assert.is(plain.padding, null);
+  assert.throws(() => plain.encodeBatch(['x'], { padToken: '</s>' }), /padToken \/ padToMultipleOf need padding/);
+});
+
 test('live: FixedLength and Split with a String pattern, which no fixture carries, on the corpora and random strings', async () => {
   const hf = oracle();
   if (!hf) return;
