@@ -164,10 +164,12 @@ test('the CLI reads --tokenizer the same way: a RoBERTa tokenizer.json with --ad
   assert.is(e.err.trim().split('\n').length, 1, 'one line');
 });
 
-test('the browser bundle of the tokenizer has no node: import and no process.getBuiltinModule', async () => {
+test('the browser bundle of src/tokenizer (index.ts and node.ts) has no node: import and no process.getBuiltinModule', async () => {
   const { buildBundle } = await import('../src/gpu/esbuild.ts');
   const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, `export * from ${JSON.stringify(new URL('../src/tokenizer/index.ts', import.meta.url).pathname)};\n`);
+  // index.ts and the Node-side helpers alike: every file access goes through src/gpu/files.ts, swapped in the bundle
+  const src = (f: string) => JSON.stringify(new URL(`../src/tokenizer/${f}`, import.meta.url).pathname);
+  writeFileSync(entry, `export * from ${src('index.ts')};\nexport { tokenizerFromSpec, loadTokenizerFile, saveBpeFile } from ${src('node.ts')};\n`);
   const js = await buildBundle({ entry });
   assert.not.match(js, /getBuiltinModule/);
   assert.match(js, /cannot read .* in the browser: pass the file's contents/);
