@@ -36,7 +36,7 @@ const cmd: Command = {
     'write-bin': { type: 'string' },
   },
   help: {
-    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json or vocab.txt, or a tokenizer folder (tokenizer.json, vocab.txt + configs, Marian's files; docs/tokenizers.md)', 'gpt2'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json or vocab.txt, or a tokenizer folder (tokenizer.json, vocab.txt + configs, the Marian files; docs/tokenizers.md)', 'gpt2'],
     'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
     'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
     text: ['"…"', 'the text to tokenize (instead of FILE)'],
