@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfTokenizer } from '../src/tokenizer/hf/tokenizer.ts';
-import { parseTokenizerFile, WordPiece, HfByteLevelBpe, isFullTokenizer } from '../src/tokenizer/index.ts';
+import { parseTokenizerFile, WordPiece, HfByteLevelBpe, isFullTokenizer, BYTE_CHAR } from '../src/tokenizer/index.ts';
 import type { Encoding } from '../src/tokenizer/wordpiece.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
@@ -205,6 +205,20 @@ test('live: FixedLength and Split with a String pattern, which no fixture carrie
     const tok = HfTokenizer.fromJson(json, 'fixed');
     for (const t of texts) assert.equal(tok.encode(t), (await o.encode(t, null, { addSpecialTokens: false })).getIds(), JSON.stringify(t.slice(0, 30)));
   }
+});
+
+test('a merge listed twice: the later rank counts, in both BPE readers (Hugging Face builds a hash map from the list)', () => {
+  const vocab: Record<string, number> = {};
+  BYTE_CHAR.forEach((c, i) => (vocab[c] = i));
+  vocab.ab = 256;
+  vocab.bc = 257;
+  const bl = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const doc = { version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: bl, post_processor: null, decoder: bl, model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: ['a b', 'b c', 'a b'] } };
+  const fast = parseTokenizerFile(JSON.stringify(doc), 'dup.json');
+  assert.ok(fast instanceof HfByteLevelBpe);
+  // tokenizers@0.23.2 gives ['a', 'bc'] (checked when this test was written)
+  assert.equal(fast.encode('abc'), [97, 257]);
+  assert.equal(new HfTokenizer(doc).encode('abc'), [97, 257]);
 });
 
 test("a BERT-shaped WordPiece or plain byte-level BPE goes to wgpt's own classes, with the general reader's ids", () => {
