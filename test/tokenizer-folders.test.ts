@@ -123,6 +123,11 @@ test('folders from a file getter (the browser, the hub cache), Marian folders, a
   writeFileSync(join(m, 'source.spm'), spm);
   writeFileSync(join(m, 'vocab.json'), JSON.stringify({ '</s>': 0, '<unk>': 1, '<pad>': 2, '▁the': 3 }));
   assert.match(readTokenizer(m).name, /^marian:/);
+  // a tokenizer.json beside them wins, unless tokenizer_config.json names MarianTokenizer (it has no fast version)
+  writeFileSync(join(m, 'tokenizer.json'), JSON.stringify(bertDoc()));
+  assert.ok(readTokenizer(m) instanceof WordPiece);
+  writeFileSync(join(m, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'MarianTokenizer', model_max_length: 512 }));
+  assert.match(readTokenizer(m).name, /^marian:/);
 });
 
 function wgpt(...args: string[]): Promise<{ code: number; out: string; err: string }> {
