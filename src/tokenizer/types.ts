@@ -44,7 +44,7 @@ export function isFullTokenizer(t: Tokenizer): t is FullTokenizer {
 
 /** Throws when `text` holds a lone UTF-16 surrogate (such a string is not valid Unicode and has no UTF-8 form). */
 export function assertWellFormed(text: string): void {
-  const wf = (text as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  const wf = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
   if (wf && wf.call(text)) return;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
