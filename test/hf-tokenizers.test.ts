@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HfTokenizer } from '../src/tokenizer/hf/tokenizer.ts';
-import { parseTokenizerFile, WordPiece, HfByteLevelBpe, isFullTokenizer } from '../src/tokenizer/index.ts';
+import { parseTokenizerFile, WordPiece, HfByteLevelBpe, isFullTokenizer, BYTE_CHAR } from '../src/tokenizer/index.ts';
 import type { Encoding } from '../src/tokenizer/wordpiece.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
@@ -154,6 +154,40 @@ test('live against the oracle (a devDependency): 120 random strings per kind —
   console.log(`  ${n} live encodings and their decodes equal to tokenizers@0.23.2`);
 });
 
+test('per-call truncation and padding replace the stored ones as setTruncation / setPadding do (live), bad options are one line', async () => {
+  const hf = oracle();
+  const texts = [CORPORA.verdict[2], CORPORA.ko[11], 'a b', CORPORA.nsmc[3], ''];
+  const cases: [string, J, (o: J) => void][] = [
+    ['roberta', { truncation: { maxLength: 12, strategy: 'longest_first', direction: 'right' }, padding: 16 }, (o) => (o.setTruncation(12, { direction: 'right' }), o.setPadding({ maxLength: 16, padId: 1, padToken: '<pad>', direction: 'left', padToMultipleOf: 8 }))],
+    ['bert-uncased', { truncation: false, padding: { length: 'longest', direction: 'left' } }, (o) => (o.disableTruncation(), o.setPadding({ padId: 0, padToken: '[PAD]', direction: 'left', padToMultipleOf: 8 }))],
+    ['t5-unigram-precompiled', { truncation: { maxLength: 7, direction: 'left' }, padding: false, addSpecialTokens: false }, (o) => (o.setTruncation(7, { direction: 'left' }), o.disablePadding())],
+    ['bpe-suffix', { padding: 'longest', padToken: '<pad>', padToMultipleOf: 4 }, (o) => o.setPadding({ padId: 1, padToken: '<pad>', padToMultipleOf: 4 })],
+  ];
+  for (const [name, opts, set] of cases) {
+    const file = join(DIR, `${name}.json`);
+    const tok = HfTokenizer.fromJson(readFileSync(file, 'utf8'), name);
+    const got = tok.encodeBatch(texts, opts).encodings.map((e) => view(e));
+    if (!hf) continue;
+    const o = hf.Tokenizer.fromFile(file);
+    set(o);
+    const want = (await o.encodeBatch(texts, { addSpecialTokens: opts.addSpecialTokens ?? true })).map((e: J) => ({ ids: e.getIds(), typeIds: e.getTypeIds().join(''), attentionMask: e.getAttentionMask().join(''), specialTokensMask: e.getSpecialTokensMask().join('') }));
+    assert.equal(got, want, `${name} ${JSON.stringify(opts)}`);
+  }
+  const tok = HfTokenizer.fromJson(readFileSync(join(DIR, 'roberta.json'), 'utf8'), 'roberta');
+  const bad: [J, RegExp][] = [
+    [{ padding: { maxLength: 5 } }, /^padding: unknown option maxLength \(it takes length, direction, padToMultipleOf, padId, padTypeId, padToken\)$/],
+    [{ padding: 'longest', padToken: '<nope>' }, /the pad token "<nope>" is not in the vocabulary/],
+    [{ padding: -1 }, /padding must be 'longest', a length ≥ 0/],
+    [{ truncation: { max_length: 5 } }, /truncation must be false or \{maxLength/],
+    [{ truncation: { maxLength: 5, stride: 2 } }, /truncation: unknown option stride/],
+    [{ truncation: { maxLength: 5, strategy: 'LongestFirst' } }, /strategy must be longest_first, only_first or only_second/],
+  ];
+  for (const [o, re] of bad) assert.throws(() => tok.encodeBatch(['x'], o), re, JSON.stringify(o));
+  const plain = HfTokenizer.fromJson(readFileSync(join(DIR, 't5-unigram-precompiled.json'), 'utf8').replace(/"padding":\{[^}]*\}\}?,/, '"padding":null,'), 't5');
+  assert.is(plain.padding, null);
+  assert.throws(() => plain.encodeBatch(['x'], { padToken: '</s>' }), /padToken \/ padToMultipleOf need padding/);
+});
+
 test('live: FixedLength and Split with a String pattern, which no fixture carries, on the corpora and random strings', async () => {
   const hf = oracle();
   if (!hf) return;
@@ -171,6 +205,20 @@ test('live: FixedLength and Split with a String pattern, which no fixture carrie
     const tok = HfTokenizer.fromJson(json, 'fixed');
     for (const t of texts) assert.equal(tok.encode(t), (await o.encode(t, null, { addSpecialTokens: false })).getIds(), JSON.stringify(t.slice(0, 30)));
   }
+});
+
+test('a merge listed twice: the later rank counts, in both BPE readers (Hugging Face builds a hash map from the list)', () => {
+  const vocab: Record<string, number> = {};
+  BYTE_CHAR.forEach((c, i) => (vocab[c] = i));
+  vocab.ab = 256;
+  vocab.bc = 257;
+  const bl = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  const doc = { version: '1.0', truncation: null, padding: null, added_tokens: [], normalizer: null, pre_tokenizer: bl, post_processor: null, decoder: bl, model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: ['a b', 'b c', 'a b'] } };
+  const fast = parseTokenizerFile(JSON.stringify(doc), 'dup.json');
+  assert.ok(fast instanceof HfByteLevelBpe);
+  // tokenizers@0.23.2 gives ['a', 'bc'] (checked when this test was written)
+  assert.equal(fast.encode('abc'), [97, 257]);
+  assert.equal(new HfTokenizer(doc).encode('abc'), [97, 257]);
 });
 
 test("a BERT-shaped WordPiece or plain byte-level BPE goes to wgpt's own classes, with the general reader's ids", () => {

@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readTokenizer, tokenizerFromFolderFiles, HfTokenizer, WordPiece, type Tokenizer } from '../src/tokenizer/index.ts';
 import { tokenizerFromSpec, loadTokenizerFile } from '../src/tokenizer/node.ts';
@@ -122,12 +123,58 @@ test('folders from a file getter (the browser, the hub cache), Marian folders, a
   writeFileSync(join(m, 'source.spm'), spm);
   writeFileSync(join(m, 'vocab.json'), JSON.stringify({ '</s>': 0, '<unk>': 1, '<pad>': 2, '▁the': 3 }));
   assert.match(readTokenizer(m).name, /^marian:/);
+  // a tokenizer.json beside them wins, unless tokenizer_config.json names MarianTokenizer (it has no fast version)
+  writeFileSync(join(m, 'tokenizer.json'), JSON.stringify(bertDoc()));
+  assert.ok(readTokenizer(m) instanceof WordPiece);
+  writeFileSync(join(m, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'MarianTokenizer', model_max_length: 512 }));
+  assert.match(readTokenizer(m).name, /^marian:/);
 });
 
-test('the browser bundle of the tokenizer has no node: import and no process.getBuiltinModule', async () => {
+function wgpt(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [new URL('../src/cli/wgpt.js', import.meta.url).pathname, ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
+  });
+}
+
+test('the CLI reads --tokenizer the same way: a RoBERTa tokenizer.json with --add-special-tokens, a vocab.txt folder, a refusal', async () => {
+  const text = 'Hello <mask> world, 데비안!';
+  const roberta = join(FIX, 'roberta.json');
+  const d = bertDoc();
+  const bare = folder('cli-bare', { 'vocab.txt': vocabTxt(d) });
+  const broken = folder('cli-broken', { 'tokenizer.json': { ...d, normalizer: { type: 'Unicode' }, decoder: { type: 'Foo' } } });
+  const [a, b, c, e] = await Promise.all([
+    wgpt('tokenize', '--tokenizer', roberta, '--text', text, '--ids', '--add-special-tokens'),
+    wgpt('tokenize', '--tokenizer', bare, '--text', text, '--ids', '--add-special-tokens'),
+    wgpt('tokenize', '--tokenizer', roberta, '--text', text, '--tokens'),
+    wgpt('tokenize', '--tokenizer', broken, '--text', text, '--ids'),
+  ]);
+  const rt = readTokenizer(roberta) as HfTokenizer;
+  assert.is(a.code, 0, a.err);
+  assert.is(a.out, JSON.stringify(rt.encodeFull(text).ids) + '\n');
+  // the file stores left padding to a multiple of 8 (<pad> = 1), then <s> = 0 … </s> = 2, as Hugging Face's encode gives
+  const ids = JSON.parse(a.out) as number[];
+  assert.is(ids.length % 8, 0);
+  assert.is(ids.filter((x) => x !== 1)[0], 0);
+  assert.is(ids[ids.length - 1], 2);
+  assert.is(b.out, JSON.stringify(HfTokenizer.fromJson(JSON.stringify(d)).encodeFull(text).ids) + '\n', b.err);
+  // --tokens prints vocabulary strings ("<mask>", not the matched " <mask>" an lstrip token's Encoding.tokens holds)
+  assert.equal(JSON.parse(c.out), rt.encode(text).map((i) => rt.idToToken(i)));
+  assert.is(e.code, 1);
+  assert.match(e.err, /tokenizer\.json: not read by wgpt: normalizer type "Unicode" \(.*\); decoder type "Foo" \(.*\)/);
+  assert.is(e.err.trim().split('\n').length, 1, 'one line');
+});
+
+test('the browser bundle of src/tokenizer (index.ts and node.ts) has no node: import and no process.getBuiltinModule', async () => {
   const { buildBundle } = await import('../src/gpu/esbuild.ts');
   const entry = join(dir, 'entry.ts');
-  writeFileSync(entry, `export * from ${JSON.stringify(new URL('../src/tokenizer/index.ts', import.meta.url).pathname)};\n`);
+  // index.ts and the Node-side helpers alike: every file access goes through src/gpu/files.ts, swapped in the bundle
+  const src = (f: string) => JSON.stringify(new URL(`../src/tokenizer/${f}`, import.meta.url).pathname);
+  writeFileSync(entry, `export * from ${src('index.ts')};\nexport { tokenizerFromSpec, loadTokenizerFile, saveBpeFile } from ${src('node.ts')};\n`);
   const js = await buildBundle({ entry });
   assert.not.match(js, /getBuiltinModule/);
   assert.match(js, /cannot read .* in the browser: pass the file's contents/);

@@ -19,7 +19,7 @@ function tokenStrings(tok: Tokenizer, ids: number[]): string[] {
 const cmd: Command = {
   summary: 'text → token ids (--ids JSON, --tokens, --count, --write-bin OUT.bin) or ids → text (--decode)',
   usage:
-    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
+    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt|DIR] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
     '[--add-special-tokens] (--text "…" | FILE) [--ids | --tokens | --count | --decode | --write-bin OUT.bin]   ' +
     "(FILE: one JSON array for the whole file; --add-special-tokens: the post-processor's [CLS] … [SEP] / <s> … </s>; " +
     'simple-*: vocabulary from --vocab-from, else FILE, else the bundled the-verdict.txt; no flag: one "id<TAB>token" line per token)',
@@ -36,7 +36,7 @@ const cmd: Command = {
     'write-bin': { type: 'string' },
   },
   help: {
-    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json (docs/tokenizers.md) or a BERT vocab.txt', 'gpt2'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json or vocab.txt, or a tokenizer folder (tokenizer.json, vocab.txt + configs, the Marian files; docs/tokenizers.md)', 'gpt2'],
     'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
     'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
     text: ['"…"', 'the text to tokenize (instead of FILE)'],

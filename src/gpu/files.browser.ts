@@ -13,3 +13,7 @@ export function pathKind(_path: string): 'file' | 'dir' | null {
 export const joinPath = (dir: string, name: string): string => (dir === '' ? name : `${dir.replace(/\/+$/, '')}/${name}`);
 export const dirName = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) || '/' : '.');
 export const urlToPath = (url: URL): string => url.pathname;
+
+export function writeFileAtomic(path: string, _data: Uint8Array | string): void {
+  throw new Error(`cannot write ${path} in the browser`);
+}

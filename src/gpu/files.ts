@@ -1,9 +1,11 @@
-// Node file reads for modules that must also bundle for the browser (src/tokenizer): bytes of a file, what a path is,
-// path joining. The browser build swaps this file for files.browser.ts (src/gpu/esbuild.ts), where paths do not exist.
-// Leaves out: writing (Node-only modules write through src/io/atomic.ts).
+// Node file access for modules that must also bundle for the browser (src/tokenizer): bytes of a file, what a path
+// is, path joining, an atomic write. The browser build swaps this file for files.browser.ts (src/gpu/esbuild.ts), where paths do not exist.
+// Writing is src/io/atomic.ts's crash-safe writeFileAtomic, passed through. Leaves out: directories, streams.
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+export { writeFileAtomic } from '../io/atomic.js';
 
 /** true under Node; false in the browser build */
 export const hasFileSystem = true;

@@ -92,7 +92,7 @@ export class HfByteLevelBpe implements FullTokenizer {
       if (a === undefined || b === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: ${JSON.stringify(a === undefined ? l : r)} is not in the vocabulary`);
       if (n === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: the result ${JSON.stringify(l + r)} is not in the vocabulary`);
       const k = a * 2097152 + b;
-      if (!this.mergeMap.has(k)) this.mergeMap.set(k, rank * 2097152 + n); // Hugging Face keeps the first rank too
+      this.mergeMap.set(k, rank * 2097152 + n); // a pair listed twice: the later rank counts, as in Hugging Face (its merges go into a hash map)
     });
     this.addPrefixSpace = c.addPrefixSpace ?? false;
     this.useRegex = c.useRegex ?? true;

@@ -129,19 +129,29 @@ export function tokenizerJsonFromFiles(json: string, where: string, cfg: Cfg = {
 }
 
 /**
- * The tokenizer of a folder as transformers' AutoTokenizer reads it, from a file getter: tokenizer.json (with
- * tokenizer_config.json), else vocab.txt (with tokenizer_config.json and special_tokens_map.json: BertTokenizer), else
- * Marian's source.spm + vocab.json (+ target.spm). `where` names the folder in errors. Browser-safe.
+ * The tokenizer of a folder as transformers' AutoTokenizer reads it, from a file getter: Marian's source.spm +
+ * vocab.json (+ target.spm) when tokenizer_config.json names MarianTokenizer; else tokenizer.json (with
+ * tokenizer_config.json); else Marian's files; else vocab.txt (with tokenizer_config.json and special_tokens_map.json:
+ * BertTokenizer). `where` names the folder in errors. Browser-safe.
  */
 export function tokenizerFromFolderFiles(get: FileGetter, where: string, opts: ReadTokenizerOptions = {}): Tokenizer {
   const at = (name: string) => (where === '' ? name : joinPath(where, name));
   const cfgBytes = get('tokenizer_config.json');
   const cfg = (cfgBytes ? parseJson(cfgBytes, at('tokenizer_config.json')) : {}) as Cfg;
+  // MarianTokenizer has no fast version: transformers reads its spm files even when a tokenizer.json lies beside them
+  const marian = () => {
+    const src = get(MARIAN_FILES.source);
+    const mv = get(MARIAN_FILES.vocab);
+    return src && mv ? new MarianTokenizer({ source: src, target: get(MARIAN_FILES.target) ?? undefined, vocabJson: text(mv, at(MARIAN_FILES.vocab)), where }) : null;
+  };
+  if (cfg.tokenizer_class === 'MarianTokenizer') {
+    const m = marian();
+    if (m) return m;
+  }
   const tj = get('tokenizer.json');
   if (tj) return tokenizerJsonFromFiles(text(tj, at('tokenizer.json')), at('tokenizer.json'), cfg);
-  const src = get(MARIAN_FILES.source);
-  const mv = get(MARIAN_FILES.vocab);
-  if (src && mv) return new MarianTokenizer({ source: src, target: get(MARIAN_FILES.target) ?? undefined, vocabJson: text(mv, at(MARIAN_FILES.vocab)), where });
+  const m = marian();
+  if (m) return m;
   const vt = get('vocab.txt');
   if (vt) {
     if (get('added_tokens.json')) throw new Error(`${at('added_tokens.json')}: a slow tokenizer's added tokens are not read by wgpt (save the tokenizer with a tokenizer.json)`);

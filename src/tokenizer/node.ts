@@ -1,12 +1,11 @@
 // Node-side tokenizer helpers: the bundled corpora's paths, the CLI's spec reading (tokenizerFromSpec: readTokenizer
-// with simple-* corpora read from a path), files by path, saving a wgpt-bpe file atomically. Reads go through
-// src/gpu/files.ts (no node: import here). Leaves out: the tokenizers themselves (browser-safe modules next to this one).
+// with simple-* corpora read from a path), files by path, saving a wgpt-bpe file atomically. Reads and writes go
+// through src/gpu/files.ts (no node: import anywhere in src/tokenizer). Leaves out: the tokenizers themselves (browser-safe modules next to this one).
 import { WordPiece } from './wordpiece.js';
 import { MarianTokenizer } from './marian.js';
-import { writeFileAtomic } from '../io/atomic.js';
 import { type ByteBpe, parseBpeFile } from './bpe.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
-import { joinPath, pathKind, readFileBytes, urlToPath } from '../gpu/files.js';
+import { joinPath, pathKind, readFileBytes, urlToPath, writeFileAtomic } from '../gpu/files.js';
 import type { EncodeOptions, Tokenizer } from './types.js';
 import { MARIAN_FILES, TOKENIZER_NAMES, readTokenizer, tokenizerFromFolderFiles } from './load.js';
 

@@ -30,7 +30,7 @@ function splitEach(pieces: Piece[], spans: (s: string) => Span[], behavior: Spli
 const isSpace = (c: string) => WHITESPACE.test(c);
 const PUNCT_RE = new RegExp(PUNCT, 'v');
 const isPunct = (c: string) => PUNCT_RE.test(c);
-// char::is_numeric: Node's \\p{N} with Hugging Face's differences (none for Node 20.20, see ./unicode.ts)
+// char::is_numeric: Node's \p{N} with Hugging Face's differences (none for Node 20.20, see ./unicode.ts)
 const NUMERIC = new RegExp(`[[\\p{N}--[${NUMERIC_NOT || '\\u{10FFFF}'}]]${NUMERIC_EXTRA}]`, 'v');
 const isNumeric = (c: string) => NUMERIC.test(c);
 const WHITESPACE_RE = new RegExp(`${WORD_CLASS}+|[^${WORD_CLASS}\\p{White_Space}]+`, 'gv');

@@ -166,6 +166,9 @@ function readPadding(x: unknown, r: Reader): PaddingParams | null {
   };
 }
 
+/** the options object form of HfEncodeOptions.padding */
+const PADDING_KEYS = ['length', 'direction', 'padToMultipleOf', 'padId', 'padTypeId', 'padToken'];
+
 /** Keys of a tokenizer.json that wgpt reads; others are refused by name. */
 const TOP_KEYS = new Set(['version', 'truncation', 'padding', 'added_tokens', 'normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'model']);
 
@@ -394,36 +397,41 @@ export class HfTokenizer implements FullTokenizer {
     if (t === undefined) return this.truncation;
     if (t === false) return null;
     if (!isObj(t) || !Number.isInteger(t.maxLength) || t.maxLength < 0) throw new Error(`truncation must be false or {maxLength: integer ≥ 0, strategy?, direction?}, got ${JSON.stringify(t)}`);
+    const bad = Object.keys(t).filter((k) => !['maxLength', 'strategy', 'direction'].includes(k));
+    if (bad.length) throw new Error(`truncation: unknown option${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (it takes maxLength, strategy, direction)`);
+    if (t.strategy !== undefined && !['longest_first', 'only_first', 'only_second'].includes(t.strategy)) throw new Error(`truncation strategy must be longest_first, only_first or only_second, got ${JSON.stringify(t.strategy)}`);
+    if (t.direction !== undefined && t.direction !== 'left' && t.direction !== 'right') throw new Error(`truncation direction must be 'left' or 'right', got ${JSON.stringify(t.direction)}`);
     return { maxLength: t.maxLength, strategy: t.strategy ?? this.truncation?.strategy ?? 'longest_first', direction: t.direction ?? this.truncation?.direction ?? 'right' };
   }
 
   private paddingFor(opts: HfEncodeOptions): PaddingParams | null {
     const p = opts.padding;
-    if (p === undefined) return this.padding;
     if (p === false) return null;
-    let base: PaddingParams = this.padding ?? (opts.padToken === undefined ? this.defaultPadding() : { length: 'longest', direction: 'right', padToMultipleOf: null, padId: 0, padTypeId: 0, padToken: '' });
-    if (opts.padToken !== undefined) {
-      const id = this.tokenToId(opts.padToken);
-      if (id === undefined) throw new Error(`padding: the pad token ${JSON.stringify(opts.padToken)} is not in the vocabulary`);
-      base = { ...base, padToken: opts.padToken, padId: id };
-    }
-    if (opts.padToMultipleOf !== undefined) {
-      if (!Number.isInteger(opts.padToMultipleOf) || opts.padToMultipleOf < 1) throw new Error(`padToMultipleOf must be a positive integer, got ${opts.padToMultipleOf}`);
-      base = { ...base, padToMultipleOf: opts.padToMultipleOf };
-    }
-    if (p === 'longest') return { ...base, length: 'longest' };
-    if (typeof p === 'number') {
-      if (!Number.isInteger(p) || p < 0) throw new Error(`padding must be 'longest', a length ≥ 0 or false, got ${p}`);
-      return { ...base, length: p };
-    }
-    if (!isObj(p)) throw new Error(`padding must be 'longest', a length, an options object or false, got ${JSON.stringify(p)}`);
-    const q = { ...base, ...p };
-    if (p.padToken !== undefined && p.padId === undefined) {
-      const id = this.tokenToId(p.padToken);
-      if (id === undefined) throw new Error(`padding: the pad token ${JSON.stringify(p.padToken)} is not in the vocabulary`);
+    const extra = opts.padToken !== undefined || opts.padToMultipleOf !== undefined;
+    if (p === undefined && !extra) return this.padding;
+    if (p === undefined && !this.padding) throw new Error(`padToken / padToMultipleOf need padding: ${this.name} stores none, pass padding ('longest' or a length)`);
+    let q: Partial<PaddingParams> = {};
+    if (typeof p === 'string' || typeof p === 'number') {
+      if (p !== 'longest' && (!Number.isInteger(p) || (p as number) < 0)) throw new Error(`padding must be 'longest', a length ≥ 0, an options object or false, got ${JSON.stringify(p)}`);
+      q.length = p;
+    } else if (isObj(p)) {
+      const bad = Object.keys(p).filter((k) => !PADDING_KEYS.includes(k));
+      if (bad.length) throw new Error(`padding: unknown option${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (it takes ${PADDING_KEYS.join(', ')})`);
+      q = { ...p };
+    } else if (p !== undefined) throw new Error(`padding must be 'longest', a length ≥ 0, an options object or false, got ${JSON.stringify(p)}`);
+    if (opts.padToken !== undefined) q.padToken ??= opts.padToken;
+    if (opts.padToMultipleOf !== undefined) q.padToMultipleOf ??= opts.padToMultipleOf;
+    if (q.padToken !== undefined && q.padId === undefined) {
+      const id = this.tokenToId(q.padToken);
+      if (id === undefined) throw new Error(`padding: the pad token ${JSON.stringify(q.padToken)} is not in the vocabulary`);
       q.padId = id;
     }
-    return q;
+    const m = q.padToMultipleOf;
+    if (m !== undefined && m !== null && (!Number.isInteger(m) || m < 1)) throw new Error(`padToMultipleOf must be a positive integer, got ${m}`);
+    if (q.length !== undefined && q.length !== 'longest' && (!Number.isInteger(q.length) || q.length < 0)) throw new Error(`padding length must be 'longest' or an integer ≥ 0, got ${JSON.stringify(q.length)}`);
+    if (q.direction !== undefined && q.direction !== 'left' && q.direction !== 'right') throw new Error(`padding direction must be 'left' or 'right', got ${JSON.stringify(q.direction)}`);
+    const base = this.padding ?? (q.padId !== undefined ? { length: 'longest' as const, direction: 'right' as const, padToMultipleOf: null, padId: q.padId, padTypeId: 0, padToken: q.padToken ?? '' } : this.defaultPadding());
+    return { ...base, ...q };
   }
 
   /** Padding when the file stores none: the vocabulary's [PAD] / <pad>, else an error asking for one. */
