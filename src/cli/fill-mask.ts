@@ -4,13 +4,15 @@ import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadBertFolder } from '../model/bert-folder.js';
 import { fillMask } from '../model/bert.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { specialIdsOf } from '../model/encoder.js';
 
 const cmd: Command = {
   summary: 'fill the [MASK]s (RoBERTa: <mask>) of a sentence with a masked-LM folder: top-k tokens, probabilities, restored sentences',
-  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json]',
-  options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' } },
+  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json] [--adapter DIR]',
+  options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' }, ...ADAPTER_OPTION },
   help: {
+    ...ADAPTER_HELP,
     model: ['DIR', 'masked-LM folder (BERT, RoBERTa, DistilBERT): config.json, model.safetensors, tokenizer.json or vocab.txt; required'],
     text: ['"…"', 'sentence with one or more [MASK] tokens; required'],
     'top-k': ['K', 'candidates per [MASK]', '5'],
@@ -25,6 +27,7 @@ const cmd: Command = {
     const gpu = await getGpu();
     const { model, tokenizer, skipped } = loadBertFolder(gpu, v.model as string, v.tokenizer as string | undefined);
     try {
+      applyAdapter(gpu, model, v.adapter);
       const names = model.tokens;
       if (!text.includes(names.mask)) throw new Error(`the text has no ${names.mask} token to fill (write ${names.mask} where a word is missing)`);
       if (skipped) console.error(`wgpt: ${skipped}`);

@@ -2,6 +2,7 @@
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadModelOnly } from '../train/tokenizer-spec.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { IdBatch, noGrad, type Tensor } from '../autograd/tensor.js';
 import { type Model, type EncoderDecoderLM, isRowLogits, isSequenceClassifier, isEncoderDecoderLM } from '../model/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -113,9 +114,10 @@ async function rowLogits(model: Model, dir: string, v: Record<string, unknown>, 
 
 const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
-  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] --out FILE',
-  options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' } },
+  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] [--adapter DIR] --out FILE',
+  options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
+    ...ADAPTER_HELP,
     model: ['DIR', 'checkpoint folder; required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
     'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
@@ -130,6 +132,7 @@ const cmd: Command = {
     const gpu = await getGpu();
     const model = loadModelOnly(gpu, v.model as string);
     try {
+      applyAdapter(gpu, model, v.adapter);
       if (isEncoderDecoderLM(model)) {
         for (const f of ['attention-mask', 'token-type-ids'] as const) if (v[f] !== undefined) throw new UsageError(`--${f} is not an input of an encoder–decoder (sources are masked by their lengths)`);
         return await encoderDecoderLogits(model, v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
