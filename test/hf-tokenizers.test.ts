@@ -77,10 +77,11 @@ test('14 tokenizer.json kinds written by tokenizers@0.23.2: encode with/without 
   for (const name of kinds) {
     const want = EXPECTED.kinds[name];
     const tok = HfTokenizer.fromJson(readFileSync(join(DIR, `${name}.json`), 'utf8'), `${name}.json`);
+    assert.ok(want.samples.filter((s: J) => s.full.tokens).length >= 10, `${name}: token strings kept for the short samples`);
     for (const s of want.samples) {
       const what = `on ${JSON.stringify(s.text.slice(0, 40))}`;
       same(name, `plain ${what}`, () => tok.encodeFull(s.text, null, { addSpecialTokens: false }), s.plain);
-      same(name, `full ${what}`, () => tok.encodeFull(s.text), s.full, true);
+      same(name, `full ${what}`, () => tok.encodeFull(s.text), s.full, s.full.tokens !== undefined);
       const ids = s.full.ids ?? s.plain.ids ?? [];
       assert.is(tok.decode(ids), s.decoded, `${name} decode ${what}`);
       assert.is(tok.decode(ids, { skipSpecialTokens: false }), s.decodedKeep, `${name} decode keeping specials ${what}`);
