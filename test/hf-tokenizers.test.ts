@@ -189,7 +189,7 @@ test('per-call truncation and padding replace the stored ones as setTruncation /
   assert.throws(() => plain.encodeBatch(['x'], { padToken: '</s>' }), /padToken \/ padToMultipleOf need padding/);
 });
 
-test('live: FixedLength and Split with a String pattern, which no fixture carries, on the corpora and random strings', async () => {
+test('live: FixedLength, UnicodeScripts and Split with a String pattern, which no fixture carries, on the corpora and random strings', async () => {
   const hf = oracle();
   if (!hf) return;
   const base = JSON.parse(readFileSync(join(DIR, 'wordlevel-chars-ctc.json'), 'utf8'));
@@ -198,8 +198,11 @@ test('live: FixedLength and Split with a String pattern, which no fixture carrie
   const docs = [
     { ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'FixedLength', length: 3 }] } },
     { ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { String: 'e' }, behavior: 'Contiguous', invert: false }, { type: 'FixedLength', length: 1 }] } },
+    // UnicodeScripts: pieces by script (Hiragana/Katakana as Han, spaces and unknown chars as Any); chars → ids
+    { ...base, pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'UnicodeScripts' }, { type: 'FixedLength', length: 1 }] } },
+    { ...base, pre_tokenizer: { type: 'UnicodeScripts' } },
   ];
-  const texts = [...CORPORA.verdict.slice(0, 40), ...CORPORA.ko.slice(0, 40), ...wordPieceRandomTexts(60, 7)];
+  const texts = [...CORPORA.verdict.slice(0, 40), ...CORPORA.ko.slice(0, 40), ...wordPieceRandomTexts(200, 7), '  中文ひらがなカタカナー漢 123 한국어  x', '   ', 'ab\u0589cd\u061Cef\u0953', 'Ελληνικά и русский עברית العربية देवनागरी'];
   for (const d of docs) {
     const json = JSON.stringify(d);
     const o = hf.Tokenizer.fromString(json);
