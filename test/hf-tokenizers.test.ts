@@ -189,6 +189,32 @@ test('per-call truncation and padding replace the stored ones as setTruncation /
   assert.throws(() => plain.encodeBatch(['x'], { padToken: '</s>' }), /padToken \/ padToMultipleOf need padding/);
 });
 
+test("live: Metaspace's prepend_scheme \"first\" after normalizers that drop the input's first char (Strip, Nmt, BertNormalizer, a Replace)", async () => {
+  const hf = oracle();
+  if (!hf) return;
+  const base = JSON.parse(readFileSync(join(DIR, 'unigram-bytefallback-first.json'), 'utf8'));
+  base.truncation = null;
+  base.padding = null;
+  const norms = [
+    { type: 'Strip', strip_left: true, strip_right: true },
+    { type: 'Sequence', normalizers: [{ type: 'Nmt' }, { type: 'Strip', strip_left: true, strip_right: false }] },
+    { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: false },
+    { type: 'Sequence', normalizers: [{ type: 'StripAccents' }, { type: 'Replace', pattern: { Regex: '^x+' }, content: '' }] },
+  ];
+  const texts = [...wordPieceRandomTexts(80, 5), '  hello', '\u0001abc', '\u0301e', 'xxhello', ' <mask> a', '<mask>  b'];
+  let n = 0;
+  for (const norm of norms) {
+    const doc = { ...base, normalizer: norm };
+    const o = hf.Tokenizer.fromString(JSON.stringify(doc));
+    const tok = new HfTokenizer(doc);
+    for (const t of texts) {
+      assert.equal(tok.encode(t), (await o.encode(t, null, { addSpecialTokens: false })).getIds(), `${norm.type} ${JSON.stringify(t)}`);
+      n++;
+    }
+  }
+  assert.ok(n > 300);
+});
+
 test('live: FixedLength, UnicodeScripts and Split with a String pattern, which no fixture carries, on the corpora and random strings', async () => {
   const hf = oracle();
   if (!hf) return;
