@@ -38,3 +38,6 @@ export function gpuEntryPoint(): GPU | null {
 export function gpuWait<T>(p: Promise<T>): Promise<T> {
   return p;
 }
+
+/** No environment in a browser: compile times are read from gpu.counters instead. */
+export const logCompile = false;

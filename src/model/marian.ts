@@ -165,8 +165,8 @@ export class Marian extends LayerModel<MarianConfig, MarianLayers> implements Mo
     const heads = c.decoder_attention_heads;
     const scale = (c.d_model / heads) ** -0.5;
     const x = d.drop(this.embed('decoder', dec, 0), 1);
-    const self = (l: number): AttendWith => (a, t) => attention(a.q.forward(t), a.k.forward(t), a.v.forward(t), { heads, causal: true, scale, dropout: d.p(c.attention_dropout), seed: d.seed(500 + l) });
-    const cross = (l: number): AttendWith => (a, t) => attention(a.q.forward(t), a.k.forward(enc), a.v.forward(enc), { heads, keyMask: srcMask, scale, dropout: d.p(c.attention_dropout), seed: d.seed(700 + l) });
+    const self = (l: number): AttendWith => (a, t) => attention(a.q.forward(t, opts), a.k.forward(t, opts), a.v.forward(t, opts), { heads, causal: true, scale, dropout: d.p(c.attention_dropout), seed: d.seed(500 + l) });
+    const cross = (l: number): AttendWith => (a, t) => attention(a.q.forward(t, opts), a.k.forward(enc, opts), a.v.forward(enc, opts), { heads, keyMask: srcMask, scale, dropout: d.p(c.attention_dropout), seed: d.seed(700 + l) });
     return this.head(this.decodeLayers(x, self, cross, d, opts));
   }
 
