@@ -149,15 +149,24 @@ export interface KernelPolicy {
    * 'cheap' never upgrades.
    */
   tiers: 'progressive' | 'best' | 'cheap';
+  /**
+   * how the register-blocked matmul's `big` entry shares A's tile: 'subgroup' (a workgroup of 4 = one subgroup, A by
+   * subgroupBroadcast, no barriers: SwiftShader, whose subgroups are 4 wide) or 'workgroup' (workgroup memory)
+   */
+  bigTile: 'workgroup' | 'subgroup';
 }
 
-/** The policy a new device starts with: register blocks and progressive tiers on CPU adapters, tiles on GPUs. */
-export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'>): KernelPolicy {
+/**
+ * The policy a new device starts with: register blocks and progressive tiers on CPU adapters (with subgroup broadcasts
+ * where the device has `subgroups`: SwiftShader's are 4 wide), tiles on GPUs.
+ */
+export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'>, features: ReadonlySet<string> = new Set()): KernelPolicy {
   return {
     matmul: info.isCpu ? 'regblock' : 'tiled',
     // chosen by measurement on SwiftShader (docs/perf.md, issue #19); GPUs compile fast, so they start at the best tier
     flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32 },
     tiers: info.isCpu ? 'progressive' : 'best',
+    bigTile: info.isCpu && features.has('subgroups') ? 'subgroup' : 'workgroup',
   };
 }
 
@@ -194,7 +203,7 @@ export class Gpu {
 
   constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice, info: AdapterSummary, policy?: Partial<KernelPolicy>) {
     this.info = info;
-    const d = defaultPolicy(info);
+    const d = defaultPolicy(info, new Set([...device.features]));
     this.policy = { ...d, ...policy, flash: { ...d.flash, ...policy?.flash } };
     this.limits = device.limits;
     this.features = new Set([...device.features]);
@@ -239,6 +248,8 @@ export class Gpu {
     for (const k of Object.keys(patch)) if (!(k in saved)) throw new Error(`setPolicy: unknown policy field '${k}' (${Object.keys(saved).join(', ')})`);
     if (patch.matmul !== undefined && patch.matmul !== 'regblock' && patch.matmul !== 'tiled') throw new Error(`setPolicy: unknown matmul variant '${patch.matmul}' (regblock or tiled)`);
     if (patch.tiers !== undefined && !['progressive', 'best', 'cheap'].includes(patch.tiers)) throw new Error(`setPolicy: unknown tiers '${patch.tiers}' (progressive, best or cheap)`);
+    if (patch.bigTile !== undefined && patch.bigTile !== 'workgroup' && patch.bigTile !== 'subgroup') throw new Error(`setPolicy: unknown bigTile '${patch.bigTile}' (workgroup or subgroup)`);
+    if (patch.bigTile === 'subgroup' && !this.features.has('subgroups')) throw new Error(`setPolicy: bigTile 'subgroup' needs the adapter's 'subgroups' feature`);
     Object.assign(this.policy, patch, patch.flash ? { flash: { ...this.policy.flash, ...patch.flash } } : {});
     return saved;
   }
