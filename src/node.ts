@@ -1,6 +1,7 @@
 // wgpt's Node-only public API (`import … from 'wgpt/node'`): checkpoint folders, .bin token files, BPE
 // files and the training runner. Leaves out everything browser-safe: that is `wgpt` (src/index.ts).
-export { saveCheckpoint, loadCheckpoint, hasTrainingState, saveTrainingState, loadTrainingState, type TrainingState, type ParamMap } from './model/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, type ParamMap } from './hub/folder.js';
+export { hasTrainingState, saveTrainingState, loadTrainingState, trainingStateFiles, type TrainingState } from './train/state.js';
 export { readTokenFile, writeTokenFile, TokenFileReader, TokenFileWriter, tokenizeFile, tokenizeToBin, readTextFileStrict } from './data/node.js';
 export { loadBpeFile, saveBpeFile, tokenizerFromSpec, BUNDLED_CORPUS } from './tokenizer/node.js';
 // WordPiece / Hugging Face tokenizer files by path (tokenizer.json, vocab.txt, a folder holding one), the Korean corpus

@@ -2,15 +2,16 @@
 // probabilities and the restored sentences, as the course prints them. Leaves out: batches of sentences, targets lists.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadBertFolder } from '../model/bert-folder.js';
-import { bertSpecialIds, fillMask } from '../model/bert.js';
+import { loadModel } from '../hub/node.js';
+import { Bert, bertSpecialIds, fillMask } from '../model/bert.js';
+import { skippedLine } from '../model/model.js';
 
 const cmd: Command = {
   summary: 'fill the [MASK]s of a sentence with a BERT folder: top-k tokens, probabilities, restored sentences',
-  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json]',
+  usage: 'wgpt fill-mask --model DIR|NAME --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json]',
   options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' } },
   help: {
-    model: ['DIR', 'BERT folder: config.json (model_type "bert"), model.safetensors, tokenizer.json or vocab.txt; required'],
+    model: ['DIR|NAME', 'BERT folder (config.json model_type "bert", weights, tokenizer.json or vocab.txt) or a model on the Hub (bert-base-cased, ORG/NAME[@REV]); required'],
     text: ['"…"', 'sentence with one or more [MASK] tokens; required'],
     'top-k': ['K', 'candidates per [MASK]', '5'],
     tokenizer: ['FILE', "tokenizer.json or vocab.txt instead of the folder's"],
@@ -23,9 +24,14 @@ const cmd: Command = {
     const text = v.text as string;
     if (!text.includes('[MASK]')) throw new Error('the text has no [MASK] token to fill (write [MASK] where a word is missing)');
     const gpu = await getGpu();
-    const { model, tokenizer, skipped } = loadBertFolder(gpu, v.model as string, v.tokenizer as string | undefined);
+    const loaded = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
+    const { tokenizer } = loaded;
+    const model = loaded.model as Bert;
     try {
+      if (!(model instanceof Bert)) throw new Error(`${v.model} holds a ${loaded.checkpoint.arch.modelType} model; this command needs a BERT (model_type "bert") folder`);
+      const skipped = skippedLine(loaded.skipped);
       if (skipped) console.error(`wgpt: ${skipped}`);
+      bertSpecialIds(tokenizer.specialTokens, `tokenizer of ${v.model}`);
       const sp = bertSpecialIds(tokenizer.specialTokens);
       const body = tokenizer.encode(text, { allowedSpecial: ['[MASK]'] });
       const ids = [sp.cls, ...body, sp.sep];

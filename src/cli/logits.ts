@@ -1,26 +1,14 @@
 // `wgpt logits`: forward pass on given id rows, logits written as raw little-endian float32 (B, T, V).
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadModelOnly } from '../train/tokenizer-spec.js';
 import { asCausalLM } from '../model/generate.js';
 import { IdBatch, noGrad } from '../autograd/tensor.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadCheckpoint, resolveCheckpointDir, CONFIG_FILE } from '../model/checkpoint.js';
+import { loadCheckpointByRef } from '../hub/node.js';
+import type { LoadedCheckpoint } from '../hub/load.js';
 import { SEQ2SEQ_MODEL_TYPE, type Seq2SeqModel } from '../model/rnn-seq2seq.js';
 import { Bert } from '../model/bert.js';
 import type { Marian } from '../model/marian.js';
-
-/** config.json's model_type, or undefined (no file, unreadable: the GPT path below reports it). */
-function modelTypeOf(dir: string): unknown {
-  try {
-    const p = join(resolveCheckpointDir(dir), CONFIG_FILE);
-    return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as { model_type?: unknown }).model_type : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 export function parseIdRows(s: string): number[][] {
   const rows = s.split(';').map((r, i) => {
@@ -58,8 +46,7 @@ function seq2seqRows(dir: string, modelType: string, idsArg: string, decArg: str
   return { src, tgt, B: src.length, S: Math.max(...src.map((r) => r.length)), T: tgt[0].length };
 }
 
-async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
-  const ck = loadCheckpoint(dir);
+async function seq2seqLogits(dir: string, ck: LoadedCheckpoint, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
   const { src, tgt, B, S, T } = seq2seqRows(dir, ck.arch.modelType, idsArg, decArg);
   const cfg = ck.config;
   const gpu = await getGpu();
@@ -79,8 +66,7 @@ async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undef
 }
 
 /** Marian folders: teacher-forced logits (B, Td, V) of decoder inputs --decoder-ids over sources --ids (padded with pad, masked). */
-async function marianLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
-  const ck = loadCheckpoint(dir);
+async function marianLogits(dir: string, ck: LoadedCheckpoint, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
   const { src, tgt, B, S, T } = seq2seqRows(dir, 'marian', idsArg, decArg, ` (it begins with decoder_start_token_id ${ck.config.decoder_start_token_id})`);
   const c = ck.config;
   for (const [flag, rows, len] of [['--ids', src, S], ['--decoder-ids', tgt, T]] as const) {
@@ -119,13 +105,12 @@ function rowsLike(s: string, flag: string, ids: number[][]): number[] {
 }
 
 /** BERT folders: MLM logits (B, T, V) with an optional attention mask and token type ids (rows like --ids). */
-async function bertLogits(dir: string, v: Record<string, unknown>, out: string): Promise<void> {
+async function bertLogits(ck: LoadedCheckpoint, v: Record<string, unknown>, out: string): Promise<void> {
   const rows = parseIdRows(v.ids as string);
   const B = rows.length;
   const T = rows[0].length;
   const mask = v['attention-mask'] !== undefined ? rowsLike(v['attention-mask'] as string, '--attention-mask', rows) : undefined;
   const types = v['token-type-ids'] !== undefined ? rowsLike(v['token-type-ids'] as string, '--token-type-ids', rows) : undefined;
-  const ck = loadCheckpoint(dir);
   const gpu = await getGpu();
   const model = new Bert(gpu, ck.config, ck.params);
   try {
@@ -140,10 +125,10 @@ async function bertLogits(dir: string, v: Record<string, unknown>, out: string):
 
 const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
-  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] --out FILE',
+  usage: 'wgpt logits --model DIR|NAME --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] --out FILE',
   options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' } },
   help: {
-    model: ['DIR', 'checkpoint folder; required'],
+    model: ['DIR|NAME', 'checkpoint folder, or a model on the Hub (ORG/NAME[@REV]); required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
     'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
     'token-type-ids': ['"0,0;0,1"', 'BERT: segment ids, rows like --ids', 'all 0'],
@@ -154,18 +139,18 @@ const cmd: Command = {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
-    if (modelTypeOf(v.model as string) === SEQ2SEQ_MODEL_TYPE) {
-      return seq2seqLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
-    }
-    if (modelTypeOf(v.model as string) === 'marian') return marianLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
+    const ck = await loadCheckpointByRef(v.model as string);
+    const type = ck.arch.modelType;
+    if (type === SEQ2SEQ_MODEL_TYPE) return seq2seqLogits(v.model as string, ck, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
+    if (type === 'marian') return marianLogits(v.model as string, ck, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
     if (v['decoder-ids'] !== undefined) throw new UsageError('--decoder-ids is for encoder–decoder checkpoints');
-    if (modelTypeOf(v.model as string) === 'bert') return bertLogits(v.model as string, v, v.out as string);
+    if (type === 'bert') return bertLogits(ck, v, v.out as string);
     if (v['attention-mask'] !== undefined || v['token-type-ids'] !== undefined) throw new Error('--attention-mask and --token-type-ids are for BERT folders (model_type "bert")');
     const rows = parseIdRows(v.ids as string);
     const B = rows.length;
     const T = rows[0].length;
     const gpu = await getGpu();
-    const model = asCausalLM(loadModelOnly(gpu, v.model as string), 'wgpt logits');
+    const model = asCausalLM(ck.arch.create(gpu, ck.config, ck.params), 'wgpt logits');
     const V = model.vocabSize;
     const data = await gpu.scope(() =>
       noGrad(async () => {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
 import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../tokenizer/node.js';
-import { resolveCheckpointDir } from '../model/checkpoint.js';
+import { resolveCheckpointDir } from '../hub/folder.js';
 import { join } from 'node:path';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));

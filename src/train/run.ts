@@ -8,13 +8,14 @@ import { join, dirname, resolve } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { type Architecture, type Model, type ParamMap, type DataSource, type ArchOptionValues, countModelParams, initModel, skippedLine, checkArchOptions } from '../model/model.js';
 import { architectureByName, ARCHITECTURES } from '../model/architectures.js';
-import { saveCheckpoint, loadCheckpoint, loadTrainingState, type TrainingState } from '../model/checkpoint.js';
+import { saveCheckpoint, loadCheckpoint } from '../hub/folder.js';
+import { loadTrainingState, trainingStateFiles, type TrainingState } from './state.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Trainer, NonFiniteLossError } from './trainer.js';
 import { lossCurveSvg, type LossPoint } from './plot.js';
 import { ProgressBar, formatDuration } from '../util/progress.js';
 import { type Tokenizer } from '../tokenizer/index.js';
-import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from './tokenizer-spec.js';
+import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from '../hub/tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
 import { parseHeader, HEADER_BYTES } from '../data/index.js';
 import type { RawTokenFormat } from '../data/tokenfile.js';
@@ -274,7 +275,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
     const noTok = tok ? {} : { note: `trained on token ids (${opts.data}) without a tokenizer: give generate --tokenizer SPEC` };
     files[RUN_FILE] = JSON.stringify({ tokenizer: tok ? opts.tokenizer : null, ...noTok, steps: step, why }, null, 2) + '\n';
     files['loss.svg'] = lossCurveSvg(history.train, history.val, `wgpt ${opts.preset ?? 'model'} on ${opts.data.split('/').pop()}`);
-    saveCheckpoint(out, config, params, { trainingState: st, files, arch });
+    saveCheckpoint(out, config, params, { files: { ...Object.fromEntries(trainingStateFiles(st)), ...files }, arch });
     flushLog();
   };
 

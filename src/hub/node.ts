@@ -1,0 +1,58 @@
+// The loader for Node (every command and `wgpt/node` use it): a model reference — a folder, or a name on the Hub
+// (ORG/NAME[@REVISION], legacy ids like gpt2) downloaded into huggingface_hub's cache — → its folder → config.json →
+// architecture → weights (load.ts) → tokenizer (hub/tokenizer.ts, or the spec a wgpt run saved) → model.
+// Leaves out: the browser (hub/browser.ts fetches into Cache Storage and uses the same core).
+import { existsSync } from 'node:fs';
+import type { Gpu } from '../gpu/device.js';
+import type { Model, SkippedTensor } from '../model/model.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { resolveFolder } from '../io/atomic.js';
+import { loadCheckpoint } from './folder.js';
+import type { LoadedCheckpoint } from './load.js';
+import { parseModelRef } from './ref.js';
+import { downloadModel, type HubOptions } from './download.js';
+import { checkpointTokenizer } from './tokenizer-spec.js';
+
+export type { HubOptions } from './download.js';
+
+/**
+ * The folder `ref` names: itself when it exists (or its `.old` after an interrupted save), else the Hub cache's
+ * snapshot of the model it names, downloaded first when needed. One-line errors.
+ */
+export async function resolveModelDir(ref: string, opts: HubOptions = {}): Promise<string> {
+  if (existsSync(ref) || resolveFolder(ref)) return ref;
+  const m = parseModelRef(ref);
+  if (!m) return ref; // not a name: the folder loader says the folder does not exist
+  try {
+    return await downloadModel(m, opts);
+  } catch (e) {
+    const msg = String((e as Error).message).split('\n')[0];
+    // a relative path that does not exist looks like ORG/NAME too: say both
+    throw new Error(ref.includes('/') && !ref.includes('@') ? `no folder ${ref} here; as a model name: ${msg}` : msg);
+  }
+}
+
+export interface LoadedModel {
+  model: Model;
+  tokenizer: Tokenizer;
+  checkpoint: LoadedCheckpoint;
+  skipped: SkippedTensor[];
+}
+
+/** Checkpoint (config, parameters, generation config) of a folder or a model name. */
+export async function loadCheckpointByRef(ref: string, opts: HubOptions = {}): Promise<LoadedCheckpoint> {
+  return loadCheckpoint(await resolveModelDir(ref, opts));
+}
+
+/** Model + tokenizer of a folder or a model name (`tokenizer`: a spec that overrides the model's own). */
+export async function loadModel(gpu: Gpu, ref: string, o: { tokenizer?: string; hub?: HubOptions } = {}): Promise<LoadedModel> {
+  const ck = await loadCheckpointByRef(ref, o.hub);
+  const tokenizer = checkpointTokenizer(ck.dir, ck.arch.modelType, ck.arch.vocabSize(ck.config), o.tokenizer);
+  return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, checkpoint: ck, skipped: ck.skipped };
+}
+
+/** Model alone (for commands that take ids, not text). */
+export async function loadModelOnly(gpu: Gpu, ref: string, opts: HubOptions = {}): Promise<Model> {
+  const ck = await loadCheckpointByRef(ref, opts);
+  return ck.arch.create(gpu, ck.config, ck.params);
+}
