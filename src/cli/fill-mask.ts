@@ -3,7 +3,7 @@
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadModel } from '../hub/node.js';
-import { Bert, bertSpecialIds, fillMask } from '../model/bert.js';
+import { type Bert, bertSpecialIds, fillMask } from '../model/bert.js';
 import { skippedLine } from '../model/model.js';
 
 const cmd: Command = {
@@ -24,11 +24,15 @@ const cmd: Command = {
     const text = v.text as string;
     if (!text.includes('[MASK]')) throw new Error('the text has no [MASK] token to fill (write [MASK] where a word is missing)');
     const gpu = await getGpu();
-    const loaded = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
+    const loaded = await loadModel(gpu, v.model as string, {
+      tokenizer: v.tokenizer as string | undefined,
+      check: (ck) => {
+        if (ck.arch.modelType !== 'bert') throw new Error(`${v.model} holds a ${ck.arch.modelType} model; this command needs a BERT (model_type "bert") folder`);
+      },
+    });
     const { tokenizer } = loaded;
     const model = loaded.model as Bert;
     try {
-      if (!(model instanceof Bert)) throw new Error(`${v.model} holds a ${loaded.checkpoint.arch.modelType} model; this command needs a BERT (model_type "bert") folder`);
       const skipped = skippedLine(loaded.skipped);
       if (skipped) console.error(`wgpt: ${skipped}`);
       bertSpecialIds(tokenizer.specialTokens, `tokenizer of ${v.model}`);

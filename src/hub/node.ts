@@ -44,9 +44,10 @@ export async function loadCheckpointByRef(ref: string, opts: HubOptions = {}): P
   return loadCheckpoint(await resolveModelDir(ref, opts));
 }
 
-/** Model + tokenizer of a folder or a model name (`tokenizer`: a spec that overrides the model's own). */
-export async function loadModel(gpu: Gpu, ref: string, o: { tokenizer?: string; hub?: HubOptions } = {}): Promise<LoadedModel> {
+/** Model + tokenizer of a folder or a model name (`tokenizer`: a spec that overrides the model's own; `check` throws to refuse the checkpoint). */
+export async function loadModel(gpu: Gpu, ref: string, o: { tokenizer?: string; hub?: HubOptions; check?: (ck: LoadedCheckpoint) => void } = {}): Promise<LoadedModel> {
   const ck = await loadCheckpointByRef(ref, o.hub);
+  o.check?.(ck); // e.g. the architecture a command needs, before the tokenizer and the GPU upload
   const tokenizer = checkpointTokenizer(ck.dir, ck.arch.modelType, ck.arch.vocabSize(ck.config), o.tokenizer);
   return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, checkpoint: ck, skipped: ck.skipped };
 }
