@@ -208,6 +208,7 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
         if (size < 0 || have >= size) break;
         throw new NetworkError(`the download stopped at ${mb(have)} of ${mb(size)}`);
       } catch (e) {
+        have = existsSync(part) ? statSync(part).size : 0; // what reached the disk before the cut
         if (!(e instanceof NetworkError) || attempt >= s.retries) {
           bar.finish(have);
           throw new Error(`downloading ${refText(ref)}/${path}: ${(e as Error).message}; run the command again to resume (${mb(have)} kept)`);

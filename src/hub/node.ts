@@ -27,8 +27,9 @@ export async function resolveModelDir(ref: string, opts: HubOptions = {}): Promi
     return await downloadModel(m, opts);
   } catch (e) {
     const msg = String((e as Error).message).split('\n')[0];
-    // a relative path that does not exist looks like ORG/NAME too: say both
-    throw new Error(ref.includes('/') && !ref.includes('@') ? `no folder ${ref} here; as a model name: ${msg}` : msg);
+    // a relative path that does not exist looks like ORG/NAME too: when the Hub has no such model, say both
+    const both = ref.includes('/') && !ref.includes('@') && (msg.startsWith('no model ') || msg.startsWith('cannot reach '));
+    throw new Error(both ? `no folder ${ref} here, and ${msg}` : msg);
   }
 }
 
