@@ -3,6 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
+import { loadTokenizerOf } from '../hub/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
 import { type Tokenizer, WordPiece, HfByteLevelBpe } from '../tokenizer/index.js';
@@ -17,12 +18,13 @@ function tokenStrings(tok: Tokenizer, ids: number[]): string[] {
 const cmd: Command = {
   summary: 'text → token ids (--ids JSON, --tokens, --count, --write-bin OUT.bin) or ids → text (--decode)',
   usage:
-    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
+    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt | --model DIR|NAME] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
     '[--add-special-tokens] (--text "…" | FILE) [--ids | --tokens | --count | --decode | --write-bin OUT.bin]   ' +
     '(FILE: one JSON array for the whole file; --add-special-tokens: [CLS] … [SEP] for a WordPiece with a post-processor; ' +
     'simple-*: vocabulary from --vocab-from, else FILE, else the bundled the-verdict.txt; no flag: one "id<TAB>token" line per token)',
   options: {
     tokenizer: { type: 'string' },
+    model: { type: 'string' },
     'vocab-from': { type: 'string' },
     'allowed-special': { type: 'string' },
     text: { type: 'string' },
@@ -35,6 +37,7 @@ const cmd: Command = {
   },
   help: {
     tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json (WordPiece, byte-level BPE) or a BERT vocab.txt', 'gpt2'],
+    model: ['DIR|NAME', "the tokenizer a model carries: a folder, or a model on the Hub (its config and tokenizer files only are downloaded)"],
     'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
     'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
     text: ['"…"', 'the text to tokenize (instead of FILE)'],
@@ -62,7 +65,8 @@ const cmd: Command = {
       }
       if (size === 0) throw new Error(`${file} is empty: nothing to tokenize`);
     }
-    const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: file });
+    if (v.model !== undefined && (v.tokenizer !== undefined || v['vocab-from'] !== undefined)) throw new UsageError('--model reads the model\'s own tokenizer: give --model or --tokenizer/--vocab-from, not both');
+    const tok = v.model !== undefined ? await loadTokenizerOf(v.model as string) : tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: file });
     const allowedSpecial = parseAllowedSpecial(v['allowed-special'] as string | undefined);
     const addSpecial = !!v['add-special-tokens'];
     if (addSpecial && !(tok instanceof WordPiece && tok.post)) throw new UsageError(`--add-special-tokens needs a WordPiece tokenizer with [CLS]/[SEP] post-processing (${tok.name} has none)`);

@@ -30,6 +30,8 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** times a cut download is resumed within one call (default 3) */
   retries?: number;
+  /** false: config and tokenizer files only (`wgpt tokenize --model NAME`); default true */
+  weights?: boolean;
 }
 
 const truthy = (v: string | undefined) => !!v && /^(1|true|yes|on)$/i.test(v);
@@ -45,6 +47,7 @@ function settings(o: HubOptions) {
     progress: o.progress ?? (!!process.stderr.isTTY || env.WGPT_PROGRESS === '1'),
     log: o.log ?? ((line: string) => (env.WGPT_QUIET === '1' ? undefined : void process.stderr.write(`wgpt: ${line}\n`))),
     retries: o.retries ?? 3,
+    weights: o.weights ?? true,
   };
 }
 type Settings = ReturnType<typeof settings>;
@@ -235,12 +238,12 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
 }
 
 /** The files of `listing` the loader needs, before shards (which need the index read). */
-function wantedFiles(ref: ModelRef, listing: readonly string[]): { files: string[]; weight: string } {
-  const weight = pickWeightFile(listing);
-  if (!weight) throw new Error(noWeightsMessage(refText(ref), listing));
+function wantedFiles(ref: ModelRef, listing: readonly string[], weights: boolean): { files: string[]; weight: string | null } {
+  const weight = weights ? pickWeightFile(listing) : null;
+  if (weights && !weight) throw new Error(noWeightsMessage(refText(ref), listing));
   const files = ['config.json'];
   if (listing.includes('generation_config.json')) files.push('generation_config.json');
-  files.push(weight);
+  if (weight) files.push(weight);
   for (const t of TOKENIZER_FILES) if (listing.includes(t)) files.push(t);
   return { files, weight };
 }
@@ -263,7 +266,7 @@ function offlineSnapshot(s: Settings, cache: RepoCache, ref: ModelRef, why: stri
   if (!commit) throw new Error(`${refText(ref)} is not in the cache (${s.cacheDir})${why}`);
   const have = cache.snapshotFiles(commit);
   if (!have.includes('config.json')) throw new Error(`the cached ${refText(ref)} (snapshot ${commit.slice(0, 12)}) has no config.json${why}`);
-  if (!pickWeightFile(have)) throw new Error(`${noWeightsMessage(`the cached ${refText(ref)}`, have)}${why}`);
+  if (s.weights && !pickWeightFile(have)) throw new Error(`${noWeightsMessage(`the cached ${refText(ref)}`, have)}${why}`);
   return cache.snapshotDir(commit);
 }
 
@@ -298,9 +301,9 @@ export async function downloadModel(ref: ModelRef, opts: HubOptions = {}): Promi
     const foreign = listing.filter((n) => FOREIGN_WEIGHTS.includes(n));
     throw new Error(`${refText(ref)} has no config.json${foreign.length ? ` (it has ${foreign.join(', ')})` : ''}; wgpt reads transformers-style model repositories`);
   }
-  const { files, weight } = wantedFiles(ref, listing);
+  const { files, weight } = wantedFiles(ref, listing, s.weights);
   for (const f of files) await downloadFile(s, cache, ref, commit, f);
-  if (weight.endsWith('.index.json')) {
+  if (weight?.endsWith('.index.json')) {
     for (const shard of await shardNames(cache.snapshotDir(commit), weight)) {
       if (!listing.includes(shard)) throw new Error(`${refText(ref)}/${weight} names shard ${shard}, which the repository does not have`);
       await downloadFile(s, cache, ref, commit, shard);

@@ -48,9 +48,22 @@ export interface GenerationConfig {
 /** Keys transformers' GenerationConfig.from_model_config copies out of config.json. */
 const GENERATION_KEYS = ['max_length', 'max_new_tokens', 'num_beams', 'bad_words_ids', 'decoder_start_token_id', 'eos_token_id', 'pad_token_id', 'forced_eos_token_id', 'bos_token_id', 'length_penalty', 'do_sample', 'temperature', 'top_k', 'top_p', 'no_repeat_ngram_size', 'early_stopping'];
 
-/** A config.json object → its architecture (by model_type) and that architecture's config. */
+/** Model classes of config.json's `architectures` → model_type, for configs older than model_type (2019 files). */
+const CLASS_PREFIXES: [string, string][] = [['GPT2', 'gpt2'], ['Bert', 'bert'], ['Marian', 'marian']];
+
+/**
+ * A config.json object → its architecture (by model_type; a config without one names it through `architectures`, as
+ * transformers falls back to, else it is wgpt's own GPT-2) and that architecture's config.
+ */
 export function readConfig(j: unknown, where = CONFIG_FILE): { arch: Architecture; config: any } {
   if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: must be a JSON object`);
+  let o = j as Record<string, unknown>;
+  const classes = o.architectures;
+  if (o.model_type === undefined && Array.isArray(classes) && typeof classes[0] === 'string') {
+    const hit = CLASS_PREFIXES.find(([p]) => (classes[0] as string).startsWith(p));
+    if (hit) o = { ...o, model_type: hit[1] };
+  }
+  j = o;
   const arch = architectureOf(j as Record<string, unknown>, where);
   return { arch, config: arch.configFromHF(j as Record<string, unknown>, where) };
 }

@@ -2,12 +2,14 @@
 // (ORG/NAME[@REVISION], legacy ids like gpt2) downloaded into huggingface_hub's cache — → its folder → config.json →
 // architecture → weights (load.ts) → tokenizer (hub/tokenizer.ts, or the spec a wgpt run saved) → model.
 // Leaves out: the browser (hub/browser.ts fetches into Cache Storage and uses the same core).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { architectureOf } from '../model/architectures.js';
 import type { Gpu } from '../gpu/device.js';
 import type { Model, SkippedTensor } from '../model/model.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import { resolveFolder } from '../io/atomic.js';
-import { loadCheckpoint } from './folder.js';
+import { CONFIG_FILE, loadCheckpoint, resolveCheckpointDir } from './folder.js';
 import type { LoadedCheckpoint } from './load.js';
 import { parseModelRef } from './ref.js';
 import { downloadModel, type HubOptions } from './download.js';
@@ -51,6 +53,24 @@ export async function loadModel(gpu: Gpu, ref: string, o: { tokenizer?: string; 
   o.check?.(ck); // e.g. the architecture a command needs, before the tokenizer and the GPU upload
   const tokenizer = checkpointTokenizer(ck.dir, ck.arch.modelType, ck.arch.vocabSize(ck.config), o.tokenizer);
   return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, checkpoint: ck, skipped: ck.skipped };
+}
+
+/** The tokenizer a folder or a model name carries (on the Hub: config and tokenizer files only are downloaded). */
+export async function loadTokenizerOf(ref: string, opts: HubOptions = {}): Promise<Tokenizer> {
+  const dir = resolveCheckpointDir(await resolveModelDir(ref, { ...opts, weights: false }));
+  const cfgPath = join(dir, CONFIG_FILE);
+  const modelType = existsSync(cfgPath) ? readConfigType(cfgPath) : 'gpt2';
+  return checkpointTokenizer(dir, modelType, Number.MAX_SAFE_INTEGER);
+}
+
+function readConfigType(path: string): string {
+  let j: unknown;
+  try {
+    j = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON (${String((e as Error).message).split('\n')[0]})`);
+  }
+  return architectureOf((j ?? {}) as Record<string, unknown>, path).modelType;
 }
 
 /** Model alone (for commands that take ids, not text). */
