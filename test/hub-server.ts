@@ -59,7 +59,16 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const gitSha1 = (b: Uint8Array) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
+  // CORS as the Hub sends it, so the page (another origin) can fetch and read the headers
+  const server = createServer((req, res) => {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'x-repo-commit, x-linked-etag, x-linked-size, x-error-code, etag, content-range');
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, { 'access-control-allow-headers': 'authorization, range, content-type', 'access-control-allow-methods': 'GET, HEAD' });
+      return res.end();
+    }
+    handler(req, res);
+  });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
 }
 
@@ -122,7 +131,14 @@ export async function startHub(repos: StandInRepo[], faults: Faults = {}, lifeti
       const rev = rest.join('/') || 'main';
       if (rev !== 'main' && rev !== repo.commit) return error(res, 404, 'RevisionNotFound');
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ id: repo.repo, sha: repo.commit, siblings: [...repo.files.keys(), ...(repo.phantom ?? [])].map((rfilename) => ({ rfilename })) }));
+      // ?blobs=true adds sizes and LFS sha256s, as the Hub's API does
+      const blobsInfo = url.searchParams.get('blobs') === 'true';
+      const sib = (rfilename: string) => {
+        const b = repo.files.get(rfilename);
+        if (!blobsInfo || !b) return { rfilename };
+        return { rfilename, size: b.length, ...(isLfs(rfilename) ? { lfs: { sha256: sha256(b), size: b.length } } : {}) };
+      };
+      return res.end(JSON.stringify({ id: repo.repo, sha: repo.commit, siblings: [...repo.files.keys(), ...(repo.phantom ?? [])].map(sib) }));
     }
     const { repo, rest } = splitRepo(parts, 'resolve');
     if (!repo) return error(res, 401, 'RepositoryNotFound');

@@ -41,7 +41,7 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
   if (o.bert) {
     const dir = resolveCheckpointDir(o.bert);
     if (!existsSync(join(dir, 'config.json'))) throw new Error(`--bert ${o.bert} has no config.json`);
-    for (const [f, type] of [['config.json', 'application/json'], ['model.safetensors', 'application/octet-stream'], ['tokenizer.json', 'application/json'], ['vocab.txt', 'text/plain; charset=utf-8'], ['tokenizer_config.json', 'application/json']]) {
+    for (const [f, type] of [['config.json', 'application/json'], ['model.safetensors', 'application/octet-stream'], ['pytorch_model.bin', 'application/octet-stream'], ['tokenizer.json', 'application/json'], ['vocab.txt', 'text/plain; charset=utf-8'], ['tokenizer_config.json', 'application/json']]) {
       if (!existsSync(join(dir, f))) continue;
       routes[`/bert/${f}`] = [type, readFileSync(join(dir, f))];
       bertFiles.push(f);

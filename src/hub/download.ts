@@ -11,8 +11,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { RepoCache, hubCacheDir } from './cache.js';
 import { DEFAULT_ENDPOINT, type ModelRef, infoUrl, refText, resolveUrl } from './ref.js';
-import { FOREIGN_WEIGHTS, noWeightsMessage, pickWeightFile, shardsOf } from './weights.js';
-import { TOKENIZER_FILES } from './tokenizer.js';
+import { FOREIGN_WEIGHTS, neededFiles, noWeightsMessage, pickWeightFile, shardsOf } from './weights.js';
 import { formatDuration } from '../util/progress.js';
 
 export interface HubOptions {
@@ -237,17 +236,6 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
   return cache.linkSnapshot(commit, path, etag);
 }
 
-/** The files of `listing` the loader needs, before shards (which need the index read). */
-function wantedFiles(ref: ModelRef, listing: readonly string[], weights: boolean): { files: string[]; weight: string | null } {
-  const weight = weights ? pickWeightFile(listing) : null;
-  if (weights && !weight) throw new Error(noWeightsMessage(refText(ref), listing));
-  const files = ['config.json'];
-  if (listing.includes('generation_config.json')) files.push('generation_config.json');
-  if (weight) files.push(weight);
-  for (const t of TOKENIZER_FILES) if (listing.includes(t)) files.push(t);
-  return { files, weight };
-}
-
 /** Shard names of an index already in the snapshot. */
 async function shardNames(snapshot: string, index: string): Promise<string[]> {
   const { readFileSync } = await import('node:fs');
@@ -301,7 +289,7 @@ export async function downloadModel(ref: ModelRef, opts: HubOptions = {}): Promi
     const foreign = listing.filter((n) => FOREIGN_WEIGHTS.includes(n));
     throw new Error(`${refText(ref)} has no config.json${foreign.length ? ` (it has ${foreign.join(', ')})` : ''}; wgpt reads transformers-style model repositories`);
   }
-  const { files, weight } = wantedFiles(ref, listing, s.weights);
+  const { files, weight } = neededFiles(refText(ref), listing, s.weights);
   for (const f of files) await downloadFile(s, cache, ref, commit, f);
   if (weight?.endsWith('.index.json')) {
     for (const shard of await shardNames(cache.snapshotDir(commit), weight)) {

@@ -5,6 +5,7 @@
 import { type FileSource, join, readJson } from './files.js';
 import { parseSafetensors, type SafeTensor } from '../io/safetensors.js';
 import { parseTorchStateDict } from '../io/torch.js';
+import { TOKENIZER_FILES } from './tokenizer.js';
 
 export const SAFETENSORS = 'model.safetensors';
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
@@ -26,6 +27,20 @@ export function noWeightsMessage(where: string, names: readonly string[]): strin
   const foreign = names.filter((n) => FOREIGN_WEIGHTS.includes(n) || /\.(h5|msgpack|onnx|gguf|ckpt)$/.test(n));
   const has = foreign.length ? ` (it has ${foreign.join(', ')}: TensorFlow/Flax/ONNX/GGUF weights are not read)` : '';
   return `${where} has no weight file wgpt reads${has}; wgpt reads ${WEIGHT_FILES.join(', ')}`;
+}
+
+/**
+ * The files of a repository `listing` the loader needs, before shards (those need the index read): config.json,
+ * generation_config.json, the first weight file in transformers' order (unless `weights` is false), tokenizer files.
+ */
+export function neededFiles(what: string, listing: readonly string[], weights = true): { files: string[]; weight: string | null } {
+  const weight = weights ? pickWeightFile(listing) : null;
+  if (weights && !weight) throw new Error(noWeightsMessage(what, listing));
+  const files = ['config.json'];
+  if (listing.includes('generation_config.json')) files.push('generation_config.json');
+  if (weight) files.push(weight);
+  for (const t of TOKENIZER_FILES) if (listing.includes(t)) files.push(t);
+  return { files, weight };
 }
 
 /** The shard files of an index (model.safetensors.index.json / pytorch_model.bin.index.json), checked, in first-use order. */
