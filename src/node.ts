@@ -8,3 +8,8 @@ export { loadBpeFile, saveBpeFile, tokenizerFromSpec, BUNDLED_CORPUS } from './t
 export { loadWordPiece, loadTokenizerFile, KOREAN_CORPUS } from './tokenizer/node.js';
 export { runTraining, type RunOptions, type RunResult, type RunHooks } from './train/run.js';
 export { writeFileAtomic, writeFolderAtomic } from './io/atomic.js';
+// models by name or folder: the Hub cache (huggingface_hub's layout), downloads, the loader every command uses
+export { resolveModelDir, loadModel, loadModelOnly, loadCheckpointByRef, loadTokenizerOf, type LoadedModel, type HubOptions } from './hub/node.js';
+export { downloadModel } from './hub/download.js';
+export { hubCacheDir, RepoCache } from './hub/cache.js';
+export { folderSource, resolveCheckpointDir } from './hub/folder.js';
