@@ -111,6 +111,13 @@ test('gpt2, bert-base-cased and Helsinki-NLP/opus-mt-ko-en by name: generate, fi
     const t1 = await runWgpt(['translate', '--model', 'Helsinki-NLP/opus-mt-ko-en', '--text', '나는 학교에 간다.', '--json', '--num-beams', '1'], { env: { ...env, HF_HUB_OFFLINE: '1' } });
     assert.is(t1.code, 0, t1.err);
     assert.is((JSON.parse(t1.out) as { scores?: unknown }).scores, undefined);
+    // tokenize --model NAME: the model's own (cased) vocab.txt, fetched without the weights into a fresh cache
+    const b0 = hub.requests.length;
+    const tk = await runWgpt(['tokenize', '--model', 'bert-base-cased', '--text', 'I go to school.', '--ids'], { env: { ...env, HF_HUB_CACHE: join(root, 'cache-tok') } });
+    assert.is(tk.code, 0, tk.err);
+    assert.equal(JSON.parse(tk.out), [104, 108, 105, 106, 107]);
+    const tokFiles = hub.requests.slice(b0).filter((r) => r.method === 'HEAD').map((r) => r.url.split('/').pop()).sort();
+    assert.equal(tokFiles, ['config.json', 'tokenizer_config.json', 'vocab.txt']);
     // only what the loader needs was fetched: tokenizer files and weights, never README/others (none served here)
     const got = new Set(hub.requests.filter((r) => r.method === 'HEAD').map((r) => r.url.split('/').pop()));
     for (const fName of ['config.json', 'generation_config.json', 'model.safetensors', 'vocab.txt', 'source.spm', 'target.spm', 'vocab.json', 'tokenizer_config.json']) assert.ok(got.has(fName), fName);
