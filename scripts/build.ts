@@ -56,7 +56,7 @@ await esbuild.build({
   plugins: [perFile],
 });
 // the bin: the CLI without the TypeScript loader
-writeFileSync(join(DIST, 'cli', 'wgpt.js'), "#!/usr/bin/env node\n// The `wgpt` command of the npm package (compiled; src/cli/wgpt.js runs the sources).\nawait import('./main.js');\n");
+writeFileSync(join(DIST, 'cli', 'wgpt.js'), "#!/usr/bin/env node\n// The `wgpt` command of the npm package (compiled; src/cli/wgpt.js runs the sources).\nawait (await import('./main.js')).run();\n");
 chmodSync(join(DIST, 'cli', 'wgpt.js'), 0o755);
 // data the modules read beside themselves: the bundled corpus and the page
 mkdirSync(join(DIST, 'data'), { recursive: true });
@@ -64,6 +64,8 @@ cpSync(join(SRC, 'data', 'the-verdict.txt'), join(DIST, 'data', 'the-verdict.txt
 // the Korean corpus of the WordPiece tokenizer (page, KOREAN_CORPUS) travels with its notice and provenance
 cpSync(join(SRC, 'data', 'debian-faq-ko.txt'), join(DIST, 'data', 'debian-faq-ko.txt'));
 cpSync(join(SRC, 'data', 'README.md'), join(DIST, 'data', 'README.md'));
+// the English–Korean pairs for the seq2seq and Marian examples (`--data ko-en`, PARALLEL_CORPUS)
+cpSync(join(SRC, 'data', 'ko-en.tsv'), join(DIST, 'data', 'ko-en.tsv'));
 mkdirSync(join(DIST, 'web'), { recursive: true });
 cpSync(join(SRC, 'web', 'index.html'), join(DIST, 'web', 'index.html'));
 writeFileSync(join(DIST, 'wgpt.browser.js'), await buildBundle({ entry: join(SRC, 'web', 'main.ts'), minify: true }));

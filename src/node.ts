@@ -13,3 +13,4 @@ export { resolveModelDir, loadModel, loadModelOnly, loadCheckpointByRef, loadTok
 export { downloadModel } from './hub/download.js';
 export { hubCacheDir, RepoCache } from './hub/cache.js';
 export { folderSource, resolveCheckpointDir } from './hub/folder.js';
+export { CORPORA, PARALLEL_CORPUS, resolveCorpus } from './data/corpora.js';

@@ -1,7 +1,7 @@
 // The npm package as a user gets it: `npm pack` (which builds dist/), the tarball installed into an empty
 // temporary project, then plain `node` (no TypeScript loader) imports `wgpt`, runs a forward pass and a
-// training step, `npx wgpt info` runs, and every README code block marked `<!-- readme-test: run -->` runs
-// as written. Needs the npm registry for the package metadata (tarballs come from the npm cache when there).
+// training step, `npx wgpt info` runs, and every code block of README.md and docs/ marked `<!-- doc-test: run -->`
+// (node) or `<!-- doc-test: sh -->` (npx wgpt lines) runs as written there (test/doc-blocks.ts). Needs the npm registry for the package metadata (tarballs come from the npm cache when there).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile, spawn } from 'node:child_process';
@@ -9,6 +9,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { allDocBlocks } from './doc-blocks.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,14 +29,6 @@ function duBytes(p: string): number {
   return n;
 }
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
-
-/** The README's runnable code blocks: ```js / ```ts fences right after a `<!-- readme-test: run -->` line. */
-export function readmeBlocks(md: string): string[] {
-  const out: string[] = [];
-  const re = /<!-- readme-test: run -->\s*\n```(?:js|ts|javascript|typescript)\n([\s\S]*?)\n```/g;
-  for (let m; (m = re.exec(md)); ) out.push(m[1]);
-  return out;
-}
 
 let app = '';
 let tmp = '';
@@ -139,25 +132,55 @@ test('wgpt serve from the installed package serves the prebuilt page (no esbuild
   }
 });
 
-test("the README's marked code blocks run as written against the installed package", async () => {
+test("the documentation's run blocks (node) run as written against the installed package", async () => {
   const dir = await install();
-  const blocks = readmeBlocks(readFileSync(join(ROOT, 'README.md'), 'utf8'));
-  assert.ok(blocks.length >= 1, 'no <!-- readme-test: run --> block in README.md');
+  const blocks = allDocBlocks().filter((b) => b.mark === 'run');
+  assert.ok(blocks.length >= 1, 'no <!-- doc-test: run --> block in README.md or docs/');
   const outs: string[] = [];
-  for (const [i, code] of blocks.entries()) {
-    writeFileSync(join(dir, `readme-${i}.mjs`), code);
+  for (const [i, b] of blocks.entries()) {
+    writeFileSync(join(dir, `doc-${i}.mjs`), b.code);
     const t0 = performance.now();
-    const r = await sh(process.execPath, [`readme-${i}.mjs`], dir);
-    assert.is(r.code, 0, `README block ${i + 1} failed: ${r.err.trim().split('\n').slice(0, 3).join(' | ')}`);
-    assert.ok(r.out.trim().length > 0, `README block ${i + 1} printed nothing`);
+    const r = await sh(process.execPath, [`doc-${i}.mjs`], dir);
+    assert.is(r.code, 0, `${b.file}:${b.line} failed: ${r.err.trim().split('\n').slice(0, 3).join(' | ')}`);
+    assert.ok(r.out.trim().length > 0, `${b.file}:${b.line} printed nothing`);
     outs.push(r.out);
-    console.log(`  README block ${i + 1}: ${((performance.now() - t0) / 1000).toFixed(1)} s, last line: ${r.out.trim().split('\n').pop()}`);
+    console.log(`  ${b.file}:${b.line}: ${((performance.now() - t0) / 1000).toFixed(1)} s, last line: ${r.out.trim().split('\n').pop()}`);
   }
-  // the example prints a falling loss and a continuation of the prompt
+  // the README's example prints a falling loss and a continuation of the prompt
   const out = outs[0];
   const losses = [...out.matchAll(/^step \d+ {2}loss (\d+\.\d+)$/gm)].map((m) => Number(m[1]));
   assert.ok(losses.length >= 2 && losses[losses.length - 1] < losses[0], `losses ${losses}`);
   assert.match(out, /^Every effort moves you/m);
 });
+
+test("the documentation's sh blocks (npx wgpt …) run as written in the installed project", async () => {
+  const dir = await install();
+  const blocks = allDocBlocks().filter((b) => b.mark === 'sh');
+  assert.ok(blocks.length >= 1, 'no <!-- doc-test: sh --> block');
+  for (const b of blocks) {
+    // `# prints: TEXT` after a command: its stdout has a line matching TEXT (… matches anything)
+    const lines = b.code.split('\n');
+    for (const [k, line] of lines.entries()) {
+      if (!line.trim() || line.startsWith('#')) continue;
+      const args = shellWords(line.replace(/\s+#.*$/, ''));
+      const t0 = performance.now();
+      const r = await sh('npx', ['--no-install', ...args.slice(1)], dir, 300_000);
+      assert.is(r.code, 0, `${b.file}:${b.line}: \`${line}\` exited ${r.code}: ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
+      for (let e = k + 1; e < lines.length && lines[e].startsWith('# prints: '); e++) {
+        const want = lines[e].slice('# prints: '.length);
+        const re = new RegExp(`^${want.split('…').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'm');
+        assert.match(r.out, re, `${b.file}:${b.line}: \`${line}\` should print ${want}`);
+      }
+      console.log(`  ${b.file}:${b.line}: ${line.slice(0, 70)} — ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.out.trim().split('\n').pop()?.slice(0, 60)}`);
+    }
+  }
+});
+
+/** Splits a shell line into words: double- and single-quoted strings, no expansions (the sh blocks use none). */
+function shellWords(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g)) out.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? m[3]));
+  return out;
+}
 
 test.run();

@@ -6,6 +6,7 @@ import { type Command, UsageError, num } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
 import { readTokenFile, tokenizeFile } from '../data/node.js';
 import { BatchLoader } from '../data/index.js';
+import { resolveCorpus } from '../data/corpora.js';
 
 /** A value error (not a syntax error): one line, exit 1. */
 function positive(x: number, flag: string): number {
@@ -49,7 +50,7 @@ const cmd: Command = {
     'keep-last': ['', 'keep a last batch shorter than B (default: dropped, as the course does)'],
   },
   async run(v) {
-    const data = v.data as string | undefined;
+    const data = v.data === undefined ? undefined : resolveCorpus(v.data as string);
     if (!data) throw new UsageError('--data FILE is required');
     const maxLength = positive(num(v, 'max-length', undefined, { int: true }), 'max-length');
     const stride = positive(num(v, 'stride', maxLength, { int: true }), 'stride');
@@ -71,7 +72,7 @@ const cmd: Command = {
       if (v.tokenizer !== undefined || v['vocab-from'] !== undefined) throw new UsageError('a .bin file is already tokenized: --tokenizer / --vocab-from do not apply');
       ids = readTokenFile(data, format);
     } else {
-      const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: data });
+      const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] === undefined ? undefined : resolveCorpus(v['vocab-from'] as string), fallbackCorpus: data });
       const parts: number[][] = [];
       tokenizeFile(data, tok, { allowedSpecial: parseAllowedSpecial(v['allowed-special'] as string | undefined, 'all'), onIds: (x) => parts.push(x) });
       ids = Int32Array.from(parts.flat());

@@ -6,6 +6,7 @@ import { trainBpe } from '../tokenizer/index.js';
 import { loadBpeFile, saveBpeFile } from '../tokenizer/node.js';
 import { readTextFileStrict } from '../data/node.js';
 import { ProgressBar } from '../util/progress.js';
+import { resolveCorpus } from '../data/corpora.js';
 
 const cmd: Command = {
   summary: 'learn a byte-level BPE (GPT-2 pre-tokenization) from a corpus and save it (wgpt-bpe JSON)',
@@ -32,7 +33,7 @@ const cmd: Command = {
     const vocabSize = num(v, 'vocab-size', undefined, { int: true, min: 1 });
     const minFrequency = num(v, 'min-frequency', 2, { int: true, min: 1 });
     const special = v.special === undefined ? ['<|endoftext|>'] : (v.special as string) === '' ? [] : (v.special as string).split(',');
-    const corpusPath = pos[0];
+    const corpusPath = resolveCorpus(pos[0]);
     let size: number;
     try {
       size = statSync(corpusPath).size;

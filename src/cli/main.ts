@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, UsageError, parse, didYouMean, renderHelp } from './command.js';
 
-const commands: Record<string, () => Promise<{ default: Command }>> = {
+export const commands: Record<string, () => Promise<{ default: Command }>> = {
   info: () => import('./info.js'),
   tokenize: () => import('./tokenize.js'),
   batches: () => import('./batches.js'),
@@ -26,7 +26,8 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-async function main(argv: string[]): Promise<number> {
+/** Runs one `wgpt` command line in this process and returns its exit code (tests call it in-process). */
+export async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version') {
     console.log(`wgpt ${version()} (node ${process.versions.node})`);
     return 0;
@@ -80,6 +81,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const rc = await main(process.argv.slice(2));
-// Let stdout drain, then exit (Dawn keeps the event loop alive otherwise).
-process.stdout.write('', () => process.exit(rc));
+/** The bins' entry: runs process.argv, lets stdout drain, then exits (Dawn keeps the event loop alive otherwise). */
+export async function run(): Promise<void> {
+  const rc = await main(process.argv.slice(2));
+  process.stdout.write('', () => process.exit(rc));
+}

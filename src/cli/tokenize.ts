@@ -7,6 +7,7 @@ import { loadTokenizerOf } from '../hub/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
 import { type Tokenizer, WordPiece, HfByteLevelBpe } from '../tokenizer/index.js';
+import { resolveCorpus } from '../data/corpora.js';
 
 /** The vocabulary strings of `ids` (WordPiece "##x", byte-level BPE "Ġthe"), else each id decoded alone. */
 function tokenStrings(tok: Tokenizer, ids: number[]): string[] {
@@ -55,7 +56,7 @@ const cmd: Command = {
     if (pos.length > 1) throw new UsageError(`one input FILE, got ${pos.length}: ${pos.join(' ')}`);
     if (pos.length === 1 && v.text !== undefined) throw new UsageError('give --text or FILE, not both');
     if (pos.length === 0 && v.text === undefined) throw new UsageError('nothing to tokenize: give --text "…" or a FILE');
-    const file = pos[0];
+    const file = pos[0] === undefined ? undefined : resolveCorpus(pos[0]);
     if (file !== undefined) {
       let size: number;
       try {
@@ -66,7 +67,7 @@ const cmd: Command = {
       if (size === 0) throw new Error(`${file} is empty: nothing to tokenize`);
     }
     if (v.model !== undefined && (v.tokenizer !== undefined || v['vocab-from'] !== undefined)) throw new UsageError('--model reads the model\'s own tokenizer: give --model or --tokenizer/--vocab-from, not both');
-    const tok = v.model !== undefined ? await loadTokenizerOf(v.model as string) : tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] as string | undefined, fallbackCorpus: file });
+    const tok = v.model !== undefined ? await loadTokenizerOf(v.model as string) : tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] === undefined ? undefined : resolveCorpus(v['vocab-from'] as string), fallbackCorpus: file });
     const allowedSpecial = parseAllowedSpecial(v['allowed-special'] as string | undefined);
     const addSpecial = !!v['add-special-tokens'];
     if (addSpecial && !(tok instanceof WordPiece && tok.post)) throw new UsageError(`--add-special-tokens needs a WordPiece tokenizer with [CLS]/[SEP] post-processing (${tok.name} has none)`);

@@ -8,6 +8,7 @@ import { trainWordPiece, trainBpe, wordPieceToHfJson, byteBpeToHfJson, parseHfTo
 import { readTextFileStrict } from '../data/node.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { ProgressBar } from '../util/progress.js';
+import { resolveCorpus } from '../data/corpora.js';
 
 const cmd: Command = {
   summary: 'learn a WordPiece or byte-level BPE from corpora and write a Hugging Face tokenizer.json',
@@ -49,7 +50,8 @@ const cmd: Command = {
     const specialFlag = v['special-tokens'] as string | undefined;
     const specials = specialFlag === undefined ? (type === 'wordpiece' ? DEFAULT_SPECIAL_TOKENS : ['<|endoftext|>']) : specialFlag === '' ? [] : specialFlag.split(',');
     if (specials.some((s) => s === '')) throw new UsageError(`--special-tokens has an empty entry: ${JSON.stringify(specialFlag)}`);
-    const texts = pos.map((p) => {
+    const texts = pos.map((name) => {
+      const p = resolveCorpus(name);
       let size: number;
       try {
         size = statSync(p).size;

@@ -2,12 +2,13 @@
 import { type Command, type FlagHelp, UsageError, num } from './command.js';
 import { type ArchOption, type ArchOptionValues, checkArchOptions } from '../model/model.js';
 import { getGpu } from '../gpu/device.js';
-import { runTraining, isTokenData, NO_TOKENIZER, type RunOptions } from '../train/run.js';
+import { runTraining, isTokenData, NO_TOKENIZER, OWN_BPE, type RunOptions } from '../train/run.js';
 import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
 import { checkpointTokenizerSpec } from '../hub/tokenizer-spec.js';
 import { resolveModelDir } from '../hub/node.js';
 import { catchStopSignals } from '../train/stop.js';
+import { resolveCorpus, CORPUS_NAMES } from '../data/corpora.js';
 
 // architecture-specific flags (Architecture.options), each once, with the architectures that take it in its help
 const ARCH_OPTIONS = new Map<string, { o: ArchOption; archs: string[] }>();
@@ -58,10 +59,10 @@ const cmd: Command = {
     ...Object.fromEntries([...ARCH_OPTIONS.keys()].map((k) => [k, { type: 'string' as const }])),
   },
   help: {
-    data: ['FILE', 'text (.txt, UTF-8) or token file (.bin) to train on; required unless --resume'],
+    data: ['FILE|NAME', `text (.txt, UTF-8), token file (.bin) or pairs (.tsv) to train on, or a bundled corpus (${CORPUS_NAMES}); required unless --resume`],
     'data-format': ['uint16|uint32', 'read --data as a headerless token file of this width (nanoGPT\'s train.bin: uint16)', 'llm.c header'],
     'vocab-size': ['N', 'vocab_size of a fresh model trained on token ids without --tokenizer', 'the .bin header\'s'],
-    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, or a wgpt BPE file', 'gpt2 (with --model: the checkpoint\'s own)'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file or a tokenizer.json', "gpt2; a GPT on text on a CPU adapter: a byte-level BPE learned from the text (≤ 2,048 ids); with --model: the checkpoint's own"],
     arch: ['NAME', `fresh model's architecture: ${ARCHITECTURES.map((a) => a.name).join(', ')}`, 'gpt2'],
     preset: ['NAME', `fresh model: one of the architecture's presets (gpt2: ${Object.keys(ARCHITECTURES[0].presets).join(', ')})`, "the architecture's default (gpt2: small)"],
     model: ['DIR|NAME', 'start from this checkpoint: a wgpt run, a Hugging Face folder, or a model on the Hub (gpt2, ORG/NAME[@REV])'],
@@ -124,9 +125,12 @@ const cmd: Command = {
     const dataFormat = v['data-format'] as RawTokenFormat | undefined;
     if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);
     // token ids need no tokenizer: none unless one is named (the checkpoint then notes it has none)
-    const tokenData = !resume && isTokenData({ data: (v.data as string) ?? '', dataFormat });
+    const data = v.data === undefined ? '' : resolveCorpus(v.data as string);
+    const tokenData = !resume && isTokenData({ data, dataFormat });
+    // a fresh GPT on text with no tokenizer named: GPT-2's on a GPU; on a CPU adapter a BPE of its own (below)
+    const ownBpeDefault = v.tokenizer === undefined && !tokenData && !v.model && !resume && arch.name === 'gpt2';
     const opts: RunOptions = {
-      data: (v.data as string) ?? '',
+      data,
       // starting from a checkpoint: its own tokenizer unless one is named
       tokenizer: (v.tokenizer as string) ?? (tokenData ? NO_TOKENIZER : v.model ? checkpointTokenizerSpec(v.model as string) : 'gpt2'),
       dataFormat,
@@ -158,6 +162,8 @@ const cmd: Command = {
     };
     if (opts.gradClip !== undefined && !(opts.gradClip > 0)) throw new UsageError(`--grad-clip must be > 0, got ${opts.gradClip}`);
     const gpu = await getGpu();
+    // on a CPU adapter GPT-2's 50,257-id head makes a step take seconds: learn a small BPE from the text instead
+    if (ownBpeDefault && gpu.info.isCpu) opts.tokenizer = OWN_BPE;
     // Ctrl-C / SIGTERM: the current step finishes, a checkpoint is saved, the resume command printed (exit 130)
     const stop = catchStopSignals();
     try {

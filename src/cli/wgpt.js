@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // The `wgpt` command: registers TypeScript + .wgsl loading, then runs the CLI from source.
 await import('../register.mjs');
-await import('./main.ts');
+await (await import('./main.ts')).run();

@@ -5,7 +5,7 @@
 import type { FileSource } from './files.js';
 import { join, readJson } from './files.js';
 import { readWeights } from './weights.js';
-import { architectureOf } from '../model/architectures.js';
+import { ARCHITECTURES, architectureOf } from '../model/architectures.js';
 import { type Architecture, type ParamMap, type SkippedTensor, paramsFromHF } from '../model/model.js';
 
 export const CONFIG_FILE = 'config.json';
@@ -49,7 +49,7 @@ export interface GenerationConfig {
 const GENERATION_KEYS = ['max_length', 'max_new_tokens', 'num_beams', 'bad_words_ids', 'decoder_start_token_id', 'eos_token_id', 'pad_token_id', 'forced_eos_token_id', 'bos_token_id', 'length_penalty', 'do_sample', 'temperature', 'top_k', 'top_p', 'no_repeat_ngram_size', 'early_stopping'];
 
 /** Model classes of config.json's `architectures` → model_type, for configs older than model_type (2019 files). */
-const CLASS_PREFIXES: [string, string][] = [['GPT2', 'gpt2'], ['Bert', 'bert'], ['Marian', 'marian']];
+const CLASS_PREFIXES: [string, string][] = [['GPT2', 'gpt2'], ['Bert', 'bert'], ['Marian', 'marian'], ['Roberta', 'roberta'], ['DistilBert', 'distilbert']];
 
 /**
  * A config.json object → its architecture (by model_type; a config without one names it through `architectures`, as
@@ -60,8 +60,10 @@ export function readConfig(j: unknown, where = CONFIG_FILE): { arch: Architectur
   let o = j as Record<string, unknown>;
   const classes = o.architectures;
   if (o.model_type === undefined && Array.isArray(classes) && typeof classes[0] === 'string') {
-    const hit = CLASS_PREFIXES.find(([p]) => (classes[0] as string).startsWith(p));
-    if (hit) o = { ...o, model_type: hit[1] };
+    const cls = classes[0] as string;
+    const exact = ARCHITECTURES.find((a) => a.hfArchitectures?.includes(cls))?.modelType;
+    const hit = exact ?? CLASS_PREFIXES.find(([p]) => cls.startsWith(p))?.[1];
+    if (hit) o = { ...o, model_type: hit };
   }
   j = o;
   const arch = architectureOf(j as Record<string, unknown>, where);

@@ -19,6 +19,8 @@ export interface TranslateOptions {
   badIds?: readonly number[];
   /** the decoder's first token (generation_config.json's decoder_start_token_id); default the model's */
   decoderStartId?: number;
+  /** beam search's rules (Seq2SeqGenerateOptions.beamRule); default: the model's (rnn-seq2seq: 'course'), else 'hf' */
+  beamRule?: 'hf' | 'course';
 }
 
 export interface TranslateResult {
@@ -73,6 +75,7 @@ export async function translateIds(model: EncoderDecoderLM, rows: readonly (read
     earlyStopping: o.earlyStopping,
     badIds: o.badIds ?? model.bannedIds,
     forcedEos: !!model.forcedEosAtMax,
+    beamRule: o.beamRule ?? model.beamRule ?? 'hf',
   };
   return gpu.scope(async () => {
     const st = model.encode(IdBatch.from(gpu, src, [B, S], model.sourceVocabSize, 'source id'), rows.map((r) => r.length), { attention: o.attention });

@@ -4,7 +4,7 @@
 // Leaves out: multi-GPU, LR schedules, gradient accumulation.
 import { readFileSync, existsSync, mkdirSync, openSync, readSync, fstatSync, closeSync, statSync, readdirSync } from 'node:fs';
 import { shellWord } from './stop.js';
-import { join, dirname, resolve } from 'node:path';
+import { join, dirname, resolve, basename } from 'node:path';
 import type { Gpu } from '../gpu/device.js';
 import { type Architecture, type Model, type ParamMap, type DataSource, type ArchOptionValues, countModelParams, initModel, skippedLine, checkArchOptions } from '../model/model.js';
 import { architectureByName, ARCHITECTURES } from '../model/architectures.js';
@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { Trainer, NonFiniteLossError } from './trainer.js';
 import { lossCurveSvg, type LossPoint } from './plot.js';
 import { ProgressBar, formatDuration } from '../util/progress.js';
-import { type Tokenizer } from '../tokenizer/index.js';
+import { type Tokenizer, trainBpe } from '../tokenizer/index.js';
 import { loadTokenizerSpec, tokenizerFiles, RUN_FILE } from '../hub/tokenizer-spec.js';
 import { readTokenFile, decodeUtf8Strict } from '../data/node.js';
 import { parseHeader, HEADER_BYTES } from '../data/index.js';
@@ -22,11 +22,22 @@ import type { RawTokenFormat } from '../data/tokenfile.js';
 
 /** RunOptions.tokenizer for token data trained without a tokenizer. */
 export const NO_TOKENIZER = 'none';
+/**
+ * RunOptions.tokenizer for a byte-level BPE learned from the run's own text (what `wgpt train` picks on a CPU adapter
+ * when no tokenizer is named; `npm start` does the same): saved in the checkpoint as tokenizer.json, read from there
+ * by --resume, --model and `wgpt generate`.
+ */
+export const OWN_BPE = 'own-bpe';
+/** the own BPE's target size (the-verdict gives 1,413 ids: it stops when no pair occurs twice) and how much text it reads */
+const OWN_BPE_VOCAB = 2048;
+const OWN_BPE_CHARS = 1 << 20;
+/** a progress line at most this often when stderr is not a terminal (no progress bar) */
+const PROGRESS_LINE_MS = 5000;
 
 export interface RunOptions {
   /** .txt (tokenized with `tokenizer`) or .bin token file */
   data: string;
-  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file | 'none' (token data only: the checkpoint has no tokenizer) */
+  /** gpt2 | simple-v1 | simple-v2 | path to a wgpt BPE file | 'own-bpe' (learned from the text) | 'none' (token data only: the checkpoint has no tokenizer) */
   tokenizer: string;
   /** headerless token file: the width of its ids (nanoGPT's train.bin is uint16) */
   dataFormat?: RawTokenFormat;
@@ -87,6 +98,8 @@ export interface RunHooks {
   /** one line of human output (defaults to stdout) */
   say?: (line: string) => void;
   progress?: boolean;
+  /** without a progress bar: at most one progress line this often (default 5000 ms; the first and last step always) */
+  progressLineMs?: number;
   /** called after every step (tests use it to inject faults) */
   onStep?: (step: number) => void;
   /** polled after every step: a reason (e.g. 'SIGINT') ends the run there with a checkpoint (see src/train/stop.ts) */
@@ -178,7 +191,13 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   const tokSource = resumeDir ?? opts.model;
   // simple-* vocabularies come from the text being trained on (never from a .bin of ids)
   if (opts.tokenizer === NO_TOKENIZER && !isTokenData(opts)) throw new Error(`text data needs a tokenizer (--tokenizer gpt2, simple-v2, a BPE file, …)`);
-  const tok = opts.tokenizer === NO_TOKENIZER ? null : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
+  if (opts.tokenizer === OWN_BPE && !tokSource && isTokenData(opts)) throw new Error(`${OWN_BPE} learns a tokenizer from text; ${opts.data} is a token file`);
+  const tok =
+    opts.tokenizer === NO_TOKENIZER
+      ? null
+      : opts.tokenizer === OWN_BPE && !tokSource
+        ? ownBpe(readText(opts), opts.data, say)
+        : loadTokenizerSpec(opts.tokenizer, { corpusPath: isTokenData(opts) ? undefined : opts.data, checkpointDir: tokSource });
   // the file is read once, when first needed (the fresh model's vocabulary, or the architecture's data hook)
   let loadedData: ReturnType<typeof loadData> | null = null;
   const readData = () => (loadedData ??= loadData(opts, tok));
@@ -283,6 +302,7 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   say(`wgpt: ${data.summary}; ${state ? `resuming at step ${step} of ` : ''}${totalSteps} steps`);
   const bar = new ProgressBar(totalSteps, step, hooks.progress ?? !!process.stderr.isTTY);
   const t0 = performance.now();
+  let lastLine = t0;
   const startStep = step;
   let tokensDone = 0;
   let lastLoss = NaN;
@@ -303,8 +323,15 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
         const { loss: v, accuracy } = await trainer.evaluateMetrics(evalBatches());
         history.val.push(accuracy === undefined ? { step, loss: v } : { step, loss: v, accuracy });
         log({ step, val_loss: v, train_loss: loss, ...(accuracy !== undefined ? { val_accuracy: accuracy } : {}) });
-        if (!bar.enabled) say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}${accuracy !== undefined ? `  val accuracy ${(100 * accuracy).toFixed(1)}%` : ''}`);
-      } else if (!bar.enabled && (step % 10 === 0 || step === 1)) say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
+        if (!bar.enabled) {
+          say(`step ${step}/${totalSteps}  train ${loss.toFixed(3)}  val ${v.toFixed(3)}${accuracy !== undefined ? `  val accuracy ${(100 * accuracy).toFixed(1)}%` : ''}`);
+          lastLine = performance.now();
+        }
+      } else if (!bar.enabled && (step === 1 || step === totalSteps || performance.now() - lastLine >= (hooks.progressLineMs ?? PROGRESS_LINE_MS))) {
+        // no terminal (a log file, CI, a pipe): a line at the first and last step and every few seconds between
+        say(`step ${step}/${totalSteps}  loss ${loss.toFixed(3)}  ${tps.toFixed(0)} tok/s`);
+        lastLine = performance.now();
+      }
       if (opts.saveEvery > 0 && step % opts.saveEvery === 0 && step < totalSteps) await save('periodic');
       hooks.onStep?.(step);
       const stop = step < totalSteps ? hooks.stopRequested?.() : null;
@@ -341,4 +368,14 @@ export async function runTraining(gpu: Gpu, optsIn: RunOptions, resumeDir?: stri
   say(`wgpt: ${step - startStep} steps in ${formatDuration(seconds)} (${tokensPerSecond.toFixed(0)} tokens/s); loss ${history.train[0]?.loss.toFixed(3) ?? '?'} → ${lastLoss.toFixed(3)}${lastVal ? `, val ${lastVal.loss.toFixed(3)}` : ''}${lastVal?.accuracy !== undefined ? ` (accuracy ${(100 * lastVal.accuracy).toFixed(1)}%)` : ''}`);
   say(`wgpt: checkpoint ${out}  (loss curve: ${join(out, 'loss.svg')})`);
   return { model, tokenizer: tok, out, train: history.train, val: history.val, steps: step, seconds, tokensPerSecond };
+}
+
+/** The byte-level BPE a run learns from its own text (OWN_BPE), with the one line that says so. */
+function ownBpe(text: string, data: string, say: (l: string) => void): Tokenizer {
+  const t0 = performance.now();
+  const part = text.length > OWN_BPE_CHARS ? text.slice(0, OWN_BPE_CHARS) : text;
+  const { bpe } = trainBpe(part, { vocabSize: OWN_BPE_VOCAB, name: `${basename(data)}-bpe` });
+  const what = part === text ? basename(data) : `the first ${OWN_BPE_CHARS.toLocaleString('en-US')} characters of ${basename(data)}`;
+  say(`wgpt: trained a byte-level BPE of its own on ${what}: ${bpe.vocabSize} ids in ${((performance.now() - t0) / 1000).toFixed(2)} s (--tokenizer gpt2 for GPT-2's 50,257 ids)`);
+  return bpe;
 }
