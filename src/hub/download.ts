@@ -33,6 +33,8 @@ export interface HubOptions {
   weights?: boolean;
 }
 
+/** A download that receives nothing for this long is treated as cut (and resumed). */
+const IDLE_MS = 60_000;
 const truthy = (v: string | undefined) => !!v && /^(1|true|yes|on)$/i.test(v);
 const OFFLINE_HINT = 'HF_HUB_OFFLINE=1 uses the cache only';
 
@@ -60,6 +62,7 @@ function causeText(e: unknown): string {
 }
 
 async function request(s: Settings, url: string, init: RequestInit & { auth?: boolean; timeoutMs?: number } = {}): Promise<Response> {
+  // (an abort of `init.signal` mid-request is a network failure too: NetworkError below)
   const headers = new Headers(init.headers);
   headers.set('user-agent', 'wgpt (huggingface_hub-compatible cache)');
   if (init.auth !== false && s.token) headers.set('authorization', `Bearer ${s.token}`);
@@ -119,7 +122,7 @@ class ByteProgress {
     const w = 20;
     const rate = (done - this.start) / Math.max(1e-3, (now - this.t0) / 1000);
     const eta = rate > 0 ? (this.total - done) / rate : NaN;
-    const line = `${this.name} [${'#'.repeat(Math.round(frac * w))}${'.'.repeat(w - Math.round(frac * w))}] ${mb(done)}/${mb(this.total)}  ${mb(rate)}/s  ETA ${formatDuration(eta)}`;
+    const line = `${this.name} [${'#'.repeat(Math.round(frac * w))}${'.'.repeat(w - Math.round(frac * w))}] ${mb(done)}/${this.total >= 0 ? mb(this.total) : '?'}  ${mb(rate)}/s  ETA ${formatDuration(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line.slice(0, (process.stderr.columns || 120) - 1)}\x1b[K` : `${line}\n`);
   }
   finish(done: number): void {
@@ -158,7 +161,7 @@ async function appendBody(res: Response, path: string, have: number, onBytes: (n
     failed = e;
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  if (failed) throw new NetworkError(`connection lost after ${mb(n)} (${causeText(failed)})`);
+  if (failed) throw new NetworkError(`connection lost after ${mb(n)} (${(failed as Error)?.name === 'AbortError' ? `no data for ${IDLE_MS / 1000} s` : causeText(failed)})`);
   return n;
 }
 
@@ -195,21 +198,44 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
     const bar = new ByteProgress(s, path, size, have);
     for (let attempt = 0; ; attempt++) {
       if (size >= 0 && have === size) break;
-      let res = await request(s, getUrl, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, auth });
-      for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
-        const loc = res.headers.get('location');
-        if (!loc) break;
-        const next = new URL(loc, getUrl).toString();
-        res = await request(s, next, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, auth: auth && new URL(next).origin === new URL(url).origin });
+      // a transfer that stays silent for IDLE_MS is a cut connection (resumed like one)
+      const ctl = new AbortController();
+      let idle = setTimeout(() => ctl.abort(), IDLE_MS);
+      const alive = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => ctl.abort(), IDLE_MS);
+      };
+      let res: Response;
+      try {
+        res = await request(s, getUrl, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, auth, signal: ctl.signal });
+        for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
+          const loc = res.headers.get('location');
+          if (!loc) break;
+          const next = new URL(loc, getUrl).toString();
+          res = await request(s, next, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, auth: auth && new URL(next).origin === new URL(url).origin, signal: ctl.signal });
+        }
+      } catch (e) {
+        clearTimeout(idle);
+        if (!(e instanceof NetworkError) || attempt >= s.retries) throw e;
+        s.log(`${path}: ${(e as Error).message.split(';')[0]}; retrying`);
+        continue;
       }
-      if (res.status === 416 && size >= 0 && have === size) break;
-      if (res.status !== 200 && res.status !== 206) throw hubError(s, ref, res, path);
+      if (res.status === 416 && size >= 0 && have === size) {
+        clearTimeout(idle);
+        break;
+      }
+      if (res.status !== 200 && res.status !== 206) {
+        clearTimeout(idle);
+        throw hubError(s, ref, res, path);
+      }
       if (res.status === 200) have = 0; // the server ignored the Range: start over
       try {
-        have = await appendBody(res, part, have, (n) => bar.update(n));
+        have = await appendBody(res, part, have, (n) => (alive(), bar.update(n)));
+        clearTimeout(idle);
         if (size < 0 || have >= size) break;
         throw new NetworkError(`the download stopped at ${mb(have)} of ${mb(size)}`);
       } catch (e) {
+        clearTimeout(idle);
         have = existsSync(part) ? statSync(part).size : 0; // what reached the disk before the cut
         if (!(e instanceof NetworkError) || attempt >= s.retries) {
           bar.finish(have);
