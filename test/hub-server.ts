@@ -22,6 +22,10 @@ export interface Faults {
   cutOnce?: string[];
   /** LFS paths whose X-Linked-Etag names another sha256 */
   lieSha?: string[];
+  /** LFS paths whose first CDN GET sends about half the bytes and then goes silent (the socket stays open) */
+  stallOnce?: string[];
+  /** old repo name → new one: the Hub answers 307 with a relative Location, as for a renamed repository */
+  renamed?: Record<string, string>;
 }
 
 export interface LoggedRequest {
@@ -83,6 +87,8 @@ export async function startHub(repos: StandInRepo[], faults: Faults = {}, lifeti
   for (const r of byName.values()) for (const [p, b] of r.files) if (isLfs(p)) blobs.set(sha256(b), b);
   const cut = new Set(faults.cutOnce ?? []);
   const cutSha = new Set<string>();
+  const stall = new Set(faults.stallOnce ?? []);
+  const stallSha = new Set<string>();
   const requests: LoggedRequest[] = [];
   const log = (req: IncomingMessage, server: 'hub' | 'cdn') =>
     requests.push({ method: req.method ?? '', url: req.url ?? '', server, range: req.headers.range, auth: req.headers.authorization });
@@ -111,6 +117,11 @@ export async function startHub(repos: StandInRepo[], faults: Faults = {}, lifeti
     }
     res.writeHead(m ? 206 : 200, { 'content-length': String(b.length - start), 'accept-ranges': 'bytes', ...(m ? { 'content-range': `bytes ${start}-${b.length - 1}/${b.length}` } : {}) });
     if (req.method === 'HEAD') return res.end();
+    if (stallSha.has(sha) && !m) {
+      stallSha.delete(sha);
+      res.write(b.subarray(0, Math.floor(b.length / 2))); // …and nothing more until the client gives up
+      return;
+    }
     if (cutSha.has(sha) && !m) {
       cutSha.delete(sha);
       // about half the bytes, flushed, then the connection dies
@@ -124,6 +135,13 @@ export async function startHub(repos: StandInRepo[], faults: Faults = {}, lifeti
   const hub = await listen((req, res) => {
     log(req, 'hub');
     const url = new URL(req.url ?? '/', 'http://x');
+    for (const [from, to] of Object.entries(faults.renamed ?? {})) {
+      const at = url.pathname.indexOf(`/${from}/`);
+      if (at === 0 || (at > 0 && url.pathname.startsWith('/api/models'))) {
+        res.writeHead(307, { location: url.pathname.replace(`/${from}/`, `/${to}/`) + url.search });
+        return res.end();
+      }
+    }
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     if (parts[0] === 'api' && parts[1] === 'models') {
       const { repo, rest } = splitRepo(parts.slice(2), 'revision');
@@ -153,6 +171,10 @@ export async function startHub(repos: StandInRepo[], faults: Faults = {}, lifeti
       if (cut.has(path)) {
         cut.delete(path);
         cutSha.add(sha);
+      }
+      if (stall.has(path)) {
+        stall.delete(path);
+        stallSha.add(sha);
       }
       const claimed = faults.lieSha?.includes(path) ? sha256(new TextEncoder().encode(`not ${path}`)) : sha;
       res.writeHead(302, { ...common, location: `${cdnUrl}/blob/${sha}?sig=x`, 'x-linked-etag': `"${claimed}"`, 'x-linked-size': String(b.length), 'content-length': '0' });

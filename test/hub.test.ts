@@ -140,6 +140,22 @@ test('a connection cut mid-file is resumed with a Range request; an .incomplete 
   });
 });
 
+test('a transfer that goes silent is treated as cut and resumed; a renamed repository is followed by its relative redirect', async () => {
+  await withHub([tinyRepo()], { stallOnce: ['model.safetensors'], renamed: { 'old-org/tiny': 'wgpt-test/tiny-gpt2' } }, async (hub, opts) => {
+    const o = opts({ idleMs: 400 });
+    const snap = await downloadModel({ repo: 'wgpt-test/tiny-gpt2', revision: 'main' }, o);
+    const gets = hub.requests.filter((r) => r.server === 'cdn' && r.method === 'GET');
+    assert.is(gets.length, 2);
+    assert.match(gets[1].range ?? '', /^bytes=\d+-$/);
+    assert.ok(o.lines.some((l) => /model.safetensors: connection lost after .* \(no data for 0.4 s\); resuming/.test(l)), o.lines.join(' | '));
+    assert.equal(readFileSync(join(snap, 'model.safetensors')), readFileSync(join(TB, 'st', 'model.safetensors')));
+    // the old name reaches the same files (cached under the name asked for, as huggingface_hub does)
+    const old = await downloadModel({ repo: 'old-org/tiny', revision: 'main' }, o);
+    assert.ok(old.includes('models--old-org--tiny'), old);
+    assert.equal(readdirSync(old).sort(), readdirSync(snap).sort());
+  });
+});
+
 test('a sha256 that does not match X-Linked-Etag: refused, nothing left in the cache', async () => {
   await withHub([tinyRepo()], { lieSha: ['model.safetensors'] }, async (_hub, opts) => {
     const o = opts();

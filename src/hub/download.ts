@@ -29,6 +29,8 @@ export interface HubOptions {
   log?: (line: string) => void;
   /** times a cut download is resumed within one call (default 3) */
   retries?: number;
+  /** a transfer silent this long counts as cut and is resumed (default 60 s) */
+  idleMs?: number;
   /** false: config and tokenizer files only (`wgpt tokenize --model NAME`); default true */
   weights?: boolean;
 }
@@ -48,6 +50,7 @@ function settings(o: HubOptions) {
     progress: o.progress ?? (!!process.stderr.isTTY || env.WGPT_PROGRESS === '1'),
     log: o.log ?? ((line: string) => (env.WGPT_QUIET === '1' ? undefined : void process.stderr.write(`wgpt: ${line}\n`))),
     retries: o.retries ?? 3,
+    idleMs: o.idleMs ?? IDLE_MS,
     weights: o.weights ?? true,
   };
 }
@@ -147,7 +150,7 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /** Appends the response body to `path`; returns the bytes now in the file. Throws NetworkError when the body is cut. */
-async function appendBody(res: Response, path: string, have: number, onBytes: (n: number) => void): Promise<number> {
+async function appendBody(res: Response, path: string, have: number, onBytes: (n: number) => void, idleMs: number): Promise<number> {
   const out = createWriteStream(path, { flags: have > 0 ? 'a' : 'w' });
   let n = have;
   let failed: unknown = null;
@@ -161,7 +164,7 @@ async function appendBody(res: Response, path: string, have: number, onBytes: (n
     failed = e;
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  if (failed) throw new NetworkError(`connection lost after ${mb(n)} (${(failed as Error)?.name === 'AbortError' ? `no data for ${IDLE_MS / 1000} s` : causeText(failed)})`);
+  if (failed) throw new NetworkError(`connection lost after ${mb(n)} (${(failed as Error)?.name === 'AbortError' ? `no data for ${idleMs / 1000} s` : causeText(failed)})`);
   return n;
 }
 
@@ -200,10 +203,10 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
       if (size >= 0 && have === size) break;
       // a transfer that stays silent for IDLE_MS is a cut connection (resumed like one)
       const ctl = new AbortController();
-      let idle = setTimeout(() => ctl.abort(), IDLE_MS);
+      let idle = setTimeout(() => ctl.abort(), s.idleMs);
       const alive = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => ctl.abort(), IDLE_MS);
+        idle = setTimeout(() => ctl.abort(), s.idleMs);
       };
       let res: Response;
       try {
@@ -230,7 +233,7 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
       }
       if (res.status === 200) have = 0; // the server ignored the Range: start over
       try {
-        have = await appendBody(res, part, have, (n) => (alive(), bar.update(n)));
+        have = await appendBody(res, part, have, (n) => (alive(), bar.update(n)), s.idleMs);
         clearTimeout(idle);
         if (size < 0 || have >= size) break;
         throw new NetworkError(`the download stopped at ${mb(have)} of ${mb(size)}`);
@@ -296,6 +299,14 @@ export async function downloadModel(ref: ModelRef, opts: HubOptions = {}): Promi
   let res: Response;
   try {
     res = await request(s, infoUrl(s.endpoint, ref), { timeoutMs: 10_000 });
+    // a renamed repository answers with a relative redirect to its new name: followed (same origin only)
+    for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
+      const loc = res.headers.get('location');
+      if (!loc) break;
+      const next = new URL(loc, infoUrl(s.endpoint, ref));
+      if (next.origin !== new URL(s.endpoint).origin) break;
+      res = await request(s, next.toString(), { timeoutMs: 10_000 });
+    }
   } catch (e) {
     if (!(e instanceof NetworkError) || !cache.commitOf(ref.revision)) throw e;
     s.log(`${(e as Error).message.split(';')[0]}: using the cached ${refText(ref)}`);
