@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
 import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../tokenizer/node.js';
 import { resolveCheckpointDir } from '../hub/folder.js';
+import { resolveModelDir } from '../hub/node.js';
 import { join } from 'node:path';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
@@ -39,7 +40,7 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
   // the encoder view's BERT folder: /bert/index.json lists the files served (none without --bert), so the page never 404s
   const bertFiles: string[] = [];
   if (o.bert) {
-    const dir = resolveCheckpointDir(o.bert);
+    const dir = resolveCheckpointDir(await resolveModelDir(o.bert));
     if (!existsSync(join(dir, 'config.json'))) throw new Error(`--bert ${o.bert} has no config.json`);
     for (const [f, type] of [['config.json', 'application/json'], ['model.safetensors', 'application/octet-stream'], ['pytorch_model.bin', 'application/octet-stream'], ['tokenizer.json', 'application/json'], ['vocab.txt', 'text/plain; charset=utf-8'], ['tokenizer_config.json', 'application/json']]) {
       if (!existsSync(join(dir, f))) continue;
@@ -77,7 +78,7 @@ const cmd: Command = {
   help: {
     port: ['N', 'port to listen on (0: any free port)', '8080'],
     host: ['ADDR', 'address to listen on', '127.0.0.1'],
-    bert: ['DIR', 'a BERT folder (Hugging Face or wgpt) for the page\'s encoder view'],
+    bert: ['DIR|NAME', 'a BERT folder (Hugging Face or wgpt), or a BERT on the Hub (bert-base-cased), for the page\'s encoder view'],
   },
   async run(v) {
     const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined, bert: v.bert as string | undefined });
