@@ -73,7 +73,7 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
 
 const cmd: Command = {
   summary: 'serve the browser page (tokens, embeddings, training, generation, attention) on localhost',
-  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1] [--bert DIR]',
+  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1] [--bert DIR|NAME]',
   options: { port: { type: 'string' }, host: { type: 'string' }, bert: { type: 'string' } },
   help: {
     port: ['N', 'port to listen on (0: any free port)', '8080'],
