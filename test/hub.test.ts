@@ -156,6 +156,20 @@ test('a transfer that goes silent is treated as cut and resumed; a renamed repos
   });
 });
 
+test('two downloads of the same model at once: one fetches each blob, the other waits for it (the lock in .locks/)', async () => {
+  await withHub([tinyRepo()], {}, async (hub, opts) => {
+    const a = opts();
+    const b = opts();
+    const [sa, sb] = await Promise.all([downloadModel({ repo: 'wgpt-test/tiny-gpt2', revision: 'main' }, a), downloadModel({ repo: 'wgpt-test/tiny-gpt2', revision: 'main' }, b)]);
+    assert.is(sa, sb);
+    assert.is(hub.requests.filter((r) => r.server === 'cdn' && r.method === 'GET').length, 1, 'the LFS file was fetched once');
+    assert.ok([...a.lines, ...b.lines].some((l) => l.startsWith('waiting for another wgpt process downloading wgpt-test/tiny-gpt2/')), [...a.lines, ...b.lines].join(' | '));
+    assert.is([...a.lines, ...b.lines].filter((l) => l.startsWith('downloaded ')).length, 3, 'each of the three files downloaded once');
+    assert.equal(readdirSync(join(a.cacheDir!, '.locks', 'models--wgpt-test--tiny-gpt2')), [], 'locks released');
+    assert.equal(readFileSync(join(sa, 'model.safetensors')), readFileSync(join(TB, 'st', 'model.safetensors')));
+  });
+});
+
 test('a sha256 that does not match X-Linked-Etag: refused, nothing left in the cache', async () => {
   await withHub([tinyRepo()], { lieSha: ['model.safetensors'] }, async (_hub, opts) => {
     const o = opts();

@@ -5,7 +5,8 @@
 //   refs/{revision}              the commit a branch or tag pointed to when last resolved
 //   snapshots/{commit}/{path}    relative symlinks into blobs (copies where the file system refuses links)
 //   .no_exist/{commit}/{path}    empty files recording that the repository has no such file at that commit
-// Leaves out: datasets and spaces (models only), cross-process locks (.locks/), cache pruning.
+//   .locks/models--ORG--NAME/{etag}.wgpt.lock   wgpt's lock on a blob being downloaded (pid inside)
+// Leaves out: datasets and spaces (models only), huggingface_hub's flock-based .lock files, cache pruning.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -24,6 +25,16 @@ export function repoFolderName(repo: string): string {
 }
 
 const COMMIT = /^[0-9a-f]{40}$/;
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 export const isCommitHash = (rev: string) => COMMIT.test(rev);
 
 /** One repository's folder in the cache. */
@@ -73,6 +84,46 @@ export class RepoCache {
     const tmp = `${p}.tmp-${process.pid}`;
     writeFileSync(tmp, commit);
     renameSync(tmp, p);
+  }
+
+  /**
+   * Takes the lock on downloading `etag` among wgpt processes (.locks/models--ORG--NAME/{etag}.wgpt.lock holding the
+   * owner's pid; a lock whose process is gone is taken over) and returns its release. Waits while a live process holds
+   * it (`onWait` once). huggingface_hub's own `{etag}.lock` (an flock) is left alone.
+   */
+  async lockBlob(etag: string, onWait?: () => void): Promise<() => void> {
+    const dir = join(this.root, '.locks', repoFolderName(this.repo));
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${etag}.wgpt.lock`);
+    const me = `${process.pid} ${Math.random().toString(36).slice(2)}`;
+    let told = false;
+    for (;;) {
+      try {
+        writeFileSync(path, me, { flag: 'wx' });
+        return () => {
+          try {
+            if (readFileSync(path, 'utf8') === me) rmSync(path, { force: true });
+          } catch {
+            /* already gone */
+          }
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let pid = NaN;
+      try {
+        pid = Number(readFileSync(path, 'utf8').split(' ')[0]);
+      } catch {
+        continue; // released meanwhile
+      }
+      if (!alive(pid)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (!told) onWait?.();
+      told = true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   blobPath(etag: string): string {

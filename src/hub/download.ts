@@ -5,7 +5,8 @@
 // X-Linked-Size, a 302 to the CDN for LFS files), then GET with Range to resume a blobs/{etag}.incomplete; LFS files
 // checked against their sha256 (a mismatch keeps nothing). HF_HUB_OFFLINE=1: the cache only. HF_TOKEN: bearer token.
 // Written here rather than on npm's @huggingface/hub: see docs/hub.md. Leaves out: uploads, xet transfers, locks
-// between processes downloading the same blob at once, parallel file downloads.
+// with Python processes downloading the same blob at the same moment (wgpt processes lock each other out), parallel
+// file downloads.
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
@@ -186,10 +187,22 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
   const sizeHeader = h.get('x-linked-size') ?? h.get('content-length');
   const size = sizeHeader !== null && /^\d+$/.test(sizeHeader) ? Number(sizeHeader) : -1;
   const blob = cache.blobPath(etag);
-  if (!existsSync(blob)) {
+  const release = existsSync(blob) ? null : await cache.lockBlob(etag, () => s.log(`waiting for another wgpt process downloading ${refText(ref)}/${path}`));
+  try {
+    if (release && !existsSync(blob)) await fetchBlob(s, cache, ref, path, url, meta.location, etag, size);
+  } finally {
+    release?.();
+  }
+  return cache.linkSnapshot(commit, path, etag);
+}
+
+/** Downloads one blob into blobs/{etag} (through .incomplete, resumed, checked); the caller holds its lock. */
+async function fetchBlob(s: Settings, cache: RepoCache, ref: ModelRef, path: string, url: string, location: string | null, etag: string, size: number): Promise<void> {
+  const blob = cache.blobPath(etag);
+  {
     mkdirSync(dirname(blob), { recursive: true });
     const part = cache.incompletePath(etag);
-    const getUrl = meta.location ?? url;
+    const getUrl = location ?? url;
     // the token goes to the Hub, not to a CDN on another origin
     const auth = new URL(getUrl).origin === new URL(url).origin;
     let have = existsSync(part) ? statSync(part).size : 0;
@@ -262,7 +275,6 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
     renameSync(part, blob);
     s.log(`downloaded ${refText(ref)}/${path}: ${bar.summary(have)}`);
   }
-  return cache.linkSnapshot(commit, path, etag);
 }
 
 /** Shard names of an index already in the snapshot. */
