@@ -46,7 +46,6 @@ export function isTuple(v: unknown): v is PyTuple {
   return Array.isArray(v) && (v as unknown as { __tuple?: boolean }).__tuple === true;
 }
 
-const MARK = Symbol('mark');
 const GLOBAL_REF = Symbol('global');
 interface GlobalRef {
   [GLOBAL_REF]: string;
