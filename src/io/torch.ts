@@ -177,6 +177,7 @@ export function parseTorchStateDict(bytes: Uint8Array, where = 'pytorch_model.bi
     if (t.shape.length !== t.stride.length) throw new Error(`${where}: tensor '${k}' has ${t.shape.length} sizes but ${t.stride.length} strides`);
     const d = decode(t.storage);
     const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n > 2 ** 31) throw new Error(`${where}: tensor '${k}' has ${n} elements, more than wgpt reads into one array`);
     // the last element addressed must lie inside the storage
     const last = t.offset + t.shape.reduce((a, s, i) => a + (s > 0 ? (s - 1) * t.stride[i] : 0), 0);
     if (n > 0 && last >= t.storage.numel) throw new Error(`${where}: tensor '${k}' reaches element ${last} of a ${t.storage.numel}-element storage`);
