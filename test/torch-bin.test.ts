@@ -114,4 +114,29 @@ test('zip: compressed entries are refused by name; truncated files and broken in
   assert.ok(Object.isFrozen(tuple([1, 2])));
 });
 
+test('mutated and truncated torch files: every outcome is a parse or one-line Error (400 seeded cases)', () => {
+  let seed = 27;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  let parsed = 0;
+  let refused = 0;
+  for (const f of ['zip/pytorch_model.bin', 'legacy/pytorch_model.bin']) {
+    const orig = bytes(f);
+    for (let i = 0; i < 200; i++) {
+      const b = orig.slice(0, rnd() < 0.2 ? Math.floor(rnd() * orig.length) : orig.length);
+      // flips inside the pickle and headers (the first 2 kB) are the interesting ones
+      for (let k = 0; k < 1 + Math.floor(rnd() * 4); k++) b[Math.floor(rnd() * Math.min(b.length, rnd() < 0.7 ? 2048 : b.length))] = Math.floor(rnd() * 256);
+      try {
+        parseTorchStateDict(b, 'fuzz');
+        parsed++;
+      } catch (e) {
+        assert.ok(e instanceof Error, `${f} case ${i}: threw a non-Error`);
+        assert.not.ok((e as Error).message.includes('\n'), `${f} case ${i}: multi-line: ${(e as Error).message}`);
+        refused++;
+      }
+    }
+  }
+  console.log(`  fuzz: ${parsed} parsed (flips in raw tensor bytes), ${refused} refused with one line`);
+  assert.ok(refused > 100);
+});
+
 test.run();

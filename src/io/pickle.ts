@@ -106,8 +106,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
   };
   const findGlobal = (module: string, name: string): GlobalRef => {
     const key = `${module}.${name}`;
-    const impl = opts.globals[key];
-    if (!impl) fail(`refused global '${key}': wgpt's unpickler knows only ${opts.allowedText ?? (Object.keys(opts.globals).join(', ') || 'no globals here')}; nothing was executed`);
+    const impl = Object.prototype.hasOwnProperty.call(opts.globals, key) ? opts.globals[key] : undefined;
+    if (!impl) fail(`refused global ${printable(key)}: wgpt's unpickler knows only ${opts.allowedText ?? (Object.keys(opts.globals).join(', ') || 'no globals here')}; nothing was executed`);
     return { [GLOBAL_REF]: key, impl: impl! };
   };
   const asValue = (v: unknown): PyValue => (isGlobal(v) ? (v.impl.value ?? fail(`global '${v[GLOBAL_REF]}' is not a value here`)) : (v as PyValue));
@@ -359,6 +359,12 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
         fail(`unknown pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${at}`);
     }
   }
+}
+
+/** A name from a (possibly hostile) pickle for a message: quoted, control characters escaped, at most 80 characters. */
+export function printable(name: string): string {
+  const cut = name.length > 80 ? name.slice(0, 77) + '...' : name;
+  return /^[\x20-\x7e]*$/.test(cut) ? `'${cut}'` : JSON.stringify(cut).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Marks a value as made by a global whose `build` handles BUILD on it. */

@@ -4,7 +4,7 @@
 // upcast to f32, integer storages kept exactly (as int32, like safetensors.ts).
 // Leaves out: anything but a flat dict of tensors (full pickled modules, optimizer states), big-endian files,
 // quantized and sparse tensors, torch.load's arbitrary classes (refused by name).
-import { type PyGlobal, type PyValue, isTuple, orderedDict, unpickle } from './pickle.js';
+import { type PyGlobal, type PyValue, isTuple, orderedDict, printable, unpickle } from './pickle.js';
 import { isZip, readZip } from './zip.js';
 import { f16BitsToNumber, type SafeTensor } from './safetensors.js';
 
@@ -90,7 +90,7 @@ export function parseTorchStateDict(bytes: Uint8Array, where = 'pytorch_model.bi
   const storages = new Map<string, StorageRef>();
   const persistentLoad = (pid: PyValue): PyValue => {
     // ('storage', storage_type, key, location, numel[, view_metadata])
-    if (!isTuple(pid) || pid[0] !== 'storage' || pid.length < 5) throw new Error(`${where}: unknown persistent id ${JSON.stringify(String(pid)).slice(0, 60)}`);
+    if (!isTuple(pid) || pid[0] !== 'storage' || pid.length < 5) throw new Error(`${where}: unknown persistent id ${printable(String(pid))}`);
     const type = pid[1] as unknown as StorageType;
     if (!type || type.__py !== 'storage_type') throw new Error(`${where}: persistent id without a storage type`);
     const key = String(pid[2]);
@@ -172,7 +172,7 @@ export function parseTorchStateDict(bytes: Uint8Array, where = 'pytorch_model.bi
     const t = v as unknown as TensorRef;
     if (!t || t.__py !== 'tensor') {
       if (k === '_metadata') continue;
-      throw new Error(`${where}: entry '${k}' is not a tensor`);
+      throw new Error(`${where}: entry ${printable(k)} is not a tensor`);
     }
     if (t.shape.length !== t.stride.length) throw new Error(`${where}: tensor '${k}' has ${t.shape.length} sizes but ${t.stride.length} strides`);
     const d = decode(t.storage);
