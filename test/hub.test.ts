@@ -265,6 +265,15 @@ test('the CLI by name: HF_ENDPOINT + HF_HUB_CACHE, a progress bar on stderr, log
     const d = await runWgpt(['logits', '--model', 'wgpt-test/nothing', '--ids', '1', '--out', byName], { env });
     assert.is(d.code, 1);
     assert.is(d.err, `wgpt logits: no folder wgpt-test/nothing here, and no model 'wgpt-test/nothing' on ${hub.endpoint} (or it is private or gated: set HF_TOKEN)\n`);
+    // wgpt download: the snapshot path on stdout; --list shows the cache
+    const dl = await runWgpt(['download', 'wgpt-test/tiny-gpt2'], { env });
+    assert.is(dl.code, 0, dl.err);
+    assert.match(dl.out, new RegExp(`^${env.HF_HUB_CACHE}/models--wgpt-test--tiny-gpt2/snapshots/${hub.commitOf('wgpt-test/tiny-gpt2')}\n$`));
+    const ls = await runWgpt(['download', '--list'], { env });
+    assert.match(ls.out, /^wgpt-test\/tiny-gpt2 +0\.0 MB {2}1 snapshot {2}main=[0-9a-f]{10}\n$/);
+    const bad = await runWgpt(['download', 'a b'], { env });
+    assert.is(bad.code, 2);
+    assert.match(bad.err, /^wgpt download: 'a b' is not a model name: repo ids use letters/);
     const e = await runWgpt(['logits', '--model', 'gpt2@v9', '--ids', '1', '--out', byName], { env });
     assert.is(e.err, `wgpt logits: no model 'gpt2' on ${hub.endpoint} (or it is private or gated: set HF_TOKEN)\n`);
   } finally {
