@@ -106,6 +106,9 @@ async function head(s: Settings, ref: ModelRef, url: string, path: string): Prom
   throw new Error(`too many redirects for ${refText(ref)}/${path}`);
 }
 
+/** A file body as stored (no content coding, so byte counts and Range offsets are the file's), from `have` on. */
+const getHeaders = (have: number): Record<string, string> => ({ 'accept-encoding': 'identity', ...(have > 0 ? { range: `bytes=${have}-` } : {}) });
+
 const cleanEtag = (e: string | null) => (e ?? '').replace(/^W\//, '').replace(/^"|"$/g, '');
 
 class ByteProgress {
@@ -223,12 +226,12 @@ async function fetchBlob(s: Settings, cache: RepoCache, ref: ModelRef, path: str
       };
       let res: Response;
       try {
-        res = await request(s, getUrl, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, auth, signal: ctl.signal });
+        res = await request(s, getUrl, { headers: getHeaders(have), auth, signal: ctl.signal });
         for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
           const loc = res.headers.get('location');
           if (!loc) break;
           const next = new URL(loc, getUrl).toString();
-          res = await request(s, next, { headers: have > 0 ? { range: `bytes=${have}-` } : {}, auth: auth && new URL(next).origin === new URL(url).origin, signal: ctl.signal });
+          res = await request(s, next, { headers: getHeaders(have), auth: auth && new URL(next).origin === new URL(url).origin, signal: ctl.signal });
         }
       } catch (e) {
         clearTimeout(idle);
