@@ -248,13 +248,14 @@ test("a cache written by Python's huggingface_hub (built by hand: links, a copie
 test('the CLI by name: HF_ENDPOINT + HF_HUB_CACHE, a progress bar on stderr, logits equal to the folder\'s; HF_HUB_OFFLINE=1 reuses the cache', async () => {
   const hub = await startHub([tinyRepo()], {}, 120_000);
   try {
-    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: freshCache(), HF_TOKEN: '', WGPT_PROGRESS: '1', WGPT_QUIET: '0' };
+    const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: freshCache(), HF_TOKEN: 'hf_from_env', WGPT_PROGRESS: '1', WGPT_QUIET: '0' };
     const byName = join(root, 'by-name.f32');
     const byDir = join(root, 'by-dir.f32');
     const a = await runWgpt(['logits', '--model', 'wgpt-test/tiny-gpt2', '--ids', '1,2,3;4,5,6', '--out', byName], { env });
     assert.is(a.code, 0, a.err);
     assert.match(a.err, /model.safetensors \[#+\.*\] [\d.]+ kB\/[\d.]+ kB {2}[\d.]+ [kMG]?B\/s {2}ETA \d+s/);
     assert.match(a.err, /wgpt: downloaded wgpt-test\/tiny-gpt2\/model.safetensors: /);
+    for (const r of hub.requests) assert.is(r.auth, r.server === 'hub' ? 'Bearer hf_from_env' : undefined, `HF_TOKEN: ${r.server} ${r.url}`);
     const b = await runWgpt(['logits', '--model', join(TB, 'st'), '--ids', '1,2,3;4,5,6', '--out', byDir]);
     assert.is(b.code, 0, b.err);
     assert.equal(readFileSync(byName), readFileSync(byDir));
