@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig, readGenerationConfig } from '../src/hub/load.ts';
+import { checkpointTokenizer } from '../src/hub/tokenizer-spec.ts';
 import { memorySource } from '../src/hub/files.ts';
 import { initParams } from '../src/model/model.ts';
 import { serializeSafetensors } from '../src/io/safetensors.ts';
@@ -42,6 +43,16 @@ test('the real config files: architecture, sizes and generation settings as tran
   const fromCfg = readGenerationConfig(memorySource(files, 'opus'), real('Helsinki-NLP/opus-mt-ko-en', 'config.json'));
   assert.equal([fromCfg.num_beams, fromCfg.max_length, fromCfg.bad_words_ids], [4, 512, [[65000]]]);
   assert.equal(readGenerationConfig(memorySource(new Map(), 'gpt2'), real('gpt2', 'config.json')), { bos_token_id: 50256, eos_token_id: 50256 });
+});
+
+test('a --tokenizer file is read as given, not replaced by the folder\'s own tokenizer.json; a vocab.txt folder is read as BertTokenizer reads it', () => {
+  const own = checkpointTokenizer(join(FIXTURES, 'bert_tiny_noprefix'), 'bert', 1000);
+  assert.match(own.name, /tokenizer\.json/);
+  const given = checkpointTokenizer(join(FIXTURES, 'bert_tiny_noprefix'), 'bert', 1000, join(FIXTURES, 'bert_tiny', 'vocab.txt'));
+  assert.match(given.name, /bert_tiny\/vocab\.txt/);
+  // bert_tiny has vocab.txt + tokenizer_config.json (do_lower_case false): cased
+  const cased = checkpointTokenizer(join(FIXTURES, 'bert_tiny'), 'bert', 1000);
+  assert.is(cased.decode(cased.encode('The')), 'The');
 });
 
 /** The real config with the size keys replaced (random weights at full size would be 0.5 GB) and random weights. */

@@ -87,6 +87,8 @@ export function checkpointTokenizer(dir: string, modelType: string, vocab: numbe
     if (t) return checkVocab(t, `the tokenizer of ${dir}`, vocab);
     if (modelType !== 'gpt2') throw new Error(`${dir} has no tokenizer files (tokenizer.json, vocab.txt, source.spm + vocab.json); give --tokenizer`);
   }
+  // a file or folder given by the user is read as given (not replaced by the checkpoint's own tokenizer.json)
+  if (spec !== undefined && existsSync(spec)) return checkVocab(tokenizerFromSpec(spec), `tokenizer ${spec}`, vocab);
   spec ??= checkpointTokenizerSpec(dir);
   return checkVocab(loadTokenizerSpec(spec, { checkpointDir: dir }), `tokenizer ${spec}`, vocab);
 }
