@@ -204,20 +204,50 @@ function gather(src: Float32Array | Int32Array, t: TensorRef, n: number): Float3
   return out;
 }
 
+let F16: Float32Array | null = null;
+/** Every binary16 bit pattern's value (built once: a lookup per element instead of arithmetic). */
+function f16Table(): Float32Array {
+  if (!F16) {
+    F16 = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) F16[h] = f16BitsToNumber(h);
+  }
+  return F16;
+}
+
+/** The first `len` bytes of `raw` in a fresh, aligned ArrayBuffer (a Node Buffer's slice() is a view, not a copy). */
+function copyOut(raw: Uint8Array, len: number): ArrayBuffer {
+  const out = new Uint8Array(len);
+  out.set(raw.subarray(0, len));
+  return out.buffer;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** The little-endian u16s of `raw` (a view when aligned on a little-endian machine, else a copy). */
+function u16s(raw: Uint8Array, n: number): Uint16Array {
+  if (LITTLE_ENDIAN) return raw.byteOffset % 2 === 0 ? new Uint16Array(raw.buffer, raw.byteOffset, n) : new Uint16Array(copyOut(raw, 2 * n));
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  return Uint16Array.from({ length: n }, (_, j) => dv.getUint16(2 * j, true));
+}
+
 function decodeStorage(raw: Uint8Array, dtype: string, n: number): { f: Float32Array; i?: Int32Array } {
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const f = new Float32Array(n);
   switch (dtype) {
     case 'F32':
-      if (raw.byteOffset % 4 === 0) return { f: new Float32Array(raw.buffer, raw.byteOffset, n) };
+      if (LITTLE_ENDIAN) return { f: raw.byteOffset % 4 === 0 ? new Float32Array(raw.buffer, raw.byteOffset, n) : new Float32Array(copyOut(raw, 4 * n)) };
       for (let j = 0; j < n; j++) f[j] = dv.getFloat32(4 * j, true);
       return { f };
-    case 'F16':
-      for (let j = 0; j < n; j++) f[j] = f16BitsToNumber(dv.getUint16(2 * j, true));
+    case 'F16': {
+      const t = f16Table();
+      const h = u16s(raw, n);
+      for (let j = 0; j < n; j++) f[j] = t[h[j]];
       return { f };
+    }
     case 'BF16': {
       const u = new Uint32Array(f.buffer);
-      for (let j = 0; j < n; j++) u[j] = dv.getUint16(2 * j, true) << 16;
+      const h = u16s(raw, n);
+      for (let j = 0; j < n; j++) u[j] = h[j] << 16;
       return { f };
     }
     case 'F64':
