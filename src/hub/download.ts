@@ -7,7 +7,7 @@
 // Written here rather than on npm's @huggingface/hub: see docs/hub.md. Leaves out: uploads, xet transfers, locks
 // with Python processes downloading the same blob at the same moment (wgpt processes lock each other out), parallel
 // file downloads.
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { RepoCache, hubCacheDir } from './cache.js';
@@ -202,87 +202,84 @@ async function downloadFile(s: Settings, cache: RepoCache, ref: ModelRef, commit
 /** Downloads one blob into blobs/{etag} (through .incomplete, resumed, checked); the caller holds its lock. */
 async function fetchBlob(s: Settings, cache: RepoCache, ref: ModelRef, path: string, url: string, location: string | null, etag: string, size: number): Promise<void> {
   const blob = cache.blobPath(etag);
-  {
-    mkdirSync(dirname(blob), { recursive: true });
-    const part = cache.incompletePath(etag);
-    const getUrl = location ?? url;
-    // the token goes to the Hub, not to a CDN on another origin
-    const auth = new URL(getUrl).origin === new URL(url).origin;
-    let have = existsSync(part) ? statSync(part).size : 0;
-    if (size >= 0 && have > size) {
-      rmSync(part);
-      have = 0;
-    }
-    if (have > 0) s.log(`resuming ${refText(ref)}/${path} at ${mb(have)}`);
-    const bar = new ByteProgress(s, path, size, have);
-    for (let attempt = 0; ; attempt++) {
-      if (size >= 0 && have === size) break;
-      // a transfer that stays silent for IDLE_MS is a cut connection (resumed like one)
-      const ctl = new AbortController();
-      let idle = setTimeout(() => ctl.abort(), s.idleMs);
-      const alive = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => ctl.abort(), s.idleMs);
-      };
-      let res: Response;
-      try {
-        res = await request(s, getUrl, { headers: getHeaders(have), auth, signal: ctl.signal });
-        for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
-          const loc = res.headers.get('location');
-          if (!loc) break;
-          const next = new URL(loc, getUrl).toString();
-          res = await request(s, next, { headers: getHeaders(have), auth: auth && new URL(next).origin === new URL(url).origin, signal: ctl.signal });
-        }
-      } catch (e) {
-        clearTimeout(idle);
-        if (!(e instanceof NetworkError) || attempt >= s.retries) throw e;
-        s.log(`${path}: ${(e as Error).message.split(';')[0]}; retrying`);
-        continue;
-      }
-      if (res.status === 416 && size >= 0 && have === size) {
-        clearTimeout(idle);
-        break;
-      }
-      if (res.status !== 200 && res.status !== 206) {
-        clearTimeout(idle);
-        throw hubError(s, ref, res, path);
-      }
-      if (res.status === 200) have = 0; // the server ignored the Range: start over
-      try {
-        have = await appendBody(res, part, have, (n) => (alive(), bar.update(n)), s.idleMs);
-        clearTimeout(idle);
-        if (size < 0 || have >= size) break;
-        throw new NetworkError(`the download stopped at ${mb(have)} of ${mb(size)}`);
-      } catch (e) {
-        clearTimeout(idle);
-        have = existsSync(part) ? statSync(part).size : 0; // what reached the disk before the cut
-        if (!(e instanceof NetworkError) || attempt >= s.retries) {
-          bar.finish(have);
-          throw new Error(`downloading ${refText(ref)}/${path}: ${(e as Error).message}; run the command again to resume (${mb(have)} kept)`);
-        }
-        s.log(`${path}: ${(e as Error).message}; resuming`);
-      }
-    }
-    bar.finish(have);
-    if (size >= 0 && have !== size) {
-      rmSync(part, { force: true });
-      throw new Error(`downloading ${refText(ref)}/${path}: got ${have} bytes, the Hub announced ${size}; nothing was kept in the cache`);
-    }
-    if (etag.length === 64) {
-      const got = await sha256File(part);
-      if (got !== etag) {
-        rmSync(part, { force: true });
-        throw new Error(`${refText(ref)}/${path}: sha256 ${got} does not match the Hub's ${etag}; the file was refused and nothing was kept in the cache`);
-      }
-    }
-    renameSync(part, blob);
-    s.log(`downloaded ${refText(ref)}/${path}: ${bar.summary(have)}`);
+  mkdirSync(dirname(blob), { recursive: true });
+  const part = cache.incompletePath(etag);
+  const getUrl = location ?? url;
+  // the token goes to the Hub, not to a CDN on another origin
+  const auth = new URL(getUrl).origin === new URL(url).origin;
+  let have = existsSync(part) ? statSync(part).size : 0;
+  if (size >= 0 && have > size) {
+    rmSync(part);
+    have = 0;
   }
+  if (have > 0) s.log(`resuming ${refText(ref)}/${path} at ${mb(have)}`);
+  const bar = new ByteProgress(s, path, size, have);
+  for (let attempt = 0; ; attempt++) {
+    if (size >= 0 && have === size) break;
+    // a transfer that stays silent for IDLE_MS is a cut connection (resumed like one)
+    const ctl = new AbortController();
+    let idle = setTimeout(() => ctl.abort(), s.idleMs);
+    const alive = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => ctl.abort(), s.idleMs);
+    };
+    let res: Response;
+    try {
+      res = await request(s, getUrl, { headers: getHeaders(have), auth, signal: ctl.signal });
+      for (let hops = 0; res.status >= 300 && res.status < 400 && hops < 5; hops++) {
+        const loc = res.headers.get('location');
+        if (!loc) break;
+        const next = new URL(loc, getUrl).toString();
+        res = await request(s, next, { headers: getHeaders(have), auth: auth && new URL(next).origin === new URL(url).origin, signal: ctl.signal });
+      }
+    } catch (e) {
+      clearTimeout(idle);
+      if (!(e instanceof NetworkError) || attempt >= s.retries) throw e;
+      s.log(`${path}: ${(e as Error).message.split(';')[0]}; retrying`);
+      continue;
+    }
+    if (res.status === 416 && size >= 0 && have === size) {
+      clearTimeout(idle);
+      break;
+    }
+    if (res.status !== 200 && res.status !== 206) {
+      clearTimeout(idle);
+      throw hubError(s, ref, res, path);
+    }
+    if (res.status === 200) have = 0; // the server ignored the Range: start over
+    try {
+      have = await appendBody(res, part, have, (n) => (alive(), bar.update(n)), s.idleMs);
+      clearTimeout(idle);
+      if (size < 0 || have >= size) break;
+      throw new NetworkError(`the download stopped at ${mb(have)} of ${mb(size)}`);
+    } catch (e) {
+      clearTimeout(idle);
+      have = existsSync(part) ? statSync(part).size : 0; // what reached the disk before the cut
+      if (!(e instanceof NetworkError) || attempt >= s.retries) {
+        bar.finish(have);
+        throw new Error(`downloading ${refText(ref)}/${path}: ${(e as Error).message}; run the command again to resume (${mb(have)} kept)`);
+      }
+      s.log(`${path}: ${(e as Error).message}; resuming`);
+    }
+  }
+  bar.finish(have);
+  if (size >= 0 && have !== size) {
+    rmSync(part, { force: true });
+    throw new Error(`downloading ${refText(ref)}/${path}: got ${have} bytes, the Hub announced ${size}; nothing was kept in the cache`);
+  }
+  if (etag.length === 64) {
+    const got = await sha256File(part);
+    if (got !== etag) {
+      rmSync(part, { force: true });
+      throw new Error(`${refText(ref)}/${path}: sha256 ${got} does not match the Hub's ${etag}; the file was refused and nothing was kept in the cache`);
+    }
+  }
+  renameSync(part, blob);
+  s.log(`downloaded ${refText(ref)}/${path}: ${bar.summary(have)}`);
 }
 
 /** Shard names of an index already in the snapshot. */
-async function shardNames(snapshot: string, index: string): Promise<string[]> {
-  const { readFileSync } = await import('node:fs');
+function shardNames(snapshot: string, index: string): string[] {
   let j: unknown;
   try {
     j = JSON.parse(readFileSync(`${snapshot}/${index}`, 'utf8'));
@@ -344,7 +341,7 @@ export async function downloadModel(ref: ModelRef, opts: HubOptions = {}): Promi
   const { files, weight } = neededFiles(refText(ref), listing, s.weights);
   for (const f of files) await downloadFile(s, cache, ref, commit, f);
   if (weight?.endsWith('.index.json')) {
-    for (const shard of await shardNames(cache.snapshotDir(commit), weight)) {
+    for (const shard of shardNames(cache.snapshotDir(commit), weight)) {
       if (!listing.includes(shard)) throw new Error(`${refText(ref)}/${weight} names shard ${shard}, which the repository does not have`);
       await downloadFile(s, cache, ref, commit, shard);
     }
