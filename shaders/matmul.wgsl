@@ -14,8 +14,10 @@
 // Overrides: TA, TB pick the stored layouts; VA / VB read A / B as vec4 along their contiguous
 //   dimension (k for A, m for Aᵀ, n for B, k for Bᵀ): the host sets them only when that dimension, the
 //   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
-// ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` +
-//   `gelu` for inference: the same formula as unary.wgsl's gelu_tanh).
+// ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` + `gelu`
+//   for inference: the prelude's gelu_tanh, which unary.wgsl uses too). An override, not a uniform: tried as a uniform
+//   (a loop of 0 or 1 trips per element, one pipeline for both), `big` ran ~13% slower at K = 128 (its store is ~15–20%
+//   of such a product); the kernel tiers make the second pipeline's compile cheap to wait for (docs/perf.md).
 // Grid (`main`): x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
 // split dispatch (all entries).
 // `main`: each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
@@ -49,14 +51,24 @@ override BW: u32 = 8;
 
 //!include prelude
 
-// unary.wgsl's gelu_tanh, term for term: tanh through exp with the argument clamped to ±10
+// the activation ACT on one element (see the header)
 fn act_epilogue(v: f32) -> f32 {
-  if (ACT == 1u) {
-    let e = exp(2.0 * clamp(GELU_K * (v + 0.044715 * v * v * v), -10.0, 10.0));
-    return 0.5 * v * (1.0 + (e - 1.0) / (e + 1.0));
-  }
+  if (ACT == 1u) { return gelu_tanh(v); }
   return v;
 }
+
+// one row of A stored (M, K), for row_dot8 (matmul_row.wgsl) and `main`: A(k .. k+3) and A(k) of the row starting at ia
+fn row_a4(ia: u32, k: u32) -> vec4f {
+  if (VA) { return Av[(ia + k) >> 2u]; }
+  return vec4f(A[ia + k], A[ia + k + 1u], A[ia + k + 2u], A[ia + k + 3u]);
+}
+
+fn row_a1(ia: u32, k: u32) -> f32 {
+  return A[ia + k];
+}
+
+// B's 8 columns (b_cols, b_block, b_row) and the one-row loop (row_dot8), shared with matmul_ln.wgsl
+//!include matmul_row
 
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -65,20 +77,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (n0 >= p.N || m0 >= p.M) { return; }
   let b = gid.z + p.zBase;
   let aB = p.oA + b * p.sA;
-  let bB = p.oB + b * p.sB;
-  // clamped row and column indices: loads for rows/columns past the edge repeat the last one
+  // clamped rows: loads for rows past the edge repeat the last one
   let mL = p.M - 1u;
-  let nL = p.N - 1u;
   let m1 = min(m0 + 1u, mL);
   let m2 = min(m0 + 2u, mL);
   let m3 = min(m0 + 3u, mL);
-  let n1 = min(n0 + 1u, nL);
-  let n2 = min(n0 + 2u, nL);
-  let n3 = min(n0 + 3u, nL);
-  let n4 = min(n0 + 4u, nL);
-  let n5 = min(n0 + 5u, nL);
-  let n6 = min(n0 + 6u, nL);
-  let n7 = min(n0 + 7u, nL);
   // A: start of rows m0..m3 (stored (M, K)) or column offsets m0..m3 (stored (K, M))
   var ia0 = aB + m0;
   var ia1 = aB + m1;
@@ -90,28 +93,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     ia2 = aB + m2 * p.lda;
     ia3 = aB + m3 * p.lda;
   }
-  // B: column offsets n0..n7 (stored (K, N)) or start of rows n0..n7 (stored (N, K))
-  var ib0 = bB + n0;
-  var ib1 = bB + n1;
-  var ib2 = bB + n2;
-  var ib3 = bB + n3;
-  var ib4 = bB + n4;
-  var ib5 = bB + n5;
-  var ib6 = bB + n6;
-  var ib7 = bB + n7;
-  if (TB) {
-    ib0 = bB + n0 * p.ldb;
-    ib1 = bB + n1 * p.ldb;
-    ib2 = bB + n2 * p.ldb;
-    ib3 = bB + n3 * p.ldb;
-    ib4 = bB + n4 * p.ldb;
-    ib5 = bB + n5 * p.ldb;
-    ib6 = bB + n6 * p.ldb;
-    ib7 = bB + n7 * p.ldb;
-  } else if (VB) {
-    // vec4 halves along n (N is a multiple of 4): the upper half clamps to the last whole vec4
-    ib4 = bB + min(n0 + 4u, p.N - 4u);
-  }
+  let ib = b_cols(p.oB + b * p.sB, n0, p.N, p.ldb);
 
   // s<r><h>: row m0+r, columns n0+4h .. n0+4h+3
   var s00 = vec4f(0.0);
@@ -154,96 +136,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       a1 = vec4f(t0.y, t1.y, t2.y, t3.y);
       a2 = vec4f(t0.z, t1.z, t2.z, t3.z);
       a3 = vec4f(t0.w, t1.w, t2.w, t3.w);
-    } else if (VA) {
-      a0 = Av[(ia0 + k) >> 2u];
-      a1 = Av[(ia1 + k) >> 2u];
-      a2 = Av[(ia2 + k) >> 2u];
-      a3 = Av[(ia3 + k) >> 2u];
     } else {
-      a0 = vec4f(A[ia0 + k], A[ia0 + k + 1u], A[ia0 + k + 2u], A[ia0 + k + 3u]);
-      a1 = vec4f(A[ia1 + k], A[ia1 + k + 1u], A[ia1 + k + 2u], A[ia1 + k + 3u]);
-      a2 = vec4f(A[ia2 + k], A[ia2 + k + 1u], A[ia2 + k + 2u], A[ia2 + k + 3u]);
-      a3 = vec4f(A[ia3 + k], A[ia3 + k + 1u], A[ia3 + k + 2u], A[ia3 + k + 3u]);
+      a0 = row_a4(ia0, k);
+      a1 = row_a4(ia1, k);
+      a2 = row_a4(ia2, k);
+      a3 = row_a4(ia3, k);
     }
-    // b<j><h> = B(k+j, n0+4h .. n0+4h+3)
-    var b00: vec4f;
-    var b01: vec4f;
-    var b10: vec4f;
-    var b11: vec4f;
-    var b20: vec4f;
-    var b21: vec4f;
-    var b30: vec4f;
-    var b31: vec4f;
-    if (TB) {
-      // u<c> = B(k .. k+3, n_c): one stored row of (N, K) each; transposed by renaming
-      var u0: vec4f;
-      var u1: vec4f;
-      var u2: vec4f;
-      var u3: vec4f;
-      var u4: vec4f;
-      var u5: vec4f;
-      var u6: vec4f;
-      var u7: vec4f;
-      if (VB) {
-        u0 = Bv[(ib0 + k) >> 2u];
-        u1 = Bv[(ib1 + k) >> 2u];
-        u2 = Bv[(ib2 + k) >> 2u];
-        u3 = Bv[(ib3 + k) >> 2u];
-        u4 = Bv[(ib4 + k) >> 2u];
-        u5 = Bv[(ib5 + k) >> 2u];
-        u6 = Bv[(ib6 + k) >> 2u];
-        u7 = Bv[(ib7 + k) >> 2u];
-      } else {
-        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
-        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
-        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
-        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
-        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
-        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
-        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
-        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
-      }
-      b00 = vec4f(u0.x, u1.x, u2.x, u3.x);
-      b01 = vec4f(u4.x, u5.x, u6.x, u7.x);
-      b10 = vec4f(u0.y, u1.y, u2.y, u3.y);
-      b11 = vec4f(u4.y, u5.y, u6.y, u7.y);
-      b20 = vec4f(u0.z, u1.z, u2.z, u3.z);
-      b21 = vec4f(u4.z, u5.z, u6.z, u7.z);
-      b30 = vec4f(u0.w, u1.w, u2.w, u3.w);
-      b31 = vec4f(u4.w, u5.w, u6.w, u7.w);
-    } else {
-      let r0 = k * p.ldb;
-      let r1 = r0 + p.ldb;
-      let r2 = r1 + p.ldb;
-      let r3 = r2 + p.ldb;
-      if (VB) {
-        b00 = Bv[(ib0 + r0) >> 2u];
-        b01 = Bv[(ib4 + r0) >> 2u];
-        b10 = Bv[(ib0 + r1) >> 2u];
-        b11 = Bv[(ib4 + r1) >> 2u];
-        b20 = Bv[(ib0 + r2) >> 2u];
-        b21 = Bv[(ib4 + r2) >> 2u];
-        b30 = Bv[(ib0 + r3) >> 2u];
-        b31 = Bv[(ib4 + r3) >> 2u];
-      } else {
-        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
-        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
-        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
-        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
-        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
-        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
-        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
-        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
-      }
-    }
-    s00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
-    s01 += a0.x * b01 + a0.y * b11 + a0.z * b21 + a0.w * b31;
-    s10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
-    s11 += a1.x * b01 + a1.y * b11 + a1.z * b21 + a1.w * b31;
-    s20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
-    s21 += a2.x * b01 + a2.y * b11 + a2.z * b21 + a2.w * b31;
-    s30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
-    s31 += a3.x * b01 + a3.y * b11 + a3.z * b21 + a3.w * b31;
+    // bv[2j + h] = B(k+j, n0+4h .. n0+4h+3)
+    let bv = b_block(ib, k, p.ldb);
+    s00 += a0.x * bv[0] + a0.y * bv[2] + a0.z * bv[4] + a0.w * bv[6];
+    s01 += a0.x * bv[1] + a0.y * bv[3] + a0.z * bv[5] + a0.w * bv[7];
+    s10 += a1.x * bv[0] + a1.y * bv[2] + a1.z * bv[4] + a1.w * bv[6];
+    s11 += a1.x * bv[1] + a1.y * bv[3] + a1.z * bv[5] + a1.w * bv[7];
+    s20 += a2.x * bv[0] + a2.y * bv[2] + a2.z * bv[4] + a2.w * bv[6];
+    s21 += a2.x * bv[1] + a2.y * bv[3] + a2.z * bv[5] + a2.w * bv[7];
+    s30 += a3.x * bv[0] + a3.y * bv[2] + a3.z * bv[4] + a3.w * bv[6];
+    s31 += a3.x * bv[1] + a3.y * bv[3] + a3.z * bv[5] + a3.w * bv[7];
   }
   // the last K mod 4 steps, one k at a time with scalar loads
   for (var k = K4; k < p.K; k++) {
@@ -263,24 +171,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       x2 = A[ia2 + k];
       x3 = A[ia3 + k];
     }
-    var lo: vec4f;
-    var hi: vec4f;
-    if (TB) {
-      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
-      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
-    } else {
-      let r = bB + k * p.ldb;
-      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
-      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
-    }
-    s00 += x0 * lo;
-    s01 += x0 * hi;
-    s10 += x1 * lo;
-    s11 += x1 * hi;
-    s20 += x2 * lo;
-    s21 += x2 * hi;
-    s30 += x3 * lo;
-    s31 += x3 * hi;
+    let lh = b_row(ib, k, p.ldb);
+    s00 += x0 * lh[0];
+    s01 += x0 * lh[1];
+    s10 += x1 * lh[0];
+    s11 += x1 * lh[1];
+    s20 += x2 * lh[0];
+    s21 += x2 * lh[1];
+    s30 += x3 * lh[0];
+    s31 += x3 * lh[1];
   }
   // store C(m0 .. m0+3, n0 .. n0+7) ∩ the matrix: one loop over a private array, once per invocation,
   // out of the hot loop (32 unrolled guarded stores doubled the pipeline compile time on SwiftShader)
@@ -303,137 +202,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 // Entry `row1`: the same contract for M == 1 with A not transposed (a KV-cache decode step, a single row):
 // each invocation owns 1 × 8 of C (grid: x → 8-column blocks, y → unused (1), z → batch), so no invocation
-// computes the three clamped rows that `main` would repeat for M = 1.
+// computes the three clamped rows that `main` would repeat for M = 1. The loop is row_dot8 (matmul_row.wgsl): per row
+// the same sums in the same order as `main`.
 @compute @workgroup_size(WX, WY, 1)
 fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
   // a flat invocation index over the workgroup's WX·WY invocations and the x workgroups
   let n0 = ((wid.x + p.nBase) * WX * WY + li) * 8u;
   if (n0 >= p.N) { return; }
   let b = gid.z + p.zBase;
-  let ia = p.oA + b * p.sA;
-  let bB = p.oB + b * p.sB;
-  let nL = p.N - 1u;
-  let n1 = min(n0 + 1u, nL);
-  let n2 = min(n0 + 2u, nL);
-  let n3 = min(n0 + 3u, nL);
-  let n4 = min(n0 + 4u, nL);
-  let n5 = min(n0 + 5u, nL);
-  let n6 = min(n0 + 6u, nL);
-  let n7 = min(n0 + 7u, nL);
-  var ib0 = bB + n0;
-  var ib1 = bB + n1;
-  var ib2 = bB + n2;
-  var ib3 = bB + n3;
-  var ib4 = bB + n4;
-  var ib5 = bB + n5;
-  var ib6 = bB + n6;
-  var ib7 = bB + n7;
-  if (TB) {
-    ib0 = bB + n0 * p.ldb;
-    ib1 = bB + n1 * p.ldb;
-    ib2 = bB + n2 * p.ldb;
-    ib3 = bB + n3 * p.ldb;
-    ib4 = bB + n4 * p.ldb;
-    ib5 = bB + n5 * p.ldb;
-    ib6 = bB + n6 * p.ldb;
-    ib7 = bB + n7 * p.ldb;
-  } else if (VB) {
-    ib4 = bB + min(n0 + 4u, p.N - 4u);
-  }
-  var s0 = vec4f(0.0);
-  var s1 = vec4f(0.0);
-  let K4 = p.K & ~3u;
-  for (var k = 0u; k < K4; k += 4u) {
-    var a: vec4f;
-    if (VA) {
-      a = Av[(ia + k) >> 2u];
-    } else {
-      a = vec4f(A[ia + k], A[ia + k + 1u], A[ia + k + 2u], A[ia + k + 3u]);
-    }
-    if (TB) {
-      // one stored row of (N, K) per column: 8 dot products of 4
-      var u0: vec4f;
-      var u1: vec4f;
-      var u2: vec4f;
-      var u3: vec4f;
-      var u4: vec4f;
-      var u5: vec4f;
-      var u6: vec4f;
-      var u7: vec4f;
-      if (VB) {
-        u0 = Bv[(ib0 + k) >> 2u];
-        u1 = Bv[(ib1 + k) >> 2u];
-        u2 = Bv[(ib2 + k) >> 2u];
-        u3 = Bv[(ib3 + k) >> 2u];
-        u4 = Bv[(ib4 + k) >> 2u];
-        u5 = Bv[(ib5 + k) >> 2u];
-        u6 = Bv[(ib6 + k) >> 2u];
-        u7 = Bv[(ib7 + k) >> 2u];
-      } else {
-        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
-        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
-        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
-        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
-        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
-        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
-        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
-        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
-      }
-      // the same sums, in the same order, as `main`'s a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3 per column
-      s0 += a.x * vec4f(u0.x, u1.x, u2.x, u3.x) + a.y * vec4f(u0.y, u1.y, u2.y, u3.y) + a.z * vec4f(u0.z, u1.z, u2.z, u3.z) + a.w * vec4f(u0.w, u1.w, u2.w, u3.w);
-      s1 += a.x * vec4f(u4.x, u5.x, u6.x, u7.x) + a.y * vec4f(u4.y, u5.y, u6.y, u7.y) + a.z * vec4f(u4.z, u5.z, u6.z, u7.z) + a.w * vec4f(u4.w, u5.w, u6.w, u7.w);
-    } else {
-      let r0 = k * p.ldb;
-      let r1 = r0 + p.ldb;
-      let r2 = r1 + p.ldb;
-      let r3 = r2 + p.ldb;
-      var b00: vec4f;
-      var b01: vec4f;
-      var b10: vec4f;
-      var b11: vec4f;
-      var b20: vec4f;
-      var b21: vec4f;
-      var b30: vec4f;
-      var b31: vec4f;
-      if (VB) {
-        b00 = Bv[(ib0 + r0) >> 2u];
-        b01 = Bv[(ib4 + r0) >> 2u];
-        b10 = Bv[(ib0 + r1) >> 2u];
-        b11 = Bv[(ib4 + r1) >> 2u];
-        b20 = Bv[(ib0 + r2) >> 2u];
-        b21 = Bv[(ib4 + r2) >> 2u];
-        b30 = Bv[(ib0 + r3) >> 2u];
-        b31 = Bv[(ib4 + r3) >> 2u];
-      } else {
-        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
-        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
-        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
-        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
-        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
-        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
-        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
-        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
-      }
-      s0 += a.x * b00 + a.y * b10 + a.z * b20 + a.w * b30;
-      s1 += a.x * b01 + a.y * b11 + a.z * b21 + a.w * b31;
-    }
-  }
-  for (var k = K4; k < p.K; k++) {
-    let x = A[ia + k];
-    var lo: vec4f;
-    var hi: vec4f;
-    if (TB) {
-      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
-      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
-    } else {
-      let r = bB + k * p.ldb;
-      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
-      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
-    }
-    s0 += x * lo;
-    s1 += x * hi;
-  }
-  let res = array<vec4f, 2>(s0, s1);
+  let res = row_dot8(p.oA + b * p.sA, b_cols(p.oB + b * p.sB, n0, p.N, p.ldb), p.K, p.ldb);
   let cBase = p.oC + b * p.sC + n0;
   let cols = min(8u, p.N - n0);
   for (var j = 0u; j < cols; j++) {

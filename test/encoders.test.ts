@@ -11,6 +11,9 @@ import { isSequenceClassifier, isRowLogits, isHiddenStates, type Model } from '.
 import { MaskedLM } from '../src/model/encoder.ts';
 import { paddedPositionIds } from '../src/model/encoder.ts';
 import { AdamW } from '../src/train/adamw.ts';
+import { newClassifier } from '../src/model/heads.ts';
+import { classifierOf } from '../src/model/architectures.ts';
+import { distilbert, distilbertForSequenceClassification } from '../src/model/distilbert.ts';
 import { FIXTURES, readFixture, assertClose, fileReport } from './helpers.ts';
 
 const report = fileReport(test.after);
@@ -97,6 +100,32 @@ test('head variants: config.json architectures picks the head; loading drops the
   try {
     assert.ok(m instanceof MaskedLM);
     assert.not.ok(isSequenceClassifier(m));
+  } finally {
+    m.dispose();
+  }
+});
+
+test('newClassifier: a fresh classifier, and one from a masked-LM checkpoint (encoder copied, head initialised, MLM head dropped and named)', async () => {
+  const fresh = newClassifier({ arch: distilbertForSequenceClassification, config: distilbert.freshConfig({ preset: 'tiny', vocabSize: 40 }), numLabels: 3, labels: ['neg', 'neu', 'pos'], seed: 1 });
+  assert.equal(fresh.config.architectures, ['DistilBertForSequenceClassification']);
+  assert.equal(fresh.config.id2label, { 0: 'neg', 1: 'neu', 2: 'pos' });
+  assert.equal([...fresh.params.keys()], distilbertForSequenceClassification.paramTable(fresh.config).map((r) => r.name));
+  assert.is(fresh.initialised.length, fresh.params.size);
+  const ck = loadCheckpoint(join(FIXTURES, 'roberta_mlm'));
+  const arch = classifierOf(ck.arch)!;
+  assert.is(arch.name, 'RobertaForSequenceClassification');
+  const r = newClassifier({ arch, config: ck.config, numLabels: 2, seed: 3, from: ck.params, fromClass: 'RobertaForMaskedLM' });
+  assert.equal(r.initialised, ['classifier.dense.weight', 'classifier.dense.bias', 'classifier.out_proj.weight', 'classifier.out_proj.bias']);
+  assert.equal(r.dropped.map((d) => d.name).sort(), ['lm_head.bias', 'lm_head.dense.bias', 'lm_head.dense.weight', 'lm_head.layer_norm.bias', 'lm_head.layer_norm.weight']);
+  assert.match(r.summary, /dropped 5 tensors .*RobertaForMaskedLM head \(RobertaForSequenceClassification has none\)/);
+  const name = 'roberta.encoder.layer.1.output.dense.weight';
+  assert.equal(Array.from(r.params.get(name)!.data), Array.from(ck.params.get(name)!.data));
+  const gpu = await getGpu();
+  const m = arch.create(gpu, r.config, r.params);
+  try {
+    if (!isSequenceClassifier(m)) throw new Error('not a classifier');
+    const l = await gpu.scope(() => noGrad(async () => m.classify(IdBatch.from(gpu, [0, 5, 6, 2], [1, 4], 41), [1, 1, 1, 1]).toArray()));
+    assert.is(l.length, 2);
   } finally {
     m.dispose();
   }

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { matmul, linear, linearT, encodeMatmul, setMatmulVariant, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
+import { matmul, linear, linearT, encodeMatmul, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
 import { matmulRef, bmmRef, bmmBackwardRef, linearRef, linearBackwardRef, linearTRef, linearTBackwardRef } from '../src/ref/matmul.ts';
 import { colSumRef } from '../src/ref/reduce.ts';
 import { assertClose, randn, FIXTURES, fixture, report } from './helpers.ts';
@@ -14,14 +14,10 @@ import { gradCheck } from './gradcheck.ts';
 
 const VARIANTS: MatmulVariant[] = ['regblock', 'tiled'];
 
-/** Runs fn with every matmul forced onto `v`, restoring the previous choice afterwards. */
+/** Runs fn with every matmul on this device forced onto `v` (at its best tier), restoring the policy afterwards. */
 async function withVariant<T>(v: MatmulVariant, fn: () => Promise<T>): Promise<T> {
-  const prev = setMatmulVariant(v);
-  try {
-    return await fn();
-  } finally {
-    setMatmulVariant(prev);
-  }
+  const gpu = await getGpu();
+  return gpu.withPolicy({ matmul: v, tiers: 'best' }, fn);
 }
 
 // [M, N, K]: ones, odd sizes, and sizes that turn the vec4 paths on for some layouts and off for others
@@ -38,13 +34,14 @@ const SHAPES: [number, number, number][] = [
 
 const TOL = { atol: 1e-5, rtol: 1e-5 };
 
-test('setMatmulVariant forces a variant and restores the per-adapter choice', async () => {
+test('the device policy picks the variant; withPolicy changes it for one device and restores it; bad fields are refused', async () => {
   const gpu = await getGpu();
   const auto = gpu.info.isCpu ? 'regblock' : 'tiled';
   assert.is(matmulVariant(gpu), auto);
-  assert.is(setMatmulVariant('tiled'), 'auto');
-  assert.is(matmulVariant(gpu), 'tiled');
-  assert.is(setMatmulVariant('auto'), 'tiled');
+  await gpu.withPolicy({ matmul: 'tiled' }, () => assert.is(matmulVariant(gpu), 'tiled'));
+  assert.is(matmulVariant(gpu), auto);
+  assert.throws(() => gpu.setPolicy({ matmul: 'fast' as 'tiled' }), /unknown matmul variant 'fast'/);
+  assert.throws(() => gpu.setPolicy({ speed: 1 } as never), /unknown policy field 'speed'/);
   assert.is(matmulVariant(gpu), auto);
 });
 

@@ -48,11 +48,22 @@ export async function loadCheckpointByRef(ref: string, opts: HubOptions = {}): P
 }
 
 /** Model + tokenizer of a folder or a model name (`tokenizer`: a spec that overrides the model's own; `check` throws to refuse the checkpoint). */
-export async function loadModel(gpu: Gpu, ref: string, o: { tokenizer?: string; hub?: HubOptions; check?: (ck: LoadedCheckpoint) => void } = {}): Promise<LoadedModel> {
+export async function loadModel(
+  gpu: Gpu,
+  ref: string,
+  o: { tokenizer?: string; hub?: HubOptions; check?: (ck: LoadedCheckpoint) => void; checkModel?: (model: Model, ck: LoadedCheckpoint) => void } = {},
+): Promise<LoadedModel> {
   const ck = await loadCheckpointByRef(ref, o.hub);
-  o.check?.(ck); // e.g. the architecture a command needs, before the tokenizer and the GPU upload
-  const tokenizer = checkpointTokenizer(ck.dir, ck.arch.modelType, ck.arch.vocabSize(ck.config), o.tokenizer);
-  return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, checkpoint: ck, skipped: ck.skipped };
+  o.check?.(ck); // e.g. the architecture a command needs, before the GPU upload and the tokenizer
+  const model = ck.arch.create(gpu, ck.config, ck.params);
+  try {
+    o.checkModel?.(model, ck); // e.g. a capability, before the tokenizer
+    const tokenizer = checkpointTokenizer(ck.dir, ck.arch.modelType, ck.arch.vocabSize(ck.config), o.tokenizer);
+    return { model, tokenizer, checkpoint: ck, skipped: ck.skipped };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /** The tokenizer a folder or a model name carries (on the Hub: config and tokenizer files only are downloaded). */
@@ -71,6 +82,18 @@ function readConfigType(path: string): string {
     throw new Error(`${path} is not valid JSON (${String((e as Error).message).split('\n')[0]})`);
   }
   return architectureOf((j ?? {}) as Record<string, unknown>, path).modelType;
+}
+
+/** Model + tokenizer of a folder on disk, synchronously (no names: resolveModelDir first for those). */
+export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: Model; tokenizer: Tokenizer; skipped: SkippedTensor[] } {
+  const ck = loadCheckpoint(dir);
+  const model = ck.arch.create(gpu, ck.config, ck.params);
+  try {
+    return { model, tokenizer: checkpointTokenizer(ck.dir, ck.arch.modelType, ck.arch.vocabSize(ck.config), tokenizerOverride), skipped: ck.skipped };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /** Model alone (for commands that take ids, not text). */

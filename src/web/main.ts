@@ -19,6 +19,7 @@ import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
 import { mountWalk } from './walk-view.js';
 import { mountEncoder } from './encoder.js';
 import { mountHub } from './hub-view.js';
+import { mountLora } from './lora.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -464,6 +465,7 @@ async function init(): Promise<void> {
   window.wgpt.encoder = mountEncoder(state.gpu, $('encoder'), gpuTask);
   // a model by name from the Hub (or ?hub=URL), kept in Cache Storage
   window.wgpt.hub = mountHub(state.gpu, $('hub'), gpuTask);
+  window.wgpt.lora = mountLora(state.gpu, $('lora'), gpuTask, () => ({ model: state.model!, tok: state.tok! }));
   state.ready = true;
 }
 
