@@ -1,7 +1,7 @@
 // `wgpt generate`: load a causal LM (a folder, or a model on the Hub by name), stream a continuation.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu, type GpuCounters } from '../gpu/device.js';
-import { loadModel } from '../hub/node.js';
+import { loadModel, resolveModelDir } from '../hub/node.js';
 import { generate, streamDecoder, asCausalLM } from '../model/generate.js';
 import { skippedLine } from '../model/model.js';
 import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
@@ -42,8 +42,9 @@ const cmd: Command = {
     const topK = num(v, 'top-k', 40, { int: true, min: 0 });
     const topP = num(v, 'top-p', 1, { min: 0, max: 1 });
     const seed = num(v, 'seed', 123, { int: true, min: 0 });
+    const dir = await resolveModelDir(v.model as string); // a wrong name fails before any GPU work
     const gpu = await getGpu();
-    const { model: loaded, tokenizer, skipped } = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
+    const { model: loaded, tokenizer, skipped } = await loadModel(gpu, dir, { tokenizer: v.tokenizer as string | undefined });
     applyAdapter(gpu, loaded, v.adapter);
     const model = asCausalLM(loaded, 'wgpt generate');
     if (skipped.length) process.stderr.write(`wgpt: ${skippedLine(skipped)}\n`);

@@ -1,7 +1,7 @@
 // `wgpt logits`: forward pass on given id rows, logits written as raw little-endian float32 (B, T, V).
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadModelOnly } from '../hub/node.js';
+import { loadCheckpointByRef } from '../hub/node.js';
 import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { IdBatch, noGrad, type Tensor } from '../autograd/tensor.js';
 import { type Model, type EncoderDecoderLM, isRowLogits, isSequenceClassifier, isEncoderDecoderLM } from '../model/model.js';
@@ -128,8 +128,10 @@ const cmd: Command = {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
+    // the model's files first (a wrong name or an unreachable Hub fails before any GPU work)
+    const ck = await loadCheckpointByRef(v.model as string);
     const gpu = await getGpu();
-    const model = await loadModelOnly(gpu, v.model as string);
+    const model = ck.arch.create(gpu, ck.config, ck.params);
     try {
       applyAdapter(gpu, model, v.adapter);
       if (isEncoderDecoderLM(model)) {
