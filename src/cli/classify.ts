@@ -22,10 +22,10 @@ export function readTexts(path: string): LabelledRow[] {
 
 const cmd: Command = {
   summary: 'label texts with a sequence classifier: label and probability per line; accuracy and macro-F1 for labelled files',
-  usage: 'wgpt classify --model DIR (--text "…" | --file FILE) [--json] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
+  usage: 'wgpt classify --model DIR|NAME (--text "…" | --file FILE) [--json] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
   options: { model: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' }, json: { type: 'boolean' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, tokenizer: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
-    model: ['DIR', 'a …ForSequenceClassification folder (wgpt train --task classify, or a Hugging Face one); required'],
+    model: ['DIR|NAME', 'a …ForSequenceClassification folder (wgpt train --task classify, or a Hugging Face one), or one on the Hub (ORG/NAME[@REV]); required'],
     text: ['"…"', 'one text to label'],
     file: ['FILE', 'texts to label: TSV/CSV with a header naming text (or sentence) and optionally label, JSONL, or one text per line'],
     json: ['', 'one JSON object per input: {"label", "score", "scores"}'],

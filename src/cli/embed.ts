@@ -42,10 +42,10 @@ export async function meanPooled(model: Model & HiddenStates, ids: Int32Array, m
 
 const cmd: Command = {
   summary: 'sentence embeddings of an encoder: mean-pooled last hidden states (sentence-transformers), one JSON array per text',
-  usage: 'wgpt embed --model DIR (--text "…" | --file FILE) [--normalize] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
+  usage: 'wgpt embed --model DIR|NAME (--text "…" | --file FILE) [--normalize] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
   options: { model: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' }, normalize: { type: 'boolean' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, tokenizer: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
-    model: ['DIR', 'an encoder folder (BERT …); required'],
+    model: ['DIR|NAME', 'an encoder folder (BERT …), or one on the Hub (ORG/NAME[@REV]); required'],
     text: ['"…"', 'one text'],
     file: ['FILE', 'texts: one per line, or a TSV/CSV/JSONL with a text column'],
     normalize: ['', 'scale each embedding to unit length (for cosine similarity by dot product)'],
