@@ -162,7 +162,7 @@ test('bad input: num-beams 0, a source longer than max_position_embeddings, a co
       [['translate', '--model', dir, '--ids', '5,6,0', '--num-beams', '0', '--show-attention', svg], /^wgpt translate: --num-beams must be ≥ 1, got 0$/, 2],
       [['translate', '--model', dir, '--ids', long, '--show-attention', svg], /^wgpt translate: source 1 has 65 tokens, more than the model's max_position_embeddings 64$/, 1],
       [['translate', '--model', dir, '--ids', '5,0', '--max-new-tokens', '65'], /^wgpt translate: --max-new-tokens 65 is more than the decoder's max_position_embeddings 64$/, 1],
-      [['logits', '--model', dir, '--ids', long, '--decoder-ids', '300', '--out', join(dir, 'x.bin')], /^wgpt logits: --ids: a row of 65 tokens is longer than the model's max_position_embeddings 64$/, 1],
+      [['logits', '--model', dir, '--ids', long, '--decoder-ids', '300', '--out', join(dir, 'x.bin')], /^wgpt logits: --ids: a row of 65 tokens is longer than the model's longest source \(64 tokens\)$/, 1],
     ];
     cases.push([['translate', '--model', dir, '--text', SENTENCE], /^wgpt translate: .*target\.spm: not a SentencePiece model/, 1]);
     for (const [args, re, code] of cases) {

@@ -111,7 +111,7 @@ const cmd: Command = {
       if (s === 'peer-train') records.push(...(await benchPeer(gpu, { ...o, steps: o.runs })));
       if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
       if (s === 'marian') records.push(...(await benchMarian(gpu, o)));
-      if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
+      if (s === 'bpe') for (const r of await benchBpe({ quick: o.quick })) records.push({ ...r });
     }
     const secs = (performance.now() - t0) / 1000;
     for (const r of records) {

@@ -4,12 +4,14 @@ import { getGpu, type GpuCounters } from '../gpu/device.js';
 import { loadModelDir } from '../train/tokenizer-spec.js';
 import { generate, streamDecoder, asCausalLM } from '../model/generate.js';
 import { skippedLine } from '../model/model.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { warmUpGeneration } from '../train/warmup.js';
 
 const cmd: Command = {
   summary: 'generate text from a checkpoint (greedy at --temperature 0; KV cache; streams tokens)',
-  usage: 'wgpt generate --model DIR --prompt "…" [--max-new-tokens 50] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 123] [--no-cache] [--tokenizer SPEC]',
+  usage: 'wgpt generate --model DIR --prompt "…" [--max-new-tokens 50] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 123] [--no-cache] [--tokenizer SPEC] [--adapter DIR]',
   options: {
+    ...ADAPTER_OPTION,
     model: { type: 'string' },
     prompt: { type: 'string' },
     'max-new-tokens': { type: 'string' },
@@ -21,6 +23,7 @@ const cmd: Command = {
     tokenizer: { type: 'string' },
   },
   help: {
+    ...ADAPTER_HELP,
     model: ['DIR', 'checkpoint folder (wgpt run or Hugging Face GPT-2); required'],
     prompt: ['"…"', 'text to continue; required'],
     'max-new-tokens': ['N', 'tokens to generate', '50'],
@@ -41,6 +44,7 @@ const cmd: Command = {
     const seed = num(v, 'seed', 123, { int: true, min: 0 });
     const gpu = await getGpu();
     const { model: loaded, tokenizer, skipped } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    applyAdapter(gpu, loaded, v.adapter);
     const model = asCausalLM(loaded, 'wgpt generate');
     if (skipped.length) process.stderr.write(`wgpt: ${skippedLine(skipped)}\n`);
     const prompt = tokenizer.encode(v.prompt as string, { allowedSpecial: 'all' });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
+import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { isEncoderDecoderLM } from '../model/model.js';
 import { translateIds, generatedTokens } from '../model/seq2seq-translate.js';
 import { MarianTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -17,8 +18,9 @@ import { parseRaggedIds } from './logits.js';
 const cmd: Command = {
   summary: 'translate with an encoder–decoder checkpoint (Marian, RNN/LSTM seq2seq): greedy or beam search',
   usage:
-    'wgpt translate --model DIR (--text "…" | --ids "5,9,30[;…]") [--num-beams N] [--length-penalty X] [--early-stopping] [--max-new-tokens N] [--no-cache] [--json] [--show-attention FILE.svg]',
+    'wgpt translate --model DIR (--text "…" | --ids "5,9,30[;…]") [--num-beams N] [--length-penalty X] [--early-stopping] [--max-new-tokens N] [--no-cache] [--json] [--show-attention FILE.svg] [--adapter DIR]',
   options: {
+    ...ADAPTER_OPTION,
     model: { type: 'string' },
     text: { type: 'string' },
     ids: { type: 'string' },
@@ -31,6 +33,7 @@ const cmd: Command = {
     'show-attention': { type: 'string' },
   },
   help: {
+    ...ADAPTER_HELP,
     model: ['DIR', 'an encoder–decoder folder: a Marian folder (config.json model_type "marian", model.safetensors, source.spm, target.spm, vocab.json) or a wgpt-rnn-seq2seq checkpoint; required'],
     text: ['"…"', "source text (needs the folder's tokenizer: Marian's spm files, or wgpt_run.json)"],
     ids: ['"5,9,30"', 'source token ids instead of --text (rows split by ; translate a batch; Marian sources end with </s> as its tokenizer writes them)'],
@@ -65,6 +68,7 @@ const cmd: Command = {
     if (showAttn && cfg.attention === 'none') throw new Error(`${dir} has no attention (config.json: attention "none"); --show-attention needs an attention model`);
     const gpu = await getGpu();
     const model = ck.arch.create(gpu, cfg, ck.params);
+    applyAdapter(gpu, model, v.adapter);
     try {
       if (!isEncoderDecoderLM(model)) throw new Error(`${dir} holds a ${ck.arch.modelType} model; wgpt translate needs an encoder–decoder (model_type "marian" or "wgpt-rnn-seq2seq")`);
       // text from a tokenizer that does not append </s> (a wgpt-trained Marian's): appended, as its training data had it

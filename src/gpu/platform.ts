@@ -17,7 +17,8 @@ const keepAlive: GPU[] = [];
 let globalsInstalled = false;
 
 export interface AdapterResult {
-  adapter: GPUAdapter;
+  /** null: none found (`tried` says why) */
+  adapter: GPUAdapter | null;
   /** true when we had to fall back to the SwiftShader CPU driver. */
   fellBack: boolean;
   /** human-readable lines saying what was tried (for error messages and `wgpt info`). */
@@ -109,14 +110,14 @@ export async function requestAdapter(opts: { forceFallback?: boolean; power?: GP
   }
   if (!existsSync(SWIFTSHADER_ICD)) {
     tried.push(`SwiftShader: ${SWIFTSHADER_ICD} does not exist`);
-    return { adapter: null as unknown as GPUAdapter, fellBack: true, tried };
+    return { adapter: null, fellBack: true, tried };
   }
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   const a = await tryCreate(power);
   if (a) return { adapter: a, fellBack: true, tried };
   tried.push(`SwiftShader via ${SWIFTSHADER_ICD}: no adapter (is libvulkan1 installed?)`);
   if (envIcd === undefined) delete process.env.VK_ICD_FILENAMES; else process.env.VK_ICD_FILENAMES = envIcd;
-  return { adapter: null as unknown as GPUAdapter, fellBack: true, tried };
+  return { adapter: null, fellBack: true, tried };
 }
 
 export const fixHint =

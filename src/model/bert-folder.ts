@@ -8,8 +8,7 @@ import type { Tokenizer } from '../tokenizer/index.js';
 import { loadTokenizerFile } from '../tokenizer/node.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { skippedLine } from './model.js';
-import { Bert, bert, bertSpecialIds } from './bert.js';
-import type { BertConfig } from './bert-config.js';
+import { MaskedLM, specialIdsOf } from './encoder.js';
 
 /** The tokenizer of a BERT folder: tokenizer.json, else vocab.txt (lowercased unless tokenizer_config.json says do_lower_case false, as HF's BertTokenizer). */
 export function bertFolderTokenizer(dir: string): Tokenizer {
@@ -32,15 +31,26 @@ export function bertFolderTokenizer(dir: string): Tokenizer {
   return loadTokenizerFile(vt, { lowercase });
 }
 
-/** A BERT folder (Hugging Face or wgpt) → model, tokenizer and the one line naming skipped tensors (or ''). */
-export function loadBertFolder(gpu: Gpu, dir: string, tokenizerPath?: string): { model: Bert; tokenizer: Tokenizer; skipped: string } {
+/**
+ * A masked-LM folder (BERT, RoBERTa, DistilBERT; Hugging Face or wgpt) → model, tokenizer and the one line naming
+ * skipped tensors (or '').
+ */
+export function loadBertFolder(gpu: Gpu, dir: string, tokenizerPath?: string): { model: MaskedLM<unknown>; tokenizer: Tokenizer; skipped: string } {
   const ck = loadCheckpoint(dir);
-  if (ck.arch !== bert) throw new Error(`${dir} holds a ${ck.arch.modelType} model; this command needs a BERT (model_type "bert") folder`);
-  const tokenizer = tokenizerPath ? loadTokenizerFile(tokenizerPath) : bertFolderTokenizer(ck.dir);
-  bertSpecialIds(tokenizer.specialTokens, `tokenizer of ${dir}`);
-  const c = ck.config as BertConfig;
-  if (tokenizer.vocabSize > c.vocab_size) throw new Error(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${c.vocab_size}`);
-  return { model: new Bert(gpu, c, ck.params), tokenizer, skipped: skippedLine(ck.skipped) };
+  const model = ck.arch.create(gpu, ck.config, ck.params);
+  if (!(model instanceof MaskedLM)) {
+    model.dispose();
+    throw new Error(`${dir} holds a ${ck.arch.name} model; this command needs a BERT, RoBERTa or DistilBERT masked-LM folder (…ForMaskedLM)`);
+  }
+  try {
+    const tokenizer = tokenizerPath ? loadTokenizerFile(tokenizerPath) : bertFolderTokenizer(ck.dir);
+    specialIdsOf(model.tokens, tokenizer.specialTokens, `tokenizer of ${dir}`, ck.arch.name);
+    if (tokenizer.vocabSize > model.vocabSize) throw new Error(`the tokenizer has ${tokenizer.vocabSize} ids but the model's vocab_size is ${model.vocabSize}`);
+    return { model, tokenizer, skipped: skippedLine(ck.skipped) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 }
 
 /** Files wgpt writes beside a BERT checkpoint: vocab.txt (+ tokenizer_config.json) or the tokenizer.json it trained with. */

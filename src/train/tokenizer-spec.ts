@@ -6,7 +6,7 @@
 // Leaves out: tokenizer_config.json / special_tokens_map.json (their settings are not read).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, MarianTokenizer, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
+import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, HfTokenizer, MarianTokenizer, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
 import { tokenizerFromSpec, isMarianFolder, loadMarianFolder, MARIAN_FILES } from '../tokenizer/node.js';
 import type { Gpu } from '../gpu/device.js';
@@ -54,6 +54,7 @@ export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, str
   if (tok instanceof ByteBpe && spec !== 'gpt2' && spec !== 'wgpt-gpt2') return { [BPE_FILE]: tok.toFileText() };
   if (tok instanceof WordPiece) return { [BPE_FILE]: wordPieceToHfJson(tok) };
   if (tok instanceof HfByteLevelBpe) return { [BPE_FILE]: hfByteLevelBpeToJson(tok) };
+  if (tok instanceof HfTokenizer) return { [BPE_FILE]: tok.json };
   return {};
 }
 

@@ -18,6 +18,7 @@ import { BatchLoader, splitTrainVal } from '../data/index.js';
 import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
 import { mountWalk } from './walk-view.js';
 import { mountEncoder } from './encoder.js';
+import { mountLora } from './lora.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -461,6 +462,7 @@ async function init(): Promise<void> {
   walkView = mountWalk($('walk'), { gpu: state.gpu, verdict: state.verdict, gpuTask });
   // the encoder view (BERT fill-mask + bidirectional attention) when the server has a BERT folder (`wgpt serve --bert DIR`)
   window.wgpt.encoder = mountEncoder(state.gpu, $('encoder'), gpuTask);
+  window.wgpt.lora = mountLora(state.gpu, $('lora'), gpuTask, () => ({ model: state.model!, tok: state.tok! }));
   state.ready = true;
 }
 
