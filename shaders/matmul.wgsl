@@ -136,22 +136,49 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       a1 = vec4f(t0.y, t1.y, t2.y, t3.y);
       a2 = vec4f(t0.z, t1.z, t2.z, t3.z);
       a3 = vec4f(t0.w, t1.w, t2.w, t3.w);
+    } else if (VA) {
+      a0 = Av[(ia0 + k) >> 2u];
+      a1 = Av[(ia1 + k) >> 2u];
+      a2 = Av[(ia2 + k) >> 2u];
+      a3 = Av[(ia3 + k) >> 2u];
     } else {
-      a0 = row_a4(ia0, k);
-      a1 = row_a4(ia1, k);
-      a2 = row_a4(ia2, k);
-      a3 = row_a4(ia3, k);
+      a0 = vec4f(A[ia0 + k], A[ia0 + k + 1u], A[ia0 + k + 2u], A[ia0 + k + 3u]);
+      a1 = vec4f(A[ia1 + k], A[ia1 + k + 1u], A[ia1 + k + 2u], A[ia1 + k + 3u]);
+      a2 = vec4f(A[ia2 + k], A[ia2 + k + 1u], A[ia2 + k + 2u], A[ia2 + k + 3u]);
+      a3 = vec4f(A[ia3 + k], A[ia3 + k + 1u], A[ia3 + k + 2u], A[ia3 + k + 3u]);
     }
-    // bv[2j + h] = B(k+j, n0+4h .. n0+4h+3)
-    let bv = b_block(ib, k, p.ldb);
-    s00 += a0.x * bv[0] + a0.y * bv[2] + a0.z * bv[4] + a0.w * bv[6];
-    s01 += a0.x * bv[1] + a0.y * bv[3] + a0.z * bv[5] + a0.w * bv[7];
-    s10 += a1.x * bv[0] + a1.y * bv[2] + a1.z * bv[4] + a1.w * bv[6];
-    s11 += a1.x * bv[1] + a1.y * bv[3] + a1.z * bv[5] + a1.w * bv[7];
-    s20 += a2.x * bv[0] + a2.y * bv[2] + a2.z * bv[4] + a2.w * bv[6];
-    s21 += a2.x * bv[1] + a2.y * bv[3] + a2.z * bv[5] + a2.w * bv[7];
-    s30 += a3.x * bv[0] + a3.y * bv[2] + a3.z * bv[4] + a3.w * bv[6];
-    s31 += a3.x * bv[1] + a3.y * bv[3] + a3.z * bv[5] + a3.w * bv[7];
+    // b<j><h> = B(k+j, n0+4h .. n0+4h+3); stored (K, N) through b_quad as 8 values (b_block's array cost `main` ~5%
+    // there: measured with bench/kernel-ab.ts), stored (N, K) through b_block
+    var b00: vec4f;
+    var b01: vec4f;
+    var b10: vec4f;
+    var b11: vec4f;
+    var b20: vec4f;
+    var b21: vec4f;
+    var b30: vec4f;
+    var b31: vec4f;
+    if (TB) {
+      let t = b_block(ib, k, p.ldb);
+      b00 = t[0]; b01 = t[1]; b10 = t[2]; b11 = t[3]; b20 = t[4]; b21 = t[5]; b30 = t[6]; b31 = t[7];
+    } else {
+      let r0 = k * p.ldb;
+      b00 = b_quad(ib[0], ib[1], ib[2], ib[3], r0);
+      b01 = b_quad(ib[4], ib[5], ib[6], ib[7], r0);
+      b10 = b_quad(ib[0], ib[1], ib[2], ib[3], r0 + p.ldb);
+      b11 = b_quad(ib[4], ib[5], ib[6], ib[7], r0 + p.ldb);
+      b20 = b_quad(ib[0], ib[1], ib[2], ib[3], r0 + 2u * p.ldb);
+      b21 = b_quad(ib[4], ib[5], ib[6], ib[7], r0 + 2u * p.ldb);
+      b30 = b_quad(ib[0], ib[1], ib[2], ib[3], r0 + 3u * p.ldb);
+      b31 = b_quad(ib[4], ib[5], ib[6], ib[7], r0 + 3u * p.ldb);
+    }
+    s00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
+    s01 += a0.x * b01 + a0.y * b11 + a0.z * b21 + a0.w * b31;
+    s10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
+    s11 += a1.x * b01 + a1.y * b11 + a1.z * b21 + a1.w * b31;
+    s20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
+    s21 += a2.x * b01 + a2.y * b11 + a2.z * b21 + a2.w * b31;
+    s30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
+    s31 += a3.x * b01 + a3.y * b11 + a3.z * b21 + a3.w * b31;
   }
   // the last K mod 4 steps, one k at a time with scalar loads
   for (var k = K4; k < p.K; k++) {
