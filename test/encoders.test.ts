@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { runCli } from './cli-inproc.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad, backward } from '../src/autograd/tensor.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { isSequenceClassifier, isRowLogits, isHiddenStates, type Model } from '../src/model/model.ts';
 import { MaskedLM } from '../src/model/encoder.ts';
 import { paddedPositionIds } from '../src/model/encoder.ts';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, WordPiece, parseHfTokenizerJson, byteBpeToHfJson, hfByteLevelBpeToJson, trainBpe, trainWordPiece, wordPieceToHfJson, parseTokenizerFile, gpt2Bpe } from '../src/tokenizer/index.ts';
 import { loadTokenizerFile } from '../src/tokenizer/node.ts';
 import { StreamingEncoder } from '../src/data/stream.ts';
-import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
+import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/hub/tokenizer-spec.ts';
 import { throwsMsg } from './helpers.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
