@@ -7,14 +7,16 @@ import { execFileSync } from 'node:child_process';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { GRID_WG } from '../src/gpu/kernel.ts';
 import type { ShaderSource } from '../src/gpu/kernel.ts';
-import matmulNew from '../shaders/matmul.wgsl';
+import { matmulShader } from '../shaders/matmul_gen.ts';
 import lnNew from '../shaders/matmul_ln.wgsl';
 
 const rev = process.argv[2] ?? 'main';
 const rounds = Number(process.argv[3] ?? 7);
 const old = (f: string): ShaderSource => ({ file: `${f} @${rev}`, code: execFileSync('git', ['show', `${rev}:${f}`], { encoding: 'utf8' }) });
 const A = { mm: old('shaders/matmul.wgsl'), ln: old('shaders/matmul_ln.wgsl') };
-const B = { mm: matmulNew, ln: lnNew };
+const B = { mm: matmulShader('workgroup'), ln: lnNew };
+// B's `big` in the form the device policy picks (SwiftShader: subgroup broadcasts, BW = 4)
+const bigB = () => matmulShader(gpu.policy.bigTile);
 // the old text declares ACT as an override and has no `act` uniform
 const oldAct = (src: ShaderSource) => /override ACT/.test(src.code);
 
@@ -27,15 +29,18 @@ interface Case {
   run: (side: typeof A) => () => void;
 }
 
-function mmCase(name: string, entry: 'main' | 'row1' | 'big', M: number, N: number, K: number, tA: boolean, tB: boolean, BW = 8): Case {
+function mmCase(name: string, entry: 'main' | 'row1' | 'big', M: number, N: number, K: number, tA: boolean, tB: boolean, bw = 8): Case {
   const a = gpu.buffer(rnd(M * K, 1));
   const b = gpu.buffer(rnd(K * N, 2));
   const c = gpu.buffer(M * N * 4);
   return {
     name,
     run: (side) => {
+      let BW = bw;
       const act = oldAct(side.mm);
-      const k = gpu.kernel({ shader: side.mm, entry, constants: { WX: 8, WY: 8, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: 1, VB: 1, ...(act ? { ACT: 0 } : {}), ...(entry === 'big' ? { BW } : {}) } });
+      const shader = side === B && entry === 'big' ? bigB() : side.mm;
+      if (side === B && entry === 'big' && gpu.policy.bigTile === 'subgroup') BW = 4;
+      const k = gpu.kernel({ shader, entry, constants: { WX: 8, WY: 8, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: 1, VB: 1, ...(act ? { ACT: 0 } : {}), ...(entry === 'big' ? { BW } : {}) } });
       const params = {
         M, N, K, lda: tA ? M : K, ldb: tB ? K : N, ldc: N, sA: 0, sB: 0, sC: 0, oA: 0, oB: 0, oC: 0,
         mBase: 0, nBase: 0, zBase: 0, acc: 0, hasBias: 0, alpha: 1, ...(act ? {} : { act: 0 }),

@@ -62,3 +62,11 @@ export { type MarianConfig, MARIAN_PRESETS, OPUS_MT, validateMarianConfig, maria
 export { diffCounters, zeroCounters, type GpuCounters, type ProfileEntry, type ProfileResult } from './gpu/device.js';
 export { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_K, LN_LINEAR_MAX_HEAD, type LayerNormLinearOptions } from './ops/matmul-ln.js';
 export { ADAMW_CHUNK } from './train/adamw.js';
+// loading models as the Hub ships them (browser-safe core; Node folders and downloads are in 'wgpt/node')
+export { type FileSource, memorySource } from './hub/files.js';
+export { loadFromSource, readConfig, readGenerationConfig, type LoadedCheckpoint, type GenerationConfig } from './hub/load.js';
+export { readWeights, WEIGHT_FILES } from './hub/weights.js';
+export { tokenizerOfSource } from './hub/tokenizer.js';
+export { parseModelRef, type ModelRef } from './hub/ref.js';
+export { fetchModelFiles, loadModelByName, type BrowserHubOptions } from './hub/browser.js';
+export { parseTorchStateDict } from './io/torch.js';

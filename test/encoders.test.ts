@@ -4,9 +4,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { runCli } from './cli-inproc.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad, backward } from '../src/autograd/tensor.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { isSequenceClassifier, isRowLogits, isHiddenStates, type Model } from '../src/model/model.ts';
 import { MaskedLM } from '../src/model/encoder.ts';
 import { paddedPositionIds } from '../src/model/encoder.ts';
@@ -30,7 +33,7 @@ function setup(name: string, m: Model) {
       ? m.loss({ input: Int32Array.from(ids), labels, attentionMask: mask, tokenTypes: new Int32Array(B * T), B, T } as never)
       : m.loss({ ids: Int32Array.from(ids), attentionMask: mask, labels, B, T } as never);
   const logits = () => {
-    const x = IdBatch.from(m.gpu, ids, [B, T], 1 << 20);
+    const x = IdBatch.from(m.gpu, ids, [B, T], m.arch.vocabSize(m.config));
     if (isSequenceClassifier(m)) return m.classify(x, mask);
     if (isRowLogits(m)) return m.rowLogits(x, { attentionMask: mask });
     throw new Error('neither classifier nor row logits');
@@ -128,6 +131,30 @@ test('newClassifier: a fresh classifier, and one from a masked-LM checkpoint (en
     assert.is(l.length, 2);
   } finally {
     m.dispose();
+  }
+});
+
+test('wgpt logits on classifier folders writes (B, num_labels) equal to PyTorch; an id out of range is refused', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-cls-logits-'));
+  try {
+    for (const name of ['gpt2_cls', 'distilbert_cls']) {
+      const R = readFixture(`${name}/ref.json`);
+      const [B, T] = R.t('ids').shape;
+      const ids = Array.from(R.t('ids').data);
+      const mask = Array.from(R.t('mask').data);
+      const rows = (a: number[]) => Array.from({ length: B }, (_, b) => a.slice(b * T, (b + 1) * T).join(',')).join(';');
+      const out = join(tmp, `${name}.bin`);
+      const r = await runCli(['logits', '--model', join(FIXTURES, name), '--ids', rows(ids), '--attention-mask', rows(mask), '--out', out]);
+      assert.is(r.code, 0, r.err);
+      assert.match(r.out, /logits \[3, 2\] float32 little-endian \(classification scores of NEGATIVE, POSITIVE/);
+      const b = readFileSync(out);
+      assertClose(new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4), R.t('logits').data, { atol: 1e-4, rtol: 1e-4, name: `${name} logits file` });
+    }
+    const bad = await runCli(['logits', '--model', join(FIXTURES, 'gpt2_cls'), '--ids', '1,2,41', '--out', join(tmp, 'x.bin')]);
+    assert.is(bad.code, 1);
+    assert.match(bad.err, /token id 41 at position 2 is out of range \[0, 41\)/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 

@@ -19,7 +19,7 @@ import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
 import { lrLambda, warmupSteps, type ScheduleName } from '../src/train/schedule.ts';
 import { noDecay, freezePredicate } from '../src/train/groups.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { gptParamTable } from '../src/model/params.ts';
 import { PRESETS } from '../src/model/config.ts';
 import { BERT_PRESETS, bertParamTable } from '../src/model/bert-config.ts';

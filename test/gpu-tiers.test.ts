@@ -8,7 +8,9 @@ import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward, noGrad } from '../src/autograd/tensor.ts';
 import { encodeMatmul } from '../src/ops/matmul.ts';
 import { attention, attentionDecode, createKVCache } from '../src/ops/attention.ts';
-import matmulWgsl from '../shaders/matmul.wgsl';
+import { matmulShader } from '../shaders/matmul_gen.ts';
+
+const matmulWgsl = matmulShader('workgroup');
 import { randn } from './helpers.ts';
 
 /** index of the first element where a and b differ bit for bit, or -1 */
@@ -20,9 +22,10 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-test("matmul: `main` and `big` give the same bits (all layouts, K mod 8 ≠ 0, bias, alpha, acc, edges)", async () => {
+test("matmul: `main` and `big` (A shared through workgroup memory and by subgroup broadcasts) give the same bits (all layouts, K mod 8 ≠ 0, bias, alpha, acc, edges)", async () => {
   const gpu = await getGpu();
   let n = 0;
+  const forms: ('workgroup' | 'subgroup')[] = gpu.features.has('subgroups') ? ['workgroup', 'subgroup'] : ['workgroup'];
   // vec4 loads in every layout at 64×128·128×96, scalar loads and edges at 37×33·33×130 (K mod 8 = 1)
   const cases: [number, number, number, boolean, boolean][] = [
     [64, 96, 128, false, false], [64, 96, 128, false, true], [64, 96, 128, true, false], [64, 96, 128, true, true],
@@ -35,13 +38,17 @@ test("matmul: `main` and `big` give the same bits (all layouts, K mod 8 ≠ 0, b
       const bias = gpu.buffer(randn(N, 7));
       const c0 = randn(M * N, 3);
       const outs: Float32Array[] = [];
-      for (const block of ['small', 'big'] as const) {
+      const run = async (block: 'small' | 'big') => {
         const c = gpu.buffer(c0);
         encodeMatmul(gpu, { a, b, c, M, N, K, transA: tA, transB: tB, block, acc: 1, alpha: 0.5, bias, variant: 'regblock' });
         outs.push(await gpu.readF32(c, M * N));
+      };
+      await run('small');
+      for (const f of forms) await gpu.withPolicy({ bigTile: f }, () => run('big'));
+      for (let i = 1; i < outs.length; i++) {
+        const at = firstDiff(outs[0], outs[i]);
+        assert.is(at, -1, `${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}, big (${forms[i - 1]}): element ${at}: main ${outs[0][at]} big ${outs[i][at]}`);
       }
-      const at = firstDiff(outs[0], outs[1]);
-      assert.is(at, -1, `${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}: element ${at}: main ${outs[0][at]} big ${outs[1][at]}`);
       n++;
     });
   }

@@ -11,7 +11,7 @@ import { initParams, type LinearAdapter, type ParamMap } from '../src/model/mode
 import { gptParamTable } from '../src/model/params.ts';
 import { linear } from '../src/ops/matmul.ts';
 import { Params, Linear, LayerModel, tableOf } from '../src/model/layers.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { isSequenceClassifier } from '../src/model/model.ts';
 import { join } from 'node:path';
 import { init } from '../src/model/model.ts';

@@ -17,7 +17,7 @@ import { AdamW } from '../src/train/adamw.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { LoRA, mergeLora, readPeft, initLoraWeights, matchTargets, loraModules, type LoraConfig } from '../src/model/lora.ts';
 import { loadAdapter, readAdapterFolder, writeAdapterFolder } from '../src/model/lora-folder.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { readFixture, assertClose as closeTo, throwsMsg, FIXTURES } from './helpers.ts';

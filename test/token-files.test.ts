@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { getGpu } from '../src/gpu/device.ts';
 import { readTokenFile, writeTokenFile } from '../src/data/node.ts';
 import { runTraining, NO_TOKENIZER, type RunOptions } from '../src/train/run.ts';
-import { checkpointTokenizerSpec } from '../src/train/tokenizer-spec.ts';
+import { checkpointTokenizerSpec } from '../src/hub/tokenizer-spec.ts';
 
 const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const FIX = fileURLToPath(new URL('./fixtures/gpt_small', import.meta.url)); // vocab 1000, context 32

@@ -13,10 +13,10 @@ import { parseSafetensors } from '../src/io/safetensors.ts';
 import { SentencePieceProcessor } from '../src/tokenizer/sentencepiece.ts';
 import { MarianTokenizer } from '../src/tokenizer/marian.ts';
 import { getGpu } from '../src/gpu/device.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import type { Marian } from '../src/model/marian.ts';
 import { translateIds } from '../src/model/seq2seq-translate.ts';
-import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
+import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/hub/tokenizer-spec.ts';
 import { tokenizerFromSpec } from '../src/tokenizer/node.ts';
 import { assertClose, FIXTURES, report } from './helpers.ts';
 

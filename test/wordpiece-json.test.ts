@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, WordPiece, parseHfTokenizerJson, byteBpeToHfJson, hfByteLevelBpeToJson, trainBpe, trainWordPiece, wordPieceToHfJson, parseTokenizerFile, gpt2Bpe } from '../src/tokenizer/index.ts';
 import { loadTokenizerFile } from '../src/tokenizer/node.ts';
 import { StreamingEncoder } from '../src/data/stream.ts';
-import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
+import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/hub/tokenizer-spec.ts';
 import { throwsMsg } from './helpers.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
@@ -108,11 +108,11 @@ test('malformed, truncated, unsupported tokenizer.json → one-line errors namin
       edit((d) => {
         d.model.type = 'Word2Vec';
         d.normalizer = { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Unicode' }] };
-        d.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'UnicodeScripts' }] };
+        d.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Words' }] };
         d.decoder = { type: 'Foo' };
         d.truncation = { max_length: 8, stride: 2, strategy: 'LongestFirst', direction: 'Right' };
       }),
-      /^t\.json: not read by wgpt: model type "Word2Vec" \(models read: BPE, WordPiece, WordLevel, Unigram\); normalizer\.normalizers\[1\] type "Unicode" \(.*\); pre_tokenizer\.pretokenizers\[1\] type "UnicodeScripts" \(.*\); decoder type "Foo" \(.*\); truncation\.stride 2 \(.*\)$/,
+      /^t\.json: not read by wgpt: model type "Word2Vec" \(models read: BPE, WordPiece, WordLevel, Unigram\); normalizer\.normalizers\[1\] type "Unicode" \(.*\); pre_tokenizer\.pretokenizers\[1\] type "Words" \(.*\); decoder type "Foo" \(.*\); truncation\.stride 2 \(.*\)$/,
     ],
   ];
   for (const [text, re] of cases) throwsMsg(() => parseHfTokenizerJson(text, 't.json'), re);

@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadModelDir } from '../train/tokenizer-spec.js';
+import { loadModel } from '../hub/node.js';
 import { isSequenceClassifier, type Model, type SequenceClassifier } from '../model/model.js';
 import { parseLabelled, labelSpace, rowEncoder, padBatch, classifyBatch, macroF1, type LabelledRow } from '../train/tasks.js';
 import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
@@ -22,10 +22,10 @@ export function readTexts(path: string): LabelledRow[] {
 
 const cmd: Command = {
   summary: 'label texts with a sequence classifier: label and probability per line; accuracy and macro-F1 for labelled files',
-  usage: 'wgpt classify --model DIR (--text "…" | --file FILE) [--json] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
+  usage: 'wgpt classify --model DIR|NAME (--text "…" | --file FILE) [--json] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
   options: { model: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' }, json: { type: 'boolean' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, tokenizer: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
-    model: ['DIR', 'a …ForSequenceClassification folder (wgpt train --task classify, or a Hugging Face one); required'],
+    model: ['DIR|NAME', 'a …ForSequenceClassification folder (wgpt train --task classify, or a Hugging Face one), or one on the Hub (ORG/NAME[@REV]); required'],
     text: ['"…"', 'one text to label'],
     file: ['FILE', 'texts to label: TSV/CSV with a header naming text (or sentence) and optionally label, JSONL, or one text per line'],
     json: ['', 'one JSON object per input: {"label", "score", "scores"}'],
@@ -40,7 +40,7 @@ const cmd: Command = {
     const batch = num(v, 'batch', 32, { int: true, min: 1 });
     const rows: LabelledRow[] = v.text !== undefined ? [{ text: v.text as string, label: '' }] : readTexts(v.file as string);
     const gpu = await getGpu();
-    const { model: loaded, tokenizer } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    const { model: loaded, tokenizer } = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
     if (!isSequenceClassifier(loaded)) throw new Error(`${v.model} holds a ${loaded.arch.hfArchitectures?.[0] ?? loaded.arch.name} model, not a sequence classifier (train one with wgpt train --task classify)`);
     const model = loaded as Model & SequenceClassifier;
     const disposeAdapter = applyAdapter(gpu, model, v.adapter);

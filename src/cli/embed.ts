@@ -7,7 +7,7 @@ import { getGpu } from '../gpu/device.js';
 import { IdBatch, Tensor, noGrad } from '../autograd/tensor.js';
 import { matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
-import { loadModelDir } from '../train/tokenizer-spec.js';
+import { loadModel } from '../hub/node.js';
 import { isHiddenStates, type HiddenStates, type Model } from '../model/model.js';
 import { rowEncoder, padBatch, type LabelledRow } from '../train/tasks.js';
 import { readTexts } from './classify.js';
@@ -42,10 +42,10 @@ export async function meanPooled(model: Model & HiddenStates, ids: Int32Array, m
 
 const cmd: Command = {
   summary: 'sentence embeddings of an encoder: mean-pooled last hidden states (sentence-transformers), one JSON array per text',
-  usage: 'wgpt embed --model DIR (--text "…" | --file FILE) [--normalize] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
+  usage: 'wgpt embed --model DIR|NAME (--text "…" | --file FILE) [--normalize] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
   options: { model: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' }, normalize: { type: 'boolean' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, tokenizer: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
-    model: ['DIR', 'an encoder folder (BERT …); required'],
+    model: ['DIR|NAME', 'an encoder folder (BERT …), or one on the Hub (ORG/NAME[@REV]); required'],
     text: ['"…"', 'one text'],
     file: ['FILE', 'texts: one per line, or a TSV/CSV/JSONL with a text column'],
     normalize: ['', 'scale each embedding to unit length (for cosine similarity by dot product)'],
@@ -60,7 +60,7 @@ const cmd: Command = {
     const batch = num(v, 'batch', 32, { int: true, min: 1 });
     const rows: LabelledRow[] = v.text !== undefined ? [{ text: v.text as string, label: '' }] : readTexts(v.file as string);
     const gpu = await getGpu();
-    const { model: loaded, tokenizer } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    const { model: loaded, tokenizer } = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
     if (!isHiddenStates(loaded)) throw new Error(`${v.model} holds a ${loaded.arch.name} model; wgpt embed needs an encoder (BERT and its family)`);
     const model = loaded as Model & HiddenStates;
     const disposeAdapter = applyAdapter(gpu, model, v.adapter);

@@ -2,18 +2,19 @@
 // probabilities and the restored sentences, as the course prints them. Leaves out: batches of sentences, targets lists.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadBertFolder } from '../model/bert-folder.js';
+import { loadModel } from '../hub/node.js';
 import { fillMask } from '../model/bert.js';
+import { skippedLine } from '../model/model.js';
 import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
-import { specialIdsOf } from '../model/encoder.js';
+import { MaskedLM, specialIdsOf } from '../model/encoder.js';
 
 const cmd: Command = {
   summary: 'fill the [MASK]s (RoBERTa: <mask>) of a sentence with a masked-LM folder: top-k tokens, probabilities, restored sentences',
-  usage: 'wgpt fill-mask --model DIR --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json] [--adapter DIR]',
+  usage: 'wgpt fill-mask --model DIR|NAME --text "I [MASK] to school." [--top-k 5] [--tokenizer FILE] [--json] [--adapter DIR]',
   options: { model: { type: 'string' }, text: { type: 'string' }, 'top-k': { type: 'string' }, tokenizer: { type: 'string' }, json: { type: 'boolean' }, ...ADAPTER_OPTION },
   help: {
     ...ADAPTER_HELP,
-    model: ['DIR', 'masked-LM folder (BERT, RoBERTa, DistilBERT): config.json, model.safetensors, tokenizer.json or vocab.txt; required'],
+    model: ['DIR|NAME', 'masked-LM folder (BERT, RoBERTa, DistilBERT: config.json, weights, tokenizer.json or vocab.txt) or a model on the Hub (bert-base-cased, ORG/NAME[@REV]); required'],
     text: ['"…"', 'sentence with one or more [MASK] tokens; required'],
     'top-k': ['K', 'candidates per [MASK]', '5'],
     tokenizer: ['FILE', "tokenizer.json or vocab.txt instead of the folder's"],
@@ -25,7 +26,16 @@ const cmd: Command = {
     const topK = num(v, 'top-k', 5, { int: true, min: 1 });
     const text = v.text as string;
     const gpu = await getGpu();
-    const { model, tokenizer, skipped } = loadBertFolder(gpu, v.model as string, v.tokenizer as string | undefined);
+    const loaded = await loadModel(gpu, v.model as string, {
+      tokenizer: v.tokenizer as string | undefined,
+      // checked before the tokenizer is read: a GPT folder is refused for what it is
+      checkModel: (m, ck) => {
+        if (!(m instanceof MaskedLM)) throw new Error(`${v.model} holds a ${ck.arch.name} model; this command needs a BERT, RoBERTa or DistilBERT masked-LM folder (…ForMaskedLM)`);
+      },
+    });
+    const model = loaded.model as MaskedLM<unknown>;
+    const { tokenizer } = loaded;
+    const skipped = skippedLine(loaded.skipped);
     try {
       applyAdapter(gpu, model, v.adapter);
       const names = model.tokens;

@@ -1,7 +1,7 @@
-// `wgpt generate`: load a checkpoint folder (wgpt or Hugging Face) of a causal LM, stream a continuation.
+// `wgpt generate`: load a causal LM (a folder, or a model on the Hub by name), stream a continuation.
 import { type Command, UsageError, num } from './command.js';
 import { getGpu, type GpuCounters } from '../gpu/device.js';
-import { loadModelDir } from '../train/tokenizer-spec.js';
+import { loadModel, resolveModelDir } from '../hub/node.js';
 import { generate, streamDecoder, asCausalLM } from '../model/generate.js';
 import { skippedLine } from '../model/model.js';
 import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
@@ -9,7 +9,7 @@ import { warmUpGeneration } from '../train/warmup.js';
 
 const cmd: Command = {
   summary: 'generate text from a checkpoint (greedy at --temperature 0; KV cache; streams tokens)',
-  usage: 'wgpt generate --model DIR --prompt "…" [--max-new-tokens 50] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 123] [--no-cache] [--tokenizer SPEC] [--adapter DIR]',
+  usage: 'wgpt generate --model DIR|ORG/NAME --prompt "…" [--max-new-tokens 50] [--temperature 0.8] [--top-k 40] [--top-p 1] [--seed 123] [--no-cache] [--tokenizer SPEC] [--adapter DIR]',
   options: {
     ...ADAPTER_OPTION,
     model: { type: 'string' },
@@ -24,7 +24,7 @@ const cmd: Command = {
   },
   help: {
     ...ADAPTER_HELP,
-    model: ['DIR', 'checkpoint folder (wgpt run or Hugging Face GPT-2); required'],
+    model: ['DIR|NAME', 'checkpoint folder (wgpt run or Hugging Face GPT-2), or a model on the Hub (gpt2, ORG/NAME[@REV]: downloaded into the Hugging Face cache); required'],
     prompt: ['"…"', 'text to continue; required'],
     'max-new-tokens': ['N', 'tokens to generate', '50'],
     temperature: ['X', 'sampling temperature (0: greedy)', '0.8'],
@@ -42,8 +42,9 @@ const cmd: Command = {
     const topK = num(v, 'top-k', 40, { int: true, min: 0 });
     const topP = num(v, 'top-p', 1, { min: 0, max: 1 });
     const seed = num(v, 'seed', 123, { int: true, min: 0 });
+    const dir = await resolveModelDir(v.model as string); // a wrong name fails before any GPU work
     const gpu = await getGpu();
-    const { model: loaded, tokenizer, skipped } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
+    const { model: loaded, tokenizer, skipped } = await loadModel(gpu, dir, { tokenizer: v.tokenizer as string | undefined });
     applyAdapter(gpu, loaded, v.adapter);
     const model = asCausalLM(loaded, 'wgpt generate');
     if (skipped.length) process.stderr.write(`wgpt: ${skippedLine(skipped)}\n`);

@@ -1,7 +1,7 @@
 // `wgpt logits`: forward pass on given id rows, logits written as raw little-endian float32 (B, T, V).
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { loadModelOnly } from '../train/tokenizer-spec.js';
+import { loadCheckpointByRef } from '../hub/node.js';
 import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { IdBatch, noGrad, type Tensor } from '../autograd/tensor.js';
 import { type Model, type EncoderDecoderLM, isRowLogits, isSequenceClassifier, isEncoderDecoderLM } from '../model/model.js';
@@ -103,7 +103,8 @@ async function rowLogits(model: Model, dir: string, v: Record<string, unknown>, 
       if (types) throw new Error(`--token-type-ids: wgpt logits gives a classifier ids and --attention-mask only`);
       shape = [B, model.numLabels];
       what = `classification scores of ${model.labels.join(', ')}`;
-      run = () => model.classify(IdBatch.from(gpu, rows.flat(), [B, T], 1 << 30), mask ?? new Uint8Array(B * T).fill(1));
+      const V = model.arch.vocabSize(model.config);
+      run = () => model.classify(IdBatch.from(gpu, rows.flat(), [B, T], V), mask ?? new Uint8Array(B * T).fill(1));
     } else throw new Error(`${dir} holds a ${model.arch.name} model, which has no logits of id rows`);
     const data = await gpu.scope(() => noGrad(async () => run().toArray()));
     writeFileAtomic(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -113,11 +114,11 @@ async function rowLogits(model: Model, dir: string, v: Record<string, unknown>, 
 
 const cmd: Command = {
   summary: 'write the logits of id rows as raw float32 (B, T, V)',
-  usage: 'wgpt logits --model DIR --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] [--adapter DIR] --out FILE',
+  usage: 'wgpt logits --model DIR|NAME --ids "1,2,3;4,5,6" [--attention-mask "1,1,1;1,1,0"] [--token-type-ids "0,0,0;0,1,1"] [--decoder-ids "1,7;1,8"] [--adapter DIR] --out FILE',
   options: { model: { type: 'string' }, ids: { type: 'string' }, 'attention-mask': { type: 'string' }, 'token-type-ids': { type: 'string' }, 'decoder-ids': { type: 'string' }, out: { type: 'string' }, ...ADAPTER_OPTION },
   help: {
     ...ADAPTER_HELP,
-    model: ['DIR', 'checkpoint folder; required'],
+    model: ['DIR|NAME', 'checkpoint folder, or a model on the Hub (ORG/NAME[@REV]); required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
     'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
     'token-type-ids': ['"0,0;0,1"', 'BERT: segment ids, rows like --ids', 'all 0'],
@@ -128,8 +129,10 @@ const cmd: Command = {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
+    // the model's files first (a wrong name or an unreachable Hub fails before any GPU work)
+    const ck = await loadCheckpointByRef(v.model as string);
     const gpu = await getGpu();
-    const model = loadModelOnly(gpu, v.model as string);
+    const model = ck.arch.create(gpu, ck.config, ck.params);
     try {
       applyAdapter(gpu, model, v.adapter);
       if (isEncoderDecoderLM(model)) {

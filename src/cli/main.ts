@@ -21,6 +21,7 @@ export const commands: Record<string, () => Promise<{ default: Command }>> = {
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
   serve: () => import('./serve.js'),
+  download: () => import('./download.js'),
   walk: () => import('./walk.js'),
 };
 

@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, UsageError } from './command.js';
-import { loadCheckpoint, saveCheckpoint, CONFIG_FILE, MODEL_FILE, STATE_FILE, STATE_TENSORS_FILE } from '../model/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, CONFIG_FILE, MODEL_FILE } from '../hub/folder.js';
+import { STATE_FILE, STATE_TENSORS_FILE } from '../train/state.js';
 import { readAdapterFolder, fanInFanOut } from '../model/lora-folder.js';
 import { mergeLora } from '../model/lora.js';
 

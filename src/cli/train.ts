@@ -7,7 +7,8 @@ import { getGpu } from '../gpu/device.js';
 import { runTraining, isTokenData, NO_TOKENIZER, OWN_BPE, type RunOptions } from '../train/run.js';
 import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
-import { checkpointTokenizerSpec } from '../train/tokenizer-spec.js';
+import { checkpointTokenizerSpec } from '../hub/tokenizer-spec.js';
+import { resolveModelDir } from '../hub/node.js';
 import { catchStopSignals } from '../train/stop.js';
 import { SCHEDULES, checkSchedule } from '../train/schedule.js';
 
@@ -104,7 +105,7 @@ const cmd: Command = {
     tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file or a tokenizer.json', "gpt2; a GPT on text on a CPU adapter: a byte-level BPE learned from the text (≤ 2,048 ids); with --model: the checkpoint's own"],
     arch: ['NAME', `fresh model's architecture: ${ARCHITECTURES.map((a) => a.name).join(', ')}`, 'gpt2'],
     preset: ['NAME', `fresh model: one of the architecture's presets (gpt2: ${Object.keys(ARCHITECTURES[0].presets).join(', ')})`, "the architecture's default (gpt2: small)"],
-    model: ['DIR', 'start from this checkpoint (a wgpt run or a Hugging Face GPT-2 folder)'],
+    model: ['DIR|NAME', 'start from this checkpoint: a wgpt run, a Hugging Face folder, or a model on the Hub (gpt2, ORG/NAME[@REV])'],
     context: ['T', 'tokens per training window', 'the model\'s context_length'],
     stride: ['S', 'distance between window starts', '--context'],
     batch: ['B', 'windows per step', '8'],
@@ -175,6 +176,8 @@ const cmd: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
+    // a model on the Hub by name: its snapshot folder in the Hugging Face cache (downloaded when needed)
+    if (v.model !== undefined) v.model = await resolveModelDir(v.model as string);
     const preset = (v.preset as string | undefined) ?? (v.model ? undefined : arch.defaultPreset);
     const dataFormat = v['data-format'] as RawTokenFormat | undefined;
     if (dataFormat !== undefined && !RAW_TOKEN_FORMATS.includes(dataFormat)) throw new UsageError(`--data-format must be uint16 or uint32, got '${dataFormat}'`);

@@ -22,6 +22,9 @@ export interface AdapterSummary {
   isCpu: boolean;
   /** true when wgpt fell back to SwiftShader because no GPU adapter was found */
   fellBack: boolean;
+  /** the adapter's smallest and largest subgroup sizes (0 where it does not say: no `subgroups`, an older browser) */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export class Kernel {
@@ -149,15 +152,25 @@ export interface KernelPolicy {
    * 'cheap' never upgrades.
    */
   tiers: 'progressive' | 'best' | 'cheap';
+  /**
+   * how the register-blocked matmul's `big` entry shares A's tile: 'subgroup' (a workgroup of 4 = one subgroup, A by
+   * subgroupBroadcast, no barriers: SwiftShader, whose subgroups are 4 wide) or 'workgroup' (workgroup memory)
+   */
+  bigTile: 'workgroup' | 'subgroup';
 }
 
-/** The policy a new device starts with: register blocks and progressive tiers on CPU adapters, tiles on GPUs. */
-export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'>): KernelPolicy {
+/**
+ * The policy a new device starts with: register blocks and progressive tiers on CPU adapters (with subgroup broadcasts
+ * where the device has `subgroups`: SwiftShader's are 4 wide), tiles on GPUs.
+ */
+export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'> & Partial<Pick<AdapterSummary, 'subgroupMinSize'>>, features: ReadonlySet<string> = new Set()): KernelPolicy {
   return {
     matmul: info.isCpu ? 'regblock' : 'tiled',
     // chosen by measurement on SwiftShader (docs/perf.md, issue #19); GPUs compile fast, so they start at the best tier
     flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32 },
     tiers: info.isCpu ? 'progressive' : 'best',
+    // a workgroup of 4 must be one subgroup (lanes 0 … 3): subgroups of at least 4 (SwiftShader's are exactly 4)
+    bigTile: info.isCpu && features.has('subgroups') && (info.subgroupMinSize ?? 0) >= 4 ? 'subgroup' : 'workgroup',
   };
 }
 
@@ -194,7 +207,7 @@ export class Gpu {
 
   constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice, info: AdapterSummary, policy?: Partial<KernelPolicy>) {
     this.info = info;
-    const d = defaultPolicy(info);
+    const d = defaultPolicy(info, new Set([...device.features]));
     this.policy = { ...d, ...policy, flash: { ...d.flash, ...policy?.flash } };
     this.limits = device.limits;
     this.features = new Set([...device.features]);
@@ -239,6 +252,8 @@ export class Gpu {
     for (const k of Object.keys(patch)) if (!(k in saved)) throw new Error(`setPolicy: unknown policy field '${k}' (${Object.keys(saved).join(', ')})`);
     if (patch.matmul !== undefined && patch.matmul !== 'regblock' && patch.matmul !== 'tiled') throw new Error(`setPolicy: unknown matmul variant '${patch.matmul}' (regblock or tiled)`);
     if (patch.tiers !== undefined && !['progressive', 'best', 'cheap'].includes(patch.tiers)) throw new Error(`setPolicy: unknown tiers '${patch.tiers}' (progressive, best or cheap)`);
+    if (patch.bigTile !== undefined && patch.bigTile !== 'workgroup' && patch.bigTile !== 'subgroup') throw new Error(`setPolicy: unknown bigTile '${patch.bigTile}' (workgroup or subgroup)`);
+    if (patch.bigTile === 'subgroup' && (!this.features.has('subgroups') || this.info.subgroupMinSize < 4)) throw new Error(`setPolicy: bigTile 'subgroup' needs the adapter's 'subgroups' feature with subgroups of at least 4 (this one: ${this.features.has('subgroups') ? `min size ${this.info.subgroupMinSize}` : 'no subgroups'})`);
     Object.assign(this.policy, patch, patch.flash ? { flash: { ...this.policy.flash, ...patch.flash } } : {});
     return saved;
   }
@@ -923,6 +938,8 @@ export async function acquire(opts: GpuOptions = {}): Promise<Gpu> {
     description: desc,
     isCpu,
     fellBack: res.fellBack,
+    subgroupMinSize: Number((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0),
+    subgroupMaxSize: Number((ai as { subgroupMaxSize?: number }).subgroupMaxSize ?? 0),
   };
   return new Gpu(adapter, device, info, opts.policy);
 }

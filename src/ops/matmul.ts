@@ -1,7 +1,7 @@
 // Matmul and Linear ops (forward dispatch and backward rule side by side) on one strided, batched,
 // accumulating matmul: register-blocked on CPU adapters (shaders/matmul.wgsl), shared-memory tiled on
 // GPUs (shaders/matmul_tiled.wgsl). Leaves out: broadcasting beyond "B shared over the batch", f16.
-import matmulWgsl from '../../shaders/matmul.wgsl';
+import { matmulShader } from '../../shaders/matmul_gen.ts';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
@@ -22,6 +22,7 @@ const bigWidth = (N: number) => {
   // 4 invocations (64 columns) per workgroup when that leaves fewer idle columns in the last block (N = 64: 64 vs 128;
   // N = 192: 0 vs 64): measured 1.2–1.4× faster at 128×64·64×192 than 8
   const idle = (w: number) => Math.ceil(N / (16 * w)) * 16 * w - N;
+  // (with A shared by subgroup broadcasts BW is always 4: encodeMatmul)
   return N < BIG_WIDE_N || idle(4) < idle(8) ? 4 : 8;
 };
 
@@ -223,15 +224,20 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const block = s.block ?? 'auto';
     if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
     let entry = regblockEntry(M, N, K, tA, block);
-    const BW = bigWidth(N);
+    // `big` with A shared by subgroup broadcasts needs a workgroup of exactly one 4-wide subgroup
+    const share = gpu.policy.bigTile;
+    const BW = share === 'subgroup' ? 4 : bigWidth(N);
+    const bigShader = matmulShader(share);
+    const matmulWgsl = matmulShader('workgroup');
     const constants = { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 };
     if (entry === 'big' && block === 'auto') {
       // `big` and `main` add the same products in the same order (test/ops-matmul.test.ts checks the bits): `main`
       // (compiled in ~0.06 s on SwiftShader against ~0.6 s) serves until `big` is ready (the device's tier policy)
-      const t = gpu.kernelTier([{ shader: matmulWgsl, entry: 'big', constants: { ...constants, BW } }, { shader: matmulWgsl, entry: 'main', constants }]);
+      const t = gpu.kernelTier([{ shader: bigShader, entry: 'big', constants: { ...constants, BW } }, { shader: matmulWgsl, entry: 'main', constants }]);
       k = t.kernel;
       entry = t.tier === 0 ? 'big' : 'main';
-    } else k = gpu.kernel({ shader: matmulWgsl, entry, constants: { ...constants, ...(entry === 'big' ? { BW } : {}) } });
+    } else if (entry === 'big') k = gpu.kernel({ shader: bigShader, entry, constants: { ...constants, BW } });
+    else k = gpu.kernel({ shader: matmulWgsl, entry, constants });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
     rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS : 4 * WY;
     colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : 8 * WX;

@@ -1,13 +1,13 @@
 // tokenizer.json pre-tokenizers, a registry keyed by the JSON "type": ByteLevel, Whitespace, WhitespaceSplit, Metaspace,
-// Punctuation, Digits, Split, CharDelimiterSplit, BertPreTokenizer, FixedLength, Sequence — each maps pieces of normalized text to
+// Punctuation, Digits, Split, CharDelimiterSplit, BertPreTokenizer, FixedLength, UnicodeScripts, Sequence — each maps pieces of normalized text to
 // smaller pieces as Hugging Face tokenizers 0.23.2 does (its NormalizedString::split behaviours). Browser-safe.
 // A piece remembers whether it starts the input (offset 0), which Metaspace's prepend_scheme "first" reads.
-// Leaves out: offsets, UnicodeScripts (refused by name).
+// Leaves out: offsets.
 import { BYTE_CHAR } from '../bpe.js';
 import { PUNCT } from '../bert-text.js';
 import { HF_PATTERN } from './onig.js';
 import { readPattern } from './normalizers.js';
-import { NUMERIC_EXTRA, NUMERIC_NOT } from './unicode.js';
+import { NUMERIC_EXTRA, NUMERIC_NOT, SCRIPT_ANY, SCRIPT_CODES, SCRIPT_FIX } from './unicode.js';
 import { type Builder, type Span, type SplitBehavior, Reader, SPLIT_BEHAVIORS, WHITESPACE, WORD_CLASS, build, charSpans, regexSpans, splitSpans } from './read.js';
 
 export interface Piece {
@@ -62,7 +62,58 @@ export function byteLevel(addPrefixSpace: boolean, useRegex: boolean): PreTokeni
   };
 }
 
+// ---- UnicodeScripts: a piece splits where the script changes (Hugging Face's fixed_script: Hiragana, Katakana and
+// U+30FC count as Han; its space and the chars its table lacks are Any, which neither splits nor changes the script) ----
+const ANY = -1;
+let scriptRes: RegExp[] | null = null;
+let anyRe: RegExp | null = null;
+const scriptFix = new Map<number, number>();
+const scriptAlias = new Map<number, number>();
+const scriptCache = new Map<number, number>();
+function scriptOf(cp: number): number {
+  let s = scriptCache.get(cp);
+  if (s !== undefined) return s;
+  if (!scriptRes) {
+    const codes = SCRIPT_CODES.split(' ');
+    scriptRes = codes.map((c) => new RegExp(`^\\p{sc=${c}}$`, 'u'));
+    anyRe = new RegExp(`^[${SCRIPT_ANY}]$`, 'u');
+    for (const m of SCRIPT_FIX.matchAll(/(.)([A-Z][a-z]{3})/gu)) scriptFix.set(m[1].codePointAt(0)!, codes.indexOf(m[2]));
+    scriptFix.set(0x30fc, codes.indexOf('Hani'));
+    for (const k of ['Hira', 'Kana']) scriptAlias.set(codes.indexOf(k), codes.indexOf('Hani'));
+  }
+  const ch = String.fromCodePoint(cp);
+  if (anyRe!.test(ch)) s = ANY;
+  else if (scriptFix.has(cp)) s = scriptFix.get(cp)!;
+  else {
+    s = scriptRes.findIndex((re) => re.test(ch));
+    s = scriptAlias.get(s) ?? s;
+  }
+  if (scriptCache.size > 100_000) scriptCache.clear();
+  scriptCache.set(cp, s);
+  return s;
+}
+
+function unicodeScripts(ps: Piece[]): Piece[] {
+  const out: Piece[] = [];
+  for (const q of ps) {
+    const cuts: number[] = [];
+    let last: number | null = null;
+    let i = 0;
+    for (const c of q.s) {
+      const s = scriptOf(c.codePointAt(0)!);
+      if (s !== ANY && last !== s) cuts.push(i);
+      if (s !== ANY) last = s;
+      i += c.length;
+    }
+    // pieces run from one cut to the next: text before the first non-Any char is dropped, as in Hugging Face
+    cuts.push(q.s.length);
+    for (let k = 0; k + 1 < cuts.length; k++) if (cuts[k + 1] > cuts[k]) out.push({ s: q.s.slice(cuts[k], cuts[k + 1]), first: q.first && cuts[k] === 0 });
+  }
+  return out;
+}
+
 export const PRE_TOKENIZERS: Record<string, Builder<PreTokenize>> = {
+  UnicodeScripts: () => unicodeScripts,
   ByteLevel: (o, r, p) => byteLevel(r.bool(o, 'add_prefix_space', p, true), r.bool(o, 'use_regex', p, true)),
   Whitespace: () => (ps) => splitEach(ps, (s) => regexSpans(WHITESPACE_RE, s, true), 'Removed'),
   WhitespaceSplit: () => (ps) => splitEach(ps, (s) => charSpans(isSpace, s), 'Removed'),

@@ -188,6 +188,8 @@ export class HfTokenizer implements FullTokenizer {
   readonly json: string;
   private readonly normalize: Normalize;
   private readonly preTokenize: PreTokenize;
+  /** a Metaspace with prepend_scheme "first" reads whether a piece starts the input */
+  private readonly firstMatters: boolean;
   private readonly post: PostProcess;
   private readonly decoder: DecodeChain;
   private readonly rawMatcher: AddedMatcher;
@@ -211,6 +213,7 @@ export class HfTokenizer implements FullTokenizer {
     this.model = readModel(d.model, r);
     this.normalize = readNormalizer(d.normalizer, r);
     this.preTokenize = readPreTokenizer(d.pre_tokenizer, r);
+    this.firstMatters = JSON.stringify(d.pre_tokenizer ?? null).includes('"prepend_scheme":"first"');
     this.decoder = readDecoder(d.decoder, r);
     this.added = readAddedTokens(d.added_tokens, r);
     for (const t of this.added) {
@@ -283,7 +286,15 @@ export class HfTokenizer implements FullTokenizer {
         splits.push(seg);
         continue;
       }
-      for (const sub of this.normMatcher.split(this.normalize(seg.text), seg.first)) {
+      const norm = this.normalize(seg.text);
+      // Metaspace's prepend_scheme "first" asks whether a piece starts at the input's first char: not when the
+      // normalizer dropped that char (Strip, a removed control char), which shows as the same result without it
+      let first = seg.first;
+      if (first && this.firstMatters && norm !== '') {
+        const n0 = seg.text.codePointAt(0)! > 0xffff ? 2 : 1;
+        first = this.normalize(seg.text.slice(n0)) !== norm;
+      }
+      for (const sub of this.normMatcher.split(norm, first)) {
         if (sub.id !== undefined) splits.push(sub);
         else for (const p of this.preTokenize([{ s: sub.text, first: sub.first }])) if (p.s !== '') splits.push(p);
       }
