@@ -31,6 +31,7 @@ function duBytes(p: string): number {
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 let app = '';
+let installErr = '';
 let tmp = '';
 let ready: Promise<string> | null = null;
 /** Pack + install once (inside the first test: a throwing uvu before-hook is not reported). */
@@ -46,6 +47,7 @@ function install(): Promise<string> {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     const inst = await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tgz], app);
     assert.is(inst.code, 0, `npm install of the tarball failed: ${inst.err}`);
+    installErr = inst.err;
     const nm = join(app, 'node_modules');
     console.log(`  packed ${mb(lstatSync(tgz).size)}; installed into an empty project: node_modules ${mb(duBytes(nm))} (wgpt ${mb(duBytes(join(nm, 'wgpt')))}, webgpu ${mb(duBytes(join(nm, 'webgpu')))})`);
     return app;
@@ -64,6 +66,14 @@ test('the packed tarball: compiled dist/, runtime dependencies only, no sources 
     assert.ok(existsSync(join(pkg, f)), `${f} missing from the package`);
   assert.not.ok(existsSync(join(pkg, 'src')), 'src/ shipped');
   assert.not.ok(readdirSync(join(pkg, 'dist'), { recursive: true }).some((f) => String(f).endsWith('.ts') && !String(f).endsWith('.d.ts')), '.ts sources in dist/');
+  // LICENSE travels with the code; no script npm would run (or warn about) on install
+  assert.ok(existsSync(join(pkg, 'LICENSE')), 'LICENSE missing from the package');
+  assert.match(readFileSync(join(pkg, 'LICENSE'), 'utf8'), /^MIT License/);
+  const scripts = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  for (const s of ['prepare', 'preinstall', 'install', 'postinstall']) assert.is(scripts[s], undefined, `the packed manifest has a ${s} script`);
+  assert.not.match(installErr, /wgpt@/, `npm warned about wgpt while installing it: ${installErr}`);
+  for (const f of ['dist/data/ko-en.tsv', 'dist/data/debian-faq-ko.txt', 'dist/plot/fonts/DejaVuSans.ttf', 'dist/plot/fonts/NanumSquareR.ttf', 'dist/plot/fonts/README.md'])
+    assert.ok(existsSync(join(pkg, f)), `${f} missing from the package`);
   for (const dev of ['uvu', 'tsx', 'esbuild', 'typescript', 'playwright-core'])
     assert.not.ok(existsSync(join(dir, 'node_modules', dev)), `${dev} installed as a runtime dependency`);
 });
@@ -157,14 +167,17 @@ test("the documentation's sh blocks (npx wgpt …) run as written in the install
   const dir = await install();
   const blocks = allDocBlocks().filter((b) => b.mark === 'sh');
   assert.ok(blocks.length >= 1, 'no <!-- doc-test: sh --> block');
-  for (const b of blocks) {
+  for (const [n, b] of blocks.entries()) {
+    // each block runs in a folder of its own inside the project (npx finds the package in the parent's node_modules)
+    const cwd = join(dir, `sh-${n}`);
+    mkdirSync(cwd);
     // `# prints: TEXT` after a command: its stdout has a line matching TEXT (… matches anything)
     const lines = b.code.split('\n');
     for (const [k, line] of lines.entries()) {
       if (!line.trim() || line.startsWith('#')) continue;
       const args = shellWords(line.replace(/\s+#.*$/, ''));
       const t0 = performance.now();
-      const r = await sh('npx', ['--no-install', ...args.slice(1)], dir, 300_000);
+      const r = await sh('npx', ['--no-install', ...args.slice(1)], cwd, 300_000);
       assert.is(r.code, 0, `${b.file}:${b.line}: \`${line}\` exited ${r.code}: ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
       for (let e = k + 1; e < lines.length && lines[e].startsWith('# prints: '); e++) {
         const want = lines[e].slice('# prints: '.length);

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { runWgpt, type WgptRun } from './helpers.ts';
 
 const VERDICT = fileURLToPath(new URL('../src/data/the-verdict.txt', import.meta.url));
@@ -53,6 +54,35 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     }
   });
 }
+
+test('under npx: the launcher killed without passing the signal on (as npm exec does), the run still stops, saves and can resume', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'wgpt-npx-'));
+  try {
+    const dir = join(tmp, 'run');
+    // a stand-in for npm's launcher: spawns the CLI with npm's environment, sharing its output streams
+    const launcher = `const c = require('node:child_process').spawn(process.execPath, ${JSON.stringify([fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url)), 'train', ...FAST, '--steps', '500', '--out', dir])}, { stdio: 'inherit', env: { ...process.env, npm_command: 'exec', WGPT_QUIET: '1' } }); setInterval(() => {}, 1000);`;
+    const r = await new Promise<{ out: string; err: string }>((resolve) => {
+      const p = spawn(process.execPath, ['-e', launcher]);
+      let out = '', err = '', killed = false;
+      p.stdout.on('data', (d) => {
+        out += d;
+        if (!killed && /^step 1\/500 /m.test(out)) {
+          killed = true;
+          p.kill('SIGKILL'); // npm exec ends on SIGTERM without telling its child; SIGKILL is the same for the child
+        }
+      });
+      p.stderr.on('data', (d) => (err += d));
+      p.on('close', () => resolve({ out, err })); // the streams close when the orphaned CLI exits
+    });
+    assert.match(r.err, /^wgpt: the npm launcher \(npx, pid \d+\) exited: finishing the current step, then saving a checkpoint$/m);
+    const m = /^wgpt: SIGTERM at step (\d+)\/500: checkpoint saved to (.+)$/m.exec(r.out);
+    assert.ok(m, `no checkpoint line in: ${r.out} ${r.err}`);
+    assert.is(stepOf(dir), Number(m![1]));
+    console.log(`  launcher killed after "step 1/500": the CLI saved at step ${m![1]} and exited`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
 
 test('--resume of a finished run says it is finished and how to train further; --steps continues it', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'wgpt-fin-'));

@@ -32,7 +32,7 @@ test('translate --ids --json: PyTorch greedy ids; --show-attention writes an SVG
     assert.equal(j.ids, want);
     const s = readFileSync(svg, 'utf8');
     assert.match(s, /^<svg/);
-    assert.is((s.match(/<rect x=/g) ?? []).length, 10 * lens[0], 'one cell per (generated token, source token)');
+    assert.is((s.match(/<rect class="cell" /g) ?? []).length, 10 * lens[0], 'one cell per (generated token, source token)');
     // beam search with 3 beams: PyTorch's ids (test/fixtures/hf_beam.py: Hugging Face's BeamHypotheses rules)
     const rb = await run(['translate', '--model', DIR, '--ids', src.map((x) => x.join(',')).join(';'), '--max-new-tokens', '10', '--num-beams', '3', '--json']);
     assert.is(rb.code, 0, rb.err);

@@ -72,7 +72,7 @@ test('translate --ids: greedy and beam search ids equal the reference (default: 
     // first source: 4 generated tokens (114 114 114 </s>) × its source tokens
     const s = readFileSync(svg, 'utf8');
     assert.match(s, /^<svg/);
-    assert.is((s.match(/<rect x=/g) ?? []).length, 4 * srcRows[0].length, 'one cell per (generated token, source token)');
+    assert.is((s.match(/<rect class="cell" /g) ?? []).length, 4 * srcRows[0].length, 'one cell per (generated token, source token)');
     assert.match(g.err, /cross-attention of decoder layer 3, mean of 4 heads \(4 × \d+\)/);
     // no --num-beams: config.json's num_beams (4), as Hugging Face's generate() reads it
     for (const [name, flags] of [['beam4', []], ['beam4', ['--num-beams', '4']], ['beam3_lp06_early', ['--num-beams', '3', '--length-penalty', '0.6', '--early-stopping', '--no-cache']]] as const) {
@@ -106,7 +106,7 @@ test('translate --text: MarianTokenizer in, the library\'s ids out, decoded with
     assert.equal(j.ids, want.sequences);
     // beam search: the attention follows the returned hypothesis (its generated tokens, </s> included, × the source)
     const gen = j.ids[0].slice(1).indexOf(0) + 1 || j.ids[0].length - 1;
-    assert.is((readFileSync(svg, 'utf8').match(/<rect x=/g) ?? []).length, gen * src.length, 'one cell per (generated token, source token)');
+    assert.is((readFileSync(svg, 'utf8').match(/<rect class="cell" /g) ?? []).length, gen * src.length, 'one cell per (generated token, source token)');
     assert.is(j.ids[0][0], 300);
     const body = j.ids[0].slice(1).filter((x) => x !== 0 && x !== 300);
     assert.is(j.text[0], tok.decode(body));

@@ -42,7 +42,7 @@ function targets(rs: Record_[]): string {
   const kv = find('generate', /speedup/);
   rows.push(['KV cache ≥ 5× no cache at 256 new tokens', kv ? `${(kv.speedup as number).toFixed(1)}×${kv.note ? ` (${kv.note})` : ''}` : 'not run', kv ? (kv.speedup as number) >= 5 : null]);
   rows.push(['GPU: matmul vs fp32 peak; book-124m vs PyTorch eager', 'not run: no GPU on this machine', null]);
-  return ['#### targets', '', '| target | measured | met |', '|---|---|---|', ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${ok === null ? '—' : ok ? 'yes' : 'no'} |`), ''].join('\n');
+  return ['#### targets', '', '| target | measured | met |', '|---|---|---|', ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${ok === null ? '—' : ok ? 'yes' : 'no'} |`)].join('\n');
 }
 
 const cmd: Command = {
@@ -92,12 +92,11 @@ const cmd: Command = {
     }
     const secs = (performance.now() - t0) / 1000;
     for (const r of records) r.adapter = adapter;
-    console.log(`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s\n`);
-    if (profiled) console.log(profiled);
-    else {
-      console.log(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)));
-      console.log(targets(records));
-    }
+    // blocks (heading, tables, targets) separated by exactly one blank line
+    const blocks = [`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s`];
+    if (profiled) blocks.push(profiled.trim());
+    else blocks.push(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)), targets(records));
+    console.log(blocks.filter((b) => b.trim()).join('\n\n'));
     if (v.json) {
       writeFileAtomic(v.json as string, JSON.stringify(records, null, 2) + '\n');
       console.log(`wrote ${records.length} records to ${v.json}`);

@@ -40,7 +40,7 @@ const cmd: Command = {
     const seed = num(v, 'seed', 123, { int: true, min: 0 });
     const gpu = await getGpu();
     const { model: loaded, tokenizer, skipped } = loadModelDir(gpu, v.model as string, v.tokenizer as string | undefined);
-    const model = asCausalLM(loaded, 'wgpt generate');
+    const model = asCausalLM(loaded, `--model ${v.model}`);
     if (skipped.length) process.stderr.write(`wgpt: ${skippedLine(skipped)}\n`);
     const prompt = tokenizer.encode(v.prompt as string, { allowedSpecial: 'all' });
     const dec = streamDecoder((ids) => tokenizer.decode(ids));

@@ -79,9 +79,16 @@ async function seq2seqLogits(dir: string, idsArg: string, decArg: string | undef
 }
 
 /** Marian folders: teacher-forced logits (B, Td, V) of decoder inputs --decoder-ids over sources --ids (padded with pad, masked). */
-async function marianLogits(dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
+async function marianLogits(dir: string, idsArg: string, decArg: string | undefined, out: string, maskArg?: string): Promise<void> {
   const ck = loadCheckpoint(dir);
   const { src, tgt, B, S, T } = seq2seqRows(dir, 'marian', idsArg, decArg, ` (it begins with decoder_start_token_id ${ck.config.decoder_start_token_id})`);
+  // transformers' attention_mask: 0 marks a padded source position, masked as a key in the encoder's self-attention
+  // and in the decoder's cross-attention (rows like --ids; positions past a short row are padding anyway)
+  const given = maskArg === undefined ? null : rowsLike(maskArg, '--attention-mask', src);
+  if (given) {
+    const bad = given.findIndex((m) => m !== 0 && m !== 1);
+    if (bad >= 0) throw new UsageError(`--attention-mask must hold 0 or 1, got ${given[bad]}`);
+  }
   const c = ck.config;
   for (const [flag, rows, len] of [['--ids', src, S], ['--decoder-ids', tgt, T]] as const) {
     if (len > c.max_position_embeddings) throw new Error(`${flag}: a row of ${len} tokens is longer than the model's max_position_embeddings ${c.max_position_embeddings}`);
@@ -96,7 +103,8 @@ async function marianLogits(dir: string, idsArg: string, decArg: string | undefi
     const data = await gpu.scope(() =>
       noGrad(async () => {
         const srcIds = IdBatch.from(gpu, src.flatMap((r) => [...r, ...new Array<number>(S - r.length).fill(c.pad_token_id)]), [B, S], c.vocab_size, 'source id');
-        const srcMask = src.flatMap((r) => Array.from({ length: S }, (_, s) => (s < r.length ? 1 : 0)));
+        let k = 0;
+        const srcMask = src.flatMap((r) => Array.from({ length: S }, (_, s) => (s < r.length ? (given ? given[k++] : 1) : 0)));
         const dec = IdBatch.from(gpu, tgt.flat(), [B, T], c.decoder_vocab_size, 'decoder id');
         return model.forward({ src: srcIds, srcMask, decoderInput: dec }).toArray();
       }),
@@ -145,7 +153,7 @@ const cmd: Command = {
   help: {
     model: ['DIR', 'checkpoint folder; required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
-    'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
+    'attention-mask': ['"1,1;1,0"', 'BERT and Marian (its sources): 0/1 rows like --ids, 0 = padding (masked as a key, as transformers does)', 'all 1'],
     'token-type-ids': ['"0,0;0,1"', 'BERT: segment ids, rows like --ids', 'all 0'],
     'decoder-ids': ['"1,7;1,8"', 'encoder–decoder checkpoints (Marian, RNN seq2seq): the decoder\'s input rows (teacher forcing; Marian: from decoder_start_token_id); --ids are then the sources (rows may differ in length: padded and masked)'],
     out: ['FILE', 'raw little-endian float32 logits (B, T, V); required'],
@@ -154,18 +162,22 @@ const cmd: Command = {
     if (!v.model) throw new UsageError('--model is required');
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
-    if (modelTypeOf(v.model as string) === SEQ2SEQ_MODEL_TYPE) {
+    const type = modelTypeOf(v.model as string);
+    if (v['token-type-ids'] !== undefined && type !== 'bert') throw new UsageError('--token-type-ids is for BERT folders (model_type "bert")');
+    // the RNN seq2seq reads each source up to its length (packed sequences): padding is the end of a shorter --ids row
+    if (v['attention-mask'] !== undefined && type === SEQ2SEQ_MODEL_TYPE) throw new UsageError(`--attention-mask is not read by ${SEQ2SEQ_MODEL_TYPE} models: a source's length is its --ids row's (give rows of different lengths)`);
+    if (type === SEQ2SEQ_MODEL_TYPE) {
       return seq2seqLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
     }
-    if (modelTypeOf(v.model as string) === 'marian') return marianLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
+    if (type === 'marian') return marianLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string, v['attention-mask'] as string | undefined);
     if (v['decoder-ids'] !== undefined) throw new UsageError('--decoder-ids is for encoder–decoder checkpoints');
-    if (modelTypeOf(v.model as string) === 'bert') return bertLogits(v.model as string, v, v.out as string);
-    if (v['attention-mask'] !== undefined || v['token-type-ids'] !== undefined) throw new Error('--attention-mask and --token-type-ids are for BERT folders (model_type "bert")');
+    if (type === 'bert') return bertLogits(v.model as string, v, v.out as string);
+    if (v['attention-mask'] !== undefined) throw new UsageError('--attention-mask is for BERT and Marian folders (a causal LM attends to every earlier id)');
     const rows = parseIdRows(v.ids as string);
     const B = rows.length;
     const T = rows[0].length;
     const gpu = await getGpu();
-    const model = asCausalLM(loadModelOnly(gpu, v.model as string), 'wgpt logits');
+    const model = asCausalLM(loadModelOnly(gpu, v.model as string), `--model ${v.model}`);
     const V = model.vocabSize;
     const data = await gpu.scope(() =>
       noGrad(async () => {
