@@ -1,9 +1,9 @@
-// LSTM layer bench: forward + backward tokens/s and dispatches per time step of wgpt's recurrent kernels,
-// beside PyTorch CPU nn.LSTM at the same sizes (bench/lstm_torch.py, run when /usr/bin/python3 has torch;
-// "not run" otherwise). Leaves out: GRU, inference-only timing, the RNN-tanh cell (same kernels).
+// LSTM and GRU layer bench: forward + backward tokens/s and dispatches per time step of wgpt's recurrent kernels,
+// beside PyTorch CPU nn.LSTM / nn.GRU at the same sizes (bench/lstm_torch.py, run when /usr/bin/python3 has torch;
+// "not run" otherwise). Leaves out: inference-only timing, the RNN-tanh cell (same kernels).
 import type { Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { rnn, initRnnWeights, type RnnConfig } from '../src/ops/rnn.ts';
+import { rnn, initRnnWeights, RNN_CELLS, type RnnConfig } from '../src/ops/rnn.ts';
 import { mulberry32 } from '../src/data/index.ts';
 import { type Record_, timeWall, rec } from './harness.ts';
 
@@ -33,10 +33,17 @@ async function torchBaseline(args: string[]): Promise<{ median_ms: number; min_m
 
 export async function benchLstm(gpu: Gpu, o: LstmBenchOptions): Promise<Record_[]> {
   const out: Record_[] = [];
+  for (const cell of ['lstm', 'gru'] as const) out.push(...(await benchCell(gpu, o, cell)));
+  return out;
+}
+
+async function benchCell(gpu: Gpu, o: LstmBenchOptions, cell: 'lstm' | 'gru'): Promise<Record_[]> {
+  const out: Record_[] = [];
   const [I, H, L, N] = o.quick ? [64, 64, 16, 8] : [128, 128, 32, 16];
   const runs = o.runs ?? (o.quick ? 3 : 5);
-  const cfg: RnnConfig = { cell: 'lstm', inputSize: I, hiddenSize: H, numLayers: 1 };
-  const name = `LSTM I=${I} H=${H} L=${L} N=${N} forward+backward`;
+  const cfg: RnnConfig = { cell, inputSize: I, hiddenSize: H, numLayers: 1 };
+  const torchName = RNN_CELLS[cell].torch;
+  const name = `${cell.toUpperCase()} I=${I} H=${H} L=${L} N=${N} forward+backward`;
   const weights = initRnnWeights(gpu, cfg, mulberry32(1));
   const xs = new Float32Array(L * N * I).map((_, i) => Math.sin(i));
   let perStep = { fwd: 0, bwd: 0, fwdTotal: 0, bwdTotal: 0 };
@@ -58,13 +65,13 @@ export async function benchLstm(gpu: Gpu, o: LstmBenchOptions): Promise<Record_[
     tokens_per_s: toks,
     dispatches: `${perStep.fwdTotal} fwd + ${perStep.bwdTotal} bwd for ${L} steps (1 + 1 per step, rest per layer)`,
   }));
-  o.log?.(`lstm wgpt: ${toks.toFixed(0)} tokens/s, ${perStep.fwdTotal} forward + ${perStep.bwdTotal} backward dispatches for ${L} steps`);
-  const tb = await torchBaseline(['--input', String(I), '--hidden', String(H), '--seq', String(L), '--batch', String(N), '--runs', String(runs)]);
-  if (typeof tb === 'string') out.push({ suite: 'lstm', name: `${name}: PyTorch CPU nn.LSTM`, median_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0, note: tb });
+  o.log?.(`${cell} wgpt: ${toks.toFixed(0)} tokens/s, ${perStep.fwdTotal} forward + ${perStep.bwdTotal} backward dispatches for ${L} steps`);
+  const tb = await torchBaseline(['--cell', cell, '--input', String(I), '--hidden', String(H), '--seq', String(L), '--batch', String(N), '--runs', String(runs)]);
+  if (typeof tb === 'string') out.push({ suite: 'lstm', name: `${name}: PyTorch CPU ${torchName}`, median_ms: NaN, min_ms: NaN, max_ms: NaN, runs: 0, note: tb });
   else {
-    out.push(rec('lstm', `${name}: PyTorch ${tb.torch} CPU nn.LSTM (${tb.threads} threads)`, { median: tb.median_ms, min: tb.min_ms, max: tb.max_ms, runs, timer: 'wall' }, { tokens_per_s: tb.tokens_per_s }));
+    out.push(rec('lstm', `${name}: PyTorch ${tb.torch} CPU ${torchName} (${tb.threads} threads)`, { median: tb.median_ms, min: tb.min_ms, max: tb.max_ms, runs, timer: 'wall' }, { tokens_per_s: tb.tokens_per_s }));
     out.push(rec('lstm', `${name}: wgpt ÷ PyTorch`, t, { baseline: 'PyTorch CPU', speedup: tb.median_ms / t.median }));
-    o.log?.(`lstm PyTorch CPU: ${tb.tokens_per_s.toFixed(0)} tokens/s`);
+    o.log?.(`${cell} PyTorch CPU: ${tb.tokens_per_s.toFixed(0)} tokens/s`);
   }
   for (const w of Object.values(weights)) w.dispose();
   return out;

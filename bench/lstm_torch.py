@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch CPU baseline for wgpt's LSTM bench: nn.LSTM forward + backward on random input, same sizes.
+"""PyTorch CPU baseline for wgpt's recurrent bench: nn.LSTM or nn.GRU forward + backward on random input, same sizes.
 
 Prints one JSON line: {"torch", "threads", "median_ms", "min_ms", "max_ms", "tokens_per_s"}. Run by
 bench/lstm.ts when /usr/bin/python3 can import torch. Leaves out: GPUs, cuDNN (CPU only here).
@@ -8,6 +8,7 @@ import argparse, json, os, time
 import torch
 
 ap = argparse.ArgumentParser()
+ap.add_argument("--cell", choices=["lstm", "gru"], default="lstm")
 ap.add_argument("--input", type=int, default=128)
 ap.add_argument("--hidden", type=int, default=128)
 ap.add_argument("--seq", type=int, default=32)
@@ -19,15 +20,15 @@ a = ap.parse_args()
 torch.set_num_threads(len(os.sched_getaffinity(0)))  # every core this process may use (2 here)
 
 torch.manual_seed(0)
-m = torch.nn.LSTM(a.input, a.hidden, num_layers=a.layers, bidirectional=a.bidirectional)
+m = (torch.nn.LSTM if a.cell == "lstm" else torch.nn.GRU)(a.input, a.hidden, num_layers=a.layers, bidirectional=a.bidirectional)
 x = torch.randn(a.seq, a.batch, a.input, requires_grad=True)
 
 
 def once():
     m.zero_grad()
     x.grad = None
-    out, (h, c) = m(x)
-    (out.sum() + h.sum() + c.sum()).backward()
+    out, st = m(x)
+    (out.sum() + sum(s.sum() for s in (st if isinstance(st, tuple) else (st,)))).backward()
 
 
 once()

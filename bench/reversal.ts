@@ -15,8 +15,9 @@ import { join } from 'node:path';
 import { getGpu } from '../src/gpu/device.ts';
 import { backward } from '../src/autograd/tensor.ts';
 import { initModel } from '../src/model/model.ts';
-import { rnnSeq2seq, makeBatch, type Seq2SeqConfig, type Seq2SeqModel } from '../src/model/rnn-seq2seq.ts';
-import { marian, padBatch, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { rnnSeq2seq, type Seq2SeqConfig, type Seq2SeqModel } from '../src/model/rnn-seq2seq.ts';
+import { marian, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { padPairs } from '../src/data/pairs.ts';
 import { greedySearch } from '../src/model/seq2seq-generate.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import type { Model } from '../src/model/model.ts';
@@ -104,7 +105,7 @@ function rnnTrainee(gpu: Awaited<ReturnType<typeof getGpu>>, cell: 'rnn' | 'lstm
   const model = initModel(rnnSeq2seq, gpu, cfg, 7) as Seq2SeqModel;
   return {
     model, cfg, endId: cfg.end_id,
-    batch: (rows) => makeBatch(rows, cfg),
+    batch: (rows) => padPairs(rows.map((r) => ({ src: r.src, tgt: [...r.tgt, cfg.end_id] })), { padId: cfg.pad_id, startId: cfg.start_id }),
     // the course's loop: n + 1 steps (n tokens and the end token)
     greedy: async (srcs, n) => (await model.greedy(srcs.flat(), srcs.map(() => n), n, n + 1)).ids.map((r) => r.slice(1)),
   };
@@ -122,7 +123,7 @@ function marianTrainee(gpu: Awaited<ReturnType<typeof getGpu>>): Trainee {
   return {
     model, endId: eos,
     // sources and labels end with </s>; the decoder reads <pad> + labels[:-1] (marian's TSV hook does the same)
-    batch: (rows) => padBatch(rows.map((r) => ({ s: [...r.src, eos], t: [...r.tgt, eos] })), cfg),
+    batch: (rows) => padPairs(rows.map((r) => ({ src: [...r.src, eos], tgt: [...r.tgt, eos] })), { padId: cfg.pad_token_id, startId: cfg.decoder_start_token_id }),
     async greedy(srcs, n) {
       const B = srcs.length;
       const S = n + 1;

@@ -1,19 +1,27 @@
-// Recurrent layers, PyTorch semantics (nn.RNN tanh, nn.LSTM): ONE fused dispatch per time step forward
-// (h·W_hhᵀ + b_hh + the precomputed x·W_ihᵀ + b_ih, nonlinearities, c and h) and ONE backward, both
-// directions of a bidirectional layer in the same dispatch. CELL = 0: Elman RNN, h' = tanh(a); CELL = 1:
-// LSTM, row blocks of a = (i, f, g, o): σ, σ, tanh, σ; c' = f⊙c + i⊙g, h' = o⊙tanh(c').
-// Shapes in f32 elements. R = L·N rows in the input's own row order, row(t, n) = t·sT + n·sN; G = H (RNN)
-// or 4H; direction d processes time t = s (d = 0) or L−1−s (d = 1) at step s.
+// Recurrent layers, PyTorch semantics (nn.RNN tanh, nn.LSTM, nn.GRU): ONE fused dispatch per time step
+// forward (h·W_hhᵀ + b_hh + the precomputed x·W_ihᵀ + b_ih, nonlinearities, c and h) and ONE backward, both
+// directions of a bidirectional layer in the same dispatch. The cell is the override CELL (src/ops/rnn.ts's
+// cell table RNN_CELLS gives it):
+//   CELL = 0: Elman RNN, h' = tanh(a).
+//   CELL = 1: LSTM, row blocks of a = (i, f, g, o): σ, σ, tanh, σ; c' = f⊙c + i⊙g, h' = o⊙tanh(c').
+//   CELL = 2: GRU, row blocks (r, z, n): r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r⊙h_n),
+//             h' = (1 − z)⊙n + z⊙h, where x_· = W_i· x + b_i· and h_· = W_h· h + b_h· (b_hn stays inside r⊙…).
+// Shapes in f32 elements. R = L·N rows in the input's own row order, row(t, n) = t·sT + n·sN; G = H (RNN),
+// 4H (LSTM) or 3H (GRU); direction d processes time t = s (d = 0) or L−1−s (d = 1) at step s.
 //   xg  (D, R, G)   step_fwd: pre-activations x·W_ihᵀ + b_ih in, activations out (overwritten in place, =)
 //   wt  (D, H, G) = W_hhᵀ per direction (step_fwd; pack_t writes it), whh (D, G, H) = W_hh (backward)
 //   bhh (D, G)   lens (N) u32: sequence n has valid times [0, lens[n])
-//   st  = hp (D, R, H) then cp (D, R, H): the state *before* time t (step s writes the next step's row, =)
+//   st  = hp (D, R, H) then cp (D, R, H): hp the h *before* time t (step s writes the next step's row, =);
+//         cp the LSTM's c before time t, or the GRU's h_n = W_hn h + b_hn at time t (backward needs it for dr)
 //   out (R, D·H) = ;  hn, cn (layers·D, N, H): this layer's block at oHn, written at the last step (=)
 //   Padded times (t ≥ lens[n]) carry the state through unchanged and output 0 (packed-sequence semantics).
-// Backward (step_bwd, s = L−1 … 0): dg (D, R, G) gradient of the pre-activations (=; 0 at padded times);
-//   carry (2, D, N, H) = (dh, dc) flowing back through time (read/written in place by its own invocation);
-//   the gradient of the state after time t is the next step's dg·W_hh (or the carried dh across padded
-//   steps / dh_n at the end) plus dout[t] (gout, (R, D·H)). state_grad then writes dh0 / dc0 (=|+= by acc).
+// Backward (step_bwd, s = L−1 … 0): dg (D, R, G) gradient of the hidden-side pre-activations h·W_hhᵀ + b_hh
+//   (=; 0 at padded times); GRU only: dgx (D, R, G) the input side's (its n block is dg's without the ⊙r;
+//   the other cells' input and hidden sides are equal, so they use dg for both).
+//   carry (2, D, N, H) = (dh, dc) flowing back through time (read/written in place by its own invocation); the
+//   GRU keeps in the dc slot the direct path dh'⊙z of h' = … + z⊙h instead. The gradient of the state after time
+//   t is the next step's dg·W_hh (+ that direct path) or the carried dh across padded steps / dh_n at the end,
+//   plus dout[t] (gout, (R, D·H)). state_grad then writes dh0 / dc0 (=|+= by acc).
 // One invocation per (d, n, j), i = gid.x + gid.y·nwg.x·64 over D·N·H; every index bounds-checked.
 override CELL: u32 = 1u;
 
@@ -68,7 +76,9 @@ fn state_init(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   }
 }
 
-// b_hh + x·W_ihᵀ + b_ih (from xg) for unit j of (d, row r): the pre-activations before the recurrent term
+// b_hh + x·W_ihᵀ + b_ih (from xg) for unit j of (d, row r): the pre-activations before the recurrent term.
+// GRU: (x_r + b_hr, x_z + b_hz, x_n, b_hn): the recurrent sums go to .x, .y and .w (h_n = W_hn h + b_hn is kept
+// apart from x_n because r scales it)
 fn pre_act(d: u32, r: u32, j: u32) -> vec4<f32> {
   let gb = (d * u.L * u.N + r) * u.G;
   let H = u.H;
@@ -77,11 +87,16 @@ fn pre_act(d: u32, r: u32, j: u32) -> vec4<f32> {
     a.y = xg[gb + H + j] + bhh[d * u.G + H + j];
     a.z = xg[gb + 2u * H + j] + bhh[d * u.G + 2u * H + j];
     a.w = xg[gb + 3u * H + j] + bhh[d * u.G + 3u * H + j];
+  } else if (CELL == 2u) {
+    a.y = xg[gb + H + j] + bhh[d * u.G + H + j];
+    a.z = xg[gb + 2u * H + j];
+    a.w = bhh[d * u.G + 2u * H + j];
   }
   return a;
 }
 
-// the cell update of unit j of (d, n) at step u.s, given its full pre-activations a (rows i, f, g, o; RNN: a.x)
+// the cell update of unit j of (d, n) at step u.s, given its full pre-activations a (rows i, f, g, o; RNN: a.x;
+// GRU: (r, z, x_n, h_n) as pre_act + the recurrent sums)
 fn fwd_unit(d: u32, n: u32, j: u32, a: vec4<f32>) {
   let H = u.H;
   let t = time_of(d, u.s);
@@ -105,6 +120,15 @@ fn fwd_unit(d: u32, n: u32, j: u32, a: vec4<f32>) {
       xg[gb + H + j] = fg;
       xg[gb + 2u * H + j] = gg;
       xg[gb + 3u * H + j] = og;
+    } else if (CELL == 2u) {
+      let rg = sigm(a.x);
+      let zg = sigm(a.y);
+      let ng = tanh_s(a.z + rg * a.w);
+      hnew = (1.0 - zg) * ng + zg * hnew;
+      xg[gb + j] = rg;
+      xg[gb + H + j] = zg;
+      xg[gb + 2u * H + j] = ng;
+      st[cpo() + sb + j] = a.w;
     } else {
       hnew = tanh_s(a.x);
       xg[gb + j] = hnew;
@@ -143,6 +167,11 @@ fn step_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (CELL == 1u) {
       for (var k = 0u; k < H; k++) {
         a += st[sb + k] * vec4<f32>(wt[w], wt[w + H], wt[w + 2u * H], wt[w + 3u * H]);
+        w += G;
+      }
+    } else if (CELL == 2u) {
+      for (var k = 0u; k < H; k++) {
+        a += st[sb + k] * vec4<f32>(wt[w], wt[w + H], 0.0, wt[w + 2u * H]);
         w += G;
       }
     } else {
@@ -187,6 +216,14 @@ fn step_fwd4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         ao += hk * wt4[w + 3u * H4];
         w += G4;
       }
+    } else if (CELL == 2u) {
+      for (var k = 0u; k < H; k++) {
+        let hk = st[sb + k];
+        ai += hk * wt4[w];
+        af += hk * wt4[w + H4];
+        ao += hk * wt4[w + 2u * H4];
+        w += G4;
+      }
     } else {
       for (var k = 0u; k < H; k++) {
         ai += st[sb + k] * wt4[w];
@@ -194,6 +231,7 @@ fn step_fwd4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
       }
     }
   }
+  // (GRU: ag stays 0: x_n gets no recurrent term, h_n's went to ao)
   for (var m = 0u; m < 4u; m++) {
     var a = vec4<f32>(0.0);
     if (t < lens[n]) { a = pre_act(d, r, j + m) + vec4<f32>(ai[m], af[m], ag[m], ao[m]); }
@@ -208,6 +246,7 @@ fn step_fwd4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
 @group(0) @binding(4) var<storage, read> sts: array<f32>;
 @group(0) @binding(5) var<storage, read_write> carry: array<f32>;
 @group(0) @binding(6) var<storage, read> gout: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dgx: array<f32>;
 
 // Σ_g dg[d, rr, g]·W_hh[d, g, j]: the gradient reaching the state before time row rr through W_hh
 fn dh_through(d: u32, rr: u32, j: u32) -> f32 {
@@ -229,8 +268,8 @@ fn bwd_unit(d: u32, n: u32, j: u32, gin: f32) {
   let gb = (d * u.L * u.N + r) * G;
   if (t >= lens[n]) {
     carry[i] = gin;
-    dg[gb + j] = 0.0;
-    if (CELL == 1u) { dg[gb + H + j] = 0.0; dg[gb + 2u * H + j] = 0.0; dg[gb + 3u * H + j] = 0.0; }
+    for (var q = 0u; q < G / H; q++) { dg[gb + q * H + j] = 0.0; }
+    if (CELL == 2u) { for (var q = 0u; q < 3u; q++) { dgx[gb + q * H + j] = 0.0; } }
     return;
   }
   let dh = gin + gout[r * u.D * H + d * H + j];
@@ -250,6 +289,25 @@ fn bwd_unit(d: u32, n: u32, j: u32, gin: f32) {
     dg[gb + H + j] = dc * cprev * fg * (1.0 - fg);
     dg[gb + 2u * H + j] = dc * ig * (1.0 - gg * gg);
     dg[gb + 3u * H + j] = dh * tc * og * (1.0 - og);
+  } else if (CELL == 2u) {
+    let rg = acts[gb + j];
+    let zg = acts[gb + H + j];
+    let ng = acts[gb + 2u * H + j];
+    let sb = (d * u.L * u.N + r) * H + j;
+    let hprev = sts[sb];
+    let hng = sts[cpo() + sb];
+    // h' = (1 − z)·n + z·h: dn = dh·(1 − z), dz = dh·(h − n), and dh·z straight to the previous state (carried)
+    // n = tanh(x_n + r·h_n): dx_n = dn·(1 − n²), dh_n = dx_n·r, dr = dx_n·h_n; then through σ'
+    let dxn = dh * (1.0 - zg) * (1.0 - ng * ng);
+    let dr = dxn * hng * rg * (1.0 - rg);
+    let dz = dh * (hprev - ng) * zg * (1.0 - zg);
+    carry[DNH + i] = dh * zg;
+    dg[gb + j] = dr;
+    dg[gb + H + j] = dz;
+    dg[gb + 2u * H + j] = dxn * rg;
+    dgx[gb + j] = dr;
+    dgx[gb + H + j] = dz;
+    dgx[gb + 2u * H + j] = dxn;
   } else {
     // h' = tanh(a): da = dh·(1 − h'²)
     let h = acts[gb + j];
@@ -258,8 +316,8 @@ fn bwd_unit(d: u32, n: u32, j: u32, gin: f32) {
 }
 
 // backward of step_fwd at step s (run for s = L−1 down to 0). The gradient of the state after this step comes
-// through the next step's W_hh if that step was a real one, else it is the carried gradient (the state passed a
-// padded step unchanged, or this is the last step: dh_n).
+// through the next step's W_hh (+ the GRU's direct z path) if that step was a real one, else it is the carried
+// gradient (the state passed a padded step unchanged, or this is the last step: dh_n).
 @compute @workgroup_size(64)
 fn step_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let i = flat(gid, nwg);
@@ -271,7 +329,10 @@ fn step_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
   var gin = carry[i];
   if (u.s + 1u < u.L) {
     let t2 = time_of(d, u.s + 1u);
-    if (t2 < lens[n]) { gin = dh_through(d, row(t2, n), j); }
+    if (t2 < lens[n]) {
+      gin = dh_through(d, row(t2, n), j);
+      if (CELL == 2u) { gin += carry[u.D * u.N * H + i]; }
+    }
   }
   bwd_unit(d, n, j, gin);
 }
@@ -299,13 +360,18 @@ fn step_bwd4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
         gin += dg[gb + g] * whh4[w];
         w += H4;
       }
+      if (CELL == 2u) {
+        let cz = u.D * u.N * H + i0;
+        gin += vec4<f32>(carry[cz], carry[cz + 1u], carry[cz + 2u], carry[cz + 3u]);
+      }
     }
   }
   for (var m = 0u; m < 4u; m++) { bwd_unit(d, n, j + m, gin[m]); }
 }
 
 // dh0 / dc0 (=|+= by acc) at oH0 + (d·N + n)·H + j, after step_bwd has run for s = 0: the gradient of the
-// state before the first step (through W_hh if that step was real, else carried through the padding)
+// state before the first step (through W_hh, + the GRU's direct z path, if that step was real, else carried
+// through the padding)
 @group(0) @binding(1) var<storage, read_write> gh0: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gc0: array<f32>;
 @compute @workgroup_size(64)
@@ -319,7 +385,10 @@ fn state_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   let d = i / (H * u.N);
   let t0 = time_of(d, 0u);
   var g = carry[i];
-  if (t0 < lens[n]) { g = dh_through(d, row(t0, n), j); }
+  if (t0 < lens[n]) {
+    g = dh_through(d, row(t0, n), j);
+    if (CELL == 2u) { g += carry[DNH + i]; }
+  }
   if (u.hasH0 == 1u) {
     if (u.acc == 1u) { g += gh0[u.oH0 + i]; }
     gh0[u.oH0 + i] = g;
@@ -331,21 +400,27 @@ fn state_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   }
 }
 
-// Bias gradients: db_ih[g] (=|+= by accA) Σ_r dg[oIn + r·G + g] and db_hh (=|+= by accB) the same sum,
-// rows in order (deterministic). One invocation per g.
+// Bias gradients: db_ih[g] (=|+= by accA) Σ_r dgs[oIn + r·G + g] (the input side's gate gradients) and db_hh
+// (=|+= by accB) Σ_r dgs2[…] (the hidden side's: the same buffer except for the GRU), rows in order
+// (deterministic). One invocation per g.
 struct Pb { R: u32, G: u32, oIn: u32, accA: u32, accB: u32 }
 @group(0) @binding(0) var<uniform> ub: Pb;
 @group(0) @binding(1) var<storage, read> dgs: array<f32>;
 @group(0) @binding(2) var<storage, read_write> gba: array<f32>;
 @group(0) @binding(3) var<storage, read_write> gbb: array<f32>;
+@group(0) @binding(4) var<storage, read> dgs2: array<f32>;
 @compute @workgroup_size(64)
 fn bias_grad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let g = flat(gid, nwg);
   if (g >= ub.G) { return; }
   var s = 0.0;
-  for (var r = 0u; r < ub.R; r++) { s += dgs[ub.oIn + r * ub.G + g]; }
+  var s2 = 0.0;
+  for (var r = 0u; r < ub.R; r++) {
+    s += dgs[ub.oIn + r * ub.G + g];
+    s2 += dgs2[ub.oIn + r * ub.G + g];
+  }
   gba[g] = select(s, s + gba[g], ub.accA == 1u);
-  gbb[g] = select(s, s + gbb[g], ub.accB == 1u);
+  gbb[g] = select(s2, s2 + gbb[g], ub.accB == 1u);
 }
 
 // W_hhᵀ for step_fwd: wtp[oT + k·G + g] = w[g·H + k] for one direction's W_hh (G, H). One invocation per element.

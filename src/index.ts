@@ -30,8 +30,9 @@ export { unary, activation, tanh, sigmoid, silu, relu, geluErf, type UnaryName }
 export { sub, mul, broadcastShape } from './ops/binary.js';
 export { reshape, slice, concat, transpose } from './ops/shape.js';
 export { encodeColSum, type ColSumOptions } from './ops/reduce.js';
-export { rnn, lstm, rnnParamShapes, initRnnWeights, RNN_DISPATCHES_PER_STEP, type RnnCell, type RnnConfig, type RnnWeights, type RnnOutputs } from './ops/rnn.js';
-export { rnnSeq2seq, Seq2SeqModel, seq2seqParamTable, parseTsvPairs, makeBatch, SEQ2SEQ_MODEL_TYPE, SEQ2SEQ_PRESETS, type Seq2SeqConfig, type Seq2SeqBatch, type Seq2SeqInput, type GreedyResult } from './model/rnn-seq2seq.js';
+export { rnn, lstm, gru, rnnParamShapes, initRnnWeights, RNN_DISPATCHES_PER_STEP, RNN_CELLS, cellKind, type CellKind, type RnnCell, type RnnConfig, type RnnWeights, type RnnOutputs } from './ops/rnn.js';
+export { rnnSeq2seq, Seq2SeqModel, seq2seqParamTable, SEQ2SEQ_MODEL_TYPE, SEQ2SEQ_PRESETS, type Seq2SeqConfig, type Seq2SeqInput, type GreedyResult } from './model/rnn-seq2seq.js';
+export { parseTsvPairs, padPairs, pairBatches, pairData, IGNORE_LABEL, type Seq2SeqBatch, type TsvPair, type IdPair, type PairIds, type PairBatches } from './data/pairs.js';
 export { attentionSvg } from './train/attention-plot.js';
 // torch-compatible seeded init, the course walk, figures (issue #17)
 export { TorchGenerator, initEmbedding, initLinear, initLayerNorm, initRecurrent, initCourseGPT, torchGPTParams, type InitTensor, type NormalVector } from './model/torch-init.js';
@@ -44,7 +45,7 @@ export { translateIds, generatedTokens, type TranslateOptions, type TranslateRes
 export { greedySearch, beamSearch, type Seq2SeqStep, type Seq2SeqGenerateOptions, type Seq2SeqResult } from './model/seq2seq-generate.js';
 export { Bert, bert, fillMask, bertSpecialIds, type BertInput, type FillMaskResult } from './model/bert.js';
 export { type BertConfig, BERT_PRESETS, BERT_BASE, validateBertConfig, bertConfigFromHF, bertConfigToHF, bertParamTable } from './model/bert-config.js';
-export { Marian, marian, marianSinusoids, type MarianInput, type Seq2SeqBatch as MarianBatch } from './model/marian.js';
+export { Marian, marian, marianSinusoids, type MarianInput } from './model/marian.js';
 export { type MarianConfig, MARIAN_PRESETS, OPUS_MT, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable } from './model/marian-config.js';
 export { diffCounters, zeroCounters, type GpuCounters, type ProfileEntry, type ProfileResult } from './gpu/device.js';
 export { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_K, LN_LINEAR_MAX_HEAD, type LayerNormLinearOptions } from './ops/matmul-ln.js';

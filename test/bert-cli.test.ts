@@ -70,8 +70,8 @@ test('bad input: no [MASK], token type ≥ type_vocab_size, mask of the wrong le
       [['fill-mask', '--model', DIR, '--text', 'I went to school.'], /^wgpt fill-mask: the text has no \[MASK\] token to fill/],
       [['logits', '--model', DIR, '--ids', '101,5,102', '--token-type-ids', '0,2,0', '--out', join(tmp, 'a')], /^wgpt logits: token type id 2 at position 1 is out of range \[0, 2\) \(type_vocab_size 2\)$/],
       [['logits', '--model', DIR, '--ids', '101,5,102', '--attention-mask', '1,1', '--out', join(tmp, 'a')], /^wgpt logits: --attention-mask: row 1 has 2 entries, --ids row 1 has 3$/, 2],
-      [['logits', '--model', join(FIXTURES, 'gpt_small'), '--ids', '1,2', '--attention-mask', '1,1', '--out', join(tmp, 'a')], /^wgpt logits: --attention-mask is for BERT and Marian folders/, 2],
-      [['logits', '--model', join(FIXTURES, 'gpt_small'), '--ids', '1,2', '--token-type-ids', '0,0', '--out', join(tmp, 'a')], /^wgpt logits: --token-type-ids is for BERT folders/, 2],
+      [['logits', '--model', join(FIXTURES, 'gpt_small'), '--ids', '1,2', '--attention-mask', '1,1', '--out', join(tmp, 'a')], /^wgpt logits: --attention-mask is not an input of a gpt2 model \(it takes ids only\)$/],
+      [['logits', '--model', join(FIXTURES, 'gpt_small'), '--ids', '1,2', '--token-type-ids', '0,0', '--out', join(tmp, 'a')], /^wgpt logits: --token-type-ids is not an input of a gpt2 model \(it takes ids only\)$/],
       [['fill-mask', '--model', join(FIXTURES, 'gpt_small'), '--text', 'a [MASK]'], /^wgpt fill-mask: .*gpt_small holds a gpt2 model; this command needs a BERT/],
     ];
     for (const [args, re, code] of cases) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CORPORA, PARALLEL_CORPUS, resolveCorpus } from '../src/data/corpora.ts';
 import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../src/tokenizer/node.ts';
-import { parseTsvPairs } from '../src/model/rnn-seq2seq.ts';
+import { parseTsvPairs } from '../src/data/pairs.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { runTraining, OWN_BPE } from '../src/train/run.ts';
 import { runCli } from './cli-inproc.ts';

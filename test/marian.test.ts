@@ -31,7 +31,9 @@ function load(path = dir) {
 function fixtureBatch(c: Marian['config']): Seq2SeqBatch {
   const [B, S] = R('src').shape;
   const T = R('labels').shape[1];
-  return { B, S, T, src: Int32Array.from(ints('src')), srcMask: Uint8Array.from(ints('src_mask')), decoderInput: Int32Array.from(ints('decoder_input_ids')), labels: Int32Array.from(ints('labels')) };
+  const srcMask = Uint8Array.from(ints('src_mask'));
+  const srcLens = Array.from({ length: B }, (_, b) => srcMask.subarray(b * S, (b + 1) * S).reduce((a, x) => a + x, 0));
+  return { B, S, T, src: Int32Array.from(ints('src')), srcLens, srcMask, decoderInput: Int32Array.from(ints('decoder_input_ids')), labels: Int32Array.from(ints('labels')) };
 }
 
 test('a Hugging Face Marian folder loads as it is: position tables and tied copies skipped and named', () => {

@@ -1,18 +1,18 @@
-// RNN (tanh) and LSTM layers vs PyTorch fixtures (gen_rnn.py), the CPU reference (forward + BPTT),
-// variable-length batches vs each sequence alone, finite differences, dispatches per step, bad input.
+// RNN (tanh), LSTM and GRU layers vs PyTorch fixtures (gen_rnn.py), the CPU reference (forward + BPTT),
+// variable-length batches vs each sequence alone, finite differences, dispatches per step, the cell table, bad input.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { rnn, rnnParamShapes, initRnnWeights, setRnnScalarKernels, type RnnConfig, type RnnWeights } from '../src/ops/rnn.ts';
+import { rnn, gru, rnnParamShapes, initRnnWeights, setRnnScalarKernels, RNN_CELLS, type RnnConfig, type RnnWeights } from '../src/ops/rnn.ts';
 import { rnnRef, rnnBwdRef } from '../src/ref/rnn.ts';
 import { assertClose, randn, rng, FIXTURES, fixture, report, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
 import { mulSum } from './rnn-loss.ts';
 
 type Enc = { shape: number[]; b64: string };
-type Case = { cell: 'rnn' | 'lstm'; layers: number; bidirectional: boolean; layout: 'batched' | 'unbatched' | 'batch_first'; lengths: number[] | null; params: string[]; t: Record<string, Enc> };
+type Case = { cell: 'rnn' | 'lstm' | 'gru'; layers: number; bidirectional: boolean; layout: 'batched' | 'unbatched' | 'batch_first'; lengths: number[] | null; params: string[]; t: Record<string, Enc> };
 type Fix = { torch: string; sizes: { input: number; hidden: number; L: number; N: number }; cases: Record<string, Case> };
 
 const dec = (e: Enc) => {
@@ -106,6 +106,9 @@ test('GPU vs CPU reference (forward + BPTT) at other odd sizes, with and without
   await vsRef(gpu, { cell: 'rnn', inputSize: 3, hiddenSize: 9, numLayers: 3, bidirectional: false }, 7, 4, 12, [7, 1, 3, 6]);
   await vsRef(gpu, { cell: 'lstm', inputSize: 4, hiddenSize: 70, numLayers: 1, bidirectional: true }, 3, 5, 13, [2, 3, 1, 3, 2]);
   await vsRef(gpu, { cell: 'lstm', inputSize: 2, hiddenSize: 3, numLayers: 1 }, 1, 1, 14);
+  await vsRef(gpu, { cell: 'gru', inputSize: 5, hiddenSize: 6, numLayers: 2, bidirectional: true }, 5, 3, 17, [5, 2, 4]);
+  await vsRef(gpu, { cell: 'gru', inputSize: 3, hiddenSize: 9, numLayers: 1 }, 7, 2, 18);
+  await vsRef(gpu, { cell: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 1 }, 1, 1, 19);
 });
 
 test('4-units-per-invocation step kernels (H % 4 = 0) vs CPU reference, and the same shapes on the one-unit kernels', async () => {
@@ -115,6 +118,7 @@ test('4-units-per-invocation step kernels (H % 4 = 0) vs CPU reference, and the 
     try {
       await vsRef(gpu, { cell: 'lstm', inputSize: 5, hiddenSize: 8, numLayers: 2, bidirectional: true }, 6, 3, 15, [6, 2, 5]);
       await vsRef(gpu, { cell: 'rnn', inputSize: 3, hiddenSize: 12, numLayers: 2, bidirectional: true }, 5, 2, 16, [3, 5]);
+      await vsRef(gpu, { cell: 'gru', inputSize: 4, hiddenSize: 8, numLayers: 2, bidirectional: true }, 5, 3, 17, [5, 1, 3]);
     } finally {
       setRnnScalarKernels(prev);
     }
@@ -194,9 +198,9 @@ test('a variable-length batch equals each sequence run alone (outputs, states, e
 
 const CHECKED = new Set(['weight_ih_l0', 'weight_hh_l0_reverse', 'bias_ih_l1', 'bias_hh_l1_reverse', 'weight_hh_l1']);
 
-test('finite differences: LSTM and RNN (bidirectional, 2 layers, lengths) w.r.t. x, h0, c0 and weights', async () => {
+test('finite differences: LSTM, GRU and RNN (bidirectional, 2 layers, lengths) w.r.t. x, h0, c0 and weights', async () => {
   const gpu = await getGpu();
-  for (const cell of ['lstm', 'rnn'] as const) {
+  for (const cell of ['lstm', 'gru', 'rnn'] as const) {
     const cfg: RnnConfig = { cell, inputSize: 3, hiddenSize: 4, numLayers: 2, bidirectional: true };
     const shapes = rnnParamShapes(cfg);
     const L = 4, N = 2, D = 2;
@@ -257,8 +261,29 @@ test('bad input: one line naming the problem', async () => {
     const { weight_hh_l0: _, ...missing } = w;
     throwsMsg(() => rnn(x, missing, cfg), /missing parameter weight_hh_l0 \[16, 4\]/);
     throwsMsg(() => rnn(x, { ...w, bias_ih_l0: Tensor.from(gpu, randn(4, 1), [4]) }, cfg), /parameter bias_ih_l0 is \[4\], expected \[16\]/);
-    throwsMsg(() => rnn(x, w, { ...cfg, cell: 'gru' as 'rnn' }), /unknown cell 'gru'/);
+    throwsMsg(() => rnn(x, w, { ...cfg, cell: 'elman' as 'rnn' }), /unknown cell 'elman' \(rnn, lstm, gru\)/);
+    throwsMsg(() => rnn(x, w, { ...cfg, cell: 'toString' as 'rnn' }), /unknown cell 'toString'/);
     throwsMsg(() => rnn(x, initRnnWeights(gpu, { ...cfg, cell: 'rnn' }, rng(1)), { ...cfg, cell: 'rnn' }, { c0: x }), /c0 is for the LSTM cell only/);
+    const wg = initRnnWeights(gpu, { ...cfg, cell: 'gru' }, rng(1));
+    throwsMsg(() => rnn(x, wg, { ...cfg, cell: 'gru' }, { c0: x }), /c0 is for the LSTM cell only/);
+    throwsMsg(() => rnn(x, w, { ...cfg, cell: 'gru' }), /parameter weight_ih_l0 is \[16, 3\], expected \[12, 3\]/);
+    for (const k of Object.keys(wg)) wg[k].dispose();
+    for (const k of Object.keys(w)) w[k].dispose();
+  });
+});
+
+test('the cell table drives shapes, names and outputs: GRU rows r, z, n; one h state', async () => {
+  const gpu = await getGpu();
+  assert.equal(Object.keys(RNN_CELLS), ['rnn', 'lstm', 'gru']);
+  for (const [cell, k] of Object.entries(RNN_CELLS)) {
+    const shapes = rnnParamShapes({ cell: cell as RnnConfig['cell'], inputSize: 3, hiddenSize: 5 });
+    assert.equal(shapes.map((p) => p.shape), [[k.gates.length * 5, 3], [k.gates.length * 5, 5], [k.gates.length * 5], [k.gates.length * 5]], cell);
+  }
+  await gpu.scope(async () => {
+    const cfg = { inputSize: 3, hiddenSize: 5 };
+    const w = initRnnWeights(gpu, { ...cfg, cell: 'gru' }, rng(4));
+    const r = gru(Tensor.from(gpu, randn(4 * 2 * 3, 1), [4, 2, 3]), w, cfg);
+    assert.equal([r.output.shape, r.hn.shape, r.cn], [[4, 2, 5], [1, 2, 5], undefined]);
     for (const k of Object.keys(w)) w[k].dispose();
   });
 });

@@ -1,6 +1,7 @@
-// The course's RNNSeq2Seq / AttentionSeq2Seq (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
+// The course's RNNSeq2Seq / AttentionSeq2Seq with RNN, LSTM and GRU cells (test/fixtures/gen_rnn_seq2seq.py): a PyTorch state_dict saved with
 // the course's names loads as it is and gives PyTorch's teacher-forced logits, loss, every gradient, greedy ids,
-// per-step logits and attention weights, beam-search ids and scores (Hugging Face's rules); TSV parsing and bad-input errors.
+// per-step logits and attention weights, beam-search ids and scores (Hugging Face's rules, and the course's: the
+// models' default, test/fixtures/course_beam.py); TSV parsing and bad-input errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, rmSync, cpSync, writeFileSync } from 'node:fs';
@@ -10,14 +11,15 @@ import { getGpu } from '../src/gpu/device.ts';
 import { backward } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { Seq2SeqModel, parseTsvPairs, makeBatch, rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
+import { Seq2SeqModel, rnnSeq2seq } from '../src/model/rnn-seq2seq.ts';
+import { parseTsvPairs, padPairs, pairBatches, IGNORE_LABEL } from '../src/data/pairs.ts';
 import { initModel } from '../src/model/model.ts';
 import { translateIds } from '../src/model/seq2seq-translate.ts';
 import { assertClose, FIXTURES, report, throwsMsg } from './helpers.ts';
 
 const ref = (dir: string) => parseSafetensors(new Uint8Array(readFileSync(join(dir, 'ref.safetensors')))).tensors;
 
-for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
+for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn', 'attn_gru', 'gru']) {
   test(`course ${name}: state_dict loads; logits, loss, all gradients ≤ 1e-4; greedy and beam-search ids identical, per-step logits and attention ≤ 1e-4`, async () => {
     const gpu = await getGpu();
     const dir = join(FIXTURES, `seq2seq_${name}`);
@@ -35,10 +37,13 @@ for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
       const [B, S] = src.shape;
       const T = get('tgt_in').shape[1];
       const srcLens = Array.from(get('lengths').data as ArrayLike<number>);
-      const labels = Int32Array.from(get('labels').data as ArrayLike<number>);
+      // the fixture's labels are padded with PAD (the course's ignore_index); the batch type's with IGNORE_LABEL
+      const labels = Int32Array.from(get('labels').data as ArrayLike<number>, (v) => (v === ck.config.pad_id ? IGNORE_LABEL : v));
       await gpu.scope(async () => {
-        const batch = { B, S, T, src: Int32Array.from(src.data as ArrayLike<number>), srcLens, tgtIn: Int32Array.from(get('tgt_in').data as ArrayLike<number>), labels };
-        const { logits } = model.forwardWithAttention(batch);
+        const decoderInput = Int32Array.from(get('tgt_in').data as ArrayLike<number>);
+        const srcMask = Uint8Array.from({ length: B * S }, (_, i) => (i % S < srcLens[Math.floor(i / S)] ? 1 : 0));
+        const batch = { B, S, T, src: Int32Array.from(src.data as ArrayLike<number>), srcLens, srcMask, decoderInput, labels };
+        const { logits } = model.forwardWithAttention({ ...batch, tgtIn: decoderInput });
         report(`seq2seq ${name} logits`, assertClose(await logits.toArray(), get('logits').data as Float32Array, { atol: 1e-4, rtol: 1e-4, name: `${name} logits` }));
         const loss = model.loss(batch);
         report(`seq2seq ${name} loss`, assertClose(await loss.toArray(), get('loss').data as Float32Array, { atol: 1e-4, rtol: 1e-4, name: `${name} loss` }));
@@ -65,15 +70,23 @@ for (const name of ['attn_lstm', 'attn_lstm_2l', 'lstm', 'rnn']) {
         // padded source positions get exactly zero weight
         for (let s = 0; s < g.steps; s++) for (let b = 0; b < B; b++) for (let j = srcLens[b]; j < S; j++) assert.is(g.attention![(s * B + b) * S + j], 0);
       } else assert.is(g.attention, null);
-      // beam search (reorder gathers encoder states, lengths, h and c by row): PyTorch's ids and scores
+      // beam search (reorder gathers encoder states, lengths, h and c by row): PyTorch's ids and scores, under Hugging
+      // Face's rules (asked for) and the course's (the model's default)
       const srcRows = Array.from({ length: B }, (_, b) => Array.from(src.data as ArrayLike<number>).slice(b * S, b * S + srcLens[b]));
+      const fixtureIds = (key: string) => {
+        const w = get(key);
+        return Array.from({ length: B }, (_, b) => Array.from(w.data as ArrayLike<number>).slice(b * w.shape[1], (b + 1) * w.shape[1]));
+      };
       for (const [bn, numBeams, lengthPenalty, earlyStopping] of [['beam3', 3, 1, false], ['beam2_lp06_early', 2, 0.6, true]] as const) {
-        const r = await translateIds(model, srcRows, { maxLength: 11, numBeams, lengthPenalty, earlyStopping });
-        const w = get(`${bn}_ids`);
-        const wIds = Array.from({ length: B }, (_, b) => Array.from(w.data as ArrayLike<number>).slice(b * w.shape[1], (b + 1) * w.shape[1]));
-        assert.equal(r.sequences, wIds, `${name} ${bn} ids`);
-        report(`seq2seq ${name} ${bn} scores`, assertClose(r.scores!, get(`${bn}_scores`).data as Float32Array, { atol: 1e-5, rtol: 1e-5, name: `${name} ${bn} scores` }));
+        for (const rule of ['hf', 'course'] as const) {
+          const key = rule === 'hf' ? bn : `course_${bn}`;
+          const r = await translateIds(model, srcRows, { maxLength: 11, numBeams, lengthPenalty, earlyStopping, beamRule: rule === 'hf' ? 'hf' : undefined });
+          assert.equal(r.sequences, fixtureIds(`${key}_ids`), `${name} ${key} ids`);
+          report(`seq2seq ${name} ${key} scores`, assertClose(r.scores!, get(`${key}_scores`).data as Float32Array, { atol: 1e-5, rtol: 1e-5, name: `${name} ${key} scores` }));
+        }
       }
+      // the course's beam search with one beam is its greedy loop (rows padded after their end token)
+      assert.equal((await translateIds(model, srcRows, { maxLength: 11 })).sequences, fixtureIds('course_beam1_ids'), `${name}: greedy = course beam of 1`);
     } finally {
       model.dispose();
     }
@@ -90,8 +103,10 @@ test('a folder whose weights do not fit its config: one line naming the tensor',
     throwsMsg(() => loadCheckpoint(d), /missing tensor 'encoder\.lstm\.weight_ih_l0'/);
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, attention: 'luong-general' }));
     throwsMsg(() => loadCheckpoint(d), /missing tensor 'decoder\.attn\.W_a\.weight'/);
+    writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'elman' }));
+    throwsMsg(() => loadCheckpoint(d), /cell must be one of "rnn", "lstm", "gru", got "elman"/);
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'gru' }));
-    throwsMsg(() => loadCheckpoint(d), /cell must be "rnn" or "lstm", got "gru"/);
+    throwsMsg(() => loadCheckpoint(d), /missing tensor 'encoder\.gru\.weight_ih_l0'/);
     cpSync(join(FIXTURES, 'seq2seq_attn_lstm'), d, { recursive: true });
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(FIXTURES, 'seq2seq_attn_lstm', 'config.json'), 'utf8')), attention: 'none' }));
     throwsMsg(() => loadCheckpoint(d), /unexpected tensor 'decoder\.W_c\.(weight|bias)'.*Luong attention weights, but config\.json says attention "none"/);
@@ -100,19 +115,33 @@ test('a folder whose weights do not fit its config: one line naming the tensor',
   }
 });
 
-test('TSV pairs: parsing, batches (start/end/pad, labels), bad lines named', async () => {
+test('TSV pairs (src/data/pairs.ts, shared with marian): parsing, batches (start/end/pad, labels), bad lines named', async () => {
   const p = parseTsvPairs('a b\tc\n\nd\te f\n', 'pairs.tsv');
   assert.equal(p.map((x) => [x.line, x.src, x.tgt]), [[1, 'a b', 'c'], [3, 'd', 'e f']]);
   throwsMsg(() => parseTsvPairs('a\tb\nno tab here\n', 'pairs.tsv'), /^pairs\.tsv:2: no tab: each line must be source<TAB>target$/);
   throwsMsg(() => parseTsvPairs('a\tb\nc\t  \n', 'pairs.tsv'), /^pairs\.tsv:2: empty target$/);
   throwsMsg(() => parseTsvPairs('\tb\n', 'pairs.tsv'), /^pairs\.tsv:1: empty source$/);
-  const c = { pad_id: 0, start_id: 1, end_id: 2 } as Seq2SeqConfig;
-  const b = makeBatch([{ src: [5, 6, 7], tgt: [8, 9] }, { src: [4], tgt: [3, 3, 3] }], c);
+  throwsMsg(() => parseTsvPairs('a\tb\tc\n', 'pairs.tsv'), /^pairs\.tsv:1: more than one tab/);
+  throwsMsg(() => parseTsvPairs('\n \n', 'pairs.tsv'), /^pairs\.tsv: no source<TAB>target pairs$/);
+  assert.equal(parseTsvPairs('a\tb\r\nc\td\r\n', 'w').map((x) => x.tgt), ['b', 'd'], 'CRLF lines');
+  // pad 0, start 1, end 2: targets carry their end token; the decoder reads [start] + target[:-1]
+  const b = padPairs([{ src: [5, 6, 7], tgt: [8, 9, 2] }, { src: [4], tgt: [3, 3, 3, 2] }], { padId: 0, startId: 1 });
   assert.equal([b.B, b.S, b.T], [2, 3, 4]);
   assert.equal(Array.from(b.src), [5, 6, 7, 4, 0, 0]);
   assert.equal(b.srcLens, [3, 1]);
-  assert.equal(Array.from(b.tgtIn), [1, 8, 9, 0, 1, 3, 3, 3]);
-  assert.equal(Array.from(b.labels), [8, 9, 2, 0, 3, 3, 3, 2]);
+  assert.equal(Array.from(b.srcMask), [1, 1, 1, 1, 0, 0]);
+  assert.equal(Array.from(b.decoderInput), [1, 8, 9, 0, 1, 3, 3, 3]);
+  assert.equal(Array.from(b.labels), [8, 9, 2, -100, 3, 3, 3, 2]);
+  // one seeded shuffle: a permutation per epoch, the same for the same (seed, epoch), drop_last
+  const pairs = Array.from({ length: 10 }, (_, i) => ({ src: [i + 3], tgt: [i + 3, 2] }));
+  const pb = pairBatches(pairs, { padId: 0, startId: 1 }, 3, true, 7);
+  assert.is(pb.numBatches, 3);
+  const seen = (e: number) => Array.from({ length: 3 }, (_, i) => Array.from(pb.batch(i, e).src)).flat();
+  assert.equal(new Set(seen(0)).size, 9);
+  assert.equal(seen(0), seen(0));
+  assert.not.equal(seen(0), seen(1));
+  assert.equal(Array.from({ length: 3 }, (_, i) => Array.from(pairBatches(pairs, { padId: 0, startId: 1 }, 3, false, 7).batch(i, 0).src)).flat(), [3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  assert.is(pb.tokens(pb.batch(0, 0)), 3 + 6, 'source + target tokens');
 });
 
 test('the data hook: TSV → tokenized pairs → padded batches, validation split, errors naming file:line', async () => {
@@ -132,7 +161,7 @@ test('the data hook: TSV → tokenized pairs → padded batches, validation spli
     const srcRow = Array.from(b.src.subarray(r * b.S, r * b.S + n));
     const lab = Array.from(b.labels.subarray(r * b.T, r * b.T + n + 1));
     assert.equal(lab, [...srcRow].reverse().concat([cfg.end_id]), 'labels: the reversed source, then end');
-    assert.is(b.tgtIn[r * b.T], cfg.start_id);
+    assert.is(b.decoderInput[r * b.T], cfg.start_id);
   }
   assert.equal(d.train.batch(1, 0), b, 'batch(i, epoch) is deterministic');
   throwsMsg(() => rnnSeq2seq.data.prepare(src('ab\tba\ncd\t12\n'), cfg, { batch: 1, shuffle: false, seed: 0, valFraction: 0 }), /^pairs\.tsv:2: the target encodes to no tokens$/);

@@ -11,7 +11,8 @@ import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/model/checkpoint.ts';
 import { rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
-import { marian, padBatch, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { marian, type Marian, type MarianConfig } from '../src/model/marian.ts';
+import { padPairs } from '../src/data/pairs.ts';
 import { crossEntropyRef } from '../src/ref/loss.ts';
 import { greedySearch } from '../src/model/seq2seq-generate.ts';
 import { checkArchOptions, type Architecture, type DataSource } from '../src/model/model.ts';
@@ -20,6 +21,7 @@ import { Trainer } from '../src/train/trainer.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
 import { loadTokenizerSpec } from '../src/train/tokenizer-spec.ts';
 import { runWgpt } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const gpu = await getGpu();
 const tmp = mkdtempSync(join(tmpdir(), 'wgpt-s2s-'));
@@ -108,6 +110,35 @@ test('train --arch rnn-seq2seq --cell lstm --attention luong: loss falls, the fo
   assert.equal(JSON.parse(readFileSync(join(ft, 'config.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
 });
 
+test('train --arch rnn-seq2seq --cell gru (with and without attention): loss falls; translate greedy and beam read the folder (in-process CLI)', async () => {
+  const wgpt = runCli;
+  for (const attention of ['luong', 'none']) {
+    const dir = join(tmp, `gru-${attention}`);
+    const log = join(tmp, `gru-${attention}.jsonl`);
+    const r = await wgpt(['train', '--arch', 'rnn-seq2seq', '--cell', 'gru', '--attention', attention, '--embedding-dim', '16', '--hidden-size', '24', ...COMMON, '--steps', '30', '--lr', '1e-2', '--grad-clip', '1', '--out', dir, '--log', log]);
+    assert.is(r.code, 0, r.err);
+    assert.match(r.out, attention === 'luong' ? /GRU encoder–decoder \+ Luong attention, 1 layer, embedding 16, hidden 24/ : /GRU encoder–decoder, 1 layer, embedding 16, hidden 24/);
+    const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Seq2SeqConfig;
+    assert.equal([cfg.cell, cfg.attention], ['gru', attention === 'luong' ? 'luong-general' : 'none']);
+    const ck = loadCheckpoint(dir);
+    assert.ok([...ck.params.keys()].includes('encoder.gru.weight_hh_l0'), 'PyTorch names: encoder.gru.*');
+    const losses = stepLosses(log);
+    const first = mean(losses.slice(0, 3));
+    const last = mean(losses.slice(-3));
+    console.log(`  rnn-seq2seq gru${attention === 'luong' ? '+luong' : ''}: loss ${first.toFixed(3)} → ${last.toFixed(3)} in ${losses.length} steps`);
+    assert.ok(last < 0.75 * first, `loss did not fall: ${first} → ${last}`);
+    const tok = loadTokenizerSpec('simple-v2', { checkpointDir: dir });
+    for (const beams of ['1', '3']) {
+      const t = await wgpt(['translate', '--model', dir, '--ids', tok.encode('a b c d').join(','), '--json', '--max-new-tokens', '8', '--num-beams', beams]);
+      assert.is(t.code, 0, t.err);
+      const j = JSON.parse(t.out) as { ids: number[][] };
+      assert.is(j.ids[0][0], cfg.start_id);
+      assert.ok(j.ids[0].length >= 2 && j.ids[0].length <= 9 && j.ids[0].every((v) => v >= 0 && v < cfg.vocab_size), `ids ${j.ids[0]}`);
+      console.log(`  translate --num-beams ${beams}: ${JSON.stringify(j.ids[0])}`);
+    }
+  }
+});
+
 test('train --arch marian --preset tiny: loss falls, the folder reloads (same held-out loss, greedy decoding), --model fine-tunes', async () => {
   const dir = join(tmp, 'marian');
   const log = join(tmp, 'marian.jsonl');
@@ -138,7 +169,7 @@ test('train --arch marian --preset tiny: loss falls, the folder reloads (same he
   );
   st.dispose();
   // --label-smoothing reaches the loss: Marian.loss(b, {labelSmoothing}) = the smoothed cross-entropy of its logits
-  const b = padBatch([{ s: src, t: [...tok.encode('d c b a'), c.eos_token_id] }, { s: [...tok.encode('e f'), c.eos_token_id], t: [...tok.encode('f e'), c.eos_token_id] }], c);
+  const b = padPairs([{ src, tgt: [...tok.encode('d c b a'), c.eos_token_id] }, { src: [...tok.encode('e f'), c.eos_token_id], tgt: [...tok.encode('f e'), c.eos_token_id] }], { padId: c.pad_token_id, startId: c.decoder_start_token_id });
   await gpu.scope(async () => {
     const logits = await noGrad(() => m.forward({ src: IdBatch.from(gpu, b.src, [b.B, b.S], c.vocab_size), srcMask: b.srcMask, decoderInput: IdBatch.from(gpu, b.decoderInput, [b.B, b.T], c.decoder_vocab_size) })).toArray();
     for (const eps of [0, 0.1]) {
@@ -168,7 +199,7 @@ test('architecture flags: checked in one line (wrong --arch, with --model, bad v
   const cases: [string[], RegExp][] = [
     [['--arch', 'marian', '--cell', 'lstm'], /^wgpt train: --cell is only for --arch rnn-seq2seq$/m],
     [['--hidden-size', '32'], /^wgpt train: --hidden-size is only for --arch rnn-seq2seq$/m],
-    [['--arch', 'rnn-seq2seq', '--cell', 'gru'], /^wgpt train: --cell must be rnn or lstm, got 'gru'$/m],
+    [['--arch', 'rnn-seq2seq', '--cell', 'elman'], /^wgpt train: --cell must be rnn, lstm or gru, got 'elman'$/m],
     [['--arch', 'rnn-seq2seq', '--attention', 'bahdanau'], /^wgpt train: --attention must be none, luong or luong-general, got 'bahdanau'$/m],
     [['--arch', 'rnn-seq2seq', '--num-layers', '1.5'], /^wgpt train: --num-layers must be an integer ≥ 1, got '1.5'$/m],
     [['--model', join(tmp, 'nowhere'), '--attention', 'none'], /^wgpt train: --attention sets up a fresh model; --model .*nowhere has its own \(config\.json\)$/m],
@@ -207,7 +238,7 @@ test('architecture flags: checked in one line (wrong --arch, with --model, bad v
 
 test('bad TSV lines (no tab, empty target, empty source) → one line naming file:line, nothing written, for both architectures', async () => {
   const cases: [string, RegExp, RegExp][] = [
-    ['a b\tb a\nc d e\nd e\te d\n', /pairs-bad\.tsv:2: no tab: each line must be source<TAB>target$/, /pairs-bad\.tsv:2: no tab between source and target$/],
+    ['a b\tb a\nc d e\nd e\te d\n', /pairs-bad\.tsv:2: no tab: each line must be source<TAB>target$/, /pairs-bad\.tsv:2: no tab: each line must be source<TAB>target$/],
     ['a b\tb a\nc d\t \n', /pairs-bad\.tsv:2: empty target$/, /pairs-bad\.tsv:2: empty target$/],
     ['a b\tb a\n\n\tc d\n', /pairs-bad\.tsv:3: empty source$/, /pairs-bad\.tsv:3: empty source$/],
   ];

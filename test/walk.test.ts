@@ -201,7 +201,7 @@ test('fill-mask: top-5 = the softmax of the same seeded BERT\'s full logits at [
   const at = fm.mask_position.data[0] as number;
   assert.is(ids[at], wp.tokenToId('[MASK]'));
   assert.is(block('fill-mask', 'the hidden word')[0], "'like'");
-  const b = initModel(bert, gpu, { ...BERT_PRESETS.tiny, vocab_size: V }, 123, 'torch') as unknown as Bert;
+  const b = initModel(bert, gpu, { ...BERT_PRESETS.tiny, vocab_size: V }, 123, "torch");
   const logits = await gpu.scope(() => noGrad(async () => b.forward({ ids: IdBatch.from(gpu, ids, [1, ids.length], V) }).toArray()));
   b.dispose();
   const row = Array.from(logits.subarray(at * V, (at + 1) * V));

@@ -2,14 +2,13 @@
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { loadModelOnly } from '../train/tokenizer-spec.js';
-import { asCausalLM } from '../model/generate.js';
-import { IdBatch, noGrad } from '../autograd/tensor.js';
+import { IdBatch, noGrad, type Tensor } from '../autograd/tensor.js';
+import { isRowLogits, isSequenceClassifier } from '../model/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, resolveCheckpointDir, CONFIG_FILE } from '../model/checkpoint.js';
 import { SEQ2SEQ_MODEL_TYPE, type Seq2SeqModel } from '../model/rnn-seq2seq.js';
-import { Bert } from '../model/bert.js';
 import type { Marian } from '../model/marian.js';
 
 /** config.json's model_type, or undefined (no file, unreadable: the GPT path below reports it). */
@@ -126,21 +125,38 @@ function rowsLike(s: string, flag: string, ids: number[][]): number[] {
   return rows.flat();
 }
 
-/** BERT folders: MLM logits (B, T, V) with an optional attention mask and token type ids (rows like --ids). */
-async function bertLogits(dir: string, v: Record<string, unknown>, out: string): Promise<void> {
+/**
+ * Whole-row models (RowLogits: GPT, BERT, RoBERTa, DistilBERT masked-LM) write (B, T, V); classifiers
+ * (SequenceClassifier) write (B, num_labels). Extra inputs only where the model takes them.
+ */
+async function rowLogits(dir: string, v: Record<string, unknown>, out: string): Promise<void> {
   const rows = parseIdRows(v.ids as string);
   const B = rows.length;
   const T = rows[0].length;
   const mask = v['attention-mask'] !== undefined ? rowsLike(v['attention-mask'] as string, '--attention-mask', rows) : undefined;
   const types = v['token-type-ids'] !== undefined ? rowsLike(v['token-type-ids'] as string, '--token-type-ids', rows) : undefined;
-  const ck = loadCheckpoint(dir);
   const gpu = await getGpu();
-  const model = new Bert(gpu, ck.config, ck.params);
+  const model = loadModelOnly(gpu, dir);
   try {
-    const V = model.config.vocab_size;
-    const data = await gpu.scope(() => noGrad(async () => model.forward({ ids: IdBatch.from(gpu, rows.flat(), [B, T], V), attentionMask: mask, tokenTypeIds: types }).toArray()));
+    let shape: number[];
+    let what: string;
+    let run: () => Tensor;
+    if (isRowLogits(model)) {
+      for (const [flag, given, key] of [['--attention-mask', mask, 'attentionMask'], ['--token-type-ids', types, 'tokenTypeIds']] as const) {
+        if (given && !model.rowInputs.includes(key)) throw new Error(`${flag} is not an input of a ${model.arch.name} model (it takes ${model.rowInputs.length ? model.rowInputs.map((k) => (k === 'attentionMask' ? '--attention-mask' : '--token-type-ids')).join(', ') : 'ids only'})`);
+      }
+      shape = [B, T, model.vocabSize];
+      what = model.rowLogitsKind;
+      run = () => model.rowLogits(IdBatch.from(gpu, rows.flat(), [B, T], model.vocabSize), { attentionMask: mask, tokenTypeIds: types });
+    } else if (isSequenceClassifier(model)) {
+      if (types) throw new Error(`--token-type-ids: wgpt logits gives a classifier ids and --attention-mask only`);
+      shape = [B, model.numLabels];
+      what = `classification scores of ${model.labels.join(', ')}`;
+      run = () => model.classify(IdBatch.from(gpu, rows.flat(), [B, T], 1 << 30), mask ?? new Uint8Array(B * T).fill(1));
+    } else throw new Error(`${dir} holds a ${model.arch.name} model, which has no logits of id rows`);
+    const data = await gpu.scope(() => noGrad(async () => run().toArray()));
     writeFileAtomic(out, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    console.log(`logits [${B}, ${T}, ${V}] float32 little-endian (masked-LM scores; padded positions hold numbers too) → ${out}`);
+    console.log(`logits [${shape.join(', ')}] float32 little-endian (${what}${mask ? '; padded positions hold numbers too' : ''}) → ${out}`);
   } finally {
     model.dispose();
   }
@@ -163,7 +179,7 @@ const cmd: Command = {
     if (!v.ids) throw new UsageError('--ids is required');
     if (!v.out) throw new UsageError('--out is required');
     const type = modelTypeOf(v.model as string);
-    if (v['token-type-ids'] !== undefined && type !== 'bert') throw new UsageError('--token-type-ids is for BERT folders (model_type "bert")');
+    if (v['token-type-ids'] !== undefined && (type === SEQ2SEQ_MODEL_TYPE || type === 'marian')) throw new UsageError(`--token-type-ids is not an input of ${type} models (an encoder–decoder reads --ids and --decoder-ids)`);
     // the RNN seq2seq reads each source up to its length (packed sequences): padding is the end of a shorter --ids row
     if (v['attention-mask'] !== undefined && type === SEQ2SEQ_MODEL_TYPE) throw new UsageError(`--attention-mask is not read by ${SEQ2SEQ_MODEL_TYPE} models: a source's length is its --ids row's (give rows of different lengths)`);
     if (type === SEQ2SEQ_MODEL_TYPE) {
@@ -171,22 +187,7 @@ const cmd: Command = {
     }
     if (type === 'marian') return marianLogits(v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string, v['attention-mask'] as string | undefined);
     if (v['decoder-ids'] !== undefined) throw new UsageError('--decoder-ids is for encoder–decoder checkpoints');
-    if (type === 'bert') return bertLogits(v.model as string, v, v.out as string);
-    if (v['attention-mask'] !== undefined) throw new UsageError('--attention-mask is for BERT and Marian folders (a causal LM attends to every earlier id)');
-    const rows = parseIdRows(v.ids as string);
-    const B = rows.length;
-    const T = rows[0].length;
-    const gpu = await getGpu();
-    const model = asCausalLM(loadModelOnly(gpu, v.model as string), `--model ${v.model}`);
-    const V = model.vocabSize;
-    const data = await gpu.scope(() =>
-      noGrad(async () => {
-        const ids = IdBatch.from(gpu, rows.flat(), [B, T], V);
-        return model.logits(ids).toArray();
-      }),
-    );
-    writeFileAtomic(v.out as string, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    console.log(`logits [${B}, ${T}, ${V}] float32 little-endian → ${v.out}`);
+    return rowLogits(v.model as string, v, v.out as string);
   },
 };
 export default cmd;

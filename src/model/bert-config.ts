@@ -1,10 +1,15 @@
 // BERT (model_type "bert") configuration in Hugging Face's own keys, its presets, its parameter table and the
 // Hugging Face name mapping (browser-safe, host only; the layers are in bert.ts). Leaves out: relative/rotary
 // position embeddings, decoder (is_decoder / cross-attention) configs, untied MLM decoders.
-import { type ParamSpec, type HFMapping, init } from './model.js';
+import type { ParamSpec, HFMapping } from './model.js';
+import { type Schema, checkConfig, configFromSchema, configToSchema } from './schema.js';
+import { type HeadKeys, HEAD_SCHEMA, checkHeadKeys, headKeysToHF, wantsClassifier, numLabelsOf, labelsOf } from './heads.js';
+import { tableOf } from './layers.js';
+import { type EncoderSpec, encoderLayers } from './encoder.js';
+import { BERT_LAYER_NAMES } from './layers.js';
 
 /** The keys of bert-base-cased's config.json that change the computation, with their meaning. */
-export interface BertConfig {
+export interface BertConfig extends HeadKeys {
   /** rows of the word embedding and of the (tied) MLM decoder (bert-base-cased: 28996) */
   vocab_size: number;
   /** width H of every hidden state (must be divisible by num_attention_heads) */
@@ -36,6 +41,8 @@ export interface BertConfig {
    * The decoder is tied to them, so at 0.02 a tiny model's logits cannot tell tokens apart for hundreds of steps.
    */
   word_embedding_init_range?: number;
+  /** dropout of the classification head (HF: hidden_dropout_prob when absent) */
+  classifier_dropout?: number;
 }
 
 export type BertAct = 'gelu' | 'gelu_new' | 'relu' | 'silu';
@@ -69,136 +76,110 @@ export const BERT_PRESETS: Record<string, Omit<BertConfig, 'vocab_size'>> = {
   base: { ...BERT_BASE },
 };
 
-const line = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
+/** BertConfig's keys as data (types, ranges, config.json defaults: Hugging Face BertConfig's). */
+export const BERT_SCHEMA: Schema<BertConfig> = {
+  vocab_size: { type: 'int', min: 1 },
+  hidden_size: { type: 'int', min: 1 },
+  num_hidden_layers: { type: 'int', min: 1 },
+  num_attention_heads: { type: 'int', min: 1 },
+  intermediate_size: { type: 'int', min: 1, default: 3072 },
+  hidden_act: { type: 'enum', values: BERT_ACTS, default: 'gelu' },
+  hidden_dropout_prob: { type: 'number', min: 0, below: 1, default: 0.1 },
+  attention_probs_dropout_prob: { type: 'number', min: 0, below: 1, default: 0.1 },
+  max_position_embeddings: { type: 'int', min: 1, default: 512 },
+  type_vocab_size: { type: 'int', min: 1, default: 2 },
+  layer_norm_eps: { type: 'number', above: 0, default: 1e-12 },
+  pad_token_id: { type: 'int', min: 0, default: 0 },
+  initializer_range: { type: 'number', above: 0, default: 0.02 },
+  word_embedding_init_range: { type: 'number', above: 0, default: null },
+  classifier_dropout: { type: 'number', min: 0, below: 1, default: null },
+  ...HEAD_SCHEMA,
+};
 
 /** Checks a config; throws one line naming the bad field. */
 export function validateBertConfig(c: BertConfig, where = 'config'): BertConfig {
-  const bad = (m: string): never => {
-    throw new Error(`${where}: ${m}`);
-  };
-  for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const) {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  if (c.hidden_size % c.num_attention_heads !== 0) bad(`hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
-  if (!BERT_ACTS.includes(c.hidden_act)) bad(`hidden_act ${JSON.stringify(c.hidden_act)} is not supported (wgpt reads ${BERT_ACTS.map((a) => `"${a}"`).join(', ')})`);
-  for (const k of ['hidden_dropout_prob', 'attention_probs_dropout_prob'] as const) {
-    if (typeof c[k] !== 'number' || !(c[k] >= 0 && c[k] < 1)) bad(`${k} must be in [0, 1), got ${JSON.stringify(c[k])}`);
-  }
-  if (typeof c.layer_norm_eps !== 'number' || !(c.layer_norm_eps > 0)) bad(`layer_norm_eps must be > 0, got ${JSON.stringify(c.layer_norm_eps)}`);
-  if (!Number.isInteger(c.pad_token_id) || c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size) bad(`pad_token_id ${c.pad_token_id} is not an id of the vocabulary (0…${c.vocab_size - 1})`);
-  if (typeof c.initializer_range !== 'number' || !(c.initializer_range > 0)) bad(`initializer_range must be > 0, got ${JSON.stringify(c.initializer_range)}`);
-  if (c.word_embedding_init_range !== undefined && !(typeof c.word_embedding_init_range === 'number' && c.word_embedding_init_range > 0)) bad(`word_embedding_init_range must be > 0, got ${JSON.stringify(c.word_embedding_init_range)}`);
+  checkConfig(BERT_SCHEMA, c, where);
+  if (c.hidden_size % c.num_attention_heads !== 0) throw new Error(`${where}: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
+  if (c.pad_token_id >= c.vocab_size) throw new Error(`${where}: pad_token_id ${c.pad_token_id} is not an id of the vocabulary (0…${c.vocab_size - 1})`);
+  checkHeadKeys(c, where);
   return c;
 }
 
-/** config.json object (Hugging Face BertConfig keys) → BertConfig; HF's defaults for absent keys. */
-export function bertConfigFromHF(j: unknown, where = 'config.json'): BertConfig {
-  const bad = (m: string): never => {
-    throw new Error(`${where}: ${m}`);
-  };
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
+/**
+ * config.json object (Hugging Face BertConfig keys; RoBERTa's are the same) → BertConfig; HF's defaults for absent
+ * keys. The head keys are kept for classifiers only (the masked-LM head is the default and is not spelled out).
+ */
+export function bertConfigFromHF(j: unknown, where = 'config.json', modelType = 'bert', defaults: Partial<BertConfig> = {}): BertConfig {
+  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: must be a JSON object`);
   const o = j as Record<string, unknown>;
-  if (o.model_type !== 'bert') bad(`model_type is ${JSON.stringify(o.model_type)}, not "bert"`);
-  for (const k of ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads']) if (o[k] === undefined) bad(`missing "${k}"`);
+  if (o.model_type !== modelType) throw new Error(`${where}: model_type is ${JSON.stringify(o.model_type)}, not "${modelType}"`);
   const pe = o.position_embedding_type ?? 'absolute';
-  if (pe !== 'absolute') bad(`position_embedding_type ${JSON.stringify(pe)} is not supported (wgpt reads "absolute")`);
-  if (o.is_decoder === true || o.add_cross_attention === true) bad('decoder BERT configs (is_decoder / add_cross_attention) are not supported');
-  const H = o.hidden_size as number;
-  const c: BertConfig = {
-    vocab_size: o.vocab_size as number,
-    hidden_size: H,
-    num_hidden_layers: o.num_hidden_layers as number,
-    num_attention_heads: o.num_attention_heads as number,
-    intermediate_size: (o.intermediate_size ?? 3072) as number,
-    hidden_act: (o.hidden_act ?? 'gelu') as BertAct,
-    hidden_dropout_prob: (o.hidden_dropout_prob ?? 0.1) as number,
-    attention_probs_dropout_prob: (o.attention_probs_dropout_prob ?? 0.1) as number,
-    max_position_embeddings: (o.max_position_embeddings ?? 512) as number,
-    type_vocab_size: (o.type_vocab_size ?? 2) as number,
-    layer_norm_eps: (o.layer_norm_eps ?? 1e-12) as number,
-    pad_token_id: (o.pad_token_id ?? 0) as number,
-    initializer_range: (o.initializer_range ?? 0.02) as number,
-    ...(o.word_embedding_init_range !== undefined ? { word_embedding_init_range: o.word_embedding_init_range as number } : {}),
-  };
-  try {
-    return validateBertConfig(c, where);
-  } catch (e) {
-    throw new Error(line(e));
-  }
+  if (pe !== 'absolute') throw new Error(`${where}: position_embedding_type ${JSON.stringify(pe)} is not supported (wgpt reads "absolute")`);
+  if (o.is_decoder === true || o.add_cross_attention === true) throw new Error(`${where}: decoder configs (is_decoder / add_cross_attention) are not supported`);
+  const withDefaults = { ...o };
+  for (const [k, v] of Object.entries(defaults)) if (withDefaults[k] === undefined) withDefaults[k] = v;
+  const c = configFromSchema(BERT_SCHEMA, withDefaults, where);
+  if (!wantsClassifier(c)) for (const k of Object.keys(HEAD_SCHEMA) as (keyof HeadKeys)[]) delete c[k];
+  return validateBertConfig(c, where);
 }
 
-/** BertConfig → config.json object with bert-base-cased's keys (what transformers' BertForMaskedLM reads back). */
-export function bertConfigToHF(c: BertConfig): Record<string, unknown> {
+/** BertConfig → config.json object with bert-base-cased's keys (what transformers reads back). */
+export function bertConfigToHF(c: BertConfig, modelType = 'bert', mlmClass = 'BertForMaskedLM'): Record<string, unknown> {
   validateBertConfig(c);
+  const { architectures: _a, num_labels: _n, id2label: _i, label2id: _l, problem_type: _p, ...rest } = configToSchema(BERT_SCHEMA, c);
   return {
-    architectures: ['BertForMaskedLM'],
-    attention_probs_dropout_prob: c.attention_probs_dropout_prob,
-    hidden_act: c.hidden_act,
-    hidden_dropout_prob: c.hidden_dropout_prob,
-    hidden_size: c.hidden_size,
-    initializer_range: c.initializer_range,
-    intermediate_size: c.intermediate_size,
-    layer_norm_eps: c.layer_norm_eps,
-    max_position_embeddings: c.max_position_embeddings,
-    model_type: 'bert',
-    num_attention_heads: c.num_attention_heads,
-    num_hidden_layers: c.num_hidden_layers,
-    pad_token_id: c.pad_token_id,
+    ...headKeysToHF(c, mlmClass),
+    ...rest,
+    model_type: modelType,
     position_embedding_type: 'absolute',
     torch_dtype: 'float32',
-    type_vocab_size: c.type_vocab_size,
-    vocab_size: c.vocab_size,
-    ...(c.word_embedding_init_range !== undefined ? { word_embedding_init_range: c.word_embedding_init_range } : {}),
   };
 }
 
 // ---- the parameter table and the Hugging Face mapping ----
 
+/** The encoder spec of a BERT config (BertForMaskedLM or BertForSequenceClassification by its `architectures`). */
+export function bertSpec(c: BertConfig): EncoderSpec {
+  return {
+    owner: 'BERT',
+    prefix: 'bert.',
+    layerPath: 'encoder.layer.',
+    layerNames: BERT_LAYER_NAMES,
+    vocab: c.vocab_size,
+    hidden: c.hidden_size,
+    layers: c.num_hidden_layers,
+    heads: c.num_attention_heads,
+    inner: c.intermediate_size,
+    act: c.hidden_act,
+    hiddenDrop: c.hidden_dropout_prob,
+    attnDrop: c.attention_probs_dropout_prob,
+    dropAttnOutput: true,
+    maxPos: c.max_position_embeddings,
+    typeVocab: c.type_vocab_size,
+    eps: c.layer_norm_eps,
+    pad: c.pad_token_id,
+    initRange: c.initializer_range,
+    wordInitRange: c.word_embedding_init_range,
+    positions: 'absolute',
+    head: wantsClassifier(c)
+      ? { kind: 'cls', dense: 'bert.pooler.dense', denseAct: 'tanh', out: 'classifier', dropBeforeDense: false, p: c.classifier_dropout ?? c.hidden_dropout_prob, numLabels: numLabelsOf(c), labels: labelsOf(c), problemType: c.problem_type }
+      : { kind: 'mlm', dense: 'cls.predictions.transform.dense', norm: 'cls.predictions.transform.LayerNorm', bias: 'cls.predictions.bias', act: c.hidden_act },
+  };
+}
+
 /**
- * Every parameter of BertForMaskedLM (pooler and NSP head excluded), in the optimizer's fixed order, under Hugging
- * Face's own names (`bert.` prefix, LayerNorm.weight/bias) and layouts: Linear weights are torch's [out, in] (the
- * model multiplies by their transpose), so files load and save without any rewriting. Init as HF's _init_weights:
- * normal(0, initializer_range) for Linear and Embedding weights (the [PAD] row zeroed), zero biases, LayerNorm 1/0;
- * the word embeddings at word_embedding_init_range instead when the config sets it (wgpt's micro preset).
+ * Every parameter of BertForMaskedLM (pooler and NSP head excluded) or BertForSequenceClassification (pooler +
+ * classifier, no MLM head), in the optimizer's fixed order, under Hugging Face's own names (`bert.` prefix,
+ * LayerNorm.weight/bias) and layouts (Linear weights torch's [out, in]), declared by the layers (encoder.ts). Init as
+ * HF's _init_weights: normal(0, initializer_range) for Linear and Embedding weights (the [PAD] row zeroed), zero
+ * biases, LayerNorm 1/0; the word embeddings at word_embedding_init_range when the config sets it.
  */
 export function bertParamTable(c: BertConfig): ParamSpec[] {
-  const H = c.hidden_size;
-  const w = init.normal(c.initializer_range);
-  const t: ParamSpec[] = [];
-  const lin = (n: string, i: number, o: number) => {
-    t.push({ name: n + '.weight', shape: [o, i], init: w });
-    t.push({ name: n + '.bias', shape: [o], init: init.zeros() });
-  };
-  const ln = (n: string) => {
-    t.push({ name: n + '.weight', shape: [H], init: init.ones() });
-    t.push({ name: n + '.bias', shape: [H], init: init.zeros() });
-  };
-  const we = c.word_embedding_init_range !== undefined ? init.normal(c.word_embedding_init_range) : w;
-  t.push({ name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], init: we, paddingRow: c.pad_token_id });
-  t.push({ name: 'bert.embeddings.position_embeddings.weight', shape: [c.max_position_embeddings, H], init: w });
-  t.push({ name: 'bert.embeddings.token_type_embeddings.weight', shape: [c.type_vocab_size, H], init: w });
-  ln('bert.embeddings.LayerNorm');
-  for (let l = 0; l < c.num_hidden_layers; l++) {
-    const q = `bert.encoder.layer.${l}.`;
-    lin(q + 'attention.self.query', H, H);
-    lin(q + 'attention.self.key', H, H);
-    lin(q + 'attention.self.value', H, H);
-    lin(q + 'attention.output.dense', H, H);
-    ln(q + 'attention.output.LayerNorm');
-    lin(q + 'intermediate.dense', H, c.intermediate_size);
-    lin(q + 'output.dense', c.intermediate_size, H);
-    ln(q + 'output.LayerNorm');
-  }
-  lin('cls.predictions.transform.dense', H, H);
-  ln('cls.predictions.transform.LayerNorm');
-  t.push({ name: 'cls.predictions.bias', shape: [c.vocab_size], init: init.zeros() });
-  return t;
+  return tableOf('BERT', (ps) => encoderLayers(ps, bertSpec(c)));
 }
 
 /** Tensors of a checkpoint that BertForMaskedLM does not use, and why (named in one line when loading). */
 const UNUSED: [RegExp, string][] = [
-  [/^bert\.pooler\./, 'pooler (BertForMaskedLM has none)'],
   [/^cls\.seq_relationship\./, 'next-sentence head'],
   [/^bert\.embeddings\.(position_ids|token_type_ids)$/, 'buffers'],
   [/^cls\.predictions\.decoder\.weight$/, 'decoder tied to the word embeddings'],
@@ -217,7 +198,11 @@ export const bertHF: HFMapping<BertConfig> = {
     [/\.LayerNorm\.gamma$/, '.LayerNorm.weight'],
     [/\.LayerNorm\.beta$/, '.LayerNorm.bias'],
   ],
-  skip(name) {
+  skip(name, c) {
+    if (wantsClassifier(c)) {
+      if (/^cls\.predictions\./.test(name)) return 'masked-LM head (BertForSequenceClassification has none)';
+    } else if (/^bert\.pooler\./.test(name)) return 'pooler (BertForMaskedLM has none)';
+    else if (/^classifier\./.test(name)) return 'classification head (BertForMaskedLM has none)';
     return UNUSED.find(([re]) => re.test(name))?.[1] ?? null;
   },
   unexpectedHint(name) {

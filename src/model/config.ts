@@ -2,9 +2,12 @@
 // Hugging Face GPT-2 keys.
 // Leaves out: anything not in the course's GPT (no rotary positions, no MoE, no bias-free LayerNorm).
 
+import { type HeadKeys, HEAD_SCHEMA, checkHeadKeys, headKeysToHF, wantsClassifier } from './heads.js';
+import { configFromSchema } from './schema.js';
+
 export type Positions = 'learned' | 'sinusoidal';
 
-export interface GPTConfig {
+export interface GPTConfig extends HeadKeys {
   /** number of token ids the embedding and the output head cover (GPT-2 BPE: 50257) */
   vocab_size: number;
   /** longest sequence the model accepts; size of the learned position table */
@@ -25,6 +28,8 @@ export interface GPTConfig {
   positions: Positions;
   /** LayerNorm epsilon */
   layernorm_eps: number;
+  /** GPT2ForSequenceClassification: the id whose first occurrence ends a row (the score is read one token before) */
+  pad_token_id?: number;
 }
 
 export const DEFAULT_CONFIG: GPTConfig = {
@@ -62,6 +67,8 @@ export function validateConfig(c: GPTConfig): GPTConfig {
   if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`config: dropout must be in [0, 1), got ${c.dropout}`);
   if (!(c.layernorm_eps > 0)) throw new Error(`config: layernorm_eps must be > 0, got ${c.layernorm_eps}`);
   if (c.positions !== 'learned' && c.positions !== 'sinusoidal') throw new Error(`config: positions must be 'learned' or 'sinusoidal', got ${c.positions}`);
+  if (c.pad_token_id !== undefined && !(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size)) throw new Error(`config: pad_token_id ${c.pad_token_id} is not an id of the vocabulary (0…${c.vocab_size - 1})`);
+  checkHeadKeys(c, 'config');
   return c;
 }
 
@@ -74,7 +81,8 @@ export function gptConfigToHF(c: GPTConfig): Record<string, unknown> {
   validateConfig(c);
   return {
     model_type: 'gpt2',
-    architectures: ['GPT2LMHeadModel'],
+    ...headKeysToHF(c, 'GPT2LMHeadModel'),
+    ...(c.pad_token_id !== undefined ? { pad_token_id: c.pad_token_id } : {}),
     vocab_size: c.vocab_size,
     n_positions: c.context_length,
     n_ctx: c.context_length,
@@ -143,6 +151,14 @@ export function gptConfigFromHF(j: unknown, where = 'config.json'): GPTConfig {
     positions: positions as GPTConfig['positions'],
     layernorm_eps: num('layer_norm_epsilon', o.layer_norm_epsilon, 1e-5),
   };
+  if (wantsClassifier(o as HeadKeys)) {
+    // GPT2ForSequenceClassification: its head keys and pad_token_id (the LM ignores both)
+    Object.assign(c, configFromSchema(HEAD_SCHEMA, o, where));
+    if (o.pad_token_id !== undefined && o.pad_token_id !== null) {
+      if (typeof o.pad_token_id !== 'number' || !Number.isInteger(o.pad_token_id) || o.pad_token_id < 0) bad(`pad_token_id must be an integer ≥ 0, got ${JSON.stringify(o.pad_token_id)}`);
+      c.pad_token_id = o.pad_token_id as number;
+    }
+  }
   try {
     return validateConfig(c);
   } catch (e) {

@@ -5,24 +5,22 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { type GPTConfig, PRESETS, validateConfig, gptConfigFromHF, gptConfigToHF } from './config.js';
-import { gptParamTable } from './params.js';
 import { mixSeed } from './init.js';
 import {
-  type Architecture, type CausalLM, type ForwardOptions, type Model, type ParamMap, type BatchSource, type DataSource, type DataOptions, type TrainingData,
-  initParams, uploadParams, paramOf, exportParamMap,
+  type Architecture, type CausalLM, type RowLogits, type SequenceClassifier, type ForwardOptions, type Model, type ParamMap, type ParamSpec, type BatchSource, type DataSource, type DataOptions, type TrainingData,
+  init, initParams,
 } from './model.js';
+import { type Drop, type Param, Params, Embedding, LayerNorm, Linear, PreLNBlock, LayerModel, tableOf } from './layers.js';
+import { type ClassificationBatch, wantsClassifier, numLabelsOf, labelsOf, pickRows, checkMask, classificationLoss, classifierKeys } from './heads.js';
 import { torchGPTParams } from './torch-init.js';
 import { layerNormLinear, layerNormLinearFits, LN_LINEAR_MAX_HEAD } from '../ops/matmul-ln.js';
-import { embedding, embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
-import { add, dropout } from '../ops/elementwise.js';
-import { layerNorm } from '../ops/layernorm.js';
-import { linear, linearT, linearGelu, linearResidual } from '../ops/matmul.js';
+import { embeddingWithPositions, positionIds, sinusoidalPositions } from '../ops/embedding.js';
+import { add, dropout, gelu } from '../ops/elementwise.js';
+import { linearT } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
 import { attentionQKV, attentionQKVWithProbs, attentionDecodeQKV, createKVCache, type KVCache } from '../ops/attention.js';
 import { BatchLoader, splitTrainVal } from '../data/index.js';
 
-/** dropout at a numbered site of the network */
-type Drop = (x: Tensor, site: number) => Tensor;
 
 export type { ForwardOptions } from './model.js';
 
@@ -34,17 +32,96 @@ export interface LMBatch {
   T: number;
 }
 
-export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
-  readonly params: Map<string, Tensor>;
-  readonly arch = gpt2;
-  readonly capabilities = { causalLM: true } as const;
+/** GPT's layers: token (+ learned position) embedding, N pre-LN blocks, final LayerNorm, untied head if any. */
+export interface GPTLayers {
+  wte: Embedding;
+  wpe: Embedding | null;
+  blocks: PreLNBlock[];
+  lnF: LayerNorm;
+  lmHead: Param | null;
+  /** GPT2ForSequenceClassification's `score` [num_labels, C], no bias */
+  score: Linear | null;
+}
 
-  private constructor(
-    readonly gpu: Gpu,
-    readonly config: GPTConfig,
-    params: ParamMap,
-  ) {
-    this.params = uploadParams(gpu, gptParamTable(config), params);
+/**
+ * The layers in GPT-2's naming and table order (the seeded init's order: changing it changes every seeded model).
+ * GPT-2 init: weights normal(0, 0.02), biases 0, LayerNorm weight 1 / bias 0. Linear weights are [in, out] (Conv1D).
+ */
+export function gptLayers(ps: Params, c: GPTConfig): GPTLayers {
+  const C = c.d_model;
+  const w = init.normal(0.02);
+  const wte = new Embedding(ps, 'wte', c.vocab_size, C, { init: w });
+  const wpe = c.positions === 'learned' ? new Embedding(ps, 'wpe', c.context_length, C, { init: w }) : null;
+  const blocks: PreLNBlock[] = [];
+  for (let i = 0; i < c.n_layers; i++) blocks.push(new PreLNBlock(ps.scope(`h.${i}.`), C, { eps: c.layernorm_eps, qkvBias: c.qkv_bias, init: w }));
+  const lnF = new LayerNorm(ps, 'ln_f', C, c.layernorm_eps);
+  const cls = wantsClassifier(c);
+  const lmHead = c.tie_embeddings || cls ? null : ps.param('lm_head.weight', [c.vocab_size, C], w);
+  const score = cls ? new Linear(ps, 'score', C, numLabelsOf(c), { layout: 'torch', bias: false, init: w }) : null;
+  return { wte, wpe, blocks, lnF, lmHead, score };
+}
+
+/** What the GPT-2 language model and classifier share: input checks, embeddings, the blocks. */
+abstract class GPTBase extends LayerModel<GPTConfig, GPTLayers> {
+  get contextLength(): number {
+    return this.config.context_length;
+  }
+
+  get vocabSize(): number {
+    return this.config.vocab_size;
+  }
+
+  protected checkIds(ids: IdBatch): [number, number] {
+    if (ids.shape.length !== 2) throw new Error(`GPT.forward: ids must be [B, T], got [${ids.shape}]`);
+    const [B, T] = ids.shape;
+    if (T > this.config.context_length) throw new Error(`sequence of ${T} tokens is longer than the model's context_length ${this.config.context_length}`);
+    if (T === 0 || B === 0) throw new Error(`GPT.forward: empty batch [${ids.shape}]`);
+    return [B, T];
+  }
+
+  /** Token + position embeddings for positions pos0 … pos0+T−1. */
+  /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
+  protected embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
+    const c = this.config;
+    const L = this.layers;
+    let x: Tensor;
+    // learned: token and position rows gathered and added in one dispatch
+    if (L.wpe) x = embeddingWithPositions(ids, L.wte.weight.t, L.wpe.weight.t, { pos0 });
+    else {
+      // the fixed table for exactly these positions: one small dispatch, nothing cached
+      x = add(L.wte.forward(ids), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
+    }
+    return drop ? drop(x, 0) : x;
+  }
+
+  /** `fuseLn`: a decode step (no graph, few rows): each LayerNorm runs inside the matmul it feeds (layerNormLinear) */
+  protected block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false, opts?: ForwardOptions): Tensor {
+    return this.layers.blocks[i].forward(x, attn, gelu, drop, [2 * i + 1, 2 * i + 2], fuseLn, opts);
+  }
+
+  /** The last block's output through ln_f [B, T, C] (training dropout per opts). */
+  protected hiddenStates(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
+    const [, T] = this.checkIds(ids);
+    const c = this.config;
+    const p = opts.train ? c.dropout : 0;
+    const seed = opts.seed ?? 0;
+    const drop: Drop | null = p > 0 ? (x, site) => dropout(x, p, mixSeed(seed, site)) : null;
+    let x = this.embed(ids, T, 0, drop);
+    for (let i = 0; i < c.n_layers; i++) {
+      const attSeed = mixSeed(seed, 1000 + i);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop, false, opts);
+    }
+    return this.layers.lnF.forward(x);
+  }
+}
+
+export class GPT extends GPTBase implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM, RowLogits {
+  readonly arch = gpt2;
+  readonly capabilities = { causalLM: true, rowLogits: true } as const;
+
+  private constructor(gpu: Gpu, config: GPTConfig, params: ParamMap) {
+    if (wantsClassifier(config)) throw new Error(`config: architectures ${JSON.stringify(config.architectures)} asks for GPT2ForSequenceClassification; this is the language model`);
+    super(gpu, config, 'GPT', gptLayers, params);
   }
 
   /** Fresh model, seeded. init 'gpt2': the parameter table's GPT-2 init (weights normal(0, 0.02), biases 0,
@@ -61,77 +138,12 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     return new GPT(gpu, config, tensors);
   }
 
-  get contextLength(): number {
-    return this.config.context_length;
-  }
-
-  get vocabSize(): number {
-    return this.config.vocab_size;
-  }
-
-  p(name: string): Tensor {
-    return paramOf(this.params, 'GPT', name);
-  }
-
-  /** Parameters in table order (the optimizer's order). */
-  paramList(): Tensor[] {
-    return [...this.params.values()];
-  }
-
-  /** Host copies of all parameters (for checkpoints). */
-  exportParams(): Promise<ParamMap> {
-    return exportParamMap(this.params);
-  }
-
-  private checkIds(ids: IdBatch): [number, number] {
-    if (ids.shape.length !== 2) throw new Error(`GPT.forward: ids must be [B, T], got [${ids.shape}]`);
-    const [B, T] = ids.shape;
-    if (T > this.config.context_length) throw new Error(`sequence of ${T} tokens is longer than the model's context_length ${this.config.context_length}`);
-    if (T === 0 || B === 0) throw new Error(`GPT.forward: empty batch [${ids.shape}]`);
-    return [B, T];
-  }
-
-  /** Token + position embeddings for positions pos0 … pos0+T−1. */
-  /** `drop` null: no dropout (inference, or p = 0), which lets the residual adds fuse into their matmuls */
-  private embed(ids: IdBatch, T: number, pos0: number, drop: Drop | null): Tensor {
-    const c = this.config;
-    let x: Tensor;
-    // learned: token and position rows gathered and added in one dispatch
-    if (c.positions === 'learned') x = embeddingWithPositions(ids, this.p('wte.weight'), this.p('wpe.weight'), { pos0 });
-    else {
-      // the fixed table for exactly these positions: one small dispatch, nothing cached
-      x = add(embedding(ids, this.p('wte.weight')), sinusoidalPositions(this.gpu, T, c.d_model, pos0));
-    }
-    return drop ? drop(x, 0) : x;
-  }
-
-  /** `fuseLn`: a decode step (no graph, few rows): each LayerNorm runs inside the matmul it feeds (layerNormLinear) */
-  private block(i: number, x: Tensor, attn: (qkv: Tensor) => Tensor, drop: Drop | null, fuseLn = false): Tensor {
-    const c = this.config;
-    const p = `h.${i}.`;
-    const bias = (n: string) => this.params.get(p + n);
-    const ln = (name: string, w: string, b: Tensor | undefined, act?: 'gelu_tanh'): Tensor => {
-      if (fuseLn) return layerNormLinear(x, this.p(p + name + '.weight'), this.p(p + name + '.bias'), this.p(p + w), b, { eps: c.layernorm_eps, act });
-      const h = layerNorm(x, this.p(p + name + '.weight'), this.p(p + name + '.bias'), c.layernorm_eps);
-      // one fused dispatch when no graph is recorded (generation, evaluation); linear then gelu when training
-      return act ? linearGelu(h, this.p(p + w), b) : linear(h, this.p(p + w), b);
-    };
-    const qkv = ln('ln_1', 'attn.c_attn.weight', bias('attn.c_attn.bias'));
-    const a = attn(qkv);
-    // without dropout the residual add is the projection's matmul accumulating into a copy of x (one dispatch)
-    if (drop) x = add(x, drop(linear(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias')), 2 * i + 1));
-    else x = linearResidual(a, this.p(p + 'attn.c_proj.weight'), this.p(p + 'attn.c_proj.bias'), x);
-    const h = ln('ln_2', 'mlp.c_fc.weight', this.p(p + 'mlp.c_fc.bias'), 'gelu_tanh');
-    if (drop) return add(x, drop(linear(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias')), 2 * i + 2));
-    return linearResidual(h, this.p(p + 'mlp.c_proj.weight'), this.p(p + 'mlp.c_proj.bias'), x);
-  }
-
   private head(x: Tensor, fuseLn = false): Tensor {
     const c = this.config;
-    const w = c.tie_embeddings ? this.p('wte.weight') : this.p('lm_head.weight');
-    if (fuseLn) return layerNormLinear(x, this.p('ln_f.weight'), this.p('ln_f.bias'), w, undefined, { eps: c.layernorm_eps, transposed: true });
-    const y = layerNorm(x, this.p('ln_f.weight'), this.p('ln_f.bias'), c.layernorm_eps);
-    return linearT(y, w);
+    const L = this.layers;
+    const w = L.lmHead ? L.lmHead.t : L.wte.weight.t;
+    if (fuseLn) return layerNormLinear(x, L.lnF.weight.t, L.lnF.bias.t, w, undefined, { eps: c.layernorm_eps, transposed: true });
+    return linearT(L.lnF.forward(x), w);
   }
 
   /** Block i alone on x [B, T, C] (training mode off): the unit the PyTorch block fixture checks. */
@@ -150,13 +162,20 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     let x = this.embed(ids, T, 0, drop);
     for (let i = 0; i < c.n_layers; i++) {
       const attSeed = mixSeed(seed, 1000 + i);
-      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop);
+      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop, false, opts);
     }
     return this.head(x);
   }
 
   /** Logits [B, T, V] (CausalLM). */
   logits(ids: IdBatch): Tensor {
+    return this.forward(ids);
+  }
+
+  readonly rowInputs = [] as const;
+  readonly rowLogitsKind = 'next-token scores';
+  /** Logits [B, T, V] of whole rows (RowLogits: `wgpt logits`). */
+  rowLogits(ids: IdBatch): Tensor {
     return this.forward(ids);
   }
 
@@ -174,11 +193,9 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
     const [, T] = this.checkIds(ids);
     return this.gpu.scope(() =>
       noGrad(async () => {
-        const tok = embedding(ids, this.p('wte.weight'));
-        const pos =
-          this.config.positions === 'learned'
-            ? embedding(positionIds(this.gpu, T), this.p('wpe.weight'))
-            : sinusoidalPositions(this.gpu, T, this.config.d_model);
+        const L = this.layers;
+        const tok = L.wte.forward(ids);
+        const pos = L.wpe ? L.wpe.forward(positionIds(this.gpu, T)) : sinusoidalPositions(this.gpu, T, this.config.d_model);
         const sum = add(tok, pos);
         return { token: await tok.toArray(), position: await pos.toArray(), sum: await sum.toArray() };
       }),
@@ -236,14 +253,66 @@ export class GPT implements Model<GPTConfig, LMBatch, IdBatch>, CausalLM {
       return this.head(x, fuseLn && c.vocab_size <= LN_LINEAR_MAX_HEAD);
     });
   }
+}
 
-  dispose(): void {
-    for (const t of this.params.values()) t.dispose();
-    this.params.clear();
+/**
+ * GPT2ForSequenceClassification: `score` (no bias) on ln_f's output at each row's last token before its first
+ * pad_token_id (the row's last token when it has none; HF's rule). Rows are right-padded (positions count from 0).
+ */
+export class GPTClassifier extends GPTBase implements Model<GPTConfig, ClassificationBatch, IdBatch>, SequenceClassifier {
+  readonly arch = gpt2ForSequenceClassification;
+  readonly capabilities = { sequenceClassifier: true } as const;
+  readonly numLabels: number;
+  readonly labels: readonly string[];
+
+  constructor(gpu: Gpu, config: GPTConfig, params: ParamMap) {
+    validateConfig(config);
+    if (!wantsClassifier(config)) throw new Error('config: GPT2ForSequenceClassification needs architectures ["GPT2ForSequenceClassification"]');
+    super(gpu, config, 'GPT2ForSequenceClassification', gptLayers, params);
+    this.numLabels = numLabelsOf(config);
+    this.labels = labelsOf(config);
+  }
+
+  /** Each row's scored position: one before the first pad_token_id, modulo T (HF's rule). */
+  scoredPositions(ids: IdBatch): number[] {
+    const [B, T] = ids.shape;
+    const pad = this.config.pad_token_id;
+    if (pad === undefined) {
+      if (B > 1) throw new Error('GPT2ForSequenceClassification: config.json has no pad_token_id, so only one row at a time can be classified');
+      return [T - 1];
+    }
+    return Array.from({ length: B }, (_, b) => {
+      let first = 0;
+      while (first < T && ids.ids[b * T + first] !== pad) first++;
+      return (((first === T ? 0 : first) - 1) % T + T) % T;
+    });
+  }
+
+  classify(ids: IdBatch, attentionMask: ArrayLike<number>, opts: ForwardOptions = {}): Tensor {
+    const [B, T] = this.checkIds(ids);
+    const m = checkMask(attentionMask, B, T, 'GPT2ForSequenceClassification');
+    for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) if (m[b * T + t] && !m[b * T + t - 1]) throw new Error(`GPT2ForSequenceClassification: row ${b} is not right-padded (attention mask 0 before a 1); positions count from 0`);
+    const rows = this.scoredPositions(ids).map((t, b) => b * T + t);
+    return this.layers.score!.forward(pickRows(this.hiddenStates(ids, opts), rows), opts);
+  }
+
+  forward(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
+    const [B, T] = this.checkIds(ids);
+    return this.classify(ids, new Uint8Array(B * T).fill(1), opts);
+  }
+
+  loss(b: ClassificationBatch, opts: ForwardOptions = {}): Tensor {
+    const ids = IdBatch.from(this.gpu, b.ids, [b.B, b.T], this.config.vocab_size);
+    return classificationLoss(this.classify(ids, b.attentionMask, opts), b.labels, this.config.problem_type);
   }
 }
 
 // ---- the GPT as an architecture of the model layer ----
+
+/** The GPT's parameter table in Hugging Face GPT-2 naming, from its layers (params.ts re-exports it). */
+export function gptParamTable(c: GPTConfig): ParamSpec[] {
+  return tableOf('GPT', (ps) => gptLayers(ps, c));
+}
 
 /** Fresh GPT parameters: the table's GPT-2 init, or (rng 'torch') the course's PyTorch GPTModel after torch.manual_seed(seed). */
 function gptInitParams(config: GPTConfig, seed: number, rng: 'wgpt' | 'torch'): ParamMap {
@@ -287,9 +356,10 @@ function prepareWindows(src: DataSource, c: GPTConfig, o: DataOptions): Training
 }
 
 /** GPT-2 (model_type "gpt2"): wgpt's GPT in Hugging Face GPT-2 layout. */
-export const gpt2: Architecture<GPTConfig, LMBatch> = {
+export const gpt2: Architecture<GPTConfig, LMBatch, GPT> = {
   modelType: 'gpt2',
   name: 'gpt2',
+  hfArchitectures: ['GPT2LMHeadModel'],
   summary: 'decoder-only transformer language model (GPT-2 layout; the course\'s GPT)',
   presets: PRESETS,
   defaultPreset: 'small',
@@ -302,6 +372,7 @@ export const gpt2: Architecture<GPTConfig, LMBatch> = {
     skip(name, c) {
       if (MASK_BUFFER.test(name)) return 'attention-mask buffers';
       if (name === 'lm_head.weight' && c.tie_embeddings) return 'output head tied to wte.weight'; // HF ties it on load, as here
+      if (name === 'score.weight') return 'classification head (GPT2LMHeadModel has none)';
       return null;
     },
     unexpectedHint(name) {
@@ -327,4 +398,33 @@ export const gpt2: Architecture<GPTConfig, LMBatch> = {
   vocabSize: (c) => c.vocab_size,
   describe: (c) => `${c.n_layers} layers, d_model ${c.d_model}, ${c.n_heads} heads, context ${c.context_length}, vocab ${c.vocab_size}`,
   data: { prepare: prepareWindows },
+};
+
+/** GPT2ForSequenceClassification (model_type "gpt2", architectures ["GPT2ForSequenceClassification"]). */
+export const gpt2ForSequenceClassification: Architecture<GPTConfig, ClassificationBatch, GPTClassifier> = {
+  ...gpt2,
+  name: 'GPT2ForSequenceClassification',
+  hfArchitectures: ['GPT2ForSequenceClassification'],
+  summary: 'GPT2ForSequenceClassification: the GPT-2 decoder with a score head at the last non-pad token',
+  validateConfig(c) {
+    validateConfig(c);
+    if (!wantsClassifier(c)) throw new Error('config: GPT2ForSequenceClassification needs architectures ["GPT2ForSequenceClassification"]');
+    return c;
+  },
+  initParams: undefined,
+  hf: {
+    ...gpt2.hf,
+    skip(name) {
+      if (MASK_BUFFER.test(name)) return 'attention-mask buffers';
+      if (name === 'lm_head.weight') return 'LM head (GPT2ForSequenceClassification has none)';
+      return null;
+    },
+  },
+  create: (gpu, config, params) => new GPTClassifier(gpu, config, params),
+  freshConfig: (o) => gpt2ForSequenceClassification.validateConfig({ ...gpt2.freshConfig(o), ...classifierKeys('GPT2ForSequenceClassification', 2), pad_token_id: o.specialTokens?.['<|endoftext|>'] ?? 0 }),
+  data: {
+    prepare() {
+      throw new Error('GPT2ForSequenceClassification trains on labelled rows (the classification task), not on a text file\'s windows');
+    },
+  },
 };

@@ -15,22 +15,13 @@ import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVC
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
 import { MarianTokenizer } from '../tokenizer/marian.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, type BatchSource, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
+import { pairData, type Seq2SeqBatch } from '../data/pairs.js';
+import { rowGather } from './reorder.js';
 import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
 
 export type { MarianConfig } from './marian-config.js';
-
-/** A teacher-forced batch: sources [B, S] (padded), decoder inputs and labels [B, T] (labels −100 where ignored). */
-export interface Seq2SeqBatch {
-  B: number;
-  S: number;
-  T: number;
-  src: Int32Array;
-  /** 1 where src is a token, 0 on padding, [B·S] */
-  srcMask: Uint8Array;
-  decoderInput: Int32Array;
-  labels: Int32Array;
-}
+export type { Seq2SeqBatch } from '../data/pairs.js';
 
 export interface MarianInput {
   src: IdBatch;
@@ -349,10 +340,9 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     const st = stateIn as State;
     const gpu = this.gpu;
     const R = from.length;
-    for (const f of from) if (!(Number.isInteger(f) && f >= 0 && f < st.B)) throw new Error(`Marian.reorder: row ${f} is not in 0…${st.B - 1}`);
+    const rows = rowGather(gpu, from, st.B, 'Marian');
     noGrad(() => {
-      const ids = IdBatch.from(gpu, from, [R], st.B, 'row');
-      const gather = (buf: GPUBuffer, width: number): Tensor => embedding(ids, new Tensor(gpu, [st.B, width], buf));
+      const gather = (buf: GPUBuffer, width: number): Tensor => rows.rows(buf, width);
       const d = this.config.d_model;
       const swap = (ts: Tensor[]) =>
         ts.map((t) => {
@@ -376,8 +366,8 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
         });
         for (const c of old) c.dispose();
       }
-      ids.dispose();
     });
+    rows.dispose();
     st.srcMask = from.flatMap((f) => st.srcMask.slice(f * st.S, (f + 1) * st.S));
     st.B = R;
   }
@@ -389,87 +379,27 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   }
 }
 
-// ---- training data: a TSV of source<TAB>target pairs ----
+// ---- training data: a TSV of source<TAB>target pairs (src/data/pairs.ts) ----
 
-/** Padded batches of TSV pairs: source ids + </s>, labels = target ids + </s>, decoder input = labels shifted right. */
+/** Source ids + </s>, target ids (the target side's SentencePiece) + </s>; decoder input = labels shifted right. */
 function prepareTsv(src: DataSource, c: MarianConfig, o: DataOptions): TrainingData<Seq2SeqBatch> {
   const tok = src.tokenizer;
-  const text = src.text();
-  const pairs: { s: number[]; t: number[] }[] = [];
   const eos = c.eos_token_id;
-  const lines = text.split('\n');
-  const addsEos = (ids: number[]) => ids.length > 0 && ids[ids.length - 1] === eos;
-  lines.forEach((line, i) => {
-    const l = line.replace(/\r$/, '');
-    if (l.trim() === '') return;
-    const tab = l.indexOf('\t');
-    if (tab < 0) throw new Error(`${src.path}:${i + 1}: no tab between source and target`);
-    const s = l.slice(0, tab);
-    const t = l.slice(tab + 1);
-    if (s.trim() === '') throw new Error(`${src.path}:${i + 1}: empty source`);
-    if (t.trim() === '') throw new Error(`${src.path}:${i + 1}: empty target`);
-    let si = tok.encode(s);
+  const withEos = (ids: number[]) => (ids.length > 0 && ids[ids.length - 1] === eos ? ids : [...ids, eos]);
+  const toIds = (p: { line: number; src: string; tgt: string }) => {
+    const si = withEos(tok.encode(p.src));
     // targets through the target side's SentencePiece model (MarianTokenizer's text_target), same vocabulary
-    let ti = tok instanceof MarianTokenizer ? tok.encode(t, { target: true }) : tok.encode(t);
-    if (!addsEos(si)) si = [...si, eos];
-    if (!addsEos(ti)) ti = [...ti, eos];
+    const ti = withEos(tok instanceof MarianTokenizer ? tok.encode(p.tgt, { target: true }) : tok.encode(p.tgt));
     for (const [ids, V, what] of [[si, c.vocab_size, 'source'], [ti, c.decoder_vocab_size, 'target']] as const) {
-      for (const id of ids) if (id >= V) throw new Error(`${src.path}:${i + 1}: ${what} token id ${id} is ≥ the model's vocabulary ${V}`);
-      if (ids.length > c.max_position_embeddings) throw new Error(`${src.path}:${i + 1}: the ${what} has ${ids.length} tokens, more than max_position_embeddings ${c.max_position_embeddings}`);
+      for (const id of ids) if (id >= V) throw new Error(`${src.path}:${p.line}: ${what} token id ${id} is ≥ the model's vocabulary ${V}`);
+      if (ids.length > c.max_position_embeddings) throw new Error(`${src.path}:${p.line}: the ${what} has ${ids.length} tokens, more than max_position_embeddings ${c.max_position_embeddings}`);
     }
-    pairs.push({ s: si, t: ti });
-  });
-  if (pairs.length === 0) throw new Error(`${src.path} holds no source<TAB>target pairs`);
-  const nVal = Math.floor(pairs.length * o.valFraction);
-  const train = pairs.slice(0, pairs.length - nVal);
-  const val = pairs.slice(pairs.length - nVal);
-  if (train.length < o.batch) throw new Error(`the training split has ${train.length} pairs, fewer than one batch of ${o.batch}; lower --batch`);
-  const source = (ps: typeof pairs, shuffle: boolean, bs: number): BatchSource<Seq2SeqBatch> => ({
-    numBatches: Math.floor(ps.length / bs),
-    batch(i, epoch) {
-      const order = ps.map((_, k) => k);
-      if (shuffle) {
-        let st = mixSeed(o.seed, epoch) >>> 0;
-        for (let k = order.length - 1; k > 0; k--) {
-          st = (Math.imul(st, 1664525) + 1013904223) >>> 0;
-          const j = st % (k + 1);
-          [order[k], order[j]] = [order[j], order[k]];
-        }
-      }
-      return padBatch(order.slice(i * bs, (i + 1) * bs).map((k) => ps[k]), c);
-    },
-    tokens: (b) => b.labels.filter((x) => x !== -100).length,
-  });
-  return {
-    train: source(train, o.shuffle, o.batch),
-    val: val.length >= 1 ? source(val, false, Math.min(o.batch, val.length)) : null,
-    summary: `${pairs.length} pairs (${train.length} train, ${val.length} val), ${Math.floor(train.length / o.batch)} batches of ${o.batch} per epoch`,
-    notes: val.length ? [] : ['wgpt: no validation pairs (--val-fraction too small); no validation loss'],
+    return { src: si, tgt: ti };
   };
+  return pairData(src.text(), src.path, toIds, { padId: c.pad_token_id, startId: c.decoder_start_token_id }, o);
 }
 
-/** Pads pairs into a batch: sources and labels padded (labels with −100), decoder input = start + labels[:-1]. */
-export function padBatch(pairs: { s: number[]; t: number[] }[], c: MarianConfig): Seq2SeqBatch {
-  const B = pairs.length;
-  const S = Math.max(...pairs.map((p) => p.s.length));
-  const T = Math.max(...pairs.map((p) => p.t.length));
-  const src = new Int32Array(B * S).fill(c.pad_token_id);
-  const srcMask = new Uint8Array(B * S);
-  const labels = new Int32Array(B * T).fill(-100);
-  const decoderInput = new Int32Array(B * T).fill(c.pad_token_id);
-  pairs.forEach((p, b) => {
-    p.s.forEach((id, i) => {
-      src[b * S + i] = id;
-      srcMask[b * S + i] = 1;
-    });
-    p.t.forEach((id, i) => (labels[b * T + i] = id));
-    decoderInput[b * T] = c.decoder_start_token_id;
-    for (let i = 1; i < p.t.length; i++) decoderInput[b * T + i] = p.t[i - 1];
-  });
-  return { B, S, T, src, srcMask, decoderInput, labels };
-}
-
-export const marian: Architecture<MarianConfig, Seq2SeqBatch> = {
+export const marian: Architecture<MarianConfig, Seq2SeqBatch, Marian> = {
   modelType: 'marian',
   name: 'marian',
   summary: 'Transformer encoder–decoder for translation (Hugging Face MarianMTModel layout, opus-mt)',

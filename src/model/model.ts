@@ -361,11 +361,17 @@ export interface FreshOptions {
   archOptions?: ArchOptionValues;
 }
 
-export interface Architecture<C = any, B = any> {
+/** An architecture; `M` is its concrete model class, so `create`/`initModel` give it without a cast. */
+export interface Architecture<C = any, B = any, M extends Model<C, B> = Model<C, B>> {
   /** config.json's model_type */
   readonly modelType: string;
   /** what `wgpt train --arch` calls it */
   readonly name: string;
+  /**
+   * config.json `architectures` classes this entry builds (the first is what it writes): architectures sharing a
+   * model_type are told apart by it (BertForMaskedLM vs BertForSequenceClassification); absent = any
+   */
+  readonly hfArchitectures?: readonly string[];
   /** one line for listings */
   readonly summary: string;
   readonly presets: Record<string, C>;
@@ -385,7 +391,7 @@ export interface Architecture<C = any, B = any> {
    */
   initParams?(c: C, seed: number, rng: 'wgpt' | 'torch'): ParamMap;
   /** model from host arrays (a checkpoint or initParams); shapes are checked against the table */
-  create(gpu: Gpu, config: C, params: ParamMap): Model<C, B>;
+  create(gpu: Gpu, config: C, params: ParamMap): M;
   /** its loss() honours ForwardOptions.labelSmoothing (`wgpt train --label-smoothing`) */
   readonly labelSmoothing?: boolean;
   /** settings of a fresh model beyond preset, context and dropout (flags of `wgpt train`), if it has any */
@@ -431,7 +437,7 @@ export function checkArchOptions(arch: Architecture, values: Record<string, unkn
 }
 
 /** A fresh model: the table's init from one seeded RNG ('torch': torch.manual_seed(seed)'s draws). */
-export function initModel<C, B>(arch: Architecture<C, B>, gpu: Gpu, config: C, seed: number, rng: 'wgpt' | 'torch' = 'wgpt'): Model<C, B> {
+export function initModel<C, B, M extends Model<C, B>>(arch: Architecture<C, B, M>, gpu: Gpu, config: C, seed: number, rng: 'wgpt' | 'torch' = 'wgpt'): M {
   arch.validateConfig(config);
   return arch.create(gpu, config, arch.initParams ? arch.initParams(config, seed, rng) : initParams(arch.paramTable(config), seed, rng));
 }
@@ -480,6 +486,8 @@ export interface EncoderDecoderLM {
   readonly bannedIds?: readonly number[];
   /** Hugging Face's rule (EOS forced at max_length − 1) rather than the course's loop, which just stops at the cap */
   readonly forcedEosAtMax?: boolean;
+  /** beam search's rules (seq2seq-generate.ts): 'hf' (absent: Hugging Face's, Marian) or 'course' (the RNN models') */
+  readonly beamRule?: 'hf' | 'course';
   /** sources end with the EOS id (Marian: its tokenizer and its training data append it; text from another tokenizer gets it appended) */
   readonly sourceEndsWithEos?: boolean;
   /** longest source the encoder accepts (absent: no limit) */
@@ -497,6 +505,33 @@ export interface EncoderDecoderLM {
   decodeNoCache?(state: DecoderState, ids: IdBatch): Tensor;
   /** the cross-attention of the last decode call, [B, heads, Tn, S] (`which`: the layer it comes from, for labels) */
   lastAttention?(state: DecoderState): { probs: Tensor; heads: number; which: string } | null;
+}
+
+/** Extra per-token inputs of an encoder (`wgpt logits --attention-mask/--token-type-ids`), B·T host arrays. */
+export interface RowInputs {
+  /** 0/1, 1 = token (default all 1) */
+  attentionMask?: ArrayLike<number>;
+  /** segment ids (default all 0) */
+  tokenTypeIds?: ArrayLike<number>;
+}
+
+/**
+ * Logits of whole id rows [B, T] → [B, T, V], no cache, no graph recorded by the caller (`wgpt logits`): decoder-only
+ * and encoder models. `rowInputs` names the extra inputs it takes (an encoder's mask, segment ids); a caller that
+ * has one the model does not take says so instead of dropping it.
+ */
+export interface RowLogits {
+  readonly capabilities: { readonly rowLogits: true };
+  readonly gpu: Gpu;
+  readonly vocabSize: number;
+  readonly rowInputs: readonly (keyof RowInputs)[];
+  /** what the logits are (one phrase for the CLI's line: 'next-token scores', 'masked-LM scores') */
+  readonly rowLogitsKind: string;
+  rowLogits(ids: IdBatch, extra?: RowInputs): Tensor;
+}
+
+export function isRowLogits(m: unknown): m is RowLogits {
+  return !!(m as RowLogits)?.capabilities?.rowLogits;
 }
 
 export function isCausalLM(m: unknown): m is CausalLM {

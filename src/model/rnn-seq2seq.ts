@@ -1,4 +1,4 @@
-// The course's RNN/LSTM encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
+// The course's RNN/LSTM/GRU encoder–decoder (model_type `wgpt-rnn-seq2seq`): RNNSeq2Seq (the decoder starts from the
 // encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
 // course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
 // the EncoderDecoderLM steps (reorder: beam search runs in seq2seq-generate.ts), and the TSV data hook. Built from
@@ -7,24 +7,25 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding } from '../ops/embedding.js';
-import { rnn, rnnParamShapes, type RnnCell, type RnnConfig } from '../ops/rnn.js';
+import { rnn, rnnParamShapes, RNN_CELLS, type RnnCell, type RnnConfig } from '../ops/rnn.js';
 import { linearT } from '../ops/matmul.js';
 import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
 import { concat, reshape } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
-import { shuffledOrder } from '../data/index.js';
+import { rowGather } from './reorder.js';
+import { pairData, IGNORE_LABEL, type Seq2SeqBatch } from '../data/pairs.js';
 import {
   init, uploadParams, checkParamMap, exportParamMap, checkArchOptions,
   type ArchOption,
   type Architecture, type Model, type ParamMap, type ParamSpec, type ForwardOptions, type EncoderDecoderLM, type DecoderState,
-  type BatchSource, type DataSource, type DataOptions, type TrainingData,
+  type DataSource, type DataOptions, type TrainingData,
 } from './model.js';
 
 export const SEQ2SEQ_MODEL_TYPE = 'wgpt-rnn-seq2seq';
 
 export interface Seq2SeqConfig {
-  /** recurrent cell of encoder and decoder: 'rnn' (tanh) or 'lstm' */
+  /** recurrent cell of encoder and decoder, a row of RNN_CELLS: 'rnn' (tanh), 'lstm' or 'gru' */
   cell: RnnCell;
   /** one vocabulary for source and target (both embeddings and the output layer) */
   vocab_size: number;
@@ -63,12 +64,16 @@ export const SEQ2SEQ_PRESETS: Record<string, Seq2SeqConfig> = {
   rnn: presetOf('rnn', 'none', 64, 128),
   /** Elman (tanh) cells with Luong attention */
   'rnn-luong': presetOf('rnn', 'luong-general', 64, 128),
+  /** RNNSeq2Seq with GRU cells */
+  gru: presetOf('gru', 'none', 64, 128),
+  /** GRU cells with Luong attention */
+  'gru-luong': presetOf('gru', 'luong-general', 64, 128),
   tiny: presetOf('lstm', 'luong-general', 16, 32),
 };
 
 /** `wgpt train --arch rnn-seq2seq` flags of a fresh model (each replaces the preset's field). */
 const SEQ2SEQ_OPTIONS: ArchOption[] = [
-  { name: 'cell', kind: 'choice', choices: ['rnn', 'lstm'], help: ['rnn|lstm', 'recurrent cell of encoder and decoder (Elman tanh RNN or LSTM)', 'from --preset; lstm-luong: lstm'] },
+  { name: 'cell', kind: 'choice', choices: Object.keys(RNN_CELLS), help: [Object.keys(RNN_CELLS).join('|'), 'recurrent cell of encoder and decoder (Elman tanh RNN, LSTM or GRU)', 'from --preset; lstm-luong: lstm'] },
   { name: 'attention', kind: 'choice', choices: ['none', 'luong', 'luong-general'], help: ['none|luong', "'luong': the decoder attends over every encoder state (Luong general, AttentionSeq2Seq); 'none': RNNSeq2Seq", 'from --preset; lstm-luong: luong'] },
   { name: 'embedding-dim', kind: 'int', help: ['E', 'width of the word embeddings', 'from --preset; 64'] },
   { name: 'hidden-size', kind: 'int', help: ['H', 'hidden size of encoder and decoder cells', 'from --preset; 128'] },
@@ -77,7 +82,7 @@ const SEQ2SEQ_OPTIONS: ArchOption[] = [
 
 function validate(c: Seq2SeqConfig): Seq2SeqConfig {
   const where = SEQ2SEQ_MODEL_TYPE;
-  if (c.cell !== 'rnn' && c.cell !== 'lstm') throw new Error(`${where}: cell must be "rnn" or "lstm", got ${JSON.stringify(c.cell)}`);
+  if (typeof c.cell !== 'string' || !Object.hasOwn(RNN_CELLS, c.cell)) throw new Error(`${where}: cell must be one of ${Object.keys(RNN_CELLS).map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(c.cell)}`);
   if (c.attention !== 'none' && c.attention !== 'luong-general') throw new Error(`${where}: attention must be "none" or "luong-general", got ${JSON.stringify(c.attention)}`);
   for (const k of ['vocab_size', 'embedding_dim', 'hidden_size', 'num_layers', 'max_target_length'] as const) {
     if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${c[k]}`);
@@ -137,16 +142,9 @@ export function seq2seqParamTable(c: Seq2SeqConfig): ParamSpec[] {
   return t;
 }
 
-/** A training batch: B padded sources (B, S) with their lengths, decoder inputs (B, T) and labels (B, T, pad → ignored). */
-export interface Seq2SeqBatch {
-  B: number;
-  S: number;
-  T: number;
-  src: Int32Array;
-  srcLens: number[];
-  tgtIn: Int32Array;
-  labels: Int32Array;
-}
+export type { Seq2SeqBatch } from '../data/pairs.js';
+/** the one TSV parser (src/data/pairs.ts), re-exported where it used to live */
+export { parseTsvPairs } from '../data/pairs.js';
 
 /** forward()'s input: sources (B, S) with lengths and teacher-forced decoder inputs (B, T). */
 export interface Seq2SeqInput {
@@ -203,6 +201,8 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   get eosId() { return this.config.end_id; }
   get maxTargetLength() { return this.config.max_target_length; }
   get padId() { return this.config.pad_id; }
+  /** the course's beam search: a beam that emits end_id is finished; the search stops when every beam has (seq2seq-generate.ts) */
+  readonly beamRule = 'course' as const;
 
   paramList(): Tensor[] {
     return [...this.params.values()];
@@ -286,11 +286,10 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     return { logits: d.logits, attn: d.attn };
   }
 
-  /** Mean cross-entropy over the non-pad labels. */
+  /** Mean cross-entropy over the real labels (padding is IGNORE_LABEL). */
   loss(b: Seq2SeqBatch, o?: ForwardOptions): Tensor {
-    const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.tgtIn }, o);
-    const targets = Array.from(b.labels, (v) => (v === this.config.pad_id ? -100 : v));
-    return crossEntropy(logits, targets, -100, o?.labelSmoothing ?? 0);
+    const logits = this.forward({ B: b.B, S: b.S, T: b.T, src: b.src, srcLens: b.srcLens, tgtIn: b.decoderInput }, o);
+    return crossEntropy(logits, b.labels, IGNORE_LABEL, o?.labelSmoothing ?? 0);
   }
 
   /** EncoderDecoderLM: next-token logits [B, Tn, V] for ids [B, Tn], advancing the state (no graph). */
@@ -322,14 +321,11 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     const st = state as State;
     const gpu = this.gpu;
     const R = from.length;
-    for (const f of from) if (!(Number.isInteger(f) && f >= 0 && f < st.B)) throw new Error(`${SEQ2SEQ_MODEL_TYPE}.reorder: row ${f} is not in 0…${st.B - 1}`);
+    const gather = rowGather(gpu, from, st.B, SEQ2SEQ_MODEL_TYPE);
     const H = this.config.hidden_size;
     noGrad(() => {
       const rows = (t: Tensor, groups: number, width: number): Tensor => {
-        // t holds `groups` blocks of st.B rows of `width` floats; row r of each block ← row from[r] of the same block
-        const ids = IdBatch.from(gpu, Array.from({ length: groups * R }, (_, i) => Math.floor(i / R) * st.B + from[i % R]), [groups * R], groups * st.B, 'row');
-        const g = embedding(ids, new Tensor(gpu, [groups * st.B, width], t.buffer));
-        ids.dispose();
+        const g = gather.rows(t.buffer, width, groups);
         gpu.pool.keep(g.buffer);
         return g;
       };
@@ -345,6 +341,7 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
       st.ownsEnc = true;
       st.ownsState = true;
     });
+    gather.dispose();
     st.lengths = from.map((f) => st.lengths[f]);
     st.attn?.dispose();
     st.attn = null;
@@ -403,88 +400,27 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
 
   dispose(): void {
     for (const t of this.params.values()) t.dispose();
+    this.params.clear();
   }
 }
 
-// ---- data: TSV pairs ------------------------------------------------------------------------------------------
+// ---- data: TSV pairs (src/data/pairs.ts) ------------------------------------------------------------------------
 
-/** Parses `source<TAB>target` lines (blank lines skipped); one-line errors naming the line. */
-export function parseTsvPairs(text: string, where: string): { line: number; src: string; tgt: string }[] {
-  const out: { line: number; src: string; tgt: string }[] = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((l, i) => {
-    if (l.trim() === '') return;
-    const tab = l.indexOf('\t');
-    if (tab < 0) throw new Error(`${where}:${i + 1}: no tab: each line must be source<TAB>target`);
-    const src = l.slice(0, tab);
-    const tgt = l.slice(tab + 1);
-    if (tgt.includes('\t')) throw new Error(`${where}:${i + 1}: more than one tab: each line must be source<TAB>target`);
-    if (src.trim() === '') throw new Error(`${where}:${i + 1}: empty source`);
-    if (tgt.trim() === '') throw new Error(`${where}:${i + 1}: empty target`);
-    out.push({ line: i + 1, src, tgt });
-  });
-  if (!out.length) throw new Error(`${where}: no source<TAB>target pairs`);
-  return out;
-}
-
-/** Token pairs → padded batches: sources as they are, decoder input [start] + target, labels target + [end]. */
-export function pairBatches(pairs: { src: number[]; tgt: number[] }[], c: Seq2SeqConfig, batch: number, shuffle: boolean, seed: number): BatchSource<Seq2SeqBatch> {
-  const numBatches = Math.floor(pairs.length / batch);
-  return {
-    numBatches,
-    batch(i: number, epoch: number): Seq2SeqBatch {
-      const order = shuffle ? shuffledOrder(pairs.length, seed, epoch) : Uint32Array.from(pairs.keys());
-      const rows = Array.from({ length: batch }, (_, k) => pairs[order[i * batch + k]]);
-      return makeBatch(rows, c);
-    },
-    tokens: (b) => b.srcLens.reduce((a, x) => a + x, 0) + b.labels.filter((v) => v !== c.pad_id).length,
-  };
-}
-
-export function makeBatch(rows: { src: number[]; tgt: number[] }[], c: Seq2SeqConfig): Seq2SeqBatch {
-  const B = rows.length;
-  const S = Math.max(...rows.map((r) => r.src.length));
-  const T = Math.max(...rows.map((r) => r.tgt.length)) + 1;
-  const src = new Int32Array(B * S).fill(c.pad_id);
-  const tgtIn = new Int32Array(B * T).fill(c.pad_id);
-  const labels = new Int32Array(B * T).fill(c.pad_id);
-  rows.forEach((r, b) => {
-    src.set(r.src, b * S);
-    tgtIn[b * T] = c.start_id;
-    tgtIn.set(r.tgt, b * T + 1);
-    labels.set(r.tgt, b * T);
-    labels[b * T + r.tgt.length] = c.end_id;
-  });
-  return { B, S, T, src, srcLens: rows.map((r) => r.src.length), tgtIn, labels };
-}
-
+/** Sources as they are; targets + the end token as labels, [start] + target as the decoder input. */
 function prepareTsv(ds: DataSource, c: Seq2SeqConfig, o: DataOptions): TrainingData<Seq2SeqBatch> {
-  const text = ds.text();
-  const pairs = parseTsvPairs(text, ds.path).map((p) => {
+  const toIds = (p: { line: number; src: string; tgt: string }) => {
     const src = ds.tokenizer.encode(p.src);
     const tgt = ds.tokenizer.encode(p.tgt);
     if (!src.length) throw new Error(`${ds.path}:${p.line}: the source encodes to no tokens`);
     if (!tgt.length) throw new Error(`${ds.path}:${p.line}: the target encodes to no tokens`);
     if (tgt.length + 1 > c.max_target_length) throw new Error(`${ds.path}:${p.line}: target of ${tgt.length} tokens exceeds max_target_length ${c.max_target_length} − 1`);
     for (const v of [...src, ...tgt]) if (v >= c.vocab_size) throw new Error(`${ds.path}:${p.line}: token id ${v} is outside the model's vocabulary (${c.vocab_size})`);
-    return { src, tgt };
-  });
-  const nVal = Math.floor(pairs.length * o.valFraction);
-  const train = pairs.slice(0, pairs.length - nVal);
-  const val = pairs.slice(pairs.length - nVal);
-  if (train.length < o.batch) throw new Error(`${ds.path}: ${train.length} training pairs are fewer than one batch of ${o.batch}`);
-  const notes: string[] = [];
-  const valSrc = val.length >= o.batch ? pairBatches(val, c, o.batch, false, o.seed) : null;
-  if (!valSrc) notes.push(`wgpt: no validation loss: ${val.length} held-out pairs are fewer than one batch of ${o.batch}`);
-  return {
-    train: pairBatches(train, c, o.batch, o.shuffle, o.seed),
-    val: valSrc,
-    summary: `${pairs.length} pairs from ${ds.path}: ${train.length} train, ${val.length} validation; batches of ${o.batch}`,
-    notes,
+    return { src, tgt: [...tgt, c.end_id] };
   };
+  return pairData(ds.text(), ds.path, toIds, { padId: c.pad_id, startId: c.start_id }, o);
 }
 
-export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
+export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqModel> = {
   modelType: SEQ2SEQ_MODEL_TYPE,
   name: 'rnn-seq2seq',
   summary: "the course's RNN/LSTM encoder–decoder, optionally with Luong attention (trained on source<TAB>target pairs)",
@@ -497,7 +433,7 @@ export const rnnSeq2seq: Architecture<Seq2SeqConfig, Seq2SeqBatch> = {
   hf: {
     prefixes: [],
     unexpectedHint(name, c) {
-      const m = /^(encoder|decoder)\.(rnn|lstm)\./.exec(name);
+      const m = new RegExp(`^(encoder|decoder)\\.(${Object.keys(RNN_CELLS).join('|')})\\.`).exec(name);
       if (m && m[2] !== c.cell) return `weights of an ${m[2].toUpperCase()} cell, but config.json says cell "${c.cell}"`;
       if (name.startsWith('decoder.attn.') || name.startsWith('decoder.W_c.')) return 'Luong attention weights, but config.json says attention "none"';
       if (/_reverse$/.test(name)) return 'a bidirectional cell, which wgpt-rnn-seq2seq does not build';

@@ -15,6 +15,8 @@ export interface TranslateOptions {
   useCache?: boolean;
   /** collect the cross-attention of every generated token (needs lastAttention) */
   attention?: boolean;
+  /** beam search's rules (Seq2SeqGenerateOptions.beamRule); default: the model's (rnn-seq2seq: 'course'), else 'hf' */
+  beamRule?: 'hf' | 'course';
 }
 
 export interface TranslateResult {
@@ -69,6 +71,7 @@ export async function translateIds(model: EncoderDecoderLM, rows: readonly (read
     earlyStopping: o.earlyStopping,
     badIds: model.bannedIds,
     forcedEos: !!model.forcedEosAtMax,
+    beamRule: o.beamRule ?? model.beamRule ?? 'hf',
   };
   return gpu.scope(async () => {
     const st = model.encode(IdBatch.from(gpu, src, [B, S], model.sourceVocabSize, 'source id'), rows.map((r) => r.length), { attention: o.attention });

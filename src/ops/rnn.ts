@@ -1,17 +1,52 @@
-// Recurrent layers with PyTorch's semantics (nn.RNN with tanh, nn.LSTM): multi-layer, bidirectional,
+// Recurrent layers with PyTorch's semantics (nn.RNN with tanh, nn.LSTM, nn.GRU): multi-layer, bidirectional,
 // optional h0/c0, unbatched / batched / batch_first input, per-sequence lengths (packed-sequence
 // semantics). Per layer: the input projection of every time step is one matmul per direction, then one
 // fused cell dispatch per time step forward and one backward (shaders/rnn.wgsl), both directions in the
-// same dispatch. Leaves out: dropout between layers, proj_size, the ReLU RNN, f16.
+// same dispatch. The cells are rows of one table (RNN_CELLS): nothing below names a cell.
+// Leaves out: dropout between layers, proj_size, the ReLU RNN, f16.
 import rnnWgsl from '../../shaders/rnn.wgsl';
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, shapeStr, isGradEnabled } from '../autograd/tensor.js';
 import { encodeMatmul } from './matmul.js';
 
-export type RnnCell = 'rnn' | 'lstm';
+/** One recurrent cell kind: what the shapes, names, kernels and outputs of rnn() follow. */
+export interface CellKind {
+  /** the PyTorch module it matches */
+  readonly torch: string;
+  /** gate row blocks of W_ih / W_hh / the biases, in PyTorch's order: G = gates.length·H rows */
+  readonly gates: readonly string[];
+  /** the carried states: h (h_n, h0), and c (c_n, c0) for the LSTM */
+  readonly states: readonly ('h' | 'c')[];
+  /** the override CELL of shaders/rnn.wgsl */
+  readonly kernel: number;
+  /** H-wide rows kept per time step for backward beside the activations: h before (+ the LSTM's c before, or the
+   * GRU's W_hn·h + b_hn, which r scales) */
+  readonly saved: 1 | 2;
+  /** input-side and hidden-side gate gradients differ (the GRU's n: ∂/∂(W_in x) = dn', ∂/∂(W_hn h) = dn'⊙r), so
+   * backward keeps a second gradient buffer for W_ih, b_ih and x */
+  readonly splitGrad: boolean;
+}
+
+/** The recurrent cells: adding one is a row here + its branch in shaders/rnn.wgsl and src/ref/rnn.ts. */
+export const RNN_CELLS = {
+  /** Elman RNN, h' = tanh(W_ih x + b_ih + W_hh h + b_hh) */
+  rnn: { torch: 'nn.RNN', gates: ['h'], states: ['h'], kernel: 0, saved: 1, splitGrad: false },
+  /** c' = f⊙c + i⊙g, h' = o⊙tanh(c') */
+  lstm: { torch: 'nn.LSTM', gates: ['i', 'f', 'g', 'o'], states: ['h', 'c'], kernel: 1, saved: 2, splitGrad: false },
+  /** n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)), h' = (1 − z)⊙n + z⊙h */
+  gru: { torch: 'nn.GRU', gates: ['r', 'z', 'n'], states: ['h'], kernel: 2, saved: 2, splitGrad: true },
+} as const satisfies Record<string, CellKind>;
+
+export type RnnCell = keyof typeof RNN_CELLS;
+
+/** The table row of a cell name; one line naming the known cells otherwise. */
+export function cellKind(cell: string, where = 'rnn'): CellKind {
+  if (!Object.hasOwn(RNN_CELLS, cell)) throw new Error(`${where}: unknown cell '${cell}' (${Object.keys(RNN_CELLS).join(', ')})`);
+  return RNN_CELLS[cell as RnnCell];
+}
 
 export interface RnnConfig {
-  /** 'rnn': Elman RNN with tanh (nn.RNN); 'lstm': nn.LSTM */
+  /** a row of RNN_CELLS: 'rnn' (Elman, tanh; nn.RNN), 'lstm' (nn.LSTM) or 'gru' (nn.GRU) */
   cell: RnnCell;
   /** features of the input x (H_in) */
   inputSize: number;
@@ -38,7 +73,7 @@ export interface RnnOutputs {
 }
 
 function gateRows(cfg: RnnConfig): number {
-  return cfg.cell === 'lstm' ? 4 * cfg.hiddenSize : cfg.hiddenSize;
+  return cellKind(cfg.cell).gates.length * cfg.hiddenSize;
 }
 
 /** PyTorch's parameter names and shapes in registration order (l0, l0_reverse, l1, …). */
@@ -78,14 +113,14 @@ export function initRnnWeights(gpu: Gpu, cfg: RnnConfig, rand: () => number, pre
 }
 
 function checkConfig(cfg: RnnConfig): void {
-  if (cfg.cell !== 'rnn' && cfg.cell !== 'lstm') throw new Error(`rnn: unknown cell '${cfg.cell}' (rnn or lstm)`);
+  cellKind(cfg.cell);
   for (const [k, v] of [['inputSize', cfg.inputSize], ['hiddenSize', cfg.hiddenSize], ['numLayers', cfg.numLayers ?? 1]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`rnn: ${k} must be a positive integer, got ${v}`);
   }
 }
 
-function run(gpu: Gpu, entry: string, cell: RnnCell, buffers: Record<string, GPUBuffer>, params: Record<string, number>, n: number): void {
-  const k = gpu.kernel({ shader: rnnWgsl, entry, constants: { CELL: cell === 'lstm' ? 1 : 0 } });
+function run(gpu: Gpu, entry: string, cell: CellKind, buffers: Record<string, GPUBuffer>, params: Record<string, number>, n: number): void {
+  const k = gpu.kernel({ shader: rnnWgsl, entry, constants: { CELL: cell.kernel } });
   gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(n, 64) });
 }
 
@@ -110,7 +145,8 @@ export const RNN_DISPATCHES_PER_STEP = { forward: 1, backward: 1 } as const;
 export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?: Tensor; c0?: Tensor; lengths?: ArrayLike<number> } = {}): RnnOutputs {
   checkConfig(cfg);
   const gpu = x.gpu;
-  const lstm = cfg.cell === 'lstm';
+  const kind = cellKind(cfg.cell);
+  const hasC = kind.states.includes('c');
   const H = cfg.hiddenSize;
   const G = gateRows(cfg);
   const D = cfg.bidirectional ? 2 : 1;
@@ -129,7 +165,7 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
   const stateShape = unbatched ? [NL * D, H] : [NL * D, N, H];
   for (const [nm, t] of [['h0', opts.h0], ['c0', opts.c0]] as const) {
     if (!t) continue;
-    if (nm === 'c0' && !lstm) throw new Error(`${what}: c0 is for the LSTM cell only`);
+    if (nm === 'c0' && !hasC) throw new Error(`${what}: c0 is for the LSTM cell only`);
     if (t.shape.join(',') !== stateShape.join(',')) throw new Error(`${what}: ${nm} is ${shapeStr(t.shape)}, expected ${shapeStr(stateShape)}`);
   }
   // parameters, by name, checked against PyTorch's shapes
@@ -155,7 +191,7 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
   const outShape = [...x.shape.slice(0, -1), D * H];
   const output = Tensor.empty(gpu, outShape, `${cfg.cell}.output`);
   const hn = Tensor.empty(gpu, stateShape, `${cfg.cell}.h_n`);
-  const cn = lstm ? Tensor.empty(gpu, stateShape, `${cfg.cell}.c_n`) : null;
+  const cn = hasC ? Tensor.empty(gpu, stateShape, `${cfg.cell}.c_n`) : null;
   const base = { L, N, H, D, sT, sN, G, hasH0: opts.h0 ? 1 : 0, hasC0: opts.c0 ? 1 : 0, acc: 0 };
   const DNH = D * N * H;
   // H % 4 = 0: the step kernels take 4 neighbouring units per invocation with vec4 weight loads
@@ -182,14 +218,14 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
       bhh = gpu.pool.acquire(2 * G * 4, 'rnn.bhh');
       for (let d = 0; d < 2; d++) gpu.copy(par(k, d, 3).buffer, bhh, G * 4, 0, d * G * 4);
     }
-    const st = gpu.pool.acquire((lstm ? 2 : 1) * D * R * H * 4, 'rnn.state');
+    const st = gpu.pool.acquire(kind.saved * D * R * H * 4, 'rnn.state');
     const out = k === NL - 1 ? output.buffer : gpu.pool.acquire(R * D * H * 4, `rnn.layer${k}`);
     const p = { ...base, s: 0, oHn: k * DNH, oH0: k * DNH };
-    run(gpu, 'state_init', cfg.cell, { st, h0: opts.h0?.buffer ?? dummy, c0: opts.c0?.buffer ?? dummy }, p, DNH);
+    run(gpu, 'state_init', kind, { st, h0: opts.h0?.buffer ?? dummy, c0: opts.c0?.buffer ?? dummy }, p, DNH);
     const bufs = { xg, bhh, st, out, hn: hn.buffer, cn: cn?.buffer ?? dummy, lens: lensBuf };
     for (let s = 0; s < L; s++) {
-      if (vec4) run(gpu, 'step_fwd4', cfg.cell, { ...bufs, wt4: wt }, { ...p, s }, DNH / 4);
-      else run(gpu, 'step_fwd', cfg.cell, { ...bufs, wt }, { ...p, s }, DNH);
+      if (vec4) run(gpu, 'step_fwd4', kind, { ...bufs, wt4: wt }, { ...p, s }, DNH / 4);
+      else run(gpu, 'step_fwd', kind, { ...bufs, wt }, { ...p, s }, DNH);
     }
     // recorded work keeps its order: the pool may hand these out to later dispatches at once
     gpu.pool.release(wt);
@@ -234,22 +270,25 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
       if (grads.cn) gpu.copy(grads.cn.buffer, carry, DNH * 4, k * DNH * 4, DNH * 4);
       else gpu.zero(carry, DNH * 4, DNH * 4);
       const dg = gpu.pool.acquire(D * R * G * 4, 'rnn.dgates');
+      // the input side's gate gradients: dg itself unless the cell's sides differ (GRU)
+      const dgx = kind.splitGrad ? gpu.pool.acquire(D * R * G * 4, 'rnn.dgates_ih') : dg;
       const p = { ...base, s: 0, oHn: k * DNH, oH0: k * DNH };
-      const bufs = { acts: xg, dg, sts: st, carry, gout: gAbove, lens: lensBuf };
+      const bufs = { acts: xg, dg, dgx: kind.splitGrad ? dgx : dummy, sts: st, carry, gout: gAbove, lens: lensBuf };
       // BPTT: one dispatch per time step, last step first
       for (let s = L - 1; s >= 0; s--) {
-        if (vec4) run(gpu, 'step_bwd4', cfg.cell, { ...bufs, whh4: whh }, { ...p, s }, DNH / 4);
-        else run(gpu, 'step_bwd', cfg.cell, { ...bufs, whh }, { ...p, s }, DNH);
+        if (vec4) run(gpu, 'step_bwd4', kind, { ...bufs, whh4: whh }, { ...p, s }, DNH / 4);
+        else run(gpu, 'step_bwd', kind, { ...bufs, whh }, { ...p, s }, DNH);
       }
       if (gh || gc) {
         const q = { ...p, hasH0: gh ? 1 : 0, hasC0: gc ? 1 : 0, acc: (gh ?? gc)!.acc };
         if (gh && gc && gh.acc !== gc.acc) throw new Error('rnn: h0 and c0 gradients disagree on accumulation');
-        run(gpu, 'state_grad', cfg.cell, { gh0: gh?.t.buffer ?? dummy, whh, dg, carry, gc0: gc?.t.buffer ?? dummy, lens: lensBuf }, q, DNH);
+        run(gpu, 'state_grad', kind, { gh0: gh?.t.buffer ?? dummy, whh, dg, carry, gc0: gc?.t.buffer ?? dummy, lens: lensBuf }, q, DNH);
       }
-      // parameter gradients over all time steps at once: dW_ih += dgᵀ·X, dW_hh += dgᵀ·h_prev, db += Σ_rows dg
+      // parameter gradients over all time steps at once: dW_ih += dgxᵀ·X, dW_hh += dgᵀ·h_prev, db_ih += Σ_rows dgx,
+      // db_hh += Σ_rows dg
       for (let d = 0; d < D; d++) {
         const gWi = gradTarget(par(k, d, 0));
-        if (gWi) encodeMatmul(gpu, { a: dg, offsetA: d * R * G, transA: true, b: inBuf, c: gWi.t.buffer, M: G, N: inF, K: R, acc: gWi.acc });
+        if (gWi) encodeMatmul(gpu, { a: dgx, offsetA: d * R * G, transA: true, b: inBuf, c: gWi.t.buffer, M: G, N: inF, K: R, acc: gWi.acc });
         const gWh = gradTarget(par(k, d, 1));
         if (gWh) encodeMatmul(gpu, { a: dg, offsetA: d * R * G, transA: true, b: st, offsetB: d * R * H, c: gWh.t.buffer, M: G, N: H, K: R, acc: gWh.acc });
         const gbi = gradTarget(par(k, d, 2));
@@ -257,7 +296,7 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
         if (gbi || gbh) {
           const k2 = gpu.kernel({ shader: rnnWgsl, entry: 'bias_grad' });
           gpu.dispatch(k2, {
-            buffers: { dgs: dg, gba: gbi?.t.buffer ?? gpu.buffer(G * 4), gbb: gbh?.t.buffer ?? gpu.buffer(G * 4) },
+            buffers: { dgs: dgx, dgs2: dg, gba: gbi?.t.buffer ?? gpu.buffer(G * 4), gbb: gbh?.t.buffer ?? gpu.buffer(G * 4) },
             params: { R, G, oIn: d * R * G, accA: gbi?.acc ?? 0, accB: gbh?.acc ?? 0 },
             workgroups: gpu.grid(G, 64),
           });
@@ -271,10 +310,11 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
       if (target) {
         for (let d = 0; d < D; d++) {
           const acc = d > 0 || (k === 0 && !!gx!.acc);
-          encodeMatmul(gpu, { a: dg, offsetA: d * R * G, b: par(k, d, 0).buffer, c: target, M: R, N: inF, K: G, acc });
+          encodeMatmul(gpu, { a: dgx, offsetA: d * R * G, b: par(k, d, 0).buffer, c: target, M: R, N: inF, K: G, acc });
         }
       }
       gpu.pool.release(dg);
+      if (dgx !== dg) gpu.pool.release(dgx);
       if (D === 2) gpu.pool.release(whh);
       if (gAbove !== gOut.buffer) gpu.pool.release(gAbove);
       if (below) gAbove = below;
@@ -294,6 +334,11 @@ export function rnn(x: Tensor, weights: RnnWeights, cfg: RnnConfig, opts: { h0?:
   hand(hn, 'hn');
   if (cn) hand(cn, 'cn');
   return cn ? { output, hn, cn } : { output, hn };
+}
+
+/** nn.GRU: rnn() with cell 'gru'. */
+export function gru(x: Tensor, weights: RnnWeights, cfg: Omit<RnnConfig, 'cell'>, opts: { h0?: Tensor; lengths?: ArrayLike<number> } = {}): RnnOutputs {
+  return rnn(x, weights, { ...cfg, cell: 'gru' }, opts);
 }
 
 /** nn.LSTM: rnn() with cell 'lstm'. */

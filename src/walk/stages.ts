@@ -503,7 +503,7 @@ const stages: [string, StageFn][] = [
     const src = wp.encode(srcText).slice(0, 16);
     if (!src.length) throw new Error('walk: the source sentence encodes to no WordPiece tokens');
     const cfg: Seq2SeqConfig = { cell: 'lstm', attention: 'luong-general', vocab_size: wp.vocabSize, embedding_dim: 16, hidden_size: 32, num_layers: 1, bidirectional: false, start_id: wp.tokenToId('[CLS]')!, end_id: wp.tokenToId('[SEP]')!, pad_id: wp.tokenToId('[PAD]')!, max_target_length: 16 };
-    const model = initModel(rnnSeq2seq, c.gpu, cfg, 123, 'torch') as unknown as Seq2SeqModel;
+    const model = initModel(rnnSeq2seq, c.gpu, cfg, 123, 'torch');
     try {
       const S = src.length;
       const r = await model.greedy(Int32Array.from(src), [S], S, 5);
@@ -534,7 +534,7 @@ const stages: [string, StageFn][] = [
     const T = ids.length, V = wp.vocabSize;
     const bcfg = { ...BERT_PRESETS.tiny, vocab_size: V };
     const gcfg = { ...WALK_GPT, vocab_size: V, d_model: 64, context_length: 64 } as GPTConfig;
-    const enc = initModel(bert, c.gpu, bcfg, 123, 'torch') as unknown as Bert;
+    const enc = initModel(bert, c.gpu, bcfg, 123, 'torch');
     const dec = GPT.init(c.gpu, gcfg, 123, 'torch');
     try {
       const e = (await enc.attentionMaps({ ids: IdBatch.from(c.gpu, ids, [1, T], V) }, 0)).slice(0, T * T);
@@ -576,7 +576,7 @@ const stages: [string, StageFn][] = [
     const hidden = ids[at];
     const masked = ids.map((id, i) => (i === at ? mask : id));
     const V = wp.vocabSize;
-    const model = initModel(bert, c.gpu, { ...BERT_PRESETS.tiny, vocab_size: V }, 123, 'torch') as unknown as Bert;
+    const model = initModel(bert, c.gpu, { ...BERT_PRESETS.tiny, vocab_size: V }, 123, 'torch');
     try {
       const [r] = await fillMask(model, masked, mask, 5, (id) => wp.idToToken(id));
       const toks = masked.map((i) => wp.idToToken(i));
@@ -605,7 +605,7 @@ const stages: [string, StageFn][] = [
     if (src.length < 2) throw new Error('walk: the source sentence encodes to no WordPiece tokens');
     // the tiny preset with the walk's WordPiece as the shared vocabulary: [SEP] ends a sequence, [PAD] pads and starts the decoder
     const cfg: MarianConfig = { ...MARIAN_PRESETS.tiny, vocab_size: V, decoder_vocab_size: V, eos_token_id: eos, pad_token_id: pad, decoder_start_token_id: pad, max_length: 9 };
-    const model = initModel(marian, c.gpu, cfg, 123, 'torch') as unknown as Marian;
+    const model = initModel(marian, c.gpu, cfg, 123, 'torch');
     try {
       const g = await translateIds(model, [src], { maxLength: cfg.max_length, attention: true });
       const b = await translateIds(model, [src], { maxLength: cfg.max_length, numBeams: 4 });
