@@ -7,12 +7,14 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { assertClose, FIXTURES, report, runWgpt } from './helpers.ts';
+import { assertClose, FIXTURES, report } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const DIR = join(FIXTURES, 'bert_tiny');
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'ref.safetensors')))).tensors;
 
-const run = (args: string[]) => runWgpt(args);
+// in-process (test/cli-inproc.ts): one device and its compiled pipelines for every case
+const run = runCli;
 
 type Json = { position: number; candidates: { id: number; token: string; prob: number; sequence: string }[] }[];
 

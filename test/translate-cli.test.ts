@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { assertClose, report, runWgpt } from './helpers.ts';
+import { assertClose, report } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const DIR = fileURLToPath(new URL('./fixtures/seq2seq_attn_lstm', import.meta.url));
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'ref.safetensors')))).tensors;
 const R = (k: string) => ref.get(k)!;
 
-const run = (args: string[]) => runWgpt(args);
+// in-process (test/cli-inproc.ts): one device and its compiled pipelines for every case
+const run = runCli;
 
 const rowsOf = (t: { shape: number[]; data: ArrayLike<number> }, lens?: number[]) =>
   Array.from({ length: t.shape[0] }, (_, b) => Array.from(t.data).slice(b * t.shape[1], b * t.shape[1] + (lens ? lens[b] : t.shape[1])));

@@ -4,7 +4,6 @@
 // fine-tuning; bad input is one line, exit ≠ 0.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,8 @@ import { translateIds } from '../src/model/seq2seq-translate.ts';
 import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
 import { tokenizerFromSpec } from '../src/tokenizer/node.ts';
 import { assertClose, FIXTURES, report } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const FIX = `${FIXTURES}marian_small`;
 const SPM = `${FIXTURES}spm/ko-unigram.model`;
 const ref = parseSafetensors(new Uint8Array(readFileSync(`${FIX}/ref.safetensors`))).tensors;
@@ -28,16 +27,8 @@ const refJson = JSON.parse(readFileSync(`${FIX}/ref.json`, 'utf8'));
 const ints = (k: string) => Array.from(ref.get(k)!.data, (x) => Math.round(x));
 const SENTENCE = '나는 학교에 간다.';
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+// in-process (test/cli-inproc.ts): one device and its compiled pipelines for every case
+const run = runCli;
 
 /** The fixture folder plus Marian's tokenizer files: vocab.json = </s> 0, <unk> 1, 298 pieces (the sentence's first), <pad> 300. */
 function marianFolder(): string {
