@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors } from '../src/io/safetensors.ts';
@@ -97,6 +98,18 @@ test('bench tables: a case without timings shows a dash (no NaN cells), one blan
   assert.match(md, /\| M=512 tfjs-webgpu \(tfjs-webgpu could not run\) \| — \|/);
   assert.match(md, /\| 128 new tokens: speedup \| 800 \|/);
   assert.match(md, /\| M=512 wgpt \| 12\.50 \(11\.00–14\.00\) \|/);
+});
+
+test("bench: Hugging Face's WordPiece trainer (its progress bar writes blank lines to fd 1) runs where its output cannot reach the tables", async () => {
+  const code = `import { hfTrainTimes } from ${JSON.stringify(new URL('../bench/bpe.ts', import.meta.url).pathname)};
+const { t, size } = hfTrainTimes(${JSON.stringify(KOREAN_CORPUS)}, 1);
+console.log(JSON.stringify({ ms: t.median, size }));`;
+  const r = spawnSync(process.execPath, ['--import', new URL('../src/register.mjs', import.meta.url).pathname, '--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.is(lines.length, 2, `stdout: ${JSON.stringify(r.stdout)}`);
+  const o = JSON.parse(lines[0]) as { ms: number; size: number };
+  assert.ok(o.ms > 0 && o.size > 5000, lines[0]);
 });
 
 test('SampleOptions.temperature is optional: left out, generation is greedy (the same ids as temperature 0)', async () => {
