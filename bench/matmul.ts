@@ -146,6 +146,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const gpu = await getGpu();
+  // steady state: the best tier of every kernel from the first run; --big-tile workgroup|subgroup picks big's form
+  gpu.setPolicy({ tiers: 'best', ...(val('--big-tile') ? { bigTile: val('--big-tile') as 'workgroup' | 'subgroup' } : {}) });
   const sizesArg = val('--sizes');
   const variantsArg = val('--variants');
   const layoutsArg = val('--layouts');

@@ -22,7 +22,7 @@ import { greedySearch } from '../src/model/seq2seq-generate.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import type { Model } from '../src/model/model.ts';
 import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
-import { saveCheckpoint } from '../src/model/checkpoint.ts';
+import { saveCheckpoint } from '../src/hub/folder.ts';
 import { attentionSvg } from '../src/train/attention-plot.ts';
 import { mulberry32 } from '../src/data/index.ts';
 import { textWidth } from '../src/plot/figures.ts';

@@ -25,13 +25,16 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-// Each file is its own bundle whose only inlined imports are .wgsl files: every other import stays an
-// import (a relative one renamed .ts → .js), so dist/ mirrors src/ and lazy imports stay lazy.
+// Each file is its own bundle whose only inlined imports are the shaders: .wgsl files and the kernel generators beside
+// them (shaders/*.ts); every other import stays an import (a relative one renamed .ts → .js), so dist/ mirrors src/ and
+// lazy imports stay lazy.
 const perFile: esbuild.Plugin = {
   name: 'wgpt-per-file',
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) => {
       if (args.kind === 'entry-point' || args.path.endsWith('.wgsl')) return undefined;
+      // a generator in shaders/ (imported from src/ as ../../shaders/x.ts, or by another generator as ./x.ts)
+      if (/(^|\/)shaders\/[^/]+\.ts$/.test(args.path) || (args.importer.includes(`${join(ROOT, 'shaders')}`) && args.path.startsWith('./'))) return undefined;
       return { path: args.path.replace(/\.ts$/, '.js'), external: true };
     });
     build.onLoad({ filter: /\.wgsl$/ }, async (args) => ({
@@ -80,4 +83,9 @@ try {
   if (!out.length) throw e;
   console.warn(`wgpt build: tsc found ${out.length} type error(s); declarations emitted anyway (npm run typecheck lists them). First: ${out[0]}`);
 }
+// tsc emits for the whole tree (src/ imports the kernel generators in shaders/): src's declarations go to dist/, the
+// generators' are not needed (their code is inlined, and no public type names them)
+const TYPES = join(DIST, '.types');
+cpSync(join(TYPES, 'src'), DIST, { recursive: true });
+rmSync(TYPES, { recursive: true, force: true });
 console.log(`wgpt build: ${entries.length} modules + .d.ts + browser bundle → dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

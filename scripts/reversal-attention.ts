@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getGpu } from '../src/gpu/device.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import type { Seq2SeqModel } from '../src/model/rnn-seq2seq.ts';
 import { attentionSvg } from '../src/train/attention-plot.ts';
 

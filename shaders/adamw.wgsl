@@ -17,11 +17,12 @@ struct P { n: u32, lr: f32, wd: f32, b1: f32, b2: f32, eps: f32, stepSize: f32, 
 @group(0) @binding(3) var<storage, read_write> m: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> v: array<vec4f>;
 
-fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+//!include prelude
+
 
 @compute @workgroup_size(64)
 fn step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= (p.n + 3u) / 4u) { return; }
   let gi = grad[i];
   var w = param[i] * (1.0 - p.lr * p.wd);
@@ -40,7 +41,7 @@ struct Q { n: u32, offset: u32, count: u32, maxNorm: f32 }
 
 @compute @workgroup_size(64)
 fn sumsq(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let j = flat(gid, nwg);
+  let j = flat_index(gid, nwg);
   let start = j * 1024u;
   if (start >= q.n) { return; }
   let end = min(start + 1024u, q.n);
@@ -64,7 +65,7 @@ fn total(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(64)
 fn clip(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= q.n) { return; }
   gc[i] = gc[i] * min(1.0, q.maxNorm / (nrm[0] + 1e-6));
 }

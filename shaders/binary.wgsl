@@ -11,6 +11,8 @@ struct P { n: u32, na: u32, nb: u32, acc: u32, s: f32 }
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+//!include prelude
+
 override OP: u32 = 0;
 
 fn op(x: f32, y: f32) -> f32 {
@@ -23,7 +25,7 @@ fn op(x: f32, y: f32) -> f32 {
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   // the full-size operand skips the modulo (a uniform branch)
   var ia = i;
@@ -35,7 +37,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 
 @compute @workgroup_size(64)
 fn scale(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   var v = u.s * a[i];
   if (u.acc == 1u) { v += out[i]; }

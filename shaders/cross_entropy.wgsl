@@ -12,7 +12,8 @@ struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 @group(0) @binding(3) var<storage, read_write> lse: array<f32>;
 @group(0) @binding(4) var<storage, read_write> rowloss: array<f32>;
 
-fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+//!include prelude
+
 
 // a target that counts: not the ignore index and inside [0, V) (the host has refused any other value)
 fn counted(t: i32) -> bool { return !(t == p.ignore || t < 0 || u32(t) >= p.V); }
@@ -22,7 +23,7 @@ fn counted(t: i32) -> bool { return !(t == p.ignore || t < 0 || u32(t) >= p.V); 
 // cost more than the parallel row scan saves.)
 @compute @workgroup_size(64)
 fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let n = flat(gid, nwg);
+  let n = flat_index(gid, nwg);
   if (n >= p.N) { return; }
   let o = n * p.V;
   var mx = logits[o];
@@ -94,7 +95,7 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(64)
 fn backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let q0 = flat(gid, nwg) * 4u;
+  let q0 = flat_index(gid, nwg) * 4u;
   let total = p.N * p.V;
   let i0 = q0 * 4u;
   if (i0 >= total) { return; }

@@ -9,7 +9,6 @@ struct P { n: u32, acc: u32, seed: u32, offset: u32, thr: u32, scale: f32 }
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn idx(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
 
 fn put(i: u32, v: f32) {
   if (u.acc == 1u) { out[i] = out[i] + v; } else { out[i] = v; }
@@ -17,7 +16,7 @@ fn put(i: u32, v: f32) {
 
 @compute @workgroup_size(64)
 fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = idx(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   put(i, u.scale * a[i]);
 }
@@ -30,7 +29,7 @@ fn copy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
 @compute @workgroup_size(64)
 fn dropout(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = idx(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   let kept = keep_hash(u.offset + i, u.seed) >= u.thr;
   // forward: out = x·mask·scale; backward of that line: dx = dy·mask·scale (a holds dy then)

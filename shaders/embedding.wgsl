@@ -18,9 +18,11 @@ struct GatherP { R: u32, C: u32, V: u32 }
 @group(0) @binding(2) var<storage, read> W: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+//!include prelude
+
 @compute @workgroup_size(64)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= p.R * p.C) { return; }
   let r = i / p.C;
   let c = i % p.C;
@@ -35,7 +37,7 @@ struct GatherAddP { R: u32, C: u32, V: u32, T: u32, pos0: u32, NP: u32, scale: f
 
 @compute @workgroup_size(64)
 fn gather_add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= ga.R * ga.C) { return; }
   let r = i / ga.C;
   let c = i % ga.C;
@@ -55,7 +57,7 @@ struct ScatterP { U: u32, C: u32, V: u32, R: u32, coef: f32 }
 
 @compute @workgroup_size(64)
 fn scatter(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= q.U * q.C) { return; }
   let u = i / q.C;
   let c = i % q.C;
@@ -79,7 +81,7 @@ struct Scatter2P { U: u32, C: u32, V: u32, V2: u32, R: u32, coef: f32 }
 
 @compute @workgroup_size(64)
 fn scatter2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= q2.U * q2.C) { return; }
   let u = i / q2.C;
   let c = i % q2.C;
@@ -103,7 +105,7 @@ struct OneHotP { R: u32, V: u32 }
 
 @compute @workgroup_size(64)
 fn onehot(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= o.R * o.V) { return; }
   let r = i / o.V;
   let v = i % o.V;
@@ -132,7 +134,7 @@ fn sincos(x: f32) -> vec2<f32> {
 
 @compute @workgroup_size(64)
 fn sinusoid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= sp.T * sp.C) { return; }
   let t = f32(i / sp.C + sp.pos0);
   let c = i % sp.C;

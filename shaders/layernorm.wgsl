@@ -13,11 +13,12 @@ struct P { R: u32, C: u32, eps: f32, acc: u32 }
 @group(0) @binding(5) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(6) var<storage, read_write> rstd: array<f32>;
 
-fn row(gid: vec3<u32>, nwg: vec3<u32>) -> u32 { return gid.x + gid.y * nwg.x * 64u; }
+//!include prelude
+
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = row(gid, nwg);
+  let r = flat_index(gid, nwg);
   if (r >= p.R) { return; }
   let o = r * p.C;
   var s = 0.0;
@@ -59,7 +60,7 @@ fn dx_row(r: u32) {
 
 @compute @workgroup_size(64)
 fn backward_x(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let r = row(gid, nwg);
+  let r = flat_index(gid, nwg);
   if (r >= p.R) { return; }
   dx_row(r);
 }
@@ -82,7 +83,7 @@ fn wb_col(c: u32) {
 
 @compute @workgroup_size(64)
 fn backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let c = row(gid, nwg);
+  let c = flat_index(gid, nwg);
   if (c >= p.C) { return; }
   wb_col(c);
 }
@@ -91,6 +92,6 @@ fn backward_wb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
 // outputs, the same arithmetic per invocation, so the same bits as the two dispatches)
 @compute @workgroup_size(64)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = row(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i < p.R) { dx_row(i); } else if (i < p.R + p.C) { wb_col(i - p.R); }
 }

@@ -14,8 +14,10 @@
 // Overrides: TA, TB pick the stored layouts; VA / VB read A / B as vec4 along their contiguous
 //   dimension (k for A, m for Aᵀ, n for B, k for Bᵀ): the host sets them only when that dimension, the
 //   leading dimension, the offset and the batch stride are multiples of 4, so every vec4 is aligned.
-// ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` +
-//   `gelu` for inference: the same formula as unary.wgsl's gelu_tanh).
+// ACT (override): 0 none; 1 GPT-2's tanh GELU on alpha·A·B + bias before the accumulate (a fused `linear` + `gelu`
+//   for inference: the prelude's gelu_tanh, which unary.wgsl uses too). An override, not a uniform: tried as a uniform
+//   (a loop of 0 or 1 trips per element, one pipeline for both), `big` ran ~13% slower at K = 128 (its store is ~15–20%
+//   of such a product); the kernel tiers make the second pipeline's compile cheap to wait for (docs/perf.md).
 // Grid (`main`): x → 8-column blocks, y → 4-row blocks, z → batch; nBase/mBase/zBase (in workgroups) shift a
 // split dispatch (all entries).
 // `main`: each invocation owns a 4×8 block of C in eight vec4 accumulators, unrolled by hand: SwiftShader
@@ -49,14 +51,24 @@ override BW: u32 = 8;
 
 //!include prelude
 
-// unary.wgsl's gelu_tanh, term for term: tanh through exp with the argument clamped to ±10
+// the activation ACT on one element (see the header)
 fn act_epilogue(v: f32) -> f32 {
-  if (ACT == 1u) {
-    let e = exp(2.0 * clamp(GELU_K * (v + 0.044715 * v * v * v), -10.0, 10.0));
-    return 0.5 * v * (1.0 + (e - 1.0) / (e + 1.0));
-  }
+  if (ACT == 1u) { return gelu_tanh(v); }
   return v;
 }
+
+// one row of A stored (M, K), for row_dot8 (matmul_row.wgsl) and `main`: A(k .. k+3) and A(k) of the row starting at ia
+fn row_a4(ia: u32, k: u32) -> vec4f {
+  if (VA) { return Av[(ia + k) >> 2u]; }
+  return vec4f(A[ia + k], A[ia + k + 1u], A[ia + k + 2u], A[ia + k + 3u]);
+}
+
+fn row_a1(ia: u32, k: u32) -> f32 {
+  return A[ia + k];
+}
+
+// B's 8 columns (b_cols, b_block, b_row) and the one-row loop (row_dot8), shared with matmul_ln.wgsl
+//!include matmul_row
 
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
@@ -65,20 +77,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (n0 >= p.N || m0 >= p.M) { return; }
   let b = gid.z + p.zBase;
   let aB = p.oA + b * p.sA;
-  let bB = p.oB + b * p.sB;
-  // clamped row and column indices: loads for rows/columns past the edge repeat the last one
+  // clamped rows: loads for rows past the edge repeat the last one
   let mL = p.M - 1u;
-  let nL = p.N - 1u;
   let m1 = min(m0 + 1u, mL);
   let m2 = min(m0 + 2u, mL);
   let m3 = min(m0 + 3u, mL);
-  let n1 = min(n0 + 1u, nL);
-  let n2 = min(n0 + 2u, nL);
-  let n3 = min(n0 + 3u, nL);
-  let n4 = min(n0 + 4u, nL);
-  let n5 = min(n0 + 5u, nL);
-  let n6 = min(n0 + 6u, nL);
-  let n7 = min(n0 + 7u, nL);
   // A: start of rows m0..m3 (stored (M, K)) or column offsets m0..m3 (stored (K, M))
   var ia0 = aB + m0;
   var ia1 = aB + m1;
@@ -90,28 +93,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     ia2 = aB + m2 * p.lda;
     ia3 = aB + m3 * p.lda;
   }
-  // B: column offsets n0..n7 (stored (K, N)) or start of rows n0..n7 (stored (N, K))
-  var ib0 = bB + n0;
-  var ib1 = bB + n1;
-  var ib2 = bB + n2;
-  var ib3 = bB + n3;
-  var ib4 = bB + n4;
-  var ib5 = bB + n5;
-  var ib6 = bB + n6;
-  var ib7 = bB + n7;
-  if (TB) {
-    ib0 = bB + n0 * p.ldb;
-    ib1 = bB + n1 * p.ldb;
-    ib2 = bB + n2 * p.ldb;
-    ib3 = bB + n3 * p.ldb;
-    ib4 = bB + n4 * p.ldb;
-    ib5 = bB + n5 * p.ldb;
-    ib6 = bB + n6 * p.ldb;
-    ib7 = bB + n7 * p.ldb;
-  } else if (VB) {
-    // vec4 halves along n (N is a multiple of 4): the upper half clamps to the last whole vec4
-    ib4 = bB + min(n0 + 4u, p.N - 4u);
-  }
+  let ib = b_cols(p.oB + b * p.sB, n0, p.N, p.ldb);
 
   // s<r><h>: row m0+r, columns n0+4h .. n0+4h+3
   var s00 = vec4f(0.0);
@@ -154,96 +136,22 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       a1 = vec4f(t0.y, t1.y, t2.y, t3.y);
       a2 = vec4f(t0.z, t1.z, t2.z, t3.z);
       a3 = vec4f(t0.w, t1.w, t2.w, t3.w);
-    } else if (VA) {
-      a0 = Av[(ia0 + k) >> 2u];
-      a1 = Av[(ia1 + k) >> 2u];
-      a2 = Av[(ia2 + k) >> 2u];
-      a3 = Av[(ia3 + k) >> 2u];
     } else {
-      a0 = vec4f(A[ia0 + k], A[ia0 + k + 1u], A[ia0 + k + 2u], A[ia0 + k + 3u]);
-      a1 = vec4f(A[ia1 + k], A[ia1 + k + 1u], A[ia1 + k + 2u], A[ia1 + k + 3u]);
-      a2 = vec4f(A[ia2 + k], A[ia2 + k + 1u], A[ia2 + k + 2u], A[ia2 + k + 3u]);
-      a3 = vec4f(A[ia3 + k], A[ia3 + k + 1u], A[ia3 + k + 2u], A[ia3 + k + 3u]);
+      a0 = row_a4(ia0, k);
+      a1 = row_a4(ia1, k);
+      a2 = row_a4(ia2, k);
+      a3 = row_a4(ia3, k);
     }
-    // b<j><h> = B(k+j, n0+4h .. n0+4h+3)
-    var b00: vec4f;
-    var b01: vec4f;
-    var b10: vec4f;
-    var b11: vec4f;
-    var b20: vec4f;
-    var b21: vec4f;
-    var b30: vec4f;
-    var b31: vec4f;
-    if (TB) {
-      // u<c> = B(k .. k+3, n_c): one stored row of (N, K) each; transposed by renaming
-      var u0: vec4f;
-      var u1: vec4f;
-      var u2: vec4f;
-      var u3: vec4f;
-      var u4: vec4f;
-      var u5: vec4f;
-      var u6: vec4f;
-      var u7: vec4f;
-      if (VB) {
-        u0 = Bv[(ib0 + k) >> 2u];
-        u1 = Bv[(ib1 + k) >> 2u];
-        u2 = Bv[(ib2 + k) >> 2u];
-        u3 = Bv[(ib3 + k) >> 2u];
-        u4 = Bv[(ib4 + k) >> 2u];
-        u5 = Bv[(ib5 + k) >> 2u];
-        u6 = Bv[(ib6 + k) >> 2u];
-        u7 = Bv[(ib7 + k) >> 2u];
-      } else {
-        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
-        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
-        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
-        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
-        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
-        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
-        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
-        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
-      }
-      b00 = vec4f(u0.x, u1.x, u2.x, u3.x);
-      b01 = vec4f(u4.x, u5.x, u6.x, u7.x);
-      b10 = vec4f(u0.y, u1.y, u2.y, u3.y);
-      b11 = vec4f(u4.y, u5.y, u6.y, u7.y);
-      b20 = vec4f(u0.z, u1.z, u2.z, u3.z);
-      b21 = vec4f(u4.z, u5.z, u6.z, u7.z);
-      b30 = vec4f(u0.w, u1.w, u2.w, u3.w);
-      b31 = vec4f(u4.w, u5.w, u6.w, u7.w);
-    } else {
-      let r0 = k * p.ldb;
-      let r1 = r0 + p.ldb;
-      let r2 = r1 + p.ldb;
-      let r3 = r2 + p.ldb;
-      if (VB) {
-        b00 = Bv[(ib0 + r0) >> 2u];
-        b01 = Bv[(ib4 + r0) >> 2u];
-        b10 = Bv[(ib0 + r1) >> 2u];
-        b11 = Bv[(ib4 + r1) >> 2u];
-        b20 = Bv[(ib0 + r2) >> 2u];
-        b21 = Bv[(ib4 + r2) >> 2u];
-        b30 = Bv[(ib0 + r3) >> 2u];
-        b31 = Bv[(ib4 + r3) >> 2u];
-      } else {
-        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
-        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
-        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
-        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
-        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
-        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
-        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
-        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
-      }
-    }
-    s00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
-    s01 += a0.x * b01 + a0.y * b11 + a0.z * b21 + a0.w * b31;
-    s10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
-    s11 += a1.x * b01 + a1.y * b11 + a1.z * b21 + a1.w * b31;
-    s20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
-    s21 += a2.x * b01 + a2.y * b11 + a2.z * b21 + a2.w * b31;
-    s30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
-    s31 += a3.x * b01 + a3.y * b11 + a3.z * b21 + a3.w * b31;
+    // bv[2j + h] = B(k+j, n0+4h .. n0+4h+3)
+    let bv = b_block(ib, k, p.ldb);
+    s00 += a0.x * bv[0] + a0.y * bv[2] + a0.z * bv[4] + a0.w * bv[6];
+    s01 += a0.x * bv[1] + a0.y * bv[3] + a0.z * bv[5] + a0.w * bv[7];
+    s10 += a1.x * bv[0] + a1.y * bv[2] + a1.z * bv[4] + a1.w * bv[6];
+    s11 += a1.x * bv[1] + a1.y * bv[3] + a1.z * bv[5] + a1.w * bv[7];
+    s20 += a2.x * bv[0] + a2.y * bv[2] + a2.z * bv[4] + a2.w * bv[6];
+    s21 += a2.x * bv[1] + a2.y * bv[3] + a2.z * bv[5] + a2.w * bv[7];
+    s30 += a3.x * bv[0] + a3.y * bv[2] + a3.z * bv[4] + a3.w * bv[6];
+    s31 += a3.x * bv[1] + a3.y * bv[3] + a3.z * bv[5] + a3.w * bv[7];
   }
   // the last K mod 4 steps, one k at a time with scalar loads
   for (var k = K4; k < p.K; k++) {
@@ -263,24 +171,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       x2 = A[ia2 + k];
       x3 = A[ia3 + k];
     }
-    var lo: vec4f;
-    var hi: vec4f;
-    if (TB) {
-      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
-      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
-    } else {
-      let r = bB + k * p.ldb;
-      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
-      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
-    }
-    s00 += x0 * lo;
-    s01 += x0 * hi;
-    s10 += x1 * lo;
-    s11 += x1 * hi;
-    s20 += x2 * lo;
-    s21 += x2 * hi;
-    s30 += x3 * lo;
-    s31 += x3 * hi;
+    let lh = b_row(ib, k, p.ldb);
+    s00 += x0 * lh[0];
+    s01 += x0 * lh[1];
+    s10 += x1 * lh[0];
+    s11 += x1 * lh[1];
+    s20 += x2 * lh[0];
+    s21 += x2 * lh[1];
+    s30 += x3 * lh[0];
+    s31 += x3 * lh[1];
   }
   // store C(m0 .. m0+3, n0 .. n0+7) ∩ the matrix: one loop over a private array, once per invocation,
   // out of the hot loop (32 unrolled guarded stores doubled the pipeline compile time on SwiftShader)
@@ -303,137 +202,15 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
 
 // Entry `row1`: the same contract for M == 1 with A not transposed (a KV-cache decode step, a single row):
 // each invocation owns 1 × 8 of C (grid: x → 8-column blocks, y → unused (1), z → batch), so no invocation
-// computes the three clamped rows that `main` would repeat for M = 1.
+// computes the three clamped rows that `main` would repeat for M = 1. The loop is row_dot8 (matmul_row.wgsl): per row
+// the same sums in the same order as `main`.
 @compute @workgroup_size(WX, WY, 1)
 fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
   // a flat invocation index over the workgroup's WX·WY invocations and the x workgroups
   let n0 = ((wid.x + p.nBase) * WX * WY + li) * 8u;
   if (n0 >= p.N) { return; }
   let b = gid.z + p.zBase;
-  let ia = p.oA + b * p.sA;
-  let bB = p.oB + b * p.sB;
-  let nL = p.N - 1u;
-  let n1 = min(n0 + 1u, nL);
-  let n2 = min(n0 + 2u, nL);
-  let n3 = min(n0 + 3u, nL);
-  let n4 = min(n0 + 4u, nL);
-  let n5 = min(n0 + 5u, nL);
-  let n6 = min(n0 + 6u, nL);
-  let n7 = min(n0 + 7u, nL);
-  var ib0 = bB + n0;
-  var ib1 = bB + n1;
-  var ib2 = bB + n2;
-  var ib3 = bB + n3;
-  var ib4 = bB + n4;
-  var ib5 = bB + n5;
-  var ib6 = bB + n6;
-  var ib7 = bB + n7;
-  if (TB) {
-    ib0 = bB + n0 * p.ldb;
-    ib1 = bB + n1 * p.ldb;
-    ib2 = bB + n2 * p.ldb;
-    ib3 = bB + n3 * p.ldb;
-    ib4 = bB + n4 * p.ldb;
-    ib5 = bB + n5 * p.ldb;
-    ib6 = bB + n6 * p.ldb;
-    ib7 = bB + n7 * p.ldb;
-  } else if (VB) {
-    ib4 = bB + min(n0 + 4u, p.N - 4u);
-  }
-  var s0 = vec4f(0.0);
-  var s1 = vec4f(0.0);
-  let K4 = p.K & ~3u;
-  for (var k = 0u; k < K4; k += 4u) {
-    var a: vec4f;
-    if (VA) {
-      a = Av[(ia + k) >> 2u];
-    } else {
-      a = vec4f(A[ia + k], A[ia + k + 1u], A[ia + k + 2u], A[ia + k + 3u]);
-    }
-    if (TB) {
-      // one stored row of (N, K) per column: 8 dot products of 4
-      var u0: vec4f;
-      var u1: vec4f;
-      var u2: vec4f;
-      var u3: vec4f;
-      var u4: vec4f;
-      var u5: vec4f;
-      var u6: vec4f;
-      var u7: vec4f;
-      if (VB) {
-        u0 = Bv[(ib0 + k) >> 2u];
-        u1 = Bv[(ib1 + k) >> 2u];
-        u2 = Bv[(ib2 + k) >> 2u];
-        u3 = Bv[(ib3 + k) >> 2u];
-        u4 = Bv[(ib4 + k) >> 2u];
-        u5 = Bv[(ib5 + k) >> 2u];
-        u6 = Bv[(ib6 + k) >> 2u];
-        u7 = Bv[(ib7 + k) >> 2u];
-      } else {
-        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
-        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
-        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
-        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
-        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
-        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
-        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
-        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
-      }
-      // the same sums, in the same order, as `main`'s a.x·b0 + a.y·b1 + a.z·b2 + a.w·b3 per column
-      s0 += a.x * vec4f(u0.x, u1.x, u2.x, u3.x) + a.y * vec4f(u0.y, u1.y, u2.y, u3.y) + a.z * vec4f(u0.z, u1.z, u2.z, u3.z) + a.w * vec4f(u0.w, u1.w, u2.w, u3.w);
-      s1 += a.x * vec4f(u4.x, u5.x, u6.x, u7.x) + a.y * vec4f(u4.y, u5.y, u6.y, u7.y) + a.z * vec4f(u4.z, u5.z, u6.z, u7.z) + a.w * vec4f(u4.w, u5.w, u6.w, u7.w);
-    } else {
-      let r0 = k * p.ldb;
-      let r1 = r0 + p.ldb;
-      let r2 = r1 + p.ldb;
-      let r3 = r2 + p.ldb;
-      var b00: vec4f;
-      var b01: vec4f;
-      var b10: vec4f;
-      var b11: vec4f;
-      var b20: vec4f;
-      var b21: vec4f;
-      var b30: vec4f;
-      var b31: vec4f;
-      if (VB) {
-        b00 = Bv[(ib0 + r0) >> 2u];
-        b01 = Bv[(ib4 + r0) >> 2u];
-        b10 = Bv[(ib0 + r1) >> 2u];
-        b11 = Bv[(ib4 + r1) >> 2u];
-        b20 = Bv[(ib0 + r2) >> 2u];
-        b21 = Bv[(ib4 + r2) >> 2u];
-        b30 = Bv[(ib0 + r3) >> 2u];
-        b31 = Bv[(ib4 + r3) >> 2u];
-      } else {
-        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
-        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
-        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
-        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
-        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
-        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
-        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
-        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
-      }
-      s0 += a.x * b00 + a.y * b10 + a.z * b20 + a.w * b30;
-      s1 += a.x * b01 + a.y * b11 + a.z * b21 + a.w * b31;
-    }
-  }
-  for (var k = K4; k < p.K; k++) {
-    let x = A[ia + k];
-    var lo: vec4f;
-    var hi: vec4f;
-    if (TB) {
-      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
-      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
-    } else {
-      let r = bB + k * p.ldb;
-      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
-      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
-    }
-    s0 += x * lo;
-    s1 += x * hi;
-  }
-  let res = array<vec4f, 2>(s0, s1);
+  let res = row_dot8(p.oA + b * p.sA, b_cols(p.oB + b * p.sB, n0, p.N, p.ldb), p.K, p.ldb);
   let cBase = p.oC + b * p.sC + n0;
   let cols = min(8u, p.N - n0);
   for (var j = 0u; j < cols; j++) {
@@ -458,7 +235,10 @@ fn row1(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
 // this one 16 per 512 from the buffer and 32 broadcasts); smaller blocks (16×8, 16×16, 8×16) were slower.
 // Grid: x → 16·BW-column blocks, y → 32-row blocks, z → batch. A last, partial chunk of 8 k's (K mod 8 ≠ 0) runs the same
 // code with its A entries past K set to 0 in At and B's rows clamped (one copy of the update code: SwiftShader compiles
-// the entry in ~1.1–1.3 s instead of 1.7–2.4 s with a separate remainder loop).
+// the entry in ~1.1–1.3 s instead of 1.7–2.4 s with a separate remainder loop). On an adapter with 4-wide subgroups
+// (SwiftShader) a workgroup of 4 is one subgroup: each invocation keeps its two quads of the A tile in registers and
+// reads the others' by subgroupBroadcast, with no At and no barrier (the same sums: 1.4–1.5× less CPU per product).
+// shaders/matmul_gen.ts writes both forms of the entry.
 // Rows/columns past the edge are clamped on load (in bounds for any M, N, K ≥ 1) and skipped on store.
 var<workgroup> At: array<vec4f, 64>; // At[kk·8 + q] = A(m0+4q .. m0+4q+3, k0+kk), kk < 8, q < 8
 
@@ -515,168 +295,4 @@ fn big_tile_b(bB: u32, k: u32, n: u32) -> mat4x4f {
     vec4f(Bs[r3 + n0], Bs[r3 + n1], Bs[r3 + n2], Bs[r3 + n3])));
 }
 
-@compute @workgroup_size(BW, 1, 1)
-fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
-  let n0 = ((wid.x + p.nBase) * BW + li) * 16u;
-  let m0 = (wid.y + p.mBase) * 32u;
-  let b = wid.z + p.zBase;
-  let aB = p.oA + b * p.sA;
-  let bB = p.oB + b * p.sB;
-  var c00 = mat4x4f();
-  var c01 = mat4x4f();
-  var c02 = mat4x4f();
-  var c03 = mat4x4f();
-  var c10 = mat4x4f();
-  var c11 = mat4x4f();
-  var c12 = mat4x4f();
-  var c13 = mat4x4f();
-  var c20 = mat4x4f();
-  var c21 = mat4x4f();
-  var c22 = mat4x4f();
-  var c23 = mat4x4f();
-  var c30 = mat4x4f();
-  var c31 = mat4x4f();
-  var c32 = mat4x4f();
-  var c33 = mat4x4f();
-  var c40 = mat4x4f();
-  var c41 = mat4x4f();
-  var c42 = mat4x4f();
-  var c43 = mat4x4f();
-  var c50 = mat4x4f();
-  var c51 = mat4x4f();
-  var c52 = mat4x4f();
-  var c53 = mat4x4f();
-  var c60 = mat4x4f();
-  var c61 = mat4x4f();
-  var c62 = mat4x4f();
-  var c63 = mat4x4f();
-  var c70 = mat4x4f();
-  var c71 = mat4x4f();
-  var c72 = mat4x4f();
-  var c73 = mat4x4f();
-  let mL = p.M - 1u;
-  let kL = p.K - 1u;
-  // every chunk of 8 k's, the last one partial when K mod 8 ≠ 0: its A entries past K are 0 in At
-  for (var k0 = 0u; k0 < p.K; k0 += 8u) {
-    workgroupBarrier();
-    // this invocation's quads of the A tile: rows m0+4q .. m0+4q+3 (clamped) for q = li, li+BW, … < 8
-    for (var q = li; q < 8u; q += BW) {
-      let mq = m0 + 4u * q;
-      let f0 = min(mq, mL);
-      let f1 = min(mq + 1u, mL);
-      let f2 = min(mq + 2u, mL);
-      let f3 = min(mq + 3u, mL);
-      if (TA) {
-        // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
-        for (var kk = 0u; kk < 8u; kk++) {
-          let r = aB + min(k0 + kk, kL) * p.lda;
-          var a: vec4f;
-          if (VA) {
-            // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
-            a = Av[(r + min(mq, p.M - 4u)) >> 2u];
-          } else {
-            a = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
-          }
-          At[kk * 8u + q] = select(vec4f(0.0), a, k0 + kk < p.K);
-        }
-      } else if (VA) {
-        // stored (M, K): two vec4 per row along k, transposed by the matrix; K is a multiple of 4, so a partial
-        // last chunk is k0 .. k0+3 and its second vec4 (read in range, at K − 4) is replaced by 0
-        let kh = min(k0 + 4u, p.K - 4u);
-        let hiOk = k0 + 4u < p.K;
-        let lo = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0) >> 2u], Av[(aB + f1 * p.lda + k0) >> 2u],
-                                   Av[(aB + f2 * p.lda + k0) >> 2u], Av[(aB + f3 * p.lda + k0) >> 2u]));
-        let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + kh) >> 2u], Av[(aB + f1 * p.lda + kh) >> 2u],
-                                   Av[(aB + f2 * p.lda + kh) >> 2u], Av[(aB + f3 * p.lda + kh) >> 2u]));
-        At[q] = lo[0];
-        At[8u + q] = lo[1];
-        At[16u + q] = lo[2];
-        At[24u + q] = lo[3];
-        At[32u + q] = select(vec4f(0.0), hi[0], hiOk);
-        At[40u + q] = select(vec4f(0.0), hi[1], hiOk);
-        At[48u + q] = select(vec4f(0.0), hi[2], hiOk);
-        At[56u + q] = select(vec4f(0.0), hi[3], hiOk);
-      } else {
-        for (var kk = 0u; kk < 8u; kk++) {
-          let k = aB + min(k0 + kk, kL);
-          let a = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
-          At[kk * 8u + q] = select(vec4f(0.0), a, k0 + kk < p.K);
-        }
-      }
-    }
-    workgroupBarrier();
-    // k0 .. k0+3
-    {
-      let b0 = big_tile_b(bB, k0, n0);
-      let b1 = big_tile_b(bB, k0, n0 + 4u);
-      let b2 = big_tile_b(bB, k0, n0 + 8u);
-      let b3 = big_tile_b(bB, k0, n0 + 12u);
-      let a0 = big_tile_a(0u, 0u);
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      let a1 = big_tile_a(0u, 1u);
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-      let a2 = big_tile_a(0u, 2u);
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-      let a3 = big_tile_a(0u, 3u);
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-      let a4 = big_tile_a(0u, 4u);
-      c40 += a4 * b0; c41 += a4 * b1; c42 += a4 * b2; c43 += a4 * b3;
-      let a5 = big_tile_a(0u, 5u);
-      c50 += a5 * b0; c51 += a5 * b1; c52 += a5 * b2; c53 += a5 * b3;
-      let a6 = big_tile_a(0u, 6u);
-      c60 += a6 * b0; c61 += a6 * b1; c62 += a6 * b2; c63 += a6 * b3;
-      let a7 = big_tile_a(0u, 7u);
-      c70 += a7 * b0; c71 += a7 * b1; c72 += a7 * b2; c73 += a7 * b3;
-    }
-    // k0+4 .. k0+7
-    {
-      let k = k0 + 4u;
-      let b0 = big_tile_b(bB, k, n0);
-      let b1 = big_tile_b(bB, k, n0 + 4u);
-      let b2 = big_tile_b(bB, k, n0 + 8u);
-      let b3 = big_tile_b(bB, k, n0 + 12u);
-      let a0 = big_tile_a(4u, 0u);
-      c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-      let a1 = big_tile_a(4u, 1u);
-      c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-      let a2 = big_tile_a(4u, 2u);
-      c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-      let a3 = big_tile_a(4u, 3u);
-      c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
-      let a4 = big_tile_a(4u, 4u);
-      c40 += a4 * b0; c41 += a4 * b1; c42 += a4 * b2; c43 += a4 * b3;
-      let a5 = big_tile_a(4u, 5u);
-      c50 += a5 * b0; c51 += a5 * b1; c52 += a5 * b2; c53 += a5 * b3;
-      let a6 = big_tile_a(4u, 6u);
-      c60 += a6 * b0; c61 += a6 * b1; c62 += a6 * b2; c63 += a6 * b3;
-      let a7 = big_tile_a(4u, 7u);
-      c70 += a7 * b0; c71 += a7 * b1; c72 += a7 * b2; c73 += a7 * b3;
-    }
-  }
-  // store C(m0 .. m0+31, n0 .. n0+15) ∩ the matrix from a private array, column by column. SwiftShader runs
-  // both sides of every `if` (masked) but leaves a loop when no invocation continues (after one masked pass),
-  // so the bias load and the = / += choice are loops of 0 or 1 trips on the uniform p.hasBias / p.acc.
-  if (n0 >= p.N) { return; }
-  let res = array<mat4x4f, 32>(c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33,
-                               c40, c41, c42, c43, c50, c51, c52, c53, c60, c61, c62, c63, c70, c71, c72, c73);
-  let cBase = p.oC + b * p.sC + m0 * p.ldc + n0;
-  let rows = min(32u, p.M - m0);
-  let cols = min(16u, p.N - n0);
-  for (var j = 0u; j < cols; j++) {
-    var bj = 0.0;
-    for (var t = 0u; t < p.hasBias; t++) { bj = bias[n0 + j]; }
-    let h = j >> 2u;
-    let jj = j & 3u;
-    for (var t = p.acc; t < 1u; t++) {
-      for (var r = 0u; r < rows; r++) {
-        C[cBase + r * p.ldc + j] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj);
-      }
-    }
-    for (var t = 0u; t < p.acc; t++) {
-      for (var r = 0u; r < rows; r++) {
-        let i = cBase + r * p.ldc + j;
-        C[i] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj) + C[i];
-      }
-    }
-  }
-}
+// the entry `big` itself is generated by shaders/matmul_gen.ts (A shared through At above, or by subgroup broadcasts)

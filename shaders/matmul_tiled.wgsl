@@ -1,7 +1,8 @@
 // Batched strided matmul for GPUs: the same contract as matmul.wgsl (C[b] (=|+=) alpha·A[b]·B[b]
 // (+ bias), any M, N, K) on 64×64 shared-memory tiles. Leaves out: vec4 global loads, double buffering.
 //
-// Bindings: p (uniform Params, same members as matmul.wgsl), A (read), Bs (read), C (read_write:
+// p.act 1: GPT-2's tanh GELU (the prelude's gelu_tanh) on alpha·A·B + bias before the accumulate, as matmul.wgsl.
+// Bindings: p (uniform Params, same members as matmul.wgsl, and tA, tB), A (read), Bs (read), C (read_write:
 //   written = when p.acc == 0, accumulated += when p.acc == 1), bias ([N], read, added to every row
 //   when p.hasBias == 1; pass any buffer otherwise).
 // Element layout: A(m,k) = A[oA + b·sA + m·lda + k]   (p.tA == 1: A[oA + b·sA + k·lda + m])
@@ -17,13 +18,15 @@ struct Params {
   ldb: u32, ldc: u32, sA: u32, sB: u32,
   sC: u32, oA: u32, oB: u32, oC: u32,
   mBase: u32, nBase: u32, zBase: u32, acc: u32,
-  hasBias: u32, alpha: f32, tA: u32, tB: u32,
+  hasBias: u32, alpha: f32, act: u32, tA: u32, tB: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(3) var<storage, read> Bs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> C: array<f32>;
 @group(0) @binding(6) var<storage, read> bias: array<f32>;
+
+//!include prelude
 
 const TM: u32 = 64u; // tile rows (m)
 const TN: u32 = 64u; // tile columns (n)
@@ -38,6 +41,7 @@ fn store1(rowBase: u32, n: u32, v: f32) {
   let i = rowBase + n;
   var x = p.alpha * v;
   if (p.hasBias == 1u) { x += bias[n]; }
+  if (p.act == 1u) { x = gelu_tanh(x); }
   if (p.acc == 1u) { x += C[i]; }
   C[i] = x;
 }

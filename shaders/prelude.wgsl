@@ -13,10 +13,31 @@
 //   query_start(j, q0)   and sees keys j < key_end(i) = min(Tk, q0 + i + 1) (q0 ≥ Tk: no limit, every
 //                        key); seen from key j, the queries i ≥ query_start(j) = max(0, j − q0) see it
 //   GELU_K, SQRT1_2, INV_SQRT_2PI   GELU constants: √(2/π) (tanh form), 1/√2 and 1/√(2π) (erf form)
+//   tanh_exp(z)          tanh as (e − 1)/(e + 1), e = exp(2z), z clamped to ±10 (±1 to f32 precision)
+//   gelu_tanh(v)         GPT-2's GELU, 0.5·v·(1 + tanh(√(2/π)(v + 0.044715v³))): the one formula the unary op and the
+//                        matmul epilogues share, so a fused linear+GELU gives the bits of linear then gelu
+//   GRID_WG, flat_index(gid, nwg)   a 1-D kernel of GRID_WG invocations per workgroup spread over x and y by the host
+//                        (Gpu.grid, src/gpu/device.ts, whose default workgroup size is the same 64: kernel.ts GRID_WG);
+//                        flat_index is the invocation's flat index (bounds-check it)
 
 const GELU_K: f32 = 0.7978845608028654; // √(2/π)
 const SQRT1_2: f32 = 0.7071067811865476; // 1/√2
 const INV_SQRT_2PI: f32 = 0.3989422804014327; // 1/√(2π)
+const GRID_WG: u32 = 64u;
+
+fn flat_index(gid: vec3u, nwg: vec3u) -> u32 {
+  return gid.x + gid.y * nwg.x * GRID_WG;
+}
+
+fn tanh_exp(z: f32) -> f32 {
+  let zc = clamp(z, -10.0, 10.0);
+  let e = exp(2.0 * zc);
+  return (e - 1.0) / (e + 1.0);
+}
+
+fn gelu_tanh(v: f32) -> f32 {
+  return 0.5 * v * (1.0 + tanh_exp(GELU_K * (v + 0.044715 * v * v * v)));
+}
 
 fn neg_inf() -> f32 {
   var bits = 0xff800000u;

@@ -10,6 +10,8 @@ struct P { R: u32, N: u32, nw: u32, acc: u32, coef: f32 }
 @group(0) @binding(2) var<storage, read> W: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+//!include prelude
+
 fn put(n: u32, t: f32) {
   var v = s.coef * t;
   if (s.acc == 1u) { v += out[n]; }
@@ -18,7 +20,7 @@ fn put(n: u32, t: f32) {
 
 @compute @workgroup_size(64)
 fn colsum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = gid.x + gid.y * nwg.x * 64u;
+  let n = flat_index(gid, nwg);
   if (n >= s.N) { return; }
   var t = 0.0;
   for (var r = 0u; r < s.R; r++) { t += X[r * s.N + n]; }
@@ -27,7 +29,7 @@ fn colsum(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 
 @compute @workgroup_size(64)
 fn colsum_mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = gid.x + gid.y * nwg.x * 64u;
+  let n = flat_index(gid, nwg);
   if (n >= s.N) { return; }
   let full = s.nw == s.R * s.N; // W as large as X: no modulo
   var t = 0.0;

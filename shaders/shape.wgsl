@@ -17,6 +17,8 @@ struct Swap { n: u32, D0: u32, B: u32, D1: u32, C: u32, acc: u32 }
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
+//!include prelude
+
 fn put(k: u32, v: f32, acc: u32) {
   if (acc == 1u) { out[k] = out[k] + v; } else { out[k] = v; }
 }
@@ -34,7 +36,7 @@ fn at(c: vec3<u32>, len: u32) -> u32 {
 
 @compute @workgroup_size(64)
 fn slice(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = gid.x + gid.y * nwg.x * 64u;
+  let k = flat_index(gid, nwg);
   if (k >= r.n) { return; }
   let c = split(k, r.L);
   put(k, x[at(c + vec3<u32>(0u, r.start, 0u), r.D)], r.acc);
@@ -44,7 +46,7 @@ fn slice(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 // range, 0 outside (written too, so acc == 0 needs no zero-fill)
 @compute @workgroup_size(64)
 fn pad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = gid.x + gid.y * nwg.x * 64u;
+  let k = flat_index(gid, nwg);
   if (k >= r.n) { return; }
   let c = split(k, r.D);
   var v = 0.0;
@@ -54,7 +56,7 @@ fn pad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
 
 @compute @workgroup_size(64)
 fn place(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = gid.x + gid.y * nwg.x * 64u;
+  let k = flat_index(gid, nwg);
   if (k >= r.n) { return; }
   out[at(split(k, r.L) + vec3<u32>(0u, r.start, 0u), r.D)] = x[k];
 }
@@ -62,7 +64,7 @@ fn place(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
 // its own backward: transpose of dy with D0 and D1 exchanged
 @compute @workgroup_size(64)
 fn transpose(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let k = gid.x + gid.y * nwg.x * 64u;
+  let k = flat_index(gid, nwg);
   if (k >= s.n) { return; }
   // k = (((a·D1 + j)·B + b)·D0 + i)·C + c in out's layout
   let c = k % s.C;

@@ -4,7 +4,7 @@
 //   ACT 0 tanh        1 sigmoid        2 silu (x·sigmoid(x))        3 relu
 //       4 gelu_erf    (0.5·x·(1 + erf(x/√2)) = 0.5·x·erfc(−x/√2), BERT's "gelu")
 //       5 gelu_tanh   (0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))), GPT-2's)
-// Entries (1-D flat index i = gid.x + gid.y·nwg.x·64, see Gpu.grid; bounds-checked against u.n):
+// Entries (1-D flat index i = flat_index(gid, nwg) from the prelude, see Gpu.grid; bounds-checked against u.n):
 //   forward   x (read) → out (write =):                out[i] = f(x[i])
 //   backward  x, dy (read) → out (= when acc == 0, += when acc == 1): out[i] (=|+=) dy[i]·f'(x[i])
 //   backward_colsum  x, dy (read) of shape (R, N) → out (write =): out[i] = dy[i]·f'(x[i]), and db (=|+= by
@@ -18,16 +18,10 @@ struct P { n: u32, acc: u32 }
 
 override ACT: u32 = 0;
 
-// GELU_K = √(2/π), SQRT1_2 = 1/√2, INV_SQRT_2PI = 1/√(2π) come from the shared prelude
+// GELU_K = √(2/π), SQRT1_2 = 1/√2, INV_SQRT_2PI = 1/√(2π), tanh_exp (tanh through exp with the argument clamped:
+// |z| > 10 is ±1 to f32 precision, and SwiftShader's tanh is not safe for large arguments) and gelu_tanh (GPT-2's
+// GELU in exactly that form: its numbers are pinned, and the matmul epilogues share it) come from the shared prelude
 //!include prelude
-
-// tanh through exp with the argument clamped: |z| > 10 is ±1 to f32 precision (and SwiftShader's tanh
-// is not safe for large arguments). GPT-2's GELU uses exactly this form (its numbers are pinned).
-fn tanh_exp(z: f32) -> f32 {
-  let zc = clamp(z, -10.0, 10.0);
-  let e = exp(2.0 * zc);
-  return (e - 1.0) / (e + 1.0);
-}
 
 // tanh for the activation, relative error < 2e-7 everywhere (measured in f32 against libm): Cephes'
 // tanhf, an odd polynomial for |z| < 0.625 (where (e − 1)/(e + 1) would cancel) and 1 − 2/(e^2|z| + 1)
@@ -75,7 +69,7 @@ fn act(v: f32) -> f32 {
     case 2u: { return v * sigmoid(v); }
     case 3u: { return max(v, 0.0); }
     case 4u: { return 0.5 * v * erfc_f(-v * SQRT1_2); }
-    default: { return 0.5 * v * (1.0 + tanh_exp(GELU_K * (v + 0.044715 * v * v * v))); }
+    default: { return gelu_tanh(v); }
   }
 }
 
@@ -108,7 +102,7 @@ fn act_grad(v: f32) -> f32 {
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   out[i] = act(x[i]);
 }
@@ -116,7 +110,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 // backward of `out = f(x)`: dx (=|+=) dy·f'(x)
 @compute @workgroup_size(64)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let i = gid.x + gid.y * nwg.x * 64u;
+  let i = flat_index(gid, nwg);
   if (i >= u.n) { return; }
   let g = dy[i] * act_grad(x[i]);
   if (u.acc == 1u) { out[i] = out[i] + g; } else { out[i] = g; }
@@ -130,7 +124,7 @@ struct C { R: u32, N: u32, bacc: u32 }
 
 @compute @workgroup_size(64)
 fn backward_colsum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let n = gid.x + gid.y * nwg.x * 64u;
+  let n = flat_index(gid, nwg);
   if (n >= c.N) { return; }
   var t = 0.0;
   for (var r = 0u; r < c.R; r++) {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getGpu } from '../src/gpu/device.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { bert } from '../src/model/bert.ts';
 import { trainWordPiece } from '../src/tokenizer/wordpiece-train.ts';
 import { wordPieceToHfJson } from '../src/tokenizer/hf-json.ts';

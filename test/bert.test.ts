@@ -10,7 +10,7 @@ import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad, backward } from '../src/autograd/tensor.ts';
 import { Bert, bert, fillMask } from '../src/model/bert.ts';
 import type { BertConfig } from '../src/model/bert-config.ts';
-import { loadCheckpoint, saveCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../src/hub/folder.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { AdamW } from '../src/train/adamw.ts';
 import type { MlmBatch } from '../src/data/mlm.ts';

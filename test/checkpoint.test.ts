@@ -8,10 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  configFromHF, configToHF, expectedParamShapes, hasTrainingState, loadCheckpoint, loadTrainingState, saveCheckpoint,
-  saveTrainingState, type ParamMap, type TrainingState,
-} from '../src/model/checkpoint.ts';
+import { configFromHF, configToHF, expectedParamShapes, loadCheckpoint, saveCheckpoint, type ParamMap } from '../src/hub/folder.ts';
+import { hasTrainingState, loadTrainingState, saveTrainingState, trainingStateFiles, type TrainingState } from '../src/train/state.ts';
 import { writeFileAtomic, writeFolderAtomic } from '../src/io/atomic.ts';
 import { serializeSafetensors, type TensorToWrite } from '../src/io/safetensors.ts';
 import { type GPTConfig, PRESETS } from '../src/model/config.ts';
@@ -228,11 +226,13 @@ test('folder, file and config.json errors are one line', () => {
   const noModel = fresh();
   cpSync(good, noModel, { recursive: true });
   rmSync(join(noModel, 'model.safetensors'));
-  throwsLine(() => loadCheckpoint(noModel), /has no model.safetensors$/);
+  throwsLine(() => loadCheckpoint(noModel), /has no weight file wgpt reads; wgpt reads model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json$/);
+  writeFileSync(join(noModel, 'tf_model.h5'), 'x');
+  throwsLine(() => loadCheckpoint(noModel), /has no weight file wgpt reads \(it has tf_model.h5: TensorFlow\/Flax\/ONNX\/GGUF weights are not read\)/);
   writeFileSync(join(noModel, 'pytorch_model.bin'), 'x');
-  throwsLine(() => loadCheckpoint(noModel), /has pytorch_model.bin but no model.safetensors; wgpt reads safetensors only/);
+  throwsLine(() => loadCheckpoint(noModel), /pytorch_model.bin: unknown pickle opcode 0x78 at byte 0$/);
   writeFileSync(join(noModel, 'model.safetensors.index.json'), '{}');
-  throwsLine(() => loadCheckpoint(noModel), /is sharded \(model.safetensors.index.json\)/);
+  throwsLine(() => loadCheckpoint(noModel), /model.safetensors.index.json: no "weight_map" object$/);
   const unreadable = fresh();
   cpSync(good, unreadable, { recursive: true });
   rmSync(join(unreadable, 'model.safetensors'));
@@ -310,7 +310,7 @@ function sameState(a: TrainingState, b: TrainingState): void {
 test('training state: saved with the checkpoint in one atomic write, loaded identical', () => {
   const dir = fresh();
   const state = makeState(CFG, 17);
-  saveCheckpoint(dir, CFG, makeParams(CFG), { trainingState: state });
+  saveCheckpoint(dir, CFG, makeParams(CFG), { files: trainingStateFiles(state) });
   assert.equal(readdirSync(dir).sort(), ['config.json', 'model.safetensors', 'training_state.json', 'training_state.safetensors']);
   assert.ok(hasTrainingState(dir));
   sameState(state, loadTrainingState(dir));
@@ -389,10 +389,12 @@ test('crash states: stray temp folder, .old without target, target plus .old —
 test('kill -9 of a process saving checkpoints in a loop always leaves the last complete checkpoint loadable', async () => {
   const dir = fresh('kill');
   const register = fileURLToPath(new URL('../src/register.mjs', import.meta.url));
-  const ckpt = fileURLToPath(new URL('../src/model/checkpoint.ts', import.meta.url));
+  const ckpt = fileURLToPath(new URL('../src/hub/folder.ts', import.meta.url));
+  const stateTs = fileURLToPath(new URL('../src/train/state.ts', import.meta.url));
   // child: save checkpoint i (every value = i, training state step i), report "saved i", repeat
   const code = `
     import { saveCheckpoint, expectedParamShapes } from ${JSON.stringify(ckpt)};
+    import { trainingStateFiles } from ${JSON.stringify(stateTs)};
     const c = ${JSON.stringify({ ...CFG, vocab_size: 512, d_model: 32, context_length: 16 })};
     for (let i = 1; ; i++) {
       const params = new Map(), m = new Map(), v = new Map();
@@ -401,7 +403,7 @@ test('kill -9 of a process saving checkpoints in a loop always leaves the last c
         params.set(name, { shape, data: new Float32Array(n).fill(i) });
         m.set(name, new Float32Array(n).fill(i)); v.set(name, new Float32Array(n).fill(-i));
       }
-      saveCheckpoint(${JSON.stringify(dir)}, c, params, { trainingState: { step: i, epoch: 0, batchIndex: i, rngSeed: 1, optimizer: { step: i, m, v } } });
+      saveCheckpoint(${JSON.stringify(dir)}, c, params, { files: trainingStateFiles({ step: i, epoch: 0, batchIndex: i, rngSeed: 1, optimizer: { step: i, m, v } }) });
       process.stdout.write('saved ' + i + '\\n');
     }`;
   const rounds = [0, 3, 7, 15, 30, 60, 100, 150];

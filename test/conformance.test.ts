@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARCHITECTURES } from '../src/model/architectures.ts';
 import { initModel, paramsFromHF, isRowLogits, isSequenceClassifier, isEncoderDecoderLM, type Model, type Architecture } from '../src/model/model.ts';
-import { saveCheckpoint, loadCheckpoint } from '../src/model/checkpoint.ts';
+import { saveCheckpoint, loadCheckpoint } from '../src/hub/folder.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 

@@ -57,8 +57,8 @@ test('logits --attention-mask: bad values and the models that do not read it get
   const cases: [string[], RegExp, number][] = [
     [['logits', '--model', MARIAN, '--ids', '5,6,7', '--attention-mask', '1,2,1', '--decoder-ids', '300', '--out', join(tmp, 'x')], /^wgpt logits: --attention-mask must hold 0 or 1, got 2$/, 2],
     [['logits', '--model', MARIAN, '--ids', '5,6,7', '--attention-mask', '1,1', '--decoder-ids', '300', '--out', join(tmp, 'x')], /^wgpt logits: --attention-mask: row 1 has 2 entries, --ids row 1 has 3$/, 2],
-    [['logits', '--model', MARIAN, '--ids', '5,6,7', '--token-type-ids', '0,0,0', '--decoder-ids', '300', '--out', join(tmp, 'x')], /^wgpt logits: --token-type-ids is not an input of marian models/, 2],
-    [['logits', '--model', join(FIXTURES, 'seq2seq_attn_lstm'), '--ids', '5,9,3', '--attention-mask', '1,1,0', '--decoder-ids', '1,4', '--out', join(tmp, 'x')], /^wgpt logits: --attention-mask is not read by wgpt-rnn-seq2seq models: a source's length is its --ids row's/, 2],
+    [['logits', '--model', MARIAN, '--ids', '5,6,7', '--token-type-ids', '0,0,0', '--decoder-ids', '300', '--out', join(tmp, 'x')], /^wgpt logits: --token-type-ids is not an input of an encoder–decoder/, 2],
+    [['logits', '--model', join(FIXTURES, 'seq2seq_attn_lstm'), '--ids', '5,9,3', '--attention-mask', '1,1,0', '--decoder-ids', '1,4', '--out', join(tmp, 'x')], /^wgpt logits: --attention-mask is not an input of a rnn-seq2seq model: a source's length is its --ids row's/, 2],
   ];
   for (const [args, re, code] of cases) {
     const r = await runCli(args);

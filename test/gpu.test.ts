@@ -1,6 +1,8 @@
 // Foundation tests: device acquisition, pool, uniforms from reflection, readback, compile errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import preludeWgsl from '../shaders/prelude.wgsl';
+import { GRID_WG } from '../src/gpu/kernel.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { selfCheck } from '../src/gpu/selfcheck.ts';
 import { Tensor } from '../src/autograd/tensor.ts';
@@ -133,7 +135,23 @@ test('//!include prelude: the prelude is spliced in, and errors after it still n
   const buf = gpu.buffer(8);
   gpu.dispatch(ok, { buffers: { o: buf }, workgroups: 1 });
   assert.is((await gpu.readF32(buf, 1))[0], -Infinity, 'neg_inf() from the prelude ran');
-  assert.throws(() => gpu.kernel({ shader: { file: 'shaders/bad-inc.wgsl', code: '//!include nothing\n' } }), /shaders\/bad-inc\.wgsl:1: unknown include 'nothing' \(known: prelude\)/);
+  assert.throws(() => gpu.kernel({ shader: { file: 'shaders/bad-inc.wgsl', code: '//!include nothing\n' } }), /shaders\/bad-inc\.wgsl:1: unknown include 'nothing' \(known: prelude, matmul_row\)/);
+});
+
+test('the prelude\'s GRID_WG is Gpu.grid\'s default workgroup size, and flat_index covers a grid split over y', async () => {
+  const gpu = await getGpu();
+  const m = /const GRID_WG: u32 = (\d+)u;/.exec(preludeWgsl.code);
+  assert.ok(m, 'prelude declares GRID_WG');
+  assert.is(Number(m![1]), GRID_WG);
+  const code = '//!include prelude\n@group(0) @binding(0) var<storage, read_write> o: array<u32>;\n@compute @workgroup_size(GRID_WG) fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {\n  let i = flat_index(gid, nwg);\n  if (i < arrayLength(&o)) { o[i] = i + 1u; }\n}\n';
+  const k = await gpu.compile({ shader: { file: 'shaders/flat-test.wgsl', code } });
+  const n = 1000;
+  const buf = gpu.buffer(n * 4);
+  const [x, y] = gpu.grid(n);
+  gpu.dispatch(k, { buffers: { o: buf }, workgroups: [Math.ceil(x / 2), 2] });
+  const got = await gpu.readU32(buf, n);
+  assert.ok(got.every((v, i) => v === i + 1), 'every index written once');
+  assert.is(y, 1);
 });
 
 test('waiting on the GPU does not spin: Dawn\'s poll sleeps between tries, JS setImmediate callbacks pass through, setImmediate is restored', async () => {

@@ -10,9 +10,12 @@ import { PRESETS, type GPTConfig } from '../src/model/config.ts';
 import { initParams, type LinearAdapter, type ParamMap } from '../src/model/model.ts';
 import { gptParamTable } from '../src/model/params.ts';
 import { linear } from '../src/ops/matmul.ts';
-import { Params, Linear, tableOf } from '../src/model/layers.ts';
+import { Params, Linear, LayerModel, tableOf } from '../src/model/layers.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
+import { isSequenceClassifier } from '../src/model/model.ts';
+import { join } from 'node:path';
 import { init } from '../src/model/model.ts';
-import { assertClose, randn, throwsMsg } from './helpers.ts';
+import { assertClose, randn, throwsMsg, FIXTURES } from './helpers.ts';
 
 const CFG: GPTConfig = { ...PRESETS.tiny, vocab_size: 23, context_length: 8, d_model: 8, n_heads: 2, n_layers: 2, qkv_bias: true, tie_embeddings: true };
 
@@ -106,6 +109,50 @@ test('GPT + adapter = GPT with merged weights: logits, loss gradients, fused dec
     const want = await gpu.scope(() => noGrad(async () => baseM.forward(IdBatch.from(gpu, ids, [B, T], CFG.vocab_size)).toArray()));
     baseM.dispose();
     assert.equal(Array.from(plain), Array.from(want), 'adapter removed: the base model again');
+  } finally {
+    a.dispose();
+    m.dispose();
+  }
+});
+
+test('encoder (nn.Linear layout) + adapter = merged weights: RoBERTa classifier logits and gradients', async () => {
+  const gpu = await getGpu();
+  const ck = loadCheckpoint(join(FIXTURES, 'roberta_cls'));
+  const H = ck.config.hidden_size;
+  const modules = ['roberta.encoder.layer.0.attention.self.query', 'roberta.encoder.layer.1.output.dense', 'classifier.out_proj'];
+  // delta x·D with D [in, out]; the merged nn.Linear weight [out, in] gets Dᵀ
+  const deltas = new Map(modules.map((m, i) => {
+    const w = ck.params.get(m + '.weight')!;
+    const [out, inF] = w.shape;
+    return [m, { shape: [inF, out], data: randn(inF * out, 20 + i).map((v) => v * 0.05) }];
+  }));
+  const merged: ParamMap = new Map();
+  for (const [n, p] of ck.params) {
+    const d = deltas.get(n.replace(/\.weight$/, ''));
+    if (!d || !n.endsWith('.weight')) merged.set(n, { shape: p.shape, data: p.data.slice() });
+    else {
+      const [out, inF] = p.shape;
+      merged.set(n, { shape: p.shape, data: p.data.map((v, k) => v + d.data[(k % inF) * out + Math.floor(k / inF)]) });
+    }
+  }
+  const a = ck.arch.create(gpu, ck.config, ck.params);
+  const m = ck.arch.create(gpu, ck.config, merged);
+  try {
+    if (!(a instanceof LayerModel) || !isSequenceClassifier(a) || !isSequenceClassifier(m)) throw new Error('a classifier on the layers');
+    a.adapter = additive(gpu, deltas);
+    assert.ok(a.linearModules().includes('classifier.dense') && H > 0);
+    const ids = IdBatch.from(gpu, [0, 5, 6, 7, 2, 0, 8, 9, 2, 1], [2, 5], 41);
+    const mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0];
+    const [la, lm] = await gpu.scope(() => noGrad(async () => [await a.classify(ids, mask).toArray(), await m.classify(ids, mask).toArray()]));
+    assertClose(la, lm, { atol: 1e-5, rtol: 1e-5, name: 'classifier logits' });
+    const grad = async (g: typeof a | typeof m) => {
+      for (const p of g.paramList()) p.zeroGrad();
+      gpu.scope(() => backward(g.loss({ ids: Int32Array.from(ids.ids), attentionMask: Uint8Array.from(mask), labels: Int32Array.from([1, 0]), B: 2, T: 5 } as never)));
+      return g.params.get('roberta.embeddings.word_embeddings.weight')!.grad!.toArray();
+    };
+    const ga = await grad(a);
+    assert.ok(ga.some((v) => Math.abs(v) > 1e-6));
+    assertClose(ga, await grad(m), { atol: 1e-6, rtol: 1e-4, name: 'word-embedding gradient' });
   } finally {
     a.dispose();
     m.dispose();

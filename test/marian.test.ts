@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, backward, noGrad } from '../src/autograd/tensor.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { skippedLine } from '../src/model/model.ts';
 import { Marian, marian, type Seq2SeqBatch } from '../src/model/marian.ts';
 import { marianConfigFromHF } from '../src/model/marian-config.ts';

@@ -15,7 +15,7 @@ import { gpt2, GPT } from '../src/model/gpt.ts';
 import { gptParamTable, paramShapes } from '../src/model/params.ts';
 import { makeRng, normal } from '../src/model/init.ts';
 import { PRESETS, type GPTConfig } from '../src/model/config.ts';
-import { loadCheckpoint, saveCheckpoint, readConfig } from '../src/model/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, readConfig } from '../src/hub/folder.ts';
 import { serializeSafetensors } from '../src/io/safetensors.ts';
 import { getGpu } from '../src/gpu/device.ts';
 import { throwsMsg, randn } from './helpers.ts';

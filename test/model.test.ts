@@ -10,7 +10,7 @@ import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad, backward } from '../src/autograd/tensor.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
-import { loadCheckpoint, saveCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../src/hub/folder.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { crossEntropy } from '../src/ops/loss.ts';
 import { Trainer } from '../src/train/trainer.ts';

@@ -13,6 +13,11 @@ import { gradCheck } from './gradcheck.ts';
 
 const report = fileReport(test.after);
 
+// these tests exercise the best tier of every flash kernel (the cheap tier gives the same bits: gpu-tiers.test.ts)
+test.before(async () => {
+  (await getGpu()).setPolicy({ tiers: 'best' });
+});
+
 const FWD = { atol: 1e-6, rtol: 1e-5 };
 const BWD = { atol: 1e-5, rtol: 1e-4 };
 

@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu } from '../src/gpu/device.ts';
-import { encodeMatmul, setMatmulVariant, linear, linearGelu, linearResidual } from '../src/ops/matmul.ts';
+import { encodeMatmul, linear, linearGelu, linearResidual } from '../src/ops/matmul.ts';
 import { gelu } from '../src/ops/unary.ts';
 import { add } from '../src/ops/binary.ts';
 import { Tensor, noGrad, backward } from '../src/autograd/tensor.ts';
@@ -15,7 +15,7 @@ import { assertClose, randn } from './helpers.ts';
 
 test('matmul M=1 (row1 entry) vs CPU reference: nn / nt, vec4 and scalar, bias, alpha, acc, batch, split grid', async () => {
   const gpu = await getGpu();
-  const prev = setMatmulVariant('regblock');
+  const prev = gpu.setPolicy({ matmul: 'regblock', tiers: 'best' });
   let worst = 0;
   try {
     // [N, K]: odd, vec4 along K and N, N past one workgroup's 512 columns, N not a multiple of 8
@@ -53,14 +53,14 @@ test('matmul M=1 (row1 entry) vs CPU reference: nn / nt, vec4 and scalar, bias, 
       }
     }
   } finally {
-    setMatmulVariant(prev);
+    gpu.setPolicy(prev);
   }
   console.log(`  row1 vs CPU reference: max |err| ${worst.toExponential(2)}`);
 });
 
 test('matmul M=1 gives the same numbers as the 4-row kernel on that row (same summation order)', async () => {
   const gpu = await getGpu();
-  const prev = setMatmulVariant('regblock');
+  const prev = gpu.setPolicy({ matmul: 'regblock', tiers: 'best' });
   try {
     for (const tB of [false, true]) {
       await gpu.scope(async () => {
@@ -79,16 +79,18 @@ test('matmul M=1 gives the same numbers as the 4-row kernel on that row (same su
       });
     }
   } finally {
-    setMatmulVariant(prev);
+    gpu.setPolicy(prev);
   }
 });
 
-test('linearGelu: one fused dispatch without a graph (M = 1, 7 and 40), equal to gelu(linear()); with a graph, linear then gelu', async () => {
+test('linearGelu: one fused dispatch without a graph (M = 1, 7 and 40; both variants), equal to gelu(linear()); with a graph, linear then gelu', async () => {
   const gpu = await getGpu();
-  const prev = setMatmulVariant('regblock');
+  const prev = gpu.setPolicy({ tiers: 'best' });
   try {
-    // R = 40 with 136 outputs runs the `big` entry (its own epilogue), the others `row1` and `main`
-    for (const [R, outF] of [[1, 36], [7, 36], [40, 136]]) {
+    // regblock: R = 40 with 136 outputs runs the `big` entry (its own epilogue), the others `row1` and `main`;
+    // tiled: the shared-memory kernel's epilogue
+    for (const [variant, R, outF] of [['regblock', 1, 36], ['regblock', 7, 36], ['regblock', 40, 136], ['tiled', 7, 36], ['tiled', 40, 136]] as const) {
+      gpu.setPolicy({ matmul: variant });
       await gpu.scope(async () => {
         const inF = 20;
         const x = Tensor.from(gpu, Float32Array.from(randn(R * inF, 1, -3, 3)), [R, inF]);
@@ -107,21 +109,21 @@ test('linearGelu: one fused dispatch without a graph (M = 1, 7 and 40), equal to
         const [f, r, g] = [await fused.toArray(), await ref.toArray(), await withGraph.toArray()];
         let worst = 0;
         for (let i = 0; i < f.length; i++) worst = Math.max(worst, Math.abs(f[i] - r[i]));
-        console.log(`  linearGelu R=${R}: fused vs gelu(linear) max |diff| ${worst.toExponential(2)}`);
-        assertClose(f, r, { atol: 1e-6, rtol: 1e-6, name: `linearGelu R=${R}` });
+        console.log(`  linearGelu ${variant} R=${R}: fused vs gelu(linear) max |diff| ${worst.toExponential(2)}`);
+        assertClose(f, r, { atol: 1e-6, rtol: 1e-6, name: `linearGelu ${variant} R=${R}` });
         assert.equal([...g], [...r], 'the graph path is gelu(linear()) itself');
         const cpu = linearRef(await x.toArray(), await w.toArray(), await b.toArray(), R, inF, outF).map((v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))));
-        assertClose(f, cpu, { atol: 1e-5, rtol: 1e-5, name: `linearGelu R=${R} vs CPU reference` });
+        assertClose(f, cpu, { atol: 1e-5, rtol: 1e-5, name: `linearGelu ${variant} R=${R} vs CPU reference` });
         w.dispose();
         b.dispose();
       });
     }
     await gpu.scope(() => {
       const [a, b, c] = [gpu.buffer(16), gpu.buffer(16), gpu.buffer(16)];
-      assert.throws(() => encodeMatmul(gpu, { a, b, c, M: 1, N: 1, K: 1, act: 'gelu_tanh', variant: 'tiled' }), /only in the register-blocked kernel/);
+      assert.throws(() => encodeMatmul(gpu, { a, b, c, M: 1, N: 1, K: 1, act: 'relu' as 'gelu_tanh' }), /unknown act 'relu'/);
     });
   } finally {
-    setMatmulVariant(prev);
+    gpu.setPolicy(prev);
   }
 });
 

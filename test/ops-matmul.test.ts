@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { Tensor, backward } from '../src/autograd/tensor.ts';
-import { matmul, linear, linearT, encodeMatmul, setMatmulVariant, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
+import { matmul, linear, linearT, encodeMatmul, matmulVariant, type MatmulVariant } from '../src/ops/matmul.ts';
 import { matmulRef, bmmRef, bmmBackwardRef, linearRef, linearBackwardRef, linearTRef, linearTBackwardRef } from '../src/ref/matmul.ts';
 import { colSumRef } from '../src/ref/reduce.ts';
 import { assertClose, randn, FIXTURES, fixture, report } from './helpers.ts';
@@ -14,14 +14,10 @@ import { gradCheck } from './gradcheck.ts';
 
 const VARIANTS: MatmulVariant[] = ['regblock', 'tiled'];
 
-/** Runs fn with every matmul forced onto `v`, restoring the previous choice afterwards. */
+/** Runs fn with every matmul on this device forced onto `v` (at its best tier), restoring the policy afterwards. */
 async function withVariant<T>(v: MatmulVariant, fn: () => Promise<T>): Promise<T> {
-  const prev = setMatmulVariant(v);
-  try {
-    return await fn();
-  } finally {
-    setMatmulVariant(prev);
-  }
+  const gpu = await getGpu();
+  return gpu.withPolicy({ matmul: v, tiers: 'best' }, fn);
 }
 
 // [M, N, K]: ones, odd sizes, and sizes that turn the vec4 paths on for some layouts and off for others
@@ -38,13 +34,14 @@ const SHAPES: [number, number, number][] = [
 
 const TOL = { atol: 1e-5, rtol: 1e-5 };
 
-test('setMatmulVariant forces a variant and restores the per-adapter choice', async () => {
+test('the device policy picks the variant; withPolicy changes it for one device and restores it; bad fields are refused', async () => {
   const gpu = await getGpu();
   const auto = gpu.info.isCpu ? 'regblock' : 'tiled';
   assert.is(matmulVariant(gpu), auto);
-  assert.is(setMatmulVariant('tiled'), 'auto');
-  assert.is(matmulVariant(gpu), 'tiled');
-  assert.is(setMatmulVariant('auto'), 'tiled');
+  await gpu.withPolicy({ matmul: 'tiled' }, () => assert.is(matmulVariant(gpu), 'tiled'));
+  assert.is(matmulVariant(gpu), auto);
+  assert.throws(() => gpu.setPolicy({ matmul: 'fast' as 'tiled' }), /unknown matmul variant 'fast'/);
+  assert.throws(() => gpu.setPolicy({ speed: 1 } as never), /unknown policy field 'speed'/);
   assert.is(matmulVariant(gpu), auto);
 });
 
@@ -200,7 +197,11 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation)
         const ldb = (tB ? K : N) + (odd ? 3 : 0);
         const pad = odd ? 1 : 4;
         for (const [batch, sharedB] of [[1, false], [2, true], [2, false]] as const) {
-          worst = Math.max(worst, await checkEncode(gpu, 'regblock', { M, N, K, batch, tA, tB, acc, bias: !acc, alpha: acc ? 0.5 : 1, lda, ldb, ldc: N + 2, pad, sharedB, block: 'big' }));
+          // both forms of `big` (A shared through workgroup memory; by subgroup broadcasts where the adapter has subgroups)
+          for (const bigTile of gpu.features.has('subgroups') ? (['workgroup', 'subgroup'] as const) : (['workgroup'] as const)) {
+            const e = await gpu.withPolicy({ bigTile }, () => checkEncode(gpu, 'regblock', { M, N, K, batch, tA, tB, acc, bias: !acc, alpha: acc ? 0.5 : 1, lda, ldb, ldc: N + 2, pad, sharedB, block: 'big' }));
+            worst = Math.max(worst, e);
+          }
         }
       }
     }
@@ -217,7 +218,7 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation)
       if (block === 'auto') gpu.beginProfile();
       encodeMatmul(gpu, { a, b, c, M, N, K, variant: 'regblock', block });
       if (block === 'auto') {
-        const entry = (await gpu.endProfile()).entries.map((e) => e.kernel.replace(/^.*matmul\.wgsl:(\w+).*$/, '$1'));
+        const entry = (await gpu.endProfile()).entries.map((e) => e.kernel.replace(/^.*matmul[^:]*:(\w+).*$/, '$1'));
         assert.equal(entry, [M * N * K >= 1 << 18 ? 'big' : 'main'], `auto's entry at ${M}×${K}·${K}×${N}`);
       }
       outs.push(await gpu.readF32(c, M * N));
@@ -238,9 +239,10 @@ test('encodeMatmul splits grids past the per-dimension workgroup limit (x, y and
     await checkEncode(gpu, v, { M, N, K: 5, batch: 5, tA: false, tB: false, acc: false, bias: true, alpha: 1, lda: 5, ldb: N, ldc: N, pad: 0, sharedB: false, maxGroupsPerDim: 2 });
     assert.is(gpu.dispatchCount - before, 27, `${v}: 3×3×3 dispatches`);
   }
-  // entry big: 32×128 blocks
+  // entry big: 32×128 blocks (32×64 with A shared by subgroup broadcasts: 4 invocations)
   const before = gpu.dispatchCount;
-  await checkEncode(gpu, 'regblock', { M: 32 * 5 - 1, N: 128 * 5 - 9, K: 19, batch: 5, tA: false, tB: true, acc: true, bias: true, alpha: 1, lda: 19, ldb: 19, ldc: 128 * 5 - 9, pad: 0, sharedB: false, maxGroupsPerDim: 2, block: 'big' });
+  const cols = 16 * (gpu.policy.bigTile === 'subgroup' ? 4 : 8);
+  await checkEncode(gpu, 'regblock', { M: 32 * 5 - 1, N: cols * 5 - 9, K: 19, batch: 5, tA: false, tB: true, acc: true, bias: true, alpha: 1, lda: 19, ldb: 19, ldc: cols * 5 - 9, pad: 0, sharedB: false, maxGroupsPerDim: 2, block: 'big' });
   assert.is(gpu.dispatchCount - before, 27, 'big: 3×3×3 dispatches');
 });
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/gpu/device.ts';
 import { backward } from '../src/autograd/tensor.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { Seq2SeqModel, rnnSeq2seq } from '../src/model/rnn-seq2seq.ts';
 import { parseTsvPairs, padPairs, pairBatches, IGNORE_LABEL } from '../src/data/pairs.ts';

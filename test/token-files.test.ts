@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { getGpu } from '../src/gpu/device.ts';
 import { readTokenFile, writeTokenFile } from '../src/data/node.ts';
 import { runTraining, NO_TOKENIZER, type RunOptions } from '../src/train/run.ts';
-import { checkpointTokenizerSpec } from '../src/train/tokenizer-spec.ts';
+import { checkpointTokenizerSpec } from '../src/hub/tokenizer-spec.ts';
 import { runCli } from './cli-inproc.ts';
 
 const FIX = fileURLToPath(new URL('./fixtures/gpt_small', import.meta.url)); // vocab 1000, context 32

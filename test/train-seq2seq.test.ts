@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import { rnnSeq2seq, type Seq2SeqConfig } from '../src/model/rnn-seq2seq.ts';
 import { marian, type Marian, type MarianConfig } from '../src/model/marian.ts';
 import { padPairs } from '../src/data/pairs.ts';
@@ -19,7 +19,7 @@ import { checkArchOptions, type Architecture, type DataSource } from '../src/mod
 import { ARCHITECTURES } from '../src/model/architectures.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
-import { loadTokenizerSpec } from '../src/train/tokenizer-spec.ts';
+import { loadTokenizerSpec } from '../src/hub/tokenizer-spec.ts';
 import { runCli } from './cli-inproc.ts';
 
 const gpu = await getGpu();

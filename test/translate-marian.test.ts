@@ -12,10 +12,10 @@ import { parseSafetensors } from '../src/io/safetensors.ts';
 import { SentencePieceProcessor } from '../src/tokenizer/sentencepiece.ts';
 import { MarianTokenizer } from '../src/tokenizer/marian.ts';
 import { getGpu } from '../src/gpu/device.ts';
-import { loadCheckpoint } from '../src/model/checkpoint.ts';
+import { loadCheckpoint } from '../src/hub/folder.ts';
 import type { Marian } from '../src/model/marian.ts';
 import { translateIds } from '../src/model/seq2seq-translate.ts';
-import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
+import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/hub/tokenizer-spec.ts';
 import { tokenizerFromSpec } from '../src/tokenizer/node.ts';
 import { assertClose, FIXTURES, report } from './helpers.ts';
 import { runCli } from './cli-inproc.ts';
@@ -153,7 +153,7 @@ test('bad input: num-beams 0, a source longer than max_position_embeddings, a co
       [['translate', '--model', dir, '--ids', '5,6,0', '--num-beams', '0', '--show-attention', svg], /^wgpt translate: --num-beams must be ≥ 1, got 0$/, 2],
       [['translate', '--model', dir, '--ids', long, '--show-attention', svg], /^wgpt translate: source 1 has 65 tokens, more than the model's max_position_embeddings 64$/, 1],
       [['translate', '--model', dir, '--ids', '5,0', '--max-new-tokens', '65'], /^wgpt translate: --max-new-tokens 65 is more than the decoder's max_position_embeddings 64$/, 1],
-      [['logits', '--model', dir, '--ids', long, '--decoder-ids', '300', '--out', join(dir, 'x.bin')], /^wgpt logits: --ids: a row of 65 tokens is longer than the model's max_position_embeddings 64$/, 1],
+      [['logits', '--model', dir, '--ids', long, '--decoder-ids', '300', '--out', join(dir, 'x.bin')], /^wgpt logits: --ids: a row of 65 tokens is longer than the model's longest source \(64 tokens\)$/, 1],
     ];
     cases.push([['translate', '--model', dir, '--text', SENTENCE], /^wgpt translate: .*target\.spm: not a SentencePiece model/, 1]);
     for (const [args, re, code] of cases) {

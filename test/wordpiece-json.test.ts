@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { HfByteLevelBpe, BYTELEVEL_SPLIT_DIFFERS, WordPiece, parseHfTokenizerJson, byteBpeToHfJson, hfByteLevelBpeToJson, trainBpe, trainWordPiece, wordPieceToHfJson, parseTokenizerFile, gpt2Bpe } from '../src/tokenizer/index.ts';
 import { loadTokenizerFile } from '../src/tokenizer/node.ts';
 import { StreamingEncoder } from '../src/data/stream.ts';
-import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/train/tokenizer-spec.ts';
+import { loadTokenizerSpec, checkpointTokenizerSpec, tokenizerFiles } from '../src/hub/tokenizer-spec.ts';
 import { throwsMsg } from './helpers.ts';
 import { wordPieceRandomTexts } from './tokenizer-random.ts';
 
@@ -97,23 +97,23 @@ test('malformed, truncated, unsupported tokenizer.json → one-line errors namin
     [good.slice(0, good.length >> 1), /t\.json: not valid JSON/],
     ['', /t\.json: not valid JSON/],
     ['[]', /expected a JSON object/],
-    ['{"version":"1.0"}', /no "model" object/],
-    [edit((d) => (d.model = { type: 'Unigram', vocab: [['a', 0]] })), /model type Unigram is not read by wgpt/],
-    [edit((d) => (d.model.type = 'WordLevel')), /model type "WordLevel" is not read by wgpt/],
-    [edit((d) => (d.model.vocab = { a: 0, b: 0 })), /share id 0|ids must be/],
-    [edit((d) => (d.model.vocab = { a: 0, b: 5 })), /"b" has id 5; ids must be 0…1/],
-    [edit((d) => (d.model.vocab = 'x')), /model.vocab must be an object/],
-    [edit((d) => (d.normalizer = { type: 'NFKC' })), /normalizer "NFKC" is not read by wgpt/],
-    [edit((d) => (d.pre_tokenizer = { type: 'Whitespace' })), /pre_tokenizer "Whitespace" is not read/],
-    [edit((d) => (d.decoder = null)), /decoder null is not read/],
-    [edit((d) => (d.added_tokens[0].special = false)), /not special: non-special added tokens are not read/],
-    [edit((d) => (d.added_tokens[0].lstrip = true)), /has lstrip: true/],
-    [edit((d) => (d.added_tokens[0].id = 7)), /added token "\[PAD\]" has id 7/],
-    [edit((d) => (d.post_processor = { type: 'RobertaProcessing' })), /post_processor "RobertaProcessing" is not read/],
-    [edit((d) => (d.post_processor.cls = ['[CLS]', 0])), /post_processor.cls \["\[CLS\]",0\]: the vocabulary has "\[PAD\]" at id 0/],
-    [edit((d) => (d.truncation = { max_length: 8 })), /stored "truncation" settings are not read/],
-    [edit((d) => (d.model.max_input_chars_per_word = 0)), /max_input_chars_per_word must be a positive integer/],
-    [edit((d) => (d.model = { type: 'BPE', vocab: { a: 0 }, merges: ['a b'] , dropout: null})), /pre_tokenizer "BertPreTokenizer" is not read by wgpt with BPE|normalizer/],
+    ['{"version":"1.0"}', /malformed: model: expected an object/],
+    [edit((d) => (d.model.vocab = { a: 0, b: 0 })), /"a" and "b" share id 0/],
+    [edit((d) => (d.model.vocab = 'x')), /model.vocab: expected an object of token → id/],
+    [edit((d) => (d.added_tokens[0].id = 7)), /added_tokens: "\[PAD\]" has id 7 but the model's vocabulary gives it 0/],
+    [edit((d) => (d.post_processor.cls = ['[CLS]', 0])), /post_processor.cls: "\[CLS\]" is id 2 in the vocabulary, not 0/],
+    [edit((d) => (d.model.max_input_chars_per_word = 0)), /model.max_input_chars_per_word: expected an integer ≥ 1, got 0/],
+    // everything unsupported is named at once, in one line
+    [
+      edit((d) => {
+        d.model.type = 'Word2Vec';
+        d.normalizer = { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Unicode' }] };
+        d.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Words' }] };
+        d.decoder = { type: 'Foo' };
+        d.truncation = { max_length: 8, stride: 2, strategy: 'LongestFirst', direction: 'Right' };
+      }),
+      /^t\.json: not read by wgpt: model type "Word2Vec" \(models read: BPE, WordPiece, WordLevel, Unigram\); normalizer\.normalizers\[1\] type "Unicode" \(.*\); pre_tokenizer\.pretokenizers\[1\] type "Words" \(.*\); decoder type "Foo" \(.*\); truncation\.stride 2 \(.*\)$/,
+    ],
   ];
   for (const [text, re] of cases) throwsMsg(() => parseHfTokenizerJson(text, 't.json'), re);
   const bpeDoc = JSON.parse(byteBpeToHfJson(trainBpe(VERDICT, { vocabSize: 300 }).bpe));
@@ -123,11 +123,10 @@ test('malformed, truncated, unsupported tokenizer.json → one-line errors namin
     return JSON.stringify(d);
   };
   const bcases: [string, RegExp][] = [
-    [bedit((d) => (d.model.merges[3] = 'Ġ')), /model.merges\[3\] "Ġ" must be two tokens/],
-    [bedit((d) => (d.model.merges[3] = 'Ġ zzz')), /merge #3 "Ġ zzz": "zzz" is not in the vocabulary/],
-    [bedit((d) => (d.model.byte_fallback = true)), /byte_fallback is not read/],
-    [bedit((d) => (d.model.unk_token = '<unk>')), /unk_token "<unk>" is not read/],
-    [bedit((d) => (d.decoder = { type: 'Metaspace' })), /decoder "Metaspace" is not read by wgpt with BPE/],
+    [bedit((d) => (d.model.merges[3] = 'Ġ')), /malformed: model.merges\[3\]: "Ġ" is not two tokens separated by one space/],
+    [bedit((d) => (d.model.merges[3] = 'Ġ zzz')), /malformed: model.merges\[3\]: "zzz" is not in the vocabulary/],
+    [bedit((d) => (d.model.dropout = 0.1)), /not read by wgpt: model.dropout 0.1/],
+    [bedit((d) => (d.padding = { strategy: 'Longest' })), /malformed: padding.strategy: expected "BatchLongest" or \{"Fixed": n\}/],
   ];
   for (const [text, re] of bcases) throwsMsg(() => parseHfTokenizerJson(text, 'b.json'), re);
   // files by name

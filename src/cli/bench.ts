@@ -1,7 +1,8 @@
 // `wgpt bench` / `npm run bench`: runs the bench suites side by side on one adapter, prints markdown
 // tables (with the adapter named and a targets table) and optionally writes JSON records atomically.
 import { type Command, UsageError, num } from './command.js';
-import { getGpu } from '../gpu/device.js';
+import { readFileSync } from 'node:fs';
+import { getGpu, type Gpu } from '../gpu/device.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { type Record_, markdown } from '../../bench/harness.js';
 import { benchGather, benchMatmul, benchKernels, benchTrain, benchGenerate, benchLstm } from '../../bench/suites.js';
@@ -45,6 +46,25 @@ function targets(rs: Record_[]): string {
   return ['#### targets', '', '| target | measured | met |', '|---|---|---|', ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${ok === null ? '—' : ok ? 'yes' : 'no'} |`)].join('\n');
 }
 
+/**
+ * The adapter's fp32 peak where it can be known: WGPT_PEAK_GFLOPS (a GPU's datasheet figure), or on a CPU adapter
+ * (SwiftShader) cores × 4 SIMD lanes × 2 flops (a multiply and an add per lane and cycle: Subzero emits SSE, no FMA) ×
+ * the clock /proc/cpuinfo reports: an upper bound of what its generated code can reach.
+ */
+function peakGflops(gpu: Gpu): { gflops: number; how: string } | null {
+  const env = Number(process.env.WGPT_PEAK_GFLOPS);
+  if (env > 0) return { gflops: env, how: 'WGPT_PEAK_GFLOPS' };
+  if (!gpu.info.isCpu) return null;
+  try {
+    const mhz = [...readFileSync('/proc/cpuinfo', 'utf8').matchAll(/^cpu MHz\s*:\s*([\d.]+)/gm)].map((m) => Number(m[1]));
+    if (!mhz.length) return null;
+    const ghz = mhz.reduce((a, b) => a + b, 0) / mhz.length / 1000;
+    return { gflops: mhz.length * 4 * 2 * ghz, how: `${mhz.length} cores × 4 lanes × 2 flops × ${ghz.toFixed(2)} GHz: SwiftShader's SSE code without FMA` };
+  } catch {
+    return null;
+  }
+}
+
 const cmd: Command = {
   summary: 'benchmarks: gather vs one-hot, matmul vs tfjs-webgpu, kernels vs copy, train step (and --profile), generation, BPE, LSTM vs PyTorch, BERT encoder, Marian, the same GPT trained by tfjs-webgpu and PyTorch (peer-train)',
   usage: `wgpt bench [${SUITES.join('|')} …] [--quick] [--runs N] [--json FILE] | wgpt bench train --profile [--preset tiny|small] [--vocab N]`,
@@ -65,8 +85,11 @@ const cmd: Command = {
     if (v.profile && (which.length !== 1 || which[0] !== 'train')) throw new UsageError('--profile profiles the train suite: wgpt bench train --profile');
     const o = { quick: !!v.quick, runs: v.runs !== undefined ? num(v, 'runs', undefined, { int: true, min: 1 }) : undefined, log: (l: string) => process.stderr.write(`  ${l}\n`) };
     const gpu = await getGpu();
+    // steady state: every kernel at its best tier from the start (compile time is reported on its own line below)
+    gpu.setPolicy({ tiers: 'best' });
     const i = gpu.info;
     const adapter = `${i.description || i.device} (${i.vendor}, ${i.architecture}; ${i.isCpu ? 'CPU adapter' : 'GPU'}; platform ${i.platform})`;
+    const peak = peakGflops(gpu);
     const t0 = performance.now();
     const records: Record_[] = [];
     let profiled = '';
@@ -88,17 +111,32 @@ const cmd: Command = {
       if (s === 'peer-train') records.push(...(await benchPeer(gpu, { ...o, steps: o.runs })));
       if (s === 'encoder') records.push(...(await benchEncoder(gpu, o)));
       if (s === 'marian') records.push(...(await benchMarian(gpu, o)));
-      if (s === 'bpe') records.push(...((await benchBpe({ quick: o.quick })) as unknown as Record_[]));
+      if (s === 'bpe') for (const r of await benchBpe({ quick: o.quick })) records.push({ ...r });
     }
     const secs = (performance.now() - t0) / 1000;
-    for (const r of records) r.adapter = adapter;
-    // blocks (heading, tables, targets) separated by exactly one blank line
-    const blocks = [`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s`];
+    for (const r of records) {
+      r.adapter = adapter;
+      if (peak && typeof r.gflops === 'number') r.peak_fraction = Math.round((r.gflops / peak.gflops) * 1e4) / 1e4;
+    }
+    const c = gpu.counters;
+    const compileLine = `compile: ${c.pipelines} pipelines created in ${(c.compileMs / 1000).toFixed(1)} s on the host${c.asyncPipelines ? `, ${c.asyncPipelines} in the background (${(c.asyncCompileMs / 1000).toFixed(1)} s)` : ''}; the timings below exclude it (each case warms up first)`;
+    const peakLine = `peak: ${peak ? `${peak.gflops.toFixed(1)} GFLOP/s (${peak.how}); matmul rows give their fraction of it` : 'unknown for this adapter (set WGPT_PEAK_GFLOPS to have matmul rows give their fraction of it)'}`;
+    // blocks (heading, compile and peak lines, tables, targets) separated by exactly one blank line
+    const blocks = [`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s`, compileLine, peakLine];
     if (profiled) blocks.push(profiled.trim());
     else blocks.push(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)), targets(records));
-    console.log(blocks.filter((b) => b.trim()).join('\n\n'));
+    console.log(blocks.filter((x) => x.trim()).join('\n\n'));
     if (v.json) {
-      writeFileAtomic(v.json as string, JSON.stringify(records, null, 2) + '\n');
+      // the first record describes the run: the adapter, its limits and features, the kernel policy, compile time, peak
+      const limits: Record<string, number> = {};
+      for (const k in gpu.limits) limits[k] = (gpu.limits as unknown as Record<string, number>)[k];
+      const head: Record_ = {
+        suite: 'run', name: 'adapter, limits, compile', median_ms: 0, min_ms: 0, max_ms: 0, runs: 0,
+        adapter, adapter_info: { ...gpu.info }, limits, features: [...gpu.features].sort(), policy: gpu.policy,
+        compile: { pipelines: c.pipelines, ms: Math.round(c.compileMs), async_pipelines: c.asyncPipelines, async_ms: Math.round(c.asyncCompileMs) },
+        peak_gflops: peak?.gflops ?? null, peak_how: peak?.how ?? null, seconds: Math.round(secs),
+      };
+      writeFileAtomic(v.json as string, JSON.stringify([head, ...records], null, 2) + '\n');
       console.log(`wrote ${records.length} records to ${v.json}`);
     }
   },

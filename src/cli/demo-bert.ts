@@ -11,7 +11,8 @@ import { trainWordPiece } from '../tokenizer/wordpiece-train.js';
 import { wordPieceToHfJson } from '../tokenizer/hf-json.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { fileURLToPath } from 'node:url';
-import { Bert, bertSpecialIds, fillMask } from '../model/bert.js';
+import { bertSpecialIds, fillMask } from '../model/bert.js';
+import { MaskedLM } from '../model/encoder.js';
 
 /** Seconds of training the demo allows itself (tokenizer, evaluation and fill-mask fit in the rest of 3 minutes). */
 const BUDGET_S = 130;
@@ -90,7 +91,8 @@ const cmd: Command = {
     if (res.interrupted && stop.requested()) return 130;
     const last = res.val[res.val.length - 1];
     if (last?.accuracy !== undefined) console.log(`wgpt: held-out MLM accuracy ${(100 * last.accuracy).toFixed(1)}% (loss ${last.loss.toFixed(3)}) at step ${last.step} of ${res.steps}, ${((performance.now() - t0) / 1000).toFixed(0)} s after start; ${baseline}`);
-    const model = res.model as Bert;
+    const model = res.model;
+    if (!(model instanceof MaskedLM)) throw new Error(`demo-bert trained a ${model.arch.name} model, not a masked LM`);
     const tok = res.tokenizer!;
     const sp = bertSpecialIds(tok.specialTokens);
     const ids = [sp.cls, ...tok.encode(text, { allowedSpecial: ['[MASK]'] }), sp.sep];

@@ -10,6 +10,9 @@ export const commands: Record<string, () => Promise<{ default: Command }>> = {
   'tokenizer-train': () => import('./tokenizer-train.js'),
   'bpe-train': () => import('./bpe-train.js'),
   train: () => import('./train.js'),
+  merge: () => import('./merge.js'),
+  classify: () => import('./classify.js'),
+  embed: () => import('./embed.js'),
   generate: () => import('./generate.js'),
   logits: () => import('./logits.js'),
   'fill-mask': () => import('./fill-mask.js'),
@@ -18,6 +21,7 @@ export const commands: Record<string, () => Promise<{ default: Command }>> = {
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
   serve: () => import('./serve.js'),
+  download: () => import('./download.js'),
   walk: () => import('./walk.js'),
 };
 

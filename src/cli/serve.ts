@@ -5,7 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, num } from './command.js';
 import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../tokenizer/node.js';
-import { resolveCheckpointDir } from '../model/checkpoint.js';
+import { resolveCheckpointDir } from '../hub/folder.js';
+import { resolveModelDir } from '../hub/node.js';
 import { join } from 'node:path';
 
 const WEB = fileURLToPath(new URL('../web/', import.meta.url));
@@ -39,9 +40,9 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
   // the encoder view's BERT folder: /bert/index.json lists the files served (none without --bert), so the page never 404s
   const bertFiles: string[] = [];
   if (o.bert) {
-    const dir = resolveCheckpointDir(o.bert);
+    const dir = resolveCheckpointDir(await resolveModelDir(o.bert));
     if (!existsSync(join(dir, 'config.json'))) throw new Error(`--bert ${o.bert} has no config.json`);
-    for (const [f, type] of [['config.json', 'application/json'], ['model.safetensors', 'application/octet-stream'], ['tokenizer.json', 'application/json'], ['vocab.txt', 'text/plain; charset=utf-8'], ['tokenizer_config.json', 'application/json']]) {
+    for (const [f, type] of [['config.json', 'application/json'], ['model.safetensors', 'application/octet-stream'], ['pytorch_model.bin', 'application/octet-stream'], ['tokenizer.json', 'application/json'], ['vocab.txt', 'text/plain; charset=utf-8'], ['tokenizer_config.json', 'application/json']]) {
       if (!existsSync(join(dir, f))) continue;
       routes[`/bert/${f}`] = [type, readFileSync(join(dir, f))];
       bertFiles.push(f);
@@ -72,12 +73,12 @@ export async function startServer(o: ServeOptions = {}): Promise<{ url: string; 
 
 const cmd: Command = {
   summary: 'serve the browser page (tokens, embeddings, training, generation, attention) on localhost',
-  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1] [--bert DIR]',
+  usage: 'wgpt serve [--port 8080] [--host 127.0.0.1] [--bert DIR|NAME]',
   options: { port: { type: 'string' }, host: { type: 'string' }, bert: { type: 'string' } },
   help: {
     port: ['N', 'port to listen on (0: any free port)', '8080'],
     host: ['ADDR', 'address to listen on', '127.0.0.1'],
-    bert: ['DIR', 'a BERT folder (Hugging Face or wgpt) for the page\'s encoder view'],
+    bert: ['DIR|NAME', 'a BERT folder (Hugging Face or wgpt), or a BERT on the Hub (bert-base-cased), for the page\'s encoder view'],
   },
   async run(v) {
     const s = await startServer({ port: num(v, 'port', 8080, { int: true, min: 0, max: 65535 }), host: v.host as string | undefined, bert: v.bert as string | undefined });

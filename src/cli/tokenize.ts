@@ -3,27 +3,30 @@
 import { readFileSync, statSync } from 'node:fs';
 import { type Command, UsageError } from './command.js';
 import { tokenizerFromSpec, parseAllowedSpecial } from '../tokenizer/node.js';
+import { loadTokenizerOf } from '../hub/node.js';
 import { readTextFileStrict, tokenizeFile, tokenizeToBin, writeTokenFile } from '../data/node.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
-import { type Tokenizer, WordPiece, HfByteLevelBpe } from '../tokenizer/index.js';
+import { type Tokenizer, WordPiece, HfByteLevelBpe, HfTokenizer, isFullTokenizer } from '../tokenizer/index.js';
 import { resolveCorpus } from '../data/corpora.js';
 
 /** The vocabulary strings of `ids` (WordPiece "##x", byte-level BPE "Ġthe"), else each id decoded alone. */
 function tokenStrings(tok: Tokenizer, ids: number[]): string[] {
   if (tok instanceof WordPiece) return ids.map((i) => tok.vocab[i]);
   if (tok instanceof HfByteLevelBpe) return ids.map((i) => tok.idToToken[i] ?? '');
+  if (tok instanceof HfTokenizer) return ids.map((i) => tok.idToToken(i) ?? '');
   return ids.map((i) => tok.decode([i]));
 }
 
 const cmd: Command = {
   summary: 'text → token ids (--ids JSON, --tokens, --count, --write-bin OUT.bin) or ids → text (--decode)',
   usage:
-    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
+    'wgpt tokenize [--tokenizer gpt2|wgpt-gpt2|simple-v1|simple-v2|BPE.json|PATH/tokenizer.json|PATH/vocab.txt|DIR | --model DIR|NAME] [--vocab-from CORPUS] [--allowed-special all|TOKEN,…] ' +
     '[--add-special-tokens] (--text "…" | FILE) [--ids | --tokens | --count | --decode | --write-bin OUT.bin]   ' +
-    '(FILE: one JSON array for the whole file; --add-special-tokens: [CLS] … [SEP] for a WordPiece with a post-processor; ' +
+    "(FILE: one JSON array for the whole file; --add-special-tokens: the post-processor's [CLS] … [SEP] / <s> … </s>; " +
     'simple-*: vocabulary from --vocab-from, else FILE, else the bundled the-verdict.txt; no flag: one "id<TAB>token" line per token)',
   options: {
     tokenizer: { type: 'string' },
+    model: { type: 'string' },
     'vocab-from': { type: 'string' },
     'allowed-special': { type: 'string' },
     text: { type: 'string' },
@@ -35,13 +38,14 @@ const cmd: Command = {
     'write-bin': { type: 'string' },
   },
   help: {
-    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json (WordPiece, byte-level BPE) or a BERT vocab.txt', 'gpt2'],
+    tokenizer: ['SPEC', 'gpt2, wgpt-gpt2 (same ids, our encoder), simple-v1, simple-v2, a wgpt BPE file, a Hugging Face tokenizer.json or vocab.txt, or a tokenizer folder (tokenizer.json, vocab.txt + configs, the Marian files; docs/tokenizers.md)', 'gpt2'],
+    model: ['DIR|NAME', "the tokenizer a model carries: a folder, or a model on the Hub (its config and tokenizer files only are downloaded)"],
     'vocab-from': ['CORPUS', 'text the simple-* vocabulary is built from', 'FILE, else the bundled the-verdict.txt'],
     'allowed-special': ['all|TOK,…', 'special tokens encoded as their ids (others are plain text)', 'none'],
     text: ['"…"', 'the text to tokenize (instead of FILE)'],
     ids: ['', 'print the ids as one JSON array (a FILE: one array for the whole file)'],
     tokens: ['', 'print the tokens (vocabulary strings: "##다", "Ġthe") as one JSON array'],
-    'add-special-tokens': ['', "add the tokenizer's [CLS] … [SEP] (a WordPiece with post-processing)", 'off'],
+    'add-special-tokens': ['', "add the post-processor's special tokens ([CLS] … [SEP], <s> … </s>) as Hugging Face's encode does", 'off'],
     count: ['', 'print only the number of tokens'],
     decode: ['', 'read ids (JSON array or comma-separated) and print the text'],
     'write-bin': ['OUT.bin', 'write the ids as an llm.c-style .bin token file (streams big files)'],
@@ -63,12 +67,14 @@ const cmd: Command = {
       }
       if (size === 0) throw new Error(`${file} is empty: nothing to tokenize`);
     }
-    const tok = tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] === undefined ? undefined : resolveCorpus(v['vocab-from'] as string), fallbackCorpus: file });
+    if (v.model !== undefined && (v.tokenizer !== undefined || v['vocab-from'] !== undefined)) throw new UsageError('--model reads the model\'s own tokenizer: give --model or --tokenizer/--vocab-from, not both');
+    const tok = v.model !== undefined ? await loadTokenizerOf(v.model as string) : tokenizerFromSpec(v.tokenizer as string | undefined, { vocabFrom: v['vocab-from'] === undefined ? undefined : resolveCorpus(v['vocab-from'] as string), fallbackCorpus: file });
     const allowedSpecial = parseAllowedSpecial(v['allowed-special'] as string | undefined);
     const addSpecial = !!v['add-special-tokens'];
-    if (addSpecial && !(tok instanceof WordPiece && tok.post)) throw new UsageError(`--add-special-tokens needs a WordPiece tokenizer with [CLS]/[SEP] post-processing (${tok.name} has none)`);
+    if (addSpecial && !(isFullTokenizer(tok) && tok.numSpecialTokensToAdd(false) > 0)) throw new UsageError(`--add-special-tokens needs a tokenizer whose post-processor adds special tokens ([CLS]/[SEP], <s>/</s>); ${tok.name} has none`);
     if (addSpecial && (v.decode || v['write-bin'] !== undefined)) throw new UsageError('--add-special-tokens applies to --ids, --tokens, --count and the listing');
-    const encode = (text: string) => (addSpecial ? (tok as WordPiece).encodeFull(text).ids : tok.encode(text, { allowedSpecial }));
+    // with special tokens: Hugging Face's encode (a tokenizer.json's stored truncation and padding apply)
+    const encode = (text: string) => (addSpecial && isFullTokenizer(tok) ? tok.encodeFull(text).ids : tok.encode(text, { allowedSpecial }));
 
     if (v.decode) {
       const src = file !== undefined ? decodeUtf8Strict(readFileSync(file), file) : (v.text as string);

@@ -15,7 +15,7 @@ const cmd: Command = {
   usage:
     'wgpt tokenizer-train [--type wordpiece|bpe] --vocab-size N [--min-frequency F] [--limit-alphabet A] ' +
     '[--special-tokens "[PAD],[UNK],[CLS],[SEP],[MASK]"] [--lowercase] CORPUS... --out DIR/tokenizer.json   ' +
-    '(wordpiece: defaults min-frequency 2, limit-alphabet 1000, the five BERT specials, no lowercasing; vocab.txt written beside; ' +
+    '(wordpiece: defaults min-frequency 2, limit-alphabet 1000, the five BERT specials, no lowercasing; vocab.txt and tokenizer_config.json written beside; ' +
     'bpe: GPT-2 pre-tokenization, special tokens default <|endoftext|>)',
   options: {
     type: { type: 'string' },
@@ -33,7 +33,7 @@ const cmd: Command = {
     'limit-alphabet': ['A', 'wordpiece: keep at most A distinct characters (the rarest are dropped)', '1000'],
     'special-tokens': ['T,…', 'special tokens, ids 0… in this order (comma-separated; "" for none)', '[PAD],[UNK],[CLS],[SEP],[MASK] (bpe: <|endoftext|>)'],
     lowercase: ['', 'wordpiece: lowercase and strip accents (an uncased BERT)', 'off (cased, the course)'],
-    out: ['DIR/tokenizer.json', 'where to write the Hugging Face tokenizer.json (vocab.txt goes beside it for wordpiece)'],
+    out: ['DIR/tokenizer.json', 'where to write the Hugging Face tokenizer.json (vocab.txt and tokenizer_config.json go beside it for wordpiece)'],
   },
   positionals: true,
   async run(v, pos) {
@@ -79,7 +79,9 @@ const cmd: Command = {
       });
       bar.done();
       json = wordPieceToHfJson(r.tokenizer);
-      files = { [out]: json, [join(dirname(out), 'vocab.txt')]: r.tokenizer.toVocabTxt() };
+      // tokenizer_config.json says whether the vocab.txt is cased (BertTokenizer lowercases a bare vocab.txt)
+      const config = { do_lower_case: !!v.lowercase, strip_accents: v.lowercase ? null : false, tokenize_chinese_chars: true, tokenizer_class: 'BertTokenizer' };
+      files = { [out]: json, [join(dirname(out), 'vocab.txt')]: r.tokenizer.toVocabTxt(), [join(dirname(out), 'tokenizer_config.json')]: JSON.stringify(config) + '\n' };
       summary = `WordPiece: ${r.tokenizer.vocabSize} tokens (${specials.length} special, ${r.alphabet} alphabet of ${r.charsSeen} chars seen, ${r.merges} merges) from ${r.totalWords} words (${r.uniqueWords} distinct)${r.stoppedEarly ? `; stopped early: no pair occurs ${Math.max(1, minFrequency)}+ times` : ''}`;
     } else {
       const r = trainBpe(texts.join('\n'), { vocabSize, special: specials, minFrequency: Math.max(1, minFrequency), name: pos[0].split('/').pop(), onProgress: (m) => bar.update(256 + m, { merges: String(m) }) });

@@ -1,7 +1,7 @@
 // The Gpu: one WebGPU device, a buffer pool, a pipeline cache and a command recorder that batches
 // dispatches into one encoder until a readback or an explicit flush. Works the same on Dawn (Node)
 // and in Chrome; platform.ts is the only file that differs. Leaves out: multiple devices/queues.
-import { requestAdapter, fixHint, note, platformName, gpuEntryPoint, gpuWait } from './platform.js';
+import { requestAdapter, fixHint, note, platformName, gpuEntryPoint, gpuWait, logCompile } from './platform.js';
 
 export { gpuEntryPoint };
 /**
@@ -10,7 +10,7 @@ export { gpuEntryPoint };
  */
 export { gpuWait };
 import { BufferPool, roundUp4 } from './pool.js';
-import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages, resolveShader } from './kernel.js';
+import { type KernelDef, type KernelLayout, type UniformValue, reflectKernel, packUniforms, formatCompileMessages, resolveShader, GRID_WG } from './kernel.js';
 
 export interface AdapterSummary {
   platform: string;
@@ -22,6 +22,9 @@ export interface AdapterSummary {
   isCpu: boolean;
   /** true when wgpt fell back to SwiftShader because no GPU adapter was found */
   fellBack: boolean;
+  /** the adapter's smallest and largest subgroup sizes (0 where it does not say: no `subgroups`, an older browser) */
+  subgroupMinSize: number;
+  subgroupMaxSize: number;
 }
 
 export class Kernel {
@@ -73,10 +76,18 @@ export interface GpuCounters {
   waitMs: number;
   /** wall ms spent inside queue.submit */
   submitMs: number;
+  /** pipelines created synchronously (gpu.kernel's cache misses): the host waits for each */
+  pipelines: number;
+  /** wall ms the host spent creating pipelines synchronously (SwiftShader compiles inside the call) */
+  compileMs: number;
+  /** pipelines created in the background (createComputePipelineAsync: warm-up plans, best tiers) */
+  asyncPipelines: number;
+  /** wall ms from request to ready of the background pipelines, summed (off the host's path) */
+  asyncCompileMs: number;
 }
 
 export function zeroCounters(): GpuCounters {
-  return { dispatches: 0, passes: 0, submits: 0, copies: 0, clears: 0, uploads: 0, uploadBytes: 0, uniformWrites: 0, readbacks: 0, readbackBytes: 0, syncs: 0, waitMs: 0, submitMs: 0 };
+  return { dispatches: 0, passes: 0, submits: 0, copies: 0, clears: 0, uploads: 0, uploadBytes: 0, uniformWrites: 0, readbacks: 0, readbackBytes: 0, syncs: 0, waitMs: 0, submitMs: 0, pipelines: 0, compileMs: 0, asyncPipelines: 0, asyncCompileMs: 0 };
 }
 
 /** after − before, member by member. */
@@ -120,6 +131,49 @@ interface ProfileState {
 
 const PROFILE_QUERIES = 4096;
 
+/**
+ * Tuning choices of one device, set when it is created (defaultPolicy) and read at each dispatch; a test or bench
+ * that wants other kernels changes its own device's policy (gpu.withPolicy), never a process-wide setting.
+ */
+export interface KernelPolicy {
+  /** matmul kernels: 'regblock' (register blocks; CPU adapters) or 'tiled' (shared-memory tiles; GPUs) */
+  matmul: 'regblock' | 'tiled';
+  /**
+   * flash attention tiles: WG invocations per workgroup (forward, dq, dk/dv), decodeWG for KV-cache decode (B·H
+   * invocations per token: small workgroups idle fewer lanes); RQ query rows per invocation (forward, decode prefill,
+   * dq), RK key rows (dk/dv), each at most budget / ⌈hd/4⌉. One workgroup size per kernel and head size: each size is a
+   * pipeline of its own, compiled once per process.
+   */
+  flash: { WG: number; decodeWG: number; RQ: number; RK: number; budget: number };
+  /**
+   * Kernels with tiers (a cheap one that compiles fast and the best one, computing the same bits: matmul's `main`
+   * and `big`, flash attention at 1 and at RQ/RK rows per invocation): 'progressive' runs the cheap tier until the
+   * best, compiled in the background, is ready; 'best' compiles the best tier at once (steady-state benchmarks);
+   * 'cheap' never upgrades.
+   */
+  tiers: 'progressive' | 'best' | 'cheap';
+  /**
+   * how the register-blocked matmul's `big` entry shares A's tile: 'subgroup' (a workgroup of 4 = one subgroup, A by
+   * subgroupBroadcast, no barriers: SwiftShader, whose subgroups are 4 wide) or 'workgroup' (workgroup memory)
+   */
+  bigTile: 'workgroup' | 'subgroup';
+}
+
+/**
+ * The policy a new device starts with: register blocks and progressive tiers on CPU adapters (with subgroup broadcasts
+ * where the device has `subgroups`: SwiftShader's are 4 wide), tiles on GPUs.
+ */
+export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'> & Partial<Pick<AdapterSummary, 'subgroupMinSize'>>, features: ReadonlySet<string> = new Set()): KernelPolicy {
+  return {
+    matmul: info.isCpu ? 'regblock' : 'tiled',
+    // chosen by measurement on SwiftShader (docs/perf.md, issue #19); GPUs compile fast, so they start at the best tier
+    flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32 },
+    tiers: info.isCpu ? 'progressive' : 'best',
+    // a workgroup of 4 must be one subgroup (lanes 0 … 3): subgroups of at least 4 (SwiftShader's are exactly 4)
+    bigTile: info.isCpu && features.has('subgroups') && (info.subgroupMinSize ?? 0) >= 4 ? 'subgroup' : 'workgroup',
+  };
+}
+
 /** Optional features the engine uses when the adapter offers them. */
 export const WANTED_FEATURES = ['timestamp-query', 'subgroups', 'shader-f16'] as const;
 
@@ -148,8 +202,13 @@ export class Gpu {
     return this.counters.dispatches;
   }
 
-  constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice, info: AdapterSummary) {
+  /** this device's kernel choices (see KernelPolicy); change through withPolicy */
+  readonly policy: KernelPolicy;
+
+  constructor(readonly adapter: GPUAdapter, readonly device: GPUDevice, info: AdapterSummary, policy?: Partial<KernelPolicy>) {
     this.info = info;
+    const d = defaultPolicy(info, new Set([...device.features]));
+    this.policy = { ...d, ...policy, flash: { ...d.flash, ...policy?.flash } };
     this.limits = device.limits;
     this.features = new Set([...device.features]);
     this.pool = new BufferPool(device, device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
@@ -187,11 +246,34 @@ export class Gpu {
     if (this.lost) throw new Error(this.lost);
   }
 
-  /** Creates (or returns the cached) pipeline for a shader entry point + constants. */
-  kernel(def: KernelDef): Kernel {
-    const key = `${def.shader.file}\0${def.entry ?? ''}\0${JSON.stringify(def.constants ?? {})}\0${def.shader.code}`;
-    const hit = this.pipelines.get(key);
-    if (hit) return hit;
+  /** Changes some policy fields of this device; returns the whole previous policy (give it back to restore it). */
+  setPolicy(patch: Partial<KernelPolicy>): KernelPolicy {
+    const saved: KernelPolicy = { ...this.policy, flash: { ...this.policy.flash } };
+    for (const k of Object.keys(patch)) if (!(k in saved)) throw new Error(`setPolicy: unknown policy field '${k}' (${Object.keys(saved).join(', ')})`);
+    if (patch.matmul !== undefined && patch.matmul !== 'regblock' && patch.matmul !== 'tiled') throw new Error(`setPolicy: unknown matmul variant '${patch.matmul}' (regblock or tiled)`);
+    if (patch.tiers !== undefined && !['progressive', 'best', 'cheap'].includes(patch.tiers)) throw new Error(`setPolicy: unknown tiers '${patch.tiers}' (progressive, best or cheap)`);
+    if (patch.bigTile !== undefined && patch.bigTile !== 'workgroup' && patch.bigTile !== 'subgroup') throw new Error(`setPolicy: unknown bigTile '${patch.bigTile}' (workgroup or subgroup)`);
+    if (patch.bigTile === 'subgroup' && (!this.features.has('subgroups') || this.info.subgroupMinSize < 4)) throw new Error(`setPolicy: bigTile 'subgroup' needs the adapter's 'subgroups' feature with subgroups of at least 4 (this one: ${this.features.has('subgroups') ? `min size ${this.info.subgroupMinSize}` : 'no subgroups'})`);
+    Object.assign(this.policy, patch, patch.flash ? { flash: { ...this.policy.flash, ...patch.flash } } : {});
+    return saved;
+  }
+
+  /** Runs fn with some policy fields changed on this device, restoring them afterwards (tests and benches). */
+  async withPolicy<T>(patch: Partial<KernelPolicy>, fn: () => Promise<T> | T): Promise<T> {
+    const saved = this.setPolicy(patch);
+    try {
+      return await fn();
+    } finally {
+      this.setPolicy(saved);
+    }
+  }
+
+  private keyOf(def: KernelDef): string {
+    return `${def.shader.file}\0${def.entry ?? ''}\0${JSON.stringify(def.constants ?? {})}\0${def.shader.code}`;
+  }
+
+  /** Reflection, module and layouts of a kernel (what a pipeline is created from); queues the compile-error check. */
+  private prepare(def: KernelDef): { layout: KernelLayout; bgl: GPUBindGroupLayout; desc: GPUComputePipelineDescriptor } {
     this.assertAlive();
     const layout = reflectKernel(def);
     const shader = resolveShader(def.shader);
@@ -210,14 +292,218 @@ export class Gpu {
         buffer: { type: b.kind },
       })),
     });
-    const pipeline = this.device.createComputePipeline({
+    const desc: GPUComputePipelineDescriptor = {
       label: `${def.shader.file}:${layout.entry}`,
       layout: this.device.createPipelineLayout({ bindGroupLayouts: [bgl] }),
       compute: { module, entryPoint: layout.entry, constants: def.constants },
-    });
+    };
+    return { layout, bgl, desc };
+  }
+
+  /** Creates (or returns the cached) pipeline for a shader entry point + constants. */
+  kernel(def: KernelDef): Kernel {
+    const key = this.keyOf(def);
+    const hit = this.pipelines.get(key);
+    if (hit) return hit;
+    if (this.planning) return this.planKernel(def);
+    // queued for the background but not started: compile it here instead (once)
+    const q = this.asyncQueue.findIndex((x) => x.key === key);
+    if (q >= 0) {
+      this.asyncQueue.splice(q, 1);
+      this.asyncKeys.delete(key);
+    }
+    const { layout, bgl, desc } = this.prepare(def);
+    const t0 = performance.now();
+    const pipeline = this.device.createComputePipeline(desc);
+    const ms = performance.now() - t0;
+    this.counters.compileMs += ms;
+    this.counters.pipelines++;
+    this.quietWaits = 0;
+    if (logCompile) note(`wgpt: compiled ${def.shader.file}:${layout.entry} ${JSON.stringify(def.constants ?? {})} in ${ms.toFixed(0)} ms`);
     const k = new Kernel(layout, pipeline, bgl);
     this.pipelines.set(key, k);
     return k;
+  }
+
+  /** true when kernel(def) would not compile (created, synchronously or in the background) */
+  hasKernel(def: KernelDef): boolean {
+    return this.pipelines.has(this.keyOf(def));
+  }
+
+  /** set while plan() runs: the kernels asked for, cheapest tier first (see plan) */
+  private planning: { now: KernelDef[]; later: KernelDef[]; keys: Set<string>; asks: Map<string, number> } | null = null;
+
+  /**
+   * Runs fn — the work of one step, e.g. a forward and backward on a batch of the real shape — without running
+   * anything on the GPU: kernel() and kernelTier() record what they would create (not created), dispatch, copy, zero and
+   * upload do nothing, read() returns zeros; buffers fn acquires are released when it ends. Returns the kernels fn
+   * needs at once (a tiered kernel's cheapest tier, or the only one under policy 'best') and those it wants later
+   * (best tiers fn asks for at least twice), neither already created. fn must not keep host state that depends on
+   * what it read.
+   */
+  async plan(fn: () => unknown): Promise<{ now: KernelDef[]; later: KernelDef[] }> {
+    if (this.planning) throw new Error('plan: already planning');
+    this.flush();
+    const p = (this.planning = { now: [], later: [], keys: new Set<string>(), asks: new Map<string, number>() });
+    try {
+      await this.scope(async () => {
+        await fn();
+      });
+    } finally {
+      this.planning = null;
+    }
+    // a best tier asked for once (a prompt's prefill) is not worth compiling ahead: kernelTier's rule
+    return { now: p.now, later: p.later.filter((d) => (p.asks.get(this.keyOf(d)) ?? 0) >= 2) };
+  }
+
+  /**
+   * A warm-up plan: plans fn (see plan), then creates what it needs in the background — the kernels needed at once
+   * first, then the best tiers — while the caller prepares its data. Resolves (with the counts) when the kernels
+   * needed at once exist; the best tiers keep compiling in the background (gpu.whenWarm).
+   */
+  async warmUp(fn: () => unknown): Promise<{ now: number; later: number }> {
+    const { now, later } = await this.plan(fn);
+    for (const d of now) this.enqueue(d, false);
+    // the best tiers only after every kernel needed at once (they may take 10× longer each)
+    const ready = this.whenWarm();
+    this.pump();
+    await ready;
+    // queued, started once the first step is done (quietWaits): a compile running now would hold SwiftShader's
+    // compiler lock while the first step creates anything the plan did not foresee, and take a core from its work
+    for (const d of later) this.enqueue(d, false);
+    this.quietWaits = 0;
+    return { now: now.length, later: later.length };
+  }
+
+  private planKernel(def: KernelDef, later = false): Kernel {
+    const p = this.planning!;
+    const key = this.keyOf(def);
+    if (later) p.asks.set(key, (p.asks.get(key) ?? 0) + 1);
+    if (!this.pipelines.has(key) && !p.keys.has(key)) {
+      p.keys.add(key);
+      (later ? p.later : p.now).push(def);
+    }
+    // a stand-in: layouts only (dispatch does nothing while planning)
+    return new Kernel(reflectKernel(def), null as unknown as GPUComputePipeline, null as unknown as GPUBindGroupLayout);
+  }
+
+  /**
+   * host waits (read, sync) since a pipeline was last created or warmed: queued best tiers start compiling at the
+   * second quiet wait, so a first step (or a prompt's prefill) runs on every core, and they compile beside the steps
+   * after it
+   */
+  private quietWaits = 0;
+
+  /** at a host wait: start the background queue once the work has gone quiet (see quietWaits) */
+  private waitPump(): void {
+    if (++this.quietWaits >= 2) this.pump();
+  }
+
+  private asyncQueue: { key: string; def: KernelDef }[] = [];
+  private asyncKeys = new Set<string>();
+  private asyncRunning = 0;
+  private tierAsks = new Map<string, number>();
+  private asyncIdle: (() => void)[] = [];
+
+  /**
+   * Creates pipelines in the background (createComputePipelineAsync), one at a time: SwiftShader's compiler takes a
+   * process-wide lock, so several at once only queue inside Dawn (measured: 4 `big` matmuls concurrently 2.2 s, one
+   * after another 2.3 s, the same CPU time). kernel() of a def still queued compiles it at once, as without this.
+   * Resolves when every requested pipeline exists. The warm-up plans (src/ops/warmup.ts) call it.
+   */
+  warm(defs: KernelDef[]): Promise<void> {
+    for (const def of defs) this.enqueue(def, false);
+    this.pump();
+    return this.whenWarm();
+  }
+
+  /** Starts whatever is queued for the background and resolves when nothing is queued or running. */
+  whenWarm(): Promise<void> {
+    this.pump();
+    if (this.asyncRunning === 0 && this.asyncQueue.length === 0) return Promise.resolve();
+    return new Promise((res) => this.asyncIdle.push(res));
+  }
+
+  private enqueue(def: KernelDef, front: boolean): void {
+    const key = this.keyOf(def);
+    if (this.pipelines.has(key) || this.asyncKeys.has(key)) return;
+    this.asyncKeys.add(key);
+    if (front) this.asyncQueue.unshift({ key, def });
+    else this.asyncQueue.push({ key, def });
+  }
+
+  private pump(): void {
+    while (this.asyncRunning === 0 && this.asyncQueue.length && !this.lost) {
+      const { key, def } = this.asyncQueue.shift()!;
+      if (this.pipelines.has(key)) {
+        this.asyncKeys.delete(key);
+        continue;
+      }
+      let prep: ReturnType<Gpu['prepare']>;
+      try {
+        prep = this.prepare(def);
+      } catch (e) {
+        this.asyncKeys.delete(key);
+        this.errors.push((e as Error).message);
+        continue;
+      }
+      this.asyncRunning++;
+      const t0 = performance.now();
+      gpuWait(this.device.createComputePipelineAsync(prep.desc))
+        .then((pipeline) => {
+          const ms = performance.now() - t0;
+          this.counters.asyncCompileMs += ms;
+          this.counters.asyncPipelines++;
+          if (logCompile) note(`wgpt: compiled ${def.shader.file}:${prep.layout.entry} ${JSON.stringify(def.constants ?? {})} in the background in ${ms.toFixed(0)} ms`);
+          if (!this.pipelines.has(key)) this.pipelines.set(key, new Kernel(prep.layout, pipeline, prep.bgl));
+        })
+        .catch((e: Error) => {
+          // a compile error is also reported by the module's compilation info (checkErrors)
+          if (!this.lost) this.errors.push(`background pipeline ${def.shader.file}:${prep.layout.entry}: ${e.message}`);
+        })
+        .finally(() => {
+          this.asyncRunning--;
+          this.asyncKeys.delete(key);
+          this.pump();
+          if (this.asyncRunning === 0 && this.asyncQueue.length === 0) for (const r of this.asyncIdle.splice(0)) r();
+        });
+    }
+  }
+
+  /**
+   * The kernel for one of `tiers` (best first; every tier computes the same bits, which the op's tests check) and its
+   * index, by this device's policy: 'best' → tiers[0]; 'cheap' → the last; 'progressive' → the first tier already
+   * created, else the last (compiled now: the cheapest); the best tier is queued for the background once asked for a
+   * second time (a kernel a loop reuses, not a one-off such as a prompt's prefill) and compiles from the second host
+   * wait (read, sync) after the last pipeline was created (quietWaits): starting it earlier would hold SwiftShader's
+   * compiler lock while this step's cheap tiers compile, and take a core from the first step's work.
+   */
+  kernelTier(tiers: KernelDef[]): { kernel: Kernel; tier: number } {
+    const mode = this.policy.tiers;
+    if (tiers.length === 1 || mode === 'best') return { kernel: this.kernel(tiers[0]), tier: 0 };
+    const last = tiers.length - 1;
+    if (this.planning && mode === 'progressive') {
+      const ready = tiers.findIndex((t) => this.pipelines.has(this.keyOf(t)));
+      if (ready === 0) return { kernel: this.pipelines.get(this.keyOf(tiers[0]))!, tier: 0 };
+      this.planKernel(tiers[0], true);
+      return ready > 0 ? { kernel: this.pipelines.get(this.keyOf(tiers[ready]))!, tier: ready } : { kernel: this.planKernel(tiers[last]), tier: last };
+    }
+    if (mode === 'cheap') return { kernel: this.kernel(tiers[last]), tier: last };
+    for (let i = 0; i < tiers.length; i++) {
+      const hit = this.pipelines.get(this.keyOf(tiers[i]));
+      if (!hit) continue;
+      if (i > 0) this.askBest(tiers[0]);
+      return { kernel: hit, tier: i };
+    }
+    this.askBest(tiers[0]);
+    return { kernel: this.kernel(tiers[last]), tier: last };
+  }
+
+  private askBest(def: KernelDef): void {
+    const key = this.keyOf(def);
+    const n = (this.tierAsks.get(key) ?? 0) + 1;
+    this.tierAsks.set(key, n);
+    if (n === 2) this.enqueue(def, false);
   }
 
   /** Like kernel(), but waits for the compiler and throws `file:line:col: error: ...` at once. */
@@ -304,6 +590,7 @@ export class Gpu {
   /** Records one dispatch. Buffers and params are matched to the shader's bindings by name. */
   dispatch(k: Kernel, args: DispatchArgs): void {
     this.assertAlive();
+    if (this.planning) return;
     const { layout } = k;
     const entries: GPUBindGroupEntry[] = [];
     const given = new Set(Object.keys(args.buffers));
@@ -444,9 +731,10 @@ export class Gpu {
   /**
    * Spreads `n` invocations of a 1-D kernel with `wgSize` threads per workgroup over x (and y when
    * x would exceed the per-dimension limit). Kernels recover the flat index as
-   * `gid.x + gid.y * nwg.x * WG` where nwg is @builtin(num_workgroups), and must bounds-check it.
+   * `gid.x + gid.y * nwg.x * WG` where nwg is @builtin(num_workgroups) (the prelude's flat_index for the default
+   * WG = GRID_WG = 64), and must bounds-check it.
    */
-  grid(n: number, wgSize: number): [number, number] {
+  grid(n: number, wgSize: number = GRID_WG): [number, number] {
     const groups = Math.ceil(n / wgSize);
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (groups <= max) return [groups, 1];
@@ -457,7 +745,7 @@ export class Gpu {
   /** Records a buffer-to-buffer copy (bytes rounded up to 4). */
   copy(src: GPUBuffer, dst: GPUBuffer, bytes: number, srcOffset = 0, dstOffset = 0): void {
     this.assertAlive();
-    if (bytes <= 0) return;
+    if (bytes <= 0 || this.planning) return;
     this.getEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, roundUp4(bytes));
     this.counters.copies++;
     this.pendingUse.add(src).add(dst);
@@ -466,7 +754,7 @@ export class Gpu {
   /** Records a fill with zeros. */
   zero(buf: GPUBuffer, bytes = buf.size, offset = 0): void {
     this.assertAlive();
-    if (bytes <= 0) return;
+    if (bytes <= 0 || this.planning) return;
     this.getEncoder().clearBuffer(buf, offset, roundUp4(bytes));
     this.counters.clears++;
     this.pendingUse.add(buf);
@@ -498,6 +786,7 @@ export class Gpu {
   /** Waits until the GPU has finished all submitted work; throws pending errors. */
   async sync(): Promise<void> {
     this.flush();
+    this.waitPump();
     const t0 = performance.now();
     await gpuWait(this.device.queue.onSubmittedWorkDone());
     this.counters.waitMs += performance.now() - t0;
@@ -521,7 +810,7 @@ export class Gpu {
   /** Writes host data into a buffer, ordered after everything recorded before this call. */
   upload(buf: GPUBuffer, data: ArrayBufferView, offset = 0): void {
     this.assertAlive();
-    if (data.byteLength === 0) return;
+    if (data.byteLength === 0 || this.planning) return;
     // queue.writeBuffer takes effect before the next submit; recorded-but-unsubmitted commands that
     // use this buffer must go first, so submit them now (only then: a step stays one command buffer).
     if (this.encoder && this.pendingUse.has(buf)) this.flush();
@@ -539,7 +828,7 @@ export class Gpu {
   /** Reads `bytes` from a buffer back to the host (submits pending work first). */
   async read(buf: GPUBuffer, bytes: number = buf.size, offset = 0): Promise<ArrayBuffer> {
     this.assertAlive();
-    if (bytes === 0) return new ArrayBuffer(0);
+    if (bytes === 0 || this.planning) return new ArrayBuffer(bytes);
     const size = roundUp4(bytes);
     if (offset + size > buf.size) throw new Error(`read of ${size} bytes at ${offset} overruns a buffer of ${buf.size} bytes`);
     const staging = this.device.createBuffer({ size, usage: 0x01 /* MAP_READ */ | 0x08 /* COPY_DST */, label: 'readback' });
@@ -547,6 +836,7 @@ export class Gpu {
       this.getEncoder().copyBufferToBuffer(buf, offset, staging, 0, size);
       this.counters.copies++;
       this.flush();
+      this.waitPump();
       const t0 = performance.now();
       try {
         await gpuWait(staging.mapAsync(1 /* READ */));
@@ -596,6 +886,8 @@ export class Gpu {
 let current: Promise<Gpu> | null = null;
 
 export interface GpuOptions {
+  /** policy fields to change from defaultPolicy(adapter) */
+  policy?: Partial<KernelPolicy>;
   /** skip the default adapter and use SwiftShader directly (Node only) */
   forceFallback?: boolean;
   power?: GPUPowerPreference;
@@ -646,6 +938,8 @@ export async function acquire(opts: GpuOptions = {}): Promise<Gpu> {
     description: desc,
     isCpu,
     fellBack: res.fellBack,
+    subgroupMinSize: Number((ai as { subgroupMinSize?: number }).subgroupMinSize ?? 0),
+    subgroupMaxSize: Number((ai as { subgroupMaxSize?: number }).subgroupMaxSize ?? 0),
   };
-  return new Gpu(adapter, device, info);
+  return new Gpu(adapter, device, info, opts.policy);
 }

@@ -1,5 +1,5 @@
 // Browser bundling (Node side): esbuild with .wgsl imports loaded as {file, code} (the same shape the
-// Node loader hook gives) and platform.ts swapped for platform.browser.ts. Refuses node: imports.
+// Node loader hook gives), platform.ts swapped for platform.browser.ts and files.ts for files.browser.ts. Refuses node: imports.
 // Leaves out: CSS/asset pipelines (the page is one HTML file and one JS bundle).
 import * as esbuild from 'esbuild';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +21,8 @@ const wgpt: esbuild.Plugin = {
       if (!args.importer.includes(`${join('src', 'gpu')}`)) return undefined;
       return { path: join(dirname(args.importer), 'platform.browser.ts') };
     });
+    // file reads (src/gpu/files.ts, imported by browser-safe modules such as src/tokenizer) have no browser equivalent
+    build.onResolve({ filter: /gpu\/files\.js$/ }, (args) => ({ path: join(dirname(args.importer), args.path.replace(/\.js$/, '.browser.ts')) }));
     build.onResolve({ filter: /^wgsl_reflect$/ }, () => ({ path: join(ROOT, 'node_modules/wgsl_reflect/wgsl_reflect.module.js') }));
     build.onResolve({ filter: /^node:/ }, (args) => ({
       errors: [{ text: `${relative(ROOT, args.importer)} imports ${args.path}, which does not exist in the browser` }],

@@ -4,6 +4,7 @@
 // errors back to file:line. Leaves out: textures/samplers (wgpt only uses buffers), nested includes.
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import preludeWgsl from '../../shaders/prelude.wgsl';
+import matmulRowWgsl from '../../shaders/matmul_row.wgsl';
 
 /** What a `.wgsl` import gives (the Node loader hook and the esbuild plugin both produce this). */
 export interface ShaderSource {
@@ -16,8 +17,14 @@ export interface ResolvedShader extends ShaderSource {
   lines: { file: string; line: number }[];
 }
 
+/**
+ * Invocations per workgroup of wgpt's 1-D kernels: the prelude's `GRID_WG` (shaders/prelude.wgsl: flat_index) and
+ * Gpu.grid's default workgroup size; test/gpu.test.ts checks the two agree.
+ */
+export const GRID_WG = 64;
+
 /** What `//!include NAME` may name. */
-const INCLUDES: Record<string, ShaderSource> = { prelude: preludeWgsl };
+const INCLUDES: Record<string, ShaderSource> = { prelude: preludeWgsl, matmul_row: matmulRowWgsl };
 const INCLUDE_RE = /^\s*\/\/!include\s+(\S+)\s*$/;
 const resolved = new WeakMap<ShaderSource, ResolvedShader>();
 

@@ -4,7 +4,8 @@ export const platformName = 'browser';
 export const SWIFTSHADER_ICD = '';
 
 export interface AdapterResult {
-  adapter: GPUAdapter;
+  /** null: none found (`tried` says why) */
+  adapter: GPUAdapter | null;
   fellBack: boolean;
   tried: string[];
 }
@@ -13,13 +14,13 @@ export async function requestAdapter(opts: { forceFallback?: boolean; power?: GP
   const nav = (globalThis as { navigator?: Navigator }).navigator;
   if (!nav || !('gpu' in nav) || !nav.gpu) {
     return {
-      adapter: null as unknown as GPUAdapter,
+      adapter: null,
       fellBack: false,
       tried: ['navigator.gpu is missing: this browser has no WebGPU (use Chrome 113+, served from https:// or http://localhost)'],
     };
   }
   const adapter = await nav.gpu.requestAdapter({ powerPreference: opts.power ?? 'high-performance' });
-  if (!adapter) return { adapter: null as unknown as GPUAdapter, fellBack: false, tried: ['navigator.gpu.requestAdapter() returned null'] };
+  if (!adapter) return { adapter: null, fellBack: false, tried: ['navigator.gpu.requestAdapter() returned null'] };
   return { adapter, fellBack: false, tried: [] };
 }
 
@@ -37,3 +38,6 @@ export function gpuEntryPoint(): GPU | null {
 export function gpuWait<T>(p: Promise<T>): Promise<T> {
   return p;
 }
+
+/** No environment in a browser: compile times are read from gpu.counters instead. */
+export const logCompile = false;

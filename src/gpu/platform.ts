@@ -17,7 +17,8 @@ const keepAlive: GPU[] = [];
 let globalsInstalled = false;
 
 export interface AdapterResult {
-  adapter: GPUAdapter;
+  /** null: none found (`tried` says why) */
+  adapter: GPUAdapter | null;
   /** true when we had to fall back to the SwiftShader CPU driver. */
   fellBack: boolean;
   /** human-readable lines saying what was tried (for error messages and `wgpt info`). */
@@ -109,14 +110,14 @@ export async function requestAdapter(opts: { forceFallback?: boolean; power?: GP
   }
   if (!existsSync(SWIFTSHADER_ICD)) {
     tried.push(`SwiftShader: ${SWIFTSHADER_ICD} does not exist`);
-    return { adapter: null as unknown as GPUAdapter, fellBack: true, tried };
+    return { adapter: null, fellBack: true, tried };
   }
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
   const a = await tryCreate(power);
   if (a) return { adapter: a, fellBack: true, tried };
   tried.push(`SwiftShader via ${SWIFTSHADER_ICD}: no adapter (is libvulkan1 installed?)`);
   if (envIcd === undefined) delete process.env.VK_ICD_FILENAMES; else process.env.VK_ICD_FILENAMES = envIcd;
-  return { adapter: null as unknown as GPUAdapter, fellBack: true, tried };
+  return { adapter: null, fellBack: true, tried };
 }
 
 export const fixHint =
@@ -132,7 +133,9 @@ export const fixHint =
 // wait (a generated token) is answered within ~6% of its length and a long one (a training step) costs ~no CPU.
 // WGPT_GPU_WAIT=spin keeps Dawn's own polling (for side-by-side measurements).
 let waiting = 0;
-let waitStart = 0;
+/** start times of the waits pending now: a poll sleeps by the age of the youngest (a background compile's long wait
+ * must not slow a token's short one) */
+const waitStarts: number[] = [];
 let savedSetImmediate: typeof setImmediate | null = null;
 const loadSetImmediate = globalThis.setImmediate; // for a caller that kept the wrapper past the wait
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -140,7 +143,7 @@ const nativeSource = /\{\s*\[native code\]\s*\}\s*$/;
 
 function politeSetImmediate(this: unknown, fn: (...args: unknown[]) => void, ...args: unknown[]) {
   if (waiting > 0 && typeof fn === 'function' && nativeSource.test(Function.prototype.toString.call(fn))) {
-    const ms = Math.min(1, Math.max(0.05, (performance.now() - waitStart) / 16));
+    const ms = Math.min(1, Math.max(0.05, (performance.now() - waitStarts[waitStarts.length - 1]) / 16));
     Atomics.wait(sleepCell, 0, 0, ms);
   }
   return (savedSetImmediate ?? loadSetImmediate).call(globalThis, fn, ...args);
@@ -149,20 +152,25 @@ function politeSetImmediate(this: unknown, fn: (...args: unknown[]) => void, ...
 /** Awaits a promise that Dawn resolves (GPU work done, a buffer mapped) without spinning a CPU core meanwhile. */
 export async function gpuWait<T>(p: Promise<T>): Promise<T> {
   if (process.env.WGPT_GPU_WAIT === 'spin') return p;
+  const start = performance.now();
+  waitStarts.push(start);
   if (waiting++ === 0) {
-    waitStart = performance.now();
     savedSetImmediate = globalThis.setImmediate;
     globalThis.setImmediate = politeSetImmediate as typeof setImmediate;
   }
   try {
     return await p;
   } finally {
+    waitStarts.splice(waitStarts.lastIndexOf(start), 1);
     if (--waiting === 0) {
       if (globalThis.setImmediate === (politeSetImmediate as unknown)) globalThis.setImmediate = savedSetImmediate!;
       savedSetImmediate = null;
     }
   }
 }
+
+/** WGPT_LOG_COMPILE=1: one stderr line per pipeline created, with its compile time */
+export const logCompile = process.env.WGPT_LOG_COMPILE === '1';
 
 /** Writes one status line to stderr (Node) or the console (browser). */
 export function note(line: string): void {

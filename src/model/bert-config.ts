@@ -5,7 +5,7 @@ import type { ParamSpec, HFMapping } from './model.js';
 import { type Schema, checkConfig, configFromSchema, configToSchema } from './schema.js';
 import { type HeadKeys, HEAD_SCHEMA, checkHeadKeys, headKeysToHF, wantsClassifier, numLabelsOf, labelsOf } from './heads.js';
 import { tableOf } from './layers.js';
-import { type EncoderSpec, encoderLayers } from './encoder.js';
+import { type EncoderSpec, encoderLayers, BERT_TOKENS } from './encoder.js';
 import { BERT_LAYER_NAMES } from './layers.js';
 
 /** The keys of bert-base-cased's config.json that change the computation, with their meaning. */
@@ -161,6 +161,7 @@ export function bertSpec(c: BertConfig): EncoderSpec {
     initRange: c.initializer_range,
     wordInitRange: c.word_embedding_init_range,
     positions: 'absolute',
+    tokens: BERT_TOKENS,
     head: wantsClassifier(c)
       ? { kind: 'cls', dense: 'bert.pooler.dense', denseAct: 'tanh', out: 'classifier', dropBeforeDense: false, p: c.classifier_dropout ?? c.hidden_dropout_prob, numLabels: numLabelsOf(c), labels: labelsOf(c), problemType: c.problem_type }
       : { kind: 'mlm', dense: 'cls.predictions.transform.dense', norm: 'cls.predictions.transform.LayerNorm', bias: 'cls.predictions.bias', act: c.hidden_act },

@@ -3,7 +3,7 @@
 // Leaves out: anything not in the course's GPT (no rotary positions, no MoE, no bias-free LayerNorm).
 
 import { type HeadKeys, HEAD_SCHEMA, checkHeadKeys, headKeysToHF, wantsClassifier } from './heads.js';
-import { configFromSchema } from './schema.js';
+import { type Schema, checkConfig, configFromSchema } from './schema.js';
 
 export type Positions = 'learned' | 'sinusoidal';
 
@@ -56,18 +56,30 @@ export const PRESETS: Record<string, GPTConfig> = {
   gpt2: { ...DEFAULT_CONFIG, context_length: 1024, qkv_bias: true, tie_embeddings: true },
 };
 
+/**
+ * GPTConfig's keys as data: types, ranges, their config.json names (GPT-2's; wgpt's own under "wgpt") and GPT-2's
+ * defaults. `dropout` defaults to resid_pdrop; context_length reads n_ctx when n_positions is absent (gptConfigFromHF).
+ */
+export const GPT_SCHEMA: Schema<GPTConfig> = {
+  vocab_size: { type: 'int', min: 1 },
+  context_length: { type: 'int', min: 1, hf: 'n_positions' },
+  d_model: { type: 'int', min: 1, hf: 'n_embd' },
+  n_heads: { type: 'int', min: 1, hf: 'n_head' },
+  n_layers: { type: 'int', min: 1, hf: 'n_layer' },
+  dropout: { type: 'number', min: 0, below: 1, hf: 'wgpt.dropout', default: (j: Record<string, unknown>) => j.resid_pdrop ?? 0.1 },
+  qkv_bias: { type: 'bool', hf: 'wgpt.qkv_bias', default: true },
+  tie_embeddings: { type: 'bool', hf: 'tie_word_embeddings', default: true },
+  positions: { type: 'enum', values: ['learned', 'sinusoidal'], hf: 'wgpt.positions', default: 'learned' },
+  layernorm_eps: { type: 'number', above: 0, hf: 'layer_norm_epsilon', default: 1e-5 },
+  pad_token_id: { type: 'int', min: 0, default: null },
+  ...HEAD_SCHEMA,
+};
+
 /** Checks a config; throws one line naming the bad field. */
 export function validateConfig(c: GPTConfig): GPTConfig {
-  const ints: (keyof GPTConfig)[] = ['vocab_size', 'context_length', 'd_model', 'n_heads', 'n_layers'];
-  for (const k of ints) {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v <= 0) throw new Error(`config: ${k} must be a positive integer, got ${v}`);
-  }
+  checkConfig(GPT_SCHEMA, c, 'config');
   if (c.d_model % c.n_heads !== 0) throw new Error(`config: d_model ${c.d_model} is not divisible by n_heads ${c.n_heads}`);
-  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`config: dropout must be in [0, 1), got ${c.dropout}`);
-  if (!(c.layernorm_eps > 0)) throw new Error(`config: layernorm_eps must be > 0, got ${c.layernorm_eps}`);
-  if (c.positions !== 'learned' && c.positions !== 'sinusoidal') throw new Error(`config: positions must be 'learned' or 'sinusoidal', got ${c.positions}`);
-  if (c.pad_token_id !== undefined && !(Number.isInteger(c.pad_token_id) && c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size)) throw new Error(`config: pad_token_id ${c.pad_token_id} is not an id of the vocabulary (0…${c.vocab_size - 1})`);
+  if (c.pad_token_id !== undefined && c.pad_token_id >= c.vocab_size) throw new Error(`config: pad_token_id ${c.pad_token_id} is not an id of the vocabulary (0…${c.vocab_size - 1})`);
   checkHeadKeys(c, 'config');
   return c;
 }
@@ -110,55 +122,23 @@ export function gptConfigFromHF(j: unknown, where = 'config.json'): GPTConfig {
   if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
   const o = j as Record<string, unknown>;
   if (o.model_type !== undefined && o.model_type !== 'gpt2') bad(`model_type is ${JSON.stringify(o.model_type)}, not "gpt2"`);
-  const int = (key: string, v: unknown): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(`${key} must be a positive integer, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  const num = (key: string, v: unknown, dflt: number): number => {
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v)) bad(`${key} must be a number, got ${JSON.stringify(v)}`);
-    return v as number;
-  };
-  const bool = (key: string, v: unknown, dflt: boolean): boolean => {
-    if (v === undefined || v === null) return dflt;
-    if (typeof v !== 'boolean') bad(`${key} must be true or false, got ${JSON.stringify(v)}`);
-    return v as boolean;
-  };
   for (const k of ['vocab_size', 'n_embd', 'n_layer', 'n_head']) if (o[k] === undefined) bad(`missing "${k}"`);
   if (o.n_positions === undefined && o.n_ctx === undefined) bad('missing "n_positions"');
   const w = o.wgpt ?? {};
   if (typeof w !== 'object' || w === null || Array.isArray(w)) bad('"wgpt" must be an object');
   const ours = w as Record<string, unknown>;
 
-  const d_model = int('n_embd', o.n_embd);
-  if (o.n_inner !== undefined && o.n_inner !== null && o.n_inner !== 4 * d_model) bad(`n_inner ${JSON.stringify(o.n_inner)} is not supported; wgpt's MLP is ${d_model}→${4 * d_model}→${d_model} (n_inner null)`);
+  const n = o.n_embd;
+  if (typeof n === 'number' && o.n_inner !== undefined && o.n_inner !== null && o.n_inner !== 4 * n) bad(`n_inner ${JSON.stringify(o.n_inner)} is not supported; wgpt's MLP is ${n}→${4 * n}→${n} (n_inner null)`);
   const act = o.activation_function ?? 'gelu_new';
   if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') bad(`activation_function ${JSON.stringify(act)} is not supported; wgpt uses the tanh GELU ("gelu_new")`);
   if (o.scale_attn_by_inverse_layer_idx === true) bad('scale_attn_by_inverse_layer_idx true is not supported');
   if (o.scale_attn_weights === false) bad('scale_attn_weights false is not supported (wgpt scales scores by 1/sqrt(head size))');
   const positions = ours.positions ?? 'learned';
   if (positions !== 'learned' && positions !== 'sinusoidal') bad(`wgpt.positions must be "learned" or "sinusoidal", got ${JSON.stringify(positions)}`);
-
-  const c: GPTConfig = {
-    vocab_size: int('vocab_size', o.vocab_size),
-    context_length: o.n_positions !== undefined ? int('n_positions', o.n_positions) : int('n_ctx', o.n_ctx),
-    d_model,
-    n_heads: int('n_head', o.n_head),
-    n_layers: int('n_layer', o.n_layer),
-    dropout: num('wgpt.dropout', ours.dropout, num('resid_pdrop', o.resid_pdrop, 0.1)),
-    qkv_bias: bool('wgpt.qkv_bias', ours.qkv_bias, true),
-    tie_embeddings: bool('tie_word_embeddings', o.tie_word_embeddings, true),
-    positions: positions as GPTConfig['positions'],
-    layernorm_eps: num('layer_norm_epsilon', o.layer_norm_epsilon, 1e-5),
-  };
-  if (wantsClassifier(o as HeadKeys)) {
-    // GPT2ForSequenceClassification: its head keys and pad_token_id (the LM ignores both)
-    Object.assign(c, configFromSchema(HEAD_SCHEMA, o, where));
-    if (o.pad_token_id !== undefined && o.pad_token_id !== null) {
-      if (typeof o.pad_token_id !== 'number' || !Number.isInteger(o.pad_token_id) || o.pad_token_id < 0) bad(`pad_token_id must be an integer ≥ 0, got ${JSON.stringify(o.pad_token_id)}`);
-      c.pad_token_id = o.pad_token_id as number;
-    }
-  }
+  const c = configFromSchema(GPT_SCHEMA, { ...o, n_positions: o.n_positions ?? o.n_ctx }, where);
+  // the head keys and pad_token_id matter to GPT2ForSequenceClassification only (the LM ignores them)
+  if (!wantsClassifier(c)) for (const k of [...Object.keys(HEAD_SCHEMA), 'pad_token_id'] as (keyof GPTConfig)[]) delete c[k];
   try {
     return validateConfig(c);
   } catch (e) {

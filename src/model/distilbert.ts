@@ -94,6 +94,7 @@ export function distilbertSpec(c: DistilBertConfig): EncoderSpec {
     pad: c.pad_token_id,
     initRange: c.initializer_range,
     positions: 'absolute',
+    tokens: BERT_TOKENS,
     head: wantsClassifier(c)
       ? { kind: 'cls', dense: 'pre_classifier', denseAct: 'relu', out: 'classifier', dropBeforeDense: false, p: c.seq_classif_dropout, numLabels: numLabelsOf(c), labels: labelsOf(c), problemType: c.problem_type }
       : { kind: 'mlm', dense: 'vocab_transform', norm: 'vocab_layer_norm', bias: 'vocab_projector.bias', act: c.activation },

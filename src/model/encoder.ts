@@ -84,6 +84,8 @@ export interface EncoderSpec {
   wordInitRange?: number;
   /** 'absolute': 0…T−1; 'padded': RoBERTa's, counted from pad + 1 over non-pad tokens (pad tokens get pad) */
   positions: 'absolute' | 'padded';
+  /** the tokenizer's names of [CLS] [SEP] [PAD] [MASK] [UNK] (RoBERTa: <s> </s> <pad> <mask> <unk>) */
+  tokens: SpecialTokenNames;
   head: MlmHeadSpec | ClsHeadSpec;
 }
 
@@ -150,6 +152,17 @@ export abstract class EncoderModel<C> extends LayerModel<C, EncoderLayers> {
     return this.spec.vocab;
   }
 
+  /** longest row the model takes (RoBERTa: max_position_embeddings − padding_idx − 1) */
+  get maxTokens(): number {
+    const s = this.spec;
+    return s.positions === 'padded' ? s.maxPos - s.pad - 1 : s.maxPos;
+  }
+
+  /** the tokenizer's names of its special tokens */
+  get tokens(): SpecialTokenNames {
+    return this.spec.tokens;
+  }
+
   /** Checks an input against the config on the host (nothing out of range reaches the GPU); returns [B, T]. */
   checkInput(x: BertInput): [number, number] {
     const s = this.spec;
@@ -157,7 +170,7 @@ export abstract class EncoderModel<C> extends LayerModel<C, EncoderLayers> {
     if (x.ids.shape.length !== 2) throw new Error(`${who}: ids must be [B, T], got [${x.ids.shape}]`);
     const [B, T] = x.ids.shape;
     if (B === 0 || T === 0) throw new Error(`${who}: empty batch [${x.ids.shape}]`);
-    const maxT = s.positions === 'padded' ? s.maxPos - s.pad - 1 : s.maxPos;
+    const maxT = this.maxTokens;
     if (T > maxT) throw new Error(`sequence of ${T} tokens is longer than ${s.positions === 'padded' ? `the ${maxT} positions of ` : ''}max_position_embeddings ${s.maxPos}`);
     for (let i = 0; i < x.ids.size; i++) {
       const v = x.ids.ids[i];

@@ -16,6 +16,8 @@ import { embedding } from '../ops/embedding.js';
 import { layerNorm } from '../ops/layernorm.js';
 import { linear, linearT, linearGelu, linearResidual } from '../ops/matmul.js';
 import { layerNormLinear } from '../ops/matmul-ln.js';
+import { F16Weight, linearF16 } from '../ops/matmul-f16.js';
+import { f16BitsToNumber } from '../io/safetensors.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Declaring and binding
@@ -42,6 +44,10 @@ export class Params {
   readonly rows: ParamSpec[] = [];
   /** module names of every Linear declared (the names a LinearAdapter may target) */
   readonly linearModules = new Set<string>();
+  /** weight layout of each Linear, by weight name (what storing it in f16 needs) */
+  readonly linearLayouts = new Map<string, 'conv1d' | 'torch'>();
+  /** frozen Linear weights kept as packed f16 (LayerModel.storeFrozenLinearsF16), by weight name */
+  readonly f16 = new Map<string, F16Weight>();
   private tensors: Map<string, Tensor> | null = null;
   adapter: LinearAdapter | undefined;
 
@@ -135,16 +141,19 @@ export class Linear {
     s.ps.linearModules.add(this.module);
     this.ps = s.ps;
     this.weight = s.param(name + '.weight', o.layout === 'conv1d' ? [inF, outF] : [outF, inF], o.init);
+    s.ps.linearLayouts.set(this.weight.name, o.layout);
     this.bias = o.bias === false ? undefined : s.param(name + '.bias', [outF], init.zeros());
   }
   private readonly ps: Params;
 
   /** whether the model's adapter targets this module (then no fused path is taken) */
   get adapted(): boolean {
-    return !!this.ps.adapter?.modules.has(this.module);
+    return !!this.ps.adapter?.modules.has(this.module) || this.ps.f16.has(this.weight.name);
   }
 
   private base(x: Tensor): Tensor {
+    const h = this.ps.f16.get(this.weight.name);
+    if (h) return linearF16(x, h, this.bias?.t);
     return this.layout === 'conv1d' ? linear(x, this.weight.t, this.bias?.t) : linearT(x, this.weight.t, this.bias?.t);
   }
 
@@ -276,8 +285,10 @@ export class FeedForward {
     this.fc = new Linear(where, names.fc, C, inner, { layout, init: o.init });
     this.proj = new Linear(where, names.proj, inner, C, { layout, init: o.init });
   }
-  forward(x: Tensor, act: (t: Tensor) => Tensor, opts?: ForwardOptions): Tensor {
-    return this.proj.forward(act(this.fc.forward(x, opts)), opts);
+  /** `mid`: applied after the activation (Marian's activation dropout) */
+  forward(x: Tensor, act: (t: Tensor) => Tensor, opts?: ForwardOptions, mid?: (t: Tensor) => Tensor): Tensor {
+    const h = act(this.fc.forward(x, opts));
+    return this.proj.forward(mid ? mid(h) : h, opts);
   }
 }
 
@@ -343,9 +354,55 @@ export class PostLNEncoderLayer {
     this.ffn = new FeedForward(where, { fc: names.fc, proj: names.proj }, C, inner, { init: o.init });
     this.outNorm = new LayerNorm(where, names.outNorm, C, o.eps);
   }
-  forward(x: Tensor, attend: Attend, act: (t: Tensor) => Tensor, drop: (t: Tensor, site: number) => Tensor, sites: [number, number], opts?: ForwardOptions): Tensor {
+  /** `sites`: dropout sites of the attention branch and the feed-forward branch; `mid`: after the activation */
+  forward(x: Tensor, attend: Attend, act: (t: Tensor) => Tensor, drop: (t: Tensor, site: number) => Tensor, sites: [number, number], opts?: ForwardOptions, mid?: (t: Tensor) => Tensor): Tensor {
     const h = this.attnNorm.forward(add(drop(this.attn.forward(x, attend, opts), sites[0]), x));
-    return this.outNorm.forward(add(drop(this.ffn.forward(h, act, opts), sites[1]), h));
+    return this.outNorm.forward(add(drop(this.ffn.forward(h, act, opts, mid), sites[1]), h));
+  }
+}
+
+/**
+ * Attention given to a decoder layer as a closure over its own projections: returns the attention output before
+ * out_proj for queries from x (self-attention with or without a KV cache, cross-attention on encoder states or on
+ * cached encoder keys/values, with or without probabilities).
+ */
+export type AttendWith = (attn: SplitAttention, x: Tensor) => Tensor;
+
+/** Names of a post-LN decoder layer (Marian/BART: self_attn, self_attn_layer_norm, encoder_attn, …, fc1, fc2, final_layer_norm). */
+export interface DecoderLayerNames {
+  self: SplitAttentionNames;
+  selfNorm: string;
+  cross: SplitAttentionNames;
+  crossNorm: string;
+  fc: string;
+  proj: string;
+  outNorm: string;
+}
+
+/**
+ * The post-LN decoder layer (Marian/BART), written once for teacher forcing and cached decode steps:
+ * x = LN(x + drop(self)), x = LN(x + drop(cross)), x = LN(x + drop(fc2(mid(act(fc1(x)))))).
+ */
+export class PostLNDecoderLayer {
+  readonly self: SplitAttention;
+  readonly selfNorm: LayerNorm;
+  readonly cross: SplitAttention;
+  readonly crossNorm: LayerNorm;
+  readonly ffn: FeedForward;
+  readonly outNorm: LayerNorm;
+  constructor(where: Where, names: DecoderLayerNames, C: number, inner: number, o: { eps: number; init: Init }) {
+    this.self = new SplitAttention(where, names.self, C, { init: o.init });
+    this.selfNorm = new LayerNorm(where, names.selfNorm, C, o.eps);
+    this.cross = new SplitAttention(where, names.cross, C, { init: o.init });
+    this.crossNorm = new LayerNorm(where, names.crossNorm, C, o.eps);
+    this.ffn = new FeedForward(where, { fc: names.fc, proj: names.proj }, C, inner, { init: o.init });
+    this.outNorm = new LayerNorm(where, names.outNorm, C, o.eps);
+  }
+  /** `drop(t, i)`: dropout of branch i (0 self, 1 cross, 2 feed-forward); `mid` after the activation */
+  forward(x: Tensor, selfAttend: AttendWith, crossAttend: AttendWith, act: (t: Tensor) => Tensor, drop: (t: Tensor, branch: number) => Tensor, opts?: ForwardOptions, mid?: (t: Tensor) => Tensor): Tensor {
+    x = this.selfNorm.forward(add(x, drop(this.self.out.forward(selfAttend(this.self, x), opts), 0)));
+    x = this.crossNorm.forward(add(x, drop(this.cross.out.forward(crossAttend(this.cross, x), opts), 1)));
+    return this.outNorm.forward(add(x, drop(this.ffn.forward(x, act, opts, mid), 2)));
   }
 }
 
@@ -402,13 +459,43 @@ export abstract class LayerModel<C, L> {
     return [...this.params.values()];
   }
 
-  /** Host copies of all parameters (for checkpoints). */
-  exportParams(): Promise<ParamMap> {
-    return exportParamMap(this.params);
+  /** Host copies of all parameters (for checkpoints); f16-stored weights as their f16 values. */
+  async exportParams(): Promise<ParamMap> {
+    if (!this.ps.f16.size) return exportParamMap(this.params);
+    const out: ParamMap = new Map();
+    for (const [name, t] of this.params) {
+      const h = this.ps.f16.get(name);
+      if (!h) out.set(name, { shape: [...t.shape], data: await t.toArray() });
+      else {
+        const words = new Uint32Array((await this.gpu.readF32(h.buffer, Math.ceil(t.size / 2))).buffer);
+        out.set(name, { shape: [...t.shape], data: Float32Array.from({ length: t.size }, (_, i) => f16BitsToNumber((words[i >> 1] >>> (i & 1 ? 16 : 0)) & 0xffff)) });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * `--base-dtype f16`: every FROZEN Linear weight moves to packed f16 pairs (half the bytes), read by the f16 matmul;
+   * its f32 buffer is released (trim the pool to give the memory back). Trainable weights stay f32. Returns the
+   * weights converted and the bytes before and after.
+   */
+  async storeFrozenLinearsF16(): Promise<{ weights: number; f32Bytes: number; f16Bytes: number }> {
+    let [n, before, after] = [0, 0, 0];
+    for (const [name, layout] of this.ps.linearLayouts) {
+      const t = this.params.get(name);
+      if (!t || t.requiresGrad || this.ps.f16.has(name)) continue;
+      const w = F16Weight.from(this.gpu, await t.toArray(), t.shape, layout, `${name}.f16`);
+      this.ps.f16.set(name, w);
+      t.dispose();
+      [n, before, after] = [n + 1, before + t.bytes, after + w.bytes];
+    }
+    return { weights: n, f32Bytes: before, f16Bytes: after };
   }
 
   dispose(): void {
     for (const t of this.params.values()) t.dispose();
     this.params.clear();
+    for (const w of this.ps.f16.values()) w.dispose();
+    this.ps.f16.clear();
   }
 }

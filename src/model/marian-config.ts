@@ -3,6 +3,8 @@
 // only; the layers are in marian.ts). Leaves out: pre-LayerNorm variants (normalize_before), embedding/final
 // LayerNorms, learned positions, layerdrop.
 import { type ParamSpec, type HFMapping, init } from './model.js';
+import { type Schema, checkConfig, configFromSchema } from './schema.js';
+import { type Params, type Param, type SplitAttentionNames, Embedding, PostLNEncoderLayer, PostLNDecoderLayer, tableOf } from './layers.js';
 
 export interface MarianConfig {
   /** rows of the encoder's token embedding (= the shared one) */
@@ -81,29 +83,45 @@ export const MARIAN_PRESETS: Record<string, Shape> = {
   'opus-mt': { ...OPUS_MT },
 };
 
-const line = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
+/** MarianConfig's keys as data (types, ranges, MarianConfig's config.json defaults). */
+export const MARIAN_SCHEMA: Schema<MarianConfig> = {
+  vocab_size: { type: 'int', min: 1 },
+  decoder_vocab_size: { type: 'int', min: 1, default: (j: Record<string, unknown>) => j.vocab_size },
+  d_model: { type: 'int', min: 1 },
+  encoder_layers: { type: 'int', min: 1, default: 12 },
+  decoder_layers: { type: 'int', min: 1, default: 12 },
+  encoder_attention_heads: { type: 'int', min: 1, default: 16 },
+  decoder_attention_heads: { type: 'int', min: 1, default: 16 },
+  encoder_ffn_dim: { type: 'int', min: 1, default: 4096 },
+  decoder_ffn_dim: { type: 'int', min: 1, default: 4096 },
+  max_position_embeddings: { type: 'int', min: 1, default: 1024 },
+  activation_function: { type: 'enum', values: MARIAN_ACTS, default: 'gelu' },
+  scale_embedding: { type: 'bool', default: false },
+  dropout: { type: 'number', min: 0, below: 1, default: 0.1 },
+  attention_dropout: { type: 'number', min: 0, below: 1, default: 0 },
+  activation_dropout: { type: 'number', min: 0, below: 1, default: 0 },
+  pad_token_id: { type: 'int', min: 0, default: 58100 },
+  decoder_start_token_id: { type: 'int', min: 0, default: (j: Record<string, unknown>) => j.pad_token_id ?? 58100 },
+  eos_token_id: { type: 'int', min: 0, default: 0 },
+  share_encoder_decoder_embeddings: { type: 'bool', default: true },
+  init_std: { type: 'number', above: 0, default: 0.02 },
+  num_beams: { type: 'int', min: 1, default: 1 },
+  max_length: { type: 'int', min: 1, default: 512 },
+};
 
 /** Checks a config; throws one line naming the bad field. */
 export function validateMarianConfig(c: MarianConfig, where = 'config'): MarianConfig {
+  checkConfig(MARIAN_SCHEMA, c, where);
   const bad = (m: string): never => {
     throw new Error(`${where}: ${m}`);
   };
-  for (const k of ['vocab_size', 'decoder_vocab_size', 'd_model', 'encoder_layers', 'decoder_layers', 'encoder_attention_heads', 'decoder_attention_heads', 'encoder_ffn_dim', 'decoder_ffn_dim', 'max_position_embeddings', 'num_beams', 'max_length'] as const) {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
   if (c.d_model % 2 !== 0) bad(`d_model ${c.d_model} must be even (half sine, half cosine positions)`);
   for (const k of ['encoder_attention_heads', 'decoder_attention_heads'] as const) if (c.d_model % c[k] !== 0) bad(`d_model ${c.d_model} is not divisible by ${k} ${c[k]}`);
-  if (!MARIAN_ACTS.includes(c.activation_function)) bad(`activation_function ${JSON.stringify(c.activation_function)} is not supported (wgpt reads ${MARIAN_ACTS.map((a) => `"${a}"`).join(', ')})`);
-  for (const k of ['dropout', 'attention_dropout', 'activation_dropout'] as const) if (typeof c[k] !== 'number' || !(c[k] >= 0 && c[k] < 1)) bad(`${k} must be in [0, 1), got ${JSON.stringify(c[k])}`);
   if (c.share_encoder_decoder_embeddings && c.decoder_vocab_size !== c.vocab_size) bad(`decoder_vocab_size ${c.decoder_vocab_size} differs from vocab_size ${c.vocab_size} although share_encoder_decoder_embeddings is true`);
   for (const k of ['pad_token_id', 'decoder_start_token_id', 'eos_token_id'] as const) {
-    const v = c[k];
-    if (!Number.isInteger(v) || v < 0 || v >= c.decoder_vocab_size) bad(`${k} ${JSON.stringify(v)} is not an id of the decoder's vocabulary (0…${c.decoder_vocab_size - 1})`);
+    if (c[k] >= c.decoder_vocab_size) bad(`${k} ${JSON.stringify(c[k])} is not an id of the decoder's vocabulary (0…${c.decoder_vocab_size - 1})`);
   }
   if (c.pad_token_id >= c.vocab_size) bad(`pad_token_id ${c.pad_token_id} is not an id of the encoder's vocabulary (0…${c.vocab_size - 1})`);
-  if (typeof c.init_std !== 'number' || !(c.init_std > 0)) bad(`init_std must be > 0, got ${JSON.stringify(c.init_std)}`);
-  if (typeof c.scale_embedding !== 'boolean') bad(`scale_embedding must be true or false`);
   return c;
 }
 
@@ -115,43 +133,12 @@ export function marianConfigFromHF(j: unknown, where = 'config.json'): MarianCon
   if (typeof j !== 'object' || j === null || Array.isArray(j)) bad('must be a JSON object');
   const o = j as Record<string, unknown>;
   if (o.model_type !== 'marian') bad(`model_type is ${JSON.stringify(o.model_type)}, not "marian"`);
-  for (const k of ['vocab_size', 'd_model']) if (o[k] === undefined) bad(`missing "${k}"`);
   if (o.normalize_before === true) bad('normalize_before true (pre-LayerNorm Marian) is not supported');
   if (o.normalize_embedding === true) bad('normalize_embedding true is not supported');
   if (o.add_final_layer_norm === true) bad('add_final_layer_norm true is not supported');
   if (o.tie_word_embeddings === false) bad('tie_word_embeddings false (an lm_head of its own) is not supported');
   if (o.static_position_embeddings === false) bad('learned position embeddings (static_position_embeddings false) are not supported');
-  const V = o.vocab_size as number;
-  const pad = (o.pad_token_id ?? 58100) as number;
-  const c: MarianConfig = {
-    vocab_size: V,
-    decoder_vocab_size: (o.decoder_vocab_size ?? V) as number,
-    d_model: o.d_model as number,
-    encoder_layers: (o.encoder_layers ?? 12) as number,
-    decoder_layers: (o.decoder_layers ?? 12) as number,
-    encoder_attention_heads: (o.encoder_attention_heads ?? 16) as number,
-    decoder_attention_heads: (o.decoder_attention_heads ?? 16) as number,
-    encoder_ffn_dim: (o.encoder_ffn_dim ?? 4096) as number,
-    decoder_ffn_dim: (o.decoder_ffn_dim ?? 4096) as number,
-    max_position_embeddings: (o.max_position_embeddings ?? 1024) as number,
-    activation_function: (o.activation_function ?? 'gelu') as MarianAct,
-    scale_embedding: (o.scale_embedding ?? false) as boolean,
-    dropout: (o.dropout ?? 0.1) as number,
-    attention_dropout: (o.attention_dropout ?? 0) as number,
-    activation_dropout: (o.activation_dropout ?? 0) as number,
-    pad_token_id: pad,
-    decoder_start_token_id: (o.decoder_start_token_id ?? pad) as number,
-    eos_token_id: (o.eos_token_id ?? 0) as number,
-    share_encoder_decoder_embeddings: (o.share_encoder_decoder_embeddings ?? true) as boolean,
-    init_std: (o.init_std ?? 0.02) as number,
-    num_beams: (o.num_beams ?? 1) as number,
-    max_length: (o.max_length ?? 512) as number,
-  };
-  try {
-    return validateMarianConfig(c, where);
-  } catch (e) {
-    throw new Error(line(e));
-  }
+  return validateMarianConfig(configFromSchema(MARIAN_SCHEMA, o, where), where);
 }
 
 /** MarianConfig → config.json object with MarianConfig's keys (what transformers' MarianMTModel reads back). */
@@ -181,43 +168,35 @@ export function marianConfigToHF(c: MarianConfig): Record<string, unknown> {
  * zeroed), zero biases, LayerNorm 1/0. `final_logits_bias` is a buffer in Hugging Face (saved, never trained): frozen.
  */
 export function marianParamTable(c: MarianConfig): ParamSpec[] {
+  return tableOf('Marian', (ps) => marianLayers(ps, c));
+}
+
+/** Marian's layers (the table's order: embeddings, encoder layers, decoder layers, final_logits_bias). */
+export interface MarianLayers {
+  shared: Embedding | null;
+  encEmbed: Embedding | null;
+  decEmbed: Embedding | null;
+  encoder: PostLNEncoderLayer[];
+  decoder: PostLNDecoderLayer[];
+  finalLogitsBias: Param;
+}
+
+const attnNames = (p: string): SplitAttentionNames => ({ q: `${p}.q_proj`, k: `${p}.k_proj`, v: `${p}.v_proj`, out: `${p}.out_proj` });
+
+export function marianLayers(ps: Params, c: MarianConfig): MarianLayers {
   const d = c.d_model;
   const w = init.normal(c.init_std);
-  const t: ParamSpec[] = [];
-  const lin = (n: string, i: number, o: number) => {
-    t.push({ name: n + '.weight', shape: [o, i], init: w });
-    t.push({ name: n + '.bias', shape: [o], init: init.zeros() });
-  };
-  const ln = (n: string) => {
-    t.push({ name: n + '.weight', shape: [d], init: init.ones() });
-    t.push({ name: n + '.bias', shape: [d], init: init.zeros() });
-  };
-  if (c.share_encoder_decoder_embeddings) t.push({ name: 'model.shared.weight', shape: [c.vocab_size, d], init: w, paddingRow: c.pad_token_id });
-  else {
-    t.push({ name: 'model.encoder.embed_tokens.weight', shape: [c.vocab_size, d], init: w, paddingRow: c.pad_token_id });
-    t.push({ name: 'model.decoder.embed_tokens.weight', shape: [c.decoder_vocab_size, d], init: w, paddingRow: c.pad_token_id });
-  }
-  const attn = (p: string) => {
-    for (const proj of ['q_proj', 'k_proj', 'v_proj', 'out_proj']) lin(`${p}.${proj}`, d, d);
-    ln(p + '_layer_norm');
-  };
-  for (let l = 0; l < c.encoder_layers; l++) {
-    const p = `model.encoder.layers.${l}.`;
-    attn(p + 'self_attn');
-    lin(p + 'fc1', d, c.encoder_ffn_dim);
-    lin(p + 'fc2', c.encoder_ffn_dim, d);
-    ln(p + 'final_layer_norm');
-  }
-  for (let l = 0; l < c.decoder_layers; l++) {
-    const p = `model.decoder.layers.${l}.`;
-    attn(p + 'self_attn');
-    attn(p + 'encoder_attn');
-    lin(p + 'fc1', d, c.decoder_ffn_dim);
-    lin(p + 'fc2', c.decoder_ffn_dim, d);
-    ln(p + 'final_layer_norm');
-  }
-  t.push({ name: 'final_logits_bias', shape: [1, c.decoder_vocab_size], init: init.zeros(), frozen: true });
-  return t;
+  const emb = (name: string, rows: number) => new Embedding(ps, name, rows, d, { init: w, paddingRow: c.pad_token_id });
+  const shared = c.share_encoder_decoder_embeddings ? emb('model.shared', c.vocab_size) : null;
+  const encEmbed = shared ? null : emb('model.encoder.embed_tokens', c.vocab_size);
+  const decEmbed = shared ? null : emb('model.decoder.embed_tokens', c.decoder_vocab_size);
+  const o = { eps: 1e-5, init: w };
+  const encoder = Array.from({ length: c.encoder_layers }, (_, l) =>
+    new PostLNEncoderLayer(ps.scope(`model.encoder.layers.${l}.`), { attn: attnNames('self_attn'), attnNorm: 'self_attn_layer_norm', fc: 'fc1', proj: 'fc2', outNorm: 'final_layer_norm' }, d, c.encoder_ffn_dim, o));
+  const decoder = Array.from({ length: c.decoder_layers }, (_, l) =>
+    new PostLNDecoderLayer(ps.scope(`model.decoder.layers.${l}.`), { self: attnNames('self_attn'), selfNorm: 'self_attn_layer_norm', cross: attnNames('encoder_attn'), crossNorm: 'encoder_attn_layer_norm', fc: 'fc1', proj: 'fc2', outNorm: 'final_layer_norm' }, d, c.decoder_ffn_dim, o));
+  const finalLogitsBias = ps.param('final_logits_bias', [1, c.decoder_vocab_size], init.zeros(), { frozen: true });
+  return { shared, encEmbed, decEmbed, encoder, decoder, finalLogitsBias };
 }
 
 /**

@@ -6,19 +6,19 @@
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
 import { embedding, embeddingWithPositions } from '../ops/embedding.js';
-import { add, dropout } from '../ops/elementwise.js';
+import { dropout } from '../ops/elementwise.js';
 import { activation } from '../ops/unary.js';
-import { layerNorm } from '../ops/layernorm.js';
 import { linearT } from '../ops/matmul.js';
 import { crossEntropy } from '../ops/loss.js';
 import { attention, attentionWithProbs, attentionDecode, createKVCache, type KVCache } from '../ops/attention.js';
 import { reshape } from '../ops/shape.js';
 import { mixSeed } from './init.js';
 import { MarianTokenizer } from '../tokenizer/marian.js';
-import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, uploadParams, trainableParams, paramOf, exportParamMap, checkArchOptions } from './model.js';
+import { type Architecture, type Model, type ForwardOptions, type ParamMap, type EncoderDecoderLM, type DecoderState, type DataSource, type DataOptions, type TrainingData, trainableParams, checkArchOptions } from './model.js';
 import { pairData, type Seq2SeqBatch } from '../data/pairs.js';
 import { rowGather } from './reorder.js';
-import { type MarianConfig, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF } from './marian-config.js';
+import { type MarianConfig, type MarianLayers, MARIAN_PRESETS, validateMarianConfig, marianConfigFromHF, marianConfigToHF, marianParamTable, marianHF, marianLayers } from './marian-config.js';
+import { type AttendWith, LayerModel } from './layers.js';
 
 export type { MarianConfig } from './marian-config.js';
 export type { Seq2SeqBatch } from '../data/pairs.js';
@@ -58,24 +58,19 @@ interface State extends DecoderState {
   lastCross: Tensor | null;
 }
 
-export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, EncoderDecoderLM {
+export class Marian extends LayerModel<MarianConfig, MarianLayers> implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, EncoderDecoderLM {
   readonly arch = marian;
   readonly capabilities = { encoderDecoder: true } as const;
-  readonly params: Map<string, Tensor>;
   private readonly positions: Tensor;
   /** final_logits_bias [1, V] seen as [V] (the head's bias) */
   private readonly logitsBias: Tensor;
   private readonly act: (x: Tensor) => Tensor;
 
-  constructor(
-    readonly gpu: Gpu,
-    readonly config: MarianConfig,
-    params: ParamMap,
-  ) {
+  constructor(gpu: Gpu, config: MarianConfig, params: ParamMap) {
     validateMarianConfig(config);
-    this.params = uploadParams(gpu, marianParamTable(config), params);
+    super(gpu, config, 'Marian', marianLayers, params);
     this.positions = Tensor.from(gpu, marianSinusoids(config.max_position_embeddings, config.d_model), [config.max_position_embeddings, config.d_model], { isParam: true, name: 'marian.positions' });
-    this.logitsBias = reshape(this.p('final_logits_bias'), [config.decoder_vocab_size]);
+    this.logitsBias = reshape(this.layers.finalLogitsBias.t, [config.decoder_vocab_size]);
     this.act = activation(config.activation_function);
   }
 
@@ -107,20 +102,14 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   readonly forcedEosAtMax = true;
   readonly sourceEndsWithEos = true;
 
-  p(name: string): Tensor {
-    return paramOf(this.params, 'Marian', name);
-  }
-
+  /** the trainable parameters (final_logits_bias is a buffer) */
   paramList(): Tensor[] {
-    return trainableParams(marianParamTable(this.config), this.params);
-  }
-
-  exportParams(): Promise<ParamMap> {
-    return exportParamMap(this.params);
+    return trainableParams(this.ps.rows, this.params);
   }
 
   private emb(side: 'encoder' | 'decoder'): Tensor {
-    return this.config.share_encoder_decoder_embeddings ? this.p('model.shared.weight') : this.p(`model.${side}.embed_tokens.weight`);
+    const L = this.layers;
+    return (L.shared ?? (side === 'encoder' ? L.encEmbed : L.decEmbed))!.weight.t;
   }
 
   /** tokens × √d (when scale_embedding) + positions pos0 … pos0+T−1. ids [B, T] → [B, T, d]. */
@@ -130,35 +119,6 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     if (pos0 + T > c.max_position_embeddings) throw new Error(`a ${side === 'encoder' ? 'source' : 'target'} of ${pos0 + T} tokens is longer than the model's max_position_embeddings ${c.max_position_embeddings}`);
     // one dispatch: token rows × √d (when scale_embedding) + the position rows
     return embeddingWithPositions(ids, this.emb(side), this.positions, { pos0, paddingIdx: c.pad_token_id, scale: c.scale_embedding ? Math.sqrt(c.d_model) : 1 });
-  }
-
-  private lin(x: Tensor, name: string): Tensor {
-    return linearT(x, this.p(name + '.weight'), this.p(name + '.bias'));
-  }
-
-  private ln(x: Tensor, name: string): Tensor {
-    return layerNorm(x, this.p(name + '.weight'), this.p(name + '.bias'), 1e-5);
-  }
-
-  private heads(prefix: string): number {
-    return prefix.startsWith('model.decoder') ? this.config.decoder_attention_heads : this.config.encoder_attention_heads;
-  }
-
-  /** MarianAttention: q = q_proj(x)·hd^−0.5 (applied to the scores), k, v from kv, softmax, out_proj. */
-  private attn(prefix: string, x: Tensor, kv: Tensor, o: { causal?: boolean; keyMask?: ArrayLike<number>; dropout: number; seed: number }): Tensor {
-    const heads = this.heads(prefix);
-    const hd = this.config.d_model / heads;
-    const q = this.lin(x, prefix + '.q_proj');
-    const k = this.lin(kv, prefix + '.k_proj');
-    const v = this.lin(kv, prefix + '.v_proj');
-    const a = attention(q, k, v, { heads, causal: o.causal, keyMask: o.keyMask, scale: hd ** -0.5, dropout: o.dropout, seed: o.seed });
-    return this.lin(a, prefix + '.out_proj');
-  }
-
-  private ffn(prefix: string, x: Tensor, drop: (t: Tensor, site: number, p?: number) => Tensor, site: number): Tensor {
-    let h = this.act(this.lin(x, prefix + 'fc1'));
-    h = drop(h, site, this.config.activation_dropout);
-    return this.lin(h, prefix + 'fc2');
   }
 
   private dropper(opts: ForwardOptions) {
@@ -176,13 +136,25 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   encodeHidden(src: IdBatch, srcMask: ArrayLike<number>, opts: ForwardOptions = {}): Tensor {
     const c = this.config;
     const d = this.dropper(opts);
+    const scale = (c.d_model / c.encoder_attention_heads) ** -0.5;
     let x = d.drop(this.embed('encoder', src, 0), 0);
-    for (let l = 0; l < c.encoder_layers; l++) {
-      const p = `model.encoder.layers.${l}.`;
-      const a = this.attn(p + 'self_attn', x, x, { keyMask: srcMask, dropout: d.p(c.attention_dropout), seed: d.seed(100 + l) });
-      x = this.ln(add(x, d.drop(a, 200 + l)), p + 'self_attn_layer_norm');
-      x = this.ln(add(x, d.drop(this.ffn(p, x, d.drop, 300 + l), 400 + l)), p + 'final_layer_norm');
-    }
+    this.layers.encoder.forEach((layer, l) => {
+      const attend = (q: Tensor, k: Tensor, v: Tensor) => attention(q, k, v, { heads: c.encoder_attention_heads, keyMask: srcMask, scale, dropout: d.p(c.attention_dropout), seed: d.seed(100 + l) });
+      x = layer.forward(x, attend, this.act, d.drop, [200 + l, 400 + l], opts, (t) => d.drop(t, 300 + l, c.activation_dropout));
+    });
+    return x;
+  }
+
+  /**
+   * The decoder layers over x [B, T, d] (its embedded targets): the one decoder loop teacher forcing and decode steps
+   * share; they differ only in the attention closures they give (`selfAttend(l)`, `crossAttend(l)`) and dropout.
+   */
+  private decodeLayers(x: Tensor, selfAttend: (l: number) => AttendWith, crossAttend: (l: number) => AttendWith, d: ReturnType<Marian['dropper']>, opts?: ForwardOptions): Tensor {
+    const c = this.config;
+    this.layers.decoder.forEach((layer, l) => {
+      const sites = [600 + l, 800 + l, 1000 + l];
+      x = layer.forward(x, selfAttend(l), crossAttend(l), this.act, (t, b) => d.drop(t, sites[b]), opts, (t) => d.drop(t, 900 + l, c.activation_dropout));
+    });
     return x;
   }
 
@@ -190,16 +162,12 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   decodeHidden(dec: IdBatch, enc: Tensor, srcMask: ArrayLike<number>, opts: ForwardOptions = {}): Tensor {
     const c = this.config;
     const d = this.dropper(opts);
-    let x = d.drop(this.embed('decoder', dec, 0), 1);
-    for (let l = 0; l < c.decoder_layers; l++) {
-      const p = `model.decoder.layers.${l}.`;
-      const a = this.attn(p + 'self_attn', x, x, { causal: true, dropout: d.p(c.attention_dropout), seed: d.seed(500 + l) });
-      x = this.ln(add(x, d.drop(a, 600 + l)), p + 'self_attn_layer_norm');
-      const e = this.attn(p + 'encoder_attn', x, enc, { keyMask: srcMask, dropout: d.p(c.attention_dropout), seed: d.seed(700 + l) });
-      x = this.ln(add(x, d.drop(e, 800 + l)), p + 'encoder_attn_layer_norm');
-      x = this.ln(add(x, d.drop(this.ffn(p, x, d.drop, 900 + l), 1000 + l)), p + 'final_layer_norm');
-    }
-    return this.head(x);
+    const heads = c.decoder_attention_heads;
+    const scale = (c.d_model / heads) ** -0.5;
+    const x = d.drop(this.embed('decoder', dec, 0), 1);
+    const self = (l: number): AttendWith => (a, t) => attention(a.q.forward(t, opts), a.k.forward(t, opts), a.v.forward(t, opts), { heads, causal: true, scale, dropout: d.p(c.attention_dropout), seed: d.seed(500 + l) });
+    const cross = (l: number): AttendWith => (a, t) => attention(a.q.forward(t, opts), a.k.forward(enc, opts), a.v.forward(enc, opts), { heads, keyMask: srcMask, scale, dropout: d.p(c.attention_dropout), seed: d.seed(700 + l) });
+    return this.head(this.decodeLayers(x, self, cross, d, opts));
   }
 
   private head(x: Tensor): Tensor {
@@ -245,10 +213,9 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
       const enc = this.encodeHidden(src, srcMask);
       const crossK: Tensor[] = [];
       const crossV: Tensor[] = [];
-      for (let l = 0; l < this.config.decoder_layers; l++) {
-        const p = `model.decoder.layers.${l}.encoder_attn`;
-        crossK.push(this.keep(this.lin(enc, p + '.k_proj')));
-        crossV.push(this.keep(this.lin(enc, p + '.v_proj')));
+      for (const layer of this.layers.decoder) {
+        crossK.push(this.keep(layer.cross.k.forward(enc)));
+        crossV.push(this.keep(layer.cross.v.forward(enc)));
       }
       const st = this.state(B, S, srcMask, crossK, crossV);
       st.wantCross = !!o.attention;
@@ -288,28 +255,19 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
     if (B !== st.B) throw new Error(`Marian.decodeStep: ${B} rows of target ids for a state of ${st.B} sources`);
     return noGrad(() => {
       st.caches ??= Array.from({ length: c.decoder_layers }, () => createKVCache(this.gpu, { B, maxT: c.max_position_embeddings, C: c.d_model }));
-      let x = this.embed('decoder', ids, pos);
-      for (let l = 0; l < c.decoder_layers; l++) {
-        const p = `model.decoder.layers.${l}.`;
-        const heads = c.decoder_attention_heads;
-        const scl = (c.d_model / heads) ** -0.5;
-        const q = this.lin(x, p + 'self_attn.q_proj');
-        const k = this.lin(x, p + 'self_attn.k_proj');
-        const v = this.lin(x, p + 'self_attn.v_proj');
-        const a = this.lin(attentionDecode(q, k, v, st.caches![l], pos, { heads, scale: scl }), p + 'self_attn.out_proj');
-        x = this.ln(add(x, a), p + 'self_attn_layer_norm');
-        const qc = this.lin(x, p + 'encoder_attn.q_proj');
-        const opts = { heads, keyMask: st.srcMask, scale: scl };
-        let e: Tensor;
-        if (st.wantCross && l === c.decoder_layers - 1) {
-          const r = attentionWithProbs(qc, st.crossK[l], st.crossV[l], opts);
-          e = r.out;
-          st.lastCross?.dispose();
-          st.lastCross = this.keep(r.probs);
-        } else e = attention(qc, st.crossK[l], st.crossV[l], opts);
-        x = this.ln(add(x, this.lin(e, p + 'encoder_attn.out_proj')), p + 'encoder_attn_layer_norm');
-        x = this.ln(add(x, this.ffn(p, x, (t) => t, 0)), p + 'final_layer_norm');
-      }
+      const heads = c.decoder_attention_heads;
+      const scale = (c.d_model / heads) ** -0.5;
+      const self = (l: number): AttendWith => (a, t) => attentionDecode(a.q.forward(t), a.k.forward(t), a.v.forward(t), st.caches![l], pos, { heads, scale });
+      const cross = (l: number): AttendWith => (a, t) => {
+        const qc = a.q.forward(t);
+        const o = { heads, keyMask: st.srcMask, scale };
+        if (!(st.wantCross && l === c.decoder_layers - 1)) return attention(qc, st.crossK[l], st.crossV[l], o);
+        const r = attentionWithProbs(qc, st.crossK[l], st.crossV[l], o);
+        st.lastCross?.dispose();
+        st.lastCross = this.keep(r.probs);
+        return r.out;
+      };
+      const x = this.decodeLayers(this.embed('decoder', ids, pos), self, cross, this.dropper({}));
       return this.head(x);
     });
   }
@@ -373,8 +331,7 @@ export class Marian implements Model<MarianConfig, Seq2SeqBatch, MarianInput>, E
   }
 
   dispose(): void {
-    for (const t of this.params.values()) t.dispose();
-    this.params.clear();
+    super.dispose();
     this.positions.dispose();
   }
 }

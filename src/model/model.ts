@@ -44,8 +44,12 @@ export interface ParamSpec {
   frozen?: boolean;
 }
 
-/** Named host arrays: what checkpoints store and models are built from. */
-export type ParamMap = Map<string, { shape: number[]; data: Float32Array }>;
+/**
+ * Named host arrays: what checkpoints store and models are built from. `frozen` (set by fine-tuning's --freeze /
+ * --train-only / LoRA, src/train/freeze.ts): uploadParams gives that tensor no gradient buffer, so the optimizer
+ * never sees it (no moments either).
+ */
+export type ParamMap = Map<string, { shape: number[]; data: Float32Array; frozen?: boolean }>;
 
 const numelOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -120,8 +124,12 @@ export function checkParamMap(table: readonly ParamSpec[], params: ParamMap, who
   for (const name of params.keys()) if (!expected.has(name)) throw new Error(`${who}: unexpected parameter '${name}' for this config`);
 }
 
-/** GPU parameters (persistent, with grads) from host arrays checked against the table (all before any upload), in table order. */
-export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: ParamMap): Map<string, Tensor> {
+/**
+ * GPU parameters (persistent, with grads) from host arrays checked against the table (all before any upload), in
+ * table order. A tensor the table declares frozen, that `freeze(name)` names, or whose ParamMap entry says
+ * `frozen` gets no gradient buffer (requiresGrad false): ops compute no weight gradient for it.
+ */
+export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: ParamMap, freeze?: (name: string) => boolean): Map<string, Tensor> {
   for (const p of table) {
     const t = params.get(p.name);
     if (!t) throw new Error(`checkpoint is missing tensor ${p.name} ${JSON.stringify(p.shape)}`);
@@ -130,15 +138,15 @@ export function uploadParams(gpu: Gpu, table: readonly ParamSpec[], params: Para
   }
   const out = new Map<string, Tensor>();
   for (const p of table) {
-    const data = params.get(p.name)!.data;
-    out.set(p.name, p.frozen ? Tensor.from(gpu, data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, data, [...p.shape], p.name));
+    const { data, frozen } = params.get(p.name)!;
+    out.set(p.name, p.frozen || frozen || freeze?.(p.name) ? Tensor.from(gpu, data, [...p.shape], { isParam: true, name: p.name }) : Tensor.param(gpu, data, [...p.shape], p.name));
   }
   return out;
 }
 
-/** The tensors the optimizer updates: the table's non-frozen parameters, in table order. */
-export function trainableParams(table: readonly ParamSpec[], params: Map<string, Tensor>): Tensor[] {
-  return table.filter((p) => !p.frozen).map((p) => params.get(p.name)!);
+/** The tensors the optimizer updates: the table's non-frozen parameters that have gradients, in table order. */
+export function trainableParams(table: readonly ParamSpec[], params: Map<string, Tensor>, freeze?: (name: string) => boolean): Tensor[] {
+  return table.filter((p) => !p.frozen && !freeze?.(p.name)).map((p) => params.get(p.name)!).filter((t) => t.requiresGrad);
 }
 
 /** A parameter by table name; a missing one is a bug in the architecture's forward, named with its owner. */

@@ -41,6 +41,7 @@ export function robertaSpec(c: RobertaConfig): EncoderSpec {
     initRange: c.initializer_range,
     wordInitRange: c.word_embedding_init_range,
     positions: 'padded',
+    tokens: ROBERTA_TOKENS,
     head: wantsClassifier(c)
       ? { kind: 'cls', dense: 'classifier.dense', denseAct: 'tanh', out: 'classifier.out_proj', dropBeforeDense: true, p: c.classifier_dropout ?? c.hidden_dropout_prob, numLabels: numLabelsOf(c), labels: labelsOf(c), problemType: c.problem_type }
       // RobertaLMHead applies the erf GELU whatever hidden_act says

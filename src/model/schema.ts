@@ -16,7 +16,10 @@ export interface Field {
   values?: readonly string[];
   /** config.json's key when it differs from the config's */
   hf?: string;
-  /** value when config.json lacks the key; undefined = required; null = optional (absent stays absent) */
+  /**
+   * value when config.json lacks the key; undefined = required; null = optional (absent stays absent); a function:
+   * computed from the config.json object (e.g. decoder_vocab_size defaults to vocab_size)
+   */
   default?: unknown;
 }
 
@@ -29,7 +32,7 @@ const show = (v: unknown) => JSON.stringify(v);
 function problem(k: string, f: Field, v: unknown): string | null {
   switch (f.type) {
     case 'int':
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < (f.min ?? -Infinity)) return `${k} must be an integer${f.min !== undefined ? ` ≥ ${f.min}` : ''}, got ${show(v)}`;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < (f.min ?? -Infinity)) return `${k} must be ${f.min === 1 ? 'a positive integer' : `an integer${f.min !== undefined ? ` ≥ ${f.min}` : ''}`}, got ${show(v)}`;
       return null;
     case 'number':
       if (typeof v !== 'number' || !Number.isFinite(v)) return `${k} must be a number, got ${show(v)}`;
@@ -69,18 +72,26 @@ export function checkConfig<C>(schema: Schema<C>, c: C, where = 'config'): C {
   return c;
 }
 
+/** config.json's value at a key name, dotted for nested objects (`wgpt.qkv_bias`). */
+function at(j: Record<string, unknown>, path: string): unknown {
+  let v: unknown = j;
+  for (const part of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
+  return v;
+}
+
 /**
- * config.json object → C: each key read under its HF name, defaults for absent ones (null-default keys stay
- * absent), then checked; one line naming the config.json key.
+ * config.json object → C: each key read under its HF name (dotted: nested), defaults for absent ones (null-default
+ * keys stay absent), then checked; one line naming the config.json key.
  */
 export function configFromSchema<C>(schema: Schema<C>, j: Record<string, unknown>, where: string): C {
   const out: Record<string, unknown> = {};
   for (const [k, f] of Object.entries(schema) as [string, Field][]) {
     const hk = f.hf ?? k;
-    const v = j[hk];
+    const v = at(j, hk);
     if (v === undefined || (v === null && f.default !== undefined)) {
       if (f.default === undefined) throw new Error(`${where}: missing "${hk}"`);
-      if (f.default !== null) out[k] = structuredClone(f.default);
+      const d = typeof f.default === 'function' ? (f.default as (j: Record<string, unknown>) => unknown)(j) : f.default;
+      if (d !== null && d !== undefined) out[k] = structuredClone(d);
       continue;
     }
     const p = problem(hk, f, v);
@@ -90,10 +101,16 @@ export function configFromSchema<C>(schema: Schema<C>, j: Record<string, unknown
   return out as C;
 }
 
-/** C → config.json entries under their HF names (absent optional keys left out). */
+/** C → config.json entries under their HF names (dotted: nested objects; absent optional keys left out). */
 export function configToSchema<C>(schema: Schema<C>, c: C): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const o = c as Record<string, unknown>;
-  for (const [k, f] of Object.entries(schema) as [string, Field][]) if (o[k] !== undefined) out[f.hf ?? k] = o[k];
+  for (const [k, f] of Object.entries(schema) as [string, Field][]) {
+    if (o[k] === undefined) continue;
+    const path = (f.hf ?? k).split('.');
+    let dst = out;
+    for (const part of path.slice(0, -1)) dst = (dst[part] ??= {}) as Record<string, unknown>;
+    dst[path[path.length - 1]] = o[k];
+  }
   return out;
 }

@@ -15,6 +15,10 @@ export interface TranslateOptions {
   useCache?: boolean;
   /** collect the cross-attention of every generated token (needs lastAttention) */
   attention?: boolean;
+  /** ids never generated (generation_config.json's one-token bad_words_ids); default the model's bannedIds */
+  badIds?: readonly number[];
+  /** the decoder's first token (generation_config.json's decoder_start_token_id); default the model's */
+  decoderStartId?: number;
   /** beam search's rules (Seq2SeqGenerateOptions.beamRule); default: the model's (rnn-seq2seq: 'course'), else 'hf' */
   beamRule?: 'hf' | 'course';
 }
@@ -62,14 +66,14 @@ export async function translateIds(model: EncoderDecoderLM, rows: readonly (read
   const src = rows.flatMap((r) => [...r, ...new Array<number>(S - r.length).fill(model.padId)]);
   const V = model.targetVocabSize;
   const gen: Seq2SeqGenerateOptions = {
-    decoderStartId: model.decoderStartId,
+    decoderStartId: o.decoderStartId ?? model.decoderStartId,
     eosId: model.eosId,
     padId: model.padId,
     maxLength: o.maxLength,
     numBeams: nb,
     lengthPenalty: o.lengthPenalty,
     earlyStopping: o.earlyStopping,
-    badIds: model.bannedIds,
+    badIds: o.badIds ?? model.bannedIds,
     forcedEos: !!model.forcedEosAtMax,
     beamRule: o.beamRule ?? model.beamRule ?? 'hf',
   };

@@ -7,11 +7,11 @@ import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
 import { type RowSpec, encodeSoftmaxFwd, encodeSoftmaxBwd, hostMask } from './softmax.js';
 import { dropThreshold } from './random.js';
-import { attentionShader as attnWgsl, flashShader, type FlashVariant } from './attention-wgsl.js';
+import { attentionShader as attnWgsl, flashShader, type FlashVariant } from '../../shaders/attention_gen.ts';
 
 const WG = 64;
 
-// ---- attention kernels (shaders/attention.wgsl + the entries src/ops/attention-wgsl.ts generates) ---------------------------------------------------
+// ---- attention kernels (shaders/attention.wgsl + the entries shaders/attention_gen.ts generates) ---------------------------------------------------
 
 /** Head h's channels of position t in batch b: buf[b·batch + t·row + off + h·hd + d]. */
 interface RowSource {
@@ -103,23 +103,19 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   });
 }
 
-// ---- flash kernels (shaders/flash_attention.wgsl + the entries src/ops/attention-wgsl.ts generates per head size) --
+// ---- flash kernels (shaders/flash_attention.wgsl + the entries shaders/attention_gen.ts generates per head size) --
 
 /** Head sizes the fused kernels are generated for (a row of hd channels is unrolled into hd/4 vec4 registers). */
 export const FLASH_MAX_HD = 256;
 /**
- * Tile sizes of the flash kernels, read at each dispatch (a bench may change them to compare): WG invocations
- * per workgroup at most (1-D over (batch·head, row block); fewer, down to 8, for small dispatches); RQ query rows per invocation (forward, decode prefill, dq)
- * and RK key rows per invocation (dk/dv), each at most `budget` / ⌈hd/4⌉ (the vec4 registers one row block
- * holds per operand): more rows reuse each loaded key/query row more, but SwiftShader's compile time grows
- * faster than linearly with the unrolled block (hd 64: ~1.5 s per kernel at 2 rows, ~20 s at 8). Chosen by
- * measurement on SwiftShader (README, issue #19).
+ * Rows per invocation for head size hd under cap (the device policy's flash.RQ or .RK) and its register budget (the
+ * vec4 registers one row block holds per operand, budget / ⌈hd/4⌉): more rows reuse each loaded key/query row more,
+ * but SwiftShader's compile time grows faster than linearly with the unrolled block (hd 64: ~1.5 s per kernel at 2
+ * rows, ~20 s at 8). Defaults chosen by measurement on SwiftShader (docs/perf.md, issue #19).
  */
-export const flashTiles = { WG: 32, RQ: 4, RK: 4, budget: 32 };
-
-/** Rows per invocation for head size hd under cap (flashTiles.RQ or .RK) and the register budget. */
-function rowsPer(hd: number, cap: number): number {
-  return Math.max(1, Math.min(cap, Math.floor(flashTiles.budget / Math.ceil(hd / 4))));
+function rowsPer(gpu: Gpu, hd: number, kind: 'RQ' | 'RK'): number {
+  const t = gpu.policy.flash;
+  return Math.max(1, Math.min(t[kind], Math.floor(t.budget / Math.ceil(hd / 4))));
 }
 
 /** Everything a flash dispatch reads besides its buffers: rows sources by role, dims, dropout, output modes. */
@@ -152,20 +148,25 @@ function flashParams(pl: Plan, nBlk: number, split: number, a: FlashArgs): Recor
 /** Records one flash dispatch over BH · ceil(nRows / R) invocations; read sources bind as X or X4 (vec4 loads). */
 function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, nRows: number, split: number, a: FlashArgs, reads: Record<string, RowSource>, writes: Record<string, GPUBuffer>, mask?: GPUBuffer): void {
   const BH = pl.m.B * pl.m.H;
-  const nBlk = Math.ceil(nRows / v.R);
-  const n = BH * nBlk;
-  if (n === 0) return;
+  if (BH * nRows === 0) return;
   const entry = v.kind === 'fwd' ? 'flash_fwd' : v.kind === 'decode' ? 'flash_decode' : v.kind === 'dq' ? (v.dq ? 'flash_dq' : 'flash_d') : `flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`;
-  // small dispatches (decode: B·H invocations) get small workgroups: SwiftShader pays for idle invocations
-  // (measured: a decode dispatch, B·H = 4, averaged over 200: ~0.34 ms at 32, ~0.24 ms at 8)
-  const WG = Math.min(flashTiles.WG, Math.max(8, pow2ceil(n)));
-  const k = gpu.kernel({ shader: flashShader(v), entry, constants: { WG } });
+  // decode (B·H invocations per token) gets small workgroups: SwiftShader pays for idle invocations (measured: a decode
+  // dispatch, B·H = 4, averaged over 200: ~0.34 ms at 32, ~0.24 ms at 8); one size per kind, so a prompt's prefill and
+  // the tokens after it share one pipeline (each size compiles apart: ~0.4–1 s on SwiftShader)
+  const WG = v.kind === 'decode' ? gpu.policy.flash.decodeWG : gpu.policy.flash.WG;
+  // every row's sums run in the same order whatever the rows per invocation (test/ops-attention-flash.test.ts checks
+  // the bits): one row per invocation (compiled ~4× faster on SwiftShader) serves until v.R rows are ready
+  const tiers = [v.R, ...(v.R > 1 ? [1] : [])].map((R) => ({ shader: flashShader({ ...v, R }), entry, constants: { WG } }));
+  const t = gpu.kernelTier(tiers);
+  const k = t.kernel;
+  const R = t.tier === 0 ? v.R : 1;
+  const nBlk = Math.ceil(nRows / R);
   const buffers: Record<string, GPUBuffer> = { ...writes };
   for (const [name, s] of Object.entries(reads)) buffers[v.v4 ? `${name}4` : name] = s.buf;
   // unmasked: `keep` must still be bound where the entry declares it; the keys (read-only, never read as a mask: masked = 0)
   if (k.layout.bindings.some((b) => b.name === 'keep')) buffers.keep = mask ?? a.k.buf;
   const params = { ...flashParams(pl, nBlk, split, a), masked: mask ? 1 : 0, drop: pl.p > 0 && v.kind !== 'decode' ? 1 : 0 };
-  gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(n, WG) });
+  gpu.dispatch(k, { buffers, params, workgroups: gpu.grid(BH * nBlk, k.workgroupSize[0]) });
 }
 
 /** The fused path serves every option of the general op; only head sizes past FLASH_MAX_HD (and hd = 0) keep the unfused kernels. */
@@ -186,7 +187,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
   const lse = gpu.pool.acquire(B * H * Tq * 4, 'attention.lse');
   const mask = pl.mask ? gpu.buffer(pl.mask, `${label}.keyMask`) : undefined; // one small upload per call
   const v4 = vec4able(hd, q, k, v);
-  encodeFlash(gpu, pl, { kind: 'fwd', hd, v4, R: rowsPer(hd, flashTiles.RQ) }, Tq, 0, { q, k, v, o }, { Q: q, K: k, V: v }, { O: out.buffer, LSE: lse }, mask);
+  encodeFlash(gpu, pl, { kind: 'fwd', hd, v4, R: rowsPer(gpu, hd, 'RQ') }, Tq, 0, { q, k, v, o }, { Q: q, K: k, V: v }, { O: out.buffer, LSE: lse }, mask);
   let saved = true;
   const releaseSaved = () => {
     if (!saved) return;
@@ -202,7 +203,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
     // D = rowsum(dO∘O) (and dq = scale·Σ_j p·(dp − D)·k_j) — backward of out = softmax(scale·q·kᵀ)·v
     const D = gpu.pool.acquire(B * H * Tq * 4, 'attention.D');
     const dq = sinks.dq();
-    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: rowsPer(hd, flashTiles.RQ), dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
+    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: rowsPer(gpu, hd, 'RQ'), dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
     const dk = sinks.dk();
     const dv = sinks.dv();
     if (dk || dv) {
@@ -211,7 +212,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
       const writes: Record<string, GPUBuffer> = { LSE: lse, Dl: D };
       if (dk) writes.GK = dk.o.buf;
       if (dv && !shared) writes.GV = dv.o.buf;
-      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: rowsPer(hd, flashTiles.RK), dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
+      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: rowsPer(gpu, hd, 'RK'), dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
     }
     gpu.pool.release(D);
     releaseSaved();
@@ -487,7 +488,7 @@ function decode(op: string, gpu: Gpu, q: RowSource, kNew: RowSource, vNew: RowSo
     const mask = pl.mask ? gpu.buffer(pl.mask, `${op}.keyMask`) : undefined;
     const v4 = vec4able(pl.m.hd, q, kNew, vNew, c);
     const kc: Record<string, GPUBuffer> = v4 ? { KC4: cache.k, VC4: cache.v } : { KC: cache.k, VC: cache.v };
-    encodeFlash(gpu, pl, { kind: 'decode', hd: pl.m.hd, v4, R: Tn === 1 ? 1 : rowsPer(pl.m.hd, flashTiles.RQ) }, Tn, pos, { q, k: kNew, v: vNew, o: rows(out.buffer, Tn, C), c }, { Q: q, K: kNew, V: vNew }, { O: out.buffer, ...kc }, mask);
+    encodeFlash(gpu, pl, { kind: 'decode', hd: pl.m.hd, v4, R: Tn === 1 ? 1 : rowsPer(gpu, pl.m.hd, 'RQ') }, Tn, pos, { q, k: kNew, v: vNew, o: rows(out.buffer, Tn, C), c }, { Q: q, K: kNew, V: vNew }, { O: out.buffer, ...kc }, mask);
     if (mask) gpu.pool.release(mask);
     cache.length = Tk;
     return out;

@@ -1,7 +1,7 @@
 // Matmul and Linear ops (forward dispatch and backward rule side by side) on one strided, batched,
 // accumulating matmul: register-blocked on CPU adapters (shaders/matmul.wgsl), shared-memory tiled on
 // GPUs (shaders/matmul_tiled.wgsl). Leaves out: broadcasting beyond "B shared over the batch", f16.
-import matmulWgsl from '../../shaders/matmul.wgsl';
+import { matmulShader } from '../../shaders/matmul_gen.ts';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
@@ -22,6 +22,7 @@ const bigWidth = (N: number) => {
   // 4 invocations (64 columns) per workgroup when that leaves fewer idle columns in the last block (N = 64: 64 vs 128;
   // N = 192: 0 vs 64): measured 1.2–1.4× faster at 128×64·64×192 than 8
   const idle = (w: number) => Math.ceil(N / (16 * w)) * 16 * w - N;
+  // (with A shared by subgroup broadcasts BW is always 4: encodeMatmul)
   return N < BIG_WIDE_N || idle(4) < idle(8) ? 4 : 8;
 };
 
@@ -44,22 +45,9 @@ const BIG_MIN_K = 16;
 // (layouts, vec4 loads, BW): below this many multiply-adds per batch item the compile is not earned back
 const BIG_MIN_WORK = 1 << 18;
 
-let forcedVariant: MatmulVariant | null = null;
-
-/**
- * Forces every later matmul onto one kernel variant ('auto' restores the per-adapter choice: 'regblock'
- * on CPU adapters, 'tiled' on GPUs). Returns the previous setting. For tests and benchmarks.
- */
-export function setMatmulVariant(v: MatmulVariant | 'auto'): MatmulVariant | 'auto' {
-  if (v !== 'auto' && v !== 'regblock' && v !== 'tiled') throw new Error(`setMatmulVariant: unknown variant '${v}' (auto, regblock or tiled)`);
-  const prev = forcedVariant ?? 'auto';
-  forcedVariant = v === 'auto' ? null : v;
-  return prev;
-}
-
-/** The variant matmuls use on this adapter (unless a spec names one). */
+/** The variant matmuls use on this device (unless a spec names one): its policy's (gpu.withPolicy changes it). */
 export function matmulVariant(gpu: Gpu): MatmulVariant {
-  return forcedVariant ?? (gpu.info.isCpu ? 'regblock' : 'tiled');
+  return gpu.policy.matmul;
 }
 
 /**
@@ -107,7 +95,7 @@ export interface MatmulSpec {
   variant?: MatmulVariant;
   /** cap on workgroups per grid dimension before splitting into several dispatches (default: the adapter limit; tests lower it) */
   maxGroupsPerDim?: number;
-  /** activation applied to alpha·A·B + bias before the accumulate (register-blocked kernel only): GPT-2's tanh GELU */
+  /** activation applied to alpha·A·B + bias before the accumulate (both variants): GPT-2's tanh GELU */
   act?: 'gelu_tanh';
   /**
    * Block size of the register-blocked kernel (default 'auto': by shape, see regblockEntry): 'small' = 4×8 of C per
@@ -223,10 +211,9 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
   let colsPer: number;
   if (s.act !== undefined && s.act !== 'gelu_tanh') throw new Error(`encodeMatmul: unknown act '${s.act}' (gelu_tanh)`);
   if (variant === 'tiled') {
-    if (s.act) throw new Error(`encodeMatmul: the act epilogue is only in the register-blocked kernel (variant 'regblock')`);
     k = gpu.kernel({ shader: tiledWgsl, entry: 'main' });
     buffers = { A: s.a, Bs: s.b, C: s.c, bias: s.bias ?? s.a };
-    extra = { tA: tA ? 1 : 0, tB: tB ? 1 : 0 };
+    extra = { tA: tA ? 1 : 0, tB: tB ? 1 : 0, act: s.act ? 1 : 0 };
     rowsPer = 64;
     colsPer = 64;
   } else {
@@ -236,9 +223,21 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const VB = aligned(s.b, tB ? K : N, ldb, oB, sB);
     const block = s.block ?? 'auto';
     if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
-    const entry = regblockEntry(M, N, K, tA, block);
-    const BW = bigWidth(N);
-    k = gpu.kernel({ shader: matmulWgsl, entry, constants: { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0, ...(entry === 'big' ? { BW } : {}) } });
+    let entry = regblockEntry(M, N, K, tA, block);
+    // `big` with A shared by subgroup broadcasts needs a workgroup of exactly one 4-wide subgroup
+    const share = gpu.policy.bigTile;
+    const BW = share === 'subgroup' ? 4 : bigWidth(N);
+    const bigShader = matmulShader(share);
+    const matmulWgsl = matmulShader('workgroup');
+    const constants = { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 };
+    if (entry === 'big' && block === 'auto') {
+      // `big` and `main` add the same products in the same order (test/ops-matmul.test.ts checks the bits): `main`
+      // (compiled in ~0.06 s on SwiftShader against ~0.6 s) serves until `big` is ready (the device's tier policy)
+      const t = gpu.kernelTier([{ shader: bigShader, entry: 'big', constants: { ...constants, BW } }, { shader: matmulWgsl, entry: 'main', constants }]);
+      k = t.kernel;
+      entry = t.tier === 0 ? 'big' : 'main';
+    } else if (entry === 'big') k = gpu.kernel({ shader: bigShader, entry, constants: { ...constants, BW } });
+    else k = gpu.kernel({ shader: matmulWgsl, entry, constants });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
     rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS : 4 * WY;
     colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : 8 * WX;
@@ -330,15 +329,14 @@ function linearDims(op: string, x: Tensor, w: Tensor, bias?: Tensor): { inF: num
 }
 
 /**
- * gelu_tanh(linear(x, w, bias)): one dispatch (the matmul's GELU epilogue) when no gradient is recorded and the
- * register-blocked kernel runs (inference, KV-cache decode); otherwise linear then gelu, since the backward needs
- * the pre-activation.
+ * gelu_tanh(linear(x, w, bias)): one dispatch (the matmul's GELU epilogue, in both kernel variants) when no gradient
+ * is recorded (inference, KV-cache decode); otherwise linear then gelu, since the backward needs the pre-activation.
  */
 export function linearGelu(x: Tensor, w: Tensor, bias?: Tensor): Tensor {
   const gpu = x.gpu;
   const recording = isGradEnabled() && [x, w, bias].some((t) => t?.requiresGrad);
   if (recording && bias?.requiresGrad) return linearGeluTrain(x, w, bias);
-  if (recording || matmulVariant(gpu) !== 'regblock') return gelu(linear(x, w, bias));
+  if (recording) return gelu(linear(x, w, bias));
   const { inF, outF, R, shape } = linearDims('linearGelu', x, w, bias);
   const out = Tensor.empty(gpu, shape, 'linear_gelu');
   encodeMatmul(gpu, { a: x.buffer, b: w.buffer, c: out.buffer, M: R, N: outF, K: inF, bias: bias?.buffer, act: 'gelu_tanh' });

@@ -1,6 +1,7 @@
 // CPU references for the unary activations (tanh, sigmoid, SiLU, ReLU, GELU erf, GELU tanh), forward
 // and backward, in f64 with an f64 erfc (series + continued fraction): test oracles only. Leaves out: speed.
-import type { UnaryName } from '../ops/unary.js';
+/** The activations these references cover (the same names as ops/unary's UnaryName; the oracle imports nothing it checks). */
+export type UnaryName = 'tanh' | 'sigmoid' | 'silu' | 'relu' | 'gelu_erf' | 'gelu_tanh';
 
 /** erfc(z) in f64: Taylor series of erf for |z| < 2, Laplace's continued fraction beyond (|rel err| ~1e-15). */
 export function erfcRef(z: number): number {

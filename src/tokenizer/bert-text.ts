@@ -38,13 +38,15 @@ const PUNCT_NOT = '\u061D\u09FD\u0A76\u0C77\u0C84\u1B4E-\u1B4F\u1B7D-\u1B7F\u2E4
 /** punctuation for Hugging Face that Node no longer calls P* (U+166D is So, U+111C9 is Mn since Unicode 11–12) */
 const PUNCT_EXTRA = '\\u166D\\u{111C9}';
 // ASCII punctuation (is_ascii_punctuation) + P*, as a `v`-flag class (set difference)
-const PUNCT = `[[\\p{P}--[${PUNCT_NOT}]]\\x21-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7E${PUNCT_EXTRA}]`;
+/** Hugging Face's punctuation (is_ascii_punctuation ∪ P*, with its Unicode tables) as a `v`-flag class */
+export const PUNCT = `[[\\p{P}--[${PUNCT_NOT}]]\\x21-\\x2F\\x3A-\\x40\\x5B-\\x60\\x7B-\\x7E${PUNCT_EXTRA}]`;
 
 const CONTROL = new RegExp(`[[\\0\\uFFFD\\p{Cc}\\p{Cf}\\p{Co}]--[\\t\\n\\r${CONTROL_NOT}]]`, 'gv');
 const SPACE = /\p{White_Space}/gu;
 const CHINESE = /[\u4E00-\u9FFF\u3400-\u4DBF\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B920}-\u{2CEAF}\uF900-\uFAFF\u{2F800}-\u{2FA1F}]/gu;
 const MARK = new RegExp(`[[\\p{Mn}--[${MARK_NOT}]]${MARK_EXTRA}]`, 'gv');
-const NFD_RUN = new RegExp(`[^${NFD_NOT}]+`, 'gu');
+/** runs of chars Hugging Face's NFD tables decompose like Node's */
+export const NFD_RUN = new RegExp(`[^${NFD_NOT}]+`, 'gu');
 /** one pre-token: a run of chars that are neither whitespace nor punctuation, or a single punctuation char */
 const PRE_TOKEN = new RegExp(`[^\\p{White_Space}${PUNCT}]+|${PUNCT}`, 'gv');
 

@@ -71,9 +71,9 @@ export function symbolsToBytes(s: string): Uint8Array | null {
 
 /** Bytes as a JS string of char codes 0–255: a cheap Map key. */
 function byteKey(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  if (end - start <= 4096) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  if (end - start <= 4096) return Reflect.apply(String.fromCharCode, null, bytes.subarray(start, end)) as string;
   let s = '';
-  for (let i = start; i < end; i += 4096) s += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
+  for (let i = start; i < end; i += 4096) s += Reflect.apply(String.fromCharCode, null, bytes.subarray(i, Math.min(end, i + 4096))) as string;
   return s;
 }
 

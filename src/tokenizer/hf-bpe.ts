@@ -3,8 +3,11 @@
 // ignore_merges (a pre-token that is a token is that token), special added tokens matched verbatim. Browser-safe.
 // A byte whose symbol is missing from the vocabulary is dropped (Hugging Face without an unk token).
 // Leaves out: dropout, byte_fallback, unk tokens, continuing_subword_prefix / end_of_word_suffix, normalizers.
-import { BYTE_CHAR, GPT2_PATTERN } from './bpe.js';
-import { type EncodeOptions, type Tokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
+import { BYTE_CHAR } from './bpe.js';
+import { HF_PATTERN } from './hf/onig.js';
+import { type EncodeOptions, type FullTokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
+import type { BatchEncoding, BatchOptions, Encoding } from './wordpiece.js';
+import { HfTokenizer } from './hf/tokenizer.js';
 
 export interface HfBpeConfig {
   /** token string (byte symbols, GPT-2 spelling) → id */
@@ -21,24 +24,13 @@ export interface HfBpeConfig {
   name?: string;
 }
 
-// Hugging Face's ByteLevel regex (Oniguruma) differs from JS's in two ways, found by running both on every code point:
-// `\s` is Unicode White_Space (JS's `\s` also takes U+FEFF and leaves out U+0085), and its tables predate Unicode 17, so letters and digits
-// Node 20 knows from Unicode 17 are not \p{L} / \p{N} there. wgpt follows Hugging Face on both.
-const L_NOT = '\u088F\u0C5C\u0CDC\uA7CE-\uA7CF\uA7D2\uA7D4\uA7F1\u{10940}-\u{10959}\u{10EC5}-\u{10EC7}\u{11DB0}-\u{11DDB}\u{16EA0}-\u{16EB8}\u{16EBB}-\u{16ED3}\u{16FF2}-\u{16FF3}\u{187F8}-\u{187FF}\u{18D09}-\u{18D1E}\u{18D80}-\u{18DF2}\u{1E6C0}-\u{1E6DE}\u{1E6E0}-\u{1E6E2}\u{1E6E4}-\u{1E6E5}\u{1E6E7}-\u{1E6ED}\u{1E6F0}-\u{1E6F4}\u{1E6FE}-\u{1E6FF}\u{2B73A}-\u{2B73F}\u{2CEA2}-\u{2CEAD}\u{323B0}-\u{33479}';
-const N_NOT = '\u{11DE0}-\u{11DE9}\u{16FF4}-\u{16FF6}';
-/** Chars where wgpt's own ByteBpe (JS's GPT-2 regex, tiktoken's behaviour) and Hugging Face's ByteLevel pre-tokenizer split differently */
-export const BYTELEVEL_SPLIT_DIFFERS = new RegExp(`[\\uFEFF\\u0085${L_NOT}${N_NOT}]`, 'u');
-/** GPT-2's pattern as Hugging Face runs it, for a `v`-flag RegExp */
-const HF_PATTERN = GPT2_PATTERN.replaceAll('\\s', '\\p{White_Space}')
-  .replaceAll('\\S', '\\P{White_Space}')
-  .replaceAll('\\p{L}', `[\\p{L}--[${L_NOT}]]`)
-  .replaceAll('\\p{N}', `[\\p{N}--[${N_NOT}]]`);
+export { L_NOT, N_NOT, BYTELEVEL_SPLIT_DIFFERS, HF_PATTERN } from './hf/onig.js';
 
 const CHAR_BYTE = new Map<string, number>(BYTE_CHAR.map((c, b) => [c, b]));
 const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const CACHE_LIMIT = 100_000;
 
-export class HfByteLevelBpe implements Tokenizer {
+export class HfByteLevelBpe implements FullTokenizer {
   readonly name: string;
   readonly vocabSize: number;
   readonly specialTokens: Record<string, number>;
@@ -46,6 +38,8 @@ export class HfByteLevelBpe implements Tokenizer {
   readonly addPrefixSpace: boolean;
   readonly useRegex: boolean;
   readonly ignoreMerges: boolean;
+  /** tokenizer_config.json's model_max_length, when read from a folder that has one */
+  modelMaxLength?: number;
   /** id → token string (undefined for ids with no token) */
   readonly idToToken: (string | undefined)[];
   readonly mergeList: [string, string][];
@@ -98,7 +92,7 @@ export class HfByteLevelBpe implements Tokenizer {
       if (a === undefined || b === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: ${JSON.stringify(a === undefined ? l : r)} is not in the vocabulary`);
       if (n === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: the result ${JSON.stringify(l + r)} is not in the vocabulary`);
       const k = a * 2097152 + b;
-      if (!this.mergeMap.has(k)) this.mergeMap.set(k, rank * 2097152 + n); // Hugging Face keeps the first rank too
+      this.mergeMap.set(k, rank * 2097152 + n); // a pair listed twice: the later rank counts, as in Hugging Face (its merges go into a hash map)
     });
     this.addPrefixSpace = c.addPrefixSpace ?? false;
     this.useRegex = c.useRegex ?? true;
@@ -107,6 +101,43 @@ export class HfByteLevelBpe implements Tokenizer {
     const sorted = Object.keys(this.specialTokens).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
     this.specialRe = sorted.length ? new RegExp(sorted.map(escapeRegExp).join('|'), 'g') : null;
     if ('<|endoftext|>' in this.specialTokens) this.eotId = this.specialTokens['<|endoftext|>'];
+  }
+
+  private general?: HfTokenizer;
+
+  /** As a Hugging Face tokenizer.json document (vocabulary, merges in rank order, options, special added tokens). */
+  toHfDoc(): Record<string, unknown> {
+    const vocab: Record<string, number> = {};
+    this.idToToken.forEach((s, id) => {
+      if (s !== undefined && this.tokenToId(s) === id) vocab[s] = id;
+    });
+    const specials = Object.entries(this.specialTokens).sort((a, b) => a[1] - b[1]);
+    const pre = { type: 'ByteLevel', add_prefix_space: this.addPrefixSpace, trim_offsets: true, use_regex: this.useRegex };
+    return {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: specials.map(([content, id]) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+      normalizer: null,
+      pre_tokenizer: pre,
+      post_processor: { ...pre, trim_offsets: false },
+      decoder: pre,
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: this.ignoreMerges, vocab, merges: this.mergeList.map(([a, b]) => `${a} ${b}`) },
+    };
+  }
+
+  /** Hugging Face's encode (no special tokens: the ByteLevel post-processor adds none), through the general reader. */
+  encodeFull(a: string, b?: string | null, opts: { addSpecialTokens?: boolean } = {}): Encoding {
+    return (this.general ??= new HfTokenizer(this.toHfDoc(), this.name)).encodeFull(a, b, opts);
+  }
+
+  /** Hugging Face's encode_batch; padding needs `padToken` (GPT-2 style vocabularies have no [PAD]). */
+  encodeBatch(inputs: (string | [string, string])[], opts: BatchOptions = {}): BatchEncoding {
+    return (this.general ??= new HfTokenizer(this.toHfDoc(), this.name)).encodeBatch(inputs, opts);
+  }
+
+  numSpecialTokensToAdd(_pair: boolean): number {
+    return 0;
   }
 
   /** id of a token of the model's vocabulary (added tokens not included) */

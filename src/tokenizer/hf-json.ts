@@ -1,11 +1,13 @@
-// Hugging Face tokenizer.json, both ways: reads WordPiece (BERT) and byte-level BPE (GPT-2 style) files into wgpt
-// tokenizers, writes wgpt's WordPiece and byte-level BPE as files Hugging Face loads. Browser-safe (text in, text out).
-// Leaves out: Unigram / WordLevel models, SentencePiece .model files, normalizers other than BertNormalizer, non-special
-// added tokens, lstrip/rstrip/single_word, stored truncation/padding — each is refused with one line naming it.
+// Hugging Face tokenizer.json, both ways: reads any tokenizer.json wgpt supports — a BERT-shaped WordPiece or a plain
+// byte-level BPE into wgpt's own fast classes (WordPiece, HfByteLevelBpe: what wgpt also trains and writes), everything
+// else (other models, normalizers, pre-tokenizers, post-processors, decoders, added-token options, stored truncation and
+// padding) into the general reader in ./hf/ (HfTokenizer); writes wgpt's WordPiece and byte-level BPE as files Hugging
+// Face loads. Browser-safe (text in, text out). Leaves out: what ./hf/ refuses (one line names every part).
 import { WordPiece, type WordPieceConfig } from './wordpiece.js';
 import { HfByteLevelBpe } from './hf-bpe.js';
 import { ByteBpe, bytesToSymbols } from './bpe.js';
 import type { BertNormalizerOptions } from './bert-text.js';
+import { HfTokenizer } from './hf/tokenizer.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,19 +18,35 @@ export function isHfTokenizerJson(doc: unknown): boolean {
   return isObj(doc) && isObj(doc.model);
 }
 
-/** Parses a Hugging Face tokenizer.json (WordPiece or byte-level BPE). `source` names the file in errors. */
-export function parseHfTokenizerJson(text: string, source = 'tokenizer.json'): WordPiece | HfByteLevelBpe {
+/** A tokenizer read from a tokenizer.json: wgpt's WordPiece or byte-level BPE when the file is one of those, else the general reader. */
+export type HfJsonTokenizer = WordPiece | HfByteLevelBpe | HfTokenizer;
+
+/** Parses a Hugging Face tokenizer.json. `source` names the file in errors. */
+export function parseHfTokenizerJson(text: string, source = 'tokenizer.json'): HfJsonTokenizer {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
     throw new Error(`${source}: not valid JSON (${String((e as Error).message).split('\n')[0]})`);
   }
-  return hfTokenizerFromDoc(doc, source);
+  return hfTokenizerFromDoc(doc, source, text);
 }
 
-/** Same, from the parsed JSON. */
-export function hfTokenizerFromDoc(doc: unknown, source = 'tokenizer.json'): WordPiece | HfByteLevelBpe {
+/**
+ * Same, from the parsed JSON: a BERT-shaped WordPiece or a plain byte-level BPE (no stored truncation/padding, special
+ * added tokens only) becomes wgpt's WordPiece / HfByteLevelBpe (the same ids, checked against Hugging Face by the
+ * tests of both paths); any other file the general HfTokenizer, whose error names every part wgpt does not read.
+ */
+export function hfTokenizerFromDoc(doc: unknown, source = 'tokenizer.json', text?: string): HfJsonTokenizer {
+  try {
+    return fastTokenizerFromDoc(doc, source);
+  } catch {
+    return new HfTokenizer(doc, source, text);
+  }
+}
+
+/** wgpt's own classes for the two shapes it trains and writes; throws for anything else. */
+function fastTokenizerFromDoc(doc: unknown, source: string): WordPiece | HfByteLevelBpe {
   const fail = (msg: string): never => {
     throw new Error(`${source}: ${msg}`);
   };
@@ -51,6 +69,7 @@ export function hfTokenizerFromDoc(doc: unknown, source = 'tokenizer.json'): Wor
       const a = t as Json;
       if (a.special !== true) fail(`added token ${JSON.stringify(a.content)} is not special: non-special added tokens are not read by wgpt`);
       for (const k of ['single_word', 'lstrip', 'rstrip'] as const) if (a[k] === true) fail(`added token ${JSON.stringify(a.content)} has ${k}: true, which wgpt does not read`);
+      if (a.normalized === true && d.normalizer != null) fail(`added token ${JSON.stringify(a.content)} is matched in normalized text`);
       added[a.content as string] = a.id as number;
     });
   }
@@ -202,24 +221,7 @@ export function wordPieceToHfJson(wp: WordPiece): string {
 
 /** A byte-level BPE read from a tokenizer.json, written back (vocabulary, merges in rank order, options, specials). */
 export function hfByteLevelBpeToJson(t: HfByteLevelBpe): string {
-  const vocab: Record<string, number> = {};
-  t.idToToken.forEach((s, id) => {
-    if (s !== undefined && t.tokenToId(s) === id) vocab[s] = id;
-  });
-  const specials = Object.entries(t.specialTokens).sort((a, b) => a[1] - b[1]);
-  const pre = { type: 'ByteLevel', add_prefix_space: t.addPrefixSpace, trim_offsets: true, use_regex: t.useRegex };
-  const doc = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: specials.map(([s, id]) => addedToken(s, id)),
-    normalizer: null,
-    pre_tokenizer: pre,
-    post_processor: { ...pre, trim_offsets: false },
-    decoder: pre,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: t.ignoreMerges, vocab, merges: t.mergeList.map(([a, b]) => `${a} ${b}`) },
-  };
-  return JSON.stringify(doc, null, 2) + '\n';
+  return JSON.stringify(t.toHfDoc(), null, 2) + '\n';
 }
 
 /**

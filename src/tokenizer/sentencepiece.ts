@@ -175,8 +175,29 @@ export function parseSentencePieceModel(bytes: Uint8Array, where = 'sentencepiec
 
 // ---- the normalizer's double-array trie (darts-clone layout) ----
 
-class DoubleArray {
+export class DoubleArray {
   constructor(readonly units: Uint32Array) {}
+  /** Values of every key that is a prefix of bytes[from, end), shortest first (stops at a NUL byte, as spm_precompiled). */
+  commonPrefixSearch(bytes: Uint8Array, from: number, end: number): number[] {
+    const a = this.units;
+    const out: number[] = [];
+    let unit = a[0];
+    let pos = offset(unit);
+    for (let i = from; i < end; i++) {
+      const k = bytes[i];
+      if (k === 0) break;
+      pos ^= k;
+      if (pos >= a.length) break;
+      unit = a[pos];
+      if ((unit & 0x800000ff) >>> 0 !== k) break;
+      pos ^= offset(unit);
+      if ((unit >>> 8) & 1) {
+        if (pos >= a.length) break;
+        out.push(a[pos] & 0x7fffffff);
+      }
+    }
+    return out;
+  }
   /** Longest key that is a prefix of bytes[from, end): [length, value], or [0, 0]. */
   longestPrefix(bytes: Uint8Array, from: number, end: number): [number, number] {
     const a = this.units;

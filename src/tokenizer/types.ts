@@ -2,6 +2,8 @@
 // plus the checks they share: well-formed text, special tokens allowed or not. Browser-safe (no node: imports).
 // Leaves out: normalisation (NFC etc.), pre-tokenizers other than the ones each tokenizer names.
 
+import type { BatchEncoding, BatchOptions, Encoding } from './wordpiece.js';
+
 export interface EncodeOptions {
   /** special tokens that may appear in the text and become their ids; others present in the text are an error */
   allowedSpecial?: 'all' | string[];
@@ -19,11 +21,30 @@ export interface Tokenizer {
   eotId?: number;
   /** special token strings → ids (what `allowedSpecial` refers to); used by streaming tokenization to never cut through one */
   specialTokens?: Record<string, number>;
+  /** tokenizer_config.json's model_max_length, when the tokenizer was read from a folder that has one */
+  modelMaxLength?: number;
+}
+
+/**
+ * A tokenizer with Hugging Face's `encode(a, b)` / `encode_batch`: special tokens from its post-processor, type ids,
+ * attention and special-token masks, truncation and padding (WordPiece, every tokenizer read from a tokenizer.json).
+ */
+export interface FullTokenizer extends Tokenizer {
+  encodeFull(a: string, b?: string | null, opts?: { addSpecialTokens?: boolean }): Encoding;
+  encodeBatch(inputs: (string | [string, string])[], opts?: BatchOptions): BatchEncoding;
+  /** special tokens the post-processor adds to one sequence (false) or a pair (true) */
+  numSpecialTokensToAdd(pair: boolean): number;
+}
+
+/** Does this tokenizer have encodeFull / encodeBatch (FullTokenizer)? */
+export function isFullTokenizer(t: Tokenizer): t is FullTokenizer {
+  const f = t as Partial<FullTokenizer>;
+  return typeof f.encodeFull === 'function' && typeof f.encodeBatch === 'function' && typeof f.numSpecialTokensToAdd === 'function';
 }
 
 /** Throws when `text` holds a lone UTF-16 surrogate (such a string is not valid Unicode and has no UTF-8 form). */
 export function assertWellFormed(text: string): void {
-  const wf = (text as unknown as { isWellFormed?: () => boolean }).isWellFormed;
+  const wf = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
   if (wf && wf.call(text)) return;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

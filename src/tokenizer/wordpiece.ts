@@ -3,7 +3,7 @@
 // token_type_ids / attention masks, and batches with truncation and padding — the behaviour of Hugging Face tokenizers.
 // Browser-safe. Leaves out: offsets, stride/overflowing windows, left truncation, non-special added tokens.
 import { type BertNormalizerOptions, bertNormalizer, bertPreTokenize } from './bert-text.js';
-import { type EncodeOptions, type Tokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
+import { type EncodeOptions, type FullTokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
 
 export interface WordPieceConfig {
   /** id → token; ids are positions (no gaps) */
@@ -72,7 +72,7 @@ const CACHE_LIMIT = 100_000;
 /** The course's normalizer: BertWordPieceTokenizer(lowercase=False, strip_accents=False). */
 export const COURSE_NORMALIZER: BertNormalizerOptions = { cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false };
 
-export class WordPiece implements Tokenizer {
+export class WordPiece implements FullTokenizer {
   readonly name: string;
   readonly vocabSize: number;
   readonly vocab: readonly string[];
@@ -83,6 +83,8 @@ export class WordPiece implements Tokenizer {
   readonly normalizerOptions: BertNormalizerOptions | null;
   readonly cleanup: boolean;
   readonly post: { cls: string; sep: string } | null;
+  /** tokenizer_config.json's model_max_length, when read from a folder that has one */
+  modelMaxLength?: number;
   /** special token → id (matched verbatim in the text, skipped by decode) */
   readonly specialTokens: Record<string, number>;
   private readonly ids: Map<string, number>;

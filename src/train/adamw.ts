@@ -1,4 +1,4 @@
-// AdamW with torch.optim.AdamW semantics (decoupled weight decay on every parameter, bias correction),
+// AdamW with torch.optim.AdamW semantics (decoupled weight decay, per parameter group as torch's param_groups; bias correction),
 // all parameters in one kernel dispatch per chunk of (by default) 16 Mi elements: parameters and gradients are copied
 // (buffer copies, no dispatches) into flat staging buffers, updated beside flat moments, and copied back; global grad
 // norm and clip_grad_norm_ on the GPU, no host round trip. Leaves out: amsgrad, maximize, per-group hyper-parameters.
@@ -13,6 +13,12 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** elements per dispatch (default 16 Mi, capped by the device's storage binding size); the same numbers for any */
   chunkElements?: number;
+  /**
+   * weight decay per parameter (same order as the params), overriding `weightDecay`: torch's param_groups with
+   * their own weight_decay (Hugging Face Trainer's grouping gives biases and LayerNorm weights 0; see
+   * src/train/decay.ts). Chunks never straddle a change of decay, so each dispatch has one.
+   */
+  weightDecays?: readonly number[];
 }
 
 /** The optimizer's state as checkpoints store it (training_state.*): one type for AdamW and checkpoint.ts. */
@@ -32,6 +38,8 @@ interface Chunk {
   /** the chunk's first and second moments (persistent) */
   m: Tensor;
   v: Tensor;
+  /** the weight decay of every parameter in the chunk */
+  wd: number;
 }
 
 /** The default elements per AdamW dispatch: 64 MiB staging buffers for parameters and gradients. */
@@ -42,6 +50,8 @@ export class AdamW {
   readonly betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
+  /** weight decay of each parameter (all `weightDecay` unless AdamWOptions.weightDecays) */
+  readonly weightDecays: readonly number[];
   stepCount = 0;
   /** elements per dispatch */
   readonly chunkElements: number;
@@ -69,18 +79,29 @@ export class AdamW {
     const k = o.chunkElements ?? Math.min(ADAMW_CHUNK, max);
     if (!(Number.isInteger(k) && k >= 1 && k <= max)) throw new Error(`AdamW: chunkElements must be an integer in 1…${max} on this device, got ${k}`);
     this.chunkElements = k;
+    if (o.weightDecays && o.weightDecays.length !== params.length) throw new Error(`AdamW: ${o.weightDecays.length} weight decays for ${params.length} parameters`);
+    this.weightDecays = o.weightDecays ? [...o.weightDecays] : params.map(() => this.weightDecay);
+    for (const wd of this.weightDecays) if (!(wd >= 0)) throw new Error(`AdamW: weight decay must be ≥ 0, got ${wd}`);
     let total = 0;
-    for (const p of params) {
+    // runs of consecutive parameters with one weight decay; each run is cut into chunks of at most k elements
+    const runs: { start: number; end: number; wd: number }[] = [];
+    params.forEach((p, i) => {
       this.starts.push(total);
+      const wd = this.weightDecays[i];
+      const last = runs[runs.length - 1];
+      if (last && last.wd === wd) last.end += p.size;
+      else runs.push({ start: total, end: total + p.size, wd });
       total += p.size;
-    }
-    for (let start = 0; start < total; start += k) {
-      const size = Math.min(k, total - start);
-      const c = this.chunks.length;
-      // the kernel updates vec4s: buffers hold a multiple of 4 elements (the padding's values are updated but never
-      // copied back or exported; in a later chunk the staging padding holds an earlier chunk's values, all finite)
-      const padded = Math.ceil(size / 4) * 4;
-      this.chunks.push({ start, size, m: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
+    });
+    for (const r of runs) {
+      for (let start = r.start; start < r.end; start += k) {
+        const size = Math.min(k, r.end - start);
+        const c = this.chunks.length;
+        // the kernel updates vec4s: buffers hold a multiple of 4 elements (the padding's values are updated but never
+        // copied back or exported; in a later chunk the staging padding holds an earlier chunk's values, all finite)
+        const padded = Math.ceil(size / 4) * 4;
+        this.chunks.push({ start, size, wd: r.wd, m: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg.${c}` }), v: Tensor.zeros(this.gpu, [padded], { isParam: true, name: `adamw.exp_avg_sq.${c}` }) });
+      }
     }
     const stage = Math.ceil(Math.max(1, Math.min(k, total)) / 4) * 4;
     this.flatP = Tensor.zeros(this.gpu, [stage], { isParam: true, name: 'adamw.params' });
@@ -108,7 +129,7 @@ export class AdamW {
     const [b1, b2] = this.betas;
     const stepSize = lr / (1 - Math.pow(b1, t));
     const bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
-    const hyper = { lr, wd: this.weightDecay, b1, b2, eps: this.eps, stepSize, bc2sqrt };
+    const hyper = { lr, b1, b2, eps: this.eps, stepSize, bc2sqrt };
     const kernel = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
     const [fp, fg] = [this.flatP.buffer, this.flatG.buffer];
     for (const c of this.chunks) {
@@ -117,7 +138,7 @@ export class AdamW {
         this.gpu.copy(this.params[i].buffer, fp, n * 4, from * 4, at * 4);
         this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4);
       });
-      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, ...hyper }, workgroups: this.gpu.grid(Math.ceil(c.size / 4), 64) });
+      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, wd: c.wd, ...hyper }, workgroups: this.gpu.grid(Math.ceil(c.size / 4), 64) });
       this.parts(c, (i, from, at, n) => this.gpu.copy(fp, this.params[i].buffer, n * 4, at * 4, from * 4));
     }
   }

@@ -1,8 +1,13 @@
 // One training step and evaluation for any Model (browser-safe: no files here): the model's own objective
 // (GPT: mean cross-entropy over B·T, as the course book), torch.optim.AdamW defaults, weight decay on every
-// parameter, no clipping unless asked. Leaves out: gradient accumulation, LR schedules (lr is per-step settable).
-import { backward, noGrad } from '../autograd/tensor.js';
+// parameter (the course) or Hugging Face Trainer's grouping, no clipping unless asked, gradient accumulation over
+// micro-batches, the lr of a schedule per optimizer step. Only parameters with gradient buffers are optimized
+// (frozen ones have none). Leaves out: mixed precision, per-group learning rates.
+import { backward, noGrad, type Tensor } from '../autograd/tensor.js';
+import { scale } from '../ops/binary.js';
 import { AdamW, clipGradNorm } from './adamw.js';
+import { weightDecayOf } from './groups.js';
+import { lrLambda, type Schedule } from './schedule.js';
 import type { Model } from '../model/model.js';
 import type { LMBatch } from '../model/gpt.js';
 import { mixSeed } from '../model/init.js';
@@ -18,6 +23,15 @@ export interface TrainerOptions {
   seed: number;
   /** label smoothing ε of the training loss (models whose architecture has `labelSmoothing`; evaluation stays plain) */
   labelSmoothing?: number;
+  /** 'all': decay every parameter (the course, the default here); 'hf': none for biases and LayerNorm weights */
+  decayGrouping?: 'hf' | 'all';
+  /** lr per optimizer step = lr·λ(step) (absent: constant lr) */
+  schedule?: Schedule;
+  /**
+   * extra trainable tensors beyond the model's (LoRA's A and B), with their names; optimized after the model's,
+   * in this order
+   */
+  extraParams?: readonly { name: string; t: Tensor }[];
 }
 
 /** A GPT training batch (the next-token batch; other architectures bring their own batch type). */
@@ -31,29 +45,65 @@ export class NonFiniteLossError extends Error {
 
 export class Trainer<B = LMBatch> {
   readonly optimizer: AdamW;
+  /** the optimized tensors (the model's with gradient buffers, then extraParams) and their names */
+  readonly trainable: Tensor[];
+  readonly trainableNames: string[];
+  /** the lr of the last step */
+  lastLr: number;
   constructor(
     readonly model: Model<any, B, any>,
     readonly opts: TrainerOptions,
   ) {
-    this.optimizer = new AdamW(model.paramList(), {
+    const byTensor = new Map<Tensor, string>();
+    for (const [name, t] of model.params) byTensor.set(t, name);
+    const own = model.paramList().filter((t) => t.requiresGrad && t.grad);
+    this.trainable = [...own, ...(opts.extraParams ?? []).map((e) => e.t)];
+    this.trainableNames = [...own.map((t, i) => byTensor.get(t) ?? t.name ?? `p${i}`), ...(opts.extraParams ?? []).map((e) => e.name)];
+    if (!this.trainable.length) throw new Error('nothing to train: every parameter is frozen');
+    const grouping = opts.decayGrouping ?? 'all';
+    this.optimizer = new AdamW(this.trainable, {
       lr: opts.lr,
       betas: opts.betas ?? [0.9, 0.999],
       eps: opts.eps ?? 1e-8,
       weightDecay: opts.weightDecay,
+      weightDecays: this.trainableNames.map((n) => weightDecayOf(n, opts.weightDecay, grouping)),
     });
+    this.lastLr = opts.lr;
   }
 
-  /** Forward, backward, AdamW update. Returns the loss of this step's forward pass (before the update). */
-  async step(b: B, step: number): Promise<number> {
+  /** The learning rate of optimizer step `step` (0-based). */
+  lrAt(step: number): number {
+    return this.opts.schedule ? this.opts.lr * lrLambda(this.opts.schedule, step) : this.opts.lr;
+  }
+
+  /**
+   * One optimizer step: forward and backward of each micro-batch (several: gradient accumulation, each loss scaled
+   * by 1/N so the gradient is the mean over them — one batch N× larger when they count equally many targets), the
+   * global-norm clip, then AdamW at the schedule's lr. Returns the mean of the micro-batches' losses (before the
+   * update).
+   */
+  async step(batch: B | readonly B[], step: number): Promise<number> {
     const { model, optimizer } = this;
     const gpu = model.gpu;
-    const loss = await gpu.scope(async () => {
-      optimizer.zeroGrad();
-      const l = model.loss(b, { train: true, seed: mixSeed(this.opts.seed, step), ...(this.opts.labelSmoothing ? { labelSmoothing: this.opts.labelSmoothing } : {}) });
-      backward(l);
-      if (this.opts.gradClip !== undefined) clipGradNorm(model.paramList(), this.opts.gradClip);
-      optimizer.step();
-      return l.item();
+    const micro: readonly B[] = Array.isArray(batch) ? (batch as readonly B[]) : [batch as B];
+    const N = micro.length;
+    optimizer.zeroGrad();
+    let sum = 0;
+    for (let k = 0; k < N; k++) {
+      // one micro-batch's dropout seed: the step's own when there is one (the same masks as before accumulation existed)
+      const seed = mixSeed(this.opts.seed, N === 1 ? step : step * N + k);
+      sum += await gpu.scope(async () => {
+        const l = model.loss(micro[k], { train: true, seed, ...(this.opts.labelSmoothing ? { labelSmoothing: this.opts.labelSmoothing } : {}) });
+        backward(N === 1 ? l : scale(l, 1 / N));
+        return l.item();
+      });
+    }
+    const loss = sum / N;
+    const lr = this.lrAt(step);
+    this.lastLr = lr;
+    await gpu.scope(async () => {
+      if (this.opts.gradClip !== undefined) clipGradNorm(this.trainable, this.opts.gradClip);
+      optimizer.step(lr);
     });
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, loss);
     return loss;

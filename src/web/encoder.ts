@@ -4,11 +4,13 @@
 // by one call, so the page can be reworked around it. Leaves out: training a BERT in the page (too slow on CPU adapters).
 import type { Gpu } from '../gpu/device.js';
 import { IdBatch } from '../autograd/tensor.js';
-import { parseSafetensors } from '../io/safetensors.js';
-import { paramsFromHF, skippedLine } from '../model/model.js';
-import { bertConfigFromHF, bertHF, bertParamTable } from '../model/bert-config.js';
+import { skippedLine } from '../model/model.js';
+import type { BertConfig } from '../model/bert-config.js';
 import { Bert, bertSpecialIds, fillMask } from '../model/bert.js';
-import { parseTokenizerFile, type Tokenizer } from '../tokenizer/index.js';
+import type { Tokenizer } from '../tokenizer/index.js';
+import { memorySource } from '../hub/files.js';
+import { loadFromSource } from '../hub/load.js';
+import { tokenizerOfSource } from '../hub/tokenizer.js';
 import { drawHeatmap } from './charts.js';
 
 export interface EncoderView {
@@ -18,34 +20,23 @@ export interface EncoderView {
   run(text?: string): Promise<{ token: string; prob: number }[][]>;
 }
 
-/** Loads the served BERT folder (null when the server has none): base + index.json lists the files it serves. */
+/** Loads the served BERT folder (null when the server has none) through the loader's core: base + index.json lists the files. */
 export async function loadServedBert(gpu: Gpu, base = '/bert/'): Promise<{ model: Bert; tokenizer: Tokenizer; skipped: string } | null> {
   const list = await fetch(base + 'index.json');
-  const files = new Set(list.ok ? ((await list.json()) as { files?: string[] }).files ?? [] : []);
-  const fetchOk = async (url: string): Promise<Response | null> => {
-    if (!files.has(url.slice(base.length))) return null;
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-    return r;
-  };
-  const cfgRes = await fetchOk(base + 'config.json');
-  if (!cfgRes) return null;
-  const config = bertConfigFromHF(await cfgRes.json(), base + 'config.json');
-  const modelRes = await fetchOk(base + 'model.safetensors');
-  if (!modelRes) throw new Error(`${base}model.safetensors is missing`);
-  const st = parseSafetensors(new Uint8Array(await modelRes.arrayBuffer()));
-  const { params, skipped } = paramsFromHF(st.tensors, bertParamTable(config), bertHF, config, base + 'model.safetensors');
-  let tokenizer: Tokenizer;
-  const tj = await fetchOk(base + 'tokenizer.json');
-  if (tj) tokenizer = parseTokenizerFile(await tj.text(), 'tokenizer.json');
-  else {
-    const vt = await fetchOk(base + 'vocab.txt');
-    if (!vt) throw new Error(`${base} has neither tokenizer.json nor vocab.txt`);
-    const tc = await fetchOk(base + 'tokenizer_config.json');
-    const lower = tc ? ((await tc.json()) as { do_lower_case?: boolean }).do_lower_case !== false : true;
-    tokenizer = parseTokenizerFile(await vt.text(), 'vocab.txt', { lowercase: lower });
+  const names = list.ok ? ((await list.json()) as { files?: string[] }).files ?? [] : [];
+  if (!names.includes('config.json')) return null;
+  const files = new Map<string, Uint8Array>();
+  for (const n of names) {
+    const r = await fetch(base + n);
+    if (!r.ok) throw new Error(`${base}${n}: HTTP ${r.status}`);
+    files.set(n, new Uint8Array(await r.arrayBuffer()));
   }
-  return { model: new Bert(gpu, config, params), tokenizer, skipped: skippedLine(skipped) };
+  const src = memorySource(files, base.replace(/\/$/, ''));
+  const ck = loadFromSource(src);
+  if (ck.arch.modelType !== 'bert') throw new Error(`${base} holds a ${ck.arch.modelType} model; the encoder view needs a BERT`);
+  const tokenizer = tokenizerOfSource(src);
+  if (!tokenizer) throw new Error(`${base} has neither tokenizer.json nor vocab.txt`);
+  return { model: new Bert(gpu, ck.config as BertConfig, ck.params), tokenizer, skipped: skippedLine(ck.skipped) };
 }
 
 /**

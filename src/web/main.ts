@@ -18,6 +18,8 @@ import { BatchLoader, splitTrainVal } from '../data/index.js';
 import { drawHeatmap, drawLines, drawBars, drawn } from './charts.js';
 import { mountWalk } from './walk-view.js';
 import { mountEncoder } from './encoder.js';
+import { mountHub } from './hub-view.js';
+import { mountLora } from './lora.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -461,6 +463,9 @@ async function init(): Promise<void> {
   walkView = mountWalk($('walk'), { gpu: state.gpu, verdict: state.verdict, gpuTask });
   // the encoder view (BERT fill-mask + bidirectional attention) when the server has a BERT folder (`wgpt serve --bert DIR`)
   window.wgpt.encoder = mountEncoder(state.gpu, $('encoder'), gpuTask);
+  // a model by name from the Hub (or ?hub=URL), kept in Cache Storage
+  window.wgpt.hub = mountHub(state.gpu, $('hub'), gpuTask);
+  window.wgpt.lora = mountLora(state.gpu, $('lora'), gpuTask, () => ({ model: state.model!, tok: state.tok! }));
   state.ready = true;
 }
 

@@ -1,23 +1,36 @@
-// Checkpoint folders in Hugging Face layout (Node only): config.json (its model_type picks the architecture) +
-// model.safetensors, plus the training state (optimizer moments, counters) beside them, all swapped in by one atomic
-// folder write. Names, shapes and the HF mapping come from the architecture's parameter table (model.ts).
-// Leaves out: sharded checkpoints (model.safetensors.index.json), PyTorch pickles (pytorch_model.bin), tokenizer files.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+// Training state beside a checkpoint (Node): optimizer moments, step/epoch counters, the run's RNG seed and extra
+// buffers, as training_state.json + training_state.safetensors tied by a write id, so `--resume` continues exactly.
+// Lives in src/train (src/model knows nothing of training). Leaves out: the model's own files (hub/folder.ts).
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GPTConfig } from './config.js';
-import { type Architecture, type ParamMap, type SkippedTensor, checkParamMap, paramsFromHF, tableShapes } from './model.js';
-import { architectureOf } from './architectures.js';
-import { gpt2 } from './gpt.js';
-import type { OptimizerState } from '../train/adamw.js';
+import { tableShapes } from '../model/model.js';
+import type { OptimizerState } from './adamw.js';
 import { parseSafetensors, serializeSafetensors, type TensorToWrite } from '../io/safetensors.js';
-import { resolveFolder, writeFileAtomic, writeFolderAtomic } from '../io/atomic.js';
+import { resolveFolder, writeFileAtomic } from '../io/atomic.js';
+import { CONFIG_FILE, readConfig, resolveCheckpointDir } from '../hub/folder.js';
 
-export type { ParamMap, SkippedTensor } from './model.js';
-export type { OptimizerState } from '../train/adamw.js';
+export type { OptimizerState } from './adamw.js';
 
-/** Parameter names → shapes for a config, from the architecture's table (GPT-2 unless `arch` is given). */
-export function expectedParamShapes<C = GPTConfig>(config: C, arch: Architecture<C> = gpt2 as unknown as Architecture<C>): Map<string, number[]> {
-  return tableShapes(arch.paramTable(config));
+export const STATE_FILE = 'training_state.json';
+export const STATE_TENSORS_FILE = 'training_state.safetensors';
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
+
+function readBytes(path: string, what: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new Error(`cannot read ${what} ${path}: ${firstLine(e)}`);
+  }
+}
+
+function readJson(path: string): unknown {
+  const text = new TextDecoder().decode(readBytes(path, 'file'));
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON (${firstLine(e)})`);
+  }
 }
 
 /** What `--resume` needs. Fields other than the named ones must be JSON values; they round-trip through training_state.json. */
@@ -33,59 +46,6 @@ export interface TrainingState {
   /** extra arrays to keep (e.g. the epoch's shuffled window order), stored as tensors `buffer.<name>` */
   buffers?: Map<string, Float32Array | Int32Array>;
   [key: string]: unknown;
-}
-
-/** A loaded checkpoint: its architecture (from model_type), config (that architecture's type), parameters. */
-export interface LoadedCheckpoint<C = any> {
-  arch: Architecture<C>;
-  config: C;
-  params: ParamMap;
-  /** the folder actually read (`<dir>.old` after an interrupted save) */
-  dir: string;
-  /** tensors of the model file that are not parameters (mask buffers, a tied head…); see skippedLine */
-  skipped: SkippedTensor[];
-}
-
-export const CONFIG_FILE = 'config.json';
-export const MODEL_FILE = 'model.safetensors';
-export const STATE_FILE = 'training_state.json';
-export const STATE_TENSORS_FILE = 'training_state.safetensors';
-
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0];
-
-// ---- config.json ----
-
-/** A config.json object → its architecture (by model_type) and that architecture's config. */
-export function readConfig(j: unknown, where = CONFIG_FILE): { arch: Architecture; config: any } {
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new Error(`${where}: must be a JSON object`);
-  const arch = architectureOf(j as Record<string, unknown>, where);
-  return { arch, config: arch.configFromHF(j as Record<string, unknown>, where) };
-}
-
-/** config.json object → config of the architecture its model_type names. */
-export function configFromHF(j: unknown, where = CONFIG_FILE): any {
-  return readConfig(j, where).config;
-}
-
-/** config → config.json object (HF keys, model_type) of `arch` (GPT-2 unless given). */
-export function configToHF<C = GPTConfig>(c: C, arch: Architecture<C> = gpt2 as unknown as Architecture<C>): Record<string, unknown> {
-  return arch.configToHF(c);
-}
-
-// ---- safetensors tensors <-> parameter map ----
-
-/**
- * Maps the tensors of a model file onto the config's parameters through the architecture's HF mapping (GPT-2: strips
- * `transformer.`, drops the attention-mask buffers and a tied `lm_head.weight`), then requires exactly the table's
- * names and shapes.
- */
-export function paramsFromTensors<C = GPTConfig>(
-  tensors: Map<string, { dtype: string; shape: number[]; data: Float32Array }>,
-  config: C,
-  where = MODEL_FILE,
-  arch: Architecture<C> = gpt2 as unknown as Architecture<C>,
-): ParamMap {
-  return paramsFromHF(tensors, arch.paramTable(config), arch.hf, config, where).params;
 }
 
 // ---- training state ----
@@ -143,103 +103,6 @@ export function trainingStateFiles(state: TrainingState): Map<string, Uint8Array
     [STATE_TENSORS_FILE, serializeSafetensors(tensors, { format: 'wgpt-training-state', write_id: writeId })],
     [STATE_FILE, JSON.stringify(json, null, 1) + '\n'],
   ]);
-}
-
-// ---- folder save / load ----
-
-function readBytes(path: string, what: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new Error(`cannot read ${what} ${path}: ${firstLine(e)}`);
-  }
-}
-
-function readJson(path: string): unknown {
-  const text = new TextDecoder().decode(readBytes(path, 'file'));
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${path} is not valid JSON (${firstLine(e)})`);
-  }
-}
-
-/** The checkpoint folder to read for `dir` (itself, or `<dir>.old` after an interrupted swap); one-line errors. */
-export function resolveCheckpointDir(dir: string): string {
-  const real = resolveFolder(dir);
-  if (!real) throw new Error(`checkpoint folder ${dir} does not exist`);
-  if (!statSync(real).isDirectory()) throw new Error(`checkpoint ${dir} is not a folder`);
-  return real;
-}
-
-/**
- * Writes `dir` atomically (see writeFolderAtomic): config.json, model.safetensors (F32, the table's HF names in table
- * order, metadata format "pt"), and when given the training state and any extra files. The previous folder's files
- * are replaced whole. `extra.arch` is the config's architecture (GPT-2 when absent).
- */
-export function saveCheckpoint<C = GPTConfig>(
-  dir: string,
-  config: C,
-  params: ParamMap,
-  extra: { trainingState?: TrainingState; files?: Record<string, Uint8Array | string>; arch?: Architecture<C> } = {},
-): void {
-  const arch = extra.arch ?? (gpt2 as unknown as Architecture<C>);
-  arch.validateConfig(config);
-  const hf = arch.configToHF(config);
-  const table = arch.paramTable(config);
-  checkParamMap(table, params, 'saveCheckpoint');
-  // written in table order under the table's names
-  const tensors: TensorToWrite[] = table.map(({ name }) => {
-    const p = params.get(name)!;
-    return { name, shape: p.shape, data: p.data };
-  });
-  const files = new Map<string, Uint8Array | string>([
-    [CONFIG_FILE, JSON.stringify(hf, null, 2) + '\n'],
-    [MODEL_FILE, serializeSafetensors(tensors, { format: 'pt' })],
-  ]);
-  if (extra.trainingState) for (const [k, v] of trainingStateFiles(extra.trainingState)) files.set(k, v);
-  for (const [k, v] of Object.entries(extra.files ?? {})) {
-    if (files.has(k)) throw new Error(`saveCheckpoint: extra file '${k}' clashes with a checkpoint file`);
-    files.set(k, v);
-  }
-  writeFolderAtomic(dir, files);
-}
-
-/**
- * Reads a checkpoint folder (a wgpt one or a Hugging Face download of a registered model_type). Tensors come back as
- * f32 (F32 ones as views into the file's bytes). `dir` in the result is the folder actually read (`<dir>.old` after an
- * interrupted save).
- */
-export function loadCheckpoint(dir: string): LoadedCheckpoint {
-  const real = resolveCheckpointDir(dir);
-  try {
-    return loadFolder(real, dir);
-  } catch (e) {
-    // reading `<dir>.old` while a writer finished its swap and removed it: the new folder is complete
-    if (real !== dir && existsSync(dir)) return loadFolder(dir, dir);
-    throw e;
-  }
-}
-
-function loadFolder(real: string, dir: string): LoadedCheckpoint {
-  const cfgPath = join(real, CONFIG_FILE);
-  if (!existsSync(cfgPath)) throw new Error(`checkpoint ${dir} has no ${CONFIG_FILE}`);
-  const { arch, config } = readConfig(readJson(cfgPath), cfgPath);
-  const modelPath = join(real, MODEL_FILE);
-  if (!existsSync(modelPath)) {
-    if (existsSync(join(real, 'model.safetensors.index.json'))) throw new Error(`checkpoint ${dir} is sharded (model.safetensors.index.json); wgpt reads a single ${MODEL_FILE}`);
-    if (existsSync(join(real, 'pytorch_model.bin'))) throw new Error(`checkpoint ${dir} has pytorch_model.bin but no ${MODEL_FILE}; wgpt reads safetensors only`);
-    throw new Error(`checkpoint ${dir} has no ${MODEL_FILE}`);
-  }
-  const bytes = readBytes(modelPath, 'model file');
-  let parsed;
-  try {
-    parsed = parseSafetensors(bytes);
-  } catch (e) {
-    throw new Error(`${modelPath}: ${firstLine(e)}`);
-  }
-  const { params, skipped } = paramsFromHF(parsed.tensors, arch.paramTable(config), arch.hf, config, modelPath);
-  return { arch, config, params, dir: real, skipped };
 }
 
 export function hasTrainingState(dir: string): boolean {

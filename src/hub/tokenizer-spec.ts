@@ -2,16 +2,16 @@
 // (Node): gpt2 needs nothing; simple-v1/v2 keep their vocabulary (vocab.json); a trained BPE keeps
 // its wgpt-bpe file (tokenizer.json); a WordPiece or a read Hugging Face byte-level BPE keeps a Hugging Face
 // tokenizer.json; a Marian folder keeps source.spm + target.spm + vocab.json (MarianTokenizer, spec "marian"). wgpt_run.json
-// names the spec; a folder without it uses its Marian files or its tokenizer.json if it has them, else GPT-2.
-// Leaves out: tokenizer_config.json / special_tokens_map.json (their settings are not read).
+// names the spec; a folder without it (a Hugging Face download) uses the tokenizer its files carry (hub/tokenizer.ts:
+// Marian files, tokenizer.json, vocab.txt as BertTokenizer reads it), else GPT-2.
+// Leaves out: special_tokens_map.json (its settings are not read).
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, MarianTokenizer, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
+import { dirname, join, resolve } from 'node:path';
+import { type Tokenizer, SimpleTokenizer, ByteBpe, WordPiece, HfByteLevelBpe, HfTokenizer, MarianTokenizer, parseTokenizerFile, wordPieceToHfJson, hfByteLevelBpeToJson } from '../tokenizer/index.js';
 import { decodeUtf8Strict } from '../util/utf8.js';
 import { tokenizerFromSpec, isMarianFolder, loadMarianFolder, MARIAN_FILES } from '../tokenizer/node.js';
-import type { Gpu } from '../gpu/device.js';
-import type { Model, SkippedTensor } from '../model/model.js';
-import { loadCheckpoint, resolveCheckpointDir } from '../model/checkpoint.js';
+import { folderSource, resolveCheckpointDir } from './folder.js';
+import { tokenizerOfSource } from './tokenizer.js';
 
 export const RUN_FILE = 'wgpt_run.json';
 const VOCAB_FILE = 'vocab.json';
@@ -34,6 +34,8 @@ export function loadTokenizerSpec(spec: string, o: { corpusPath?: string; checkp
       if (!hasMarianTokenizer(dir)) throw new Error(`${o.checkpointDir} has no Marian tokenizer (${MARIAN_SPM[0]} + ${VOCAB_FILE})`);
       return loadMarianFolder(dir);
     }
+    // a Hugging Face folder's vocab.txt: with its tokenizer_config.json, as BertTokenizer reads them
+    if (/(^|[\\/])vocab\.txt$/.test(spec) && resolve(dirname(spec)) === resolve(dir) && existsSync(spec)) return tokenizerOfSource(folderSource(dir))!;
     if ((spec === 'simple-v1' || spec === 'simple-v2') && existsSync(vocabPath)) {
       const j = JSON.parse(readFileSync(vocabPath, 'utf8')) as { vocab: string[] };
       return new SimpleTokenizer(spec === 'simple-v1' ? 1 : 2, j.vocab);
@@ -54,6 +56,7 @@ export function tokenizerFiles(tok: Tokenizer, spec: string): Record<string, str
   if (tok instanceof ByteBpe && spec !== 'gpt2' && spec !== 'wgpt-gpt2') return { [BPE_FILE]: tok.toFileText() };
   if (tok instanceof WordPiece) return { [BPE_FILE]: wordPieceToHfJson(tok) };
   if (tok instanceof HfByteLevelBpe) return { [BPE_FILE]: hfByteLevelBpeToJson(tok) };
+  if (tok instanceof HfTokenizer) return { [BPE_FILE]: tok.json };
   return {};
 }
 
@@ -66,29 +69,32 @@ export function checkpointTokenizerSpec(dir: string): string {
   const runPath = join(resolved, RUN_FILE);
   if (!existsSync(runPath)) {
     if (hasMarianTokenizer(resolved)) return MARIAN_SPEC;
-    return existsSync(join(resolved, BPE_FILE)) ? join(resolved, BPE_FILE) : 'gpt2';
+    if (existsSync(join(resolved, BPE_FILE))) return join(resolved, BPE_FILE);
+    return existsSync(join(resolved, 'vocab.txt')) ? join(resolved, 'vocab.txt') : 'gpt2';
   }
   const t = (JSON.parse(readFileSync(runPath, 'utf8')) as { tokenizer?: string | null }).tokenizer;
   if (t === null) throw new Error(`checkpoint ${dir} was trained on token ids and has no tokenizer: give --tokenizer SPEC`);
   return t ?? 'gpt2';
 }
 
-/** Model (its architecture from config.json's model_type) + tokenizer from a checkpoint folder (wgpt's, or a Hugging Face download: gpt2 BPE). */
-export function loadModelDir(gpu: Gpu, dir: string, tokenizerOverride?: string): { model: Model; tokenizer: Tokenizer; skipped: SkippedTensor[] } {
-  const ck = loadCheckpoint(dir);
-  const tokenizer = checkpointTokenizer(ck.dir, ck.arch.vocabSize(ck.config), tokenizerOverride);
-  return { model: ck.arch.create(gpu, ck.config, ck.params), tokenizer, skipped: ck.skipped };
+/**
+ * The tokenizer of a loaded checkpoint folder: `override` (a spec), else the one its wgpt_run.json names, else the
+ * one its files carry (hub/tokenizer.ts), else GPT-2's for a gpt2 model; checked against the model's vocabulary.
+ */
+export function checkpointTokenizer(dir: string, modelType: string, vocab: number, override?: string): Tokenizer {
+  let spec = override;
+  if (spec === undefined && !existsSync(join(dir, RUN_FILE))) {
+    const t = tokenizerOfSource(folderSource(dir));
+    if (t) return checkVocab(t, `the tokenizer of ${dir}`, vocab);
+    if (modelType !== 'gpt2') throw new Error(`${dir} has no tokenizer files (tokenizer.json, vocab.txt, source.spm + vocab.json); give --tokenizer`);
+  }
+  // a file or folder given by the user is read as given (not replaced by the checkpoint's own tokenizer.json)
+  if (spec !== undefined && existsSync(spec)) return checkVocab(tokenizerFromSpec(spec), `tokenizer ${spec}`, vocab);
+  spec ??= checkpointTokenizerSpec(dir);
+  return checkVocab(loadTokenizerSpec(spec, { checkpointDir: dir }), `tokenizer ${spec}`, vocab);
 }
 
-/** Model alone (for commands that take ids, not text). */
-export function loadModelOnly(gpu: Gpu, dir: string): Model {
-  const ck = loadCheckpoint(dir);
-  return ck.arch.create(gpu, ck.config, ck.params);
-}
-
-function checkpointTokenizer(dir: string, vocab: number, tokenizerOverride?: string): Tokenizer {
-  const spec = tokenizerOverride ?? checkpointTokenizerSpec(dir);
-  const tokenizer = loadTokenizerSpec(spec, { checkpointDir: dir });
-  if (tokenizer.vocabSize > vocab) throw new Error(`tokenizer ${spec} has ${tokenizer.vocabSize} ids but the model's vocab_size is ${vocab}`);
-  return tokenizer;
+function checkVocab(t: Tokenizer, what: string, vocab: number): Tokenizer {
+  if (t.vocabSize > vocab) throw new Error(`${what} has ${t.vocabSize} ids but the model's vocab_size is ${vocab}`);
+  return t;
 }

@@ -1,0 +1,150 @@
+// The `big` entry of shaders/matmul.wgsl, generated in two forms that add the same products in the same order (the
+// same bits: test/gpu-tiers.test.ts): A's 32-row tile shared through workgroup memory (At, two barriers per chunk of 8
+// k's; any adapter), or — where the workgroup is one subgroup of 4 (SwiftShader) — kept in each invocation's registers
+// (quads li and li + 4) and read by subgroupBroadcast with constant lanes, with no barrier and no workgroup memory:
+// 1.4–1.5× less CPU per product on SwiftShader (docs/perf.md). Leaves out: other subgroup sizes (the host uses the
+// subgroup form only with workgroups of exactly 4 on a 4-wide adapter).
+import matmulWgsl from './matmul.wgsl';
+import type { ShaderSource } from '../src/gpu/kernel.ts';
+import { each, list } from './unroll.ts';
+
+/** How the invocations of a `big` workgroup share A's tile. */
+export type ATileSharing = 'workgroup' | 'subgroup';
+
+/**
+ * One chunk's A quads of this invocation (rows m0+4q .. m0+4q+3, k0+kk): `put(kk, value)` stores each. Workgroup form:
+ * the loops over kk as written by hand before (a dynamic kk, one store each); subgroup form: kk unrolled (each value
+ * goes to its own register).
+ */
+function stage(share: ATileSharing, put: (kk: string | number, v: string) => string): string {
+  const kLoop = (body: (kk: string | number) => string) =>
+    share === 'workgroup' ? `for (var kk = 0u; kk < 8u; kk++) {\n${body('kk')}\n      }` : `{\n${each(8, (kk) => body(kk))}\n      }`;
+  const u = (kk: string | number) => (typeof kk === 'number' ? `${kk}u` : kk);
+  return `      if (TA) {
+        // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
+        ${kLoop(
+          (kk) => `        {
+          let r = aB + min(k0 + ${u(kk)}, kL) * p.lda;
+          var a: vec4f;
+          if (VA) {
+            // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
+            a = Av[(r + min(mq, p.M - 4u)) >> 2u];
+          } else {
+            a = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
+          }
+          ${put(kk, `select(vec4f(0.0), a, k0 + ${u(kk)} < p.K)`)}
+        }`,
+        )}
+      } else if (VA) {
+        // stored (M, K): two vec4 per row along k, transposed by the matrix; K is a multiple of 4, so a partial
+        // last chunk is k0 .. k0+3 and its second vec4 (read in range, at K − 4) is replaced by 0
+        let kh = min(k0 + 4u, p.K - 4u);
+        let hiOk = k0 + 4u < p.K;
+        let lo = transpose(mat4x4f(Av[(aB + f0 * p.lda + k0) >> 2u], Av[(aB + f1 * p.lda + k0) >> 2u],
+                                   Av[(aB + f2 * p.lda + k0) >> 2u], Av[(aB + f3 * p.lda + k0) >> 2u]));
+        let hi = transpose(mat4x4f(Av[(aB + f0 * p.lda + kh) >> 2u], Av[(aB + f1 * p.lda + kh) >> 2u],
+                                   Av[(aB + f2 * p.lda + kh) >> 2u], Av[(aB + f3 * p.lda + kh) >> 2u]));
+${each(4, (i) => `        ${put(i, `lo[${i}]`)}`)}
+${each(4, (i) => `        ${put(4 + i, `select(vec4f(0.0), hi[${i}], hiOk)`)}`)}
+      } else {
+        ${kLoop(
+          (kk) => `        {
+          let k = aB + min(k0 + ${u(kk)}, kL);
+          let a = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
+          ${put(kk, `select(vec4f(0.0), a, k0 + ${u(kk)} < p.K)`)}
+        }`,
+        )}
+      }`;
+}
+
+/** The quad's rows, clamped: the head of each staging block. */
+const rowsOf = (q: string) => `      let mq = m0 + 4u * ${q};
+      let f0 = min(mq, mL);
+      let f1 = min(mq + 1u, mL);
+      let f2 = min(mq + 2u, mL);
+      let f3 = min(mq + 3u, mL);`;
+
+/** the 4 × 4 block of A, rows m0+4q .. m0+4q+3 (a column), k0+kk .. k0+kk+3 (the columns) */
+function tileA(share: ATileSharing, kk: number, q: number): string {
+  if (share === 'workgroup') return `big_tile_a(${kk}u, ${q}u)`;
+  return `mat4x4f(${list(4, (i) => `subgroupBroadcast(a${q >> 2}_${kk + i}, ${q & 3}u)`)})`;
+}
+
+function bigEntry(share: ATileSharing): string {
+  const sg = share === 'subgroup';
+  const chunk = sg
+    ? `    // this invocation's quads of the A tile in registers: q = li (a0_*) and li + 4 (a1_*); the others' by broadcast
+${each(2, (h) => `    {\n${rowsOf(`(li + ${4 * h}u)`)}\n${stage(share, (kk, v) => `a${h}_${kk} = ${v};`)}\n    }`)}`
+    : `    workgroupBarrier();
+    // this invocation's quads of the A tile: rows m0+4q .. m0+4q+3 (clamped) for q = li, li+BW, … < 8
+    for (var q = li; q < 8u; q += BW) {
+${rowsOf('q')}
+${stage(share, (kk, v) => `At[${typeof kk === 'number' ? `${kk * 8}u + q` : 'kk * 8u + q'}] = ${v};`)}
+    }
+    workgroupBarrier();`;
+  const half = (h: number) => `    // k0+${4 * h} .. k0+${4 * h + 3}
+    {
+      let k = k0 + ${4 * h}u;
+${each(4, (j) => `      let b${j} = big_tile_b(bB, k, n0 + ${4 * j}u);`)}
+${each(8, (q) => `      let a${q} = ${tileA(share, 4 * h, q)};\n      ${list(4, (j) => `c${q}${j} += a${q} * b${j}`).replace(/, /g, '; ')};`)}
+    }`;
+  return `// ---- generated by shaders/matmul_gen.ts: \`big\`, A's tile shared through ${sg ? 'subgroup broadcasts (a workgroup = one subgroup of 4)' : 'workgroup memory'} ----
+@compute @workgroup_size(BW, 1, 1)
+fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
+  let n0 = ((wid.x + p.nBase) * BW + li) * 16u;
+  let m0 = (wid.y + p.mBase) * 32u;
+  let b = wid.z + p.zBase;
+  let aB = p.oA + b * p.sA;
+  let bB = p.oB + b * p.sB;
+${each(8, (q) => each(4, (j) => `  var c${q}${j} = mat4x4f();`))}
+  let mL = p.M - 1u;
+  let kL = p.K - 1u;
+${sg ? each(2, (h) => each(8, (kk) => `  var a${h}_${kk}: vec4f;`)) : ''}
+  // every chunk of 8 k's, the last one partial when K mod 8 ≠ 0: its A entries past K are 0
+  for (var k0 = 0u; k0 < p.K; k0 += 8u) {
+${chunk}
+${half(0)}
+${half(1)}
+  }
+  // store C(m0 .. m0+31, n0 .. n0+15) ∩ the matrix from a private array, column by column. SwiftShader runs
+  // both sides of every \`if\` (masked) but leaves a loop when no invocation continues (after one masked pass),
+  // so the bias load and the = / += choice are loops of 0 or 1 trips on the uniform p.hasBias / p.acc.
+  if (n0 >= p.N) { return; }
+  let res = array<mat4x4f, 32>(${list(32, (i) => `c${i >> 2}${i & 3}`)});
+  let cBase = p.oC + b * p.sC + m0 * p.ldc + n0;
+  let rows = min(32u, p.M - m0);
+  let cols = min(16u, p.N - n0);
+  for (var j = 0u; j < cols; j++) {
+    var bj = 0.0;
+    for (var t = 0u; t < p.hasBias; t++) { bj = bias[n0 + j]; }
+    let h = j >> 2u;
+    let jj = j & 3u;
+    for (var t = p.acc; t < 1u; t++) {
+      for (var r = 0u; r < rows; r++) {
+        C[cBase + r * p.ldc + j] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj);
+      }
+    }
+    for (var t = 0u; t < p.acc; t++) {
+      for (var r = 0u; r < rows; r++) {
+        let i = cBase + r * p.ldc + j;
+        C[i] = act_epilogue(p.alpha * res[(r >> 2u) * 4u + h][jj][r & 3u] + bj) + C[i];
+      }
+    }
+  }
+}
+`;
+}
+
+const cache = new Map<ATileSharing, ShaderSource>();
+
+/** shaders/matmul.wgsl with its generated `big` entry (one object per form: pipelines cache on it). */
+export function matmulShader(share: ATileSharing): ShaderSource {
+  let s = cache.get(share);
+  if (!s) {
+    // `enable` must precede every declaration: it replaces the file's first line (a comment), so line numbers hold
+    const code = share === 'subgroup' ? matmulWgsl.code.replace(/^[^\n]*/, 'enable subgroups;') : matmulWgsl.code;
+    s = { file: `${matmulWgsl.file} + shaders/matmul_gen.ts (${share})`, code: `${code}\n${bigEntry(share)}` };
+    cache.set(share, s);
+  }
+  return s;
+}
