@@ -80,7 +80,8 @@ export function rec(suite: string, name: string, t: Timing, extra: Record<string
 
 const fmt = (v: unknown): string => {
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return String(v);
+    // a case that was not run or has no timing of its own (a ratio row, a failed peer) shows a dash, not NaN
+    if (!Number.isFinite(v)) return '—';
     if (Math.abs(v) >= 100) return v.toFixed(0);
     if (Math.abs(v) >= 1) return v.toFixed(2);
     return v.toPrecision(2);
@@ -95,6 +96,13 @@ export function bytesStr(b: number): string {
   return `${b} B`;
 }
 
+/** The median (min–max) cell: just the median when there is no spread (one run, a ratio row), a dash when not timed. */
+function timeCell(r: Record_): string {
+  if (!Number.isFinite(r.median_ms)) return '—';
+  if (!Number.isFinite(r.min_ms) || !Number.isFinite(r.max_ms) || r.runs <= 1) return fmt(r.median_ms);
+  return `${fmt(r.median_ms)} (${fmt(r.min_ms)}–${fmt(r.max_ms)})`;
+}
+
 /** One markdown table per suite: name, median (min–max), then the suite's own columns. */
 export function markdown(records: Record_[]): string {
   const out: string[] = [];
@@ -105,9 +113,10 @@ export function markdown(records: Record_[]): string {
     const cols = [...new Set(rs.flatMap((r) => Object.keys(r).filter((k) => !fixed.has(k) && r[k] !== undefined && typeof r[k] !== 'object')))];
     out.push(`#### ${s}`, '', `| name | median ms (min–max) | ${cols.join(' | ')} |`, `|---|---:|${cols.map(() => '---:').join('|')}|`);
     for (const r of rs) {
-      out.push(`| ${r.name}${r.note ? ` (${r.note})` : ''} | ${fmt(r.median_ms)} (${fmt(r.min_ms)}–${fmt(r.max_ms)}) | ${cols.map((c) => (c === 'speedup' && typeof r[c] === 'number' ? `${fmt(r[c])}×` : fmt(r[c]))).join(' | ')} |`);
+      out.push(`| ${r.name}${r.note ? ` (${r.note})` : ''} | ${timeCell(r)} | ${cols.map((c) => (c === 'speedup' && typeof r[c] === 'number' && Number.isFinite(r[c]) ? `${fmt(r[c])}×` : fmt(r[c]))).join(' | ')} |`);
     }
     out.push('');
   }
-  return out.join('\n');
+  // tables separated by one blank line, none at the end (the caller joins blocks with one)
+  return out.join('\n').trimEnd();
 }

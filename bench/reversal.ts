@@ -25,6 +25,7 @@ import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
 import { saveCheckpoint } from '../src/hub/folder.ts';
 import { attentionSvg } from '../src/train/attention-plot.ts';
 import { mulberry32 } from '../src/data/index.ts';
+import { textWidth } from '../src/plot/figures.ts';
 
 const arg = (k: string, d: string) => {
   const i = process.argv.indexOf(`--${k}`);
@@ -219,12 +220,15 @@ async function run(name: string, kind: 'rnn' | 'lstm' | 'lstm-luong' | 'marian')
 }
 
 function svg(results: Result[]): string {
-  const W = 720, H = 420, L = 60, R = 170, T = 40, B = 50;
+  // the legend's width comes from its longest name, so no name is cut at the edge
+  const R = 12 + 26 + Math.max(...results.map((r) => textWidth(r.name))) + 12;
+  const L = 76, T = 40, B = 50, H = 420, W = Math.ceil(L + 550 + R);
   const x = (n: number) => L + ((n - MIN_LEN) / (MAX_LEN - MIN_LEN)) * (W - L - R);
   const y = (a: number) => T + (1 - a) * (H - T - B);
   const colors = ['#d62728', '#1f77b4', '#2ca02c', '#9467bd'];
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
-  out.push(`<text x="${W / 2 - 60}" y="22" font-size="14" text-anchor="middle">Reversal task (held-out): exact match by source length</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="22" font-size="14" text-anchor="middle">Reversal task (held-out): exact match by source length</text>`);
+  out.push(`<text x="18" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 18 ${(T + H - B) / 2})">exact match (held-out sequences)</text>`);
   for (let a = 0; a <= 1.0001; a += 0.25) out.push(`<line x1="${L}" x2="${W - R}" y1="${y(a)}" y2="${y(a)}" stroke="#ddd"/><text x="${L - 8}" y="${y(a) + 4}" text-anchor="end">${Math.round(a * 100)}%</text>`);
   for (let n = MIN_LEN; n <= MAX_LEN; n += 4) out.push(`<text x="${x(n)}" y="${H - B + 18}" text-anchor="middle">${n}</text>`);
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">source length (tokens)</text>`);
@@ -251,7 +255,7 @@ function table(results: Result[]): string {
   return [head, sep, ...rows].join('\n');
 }
 
-// --combine: the three --only runs (run side by side) → reversal.{json,svg,md}
+// --combine: the --only runs (run side by side) → reversal.{json,svg,md}, and each run's SVG redrawn from its JSON
 if (process.argv.includes('--combine')) {
   const { readFileSync: rd, existsSync: ex } = await import('node:fs');
   const parts = ['rnn', 'lstm', 'lstm-luong', 'marian'].map((k) => join(OUT, `reversal-${k}.json`)).filter((f) => ex(f));
@@ -259,6 +263,8 @@ if (process.argv.includes('--combine')) {
   const all = loaded.flatMap((l) => l.results);
   writeFileSync(join(OUT, 'reversal.json'), JSON.stringify({ meta: loaded.map((l) => l.meta), results: all }, null, 2) + '\n');
   writeFileSync(join(OUT, 'reversal.svg'), svg(all) + '\n');
+  // each run's own figure is redrawn from its JSON too (same drawing code as the combined one)
+  parts.forEach((f, i) => writeFileSync(f.replace(/\.json$/, '.svg'), svg(loaded[i].results) + '\n'));
   writeFileSync(join(OUT, 'reversal.md'), table(all) + '\n');
   console.log(table(all));
   process.exit(0);

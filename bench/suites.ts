@@ -166,7 +166,8 @@ export async function benchMatmul(gpu: Gpu, o: SuiteOptions): Promise<Record_[]>
   const sizes: [number, number, number][] = o.quick ? [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024]] : [[256, 256, 256], [512, 512, 512], [1024, 1024, 1024], [512, 2304, 768], [512, 768, 3072]];
   const tf = await tfjsMatmul();
   for (const [M, N, K] of sizes) {
-    const runs = o.runs ?? (o.quick ? 5 : 7);
+    // --quick (the 3-minute budget): 3 pairs at 1024³, where one tfjs-webgpu run takes seconds on a CPU adapter
+    const runs = o.runs ?? (o.quick ? (M >= 1024 ? 3 : 5) : 7);
     const flops = 2 * M * N * K;
     const name = `M=${M} N=${N} K=${K}`;
     await gpu.scope(async () => {
@@ -183,7 +184,7 @@ export async function benchMatmul(gpu: Gpu, o: SuiteOptions): Promise<Record_[]>
         await f();
         return performance.now() - t0;
       };
-      for (let i = 0; i < 2; i++) {
+      for (let i = 0; i < (o.quick && M >= 1024 ? 1 : 2); i++) {
         await ours();
         if (peer) await peer.once();
       }

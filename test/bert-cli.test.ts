@@ -7,12 +7,14 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { assertClose, FIXTURES, report, runWgpt } from './helpers.ts';
+import { assertClose, FIXTURES, report } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const DIR = join(FIXTURES, 'bert_tiny');
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'ref.safetensors')))).tensors;
 
-const run = (args: string[]) => runWgpt(args);
+// in-process (test/cli-inproc.ts): one device and its compiled pipelines for every case
+const run = runCli;
 
 type Json = { position: number; candidates: { id: number; token: string; prob: number; sequence: string }[] }[];
 
@@ -71,6 +73,7 @@ test('bad input: no [MASK], token type ≥ type_vocab_size, mask of the wrong le
       [['logits', '--model', DIR, '--ids', '101,5,102', '--token-type-ids', '0,2,0', '--out', join(tmp, 'a')], /^wgpt logits: token type id 2 at position 1 is out of range \[0, 2\) \(type_vocab_size 2\)$/],
       [['logits', '--model', DIR, '--ids', '101,5,102', '--attention-mask', '1,1', '--out', join(tmp, 'a')], /^wgpt logits: --attention-mask: row 1 has 2 entries, --ids row 1 has 3$/, 2],
       [['logits', '--model', join(FIXTURES, 'gpt_small'), '--ids', '1,2', '--attention-mask', '1,1', '--out', join(tmp, 'a')], /^wgpt logits: --attention-mask is not an input of a gpt2 model \(it takes ids only\)$/],
+      [['logits', '--model', join(FIXTURES, 'gpt_small'), '--ids', '1,2', '--token-type-ids', '0,0', '--out', join(tmp, 'a')], /^wgpt logits: --token-type-ids is not an input of a gpt2 model \(it takes ids only\)$/],
       [['fill-mask', '--model', join(FIXTURES, 'gpt_small'), '--text', 'a [MASK]'], /^wgpt fill-mask: .*gpt_small holds a gpt2 model; this command needs a BERT/],
     ];
     for (const [args, re, code] of cases) {

@@ -31,13 +31,19 @@ test('encoder view: fill-mask in the page matches PyTorch; the attention map is 
       if (!v) return null;
       const cands = await v.run('I [MASK] to school.');
       const map = document.querySelector('#encoder .enc-map') as HTMLCanvasElement;
-      const px = map.getContext('2d')!.getImageData(0, 0, map.width, map.height).data;
-      // row 0 ([CLS]) against the last key ([SEP]): white would mean zero weight (a causal map masks it)
-      const last = 4 * (map.width - 1);
-      return { cands, size: [map.width, map.height], cornerBlue: px[last + 2], cornerRed: px[last], text: document.querySelector('#encoder .enc-out')!.textContent };
+      const d = (window as any).wgpt.drawn['enc-map'];
+      // row 0 ([CLS]) against the last key ([SEP]), at the middle of its cell: white would mean zero weight (a causal map masks it)
+      const { x0, y0, cw, ch } = d.cell;
+      const px = map.getContext('2d')!.getImageData(Math.floor(x0 + (d.cols - 0.5) * cw), Math.floor(y0 + 0.5 * ch), 1, 1).data;
+      return { cands, size: [map.width, map.height], rows: d.rows, cols: d.cols, labels: d.rowLabels, colLabels: d.colLabels, titles: [d.xTitle, d.yTitle], cell: [cw, ch], cornerRed: px[0], text: document.querySelector('#encoder .enc-out')!.textContent };
     });
     assert.ok(res, 'the encoder view loaded the served folder');
-    assert.equal(res!.size, [7, 7], 'one row and column per token of [CLS] I [MASK] to school . [SEP]');
+    assert.equal([res!.rows, res!.cols], [7, 7], 'one row and column per token of [CLS] I [MASK] to school . [SEP]');
+    assert.equal(res!.labels, res!.colLabels);
+    assert.is(res!.labels.length, 7);
+    assert.ok(res!.cell[0] >= 13 && res!.cell[1] >= 13, `cells of ${res!.cell} px are readable`);
+    assert.ok(res!.size[0] > 150 && res!.size[1] > 150, `the map is drawn at ${res!.size} px, labels and colour scale included`);
+    assert.equal(res!.titles, ['key token (attended to)', 'query token']);
     const row = ref.get('fill1_probs')!.data;
     const want = Array.from(row.keys()).sort((a, b) => row[b] - row[a]).slice(0, 5);
     report('bert fill-mask in the page', assertClose(res!.cands[0].map((c: { prob: number }) => c.prob), want.map((i) => row[i]), { atol: 1e-5, rtol: 1e-4 }));

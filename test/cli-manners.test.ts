@@ -6,10 +6,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { didYouMean, editDistance, parse, num, renderHelp, type Command } from '../src/cli/command.ts';
 import { runWgpt } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const wgpt = (...args: string[]) => runWgpt(args);
+// in-process (test/cli-inproc.ts); --version runs as a process, the one case where the process is the point
+const wgpt = (...args: string[]) => runCli(args);
 
 test('negative numbers are values: they get the range message, not "argument is ambiguous"', async () => {
   const cases: [string[], string][] = [
@@ -49,7 +51,7 @@ test('did you mean: near-miss flags and commands', async () => {
 });
 
 test('wgpt --version prints the package version', async () => {
-  const r = await wgpt('--version');
+  const r = await runWgpt(['--version']);
   assert.is(r.code, 0);
   assert.is(r.out, `wgpt ${PKG.version} (node ${process.versions.node})\n`);
 });

@@ -1,5 +1,7 @@
 // CLI error paths (issue #7): unknown flags, missing files, unreadable folders, bad ids and shapes
-// end with a one-line message (plus the usage line for flag errors) and a non-zero exit.
+// end with a one-line message (plus the usage line for flag errors) and a non-zero exit. The cases run in-process
+// (test/cli-inproc.ts: main's exit code and output, one device for all); one spawned run checks that the process
+// exits with main's code.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -7,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runWgpt } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const FIX = fileURLToPath(new URL('./fixtures/gpt_small', import.meta.url));
 
-const run = (args: string[]) => runWgpt(args);
+const run = runCli;
 
 test('bad invocations: one line naming the problem (usage line for flag errors), non-zero exit', async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'wgpt-cli-'));
@@ -41,13 +44,16 @@ test('bad invocations: one line naming the problem (usage line for flag errors),
       [['logits', '--model', FIX, '--ids', Array(33).fill(1).join(','), '--out', join(tmp, 'l.bin')], 1, /sequence of 33 tokens is longer than the model's context_length 32/],
       [['bench', 'nosuchsuite'], 2, /unknown suite 'nosuchsuite'/],
     ];
-    const results = await Promise.all(cases.map(([a]) => run(a)));
-    cases.forEach(([args, code, re], i) => {
-      const r = results[i];
+    for (const [args, code, re] of cases) {
+      const r = await run(args);
       assert.is(r.code, code, `wgpt ${args.join(' ')} → exit ${r.code}: ${r.err}`);
       assert.match(r.err.trim(), re, `wgpt ${args.join(' ')}`);
       if (code === 1) assert.is(r.err.trim().split('\n').length, 1, `one line: ${r.err}`);
-    });
+    }
+    // the process itself: its exit code and stderr are main's
+    const p = await runWgpt(['train', '--data', 'x.txt', '--batch', 'three']);
+    assert.is(p.code, 2);
+    assert.match(p.err, /^wgpt train: --batch must be a number, got 'three'\nusage: wgpt train /);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -1,27 +1,21 @@
-// The tokenize / batches / bpe-train commands, spawned as a user runs them (`node src/cli/wgpt.js …`): course
-// outputs, .bin round trip, a trained BPE file, and every bad input of issue #3 as a one-line error with a
-// non-zero exit. Spawns run a few at a time (each costs ~0.5 s of start-up). No GPU.
+// The tokenize / batches / bpe-train commands as a user runs them (`wgpt …`, here in-process: test/cli-inproc.ts):
+// course outputs, .bin round trip, a trained BPE file, and every bad input of issue #3 as a one-line error with a
+// non-zero exit. No GPU.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBpeFile } from '../src/tokenizer/node.ts';
+import { runCli } from './cli-inproc.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERDICT = join(ROOT, 'src/data/the-verdict.txt');
 const dir = mkdtempSync(join(tmpdir(), 'wgpt-cli-'));
 
-interface Run { code: number; out: string; err: string }
-function wgpt(...args: string[]): Promise<Run> {
-  return new Promise((res) => {
-    execFile(process.execPath, [join(ROOT, 'src/cli/wgpt.js'), ...args], { cwd: ROOT, env: { ...process.env, WGPT_DEBUG: '' } }, (e, out, err) => {
-      res({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err });
-    });
-  });
-}
+/** The CLI in-process (test/cli-inproc.ts), from the repository root as a user runs it there. */
+const wgpt = (...args: string[]) => runCli(args, ROOT);
 
 const FIRST_BATCH = {
   x: [[40, 367, 2885, 1464], [1807, 3619, 402, 271], [10899, 2138, 257, 7026], [15632, 438, 2016, 257], [922, 5891, 1576, 438], [568, 340, 373, 645], [1049, 5975, 284, 502], [284, 3285, 326, 11]],

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { allDocBlocks } from './doc-blocks.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -31,6 +31,7 @@ function duBytes(p: string): number {
 const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
 
 let app = '';
+let installErr = '';
 let tmp = '';
 let ready: Promise<string> | null = null;
 /** Pack + install once (inside the first test: a throwing uvu before-hook is not reported). */
@@ -46,6 +47,7 @@ function install(): Promise<string> {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     const inst = await sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tgz], app);
     assert.is(inst.code, 0, `npm install of the tarball failed: ${inst.err}`);
+    installErr = inst.err;
     const nm = join(app, 'node_modules');
     console.log(`  packed ${mb(lstatSync(tgz).size)}; installed into an empty project: node_modules ${mb(duBytes(nm))} (wgpt ${mb(duBytes(join(nm, 'wgpt')))}, webgpu ${mb(duBytes(join(nm, 'webgpu')))})`);
     return app;
@@ -64,6 +66,14 @@ test('the packed tarball: compiled dist/, runtime dependencies only, no sources 
     assert.ok(existsSync(join(pkg, f)), `${f} missing from the package`);
   assert.not.ok(existsSync(join(pkg, 'src')), 'src/ shipped');
   assert.not.ok(readdirSync(join(pkg, 'dist'), { recursive: true }).some((f) => String(f).endsWith('.ts') && !String(f).endsWith('.d.ts')), '.ts sources in dist/');
+  // LICENSE travels with the code; no script npm would run (or warn about) on install
+  assert.ok(existsSync(join(pkg, 'LICENSE')), 'LICENSE missing from the package');
+  assert.match(readFileSync(join(pkg, 'LICENSE'), 'utf8'), /^MIT License/);
+  const scripts = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {};
+  for (const s of ['prepare', 'preinstall', 'install', 'postinstall']) assert.is(scripts[s], undefined, `the packed manifest has a ${s} script`);
+  assert.not.match(installErr, /wgpt@/, `npm warned about wgpt while installing it: ${installErr}`);
+  for (const f of ['dist/data/ko-en.tsv', 'dist/data/debian-faq-ko.txt', 'dist/plot/fonts/DejaVuSans.ttf', 'dist/plot/fonts/NanumSquareR.ttf', 'dist/plot/fonts/README.md'])
+    assert.ok(existsSync(join(pkg, f)), `${f} missing from the package`);
   for (const dev of ['uvu', 'tsx', 'esbuild', 'typescript', 'playwright-core'])
     assert.not.ok(existsSync(join(dir, 'node_modules', dev)), `${dev} installed as a runtime dependency`);
 });
@@ -153,26 +163,71 @@ test("the documentation's run blocks (node) run as written against the installed
   assert.match(out, /^Every effort moves you/m);
 });
 
-test("the documentation's sh blocks (npx wgpt …) run as written in the installed project", async () => {
+test("the documentation's sh blocks (npx wgpt …) run as written in the installed project (each distinct block once)", async () => {
   const dir = await install();
-  const blocks = allDocBlocks().filter((b) => b.mark === 'sh');
+  // a block repeated on another page (the README's GPT example in docs/gpt.md) runs once
+  const all = allDocBlocks().filter((b) => b.mark === 'sh');
+  const blocks = all.filter((b, i) => all.findIndex((x) => x.code === b.code) === i);
   assert.ok(blocks.length >= 1, 'no <!-- doc-test: sh --> block');
-  for (const b of blocks) {
-    // `# prints: TEXT` after a command: its stdout has a line matching TEXT (… matches anything)
+  // `npx wgpt` resolves to the package's bin, whose whole job is `main(process.argv)` (the bin and npx are tested
+  // above): every line runs through the installed dist/cli/main.js in ONE plain-node process, so the lines share a
+  // device and its compiled kernels instead of paying Dawn's and SwiftShader's start-up per line
+  const jobs: { where: string; line: string; cwd: string; argv: string[]; prints: string[] }[] = [];
+  for (const [n, b] of blocks.entries()) {
+    // each block runs in a folder of its own inside the project
+    const cwd = join(dir, `sh-${n}`);
+    mkdirSync(cwd);
     const lines = b.code.split('\n');
     for (const [k, line] of lines.entries()) {
       if (!line.trim() || line.startsWith('#')) continue;
       const args = shellWords(line.replace(/\s+#.*$/, ''));
-      const t0 = performance.now();
-      const r = await sh('npx', ['--no-install', ...args.slice(1)], dir, 300_000);
-      assert.is(r.code, 0, `${b.file}:${b.line}: \`${line}\` exited ${r.code}: ${r.err.trim().split('\n').slice(-2).join(' | ')}`);
-      for (let e = k + 1; e < lines.length && lines[e].startsWith('# prints: '); e++) {
-        const want = lines[e].slice('# prints: '.length);
-        const re = new RegExp(`^${want.split('…').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'm');
-        assert.match(r.out, re, `${b.file}:${b.line}: \`${line}\` should print ${want}`);
-      }
-      console.log(`  ${b.file}:${b.line}: ${line.slice(0, 70)} — ${((performance.now() - t0) / 1000).toFixed(1)} s, ${r.out.trim().split('\n').pop()?.slice(0, 60)}`);
+      assert.equal(args.slice(0, 2), ['npx', 'wgpt'], `${b.file}:${b.line}: ${line}`);
+      // `# prints: TEXT` after a command: its stdout has a line matching TEXT (… matches anything)
+      const prints: string[] = [];
+      for (let e = k + 1; e < lines.length && lines[e].startsWith('# prints: '); e++) prints.push(lines[e].slice('# prints: '.length));
+      jobs.push({ where: `${b.file}:${b.line}`, line, cwd, argv: args.slice(2), prints });
     }
+  }
+  const runner = join(dir, 'sh-runner.mjs');
+  writeFileSync(
+    runner,
+    `import { readFileSync, writeFileSync } from 'node:fs';
+const { main } = await import(${JSON.stringify(pathToFileURL(join(dir, 'node_modules', 'wgpt', 'dist', 'cli', 'main.js')).href)});
+const jobs = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const results = [];
+const w = { out: process.stdout.write, err: process.stderr.write, log: console.log, error: console.error, warn: console.warn };
+for (const j of jobs) {
+  let out = '', err = '';
+  const cap = (add) => (c, ...r) => { add(typeof c === 'string' ? c : Buffer.from(c).toString('utf8')); const cb = r.find((x) => typeof x === 'function'); if (cb) cb(); return true; };
+  process.stdout.write = cap((t) => (out += t)); process.stderr.write = cap((t) => (err += t));
+  console.log = (...a) => void (out += a.map(String).join(' ') + '\\n');
+  console.error = console.warn = (...a) => void (err += a.map(String).join(' ') + '\\n');
+  process.chdir(j.cwd);
+  const t0 = performance.now();
+  let code;
+  try { code = await main(j.argv); } catch (e) { code = -1; err += String(e && e.stack || e); }
+  Object.assign(process.stdout, { write: w.out }); Object.assign(process.stderr, { write: w.err });
+  Object.assign(console, { log: w.log, error: w.error, warn: w.warn });
+  results.push({ code, out, err, seconds: (performance.now() - t0) / 1000 });
+  if (code !== 0) break;
+}
+writeFileSync(process.argv[3], JSON.stringify(results));
+process.exit(0);
+`,
+  );
+  writeFileSync(join(dir, 'sh-jobs.json'), JSON.stringify(jobs));
+  const r = await sh(process.execPath, [runner, join(dir, 'sh-jobs.json'), join(dir, 'sh-results.json')], dir, 600_000);
+  assert.is(r.code, 0, `the runner failed: ${r.err.trim().split('\n').slice(-3).join(' | ')}`);
+  const results = JSON.parse(readFileSync(join(dir, 'sh-results.json'), 'utf8')) as { code: number; out: string; err: string; seconds: number }[];
+  for (const [i, j] of jobs.entries()) {
+    const res = results[i];
+    assert.ok(res, `${j.where}: \`${j.line}\` did not run (an earlier line failed)`);
+    assert.is(res.code, 0, `${j.where}: \`${j.line}\` exited ${res.code}: ${res.err.trim().split('\n').slice(-2).join(' | ')}`);
+    for (const want of j.prints) {
+      const re = new RegExp(`^${want.split('…').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'm');
+      assert.match(res.out, re, `${j.where}: \`${j.line}\` should print ${want}`);
+    }
+    console.log(`  ${j.where}: ${j.line.slice(0, 70)} — ${res.seconds.toFixed(1)} s, ${res.out.trim().split('\n').pop()?.slice(0, 60)}`);
   }
 });
 

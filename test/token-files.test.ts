@@ -3,7 +3,6 @@
 // the checkpoint notes it has none); a folder or a binary file given as text data gets one line naming what --data takes.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +11,8 @@ import { getGpu } from '../src/gpu/device.ts';
 import { readTokenFile, writeTokenFile } from '../src/data/node.ts';
 import { runTraining, NO_TOKENIZER, type RunOptions } from '../src/train/run.ts';
 import { checkpointTokenizerSpec } from '../src/hub/tokenizer-spec.ts';
+import { runCli } from './cli-inproc.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const FIX = fileURLToPath(new URL('./fixtures/gpt_small', import.meta.url)); // vocab 1000, context 32
 const quiet = { say: () => {}, progress: false };
 const ACCEPTS = '--data takes a UTF-8 text file or a token file (.bin with an llm.c header, or headerless with --data-format uint16|uint32)';
@@ -114,13 +113,8 @@ test('a folder or a binary file as text data: one line saying what --data takes'
     await rejectsMsg(runTraining(gpu, opts(join(tmp, 'corpus'), join(tmp, 'o1'), text), undefined, quiet), `${join(tmp, 'corpus')} is a folder; ${ACCEPTS}`);
     await rejectsMsg(runTraining(gpu, opts(st, join(tmp, 'o2'), text), undefined, quiet), `${st} is binary, not text (a NUL byte at offset 2); ${ACCEPTS}`);
     await rejectsMsg(runTraining(gpu, opts(latin1, join(tmp, 'o3'), text), undefined, quiet), `${latin1}: invalid UTF-8 at byte offset 3 (bytes e9 0a); ${ACCEPTS}`);
-    // and from the CLI: one line, exit 1
-    const r = await new Promise<{ code: number; err: string }>((resolve) => {
-      const p = spawn(process.execPath, [BIN, 'train', '--data', join(tmp, 'corpus'), '--preset', 'tiny'], { env: { ...process.env, WGPT_QUIET: '1' } });
-      let err = '';
-      p.stderr.on('data', (d) => (err += d));
-      p.on('close', (code) => resolve({ code: code ?? -1, err }));
-    });
+    // and from the CLI (in-process: test/cli-inproc.ts): one line, exit 1
+    const r = await runCli(['train', '--data', join(tmp, 'corpus'), '--preset', 'tiny']);
     assert.is(r.code, 1);
     assert.is(r.err, `wgpt train: ${join(tmp, 'corpus')} is a folder; ${ACCEPTS}\n`);
   } finally {

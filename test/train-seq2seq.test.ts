@@ -20,7 +20,6 @@ import { ARCHITECTURES } from '../src/model/architectures.ts';
 import { Trainer } from '../src/train/trainer.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
 import { loadTokenizerSpec } from '../src/hub/tokenizer-spec.ts';
-import { runWgpt } from './helpers.ts';
 import { runCli } from './cli-inproc.ts';
 
 const gpu = await getGpu();
@@ -41,7 +40,8 @@ function reversalTsv(): string {
 const DATA = join(tmp, 'pairs.tsv');
 writeFileSync(DATA, reversalTsv());
 
-const wgpt = (args: string[]) => runWgpt(args);
+// the CLI in-process (test/cli-inproc.ts): one device and its compiled pipelines for every run
+const wgpt = (args: string[]) => runCli(args);
 
 const logOf = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; loss?: number; val_loss?: number });
 const stepLosses = (f: string) => logOf(f).filter((e) => e.loss !== undefined).map((e) => e.loss!);
@@ -111,7 +111,6 @@ test('train --arch rnn-seq2seq --cell lstm --attention luong: loss falls, the fo
 });
 
 test('train --arch rnn-seq2seq --cell gru (with and without attention): loss falls; translate greedy and beam read the folder (in-process CLI)', async () => {
-  const wgpt = runCli;
   for (const attention of ['luong', 'none']) {
     const dir = join(tmp, `gru-${attention}`);
     const log = join(tmp, `gru-${attention}.jsonl`);

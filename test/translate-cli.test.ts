@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSafetensors } from '../src/io/safetensors.ts';
-import { assertClose, report, runWgpt } from './helpers.ts';
+import { assertClose, report } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const DIR = fileURLToPath(new URL('./fixtures/seq2seq_attn_lstm', import.meta.url));
 const ref = parseSafetensors(new Uint8Array(readFileSync(join(DIR, 'ref.safetensors')))).tensors;
 const R = (k: string) => ref.get(k)!;
 
-const run = (args: string[]) => runWgpt(args);
+// in-process (test/cli-inproc.ts): one device and its compiled pipelines for every case
+const run = runCli;
 
 const rowsOf = (t: { shape: number[]; data: ArrayLike<number> }, lens?: number[]) =>
   Array.from({ length: t.shape[0] }, (_, b) => Array.from(t.data).slice(b * t.shape[1], b * t.shape[1] + (lens ? lens[b] : t.shape[1])));
@@ -32,7 +34,7 @@ test('translate --ids --json: PyTorch greedy ids; --show-attention writes an SVG
     assert.equal(j.ids, want);
     const s = readFileSync(svg, 'utf8');
     assert.match(s, /^<svg/);
-    assert.is((s.match(/<rect x=/g) ?? []).length, 10 * lens[0], 'one cell per (generated token, source token)');
+    assert.is((s.match(/<rect class="cell" /g) ?? []).length, 10 * lens[0], 'one cell per (generated token, source token)');
     // beam search with 3 beams: PyTorch's ids under the model's rule (test/fixtures/course_beam.py: the course's beam
     // search, the rnn-seq2seq default; Hugging Face's rules are checked in rnn-seq2seq.test.ts)
     const rb = await run(['translate', '--model', DIR, '--ids', src.map((x) => x.join(',')).join(';'), '--max-new-tokens', '10', '--num-beams', '3', '--json']);

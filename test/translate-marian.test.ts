@@ -4,7 +4,6 @@
 // fine-tuning; bad input is one line, exit ≠ 0.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync, copyFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,8 @@ import { translateIds } from '../src/model/seq2seq-translate.ts';
 import { checkpointTokenizerSpec, loadTokenizerSpec, tokenizerFiles } from '../src/hub/tokenizer-spec.ts';
 import { tokenizerFromSpec } from '../src/tokenizer/node.ts';
 import { assertClose, FIXTURES, report } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
-const BIN = fileURLToPath(new URL('../src/cli/wgpt.js', import.meta.url));
 const FIX = `${FIXTURES}marian_small`;
 const SPM = `${FIXTURES}spm/ko-unigram.model`;
 const ref = parseSafetensors(new Uint8Array(readFileSync(`${FIX}/ref.safetensors`))).tensors;
@@ -28,16 +27,8 @@ const refJson = JSON.parse(readFileSync(`${FIX}/ref.json`, 'utf8'));
 const ints = (k: string) => Array.from(ref.get(k)!.data, (x) => Math.round(x));
 const SENTENCE = '나는 학교에 간다.';
 
-function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, WGPT_QUIET: '1' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+// in-process (test/cli-inproc.ts): one device and its compiled pipelines for every case
+const run = runCli;
 
 /** The fixture folder plus Marian's tokenizer files: vocab.json = </s> 0, <unk> 1, 298 pieces (the sentence's first), <pad> 300. */
 function marianFolder(): string {
@@ -72,7 +63,7 @@ test('translate --ids: greedy and beam search ids equal the reference (default: 
     // first source: 4 generated tokens (114 114 114 </s>) × its source tokens
     const s = readFileSync(svg, 'utf8');
     assert.match(s, /^<svg/);
-    assert.is((s.match(/<rect x=/g) ?? []).length, 4 * srcRows[0].length, 'one cell per (generated token, source token)');
+    assert.is((s.match(/<rect class="cell" /g) ?? []).length, 4 * srcRows[0].length, 'one cell per (generated token, source token)');
     assert.match(g.err, /cross-attention of decoder layer 3, mean of 4 heads \(4 × \d+\)/);
     // no --num-beams: config.json's num_beams (4), as Hugging Face's generate() reads it
     for (const [name, flags] of [['beam4', []], ['beam4', ['--num-beams', '4']], ['beam3_lp06_early', ['--num-beams', '3', '--length-penalty', '0.6', '--early-stopping', '--no-cache']]] as const) {
@@ -106,7 +97,7 @@ test('translate --text: MarianTokenizer in, the library\'s ids out, decoded with
     assert.equal(j.ids, want.sequences);
     // beam search: the attention follows the returned hypothesis (its generated tokens, </s> included, × the source)
     const gen = j.ids[0].slice(1).indexOf(0) + 1 || j.ids[0].length - 1;
-    assert.is((readFileSync(svg, 'utf8').match(/<rect x=/g) ?? []).length, gen * src.length, 'one cell per (generated token, source token)');
+    assert.is((readFileSync(svg, 'utf8').match(/<rect class="cell" /g) ?? []).length, gen * src.length, 'one cell per (generated token, source token)');
     assert.is(j.ids[0][0], 300);
     const body = j.ids[0].slice(1).filter((x) => x !== 0 && x !== 300);
     assert.is(j.text[0], tok.decode(body));

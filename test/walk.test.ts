@@ -10,7 +10,6 @@ import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
 import { getGpu } from '../src/gpu/device.ts';
 import { walk, STAGE_NAMES, stageText, type Stage } from '../src/walk/stages.ts';
 import { BUNDLED_CORPUS } from '../src/tokenizer/node.ts';
@@ -24,9 +23,8 @@ import { translateIds } from '../src/model/seq2seq-translate.ts';
 import { trainWordPiece } from '../src/tokenizer/wordpiece-train.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { decodePng, pixelStats, checkXml } from './png-svg.ts';
-import { deflateSync } from 'node:zlib';
-import { rasterizeSvg } from '../src/plot/raster.ts';
-import { encodePng } from '../src/plot/png.ts';
+import { runCli } from './cli-inproc.ts';
+import { svgToPng } from '../src/plot/render.ts';
 
 const verdict = readFileSync(BUNDLED_CORPUS, 'utf8');
 const ref = fixture<Record<string, number[]>>('walk.json');
@@ -241,11 +239,13 @@ test('bad input: unknown stage, a stage not there yet, empty text', async () => 
   await walk(gpu, { verdict, text: '  ' }).then(() => assert.unreachable(), (e) => assert.match(e.message, /--text is empty/));
 });
 
-const CLI = ['src/cli/wgpt.js'];
-test('wgpt walk --stage … --text … --plots DIR: printed stages, your text, valid SVG and PNG files', () => {
+test('wgpt walk --stage … --text … --plots DIR: printed stages, your text, valid SVG and PNG files', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wgpt-walk-'));
   try {
-    const out = execFileSync(process.execPath, [...CLI, 'walk', '--stage', 'simple-v2,positions', '--text', 'Hello, do you like tea? More text.', '--plots', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    // the CLI in-process (test/cli-inproc.ts): the walk's device is the one the stages above used
+    const r = await runCli(['walk', '--stage', 'simple-v2,positions', '--text', 'Hello, do you like tea? More text.', '--plots', dir]);
+    assert.is(r.code, 0, r.err);
+    const out = r.out;
     assert.match(out, new RegExp(`── 5/${STAGE_NAMES.length} simple-v2: `));
     assert.match(out, /tokenizer\.encode\(text\) \[1131, 5, 355, 1126, 628, 975, 10, 1131, 1131, 7\]/);
     const files = readdirSync(dir).sort();
@@ -253,7 +253,7 @@ test('wgpt walk --stage … --text … --plots DIR: printed stages, your text, v
     // the other stages' figures (attention map, loss curve) come from the in-process walk above, drawn as --plots does
     const more = ['gpt', 'train', 'luong', 'encoder-decoder'].flatMap((n) => S(n).figures).map((f) => [f.name + '.svg', Buffer.from(f.svg)] as const);
     assert.equal(more.map(([n]) => n), ['attention.svg', 'loss.svg', 'luong-attention.svg', 'encoder-attention.svg', 'decoder-attention.svg']);
-    for (const [n, svg] of [...more]) more.push([n.replace('.svg', '.png'), Buffer.from(encodePng(rasterizeSvg(svg.toString('utf8'), 2), (b) => deflateSync(b)))] as const);
+    for (const [n, svg] of [...more]) more.push([n.replace('.svg', '.png'), Buffer.from((await svgToPng(svg.toString('utf8'), 2)).png)] as const);
     const all = [...files.map((f) => [f, readFileSync(join(dir, f))] as const), ...more];
     for (const [f, bytes] of all) {
       if (f.endsWith('.svg')) assert.is(checkXml(bytes.toString('utf8')).root, 'svg');
@@ -265,11 +265,11 @@ test('wgpt walk --stage … --text … --plots DIR: printed stages, your text, v
         assert.ok(st.colours >= minColours && st.inked > minInk, `${f}: ${st.colours} colours, ${st.inked}`);
       }
     }
-    const j = JSON.parse(execFileSync(process.execPath, [...CLI, 'walk', '--stage', 'embedding-6x3', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    const j = JSON.parse((await runCli(['walk', '--stage', 'embedding-6x3', '--json'])).out);
     assert.equal(j.stages[0].arrays.lookup_3, { shape: [1, 3], data: [-0.4015, 0.9666, -1.1481] });
-    const bad = spawnSync(process.execPath, [...CLI, 'walk', '--stage', 'rnn,nope'], { encoding: 'utf8' });
-    assert.is(bad.status, 2);
-    assert.match(bad.stderr, /unknown stage 'nope' \(stages: text, split/);
+    const bad = await runCli(['walk', '--stage', 'rnn,nope']);
+    assert.is(bad.code, 2);
+    assert.match(bad.err, /unknown stage 'nope' \(stages: text, split/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,11 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, mkdtempSync, writeFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainWordPiece, wordPieceToHfJson, WordPiece } from '../src/tokenizer/index.ts';
 import { throwsMsg } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const require = createRequire(import.meta.url);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,18 +17,9 @@ const hf: any = require('tokenizers');
 const KO_PATH = new URL('../src/data/debian-faq-ko.txt', import.meta.url).pathname;
 const KO = readFileSync(KO_PATH, 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'wgpt-wpt-'));
-const CLI = new URL('../src/cli/wgpt.js', import.meta.url).pathname;
 
-function wgpt(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+// the CLI in-process (test/cli-inproc.ts)
+const wgpt = (...args: string[]) => runCli(args);
 
 test('Hugging Face defaults on the Korean corpus: same specials (none) and alphabet, ≥ 99% shared tokens', () => {
   const hfTrain = (): string[] => {

@@ -43,7 +43,7 @@ function targets(rs: Record_[]): string {
   const kv = find('generate', /speedup/);
   rows.push(['KV cache ≥ 5× no cache at 256 new tokens', kv ? `${(kv.speedup as number).toFixed(1)}×${kv.note ? ` (${kv.note})` : ''}` : 'not run', kv ? (kv.speedup as number) >= 5 : null]);
   rows.push(['GPU: matmul vs fp32 peak; book-124m vs PyTorch eager', 'not run: no GPU on this machine', null]);
-  return ['#### targets', '', '| target | measured | met |', '|---|---|---|', ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${ok === null ? '—' : ok ? 'yes' : 'no'} |`), ''].join('\n');
+  return ['#### targets', '', '| target | measured | met |', '|---|---|---|', ...rows.map(([t, m, ok]) => `| ${t} | ${m} | ${ok === null ? '—' : ok ? 'yes' : 'no'} |`)].join('\n');
 }
 
 /**
@@ -120,18 +120,19 @@ const cmd: Command = {
     }
     const c = gpu.counters;
     const compileLine = `compile: ${c.pipelines} pipelines created in ${(c.compileMs / 1000).toFixed(1)} s on the host${c.asyncPipelines ? `, ${c.asyncPipelines} in the background (${(c.asyncCompileMs / 1000).toFixed(1)} s)` : ''}; the timings below exclude it (each case warms up first)`;
-    console.log(`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s\n`);
-    console.log(`${compileLine}\n`);
-    console.log(`peak: ${peak ? `${peak.gflops.toFixed(1)} GFLOP/s (${peak.how}); matmul rows give their fraction of it` : 'unknown for this adapter (set WGPT_PEAK_GFLOPS to have matmul rows give their fraction of it)'}\n`);
-    if (profiled) console.log(profiled);
-    else {
-      console.log(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)));
-      console.log(targets(records));
-    }
+    const peakLine = `peak: ${peak ? `${peak.gflops.toFixed(1)} GFLOP/s (${peak.how}); matmul rows give their fraction of it` : 'unknown for this adapter (set WGPT_PEAK_GFLOPS to have matmul rows give their fraction of it)'}`;
+    // blocks (heading, compile and peak lines, tables, targets) separated by exactly one blank line
+    const blocks = [`### wgpt bench${o.quick ? ' --quick' : ''} — adapter: ${adapter}; ${secs.toFixed(0)} s`, compileLine, peakLine];
+    if (profiled) blocks.push(profiled.trim());
+    else blocks.push(markdown(records.map((r) => ({ ...r, adapter: undefined }) as Record_)), targets(records));
+    console.log(blocks.filter((x) => x.trim()).join('\n\n'));
     if (v.json) {
       // the first record describes the run: the adapter, its limits and features, the kernel policy, compile time, peak
       const limits: Record<string, number> = {};
-      for (const k in gpu.limits) limits[k] = (gpu.limits as unknown as Record<string, number>)[k];
+      for (const k in gpu.limits) {
+        const v = gpu.limits[k as keyof GPUSupportedLimits];
+        if (typeof v === 'number') limits[k] = v;
+      }
       const head: Record_ = {
         suite: 'run', name: 'adapter, limits, compile', median_ms: 0, min_ms: 0, max_ms: 0, runs: 0,
         adapter, adapter_info: { ...gpu.info }, limits, features: [...gpu.features].sort(), policy: gpu.policy,

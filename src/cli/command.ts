@@ -106,6 +106,8 @@ export function num(values: Record<string, unknown>, name: string, def: number |
   const v = Number(raw);
   if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`--${name} must be a number, got '${raw}'`);
   if (opts.int && !Number.isInteger(v)) throw new UsageError(`--${name} must be an integer, got ${raw}`);
+  // past 2^53 a double no longer holds every integer (1e20 + 1 === 1e20): a count that large is a typo, not a request
+  if (opts.int && !Number.isSafeInteger(v)) throw new UsageError(`--${name} must be an integer of magnitude at most 2^53 − 1 (9007199254740991), got ${raw}`);
   if (opts.min !== undefined && v < opts.min) throw new UsageError(`--${name} must be ≥ ${opts.min}, got ${raw}`);
   if (opts.max !== undefined && v > opts.max) throw new UsageError(`--${name} must be ≤ ${opts.max}, got ${raw}`);
   return v;

@@ -46,7 +46,7 @@ const cmd: Command = {
     const gpu = await getGpu();
     const { model: loaded, tokenizer, skipped } = await loadModel(gpu, dir, { tokenizer: v.tokenizer as string | undefined });
     applyAdapter(gpu, loaded, v.adapter);
-    const model = asCausalLM(loaded, 'wgpt generate');
+    const model = asCausalLM(loaded, `--model ${v.model}`);
     if (skipped.length) process.stderr.write(`wgpt: ${skippedLine(skipped)}\n`);
     const prompt = tokenizer.encode(v.prompt as string, { allowedSpecial: 'all' });
     const dec = streamDecoder((ids) => tokenizer.decode(ids));

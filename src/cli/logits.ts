@@ -6,6 +6,7 @@ import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
 import { IdBatch, noGrad, type Tensor } from '../autograd/tensor.js';
 import { type Model, type EncoderDecoderLM, isRowLogits, isSequenceClassifier, isEncoderDecoderLM } from '../model/model.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { Marian } from '../model/marian.js';
 
 export function parseIdRows(s: string): number[][] {
   const rows = s.split(';').map((r, i) => {
@@ -36,9 +37,11 @@ export function parseRaggedIds(s: string, flag: string): number[][] {
 /**
  * Encoder–decoders (EncoderDecoderLM: Marian, RNN seq2seq): teacher-forced logits (B, Td, V) of decoder inputs
  * --decoder-ids over sources --ids (ragged rows, padded with the model's pad id and masked): the encoder once, then
- * one decode step over the whole decoder rows from position 0.
+ * one decode step over the whole decoder rows from position 0. Marian also takes transformers' attention_mask
+ * (--attention-mask, rows like --ids): a 0 masks that source position as a key in the encoder's self-attention and
+ * in the decoder's cross-attention, as MarianMTModel does.
  */
-async function encoderDecoderLogits(model: EncoderDecoderLM & Model, dir: string, idsArg: string, decArg: string | undefined, out: string): Promise<void> {
+async function encoderDecoderLogits(model: EncoderDecoderLM & Model, dir: string, idsArg: string, decArg: string | undefined, out: string, maskArg?: string): Promise<void> {
   if (decArg === undefined) throw new UsageError(`${dir} is an encoder–decoder (${model.arch.modelType}): give the decoder's input as --decoder-ids (it begins with decoder start id ${model.decoderStartId})`);
   const src = parseRaggedIds(idsArg, '--ids');
   const tgt = parseIdRows(decArg);
@@ -49,11 +52,22 @@ async function encoderDecoderLogits(model: EncoderDecoderLM & Model, dir: string
   if (src.some((r) => r.length === 0)) throw new UsageError('--ids: every source row needs at least one id');
   if (model.maxSourceLength !== undefined && S > model.maxSourceLength) throw new Error(`--ids: a row of ${S} tokens is longer than the model's longest source (${model.maxSourceLength} tokens)`);
   if (T > model.maxTargetLength) throw new Error(`--decoder-ids: rows of ${T} tokens are longer than the model's longest target (${model.maxTargetLength} tokens)`);
+  const given = maskArg === undefined ? null : rowsLike(maskArg, '--attention-mask', src);
+  if (given) {
+    const bad = given.findIndex((m) => m !== 0 && m !== 1);
+    if (bad >= 0) throw new UsageError(`--attention-mask must hold 0 or 1, got ${given[bad]}`);
+  }
   const gpu = model.gpu;
   const data = await gpu.scope(() =>
     noGrad(async () => {
       const srcIds = IdBatch.from(gpu, src.flatMap((r) => [...r, ...new Array<number>(S - r.length).fill(model.padId)]), [B, S], model.sourceVocabSize, 'source id');
       const dec = IdBatch.from(gpu, tgt.flat(), [B, T], model.targetVocabSize, 'decoder id');
+      if (given && model instanceof Marian) {
+        // the given mask over each row's ids; positions past a short row are padding
+        let k = 0;
+        const srcMask = src.flatMap((r) => Array.from({ length: S }, (_, s) => (s < r.length ? given[k++] : 0)));
+        return model.forward({ src: srcIds, srcMask, decoderInput: dec }).toArray();
+      }
       const state = model.encode(srcIds, src.map((r) => r.length));
       try {
         return await model.decodeStep(state, dec, 0).toArray();
@@ -120,7 +134,7 @@ const cmd: Command = {
     ...ADAPTER_HELP,
     model: ['DIR|NAME', 'checkpoint folder, or a model on the Hub (ORG/NAME[@REV]); required'],
     ids: ['"1,2;3,4"', 'rows of token ids (rows split by ;, all the same length); required'],
-    'attention-mask': ['"1,1;1,0"', 'BERT: 0/1 rows like --ids (0 = padding)', 'all 1'],
+    'attention-mask': ['"1,1;1,0"', 'BERT-like and Marian (its sources): 0/1 rows like --ids, 0 = padding (masked as a key, as transformers does)', 'all 1'],
     'token-type-ids': ['"0,0;0,1"', 'BERT: segment ids, rows like --ids', 'all 0'],
     'decoder-ids': ['"1,7;1,8"', 'encoder–decoder checkpoints (Marian, RNN seq2seq): the decoder\'s input rows (teacher forcing; Marian: from decoder_start_token_id); --ids are then the sources (rows may differ in length: padded and masked)'],
     out: ['FILE', 'raw little-endian float32 logits (B, T, V); required'],
@@ -136,8 +150,10 @@ const cmd: Command = {
     try {
       applyAdapter(gpu, model, v.adapter);
       if (isEncoderDecoderLM(model)) {
-        for (const f of ['attention-mask', 'token-type-ids'] as const) if (v[f] !== undefined) throw new UsageError(`--${f} is not an input of an encoder–decoder (sources are masked by their lengths)`);
-        return await encoderDecoderLogits(model, v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string);
+        if (v['token-type-ids'] !== undefined) throw new UsageError('--token-type-ids is not an input of an encoder–decoder (sources are masked by their lengths)');
+        // Marian reads transformers' attention_mask; the recurrent seq2seq reads each source up to its length
+        if (v['attention-mask'] !== undefined && !(model instanceof Marian)) throw new UsageError(`--attention-mask is not an input of a ${model.arch.name} model: a source's length is its --ids row's (give rows of different lengths)`);
+        return await encoderDecoderLogits(model, v.model as string, v.ids as string, v['decoder-ids'] as string | undefined, v.out as string, v['attention-mask'] as string | undefined);
       }
       return await rowLogits(model, v.model as string, v, v.out as string);
     } finally {

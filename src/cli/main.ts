@@ -75,11 +75,12 @@ export async function main(argv: string[]): Promise<number> {
     return rc ?? 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`wgpt ${name}: ${e.message}\nusage: ${cmd.usage}`);
+      console.error(`wgpt ${name}: ${e.message.replace(new RegExp(`^(wgpt )?${name}: `), '')}\nusage: ${cmd.usage}`);
       return 2;
     }
-    const msg = (e as Error)?.message ?? String(e);
-    console.error(`wgpt ${name}: ${msg.split('\n')[0]}`);
+    // one prefix: a message that already names the command (thrown by shared code) is not prefixed again
+    const msg = ((e as Error)?.message ?? String(e)).split('\n')[0].replace(new RegExp(`^(wgpt )?${name}: `), '');
+    console.error(`wgpt ${name}: ${msg}`);
     if (process.env.WGPT_DEBUG) console.error(e);
     return 1;
   }

@@ -1,15 +1,13 @@
 // `wgpt walk`: the course's path run on the engine (src/walk/stages.ts), each stage printed as the course prints
-// it; --json prints every array instead, --plots DIR writes the figures as SVG and PNG (node:zlib compression).
-// Leaves out: trained models (each stage's model is seeded and untrained), PNG anti-aliasing.
+// it; --json prints every array instead, --plots DIR writes the figures as SVG and PNG (rendered by resvg with the
+// bundled fonts: src/plot/render.ts). Leaves out: trained models (each stage's model is seeded and untrained).
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { type Command, UsageError } from './command.js';
 import { getGpu } from '../gpu/device.js';
-import { BUNDLED_CORPUS } from '../tokenizer/node.js';
+import { BUNDLED_CORPUS, KOREAN_CORPUS } from '../tokenizer/node.js';
 import { walk, stageText, STAGE_NAMES, NOT_YET, type Stage } from '../walk/stages.js';
-import { rasterizeSvg } from '../plot/raster.js';
-import { encodePng } from '../plot/png.js';
+import { svgToPng } from '../plot/render.js';
 
 const cmd: Command = {
   summary: "walk the course's path on the engine: text → ids → windows → embeddings → attention → next token",
@@ -48,19 +46,26 @@ const cmd: Command = {
     const t0 = performance.now();
     const written: string[] = [];
     const json = !!v.json;
-    const stages: Stage[] = await walk(gpu, { verdict, text, gpt: gpt as 'small' | 'book-124m' | undefined }, only, (s, i) => {
+    let pending: Promise<void> = Promise.resolve();
+    // the second half's WordPiece is trained on the Korean corpus, as the course does
+    const korean = readFileSync(KOREAN_CORPUS, 'utf8');
+    const stages: Stage[] = await walk(gpu, { verdict, text, gpt: gpt as 'small' | 'book-124m' | undefined, korean }, only, (s, i) => {
       if (!json) console.log(stageText(s, i) + '\n');
       if (plots !== undefined) {
         for (const f of s.figures) {
-          for (const [ext, bytes] of [['svg', new TextEncoder().encode(f.svg)], ['png', encodePng(rasterizeSvg(f.svg, 2), (b) => deflateSync(b, { level: 9 }))]] as const) {
-            const path = join(plots, `${f.name}.${ext}`);
-            writeFileSync(path + '.tmp', bytes);
-            renameSync(path + '.tmp', path);
-            written.push(path);
-          }
+          // each figure is written as soon as its stage ends (SVG, then its PNG), each file atomically
+          pending = pending.then(async () => {
+            for (const [ext, bytes] of [['svg', new TextEncoder().encode(f.svg)], ['png', (await svgToPng(f.svg, 2)).png]] as const) {
+              const path = join(plots, `${f.name}.${ext}`);
+              writeFileSync(path + '.tmp', bytes);
+              renameSync(path + '.tmp', path);
+              written.push(path);
+            }
+          });
         }
       }
     });
+    await pending;
     const seconds = (performance.now() - t0) / 1000;
     if (json) {
       console.log(JSON.stringify({ stages: stages.map((s) => ({ name: s.name, title: s.title, sentence: s.sentence, arrays: s.arrays, figures: s.figures.map((f) => f.name) })), not_yet: NOT_YET, seconds: Number(seconds.toFixed(2)) }));

@@ -8,8 +8,8 @@ import { makeRng } from './init.js';
 
 export interface SampleOptions {
   maxNewTokens: number;
-  /** 0 = greedy (argmax) */
-  temperature: number;
+  /** softmax temperature; 0 or undefined = greedy (argmax) */
+  temperature?: number;
   /** keep only the k most likely tokens (0/undefined: off) */
   topK?: number;
   /** nucleus sampling: keep the smallest set with cumulative probability ≥ p (1/undefined: off) */
@@ -22,9 +22,10 @@ export interface SampleOptions {
 }
 
 /** Picks the next id from one row of logits. */
-export function sampleLogits(logits: Float32Array, o: { temperature: number; topK?: number; topP?: number }, rand: () => number): number {
+export function sampleLogits(logits: Float32Array, o: { temperature?: number; topK?: number; topP?: number }, rand: () => number): number {
   const V = logits.length;
-  if (!(o.temperature > 0)) {
+  const temperature = o.temperature ?? 0;
+  if (!(temperature > 0)) {
     let best = 0;
     for (let i = 1; i < V; i++) if (logits[i] > logits[best]) best = i;
     return best;
@@ -33,7 +34,7 @@ export function sampleLogits(logits: Float32Array, o: { temperature: number; top
   idx.sort((a, b) => logits[b] - logits[a] || a - b);
   if (o.topK && o.topK > 0 && o.topK < V) idx = idx.slice(0, o.topK);
   const max = logits[idx[0]];
-  let probs = idx.map((i) => Math.exp((logits[i] - max) / o.temperature));
+  let probs = idx.map((i) => Math.exp((logits[i] - max) / temperature));
   let sum = probs.reduce((a, b) => a + b, 0);
   probs = probs.map((p) => p / sum);
   if (o.topP !== undefined && o.topP > 0 && o.topP < 1) {

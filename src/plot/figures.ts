@@ -2,7 +2,9 @@
 // axes, colour bar, like the course's seaborn figure), attention maps with tokens on both axes, the
 // sinusoidal position pattern. The loss curve is src/train/plot.ts. Every figure uses only the SVG subset
 // that src/plot/raster.ts rasterises to PNG (rect, line, polyline, circle, text, rotate(-90)).
-// Leaves out: interactivity, automatic label collision avoidance (long token labels are truncated).
+// Layout reserves room for every label from its estimated width (textWidth: DejaVu Sans' advances, Hangul a full
+// em), so titles are not cropped and axis titles never run into tick labels; every map has a colour bar.
+// Leaves out: interactivity, measuring text exactly (labels are truncated past a length instead).
 
 export type RGB = [number, number, number];
 
@@ -37,14 +39,39 @@ export function tokenLabel(s: string, n = 10): string {
   return t.length > n ? t.slice(0, n - 1) + '…' : t;
 }
 
+const NARROW = new Set([...' .,:;!|\'il1[]()ftrjI`·']);
+const WIDE = new Set([...'MWmw@%#&—…']);
+
+/** Estimated width in px of `s` at font size `size` (DejaVu Sans' advances rounded up; CJK and Hangul a full em). */
+export function textWidth(s: string, size = 12): number {
+  let em = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x1100 && c <= 0x11ff) || (c >= 0x2e80 && c <= 0xa4cf) || (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xff00 && c <= 0xffef)) em += 1;
+    else if (NARROW.has(ch)) em += 0.34;
+    else if (WIDE.has(ch)) em += 0.92;
+    else if (ch >= 'A' && ch <= 'Z') em += 0.72;
+    else em += 0.64;
+  }
+  return em * size;
+}
+
+/** `s` cut with … so that it fits `px` at `size`. */
+export function fitText(s: string, px: number, size = 12): string {
+  if (textWidth(s, size) <= px) return s;
+  const chars = [...s];
+  while (chars.length > 1 && textWidth(chars.join('') + '…', size) > px) chars.pop();
+  return chars.join('') + '…';
+}
+
 class Svg {
   private readonly parts: string[] = [];
   constructor(readonly W: number, readonly H: number) {
     this.parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
     this.rect(0, 0, W, H, '#ffffff');
   }
-  rect(x: number, y: number, w: number, h: number, fill: string, stroke?: string): void {
-    this.parts.push(`<rect x="${r1(x)}" y="${r1(y)}" width="${r1(w)}" height="${r1(h)}" fill="${fill}"${stroke ? ` stroke="${stroke}"` : ''}/>`);
+  rect(x: number, y: number, w: number, h: number, fill: string, stroke?: string, cls?: string): void {
+    this.parts.push(`<rect ${cls ? `class="${cls}" ` : ''}x="${r1(x)}" y="${r1(y)}" width="${r1(w)}" height="${r1(h)}" fill="${fill}"${stroke ? ` stroke="${stroke}"` : ''}/>`);
   }
   line(x1: number, y1: number, x2: number, y2: number, stroke = '#333333'): void {
     this.parts.push(`<line x1="${r1(x1)}" y1="${r1(y1)}" x2="${r1(x2)}" y2="${r1(y2)}" stroke="${stroke}"/>`);
@@ -94,9 +121,15 @@ export function heatmapsSvg(panels: HeatPanel[], o: { title?: string; xLabel?: s
   }
   if (!(hi >= lo)) { lo = -1; hi = 1; }
   if (o.symmetric !== false) { const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1; lo = -m; hi = m; }
-  const pw = 240, L = 70, gap = panels.some((p, k) => k > 0 && p.rowLabels) ? 76 : 30, T = o.title ? 52 : 34, B = 44;
+  const labelW = (p: HeatPanel) => Math.max(textWidth(String(p.rows - 1)), ...(p.rowLabels ?? []).map((l) => textWidth(tokenLabel(l, 8))));
+  const pw = 240, T = o.title ? 52 : 34, B = 44;
+  // left margin: the rotated y-axis title, then the first panel's row labels; later panels keep a gap for theirs
+  const L = (o.yLabel ? 30 : 8) + 10 + labelW(panels[0]);
+  const gap = Math.max(30, ...panels.slice(1).map((p) => (p.rowLabels ? labelW(p) + 16 : 0)));
   const ph = Math.max(80, Math.min(240, Math.max(...panels.map((p) => p.rows)) * 24));
-  const W = L + panels.length * (pw + gap) + 60, H = T + ph + B;
+  const barRight = 14 + 16 + textWidth('−0.00') + 10;
+  const plotW = L + panels.length * pw + (panels.length - 1) * gap + barRight;
+  const W = Math.ceil(Math.max(plotW, o.title ? textWidth(o.title, 15) + 24 : 0, ...panels.map((p) => L + textWidth(p.title, 13) + 16))), H = T + ph + B;
   const s = new Svg(W, H);
   if (o.title) s.text(W / 2, 22, o.title, { anchor: 'middle', size: 15 });
   panels.forEach((p, k) => {
@@ -121,19 +154,27 @@ export function heatmapsSvg(panels: HeatPanel[], o: { title?: string; xLabel?: s
     }
     if (o.xLabel) s.text(x0 + pw / 2, H - 8, o.xLabel, { anchor: 'middle' });
   });
-  if (o.yLabel) s.text(16, T + ph / 2, o.yLabel, { anchor: 'middle', rotate: true });
-  colorbar(s, L + panels.length * (pw + gap) - gap + 14, T, ph, lo, hi, cmap);
+  if (o.yLabel) s.text(18, T + ph / 2, o.yLabel, { anchor: 'middle', rotate: true });
+  colorbar(s, L + panels.length * pw + (panels.length - 1) * gap + 14, T, ph, lo, hi, cmap);
   return s.done();
 }
 
-/** Attention weights (rows: queries, cols: keys) with the tokens on both axes, the weights written in
- * the cells when there are few, and a colour bar (0 … max). */
-export function attentionSvg(weights: ArrayLike<number>, tokens: string[], title: string, o: { rowTokens?: string[] } = {}): string {
+/** Attention weights (rows: queries, cols: keys) with the tokens on both axes, axis titles, the weights written in
+ * the cells when there are few, and a colour bar (0 … max). Rows and columns may differ (cross-attention). */
+export function attentionSvg(weights: ArrayLike<number>, tokens: string[], title: string, o: { rowTokens?: string[]; xLabel?: string; yLabel?: string } = {}): string {
   const cols = tokens.length, rowToks = o.rowTokens ?? tokens, rows = rowToks.length;
+  if (weights.length !== rows * cols) throw new Error(`attentionSvg: ${weights.length} weights for ${rows} × ${cols} tokens`);
+  const xLabel = o.xLabel ?? 'key', yLabel = o.yLabel ?? 'query';
   const cell = Math.max(22, Math.min(48, Math.floor(360 / Math.max(rows, cols))));
-  const longest = Math.max(1, ...tokens.map((t) => [...tokenLabel(t)].length));
-  const L = 90, T = 44, B = 34 + 6 * longest; // rotated key labels, then the axis name
-  const W = L + cols * cell + 80, H = T + rows * cell + B;
+  const colText = tokens.map((t) => tokenLabel(t)), rowText = rowToks.map((t) => tokenLabel(t));
+  // left: rotated y title, gap, row labels; bottom: rotated column labels, gap, x title; right: colour bar + ticks
+  const L = 30 + 10 + Math.max(...rowText.map((t) => textWidth(t)));
+  // short column labels (a syllable, a digit) stand upright under their cells; longer ones are rotated
+  const upright = colText.every((t) => textWidth(t) <= cell - 4);
+  const colH = upright ? 14 : Math.max(...colText.map((t) => textWidth(t)));
+  const T = 44, B = 10 + colH + 12 + 18;
+  const plotW = L + cols * cell + 12 + 16 + textWidth('0.00') + 12;
+  const W = Math.ceil(Math.max(plotW, textWidth(title, 14) + 24)), H = Math.ceil(T + rows * cell + B);
   const s = new Svg(W, H);
   s.text(W / 2, 22, title, { anchor: 'middle', size: 14 });
   let hi = 0;
@@ -142,17 +183,21 @@ export function attentionSvg(weights: ArrayLike<number>, tokens: string[], title
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
     const v = weights[r * cols + c];
     const col = viridis(v / hi);
-    s.rect(L + c * cell, T + r * cell, cell, cell, hex(col));
+    s.rect(L + c * cell, T + r * cell, cell, cell, hex(col), undefined, 'cell');
     if (rows <= 10 && cols <= 10 && cell >= 30) {
       const light = 0.299 * col[0] + 0.587 * col[1] + 0.114 * col[2] < 140;
       s.text(L + (c + 0.5) * cell, T + (r + 0.5) * cell + 4, v.toFixed(2), { anchor: 'middle', size: 10, fill: light ? '#ffffff' : '#000000' });
     }
   }
   s.rect(L, T, cols * cell, rows * cell, 'none', '#333333');
-  for (let r = 0; r < rows; r++) s.text(L - 6, T + (r + 0.5) * cell + 4, tokenLabel(rowToks[r]), { anchor: 'end' });
-  for (let c = 0; c < cols; c++) s.text(L + (c + 0.5) * cell + 4, T + rows * cell + 6, tokenLabel(tokens[c]), { anchor: 'end', rotate: true });
-  s.text(14, T + (rows * cell) / 2, 'query', { anchor: 'middle', rotate: true });
-  s.text(L + (cols * cell) / 2, H - 6, 'key', { anchor: 'middle' });
+  for (let r = 0; r < rows; r++) s.text(L - 6, T + (r + 0.5) * cell + 4, rowText[r], { anchor: 'end' });
+  // column labels rotated: they read bottom-to-top and end just under the map
+  for (let c = 0; c < cols; c++) {
+    if (upright) s.text(L + (c + 0.5) * cell, T + rows * cell + 20, colText[c], { anchor: 'middle' });
+    else s.text(L + (c + 0.5) * cell + 4, T + rows * cell + 8, colText[c], { anchor: 'end', rotate: true });
+  }
+  s.text(18, T + (rows * cell) / 2, yLabel, { anchor: 'middle', rotate: true });
+  s.text(L + (cols * cell) / 2, T + rows * cell + 10 + colH + 16, xLabel, { anchor: 'middle' });
   colorbar(s, L + cols * cell + 12, T, rows * cell, 0, hi, viridis);
   return s.done();
 }

@@ -73,6 +73,10 @@ export interface WalkOptions {
   /** the GPT of the gpt stage: 'small' (default, WALK_GPT) or 'book-124m' (the course's GPT_CONFIG_124M, context
    * 1024: prints the course's "Hello, I am Featureiman Byeswickattribute argue"; ~3 GB and ~25 s of CPU) */
   gpt?: 'small' | 'book-124m';
+  /** the Korean corpus (debian-faq-ko.txt): when given, the second half's WordPiece is trained on it with the course's
+   * settings (vocab_size 30000, limit_alphabet 6000), as the course does, so Korean text gets real tokens; without it,
+   * a 1,000-token WordPiece of the-verdict (the page's Walk view) */
+  korean?: string;
 }
 
 /** The course's sample sentences (ch02, ch04). */
@@ -89,6 +93,9 @@ export const COURSE = {
   /** second half: the word the fill-mask stage hides in the WordPiece sentence */
   masked: 'like',
 };
+
+/** The course's WordPiece settings on the Korean corpus (BertWordPieceTokenizer(lowercase=False), vocab_size 30000, limit_alphabet 6000). */
+export const WALK_WORDPIECE_KO = { vocabSize: 30000, limitAlphabet: 6000 };
 
 /** The GPT of the GPT-block stage: the course's GPTModel layout, small enough to build in a second or two. */
 export const WALK_GPT: GPTConfig = {
@@ -126,8 +133,11 @@ class Ctx {
       return { tok: initEmbedding(g, 50257, 256)[0].data, pos: initEmbedding(g, 4, 256)[0].data };
     });
   }
-  /** a WordPiece vocabulary of 1,000 learned from the-verdict (the course's BertWordPieceTokenizer settings) */
-  get wordpiece(): WordPiece { return this.once('wp', () => trainWordPiece(this.o.verdict, { vocabSize: 1000 }).tokenizer); }
+  /** the second half's WordPiece: the course's BertWordPieceTokenizer trained on the Korean corpus, else 1,000 tokens of the-verdict */
+  get wordpiece(): WordPiece {
+    return this.once('wp', () => (this.o.korean !== undefined ? trainWordPiece(this.o.korean, WALK_WORDPIECE_KO) : trainWordPiece(this.o.verdict, { vocabSize: 1000 })).tokenizer);
+  }
+  get wordpieceCorpus(): string { return this.o.korean !== undefined ? 'the Korean corpus (debian-faq-ko)' : 'the-verdict'; }
   /** your text's first sentence, or the course's */
   firstSentence(def: string): string {
     if (this.o.text === undefined) return def;
@@ -473,7 +483,7 @@ const stages: [string, StageFn][] = [
       title: 'WordPiece tokens and ids (BERT)',
       sentence: 'WordPiece (BERT\'s tokenizer) learns a vocabulary of words and "##"-continuation pieces; a word it does not know is split into the longest known pieces.',
       blocks: [
-        { label: `BertWordPieceTokenizer trained on the-verdict: vocab_size`, lines: [String(wp.vocabSize)] },
+        { label: `BertWordPieceTokenizer trained on ${c.wordpieceCorpus}: vocab_size`, lines: [String(wp.vocabSize)] },
         { label: 'first ids: special tokens', lines: [pyList(wp.vocab.slice(0, 5) as string[])] },
         { label: 'text', lines: [pyStr(text)] },
         { label: 'tokens', lines: [pyList(pieces)] },

@@ -134,7 +134,7 @@ export function drawHeatmap(canvas: HTMLCanvasElement, data: Float32Array, rows:
   ctx.fillText(fmt(range[1]), bx + 13, y0 + 4);
   if (o.diverging) ctx.fillText('0', bx + 13, y0 + bh / 2);
   ctx.fillText(fmt(range[0]), bx + 13, y0 + bh - 4);
-  drawn[canvas.id] = { rows, cols, rowLabels: o.rowLabels, colLabels: o.colLabels ?? null, xTitle: o.xTitle, yTitle: o.yTitle, range, scale: true };
+  drawn[canvas.id] = { rows, cols, rowLabels: o.rowLabels, colLabels: o.colLabels ?? null, xTitle: o.xTitle, yTitle: o.yTitle, range, scale: true, cell: { x0, y0, cw, ch } };
 }
 
 export interface Series {

@@ -11,6 +11,7 @@ import type { Tokenizer } from '../tokenizer/index.js';
 import { memorySource } from '../hub/files.js';
 import { loadFromSource } from '../hub/load.js';
 import { tokenizerOfSource } from '../hub/tokenizer.js';
+import { drawHeatmap } from './charts.js';
 
 export interface EncoderView {
   model: Bert;
@@ -38,20 +39,6 @@ export async function loadServedBert(gpu: Gpu, base = '/bert/'): Promise<{ model
   return { model: new Bert(gpu, ck.config as BertConfig, ck.params), tokenizer, skipped: skippedLine(ck.skipped) };
 }
 
-function drawMap(canvas: HTMLCanvasElement, p: Float32Array, T: number): void {
-  canvas.width = T;
-  canvas.height = T;
-  const ctx = canvas.getContext('2d')!;
-  const img = ctx.createImageData(T, T);
-  let max = 1e-9;
-  for (const v of p) max = Math.max(max, v);
-  for (let i = 0; i < T * T; i++) {
-    const v = p[i] / max;
-    img.data.set([Math.round(255 * (1 - v * 0.85)), Math.round(255 * (1 - v * 0.6)), 255, 255], 4 * i);
-  }
-  ctx.putImageData(img, 0, 0);
-}
-
 /**
  * Builds the view inside `root` and loads the served BERT folder; `queue` serialises GPU work with the rest of the
  * page. Returns null (and says how to serve one) when the server has no BERT folder.
@@ -63,7 +50,7 @@ export async function mountEncoder(gpu: Gpu, root: HTMLElement, queue: <T>(fn: (
 <label>top-k <input type="number" class="enc-k" value="5" min="1"></label><button class="enc-go">Fill</button></div>
 <div class="enc-out stat"></div>
 <div class="row"><label>layer <select class="enc-layer"></select></label><label>head <select class="enc-head"></select></label></div>
-<canvas class="enc-map" width="16" height="16" style="max-width: 360px"></canvas><div class="stat enc-labels"></div>`;
+<canvas class="enc-map" id="enc-map" width="16" height="16"></canvas><div class="stat enc-labels"></div>`;
   const q = <T extends HTMLElement>(c: string) => root.querySelector(`.${c}`) as T;
   const out = q<HTMLDivElement>('enc-out');
   let loaded;
@@ -96,8 +83,10 @@ export async function mountEncoder(gpu: Gpu, root: HTMLElement, queue: <T>(fn: (
       try {
         const probs = await model.attentionMaps({ ids }, Number(q<HTMLSelectElement>('enc-layer').value || 0));
         const h = Number(q<HTMLSelectElement>('enc-head').value || 0);
-        drawMap(q<HTMLCanvasElement>('enc-map'), probs.subarray(h * T * T, (h + 1) * T * T), T);
-        q('enc-labels').textContent = `rows: queries, columns: keys — ${lastIds.map(tokenOf).join(' · ')}`;
+        const toks = lastIds.map(tokenOf);
+        // cells of 13–22 px with the tokens on both axes, the axis titles and a colour scale (charts.ts)
+        drawHeatmap(q<HTMLCanvasElement>('enc-map'), probs.subarray(h * T * T, (h + 1) * T * T), T, T, T, { rowLabels: toks, colLabels: toks, xTitle: 'key token (attended to)', yTitle: 'query token' });
+        q('enc-labels').textContent = `layer ${q<HTMLSelectElement>('enc-layer').value || 0}, head ${h}: each row sums to 1; no masked triangle (bidirectional)`;
       } finally {
         ids.dispose();
       }
