@@ -107,6 +107,23 @@ test('dispatch: named buffers, upload/readback round trip, grid over >65535 work
   });
 });
 
+test('pool.trim() submits recorded work before it destroys free buffers that work uses (bench peer-train: "used in submit while destroyed")', async () => {
+  const gpu = await getGpu();
+  const k = gpu.kernel({ shader: selfcheckWgsl, constants: { WG: 1 } });
+  const x = gpu.buffer(new Float32Array([1, 2, 3, 4]));
+  const y = gpu.buffer(16);
+  await gpu.sync();
+  // recorded, not submitted: then both buffers go back to the pool and the pool is trimmed
+  gpu.dispatch(k, { buffers: { x, y }, params: { n: 4, a: 2, b: 1 }, workgroups: 4 });
+  gpu.pool.release(x);
+  gpu.pool.release(y);
+  gpu.pool.trim();
+  await gpu.sync(); // throws the device's validation error if a destroyed buffer was submitted
+  const z = gpu.buffer(new Float32Array([5]));
+  assert.equal(Array.from(await gpu.readF32(z, 1)), [5]);
+  gpu.pool.release(z);
+});
+
 /** The message gpu.compile throws for a shader that must not compile. */
 async function compileError(file: string, code: string): Promise<string> {
   const gpu = await getGpu();

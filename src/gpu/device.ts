@@ -212,7 +212,7 @@ export class Gpu {
     this.policy = { ...d, ...policy, flash: { ...d.flash, ...policy?.flash } };
     this.limits = device.limits;
     this.features = new Set([...device.features]);
-    this.pool = new BufferPool(device, device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+    this.pool = new BufferPool(device, device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize, () => this.flush());
     device.lost.then((i) => {
       this.lost = `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
     });

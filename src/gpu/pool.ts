@@ -37,7 +37,11 @@ export class BufferPool {
   /** stack of arenas: each collects the buffers acquired while it is the innermost scope */
   private arenas: Set<GPUBuffer>[] = [];
 
-  constructor(private device: GPUDevice, private maxBufferSize: number, private maxBinding: number) {}
+  /**
+   * `beforeDestroy`: called before trim() destroys free buffers (the Gpu submits its recorded work there, so no
+   * buffer a recorded-but-unsubmitted command uses is destroyed under it; destroying after the submit is valid).
+   */
+  constructor(private device: GPUDevice, private maxBufferSize: number, private maxBinding: number, private beforeDestroy?: () => void) {}
 
   /**
    * Returns a buffer of at least `bytes` (rounded up to 4 and to its size class); never a free buffer in `avoid`
@@ -101,6 +105,7 @@ export class BufferPool {
 
   /** Destroys the free buffers (the device memory really goes back). */
   trim(): void {
+    if (this.free.size) this.beforeDestroy?.();
     for (const [cls, list] of this.free) {
       for (const b of list) {
         b.destroy();
