@@ -37,6 +37,12 @@ export class BufferPool {
   /** stack of arenas: each collects the buffers acquired while it is the innermost scope */
   private arenas: Set<GPUBuffer>[] = [];
 
+  /**
+   * Called before the pool destroys buffers (trim, dispose): the device submits work it has recorded but not yet
+   * submitted, which may still use them (destroying first makes that submit a validation error).
+   */
+  beforeDestroy: () => void = () => {};
+
   constructor(private device: GPUDevice, private maxBufferSize: number, private maxBinding: number) {}
 
   /**
@@ -101,6 +107,7 @@ export class BufferPool {
 
   /** Destroys the free buffers (the device memory really goes back). */
   trim(): void {
+    if (this.free.size) this.beforeDestroy();
     for (const [cls, list] of this.free) {
       for (const b of list) {
         b.destroy();
@@ -125,6 +132,7 @@ export class BufferPool {
   }
 
   destroyAll(): void {
+    this.beforeDestroy();
     this.trim();
     for (const [b, cls] of this.live) {
       b.destroy();
