@@ -118,7 +118,7 @@ function marianTrainee(gpu: Awaited<ReturnType<typeof getGpu>>): Trainee {
   // the tokenizer's K ids, then </s> (K) and <pad> (K + 1, also the decoder start), as `wgpt train --arch marian` makes them
   // --marian-preset tiny: the preset as it is (d_model 64, ffn 256: 4× the parameters)
   const cfg: MarianConfig = { ...marian.freshConfig({ vocabSize: K, preset: 'tiny' }), ...(MARIAN_PRESET === 'tiny' ? { dropout: 0 } : MARIAN_SHAPE) };
-  const model = initModel(marian, gpu, cfg, 7) as Marian;
+  const model = initModel(marian, gpu, cfg, 7);
   const eos = cfg.eos_token_id;
   return {
     model, endId: eos,

@@ -57,7 +57,7 @@ fn act_epilogue(v: f32) -> f32 {
   return v;
 }
 
-// one row of A stored (M, K), for row_dot8 (matmul_row.wgsl) and `main`: A(k .. k+3) and A(k) of the row starting at ia
+// one row of A stored (M, K), for row_dot8 (matmul_row.wgsl): A(k .. k+3) and A(k) of the row starting at ia
 fn row_a4(ia: u32, k: u32) -> vec4f {
   if (VA) { return Av[(ia + k) >> 2u]; }
   return vec4f(A[ia + k], A[ia + k + 1u], A[ia + k + 2u], A[ia + k + 3u]);
@@ -70,6 +70,9 @@ fn row_a1(ia: u32, k: u32) -> f32 {
 // B's 8 columns (b_cols, b_block, b_row) and the one-row loop (row_dot8), shared with matmul_ln.wgsl
 //!include matmul_row
 
+// `main` writes its loads out itself: through matmul_row.wgsl's functions (b_cols, b_block, b_row) it ran 0.95–0.97×
+// on the (M, K)·(K, N) layout (bench/kernel-ab.ts, process CPU, 9–15 rounds), for reasons SwiftShader's code
+// generation keeps to itself; row1 and matmul_ln, whose loop is row_dot8, ran as before.
 @compute @workgroup_size(WX, WY, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let n0 = (gid.x + p.nBase * WX) * 8u;
@@ -77,11 +80,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (n0 >= p.N || m0 >= p.M) { return; }
   let b = gid.z + p.zBase;
   let aB = p.oA + b * p.sA;
-  // clamped rows: loads for rows past the edge repeat the last one
+  let bB = p.oB + b * p.sB;
+  // clamped row and column indices: loads for rows/columns past the edge repeat the last one
   let mL = p.M - 1u;
+  let nL = p.N - 1u;
   let m1 = min(m0 + 1u, mL);
   let m2 = min(m0 + 2u, mL);
   let m3 = min(m0 + 3u, mL);
+  let n1 = min(n0 + 1u, nL);
+  let n2 = min(n0 + 2u, nL);
+  let n3 = min(n0 + 3u, nL);
+  let n4 = min(n0 + 4u, nL);
+  let n5 = min(n0 + 5u, nL);
+  let n6 = min(n0 + 6u, nL);
+  let n7 = min(n0 + 7u, nL);
   // A: start of rows m0..m3 (stored (M, K)) or column offsets m0..m3 (stored (K, M))
   var ia0 = aB + m0;
   var ia1 = aB + m1;
@@ -93,7 +105,28 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     ia2 = aB + m2 * p.lda;
     ia3 = aB + m3 * p.lda;
   }
-  let ib = b_cols(p.oB + b * p.sB, n0, p.N, p.ldb);
+  // B: column offsets n0..n7 (stored (K, N)) or start of rows n0..n7 (stored (N, K))
+  var ib0 = bB + n0;
+  var ib1 = bB + n1;
+  var ib2 = bB + n2;
+  var ib3 = bB + n3;
+  var ib4 = bB + n4;
+  var ib5 = bB + n5;
+  var ib6 = bB + n6;
+  var ib7 = bB + n7;
+  if (TB) {
+    ib0 = bB + n0 * p.ldb;
+    ib1 = bB + n1 * p.ldb;
+    ib2 = bB + n2 * p.ldb;
+    ib3 = bB + n3 * p.ldb;
+    ib4 = bB + n4 * p.ldb;
+    ib5 = bB + n5 * p.ldb;
+    ib6 = bB + n6 * p.ldb;
+    ib7 = bB + n7 * p.ldb;
+  } else if (VB) {
+    // vec4 halves along n (N is a multiple of 4): the upper half clamps to the last whole vec4
+    ib4 = bB + min(n0 + 4u, p.N - 4u);
+  }
 
   // s<r><h>: row m0+r, columns n0+4h .. n0+4h+3
   var s00 = vec4f(0.0);
@@ -136,22 +169,96 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       a1 = vec4f(t0.y, t1.y, t2.y, t3.y);
       a2 = vec4f(t0.z, t1.z, t2.z, t3.z);
       a3 = vec4f(t0.w, t1.w, t2.w, t3.w);
+    } else if (VA) {
+      a0 = Av[(ia0 + k) >> 2u];
+      a1 = Av[(ia1 + k) >> 2u];
+      a2 = Av[(ia2 + k) >> 2u];
+      a3 = Av[(ia3 + k) >> 2u];
     } else {
-      a0 = row_a4(ia0, k);
-      a1 = row_a4(ia1, k);
-      a2 = row_a4(ia2, k);
-      a3 = row_a4(ia3, k);
+      a0 = vec4f(A[ia0 + k], A[ia0 + k + 1u], A[ia0 + k + 2u], A[ia0 + k + 3u]);
+      a1 = vec4f(A[ia1 + k], A[ia1 + k + 1u], A[ia1 + k + 2u], A[ia1 + k + 3u]);
+      a2 = vec4f(A[ia2 + k], A[ia2 + k + 1u], A[ia2 + k + 2u], A[ia2 + k + 3u]);
+      a3 = vec4f(A[ia3 + k], A[ia3 + k + 1u], A[ia3 + k + 2u], A[ia3 + k + 3u]);
     }
-    // bv[2j + h] = B(k+j, n0+4h .. n0+4h+3)
-    let bv = b_block(ib, k, p.ldb);
-    s00 += a0.x * bv[0] + a0.y * bv[2] + a0.z * bv[4] + a0.w * bv[6];
-    s01 += a0.x * bv[1] + a0.y * bv[3] + a0.z * bv[5] + a0.w * bv[7];
-    s10 += a1.x * bv[0] + a1.y * bv[2] + a1.z * bv[4] + a1.w * bv[6];
-    s11 += a1.x * bv[1] + a1.y * bv[3] + a1.z * bv[5] + a1.w * bv[7];
-    s20 += a2.x * bv[0] + a2.y * bv[2] + a2.z * bv[4] + a2.w * bv[6];
-    s21 += a2.x * bv[1] + a2.y * bv[3] + a2.z * bv[5] + a2.w * bv[7];
-    s30 += a3.x * bv[0] + a3.y * bv[2] + a3.z * bv[4] + a3.w * bv[6];
-    s31 += a3.x * bv[1] + a3.y * bv[3] + a3.z * bv[5] + a3.w * bv[7];
+    // b<j><h> = B(k+j, n0+4h .. n0+4h+3)
+    var b00: vec4f;
+    var b01: vec4f;
+    var b10: vec4f;
+    var b11: vec4f;
+    var b20: vec4f;
+    var b21: vec4f;
+    var b30: vec4f;
+    var b31: vec4f;
+    if (TB) {
+      // u<c> = B(k .. k+3, n_c): one stored row of (N, K) each; transposed by renaming
+      var u0: vec4f;
+      var u1: vec4f;
+      var u2: vec4f;
+      var u3: vec4f;
+      var u4: vec4f;
+      var u5: vec4f;
+      var u6: vec4f;
+      var u7: vec4f;
+      if (VB) {
+        u0 = Bv[(ib0 + k) >> 2u];
+        u1 = Bv[(ib1 + k) >> 2u];
+        u2 = Bv[(ib2 + k) >> 2u];
+        u3 = Bv[(ib3 + k) >> 2u];
+        u4 = Bv[(ib4 + k) >> 2u];
+        u5 = Bv[(ib5 + k) >> 2u];
+        u6 = Bv[(ib6 + k) >> 2u];
+        u7 = Bv[(ib7 + k) >> 2u];
+      } else {
+        u0 = vec4f(Bs[ib0 + k], Bs[ib0 + k + 1u], Bs[ib0 + k + 2u], Bs[ib0 + k + 3u]);
+        u1 = vec4f(Bs[ib1 + k], Bs[ib1 + k + 1u], Bs[ib1 + k + 2u], Bs[ib1 + k + 3u]);
+        u2 = vec4f(Bs[ib2 + k], Bs[ib2 + k + 1u], Bs[ib2 + k + 2u], Bs[ib2 + k + 3u]);
+        u3 = vec4f(Bs[ib3 + k], Bs[ib3 + k + 1u], Bs[ib3 + k + 2u], Bs[ib3 + k + 3u]);
+        u4 = vec4f(Bs[ib4 + k], Bs[ib4 + k + 1u], Bs[ib4 + k + 2u], Bs[ib4 + k + 3u]);
+        u5 = vec4f(Bs[ib5 + k], Bs[ib5 + k + 1u], Bs[ib5 + k + 2u], Bs[ib5 + k + 3u]);
+        u6 = vec4f(Bs[ib6 + k], Bs[ib6 + k + 1u], Bs[ib6 + k + 2u], Bs[ib6 + k + 3u]);
+        u7 = vec4f(Bs[ib7 + k], Bs[ib7 + k + 1u], Bs[ib7 + k + 2u], Bs[ib7 + k + 3u]);
+      }
+      b00 = vec4f(u0.x, u1.x, u2.x, u3.x);
+      b01 = vec4f(u4.x, u5.x, u6.x, u7.x);
+      b10 = vec4f(u0.y, u1.y, u2.y, u3.y);
+      b11 = vec4f(u4.y, u5.y, u6.y, u7.y);
+      b20 = vec4f(u0.z, u1.z, u2.z, u3.z);
+      b21 = vec4f(u4.z, u5.z, u6.z, u7.z);
+      b30 = vec4f(u0.w, u1.w, u2.w, u3.w);
+      b31 = vec4f(u4.w, u5.w, u6.w, u7.w);
+    } else {
+      let r0 = k * p.ldb;
+      let r1 = r0 + p.ldb;
+      let r2 = r1 + p.ldb;
+      let r3 = r2 + p.ldb;
+      if (VB) {
+        b00 = Bv[(ib0 + r0) >> 2u];
+        b01 = Bv[(ib4 + r0) >> 2u];
+        b10 = Bv[(ib0 + r1) >> 2u];
+        b11 = Bv[(ib4 + r1) >> 2u];
+        b20 = Bv[(ib0 + r2) >> 2u];
+        b21 = Bv[(ib4 + r2) >> 2u];
+        b30 = Bv[(ib0 + r3) >> 2u];
+        b31 = Bv[(ib4 + r3) >> 2u];
+      } else {
+        b00 = vec4f(Bs[ib0 + r0], Bs[ib1 + r0], Bs[ib2 + r0], Bs[ib3 + r0]);
+        b01 = vec4f(Bs[ib4 + r0], Bs[ib5 + r0], Bs[ib6 + r0], Bs[ib7 + r0]);
+        b10 = vec4f(Bs[ib0 + r1], Bs[ib1 + r1], Bs[ib2 + r1], Bs[ib3 + r1]);
+        b11 = vec4f(Bs[ib4 + r1], Bs[ib5 + r1], Bs[ib6 + r1], Bs[ib7 + r1]);
+        b20 = vec4f(Bs[ib0 + r2], Bs[ib1 + r2], Bs[ib2 + r2], Bs[ib3 + r2]);
+        b21 = vec4f(Bs[ib4 + r2], Bs[ib5 + r2], Bs[ib6 + r2], Bs[ib7 + r2]);
+        b30 = vec4f(Bs[ib0 + r3], Bs[ib1 + r3], Bs[ib2 + r3], Bs[ib3 + r3]);
+        b31 = vec4f(Bs[ib4 + r3], Bs[ib5 + r3], Bs[ib6 + r3], Bs[ib7 + r3]);
+      }
+    }
+    s00 += a0.x * b00 + a0.y * b10 + a0.z * b20 + a0.w * b30;
+    s01 += a0.x * b01 + a0.y * b11 + a0.z * b21 + a0.w * b31;
+    s10 += a1.x * b00 + a1.y * b10 + a1.z * b20 + a1.w * b30;
+    s11 += a1.x * b01 + a1.y * b11 + a1.z * b21 + a1.w * b31;
+    s20 += a2.x * b00 + a2.y * b10 + a2.z * b20 + a2.w * b30;
+    s21 += a2.x * b01 + a2.y * b11 + a2.z * b21 + a2.w * b31;
+    s30 += a3.x * b00 + a3.y * b10 + a3.z * b20 + a3.w * b30;
+    s31 += a3.x * b01 + a3.y * b11 + a3.z * b21 + a3.w * b31;
   }
   // the last K mod 4 steps, one k at a time with scalar loads
   for (var k = K4; k < p.K; k++) {
@@ -171,15 +278,24 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       x2 = A[ia2 + k];
       x3 = A[ia3 + k];
     }
-    let lh = b_row(ib, k, p.ldb);
-    s00 += x0 * lh[0];
-    s01 += x0 * lh[1];
-    s10 += x1 * lh[0];
-    s11 += x1 * lh[1];
-    s20 += x2 * lh[0];
-    s21 += x2 * lh[1];
-    s30 += x3 * lh[0];
-    s31 += x3 * lh[1];
+    var lo: vec4f;
+    var hi: vec4f;
+    if (TB) {
+      lo = vec4f(Bs[ib0 + k], Bs[ib1 + k], Bs[ib2 + k], Bs[ib3 + k]);
+      hi = vec4f(Bs[ib4 + k], Bs[ib5 + k], Bs[ib6 + k], Bs[ib7 + k]);
+    } else {
+      let r = bB + k * p.ldb;
+      lo = vec4f(Bs[r + n0], Bs[r + n1], Bs[r + n2], Bs[r + n3]);
+      hi = vec4f(Bs[r + n4], Bs[r + n5], Bs[r + n6], Bs[r + n7]);
+    }
+    s00 += x0 * lo;
+    s01 += x0 * hi;
+    s10 += x1 * lo;
+    s11 += x1 * hi;
+    s20 += x2 * lo;
+    s21 += x2 * hi;
+    s30 += x3 * lo;
+    s31 += x3 * hi;
   }
   // store C(m0 .. m0+3, n0 .. n0+7) ∩ the matrix: one loop over a private array, once per invocation,
   // out of the hot loop (32 unrolled guarded stores doubled the pipeline compile time on SwiftShader)

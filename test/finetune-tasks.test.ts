@@ -18,6 +18,7 @@ import { trainWordPiece } from '../src/tokenizer/wordpiece-train.ts';
 import { wordPieceToHfJson } from '../src/tokenizer/hf-json.ts';
 import { loadTokenizer } from '../src/tokenizer/index.ts';
 import { throwsMsg, assertClose } from './helpers.ts';
+import { parseSafetensors } from '../src/io/safetensors.ts';
 import type { HiddenStates, Model } from '../src/model/model.ts';
 import { runCli } from './cli-inproc.ts';
 
@@ -95,6 +96,16 @@ test('--task classify on NSMC rows (fresh BERT and from our MLM checkpoint); wgp
     const r2 = await runTraining(gpu, { ...base, arch: undefined, preset: undefined, model: join(tmp, 'mlm'), out: join(tmp, 'from-mlm') }, undefined, { ...quiet, say: (l) => said2.push(l) });
     r2.model.dispose();
     assert.ok(said2.some((l) => /BertForSequenceClassification from the pretrained weights: initialised .*classifier\.weight.*; dropped/.test(l)), said2.join('\n'));
+    // LoRA on the BERT checkpoint (PEFT's default targets query, value): PEFT's keys for a BERT, fan_in_fan_out false
+    const lo = await runTraining(gpu, { ...base, task: 'lm', data: text, arch: undefined, preset: undefined, model: join(tmp, 'mlm'), out: join(tmp, 'bert-lora'), evalEvery: 0, steps: 2, lora: { r: 2, alpha: 4, dropout: 0, targets: ['query', 'value'], rslora: false } }, undefined, quiet);
+    lo.model.dispose();
+    lo.adapter!.dispose();
+    const acfg = JSON.parse(readFileSync(join(tmp, 'bert-lora', 'adapter_config.json'), 'utf8'));
+    assert.equal([acfg.fan_in_fan_out, acfg.target_modules], [false, ['query', 'value']]);
+    const keys = [...parseSafetensors(new Uint8Array(readFileSync(join(tmp, 'bert-lora', 'adapter_model.safetensors')))).tensors.keys()];
+    assert.ok(keys.includes('base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight') && keys.length === 2 * 2 * 2, keys.join(' '));
+    const fm = await runCli(['fill-mask', '--model', join(tmp, 'mlm'), '--adapter', join(tmp, 'bert-lora'), '--text', '최고의 [MASK]']);
+    assert.is(fm.code, 0, fm.err);
     // wgpt classify on a labelled file, and as JSON
     const c = await runCli(['classify', '--model', join(tmp, 'from-mlm'), '--file', join(NSMC, 'test.tsv'), '--batch', '64']);
     assert.is(c.code, 0, c.err);

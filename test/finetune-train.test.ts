@@ -15,6 +15,7 @@ import { layerNorm } from '../src/ops/layernorm.ts';
 import { tanh } from '../src/ops/unary.ts';
 import { crossEntropy } from '../src/ops/loss.ts';
 import { Trainer } from '../src/train/trainer.ts';
+import { AdamW, clipGradNorm } from '../src/train/adamw.ts';
 import { lrLambda, warmupSteps, type ScheduleName } from '../src/train/schedule.ts';
 import { noDecay, freezePredicate } from '../src/train/groups.ts';
 import { runTraining, type RunOptions } from '../src/train/run.ts';
@@ -23,7 +24,7 @@ import { gptParamTable } from '../src/model/params.ts';
 import { PRESETS } from '../src/model/config.ts';
 import { BERT_PRESETS, bertParamTable } from '../src/model/bert-config.ts';
 import { GPT } from '../src/model/gpt.ts';
-import { readFixture, assertClose as closeTo, throwsMsg } from './helpers.ts';
+import { readFixture, assertClose as closeTo, throwsMsg, randn } from './helpers.ts';
 
 const assertClose = (a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number, name: string) => closeTo(a, b, { atol, rtol, name });
 
@@ -103,6 +104,33 @@ test('AdamW with decay groups, clip_grad_norm_, a linear-warmup schedule and gra
   }
   // the accumulated and the big-batch runs of PyTorch agree (what "= one big batch" means), and so do ours
   assertClose(f.t('accum2_hf_clip.head.weight').data, f.t('big_hf_clip.head.weight').data, 1e-5, 1e-5, 'torch: accum = big batch');
+});
+
+test('clipping inside AdamW.step (one reduction over the staged chunks) = clip_grad_norm_ then step, over several chunks', async () => {
+  const gpu = await getGpu();
+  const sizes = [13, 40, 7, 1];
+  const data = sizes.map((n, i) => randn(n, 10 + i));
+  const grads = sizes.map((n, i) => randn(n, 20 + i).map((v) => v * 3));
+  const make = () => sizes.map((n, i) => {
+    const t = Tensor.param(gpu, data[i], [n], `p${i}`);
+    gpu.upload(t.grad!.buffer, grads[i]);
+    return t;
+  });
+  const [a, b] = [make(), make()];
+  const oa = new AdamW(a, { lr: 0.1, weightDecay: 0.01 });
+  const ob = new AdamW(b, { lr: 0.1, weightDecay: 0.01, chunkElements: 8 });
+  assert.ok(ob.dispatchesPerStep > 4, `${ob.dispatchesPerStep} chunks`);
+  const normA = await gpu.scope(async () => {
+    const n = clipGradNorm(a, 0.5);
+    oa.step();
+    return n.item();
+  });
+  const normB = await gpu.scope(async () => ob.step(0.1, { maxNorm: 0.5 })!.item());
+  const want = Math.hypot(...grads.flatMap((g) => Array.from(g)));
+  assertClose([normA, normB], [want, want], 1e-5, 1e-5, 'pre-clip norm');
+  for (let i = 0; i < sizes.length; i++) assertClose(await b[i].toArray(), await a[i].toArray(), 1e-6, 1e-5, `p${i} after the step`);
+  for (const o of [oa, ob]) o.dispose();
+  for (const t of [...a, ...b]) t.dispose();
 });
 
 test('frozen parameters get no gradient buffers and no optimizer moments (pool bytes)', async () => {

@@ -10,7 +10,7 @@ import { getGpu } from '../src/gpu/device.ts';
 import { IdBatch, noGrad } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/hub/folder.ts';
 import { parseTorchStateDict } from '../src/io/torch.ts';
-import { unpickle, tuple } from '../src/io/pickle.ts';
+import { isTuple, unpickle, tuple } from '../src/io/pickle.ts';
 import { readZip } from '../src/io/zip.ts';
 import { asCausalLM } from '../src/model/generate.ts';
 import { FIXTURES, throwsMsg } from './helpers.ts';
@@ -110,8 +110,15 @@ test('zip: compressed entries are refused by name; truncated files and broken in
   throwsMsg(() => loadCheckpoint(sh), /tensor 'transformer.ln_f.bias' is mapped to pytorch_model-00001-of-00002.bin but found in pytorch_model-00002-of-00002.bin/);
   rmSync(join(sh, 'pytorch_model-00002-of-00002.bin'));
   throwsMsg(() => loadCheckpoint(sh), /names shard pytorch_model-00002-of-00002.bin, which .* does not have/);
-  // a tuple helper sanity check: tuples are frozen arrays
-  assert.ok(Object.isFrozen(tuple([1, 2])));
+  // tuples are frozen tagged objects, lists plain arrays: the unpickler's values tell them apart
+  const t12 = tuple([1, 2]);
+  assert.ok(Object.isFrozen(t12) && Object.isFrozen(t12.items) && isTuple(t12));
+  const pickled = unpickle(new Uint8Array([0x80, 0x02, 0x4b, 0x01, 0x4b, 0x02, 0x86, 0x2e]), { globals: {} }).value; // (1, 2)
+  assert.ok(isTuple(pickled) && !Array.isArray(pickled));
+  assert.equal(isTuple(pickled) ? pickled.items : null, [1, 2]);
+  const listed = unpickle(new Uint8Array([0x80, 0x02, 0x5d, 0x28, 0x4b, 0x01, 0x4b, 0x02, 0x65, 0x2e]), { globals: {} }).value; // [1, 2]
+  assert.ok(Array.isArray(listed) && !isTuple(listed));
+  assert.equal(listed, [1, 2]);
 });
 
 test('mutated and truncated torch files: every outcome is a parse or one-line Error (400 seeded cases)', () => {

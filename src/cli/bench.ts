@@ -129,7 +129,10 @@ const cmd: Command = {
     if (v.json) {
       // the first record describes the run: the adapter, its limits and features, the kernel policy, compile time, peak
       const limits: Record<string, number> = {};
-      for (const k in gpu.limits) limits[k] = (gpu.limits as unknown as Record<string, number>)[k];
+      for (const k in gpu.limits) {
+        const v = gpu.limits[k as keyof GPUSupportedLimits];
+        if (typeof v === 'number') limits[k] = v;
+      }
       const head: Record_ = {
         suite: 'run', name: 'adapter, limits, compile', median_ms: 0, min_ms: 0, max_ms: 0, runs: 0,
         adapter, adapter_info: { ...gpu.info }, limits, features: [...gpu.features].sort(), policy: gpu.policy,

@@ -9,6 +9,7 @@ import { RAW_TOKEN_FORMATS, type RawTokenFormat } from '../data/tokenfile.js';
 import { ARCHITECTURES, architectureByName } from '../model/architectures.js';
 import { checkpointTokenizerSpec } from '../hub/tokenizer-spec.js';
 import { resolveModelDir } from '../hub/node.js';
+import { readConfig } from '../hub/load.js';
 import { catchStopSignals } from '../train/stop.js';
 import { SCHEDULES, checkSchedule } from '../train/schedule.js';
 
@@ -21,16 +22,6 @@ function listFlag(v: Record<string, unknown>, k: string): string[] | undefined {
   return out;
 }
 
-/** PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING for the model types here. */
-const PEFT_DEFAULT_TARGETS: Record<string, string[]> = { gpt2: ['c_attn'], bert: ['query', 'value'], roberta: ['query', 'value'], distilbert: ['q_lin', 'v_lin'], marian: ['q_proj', 'v_proj'] };
-
-function modelTypeOfDir(dir: string): string {
-  try {
-    return String((JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { model_type?: unknown }).model_type);
-  } catch {
-    return 'unknown';
-  }
-}
 import { resolveCorpus, CORPUS_NAMES } from '../data/corpora.js';
 
 // architecture-specific flags (Architecture.options), each once, with the architectures that take it in its help
@@ -248,9 +239,9 @@ const cmd: Command = {
     if (v['lora-r'] === undefined && loraFlags.length) throw new UsageError(`--${loraFlags[0]} sets up a LoRA adapter: give --lora-r R too`);
     if (v['lora-r'] !== undefined) {
       if (!v.model) throw new UsageError('--lora-r adapts a trained model: give --model DIR (the base)');
-      const mt = modelTypeOfDir(v.model as string);
-      const targets = listFlag(v, 'lora-targets') ?? PEFT_DEFAULT_TARGETS[mt];
-      if (!targets) throw new UsageError(`--lora-targets is needed for model_type "${mt}" (no PEFT default)`);
+      const base = readConfig(JSON.parse(readFileSync(join(v.model as string, 'config.json'), 'utf8')), join(v.model as string, 'config.json')).arch;
+      const targets = listFlag(v, 'lora-targets') ?? (base.loraTargets ? [...base.loraTargets] : undefined);
+      if (!targets) throw new UsageError(`--lora-targets is needed for ${base.name} models (PEFT has no default targets for them)`);
       opts.lora = {
         r: num(v, 'lora-r', undefined, { int: true, min: 1 }),
         alpha: num(v, 'lora-alpha', 8, { min: 1e-9 }),

@@ -30,8 +30,9 @@ export interface AdapterSummary {
 export class Kernel {
   constructor(
     readonly layout: KernelLayout,
-    readonly pipeline: GPUComputePipeline,
-    readonly bindGroupLayout: GPUBindGroupLayout,
+    /** null: a planning stand-in (gpu.plan), which only its layout is read from and which is never dispatched */
+    readonly pipeline: GPUComputePipeline | null,
+    readonly bindGroupLayout: GPUBindGroupLayout | null,
   ) {}
   get workgroupSize() {
     return this.layout.workgroupSize;
@@ -388,7 +389,7 @@ export class Gpu {
       (later ? p.later : p.now).push(def);
     }
     // a stand-in: layouts only (dispatch does nothing while planning)
-    return new Kernel(reflectKernel(def), null as unknown as GPUComputePipeline, null as unknown as GPUBindGroupLayout);
+    return new Kernel(reflectKernel(def), null, null);
   }
 
   /**
@@ -595,7 +596,8 @@ export class Gpu {
   dispatch(k: Kernel, args: DispatchArgs): void {
     this.assertAlive();
     if (this.planning) return;
-    const { layout } = k;
+    const { layout, pipeline, bindGroupLayout } = k;
+    if (!pipeline || !bindGroupLayout) throw new Error(`${layout.file}:${layout.entry}: a kernel made while planning was dispatched after the plan ended (get the kernel again)`);
     const entries: GPUBindGroupEntry[] = [];
     const given = new Set(Object.keys(args.buffers));
     for (const b of layout.bindings) {
@@ -620,9 +622,9 @@ export class Gpu {
     if (wg[0] * wg[1] * wg[2] === 0) return;
     const prof = this.profiling;
     const t0 = prof ? performance.now() : 0;
-    const bg = this.device.createBindGroup({ layout: k.bindGroupLayout, entries });
+    const bg = this.device.createBindGroup({ layout: bindGroupLayout, entries });
     const pass = prof ? this.profiledPass(prof, `${layout.file}:${layout.entry}${args.label ? ` ${args.label}` : ''}`) : this.getPass();
-    pass.setPipeline(k.pipeline);
+    pass.setPipeline(pipeline);
     pass.setBindGroup(0, bg);
     pass.dispatchWorkgroups(wg[0], wg[1], wg[2]);
     this.counters.dispatches++;

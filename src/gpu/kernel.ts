@@ -2,7 +2,7 @@
 // uniform-struct layouts, so dispatch code passes named buffers and named parameters and never
 // hand-computes byte offsets; splices `//!include prelude` lines (shaders/prelude.wgsl) and maps compile
 // errors back to file:line. Leaves out: textures/samplers (wgpt only uses buffers), nested includes.
-import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { WgslReflect, StructInfo, ArrayInfo, TemplateInfo, type TypeInfo } from 'wgsl_reflect/wgsl_reflect.module.js';
 import preludeWgsl from '../../shaders/prelude.wgsl';
 import matmulRowWgsl from '../../shaders/matmul_row.wgsl';
 
@@ -95,6 +95,16 @@ interface ReflectType {
   members?: { name: string; offset: number; size: number; type: ReflectType }[] | null;
 }
 
+/** wgsl_reflect's type classes as the plain shape scalarOf reads (vectors' and arrays' element type, struct members). */
+function reflectType(t: TypeInfo): ReflectType {
+  const format = t instanceof ArrayInfo || t instanceof TemplateInfo ? t.format : null;
+  return {
+    name: t.name,
+    format: format ? reflectType(format) : null,
+    members: t instanceof StructInfo ? t.members.map((m) => ({ name: m.name, offset: m.offset, size: m.size, type: reflectType(m.type) })) : null,
+  };
+}
+
 function scalarOf(t: ReflectType, where: string): { scalar: 'u32' | 'i32' | 'f32'; count: number } {
   const n = t.name;
   if (n === 'u32' || n === 'i32' || n === 'f32') return { scalar: n, count: 1 };
@@ -137,7 +147,7 @@ export function reflectKernel(def: KernelDef): KernelLayout {
   for (const u of r.uniforms) {
     if (!used.has(u.name)) continue;
     if (u.group !== 0) throw new Error(`${file}: only @group(0) is supported (${u.name})`);
-    const t = u.type as unknown as ReflectType;
+    const t = reflectType(u.type);
     const members: UniformMember[] = [];
     if (t.members) {
       for (const m of t.members) {

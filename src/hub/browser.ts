@@ -46,7 +46,7 @@ async function hex(buf: ArrayBuffer): Promise<string> {
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-async function readBody(res: Response, path: string, total: number, onProgress?: BrowserHubOptions['onProgress']): Promise<Uint8Array> {
+async function readBody(res: Response, path: string, total: number, onProgress?: BrowserHubOptions['onProgress']): Promise<Uint8Array<ArrayBuffer>> {
   if (!res.body || !onProgress) return new Uint8Array(await res.arrayBuffer());
   const parts: Uint8Array[] = [];
   let n = 0;
@@ -114,10 +114,10 @@ export async function fetchModelFiles(name: string, o: BrowserHubOptions = {}): 
     const bytes = await readBody(res, path, sizes.get(path) ?? 0, o.onProgress);
     const want = lfs.get(path);
     if (want) {
-      const got = await hex(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+      const got = await hex(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       if (got !== want) throw new Error(`${refText(ref)}/${path}: sha256 ${got} does not match the Hub's ${want}; the file was refused`);
     }
-    await cache?.put(url, new Response(bytes as unknown as BodyInit));
+    await cache?.put(url, new Response(bytes));
     files.set(path, bytes);
     fetched.push(path);
   };

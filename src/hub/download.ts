@@ -159,10 +159,24 @@ async function appendBody(res: Response, path: string, have: number, onBytes: (n
   let n = have;
   let failed: unknown = null;
   try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-      n += chunk.length;
-      onBytes(n);
+    if (!res.body) throw new TypeError('the response has no body');
+    const reader = res.body.getReader();
+    try {
+      for (;;) {
+        const { done, value: chunk } = await reader.read();
+        if (done) break;
+        try {
+          if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+          n += chunk.length;
+          onBytes(n);
+        } catch (e) {
+          // as `for await` does when its body throws: the stream is cancelled (the connection let go) first
+          await reader.cancel().catch(() => {});
+          throw e;
+        }
+      }
+    } finally {
+      reader.releaseLock();
     }
   } catch (e) {
     failed = e;

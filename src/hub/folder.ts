@@ -59,9 +59,16 @@ export function folderSource(dir: string): FileSource {
   };
 }
 
+// The functions below take an optional architecture that defaults to GPT-2. Each is written as two overloads (a
+// GPTConfig alone, or a config with its own Architecture<C>) over one rest-tuple signature, so that checking `arch`
+// narrows `config` with it (saveCheckpoint, whose `arch` sits inside `extra`, through the guard namesArch): no cast
+// ties a C to gpt2's GPTConfig, and the GPT-2 path is type-checked against gpt2's own config type.
+
 /** Parameter names → shapes for a config, from the architecture's table (GPT-2 unless `arch` is given). */
-export function expectedParamShapes<C = GPTConfig>(config: C, arch: Architecture<C> = gpt2 as unknown as Architecture<C>): Map<string, number[]> {
-  return tableShapes(arch.paramTable(config));
+export function expectedParamShapes(config: GPTConfig): Map<string, number[]>;
+export function expectedParamShapes<C>(config: C, arch: Architecture<C>): Map<string, number[]>;
+export function expectedParamShapes<C>(...[config, arch]: [GPTConfig, undefined?] | [C, Architecture<C>]): Map<string, number[]> {
+  return tableShapes(arch === undefined ? gpt2.paramTable(config) : arch.paramTable(config));
 }
 
 /** config.json object → config of the architecture its model_type names. */
@@ -70,19 +77,20 @@ export function configFromHF(j: unknown, where = CONFIG_FILE): any {
 }
 
 /** config → config.json object (HF keys, model_type) of `arch` (GPT-2 unless given). */
-export function configToHF<C = GPTConfig>(c: C, arch: Architecture<C> = gpt2 as unknown as Architecture<C>): Record<string, unknown> {
-  return arch.configToHF(c);
+export function configToHF(c: GPTConfig): Record<string, unknown>;
+export function configToHF<C>(c: C, arch: Architecture<C>): Record<string, unknown>;
+export function configToHF<C>(...[c, arch]: [GPTConfig, undefined?] | [C, Architecture<C>]): Record<string, unknown> {
+  return arch === undefined ? gpt2.configToHF(c) : arch.configToHF(c);
 }
 
 /** Maps a model file's tensors onto the config's parameters through the architecture's HF mapping (GPT-2 unless given). */
-export function paramsFromTensors<C = GPTConfig>(
-  tensors: Map<string, { dtype: string; shape: number[]; data: Float32Array }>,
-  config: C,
-  where = MODEL_FILE,
-  arch: Architecture<C> = gpt2 as unknown as Architecture<C>,
-): ParamMap {
-  return paramsFromHF(tensors, arch.paramTable(config), arch.hf, config, where).params;
+export function paramsFromTensors(tensors: TensorsByName, config: GPTConfig, where?: string): ParamMap;
+export function paramsFromTensors<C>(tensors: TensorsByName, config: C, where: string | undefined, arch: Architecture<C>): ParamMap;
+export function paramsFromTensors<C>(...[tensors, config, where = MODEL_FILE, arch]: [TensorsByName, GPTConfig, string?, undefined?] | [TensorsByName, C, string | undefined, Architecture<C>]): ParamMap {
+  return arch === undefined ? mapTensors<GPTConfig>(tensors, config, where, gpt2) : mapTensors<C>(tensors, config, where, arch);
 }
+type TensorsByName = Map<string, { dtype: string; shape: number[]; data: Float32Array }>;
+const mapTensors = <C>(tensors: TensorsByName, config: C, where: string, arch: Architecture<C>): ParamMap => paramsFromHF(tensors, arch.paramTable(config), arch.hf, config, where).params;
 
 /** The checkpoint folder to read for `dir` (itself, or `<dir>.old` after an interrupted swap); one-line errors. */
 export function resolveCheckpointDir(dir: string): string {
@@ -97,8 +105,20 @@ export function resolveCheckpointDir(dir: string): string {
  * order, metadata format "pt"), and any extra files (the training state: train/state.ts's trainingStateFiles). The
  * previous folder's files are replaced whole. `extra.arch` is the config's architecture (GPT-2 when absent).
  */
-export function saveCheckpoint<C = GPTConfig>(dir: string, config: C, params: ParamMap, extra: { files?: Record<string, Uint8Array | string> | Map<string, Uint8Array | string>; arch?: Architecture<C> } = {}): void {
-  const arch = extra.arch ?? (gpt2 as unknown as Architecture<C>);
+export function saveCheckpoint(dir: string, config: GPTConfig, params: ParamMap, extra?: { files?: ExtraFiles }): void;
+export function saveCheckpoint<C>(dir: string, config: C, params: ParamMap, extra: { files?: ExtraFiles; arch: Architecture<C> }): void;
+export function saveCheckpoint<C>(...a: SaveArgs<C>): void {
+  if (namesArch(a)) writeCheckpoint<C>(a[0], a[3].arch, a[1], a[2], a[3].files);
+  else writeCheckpoint<GPTConfig>(a[0], gpt2, a[1], a[2], a[3]?.files);
+}
+type ExtraFiles = Record<string, Uint8Array | string> | Map<string, Uint8Array | string>;
+type SaveArgs<C> = [dir: string, config: GPTConfig, params: ParamMap, extra?: { files?: ExtraFiles; arch?: undefined }] | SaveArgsWithArch<C>;
+type SaveArgsWithArch<C> = [dir: string, config: C, params: ParamMap, extra: { files?: ExtraFiles; arch: Architecture<C> }];
+// the two overloads' arguments differ exactly in extra.arch (absent, or the config's architecture); TypeScript does not
+// narrow a tuple union on a property nested in one element, so this guard states that check
+const namesArch = <C>(a: SaveArgs<C>): a is SaveArgsWithArch<C> => a[3]?.arch !== undefined;
+
+function writeCheckpoint<C>(dir: string, arch: Architecture<C>, config: C, params: ParamMap, extraFiles: ExtraFiles | undefined): void {
   arch.validateConfig(config);
   const hf = arch.configToHF(config);
   const table = arch.paramTable(config);
@@ -112,7 +132,7 @@ export function saveCheckpoint<C = GPTConfig>(dir: string, config: C, params: Pa
     [CONFIG_FILE, JSON.stringify(hf, null, 2) + '\n'],
     [MODEL_FILE, serializeSafetensors(tensors, { format: 'pt' })],
   ]);
-  const more = extra.files instanceof Map ? [...extra.files] : Object.entries(extra.files ?? {});
+  const more = extraFiles instanceof Map ? [...extraFiles] : Object.entries(extraFiles ?? {});
   for (const [k, v] of more) {
     if (files.has(k)) throw new Error(`saveCheckpoint: extra file '${k}' clashes with a checkpoint file`);
     files.set(k, v);

@@ -4,29 +4,35 @@
 // goes to the table's JS functions. Nothing named in a pickle is ever looked up or executed.
 // Leaves out: pickling, extension registries (EXT1/2/4 refused), out-of-band buffers (NEXT_BUFFER refused).
 
-/** A tuple read from a pickle (a frozen array, so callers can tell it from a list). */
-export type PyTuple = readonly PyValue[] & { readonly __tuple: true };
-export type PyValue = null | boolean | number | bigint | string | Uint8Array | PyValue[] | PyTuple | Map<PyValue, PyValue> | PyObject;
-/** Anything a global's constructor returned (tensors, storages): opaque to the unpickler. */
+/**
+ * The objects a caller's globals make (tensors, storages): tagged by `__py`, so that PyValue is a discriminated union
+ * callers narrow with `tagged(v)?.__py === '…'`. The unpickler never makes one itself and never looks inside.
+ */
 export interface PyObject {
   readonly __py: string;
-  [k: string]: unknown;
 }
+/** A tuple read from a pickle (tagged and frozen, so callers can tell it from a list). */
+export interface PyTuple<O extends PyObject = never> {
+  readonly __py: 'tuple';
+  readonly items: readonly PyValue<O>[];
+}
+/** A Python value as the unpickler builds it; O: the objects its caller's globals make. */
+export type PyValue<O extends PyObject = never> = null | boolean | number | bigint | string | Uint8Array | PyValue<O>[] | PyTuple<O> | Map<PyValue<O>, PyValue<O>> | O;
 
 /** What a whitelisted global does when called (REDUCE/NEWOBJ) and when given state (BUILD). */
-export interface PyGlobal {
-  call?(args: readonly PyValue[]): PyValue;
+export interface PyGlobal<O extends PyObject = never> {
+  call?(args: readonly PyValue<O>[]): PyValue<O>;
   /** BUILD on an object this global made; absent: BUILD is refused */
-  build?(obj: PyValue, state: PyValue): PyValue;
+  build?(obj: PyValue<O>, state: PyValue<O>): PyValue<O>;
   /** the global itself as a value (e.g. a storage type passed as an argument) */
-  value?: PyValue;
+  value?: PyValue<O>;
 }
 
-export interface UnpickleOptions {
+export interface UnpickleOptions<O extends PyObject = never> {
   /** "module name" → behaviour; every other global is refused */
-  globals: Record<string, PyGlobal>;
+  globals: Record<string, PyGlobal<O>>;
   /** persistent ids (BINPERSID/PERSID) → value; absent: persistent ids are refused */
-  persistentLoad?(pid: PyValue): PyValue;
+  persistentLoad?(pid: PyValue<O>): PyValue<O>;
   /** where, for messages (a file name) */
   where?: string;
   /** how messages name what is allowed (default: the table's keys) */
@@ -37,38 +43,50 @@ export interface UnpickleOptions {
 
 export class PickleError extends Error {}
 
-export function tuple(items: PyValue[]): PyTuple {
-  Object.defineProperty(items, '__tuple', { value: true });
-  return Object.freeze(items) as unknown as PyTuple;
+export function tuple<O extends PyObject = never>(items: PyValue<O>[]): PyTuple<O> {
+  return Object.freeze({ __py: 'tuple', items: Object.freeze(items) });
 }
 
-export function isTuple(v: unknown): v is PyTuple {
-  return Array.isArray(v) && (v as unknown as { __tuple?: boolean }).__tuple === true;
+/** The tagged object `v` is (a tuple or one of the caller's objects), else undefined: narrow it by its `__py`. */
+export function tagged<O extends PyObject>(v: PyValue<O>): PyTuple<O> | O | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Uint8Array) ? v : undefined;
+}
+
+export function isTuple<O extends PyObject>(v: PyValue<O>): v is PyTuple<O> {
+  return tagged(v)?.__py === 'tuple';
+}
+
+/** The items of a list or a tuple (a sequence, as Python's unpacking takes it), else undefined. */
+export function sequence<O extends PyObject>(v: PyValue<O>): readonly PyValue<O>[] | undefined {
+  return Array.isArray(v) ? v : isTuple(v) ? v.items : undefined;
 }
 
 const GLOBAL_REF = Symbol('global');
-interface GlobalRef {
-  [GLOBAL_REF]: string;
-  impl: PyGlobal;
+/** A global on the stack, before it is called or taken as a value: never inside a PyValue. */
+interface GlobalRef<O extends PyObject> {
+  readonly [GLOBAL_REF]: string;
+  readonly impl: PyGlobal<O>;
 }
-const isGlobal = (v: unknown): v is GlobalRef => typeof v === 'object' && v !== null && GLOBAL_REF in v;
+/** What the stack and the memo hold. */
+type Item<O extends PyObject> = PyValue<O> | GlobalRef<O>;
+const isGlobal = <O extends PyObject>(v: Item<O>): v is GlobalRef<O> => typeof v === 'object' && v !== null && GLOBAL_REF in v;
 
 /**
  * Unpickles one pickle starting at `opts.offset`; returns the value and the offset just past its STOP.
  * Errors are one line starting with `opts.where`.
  */
-export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyValue; end: number } {
+export function unpickle<O extends PyObject = never>(bytes: Uint8Array, opts: UnpickleOptions<O>): { value: PyValue<O>; end: number } {
   const where = opts.where ?? 'pickle';
-  const fail = (msg: string): never => {
+  function fail(msg: string): never {
     throw new PickleError(`${where}: ${msg}`);
-  };
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dec = new TextDecoder('utf-8', { fatal: false });
   const latin1 = new TextDecoder('latin1');
   let p = opts.offset ?? 0;
-  const stack: unknown[] = [];
+  const stack: Item<O>[] = [];
   const marks: number[] = [];
-  const memo = new Map<number, unknown>();
+  const memo = new Map<number, Item<O>>();
 
   const need = (n: number) => {
     if (p + n > bytes.length) fail(`truncated at byte ${p} (needs ${n} more)`);
@@ -91,41 +109,39 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
     if (p >= bytes.length) fail(`unterminated text line at byte ${s}`);
     return latin1.decode(bytes.subarray(s, p++));
   };
-  const pop = (): unknown => {
-    if (stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1])) fail(`stack underflow at byte ${p - 1}`);
-    return stack.pop();
+  const pop = (): Item<O> => {
+    const v = stack.length === 0 || (marks.length && stack.length <= marks[marks.length - 1]) ? undefined : stack.pop();
+    return v === undefined ? fail(`stack underflow at byte ${p - 1}`) : v;
   };
-  const top = (): unknown => {
-    if (stack.length === 0) fail(`empty stack at byte ${p - 1}`);
-    return stack[stack.length - 1];
-  };
-  const popMark = (): unknown[] => {
+  const top = (): Item<O> => (stack.length === 0 ? fail(`empty stack at byte ${p - 1}`) : stack[stack.length - 1]);
+  const popMark = (): Item<O>[] => {
     const m = marks.pop();
     if (m === undefined) fail(`no MARK before byte ${p - 1}`);
-    return stack.splice(m!);
+    return stack.splice(m);
   };
-  const findGlobal = (module: string, name: string): GlobalRef => {
+  const findGlobal = (module: string, name: string): GlobalRef<O> => {
     const key = `${module}.${name}`;
     const impl = Object.prototype.hasOwnProperty.call(opts.globals, key) ? opts.globals[key] : undefined;
     if (!impl) fail(`refused global ${printable(key)}: wgpt's unpickler knows only ${opts.allowedText ?? (Object.keys(opts.globals).join(', ') || 'no globals here')}; nothing was executed`);
-    return { [GLOBAL_REF]: key, impl: impl! };
+    return { [GLOBAL_REF]: key, impl };
   };
-  const asValue = (v: unknown): PyValue => (isGlobal(v) ? (v.impl.value ?? fail(`global '${v[GLOBAL_REF]}' is not a value here`)) : (v as PyValue));
-  const call = (f: unknown, args: unknown): unknown => {
+  const asValue = (v: Item<O>): PyValue<O> => (isGlobal(v) ? (v.impl.value ?? fail(`global '${v[GLOBAL_REF]}' is not a value here`)) : v);
+  // every list, tuple and dict holds values already (asValue on the way in), so arguments pass as they are
+  const call = (f: Item<O>, args: Item<O>): PyValue<O> => {
     if (!isGlobal(f)) fail(`call of a non-global at byte ${p - 1}`);
-    const g = f as GlobalRef;
-    if (!g.impl.call) fail(`global '${g[GLOBAL_REF]}' cannot be called`);
-    if (!Array.isArray(args)) fail(`arguments of '${g[GLOBAL_REF]}' are not a tuple`);
-    return g.impl.call!((args as unknown[]).map(asValue));
+    if (!f.impl.call) fail(`global '${f[GLOBAL_REF]}' cannot be called`);
+    const list = isGlobal(args) ? undefined : sequence(args);
+    if (!list) fail(`arguments of '${f[GLOBAL_REF]}' are not a tuple`);
+    return f.impl.call(list);
   };
-  const setItems = (d: unknown, kv: unknown[]) => {
+  const setItems = (d: Item<O>, kv: Item<O>[]) => {
     if (!(d instanceof Map)) fail(`SETITEM(S) on a non-dict at byte ${p - 1}`);
     if (kv.length % 2) fail(`odd number of items for SETITEMS at byte ${p - 1}`);
-    for (let i = 0; i < kv.length; i += 2) (d as Map<unknown, unknown>).set(asValue(kv[i]), asValue(kv[i + 1]));
+    for (let i = 0; i < kv.length; i += 2) d.set(asValue(kv[i]), asValue(kv[i + 1]));
   };
-  const append = (l: unknown, items: unknown[]) => {
-    if (!Array.isArray(l) || isTuple(l)) fail(`APPEND(S) on a non-list at byte ${p - 1}`);
-    for (const x of items) (l as unknown[]).push(asValue(x));
+  const append = (l: Item<O>, items: Item<O>[]) => {
+    if (!Array.isArray(l)) fail(`APPEND(S) on a non-list at byte ${p - 1}`);
+    for (const x of items) l.push(asValue(x));
   };
   const ints = (v: number | bigint): number | bigint => (typeof v === 'bigint' && v >= -(2n ** 53n) + 1n && v <= 2n ** 53n - 1n ? Number(v) : v);
   const longLE = (b: Uint8Array): number | bigint => {
@@ -221,13 +237,13 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
         const s = line();
         const m = /^(['"])(.*)\1$/.exec(s);
         if (!m) fail(`bad STRING at byte ${at}`);
-        stack.push(m![2]);
+        stack.push(m[2]);
         break;
       }
       case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
+      case 0x7d: stack.push(new Map<PyValue<O>, PyValue<O>>()); break; // EMPTY_DICT
       case 0x29: stack.push(tuple([])); break; // EMPTY_TUPLE
-      case 0x8f: stack.push(new Map()); break; // EMPTY_SET (as a map of its items; never read by callers)
+      case 0x8f: stack.push(new Map<PyValue<O>, PyValue<O>>()); break; // EMPTY_SET (as a map of its items; never read by callers)
       case 0x6c: stack.push(popMark().map(asValue)); break; // LIST
       case 0x74: stack.push(tuple(popMark().map(asValue))); break; // TUPLE
       case 0x85: stack.push(tuple([asValue(pop())])); break; // TUPLE1
@@ -245,7 +261,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
         break;
       }
       case 0x64: { // DICT
-        const d = new Map();
+        const d = new Map<PyValue<O>, PyValue<O>>();
         setItems(d, popMark());
         stack.push(d);
         break;
@@ -275,18 +291,19 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
         const items = popMark();
         const s = top();
         if (!(s instanceof Map)) fail(`ADDITEMS on a non-set at byte ${at}`);
-        for (const x of items) (s as Map<unknown, unknown>).set(asValue(x), true);
+        for (const x of items) s.set(asValue(x), true);
         break;
       }
-      case 0x91: stack.push(new Map(popMark().map((x) => [asValue(x), true]))); break; // FROZENSET
+      case 0x91: stack.push(new Map<PyValue<O>, PyValue<O>>(popMark().map((x) => [asValue(x), true]))); break; // FROZENSET
       case 0x70: memo.set(Number(line()), top()); break; // PUT
       case 0x71: memo.set(u8(), top()); break; // BINPUT
       case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
       case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
       case 0x67: case 0x68: case 0x6a: { // GET, BINGET, LONG_BINGET
         const k = op === 0x67 ? Number(line()) : op === 0x68 ? u8() : u32();
-        if (!memo.has(k)) fail(`memo key ${k} unset at byte ${at}`);
-        stack.push(memo.get(k));
+        const v = memo.get(k);
+        if (v === undefined) fail(`memo key ${k} unset at byte ${at}`);
+        stack.push(v);
         break;
       }
       case 0x63: { // GLOBAL "module\nname\n"
@@ -299,7 +316,7 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail(`STACK_GLOBAL with non-string names at byte ${at}`);
-        stack.push(findGlobal(module as string, name as string));
+        stack.push(findGlobal(module, name));
         break;
       }
       case 0x52: { // REDUCE
@@ -324,25 +341,25 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: PyV
       case 0x62: { // BUILD
         const state = asValue(pop());
         const obj = pop();
-        const maker = typeof obj === 'object' && obj !== null ? (obj as { [BUILT_BY]?: PyGlobal })[BUILT_BY] : undefined;
+        const maker = typeof obj === 'object' && obj !== null ? (obj as { [BUILT_BY]?: PyGlobal<O> })[BUILT_BY] : undefined;
         if (obj instanceof Map && !maker) {
           // BUILD on a dict made by a whitelisted constructor (OrderedDict's __dict__, e.g. state_dict._metadata): ignored
           if (!builtMaps.has(obj)) fail(`BUILD on a plain dict at byte ${at}`);
           stack.push(obj);
-        } else if (maker?.build) stack.push(maker.build(obj as PyValue, state));
+        } else if (maker?.build && !isGlobal(obj)) stack.push(maker.build(obj, state));
         else fail(`BUILD (setting object state) on a value that does not take it, at byte ${at}`);
         break;
       }
       case 0x51: { // BINPERSID
         const pid = asValue(pop());
         if (!opts.persistentLoad) fail('persistent ids are not allowed here');
-        stack.push(opts.persistentLoad!(pid));
+        stack.push(opts.persistentLoad(pid));
         break;
       }
       case 0x50: { // PERSID
         const pid = line();
         if (!opts.persistentLoad) fail('persistent ids are not allowed here');
-        stack.push(opts.persistentLoad!(pid));
+        stack.push(opts.persistentLoad(pid));
         break;
       }
       case 0x82: case 0x83: case 0x84:
@@ -372,9 +389,12 @@ export const BUILT_BY = Symbol('builtBy');
 /** Dicts made by a whitelisted constructor (OrderedDict): BUILD on them sets attributes wgpt ignores. */
 const builtMaps = new WeakSet<object>();
 /** A dict as OrderedDict() makes it (BUILD on it — state_dict._metadata — is accepted and ignored). */
-export function orderedDict(items?: PyValue): Map<PyValue, PyValue> {
-  const m = new Map<PyValue, PyValue>();
-  if (Array.isArray(items)) for (const kv of items) if (Array.isArray(kv) && kv.length === 2) m.set(kv[0], kv[1]);
+export function orderedDict<O extends PyObject = never>(items?: PyValue<O>): Map<PyValue<O>, PyValue<O>> {
+  const m = new Map<PyValue<O>, PyValue<O>>();
+  for (const kv of (items === undefined ? undefined : sequence(items)) ?? []) {
+    const pair = sequence(kv);
+    if (pair?.length === 2) m.set(pair[0], pair[1]);
+  }
   builtMaps.add(m);
   return m;
 }

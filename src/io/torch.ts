@@ -4,7 +4,7 @@
 // upcast to f32, integer storages kept exactly (as int32, like safetensors.ts).
 // Leaves out: anything but a flat dict of tensors (full pickled modules, optimizer states), big-endian files,
 // quantized and sparse tensors, torch.load's arbitrary classes (refused by name).
-import { type PyGlobal, type PyValue, isTuple, orderedDict, printable, unpickle } from './pickle.js';
+import { type PyGlobal, type PyValue, isTuple, orderedDict, printable, sequence, tagged, unpickle } from './pickle.js';
 import { isZip, readZip } from './zip.js';
 import { f16BitsToNumber, type SafeTensor } from './safetensors.js';
 
@@ -26,6 +26,9 @@ interface TensorRef {
   shape: number[];
   stride: number[];
 }
+/** What the state_dict globals make: the unpickler's values here are PyValue<TorchObject>, narrowed by `__py`. */
+type TorchObject = StorageType | StorageRef | TensorRef;
+type TorchValue = PyValue<TorchObject>;
 
 // torch's legacy storage classes → (safetensors-style dtype, bytes per element)
 const STORAGES: Record<string, [string, number]> = {
@@ -41,33 +44,41 @@ const STORAGES: Record<string, [string, number]> = {
   BoolStorage: ['BOOL', 1],
 };
 
-const ints = (v: PyValue, what: string, where: string): number[] => {
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number' || !Number.isInteger(x) || x < 0)) throw new Error(`${where}: ${what} is not a tuple of non-negative integers`);
-  return v as number[];
+const ints = (v: TorchValue, what: string, where: string): number[] => {
+  const bad = () => new Error(`${where}: ${what} is not a tuple of non-negative integers`);
+  const items = sequence(v);
+  if (!items) throw bad();
+  const out: number[] = [];
+  for (const x of items) {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) throw bad();
+    out.push(x);
+  }
+  return out;
 };
 
 /** The globals a state_dict pickle may name, and what each does here. Every other global is refused by name. */
-function stateDictGlobals(where: string): Record<string, PyGlobal> {
-  const g: Record<string, PyGlobal> = {
+function stateDictGlobals(where: string): Record<string, PyGlobal<TorchObject>> {
+  const g: Record<string, PyGlobal<TorchObject>> = {
     'collections.OrderedDict': { call: (args) => orderedDict(args[0]) },
     'torch._utils._rebuild_tensor_v2': {
       // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-      call: ([storage, offset, size, stride]) => {
-        if (!storage || (storage as { __py?: string }).__py !== 'storage') throw new Error(`${where}: _rebuild_tensor_v2 without a storage`);
+      call: ([storageArg, offset, size, stride]) => {
+        const storage = tagged(storageArg);
+        if (storage?.__py !== 'storage') throw new Error(`${where}: _rebuild_tensor_v2 without a storage`);
         if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) throw new Error(`${where}: bad storage offset ${String(offset)}`);
-        const t: TensorRef = { __py: 'tensor', storage: storage as unknown as StorageRef, offset, shape: ints(size, 'a tensor size', where), stride: ints(stride, 'a tensor stride', where) };
-        return t as unknown as PyValue;
+        const t: TensorRef = { __py: 'tensor', storage, offset, shape: ints(size, 'a tensor size', where), stride: ints(stride, 'a tensor stride', where) };
+        return t;
       },
     },
     // nn.Parameter(data, requires_grad, hooks): the tensor itself
     'torch._utils._rebuild_parameter': {
       call: ([data]) => {
-        if (!data || (data as { __py?: string }).__py !== 'tensor') throw new Error(`${where}: _rebuild_parameter without a tensor`);
+        if (tagged(data)?.__py !== 'tensor') throw new Error(`${where}: _rebuild_parameter without a tensor`);
         return data;
       },
     },
   };
-  for (const [name, [dtype, size]] of Object.entries(STORAGES)) g[`torch.${name}`] = { value: { __py: 'storage_type', dtype, size } as unknown as PyValue };
+  for (const [name, [dtype, size]] of Object.entries(STORAGES)) g[`torch.${name}`] = { value: { __py: 'storage_type', dtype, size } };
   return g;
 }
 
@@ -88,21 +99,22 @@ const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 export function parseTorchStateDict(bytes: Uint8Array, where = 'pytorch_model.bin'): Map<string, TorchTensor> {
   const globals = stateDictGlobals(where);
   const storages = new Map<string, StorageRef>();
-  const persistentLoad = (pid: PyValue): PyValue => {
+  const persistentLoad = (pid: TorchValue): TorchValue => {
     // ('storage', storage_type, key, location, numel[, view_metadata])
-    if (!isTuple(pid) || pid[0] !== 'storage' || pid.length < 5) throw new Error(`${where}: unknown persistent id ${printable(String(pid))}`);
-    const type = pid[1] as unknown as StorageType;
-    if (!type || type.__py !== 'storage_type') throw new Error(`${where}: persistent id without a storage type`);
-    const key = String(pid[2]);
-    const numel = pid[4];
+    const items = isTuple(pid) ? pid.items : undefined;
+    if (!items || items[0] !== 'storage' || items.length < 5) throw new Error(`${where}: unknown persistent id ${printable(String(items ?? pid))}`);
+    const type = tagged(items[1]);
+    if (type?.__py !== 'storage_type') throw new Error(`${where}: persistent id without a storage type`);
+    const key = String(items[2]);
+    const numel = items[4];
     if (typeof numel !== 'number' || !Number.isInteger(numel) || numel < 0) throw new Error(`${where}: storage '${key}' has a bad size`);
-    if (pid.length > 5 && pid[5] !== null) throw new Error(`${where}: storage views (legacy view_metadata) are not read`);
+    if (items.length > 5 && items[5] !== null) throw new Error(`${where}: storage views (legacy view_metadata) are not read`);
     let s = storages.get(key);
     if (!s) storages.set(key, (s = { __py: 'storage', type, key, numel }));
     else if (s.type.dtype !== type.dtype) throw new Error(`${where}: storage '${key}' is read as both ${s.type.dtype} and ${type.dtype}`);
-    return s as unknown as PyValue;
+    return s;
   };
-  let root: PyValue;
+  let root: TorchValue;
   let storageBytes: (s: StorageRef) => Uint8Array;
   if (isZip(bytes)) {
     const zip = readZip(bytes);
@@ -126,16 +138,22 @@ export function parseTorchStateDict(bytes: Uint8Array, where = 'pytorch_model.bi
     r = unpickle(bytes, { ...none, offset: r.end });
     if (r.value !== 1001) throw new Error(`${where}: torch legacy protocol ${String(r.value)} is not 1001`);
     r = unpickle(bytes, { ...none, offset: r.end });
-    const sys = r.value as Map<PyValue, PyValue>;
+    const sys = r.value;
     if (sys instanceof Map && sys.get('little_endian') === false) throw new Error(`${where}: big-endian tensors are not read`);
     r = unpickle(bytes, { globals, persistentLoad, where, offset: r.end, allowedText: ALLOWED });
     root = r.value;
     const keys = unpickle(bytes, { ...none, offset: r.end });
-    if (!Array.isArray(keys.value) || keys.value.some((k) => typeof k !== 'string')) throw new Error(`${where}: bad storage key list`);
+    const badKeys = () => new Error(`${where}: bad storage key list`);
+    if (!Array.isArray(keys.value)) throw badKeys();
+    const keyList: string[] = [];
+    for (const k of keys.value) {
+      if (typeof k !== 'string') throw badKeys();
+      keyList.push(k);
+    }
     const at = new Map<string, Uint8Array>();
     let p = keys.end;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (const key of keys.value as string[]) {
+    for (const key of keyList) {
       const s = storages.get(key);
       if (!s) throw new Error(`${where}: storage '${key}' is listed but no tensor uses it`);
       if (p + 8 > bytes.length) throw new Error(`${where}: truncated before storage '${key}'`);
@@ -169,8 +187,8 @@ export function parseTorchStateDict(bytes: Uint8Array, where = 'pytorch_model.bi
   const out = new Map<string, TorchTensor>();
   for (const [k, v] of root) {
     if (typeof k !== 'string') throw new Error(`${where}: a state_dict key is not a string`);
-    const t = v as unknown as TensorRef;
-    if (!t || t.__py !== 'tensor') {
+    const t = tagged(v);
+    if (t?.__py !== 'tensor') {
       if (k === '_metadata') continue;
       throw new Error(`${where}: entry ${printable(k)} is not a tensor`);
     }

@@ -72,6 +72,7 @@ export function bertSpecialIds(specials: Record<string, number> | undefined, whe
 const family = encoderArchitectures<BertConfig>({
   modelType: 'bert',
   name: 'bert',
+  loraTargets: ['query', 'value'],
   mlmClass: 'BertForMaskedLM',
   clsClass: 'BertForSequenceClassification',
   summary: 'encoder-only transformer (Hugging Face BertForMaskedLM / BertForSequenceClassification)',

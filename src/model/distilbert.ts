@@ -127,6 +127,7 @@ export const DISTILBERT_PRESETS: Record<string, DistilBertConfig> = {
 const family = encoderArchitectures<DistilBertConfig>({
   modelType: 'distilbert',
   name: 'distilbert',
+  loraTargets: ['q_lin', 'v_lin'],
   mlmClass: 'DistilBertForMaskedLM',
   clsClass: 'DistilBertForSequenceClassification',
   summary: 'DistilBERT encoder (Hugging Face DistilBertForMaskedLM / DistilBertForSequenceClassification)',

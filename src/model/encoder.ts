@@ -448,6 +448,8 @@ function prepareMlm(src: DataSource, c: { vocab_size: number; max_position_embed
 export interface EncoderFamily<C extends HeadKeys & { vocab_size: number; max_position_embeddings: number }> {
   modelType: string;
   name: string;
+  /** PEFT's default LoRA targets for the model_type */
+  loraTargets: readonly string[];
   mlmClass: string;
   clsClass: string;
   summary: string;
@@ -475,6 +477,7 @@ export function encoderArchitectures<C extends HeadKeys & { vocab_size: number; 
   };
   const common = {
     modelType: f.modelType,
+    loraTargets: f.loraTargets,
     presets: f.presets,
     defaultPreset: f.defaultPreset,
     configFromHF: f.fromHF,

@@ -360,6 +360,7 @@ export const gpt2: Architecture<GPTConfig, LMBatch, GPT> = {
   modelType: 'gpt2',
   name: 'gpt2',
   hfArchitectures: ['GPT2LMHeadModel'],
+  loraTargets: ['c_attn'],
   summary: 'decoder-only transformer language model (GPT-2 layout; the course\'s GPT)',
   presets: PRESETS,
   defaultPreset: 'small',
@@ -405,6 +406,7 @@ export const gpt2ForSequenceClassification: Architecture<GPTConfig, Classificati
   ...gpt2,
   name: 'GPT2ForSequenceClassification',
   hfArchitectures: ['GPT2ForSequenceClassification'],
+  loraTargets: ['c_attn'],
   summary: 'GPT2ForSequenceClassification: the GPT-2 decoder with a score head at the last non-pad token',
   validateConfig(c) {
     validateConfig(c);

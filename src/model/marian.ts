@@ -359,6 +359,7 @@ function prepareTsv(src: DataSource, c: MarianConfig, o: DataOptions): TrainingD
 export const marian: Architecture<MarianConfig, Seq2SeqBatch, Marian> = {
   modelType: 'marian',
   name: 'marian',
+  loraTargets: ['q_proj', 'v_proj'],
   summary: 'Transformer encoder–decoder for translation (Hugging Face MarianMTModel layout, opus-mt)',
   presets: MARIAN_PRESETS as Record<string, MarianConfig>,
   defaultPreset: 'tiny',

@@ -380,6 +380,8 @@ export interface Architecture<C = any, B = any, M extends Model<C, B> = Model<C,
    * model_type are told apart by it (BertForMaskedLM vs BertForSequenceClassification); absent = any
    */
   readonly hfArchitectures?: readonly string[];
+  /** PEFT's default LoRA target modules for this model_type (its TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING); absent: --lora-targets must be given */
+  readonly loraTargets?: readonly string[];
   /** one line for listings */
   readonly summary: string;
   readonly presets: Record<string, C>;

@@ -72,6 +72,7 @@ export const ROBERTA_PRESETS: Record<string, RobertaConfig> = Object.fromEntries
 const family = encoderArchitectures<RobertaConfig>({
   modelType: 'roberta',
   name: 'roberta',
+  loraTargets: ['query', 'value'],
   mlmClass: 'RobertaForMaskedLM',
   clsClass: 'RobertaForSequenceClassification',
   summary: 'RoBERTa encoder (Hugging Face RobertaForMaskedLM / RobertaForSequenceClassification)',

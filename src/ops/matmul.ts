@@ -129,9 +129,10 @@ const SPEC_KEYS = new Set([
 /** Rewrites the stride form (sAm/sAk/…) into transA/lda/… and rejects unknown or mixed options. */
 function normalizeSpec(s: MatmulSpec): MatmulSpec {
   for (const k of Object.keys(s)) if (!SPEC_KEYS.has(k)) throw new Error(`encodeMatmul: unknown option '${k}'`);
-  const strideForm = ['sAm', 'sAk', 'sBk', 'sBn', 'sAb', 'sBb', 'sCb', 'oA', 'oB', 'oC'].filter((k) => (s as unknown as Record<string, unknown>)[k] !== undefined);
+  const given = new Set(Object.entries(s).filter(([, v]) => v !== undefined).map(([k]) => k));
+  const strideForm = ['sAm', 'sAk', 'sBk', 'sBn', 'sAb', 'sBb', 'sCb', 'oA', 'oB', 'oC'].filter((k) => given.has(k));
   if (strideForm.length === 0) return s;
-  const mixed = ['transA', 'transB', 'lda', 'ldb', 'strideA', 'strideB', 'strideC', 'offsetA', 'offsetB', 'offsetC'].filter((k) => (s as unknown as Record<string, unknown>)[k] !== undefined);
+  const mixed = ['transA', 'transB', 'lda', 'ldb', 'strideA', 'strideB', 'strideC', 'offsetA', 'offsetB', 'offsetC'].filter((k) => given.has(k));
   if (mixed.length) throw new Error(`encodeMatmul: give either the stride form (${strideForm.join(', ')}) or ${mixed.join(', ')}, not both`);
   const pair = (what: string, row: number | undefined, col: number | undefined, rowLen: number, colLen: number): { trans: boolean; ld: number } => {
     // row: stride along the first index (m for A, k for B); col: along the second

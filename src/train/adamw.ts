@@ -122,8 +122,14 @@ export class AdamW {
     });
   }
 
-  /** One update of every parameter from its .grad (lr may be changed per step). */
-  step(lr = this.lr): void {
+  /**
+   * One update of every parameter from its .grad (lr may be changed per step). With `maxNorm`: torch's
+   * clip_grad_norm_ first, on the staged gradients — the global L2 norm reduced on the GPU over the flat staging buffer
+   * (one `sumsq` dispatch per chunk + one `total`, not one per parameter), then each chunk's gradients scaled by
+   * min(1, maxNorm/(norm + 1e-6)) before its update. The parameters' own .grad buffers stay unclipped. Returns the
+   * pre-clip norm [1] (a tensor of the current arena), or null without maxNorm.
+   */
+  step(lr = this.lr, o: { maxNorm?: number } = {}): Tensor | null {
     this.stepCount++;
     const t = this.stepCount;
     const [b1, b2] = this.betas;
@@ -132,15 +138,36 @@ export class AdamW {
     const hyper = { lr, b1, b2, eps: this.eps, stepSize, bc2sqrt };
     const kernel = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
     const [fp, fg] = [this.flatP.buffer, this.flatG.buffer];
+    const gatherGrads = (c: Chunk) => this.parts(c, (i, from, at, n) => this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4));
+    let norm: Tensor | null = null;
+    const clip = o.maxNorm;
+    if (clip !== undefined) {
+      if (!(clip > 0)) throw new Error(`AdamW: maxNorm must be > 0, got ${clip}`);
+      // pass 1: Σ g² in chunks of 1024 of each staged chunk, then one sum (deterministic order)
+      const count = this.chunks.reduce((a, c) => a + Math.ceil(c.size / 1024), 0);
+      const partial = this.gpu.pool.acquire(count * 4, 'adamw.gradnorm.partial');
+      const ks = this.gpu.kernel({ shader: adamWgsl, entry: 'sumsq' });
+      let offset = 0;
+      for (const c of this.chunks) {
+        gatherGrads(c);
+        this.gpu.dispatch(ks, { buffers: { g: fg, partial }, params: { n: c.size, offset, count, maxNorm: 0 }, workgroups: this.gpu.grid(Math.ceil(c.size / 1024), 64) });
+        offset += Math.ceil(c.size / 1024);
+      }
+      norm = Tensor.empty(this.gpu, [1], 'grad_norm');
+      this.gpu.dispatch(this.gpu.kernel({ shader: adamWgsl, entry: 'total' }), { buffers: { parts: partial, norm: norm.buffer }, params: { n: 0, offset: 0, count, maxNorm: 0 }, workgroups: 1 });
+      this.gpu.pool.release(partial); // later dispatches that reuse it are ordered after these
+    }
+    const kc = clip !== undefined ? this.gpu.kernel({ shader: adamWgsl, entry: 'clip' }) : null;
     for (const c of this.chunks) {
-      // gather (copies, in recording order) → one update of the whole chunk → scatter the parameters back
-      this.parts(c, (i, from, at, n) => {
-        this.gpu.copy(this.params[i].buffer, fp, n * 4, from * 4, at * 4);
-        this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4);
-      });
+      // gather (copies, in recording order) → [clip] → one update of the whole chunk → scatter the parameters back
+      this.parts(c, (i, from, at, n) => this.gpu.copy(this.params[i].buffer, fp, n * 4, from * 4, at * 4));
+      // one chunk: the gradients staged for the norm are still there
+      if (!(clip !== undefined && this.chunks.length === 1)) gatherGrads(c);
+      if (kc) this.gpu.dispatch(kc, { buffers: { gc: fg, nrm: norm!.buffer }, params: { n: c.size, offset: 0, count: 0, maxNorm: clip! }, workgroups: this.gpu.grid(c.size, 64) });
       this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, wd: c.wd, ...hyper }, workgroups: this.gpu.grid(Math.ceil(c.size / 4), 64) });
       this.parts(c, (i, from, at, n) => this.gpu.copy(fp, this.params[i].buffer, n * 4, at * 4, from * 4));
     }
+    return norm;
   }
 
   zeroGrad(): void {

@@ -5,7 +5,7 @@
 // (frozen ones have none). Leaves out: mixed precision, per-group learning rates.
 import { backward, noGrad, type Tensor } from '../autograd/tensor.js';
 import { scale } from '../ops/binary.js';
-import { AdamW, clipGradNorm } from './adamw.js';
+import { AdamW } from './adamw.js';
 import { weightDecayOf } from './groups.js';
 import { lrLambda, type Schedule } from './schedule.js';
 import type { Model } from '../model/model.js';
@@ -101,10 +101,8 @@ export class Trainer<B = LMBatch> {
     const loss = sum / N;
     const lr = this.lrAt(step);
     this.lastLr = lr;
-    await gpu.scope(async () => {
-      if (this.opts.gradClip !== undefined) clipGradNorm(this.trainable, this.opts.gradClip);
-      optimizer.step(lr);
-    });
+    // clipping (torch's clip_grad_norm_ over every trainable gradient) runs inside the step, on the staged gradients
+    await gpu.scope(async () => void optimizer.step(lr, this.opts.gradClip !== undefined ? { maxNorm: this.opts.gradClip } : {}));
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, loss);
     return loss;
   }
