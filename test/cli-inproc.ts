@@ -6,11 +6,23 @@ import { main } from '../src/cli/main.ts';
 
 let queue: Promise<unknown> = Promise.resolve();
 
-/** One command line (in `cwd` when given: the process changes directory for the run); runs are serialised (they share the console). */
-export function runCli(argv: string[], cwd?: string): Promise<{ code: number; out: string; err: string }> {
+/**
+ * One command line, in `cwd` (the process changes directory for the run) and with `env` set on process.env for it
+ * (restored after), as runWgpt takes them; runs are serialised (they share the console, the directory, the env).
+ */
+export function runCli(argv: string[], o: string | { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<{ code: number; out: string; err: string }> {
+  const { cwd, env } = typeof o === 'string' ? { cwd: o, env: undefined } : o;
   const job = queue.then(async () => {
     const dir = process.cwd();
     if (cwd) process.chdir(cwd);
+    // as the spawned CLI in tests runs: no adapter status line (unless env says otherwise)
+    const saved: Record<string, string | undefined> = { WGPT_QUIET: process.env.WGPT_QUIET };
+    process.env.WGPT_QUIET = '1';
+    for (const [k, v] of Object.entries(env ?? {})) {
+      if (!(k in saved)) saved[k] = process.env[k];
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     let out = '';
     let err = '';
     const w = { out: process.stdout.write, err: process.stderr.write, log: console.log, error: console.error, warn: console.warn };
@@ -20,9 +32,6 @@ export function runCli(argv: string[], cwd?: string): Promise<{ code: number; ou
       cb?.();
       return true;
     }) as typeof process.stdout.write;
-    // as the spawned CLI in tests runs: no adapter status line
-    const quiet = process.env.WGPT_QUIET;
-    process.env.WGPT_QUIET = '1';
     // and, as for a spawned CLI with piped output, no terminal (no progress bar)
     const tty = [process.stdout.isTTY, process.stderr.isTTY];
     process.stdout.isTTY = process.stderr.isTTY = false;
@@ -35,9 +44,11 @@ export function runCli(argv: string[], cwd?: string): Promise<{ code: number; ou
       return { code, out, err };
     } finally {
       if (cwd) process.chdir(dir);
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       [process.stdout.isTTY, process.stderr.isTTY] = tty;
-      if (quiet === undefined) delete process.env.WGPT_QUIET;
-      else process.env.WGPT_QUIET = quiet;
       process.stdout.write = w.out;
       process.stderr.write = w.err;
       console.log = w.log;

@@ -15,7 +15,8 @@ import { initParams } from '../src/model/model.ts';
 import { serializeSafetensors } from '../src/io/safetensors.ts';
 import { SentencePieceProcessor } from '../src/tokenizer/sentencepiece.ts';
 import { startHub, type StandInRepo } from './hub-server.ts';
-import { FIXTURES, runWgpt } from './helpers.ts';
+import { FIXTURES } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const HM = join(FIXTURES, 'hub_models');
 const real = (repo: string, file: string) => JSON.parse(readFileSync(join(HM, repo.replace('/', '--'), file), 'utf8')) as Record<string, unknown>;
@@ -99,14 +100,14 @@ test('gpt2, bert-base-cased and Helsinki-NLP/opus-mt-ko-en by name: generate, fi
   const hub = await startHub([gpt2, bert, opus], {}, 300_000);
   try {
     const env = { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(root, 'cache') };
-    const g = await runWgpt(['generate', '--model', 'gpt2', '--prompt', 'Hello, I am', '--max-new-tokens', '3', '--temperature', '0'], { env });
+    const g = await runCli(['generate', '--model', 'gpt2', '--prompt', 'Hello, I am', '--max-new-tokens', '3', '--temperature', '0'], { env });
     assert.is(g.code, 0, g.err);
     assert.ok(g.out.startsWith('Hello, I am') && g.out.length > 'Hello, I am'.length, g.out);
-    const f = await runWgpt(['fill-mask', '--model', 'bert-base-cased', '--text', 'I [MASK] to school.', '--json'], { env });
+    const f = await runCli(['fill-mask', '--model', 'bert-base-cased', '--text', 'I [MASK] to school.', '--json'], { env });
     assert.is(f.code, 0, f.err);
     const fm = JSON.parse(f.out) as { position: number; candidates: { id: number; prob: number }[] }[];
     assert.equal(fm.map((r) => [r.position, r.candidates.length]), [[2, 5]], 'cased vocab.txt: I(104) [MASK] to school . → [MASK] at 2');
-    const t = await runWgpt(['translate', '--model', 'Helsinki-NLP/opus-mt-ko-en', '--text', '나는 학교에 간다.', '--json'], { env });
+    const t = await runCli(['translate', '--model', 'Helsinki-NLP/opus-mt-ko-en', '--text', '나는 학교에 간다.', '--json'], { env });
     assert.is(t.code, 0, t.err);
     const tr = JSON.parse(t.out) as { ids: number[][]; scores?: number[] };
     const row = tr.ids[0];
@@ -119,12 +120,12 @@ test('gpt2, bert-base-cased and Helsinki-NLP/opus-mt-ko-en by name: generate, fi
     assert.not.ok(body.slice(0, eos).includes(65000), `bad_words_ids [[65000]] kept the (biased) pad out: ${row}`);
     assert.not.ok(body.includes(7), `bad_words_ids [7] from generation_config.json kept the (biased) id 7 out: ${row}`);
     // --num-beams 1 overrides the config: greedy, no scores
-    const t1 = await runWgpt(['translate', '--model', 'Helsinki-NLP/opus-mt-ko-en', '--text', '나는 학교에 간다.', '--json', '--num-beams', '1'], { env: { ...env, HF_HUB_OFFLINE: '1' } });
+    const t1 = await runCli(['translate', '--model', 'Helsinki-NLP/opus-mt-ko-en', '--text', '나는 학교에 간다.', '--json', '--num-beams', '1'], { env: { ...env, HF_HUB_OFFLINE: '1' } });
     assert.is(t1.code, 0, t1.err);
     assert.is((JSON.parse(t1.out) as { scores?: unknown }).scores, undefined);
     // tokenize --model NAME: the model's own (cased) vocab.txt, fetched without the weights into a fresh cache
     const b0 = hub.requests.length;
-    const tk = await runWgpt(['tokenize', '--model', 'bert-base-cased', '--text', 'I go to school.', '--ids'], { env: { ...env, HF_HUB_CACHE: join(root, 'cache-tok') } });
+    const tk = await runCli(['tokenize', '--model', 'bert-base-cased', '--text', 'I go to school.', '--ids'], { env: { ...env, HF_HUB_CACHE: join(root, 'cache-tok') } });
     assert.is(tk.code, 0, tk.err);
     assert.equal(JSON.parse(tk.out), [104, 108, 105, 106, 107]);
     const tokFiles = hub.requests.slice(b0).filter((r) => r.method === 'HEAD').map((r) => r.url.split('/').pop()).sort();

@@ -17,9 +17,10 @@ import { meanPooled } from '../src/cli/embed.ts';
 import { trainWordPiece } from '../src/tokenizer/wordpiece-train.ts';
 import { wordPieceToHfJson } from '../src/tokenizer/hf-json.ts';
 import { loadTokenizer } from '../src/tokenizer/index.ts';
-import { throwsMsg, runWgpt, assertClose } from './helpers.ts';
+import { throwsMsg, assertClose } from './helpers.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import type { HiddenStates, Model } from '../src/model/model.ts';
+import { runCli } from './cli-inproc.ts';
 
 const NSMC = fileURLToPath(new URL('../src/data/nsmc/', import.meta.url));
 const quiet = { say: () => {}, progress: false };
@@ -103,20 +104,20 @@ test('--task classify on NSMC rows (fresh BERT and from our MLM checkpoint); wgp
     assert.equal([acfg.fan_in_fan_out, acfg.target_modules], [false, ['query', 'value']]);
     const keys = [...parseSafetensors(new Uint8Array(readFileSync(join(tmp, 'bert-lora', 'adapter_model.safetensors')))).tensors.keys()];
     assert.ok(keys.includes('base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight') && keys.length === 2 * 2 * 2, keys.join(' '));
-    const fm = await runWgpt(['fill-mask', '--model', join(tmp, 'mlm'), '--adapter', join(tmp, 'bert-lora'), '--text', '최고의 [MASK]']);
+    const fm = await runCli(['fill-mask', '--model', join(tmp, 'mlm'), '--adapter', join(tmp, 'bert-lora'), '--text', '최고의 [MASK]']);
     assert.is(fm.code, 0, fm.err);
     // wgpt classify on a labelled file, and as JSON
-    const c = await runWgpt(['classify', '--model', join(tmp, 'from-mlm'), '--file', join(NSMC, 'test.tsv'), '--batch', '64']);
+    const c = await runCli(['classify', '--model', join(tmp, 'from-mlm'), '--file', join(NSMC, 'test.tsv'), '--batch', '64']);
     assert.is(c.code, 0, c.err);
     const out = c.out.trim().split('\n');
     assert.is(out.length, 1001);
     assert.ok(out.slice(0, -1).every((l) => /^LABEL_[01]\t0\.\d{4}$|^LABEL_[01]\t1\.0000$/.test(l)), out.slice(0, 3).join('|'));
     assert.match(out[1000], /^accuracy \d+\.\d\d% \(\d+\/1000\), macro-F1 0\.\d{4}$/);
-    const j = await runWgpt(['classify', '--model', join(tmp, 'from-mlm'), '--text', '최고의 영화', '--json']);
+    const j = await runCli(['classify', '--model', join(tmp, 'from-mlm'), '--text', '최고의 영화', '--json']);
     const o = JSON.parse(j.out.trim());
     assert.ok(o.label in o.scores && Math.abs(o.scores.LABEL_0 + o.scores.LABEL_1 - 1) < 1e-5 && o.score === o.scores[o.label], j.out);
     // embed: mean pooling over the mask as sentence-transformers (checked against the hidden states), normalized
-    const e = await runWgpt(['embed', '--model', join(tmp, 'mlm'), '--text', '최고의 영화', '--normalize']);
+    const e = await runCli(['embed', '--model', join(tmp, 'mlm'), '--text', '최고의 영화', '--normalize']);
     assert.is(e.code, 0, e.err);
     const vec = JSON.parse(e.out.trim()) as number[];
     assert.is(vec.length, 64);

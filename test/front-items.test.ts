@@ -15,6 +15,7 @@ import { getGpu } from '../src/gpu/device.ts';
 import { GPT } from '../src/model/gpt.ts';
 import { PRESETS } from '../src/model/config.ts';
 import { generate } from '../src/model/generate.ts';
+import { Trainer } from '../src/train/trainer.ts';
 import { Walker } from '../src/walk/stages.ts';
 import { KOREAN_CORPUS, BUNDLED_CORPUS } from '../src/tokenizer/node.ts';
 import { FIXTURES, assertClose, report } from './helpers.ts';
@@ -110,6 +111,18 @@ console.log(JSON.stringify({ ms: t.median, size }));`;
   assert.is(lines.length, 2, `stdout: ${JSON.stringify(r.stdout)}`);
   const o = JSON.parse(lines[0]) as { ms: number; size: number };
   assert.ok(o.ms > 0 && o.size > 5000, lines[0]);
+});
+
+test('work recorded but not yet submitted survives a disposed optimizer and a trimmed pool (bench train crashed on it)', async () => {
+  const gpu = await getGpu();
+  const model = GPT.init(gpu, { ...PRESETS.tiny, vocab_size: 40, context_length: 8, d_model: 16, n_heads: 2, n_layers: 1 }, 3);
+  const trainer = new Trainer(model, { lr: 1e-3, weightDecay: 0, seed: 1 });
+  const x = Int32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), y = Int32Array.from([2, 3, 4, 5, 6, 7, 8, 9]);
+  await trainer.step({ x, y, B: 1, T: 8 }, 0); // the AdamW update is recorded after the loss is read
+  trainer.optimizer.dispose();
+  model.dispose();
+  gpu.pool.trim(); // destroys the freed moments: the recorded update is submitted first
+  await gpu.sync(); // throws the device's validation error if a destroyed buffer was submitted
 });
 
 test('SampleOptions.temperature is optional: left out, generation is greedy (the same ids as temperature 0)', async () => {

@@ -7,11 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readTokenizer, tokenizerFromFolderFiles, HfTokenizer, WordPiece, type Tokenizer } from '../src/tokenizer/index.ts';
 import { tokenizerFromSpec, loadTokenizerFile } from '../src/tokenizer/node.ts';
 import { throwsMsg } from './helpers.ts';
+import { runCli } from './cli-inproc.ts';
 
 const FIX = new URL('./fixtures/hf-tokenizers/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'wgpt-tokdirs-'));
@@ -130,16 +130,8 @@ test('folders from a file getter (the browser, the hub cache), Marian folders, a
   assert.match(readTokenizer(m).name, /^marian:/);
 });
 
-function wgpt(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [new URL('../src/cli/wgpt.js', import.meta.url).pathname, ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, out, err }));
-  });
-}
+// the CLI in-process (test/cli-inproc.ts)
+const wgpt = (...args: string[]) => runCli(args);
 
 test('the CLI reads --tokenizer the same way: a RoBERTa tokenizer.json with --add-special-tokens, a vocab.txt folder, a refusal', async () => {
   const text = 'Hello <mask> world, 데비안!';

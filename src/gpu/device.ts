@@ -212,7 +212,11 @@ export class Gpu {
     this.policy = { ...d, ...policy, flash: { ...d.flash, ...policy?.flash } };
     this.limits = device.limits;
     this.features = new Set([...device.features]);
-    this.pool = new BufferPool(device, device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize, () => this.flush());
+    this.pool = new BufferPool(device, device.limits.maxBufferSize, device.limits.maxStorageBufferBindingSize);
+    // recorded work that uses a buffer is submitted before the pool destroys it (trim after a disposed optimizer)
+    this.pool.beforeDestroy = () => {
+      if (this.encoder || this.pass) this.flush();
+    };
     device.lost.then((i) => {
       this.lost = `GPU device lost (${i.reason}): ${i.message || 'no message'}`;
     });

@@ -38,10 +38,12 @@ export class BufferPool {
   private arenas: Set<GPUBuffer>[] = [];
 
   /**
-   * `beforeDestroy`: called before trim() destroys free buffers (the Gpu submits its recorded work there, so no
-   * buffer a recorded-but-unsubmitted command uses is destroyed under it; destroying after the submit is valid).
+   * Called before the pool destroys buffers (trim, dispose): the device submits work it has recorded but not yet
+   * submitted, which may still use them (destroying first makes that submit a validation error).
    */
-  constructor(private device: GPUDevice, private maxBufferSize: number, private maxBinding: number, private beforeDestroy?: () => void) {}
+  beforeDestroy: () => void = () => {};
+
+  constructor(private device: GPUDevice, private maxBufferSize: number, private maxBinding: number) {}
 
   /**
    * Returns a buffer of at least `bytes` (rounded up to 4 and to its size class); never a free buffer in `avoid`
@@ -105,7 +107,7 @@ export class BufferPool {
 
   /** Destroys the free buffers (the device memory really goes back). */
   trim(): void {
-    if (this.free.size) this.beforeDestroy?.();
+    if (this.free.size) this.beforeDestroy();
     for (const [cls, list] of this.free) {
       for (const b of list) {
         b.destroy();
@@ -130,6 +132,7 @@ export class BufferPool {
   }
 
   destroyAll(): void {
+    this.beforeDestroy();
     this.trim();
     for (const [b, cls] of this.live) {
       b.destroy();
