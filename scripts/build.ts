@@ -69,6 +69,8 @@ cpSync(join(SRC, 'data', 'debian-faq-ko.txt'), join(DIST, 'data', 'debian-faq-ko
 cpSync(join(SRC, 'data', 'README.md'), join(DIST, 'data', 'README.md'));
 // the English–Korean pairs for the seq2seq and Marian examples (`--data ko-en`, PARALLEL_CORPUS)
 cpSync(join(SRC, 'data', 'ko-en.tsv'), join(DIST, 'data', 'ko-en.tsv'));
+// the NSMC sample of the classification example (`--data nsmc-train --val-data nsmc-test`), with its licence note
+cpSync(join(SRC, 'data', 'nsmc'), join(DIST, 'data', 'nsmc'), { recursive: true });
 // the fonts the PNG figures are drawn with (src/plot/render.ts), with their licences
 cpSync(join(SRC, 'plot', 'fonts'), join(DIST, 'plot', 'fonts'), { recursive: true });
 mkdirSync(join(DIST, 'web'), { recursive: true });

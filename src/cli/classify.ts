@@ -1,5 +1,6 @@
 // `wgpt classify`: a sequence classifier's label and probability for each text (--text, or the rows of --file:
 // TSV/CSV with a text column, JSONL, or plain lines), with accuracy and macro-F1 when the file has labels.
+import { resolveCorpus } from '../data/corpora.js';
 import { readFileSync, existsSync } from 'node:fs';
 import { type Command, UsageError, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
@@ -27,7 +28,7 @@ const cmd: Command = {
   help: {
     model: ['DIR|NAME', 'a …ForSequenceClassification folder (wgpt train --task classify, or a Hugging Face one), or one on the Hub (ORG/NAME[@REV]); required'],
     text: ['"…"', 'one text to label'],
-    file: ['FILE', 'texts to label: TSV/CSV with a header naming text (or sentence) and optionally label, JSONL, or one text per line'],
+    file: ['FILE', 'texts to label: TSV/CSV with a header naming text (or sentence) and optionally label, JSONL, or one text per line; or a bundled set by name (nsmc-test)'],
     json: ['', 'one JSON object per input: {"label", "score", "scores"}'],
     batch: ['B', 'texts per forward pass', '32'],
     'max-length': ['N', 'tokens per text (longer ones are cut)', '128 or the model\'s positions'],
@@ -38,7 +39,7 @@ const cmd: Command = {
     if (!v.model) throw new UsageError('--model is required');
     if ((v.text === undefined) === (v.file === undefined)) throw new UsageError('give --text or --file (one of them)');
     const batch = num(v, 'batch', 32, { int: true, min: 1 });
-    const rows: LabelledRow[] = v.text !== undefined ? [{ text: v.text as string, label: '' }] : readTexts(v.file as string);
+    const rows: LabelledRow[] = v.text !== undefined ? [{ text: v.text as string, label: '' }] : readTexts(resolveCorpus(v.file as string));
     const gpu = await getGpu();
     const { model: loaded, tokenizer } = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
     if (!isSequenceClassifier(loaded)) throw new Error(`${v.model} holds a ${loaded.arch.hfArchitectures?.[0] ?? loaded.arch.name} model, not a sequence classifier (train one with wgpt train --task classify)`);

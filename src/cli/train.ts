@@ -119,7 +119,7 @@ const cmd: Command = {
     rslora: ['', 'rank-stabilised LoRA: scale alpha/√r'],
     'base-dtype': ['f32|f16', 'LoRA: keep the frozen base\'s linear weights as packed f16 (half their memory; read with unpack2x16float)', 'f32'],
     task: ['lm|classify|instruct', 'lm: the architecture\'s own objective on text; classify: labelled rows (TSV/CSV with text and label columns, or JSONL) through a …ForSequenceClassification head; instruct: Alpaca JSON/JSONL (instruction, input, output), the prompt masked out of the loss', 'lm'],
-    'val-data': ['FILE', '--task classify: held-out labelled rows (instead of --val-fraction of --data)'],
+    'val-data': ['FILE', '--task classify: held-out labelled rows (instead of --val-fraction of --data); a file or a bundled set (nsmc-test)'],
     'time-budget': ['S', 'stop after S seconds of training: checkpoint saved, resume command printed (0: no limit)', '0'],
     seed: ['N', 'initialisation, shuffle and dropout seed', '123'],
     init: ['gpt2|torch', "fresh model's initialisation: GPT-2 normal(0, 0.02), or what PyTorch's modules hold after torch.manual_seed(--seed)", 'gpt2'],
@@ -233,7 +233,7 @@ const cmd: Command = {
     }
     if (v['val-data'] !== undefined) {
       if (opts.task !== 'classify') throw new UsageError('--val-data is for --task classify');
-      opts.valData = v['val-data'] as string;
+      opts.valData = resolveCorpus(v['val-data'] as string);
     }
     const loraFlags = ['lora-alpha', 'lora-dropout', 'lora-targets', 'rslora', 'base-dtype'].filter((k) => v[k] !== undefined);
     if (v['lora-r'] === undefined && loraFlags.length) throw new UsageError(`--${loraFlags[0]} sets up a LoRA adapter: give --lora-r R too`);

@@ -11,6 +11,8 @@ export const CORPORA: Record<string, { path: string; about: string }> = {
   'the-verdict': { path: here('the-verdict.txt'), about: "Edith Wharton's The Verdict, the course's English text (20,479 characters, public domain)" },
   'debian-faq-ko': { path: here('debian-faq-ko.txt'), about: 'the Korean Debian FAQ, one paragraph a line (185 kB)' },
   'ko-en': { path: here('ko-en.tsv'), about: "995 English–Korean sentence pairs from Debian packages' Korean gettext catalogs (source<TAB>target)" },
+  'nsmc-train': { path: here('nsmc/train.tsv'), about: 'NSMC sample: 3,000 Korean movie reviews labelled negative/positive (text<TAB>label, CC0)' },
+  'nsmc-test': { path: here('nsmc/test.tsv'), about: 'NSMC sample: 1,000 held-out Korean movie reviews labelled negative/positive (text<TAB>label, CC0)' },
 };
 
 /** the parallel corpus (English<TAB>Korean) for the seq2seq and Marian examples */
