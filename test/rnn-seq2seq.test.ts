@@ -104,7 +104,7 @@ test('a folder whose weights do not fit its config: one line naming the tensor',
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, attention: 'luong-general' }));
     throwsMsg(() => loadCheckpoint(d), /missing tensor 'decoder\.attn\.W_a\.weight'/);
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'elman' }));
-    throwsMsg(() => loadCheckpoint(d), /cell must be one of "rnn", "lstm", "gru", got "elman"/);
+    throwsMsg(() => loadCheckpoint(d), /cell "elman" is not supported \(wgpt reads "rnn", "lstm", "gru"\)/);
     writeFileSync(join(d, 'config.json'), JSON.stringify({ ...cfg, cell: 'gru' }));
     throwsMsg(() => loadCheckpoint(d), /missing tensor 'encoder\.gru\.weight_ih_l0'/);
     cpSync(join(FIXTURES, 'seq2seq_attn_lstm'), d, { recursive: true });
@@ -186,6 +186,18 @@ test('bad input to the model: ids out of range, lengths, oversize targets', asyn
     m.dispose();
   }
   throwsMsg(() => rnnSeq2seq.configFromHF({ cell: 'lstm', vocab_size: 5, embedding_dim: 2, hidden_size: 3, start_id: 1, end_id: 9, pad_id: 0 }, 'config.json'), /config\.json: .*end_id 9 is outside the vocabulary \[0, 5\)/);
+  // the schema (src/model/schema.ts): one line naming the key; defaults for absent optional keys; a round trip
+  const j = { cell: 'gru', vocab_size: 5, embedding_dim: 2, hidden_size: 3, start_id: 1, end_id: 2, pad_id: 0 };
+  throwsMsg(() => rnnSeq2seq.configFromHF({ ...j, hidden_size: undefined }, 'config.json'), /^config\.json: missing "hidden_size"$/);
+  throwsMsg(() => rnnSeq2seq.configFromHF({ ...j, num_layers: 0 }, 'config.json'), /^config\.json: num_layers must be a positive integer, got 0$/);
+  throwsMsg(() => rnnSeq2seq.configFromHF({ ...j, attention: 'bahdanau' }, 'config.json'), /^config\.json: attention "bahdanau" is not supported/);
+  throwsMsg(() => rnnSeq2seq.configFromHF({ ...j, bidirectional: true }, 'config.json'), /^config\.json: bidirectional encoders are not supported/);
+  throwsMsg(() => rnnSeq2seq.validateConfig({ ...rnnSeq2seq.configFromHF(j, 'config.json'), pad_id: -1 }), /^wgpt-rnn-seq2seq: pad_id must be an integer ≥ 0, got -1$/);
+  const c = rnnSeq2seq.configFromHF(j, 'config.json');
+  assert.equal(c, { ...j, cell: 'gru', num_layers: 1, bidirectional: false, attention: 'none', max_target_length: 64 });
+  const hf = rnnSeq2seq.configToHF(c);
+  assert.is(hf.model_type, 'wgpt-rnn-seq2seq');
+  assert.equal(rnnSeq2seq.configFromHF(hf, 'config.json'), c);
 });
 
 test.run();

@@ -15,6 +15,7 @@ import { concat, reshape } from '../ops/shape.js';
 import { crossEntropy } from '../ops/loss.js';
 import { rowGather } from './reorder.js';
 import { pairData, IGNORE_LABEL, type Seq2SeqBatch } from '../data/pairs.js';
+import { type Schema, checkConfig, configFromSchema, configToSchema } from './schema.js';
 import {
   init, uploadParams, checkParamMap, exportParamMap, checkArchOptions,
   type ArchOption,
@@ -80,46 +81,34 @@ const SEQ2SEQ_OPTIONS: ArchOption[] = [
   { name: 'num-layers', kind: 'int', help: ['L', 'stacked layers of each cell', 'from --preset; 1'] },
 ];
 
-function validate(c: Seq2SeqConfig): Seq2SeqConfig {
-  const where = SEQ2SEQ_MODEL_TYPE;
-  if (typeof c.cell !== 'string' || !Object.hasOwn(RNN_CELLS, c.cell)) throw new Error(`${where}: cell must be one of ${Object.keys(RNN_CELLS).map((k) => `"${k}"`).join(', ')}, got ${JSON.stringify(c.cell)}`);
-  if (c.attention !== 'none' && c.attention !== 'luong-general') throw new Error(`${where}: attention must be "none" or "luong-general", got ${JSON.stringify(c.attention)}`);
-  for (const k of ['vocab_size', 'embedding_dim', 'hidden_size', 'num_layers', 'max_target_length'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`${where}: ${k} must be a positive integer, got ${c[k]}`);
-  }
+/** Seq2SeqConfig's keys as data (config.json uses the same names; absent optional keys take these defaults). */
+export const SEQ2SEQ_SCHEMA: Schema<Seq2SeqConfig> = {
+  cell: { type: 'enum', values: Object.keys(RNN_CELLS) },
+  vocab_size: { type: 'int', min: 1 },
+  embedding_dim: { type: 'int', min: 1 },
+  hidden_size: { type: 'int', min: 1 },
+  num_layers: { type: 'int', min: 1, default: 1 },
+  bidirectional: { type: 'bool', default: false },
+  attention: { type: 'enum', values: ['none', 'luong-general'], default: 'none' },
+  start_id: { type: 'int', min: 0 },
+  end_id: { type: 'int', min: 0 },
+  pad_id: { type: 'int', min: 0 },
+  max_target_length: { type: 'int', min: 1, default: 64 },
+};
+
+/** Checks a config against the schema, then the rules across keys; throws one line naming the key. */
+function validate(c: Seq2SeqConfig, where: string = SEQ2SEQ_MODEL_TYPE): Seq2SeqConfig {
+  checkConfig(SEQ2SEQ_SCHEMA, c, where);
   for (const k of ['start_id', 'end_id', 'pad_id'] as const) {
-    if (!Number.isInteger(c[k]) || c[k] < 0 || c[k] >= c.vocab_size) throw new Error(`${where}: ${k} ${c[k]} is outside the vocabulary [0, ${c.vocab_size})`);
+    if (c[k] >= c.vocab_size) throw new Error(`${where}: ${k} ${c[k]} is outside the vocabulary [0, ${c.vocab_size})`);
   }
   if (c.bidirectional) throw new Error(`${where}: bidirectional encoders are not supported (the decoder's state would need a bridge)`);
   return c;
 }
 
-function fromHF(j: Record<string, unknown>, where: string): Seq2SeqConfig {
-  const need = (k: string) => {
-    if (j[k] === undefined) throw new Error(`${where}: ${k} is missing`);
-    return j[k];
-  };
-  const c: Seq2SeqConfig = {
-    cell: need('cell') as RnnCell,
-    vocab_size: need('vocab_size') as number,
-    embedding_dim: need('embedding_dim') as number,
-    hidden_size: need('hidden_size') as number,
-    num_layers: (j.num_layers ?? 1) as number,
-    bidirectional: (j.bidirectional ?? false) as boolean,
-    attention: (j.attention ?? 'none') as Seq2SeqConfig['attention'],
-    start_id: need('start_id') as number,
-    end_id: need('end_id') as number,
-    pad_id: need('pad_id') as number,
-    max_target_length: (j.max_target_length ?? 64) as number,
-  };
-  try {
-    return validate(c);
-  } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
-  }
-}
+const fromHF = (j: Record<string, unknown>, where: string): Seq2SeqConfig => validate(configFromSchema(SEQ2SEQ_SCHEMA, j, where), where);
 
-const toHF = (c: Seq2SeqConfig): Record<string, unknown> => ({ model_type: SEQ2SEQ_MODEL_TYPE, ...c });
+const toHF = (c: Seq2SeqConfig): Record<string, unknown> => ({ model_type: SEQ2SEQ_MODEL_TYPE, ...configToSchema(SEQ2SEQ_SCHEMA, c) });
 
 const rnnCfg = (c: Seq2SeqConfig): RnnConfig => ({ cell: c.cell, inputSize: c.embedding_dim, hiddenSize: c.hidden_size, numLayers: c.num_layers, batchFirst: true });
 
