@@ -8,12 +8,12 @@ import { readFileSync, mkdtempSync, rmSync, cpSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getGpu } from '../src/gpu/device.ts';
-import { backward } from '../src/autograd/tensor.ts';
+import { backward, Tensor } from '../src/autograd/tensor.ts';
 import { loadCheckpoint } from '../src/hub/folder.ts';
 import { parseSafetensors } from '../src/io/safetensors.ts';
 import { Seq2SeqModel, rnnSeq2seq } from '../src/model/rnn-seq2seq.ts';
 import { parseTsvPairs, padPairs, pairBatches, IGNORE_LABEL } from '../src/data/pairs.ts';
-import { initModel } from '../src/model/model.ts';
+import { initModel, initParams } from '../src/model/model.ts';
 import { translateIds } from '../src/model/seq2seq-translate.ts';
 import { assertClose, FIXTURES, report, throwsMsg } from './helpers.ts';
 
@@ -198,6 +198,34 @@ test('bad input to the model: ids out of range, lengths, oversize targets', asyn
   const hf = rnnSeq2seq.configToHF(c);
   assert.is(hf.model_type, 'wgpt-rnn-seq2seq');
   assert.equal(rnnSeq2seq.configFromHF(hf, 'config.json'), c);
+});
+
+
+test('the model on src/model/layers.ts: linear modules, the adapter hook, exportParams, dispose', async () => {
+  const gpu = await getGpu();
+  const cfg = rnnSeq2seq.freshConfig({ vocabSize: 10, preset: 'tiny' });
+  const host = initParams(rnnSeq2seq.paramTable(cfg), 3, 'torch');
+  const m = rnnSeq2seq.create(gpu, cfg, host);
+  try {
+    assert.equal(m.linearModules(), ['decoder.attn.W_a', 'decoder.W_c', 'decoder.fully_connected_layer']);
+    throwsMsg(() => { m.adapter = { modules: new Set(['encoder.lstm']), delta: () => null }; }, /^wgpt-rnn-seq2seq: the adapter targets 'encoder\.lstm', which is not a linear module of this model/);
+    const out = await m.exportParams();
+    assert.equal([...out.keys()], [...host.keys()]);
+    for (const [k, v] of host) assert.equal(Array.from(out.get(k)!.data), Array.from(v.data), k);
+    const x = { B: 1, S: 2, T: 2, src: [3, 4], srcLens: [2], tgtIn: [11, 5] };
+    const V = cfg.vocab_size;
+    await gpu.scope(async () => {
+      const base = await m.forward(x).toArray();
+      // a delta of 0.5 on the output layer shifts every logit by 0.5: the Linear consults the adapter
+      m.adapter = { modules: new Set(['decoder.fully_connected_layer']), delta: (mod, h) => (mod === 'decoder.fully_connected_layer' ? Tensor.from(gpu, new Float32Array(2 * V).fill(0.5), [...h.shape.slice(0, -1), V]) : null) };
+      const shifted = await m.forward(x).toArray();
+      m.adapter = undefined;
+      assertClose(shifted, base.map((v) => v + 0.5), { atol: 1e-6, rtol: 1e-6, name: 'logits + adapter delta' });
+    });
+  } finally {
+    m.dispose();
+  }
+  assert.is(m.params.size, 0);
 });
 
 test.run();

@@ -112,8 +112,10 @@ export interface LinearOptions {
   bias?: boolean;
   /** 'conv1d': weight [in, out] (GPT-2's Conv1D, wgpt's GPT); 'torch': nn.Linear's [out, in] */
   layout: 'conv1d' | 'torch';
-  /** weight init (bias: zeros) */
+  /** weight init */
   init: Init;
+  /** bias init (default zeros; nn.Linear's own reset_parameters draws U(±1/√in), as the RNN seq2seq keeps) */
+  biasInit?: Init;
 }
 
 /**
@@ -142,7 +144,7 @@ export class Linear {
     this.ps = s.ps;
     this.weight = s.param(name + '.weight', o.layout === 'conv1d' ? [inF, outF] : [outF, inF], o.init);
     s.ps.linearLayouts.set(this.weight.name, o.layout);
-    this.bias = o.bias === false ? undefined : s.param(name + '.bias', [outF], init.zeros());
+    this.bias = o.bias === false ? undefined : s.param(name + '.bias', [outF], o.biasInit ?? init.zeros());
   }
   private readonly ps: Params;
 

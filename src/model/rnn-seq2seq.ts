@@ -2,13 +2,12 @@
 // encoder's final state) and AttentionSeq2Seq (+ Luong "general" attention over every encoder state), with the
 // course's parameter names so a PyTorch state_dict loads as it is; teacher-forced loss, the course's greedy loop,
 // the EncoderDecoderLM steps (reorder: beam search runs in seq2seq-generate.ts), and the TSV data hook. Built from
-// src/ops (rnn, embedding, linear, the general attention op, concat, tanh). Leaves out: bidirectional encoders (the
-// decoder would need a bridge), dropout.
+// src/model/layers.ts (Embedding, Linear, the cells' tensors declared on Params, LayerModel's boilerplate: so W_a,
+// W_c and fully_connected_layer are linear modules a LinearAdapter may target) and src/ops (rnn, the general
+// attention op, concat, tanh). Leaves out: bidirectional encoders (the decoder would need a bridge), dropout.
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, IdBatch, noGrad } from '../autograd/tensor.js';
-import { embedding } from '../ops/embedding.js';
 import { rnn, rnnParamShapes, RNN_CELLS, type RnnCell, type RnnConfig } from '../ops/rnn.js';
-import { linearT } from '../ops/matmul.js';
 import { attentionWithProbs } from '../ops/attention.js';
 import { tanh } from '../ops/unary.js';
 import { concat, reshape } from '../ops/shape.js';
@@ -16,8 +15,9 @@ import { crossEntropy } from '../ops/loss.js';
 import { rowGather } from './reorder.js';
 import { pairData, IGNORE_LABEL, type Seq2SeqBatch } from '../data/pairs.js';
 import { type Schema, checkConfig, configFromSchema, configToSchema } from './schema.js';
+import { type Param, type Params, Embedding, Linear, LayerModel, tableOf } from './layers.js';
 import {
-  init, uploadParams, checkParamMap, exportParamMap, checkArchOptions,
+  init, checkParamMap, checkArchOptions,
   type ArchOption,
   type Architecture, type Model, type ParamMap, type ParamSpec, type ForwardOptions, type EncoderDecoderLM, type DecoderState,
   type DataSource, type DataOptions, type TrainingData,
@@ -112,23 +112,43 @@ const toHF = (c: Seq2SeqConfig): Record<string, unknown> => ({ model_type: SEQ2S
 
 const rnnCfg = (c: Seq2SeqConfig): RnnConfig => ({ cell: c.cell, inputSize: c.embedding_dim, hiddenSize: c.hidden_size, numLayers: c.num_layers, batchFirst: true });
 
-/** The parameter table in the course's names (PyTorch's init: N(0,1) embeddings, U(±1/√fan) cells and linears). */
-export function seq2seqParamTable(c: Seq2SeqConfig): ParamSpec[] {
+/** The layers of one side: word embeddings and the recurrent cell's tensors (rnnParamShapes' names, PyTorch's order). */
+interface SideLayers {
+  embed: Embedding;
+  cell: Record<string, Param>;
+}
+
+/** Seq2SeqModel's layers in the table's order: encoder, decoder, Luong attention (W_a, W_c), output layer. */
+export interface Seq2SeqLayers {
+  encoder: SideLayers;
+  decoder: SideLayers;
+  attn: { W_a: Linear; W_c: Linear } | null;
+  out: Linear;
+}
+
+/**
+ * Declares the course's tensors in PyTorch's order (the seeded init draws in this order): PyTorch's init, N(0,1)
+ * embeddings (pad row zero), U(±1/√fan) cells and linears (biases too).
+ */
+export function seq2seqLayers(ps: Params, c: Seq2SeqConfig): Seq2SeqLayers {
   const H = c.hidden_size;
-  const t: ParamSpec[] = [];
-  for (const side of ['encoder', 'decoder'] as const) {
-    t.push({ name: `${side}.word_embeddings.weight`, shape: [c.vocab_size, c.embedding_dim], init: init.normal(1), paddingRow: c.pad_id });
-    for (const p of rnnParamShapes(rnnCfg(c))) t.push({ name: `${side}.${c.cell}.${p.name}`, shape: p.shape, init: init.uniform(1 / Math.sqrt(H)) });
-  }
-  if (c.attention === 'luong-general') {
-    t.push({ name: 'decoder.attn.W_a.weight', shape: [H, H], init: init.uniform(1 / Math.sqrt(H)) });
-    t.push({ name: 'decoder.attn.W_a.bias', shape: [H], init: init.uniform(1 / Math.sqrt(H)) });
-    t.push({ name: 'decoder.W_c.weight', shape: [H, 2 * H], init: init.uniform(1 / Math.sqrt(2 * H)) });
-    t.push({ name: 'decoder.W_c.bias', shape: [H], init: init.uniform(1 / Math.sqrt(2 * H)) });
-  }
-  t.push({ name: 'decoder.fully_connected_layer.weight', shape: [c.vocab_size, H], init: init.uniform(1 / Math.sqrt(H)) });
-  t.push({ name: 'decoder.fully_connected_layer.bias', shape: [c.vocab_size], init: init.uniform(1 / Math.sqrt(H)) });
-  return t;
+  const side = (name: 'encoder' | 'decoder'): SideLayers => {
+    const s = ps.scope(`${name}.`);
+    const embed = new Embedding(s, 'word_embeddings', c.vocab_size, c.embedding_dim, { init: init.normal(1), paddingRow: c.pad_id });
+    const cell: Record<string, Param> = {};
+    for (const p of rnnParamShapes(rnnCfg(c))) cell[p.name] = s.param(`${c.cell}.${p.name}`, p.shape, init.uniform(1 / Math.sqrt(H)));
+    return { embed, cell };
+  };
+  const lin = (name: string, inF: number, outF: number) => new Linear(ps, name, inF, outF, { layout: 'torch', init: init.uniform(1 / Math.sqrt(inF)), biasInit: init.uniform(1 / Math.sqrt(inF)) });
+  const encoder = side('encoder');
+  const decoder = side('decoder');
+  const attn = c.attention === 'luong-general' ? { W_a: lin('decoder.attn.W_a', H, H), W_c: lin('decoder.W_c', 2 * H, H) } : null;
+  return { encoder, decoder, attn, out: lin('decoder.fully_connected_layer', H, c.vocab_size) };
+}
+
+/** The parameter table in the course's names (what seq2seqLayers declares). */
+export function seq2seqParamTable(c: Seq2SeqConfig): ParamSpec[] {
+  return tableOf(SEQ2SEQ_MODEL_TYPE, (ps) => seq2seqLayers(ps, c));
 }
 
 export type { Seq2SeqBatch } from '../data/pairs.js';
@@ -172,16 +192,18 @@ export interface GreedyResult {
   steps: number;
 }
 
-export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqInput>, EncoderDecoderLM {
+/** The config checked and the checkpoint's arrays checked against the table (before anything is uploaded). */
+function checked(c: Seq2SeqConfig, params: ParamMap): Seq2SeqConfig {
+  checkParamMap(seq2seqParamTable(validate(c)), params, SEQ2SEQ_MODEL_TYPE);
+  return c;
+}
+
+export class Seq2SeqModel extends LayerModel<Seq2SeqConfig, Seq2SeqLayers> implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqInput>, EncoderDecoderLM {
   readonly arch = rnnSeq2seq;
   readonly capabilities = { encoderDecoder: true } as const;
-  readonly params: Map<string, Tensor>;
 
-  constructor(readonly gpu: Gpu, readonly config: Seq2SeqConfig, params: ParamMap) {
-    validate(config);
-    const table = seq2seqParamTable(config);
-    checkParamMap(table, params, SEQ2SEQ_MODEL_TYPE);
-    this.params = uploadParams(gpu, table, params);
+  constructor(gpu: Gpu, config: Seq2SeqConfig, params: ParamMap) {
+    super(gpu, checked(config, params), SEQ2SEQ_MODEL_TYPE, seq2seqLayers, params);
   }
 
   get sourceVocabSize() { return this.config.vocab_size; }
@@ -193,19 +215,9 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   /** the course's beam search: a beam that emits end_id is finished; the search stops when every beam has (seq2seq-generate.ts) */
   readonly beamRule = 'course' as const;
 
-  paramList(): Tensor[] {
-    return [...this.params.values()];
-  }
-
-  private p(name: string): Tensor {
-    const t = this.params.get(name);
-    if (!t) throw new Error(`${SEQ2SEQ_MODEL_TYPE}: no parameter ${name}`);
-    return t;
-  }
-
-  private cellWeights(side: 'encoder' | 'decoder'): Record<string, Tensor> {
+  private cellWeights(side: SideLayers): Record<string, Tensor> {
     const w: Record<string, Tensor> = {};
-    for (const p of rnnParamShapes(rnnCfg(this.config))) w[p.name] = this.p(`${side}.${this.config.cell}.${p.name}`);
+    for (const [name, p] of Object.entries(side.cell)) w[name] = p.t;
     return w;
   }
 
@@ -217,7 +229,8 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   encode(src: IdBatch, lengths: number[], o: { attention?: boolean } = {}): State {
     const [B, S] = src.shape;
     if (lengths.length !== B) throw new Error(`encode: ${lengths.length} lengths for ${B} sources`);
-    const r = rnn(embedding(src, this.p('encoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('encoder'), rnnCfg(this.config), { lengths });
+    const enc = this.layers.encoder;
+    const r = rnn(enc.embed.forward(src), this.cellWeights(enc), rnnCfg(this.config), { lengths });
     const st: State = {
       B, S, encOut: r.output, lengths: [...lengths], h: r.hn, c: r.cn, ownsState: false, ownsEnc: false, wantAttn: !!o.attention, attn: null,
       dispose() {
@@ -237,19 +250,20 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
   decode(st: State, tgt: IdBatch): { logits: Tensor; attn: Tensor | null; h: Tensor; c?: Tensor } {
     const c = this.config;
     const [B, T] = tgt.shape;
-    const r = rnn(embedding(tgt, this.p('decoder.word_embeddings.weight'), { paddingIdx: this.config.pad_id }), this.cellWeights('decoder'), rnnCfg(c), { h0: st.h, c0: st.c });
+    const L = this.layers;
+    const r = rnn(L.decoder.embed.forward(tgt), this.cellWeights(L.decoder), rnnCfg(c), { h0: st.h, c0: st.c });
     let top = r.output; // (B, T, H)
     let attn: Tensor | null = null;
-    if (c.attention === 'luong-general') {
+    if (L.attn) {
       // q = W_a h_t + b_a; e_s = h_s·q (one head, no scaling); a = softmax over the real source positions
       // (padded ones get exactly 0); c = Σ_s a_s h_s: the general attention op with keys = values = h_s
-      const q = linearT(top, this.p('decoder.attn.W_a.weight'), this.p('decoder.attn.W_a.bias'));
+      const q = L.attn.W_a.forward(top);
       const { out: ctx, probs } = attentionWithProbs(q, st.encOut, st.encOut, { heads: 1, scale: 1, keyLengths: st.lengths });
       attn = probs; // (B, 1, T, S): heads = 1
       // h̃ = tanh(W_c [h_t; c] + b_c), h_t first
-      top = tanh(linearT(concat([top, ctx], -1), this.p('decoder.W_c.weight'), this.p('decoder.W_c.bias')));
+      top = tanh(L.attn.W_c.forward(concat([top, ctx], -1)));
     }
-    const logits = linearT(top, this.p('decoder.fully_connected_layer.weight'), this.p('decoder.fully_connected_layer.bias'));
+    const logits = L.out.forward(top);
     return { logits, attn, h: r.hn, c: r.cn };
   }
 
@@ -383,14 +397,6 @@ export class Seq2SeqModel implements Model<Seq2SeqConfig, Seq2SeqBatch, Seq2SeqI
     );
   }
 
-  exportParams(): Promise<ParamMap> {
-    return exportParamMap(this.params);
-  }
-
-  dispose(): void {
-    for (const t of this.params.values()) t.dispose();
-    this.params.clear();
-  }
 }
 
 // ---- data: TSV pairs (src/data/pairs.ts) ------------------------------------------------------------------------
