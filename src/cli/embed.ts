@@ -2,16 +2,16 @@
 // attention mask as sentence-transformers' Pooling(mean) computes them (Σ h·mask / max(Σ mask, 1e-9); the average
 // is a batched matmul of the mask weights with the hidden states on the GPU), optionally L2-normalized
 // (F.normalize, eps 1e-12). Prints one JSON array per text. Leaves out: CLS / max pooling, Dense layers.
-import { type Command, UsageError, num } from './command.js';
+import { type Command, num } from './command.js';
 import { getGpu } from '../gpu/device.js';
 import { IdBatch, Tensor, noGrad } from '../autograd/tensor.js';
 import { matmul } from '../ops/matmul.js';
 import { reshape } from '../ops/shape.js';
 import { loadModel } from '../hub/node.js';
 import { isHiddenStates, type HiddenStates, type Model } from '../model/model.js';
-import { rowEncoder, padBatch, type LabelledRow } from '../train/tasks.js';
-import { readTexts } from './classify.js';
-import { ADAPTER_OPTION, ADAPTER_HELP, applyAdapter } from './adapter.js';
+import { rowEncoder, padBatch } from '../train/tasks.js';
+import { applyAdapter } from './adapter.js';
+import { TEXT_OPTIONS, textHelp, textRows } from './texts.js';
 
 /** Mean-pooled hidden states [B, H] of a padded batch (host copy); `normalize`: each row scaled to unit L2 norm. */
 export async function meanPooled(model: Model & HiddenStates, ids: Int32Array, mask: ArrayLike<number>, B: number, T: number, vocab: number, normalize: boolean): Promise<Float32Array> {
@@ -43,22 +43,13 @@ export async function meanPooled(model: Model & HiddenStates, ids: Int32Array, m
 const cmd: Command = {
   summary: 'sentence embeddings of an encoder: mean-pooled last hidden states (sentence-transformers), one JSON array per text',
   usage: 'wgpt embed --model DIR|NAME (--text "…" | --file FILE) [--normalize] [--batch 32] [--max-length N] [--tokenizer SPEC] [--adapter DIR]',
-  options: { model: { type: 'string' }, text: { type: 'string' }, file: { type: 'string' }, normalize: { type: 'boolean' }, batch: { type: 'string' }, 'max-length': { type: 'string' }, tokenizer: { type: 'string' }, ...ADAPTER_OPTION },
+  options: { ...TEXT_OPTIONS, normalize: { type: 'boolean' } },
   help: {
-    model: ['DIR|NAME', 'an encoder folder (BERT …), or one on the Hub (ORG/NAME[@REV]); required'],
-    text: ['"…"', 'one text'],
-    file: ['FILE', 'texts: one per line, or a TSV/CSV/JSONL with a text column'],
+    ...textHelp('an encoder folder (BERT …), or one on the Hub (ORG/NAME[@REV]); required', 'one text', 'texts: one per line, or a TSV/CSV/JSONL with a text column; or a bundled set by name'),
     normalize: ['', 'scale each embedding to unit length (for cosine similarity by dot product)'],
-    batch: ['B', 'texts per forward pass', '32'],
-    'max-length': ['N', 'tokens per text (longer ones are cut)', '128 or the model\'s positions'],
-    tokenizer: ['SPEC', 'tokenizer', "the folder's own"],
-    ...ADAPTER_HELP,
   },
   async run(v) {
-    if (!v.model) throw new UsageError('--model is required');
-    if ((v.text === undefined) === (v.file === undefined)) throw new UsageError('give --text or --file (one of them)');
-    const batch = num(v, 'batch', 32, { int: true, min: 1 });
-    const rows: LabelledRow[] = v.text !== undefined ? [{ text: v.text as string, label: '' }] : readTexts(v.file as string);
+    const { rows, batch } = textRows(v);
     const gpu = await getGpu();
     const { model: loaded, tokenizer } = await loadModel(gpu, v.model as string, { tokenizer: v.tokenizer as string | undefined });
     if (!isHiddenStates(loaded)) throw new Error(`${v.model} holds a ${loaded.arch.name} model; wgpt embed needs an encoder (BERT and its family)`);

@@ -138,11 +138,13 @@ export function bertConfigToHF(c: BertConfig, modelType = 'bert', mlmClass = 'Be
 
 // ---- the parameter table and the Hugging Face mapping ----
 
-/** The encoder spec of a BERT config (BertForMaskedLM or BertForSequenceClassification by its `architectures`). */
-export function bertSpec(c: BertConfig): EncoderSpec {
+/**
+ * The fields of an encoder spec that every BERT-shaped config (BERT, RoBERTa) gives the same way: sizes, dropouts,
+ * positions' count, init ranges; the family says the rest (names, position style, tokens, head).
+ */
+export function bertShapedSpec(c: BertConfig, family: Pick<EncoderSpec, 'owner' | 'prefix' | 'positions' | 'tokens' | 'head'>): EncoderSpec {
   return {
-    owner: 'BERT',
-    prefix: 'bert.',
+    ...family,
     layerPath: 'encoder.layer.',
     layerNames: BERT_LAYER_NAMES,
     vocab: c.vocab_size,
@@ -160,12 +162,20 @@ export function bertSpec(c: BertConfig): EncoderSpec {
     pad: c.pad_token_id,
     initRange: c.initializer_range,
     wordInitRange: c.word_embedding_init_range,
+  };
+}
+
+/** The encoder spec of a BERT config (BertForMaskedLM or BertForSequenceClassification by its `architectures`). */
+export function bertSpec(c: BertConfig): EncoderSpec {
+  return bertShapedSpec(c, {
+    owner: 'BERT',
+    prefix: 'bert.',
     positions: 'absolute',
     tokens: BERT_TOKENS,
     head: wantsClassifier(c)
       ? { kind: 'cls', dense: 'bert.pooler.dense', denseAct: 'tanh', out: 'classifier', dropBeforeDense: false, p: c.classifier_dropout ?? c.hidden_dropout_prob, numLabels: numLabelsOf(c), labels: labelsOf(c), problemType: c.problem_type }
       : { kind: 'mlm', dense: 'cls.predictions.transform.dense', norm: 'cls.predictions.transform.LayerNorm', bias: 'cls.predictions.bias', act: c.hidden_act },
-  };
+  });
 }
 
 /**

@@ -3,9 +3,8 @@
 // lm_head.{dense,layer_norm,bias} (decoder tied to the word embeddings), classifier.{dense,out_proj} on <s>.
 // Leaves out: the byte-level BPE tokenizer's RobertaProcessing (any tokenizer.json with <s> </s> <pad> <mask> trains it).
 import type { HFMapping } from './model.js';
-import { type BertConfig, BERT_PRESETS, BERT_SCHEMA, bertConfigFromHF, bertConfigToHF, validateBertConfig } from './bert-config.js';
+import { type BertConfig, BERT_PRESETS, BERT_SCHEMA, bertConfigFromHF, bertConfigToHF, validateBertConfig, bertShapedSpec } from './bert-config.js';
 import { type EncoderSpec, encoderArchitectures, ROBERTA_TOKENS } from './encoder.js';
-import { BERT_LAYER_NAMES } from './layers.js';
 import { wantsClassifier, numLabelsOf, labelsOf } from './heads.js';
 
 /** RobertaConfig = BertConfig's keys (roberta-base: pad 1, 514 positions, type vocab 1, eps 1e-5). */
@@ -20,33 +19,16 @@ function validate(c: RobertaConfig, where = 'config'): RobertaConfig {
 }
 
 export function robertaSpec(c: RobertaConfig): EncoderSpec {
-  return {
+  return bertShapedSpec(c, {
     owner: 'RoBERTa',
     prefix: 'roberta.',
-    layerPath: 'encoder.layer.',
-    layerNames: BERT_LAYER_NAMES,
-    vocab: c.vocab_size,
-    hidden: c.hidden_size,
-    layers: c.num_hidden_layers,
-    heads: c.num_attention_heads,
-    inner: c.intermediate_size,
-    act: c.hidden_act,
-    hiddenDrop: c.hidden_dropout_prob,
-    attnDrop: c.attention_probs_dropout_prob,
-    dropAttnOutput: true,
-    maxPos: c.max_position_embeddings,
-    typeVocab: c.type_vocab_size,
-    eps: c.layer_norm_eps,
-    pad: c.pad_token_id,
-    initRange: c.initializer_range,
-    wordInitRange: c.word_embedding_init_range,
     positions: 'padded',
     tokens: ROBERTA_TOKENS,
     head: wantsClassifier(c)
       ? { kind: 'cls', dense: 'classifier.dense', denseAct: 'tanh', out: 'classifier.out_proj', dropBeforeDense: true, p: c.classifier_dropout ?? c.hidden_dropout_prob, numLabels: numLabelsOf(c), labels: labelsOf(c), problemType: c.problem_type }
       // RobertaLMHead applies the erf GELU whatever hidden_act says
       : { kind: 'mlm', dense: 'lm_head.dense', norm: 'lm_head.layer_norm', bias: 'lm_head.bias', act: 'gelu' },
-  };
+  });
 }
 
 const robertaHF: HFMapping<RobertaConfig> = {

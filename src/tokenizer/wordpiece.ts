@@ -66,6 +66,25 @@ export interface BatchEncoding {
   attentionMask?: Int32Array;
 }
 
+/** The batch of these encodings, with the (B, L) arrays when every row has the same length. */
+export function batchOf(encodings: Encoding[]): BatchEncoding {
+  const out: BatchEncoding = { encodings };
+  const L = encodings.length ? encodings[0].ids.length : 0;
+  if (encodings.every((e) => e.ids.length === L)) {
+    const B = encodings.length;
+    out.shape = [B, L];
+    out.ids = new Int32Array(B * L);
+    out.typeIds = new Int32Array(B * L);
+    out.attentionMask = new Int32Array(B * L);
+    encodings.forEach((e, r) => {
+      out.ids!.set(e.ids, r * L);
+      out.typeIds!.set(e.typeIds, r * L);
+      out.attentionMask!.set(e.attentionMask, r * L);
+    });
+  }
+  return out;
+}
+
 const DEFAULT_SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const CACHE_LIMIT = 100_000;
 
@@ -274,7 +293,6 @@ export class WordPiece implements FullTokenizer {
       if (opts.truncation) [ea, eb] = truncatePair(ea, eb, opts.truncation.maxLength - (addSpecial ? this.numSpecialTokensToAdd(eb !== null) : 0), opts.truncation.strategy ?? 'longest_first', i);
       return this.assemble(ea, eb, addSpecial);
     });
-    const out: BatchEncoding = { encodings };
     if (opts.padding !== undefined && opts.padding !== false) {
       let len = opts.padding === 'longest' ? Math.max(0, ...encodings.map((e) => e.ids.length)) : opts.padding;
       if (!Number.isInteger(len) || len < 0) throw new Error(`encodeBatch: padding must be 'longest' or a length ≥ 0, got ${JSON.stringify(opts.padding)}`);
@@ -297,20 +315,7 @@ export class WordPiece implements FullTokenizer {
         }
       }
     }
-    const L = encodings.length ? encodings[0].ids.length : 0;
-    if (encodings.every((e) => e.ids.length === L)) {
-      const B = encodings.length;
-      out.shape = [B, L];
-      out.ids = new Int32Array(B * L);
-      out.typeIds = new Int32Array(B * L);
-      out.attentionMask = new Int32Array(B * L);
-      encodings.forEach((e, r) => {
-        out.ids!.set(e.ids, r * L);
-        out.typeIds!.set(e.typeIds, r * L);
-        out.attentionMask!.set(e.attentionMask, r * L);
-      });
-    }
-    return out;
+    return batchOf(encodings);
   }
 
   /**

@@ -4,7 +4,7 @@
 // registries beside this file; every part wgpt does not read is named in one error. Browser-safe.
 // Leaves out: offsets and word ids, overflowing windows (stride), pre-tokenized input.
 import { type EncodeOptions, type FullTokenizer, assertWellFormed, checkIds } from '../types.js';
-import type { BatchEncoding, Encoding, TruncationStrategy } from '../wordpiece.js';
+import { type BatchEncoding, type Encoding, type TruncationStrategy, batchOf } from '../wordpiece.js';
 import { type Json, Reader, WORD_CLASS, escapeU, isObj } from './read.js';
 import { type Normalize, readNormalizer } from './normalizers.js';
 import { type Piece, type PreTokenize, readPreTokenizer } from './pre-tokenizers.js';
@@ -386,21 +386,7 @@ export class HfTokenizer implements FullTokenizer {
     });
     const pad = this.paddingFor(opts);
     if (pad) padEncodings(encodings, pad);
-    const out: BatchEncoding = { encodings };
-    const L = encodings.length ? encodings[0].ids.length : 0;
-    if (encodings.every((e) => e.ids.length === L)) {
-      const B = encodings.length;
-      out.shape = [B, L];
-      out.ids = new Int32Array(B * L);
-      out.typeIds = new Int32Array(B * L);
-      out.attentionMask = new Int32Array(B * L);
-      encodings.forEach((e, row) => {
-        out.ids!.set(e.ids, row * L);
-        out.typeIds!.set(e.typeIds, row * L);
-        out.attentionMask!.set(e.attentionMask, row * L);
-      });
-    }
-    return out;
+    return batchOf(encodings);
   }
 
   private truncationFor(opts: HfEncodeOptions): TruncationParams | null {
