@@ -99,8 +99,8 @@ abstract class GPTBase extends LayerModel<GPTConfig, GPTLayers> {
     return this.layers.blocks[i].forward(x, attn, gelu, drop, [2 * i + 1, 2 * i + 2], fuseLn, opts);
   }
 
-  /** The last block's output through ln_f [B, T, C] (training dropout per opts). */
-  protected hiddenStates(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
+  /** Embeddings and every block over the whole sequence, no cache [B, T, C] (training dropout per opts). */
+  protected blocks(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
     const [, T] = this.checkIds(ids);
     const c = this.config;
     const p = opts.train ? c.dropout : 0;
@@ -111,7 +111,12 @@ abstract class GPTBase extends LayerModel<GPTConfig, GPTLayers> {
       const attSeed = mixSeed(seed, 1000 + i);
       x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop, false, opts);
     }
-    return this.layers.lnF.forward(x);
+    return x;
+  }
+
+  /** The last block's output through ln_f [B, T, C] (training dropout per opts). */
+  protected hiddenStates(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
+    return this.layers.lnF.forward(this.blocks(ids, opts));
   }
 }
 
@@ -154,17 +159,7 @@ export class GPT extends GPTBase implements Model<GPTConfig, LMBatch, IdBatch>, 
 
   /** Logits [B, T, V] for ids [B, T]. */
   forward(ids: IdBatch, opts: ForwardOptions = {}): Tensor {
-    const [, T] = this.checkIds(ids);
-    const c = this.config;
-    const p = opts.train ? c.dropout : 0;
-    const seed = opts.seed ?? 0;
-    const drop: Drop | null = p > 0 ? (x, site) => dropout(x, p, mixSeed(seed, site)) : null;
-    let x = this.embed(ids, T, 0, drop);
-    for (let i = 0; i < c.n_layers; i++) {
-      const attSeed = mixSeed(seed, 1000 + i);
-      x = this.block(i, x, (qkv) => attentionQKV(qkv, c.n_heads, { causal: true, dropout: p, seed: attSeed }), drop, false, opts);
-    }
-    return this.head(x);
+    return this.head(this.blocks(ids, opts));
   }
 
   /** Logits [B, T, V] (CausalLM). */
