@@ -129,6 +129,19 @@ function logSoftmax(x: Float32Array, V: number): void {
   }
 }
 
+/**
+ * One beam step's scores: the step's logits [rows, V], the bad ids banned (Marian's adjust_logits_during_generation
+ * does it before log_softmax), log_softmax, then the processors (bad ids again, forced EOS).
+ */
+async function stepScores(step: Seq2SeqStep, ids: number[][], reorder: number[] | null, curLen: number, o: Seq2SeqGenerateOptions): Promise<{ scores: Float32Array; V: number }> {
+  const scores = await step(ids, reorder);
+  const V = scores.length / ids.length;
+  for (let r = 0; r < ids.length; r++) for (const b of o.badIds ?? []) scores[r * V + b] = -Infinity;
+  logSoftmax(scores, V);
+  process(scores, V, curLen, o);
+  return { scores, V };
+}
+
 /** Beam search over `batch` sources (num_beams ≥ 2): Hugging Face's BeamSearchScorer rules, or the course's (beamRule). */
 export async function beamSearch(step: Seq2SeqStep, batch: number, o: Seq2SeqGenerateOptions): Promise<Seq2SeqResult> {
   check(o, batch);
@@ -146,12 +159,7 @@ export async function beamSearch(step: Seq2SeqStep, batch: number, o: Seq2SeqGen
   let reorder: number[] | null = null;
   for (;;) {
     const curLen = ids[0].length;
-    const scores = await step(ids, reorder);
-    const V = scores.length / rows;
-    // Marian's adjust_logits_during_generation bans the bad ids before log_softmax; the processors run after it
-    for (let r = 0; r < rows; r++) for (const b of o.badIds ?? []) scores[r * V + b] = -Infinity;
-    logSoftmax(scores, V);
-    process(scores, V, curLen, o);
+    const { scores, V } = await stepScores(step, ids, reorder, curLen, o);
     const nextIds: number[][] = [];
     const nextScores: number[] = [];
     const nextFrom: number[] = [];
@@ -236,11 +244,7 @@ async function courseBeamSearch(step: Seq2SeqStep, batch: number, o: Seq2SeqGene
   let reorder: number[] | null = null;
   for (;;) {
     const curLen = ids[0].length;
-    const scores = await step(ids, reorder);
-    const V = scores.length / rows;
-    for (let r = 0; r < rows; r++) for (const b of o.badIds ?? []) scores[r * V + b] = -Infinity;
-    logSoftmax(scores, V);
-    process(scores, V, curLen, o);
+    const { scores, V } = await stepScores(step, ids, reorder, curLen, o);
     const nIds: number[][] = [];
     const nSums: number[] = [];
     const nEnded: (number[] | null)[] = [];
