@@ -162,22 +162,37 @@ ${quad(1)}
   let cBase = p.oC + b * p.sC + m0 * p.ldc + n0;
   let rows = min(64u, p.M - m0);
   let cols = min(16u, p.N - n0);
+  // whole row quads (4 rows a trip: one vec4 read of res, index math once), then the 0–3 rows past the last one
+  let quads = rows >> 2u;
   for (var j = 0u; j < cols; j++) {
     var bj = 0.0;
     for (var t = 0u; t < p.hasBias; t++) { bj = bias[n0 + j]; }
     let h = j >> 2u;
     let jj = j & 3u;
+    let cj = cBase + j;
     for (var t = p.acc; t < 1u; t++) {
-      for (var r = 0u; r < rows; r++) {
+      var i = cj;
+      for (var q = 0u; q < quads; q++) {
+        let v = res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj];
+${each(4, (r) => `        C[i${r ? ` + ${r === 1 ? '' : `${r}u * `}p.ldc` : ''}] = act_epilogue(p.alpha * v[${r}] + bj);`)}
+        i += 4u * p.ldc;
+      }
+      for (var r = quads * 4u; r < rows; r++) {
         let q = r >> 2u;
-        C[cBase + r * p.ldc + j] = act_epilogue(p.alpha * res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj][r & 3u] + bj);
+        C[cj + r * p.ldc] = act_epilogue(p.alpha * res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj][r & 3u] + bj);
       }
     }
     for (var t = 0u; t < p.acc; t++) {
-      for (var r = 0u; r < rows; r++) {
+      var i = cj;
+      for (var q = 0u; q < quads; q++) {
+        let v = res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj];
+${each(4, (r) => `        { let o = i${r ? ` + ${r === 1 ? '' : `${r}u * `}p.ldc` : ''}; C[o] = act_epilogue(p.alpha * v[${r}] + bj) + C[o]; }`)}
+        i += 4u * p.ldc;
+      }
+      for (var r = quads * 4u; r < rows; r++) {
         let q = r >> 2u;
-        let i = cBase + r * p.ldc + j;
-        C[i] = act_epilogue(p.alpha * res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj][r & 3u] + bj) + C[i];
+        let o = cj + r * p.ldc;
+        C[o] = act_epilogue(p.alpha * res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj][r & 3u] + bj) + C[o];
       }
     }
   }
