@@ -30,7 +30,7 @@ export function mergeWord(sym: ArrayLike<number>, merges: ReadonlyMap<number, nu
     next[i] = i + 1 < n ? i + 1 : -1;
     prev[i] = i - 1;
   }
-  const heap: number[] = []; // rank·2^32 + pos; the merged id each entry expects alongside
+  const heap = new MinHeap(n); // rank·2^32 + pos; the merged id each entry expects alongside
   const want = new Map<number, number>();
   const push = (pos: number) => {
     const j = next[pos];
@@ -39,12 +39,12 @@ export function mergeWord(sym: ArrayLike<number>, merges: ReadonlyMap<number, nu
     if (m === undefined) return;
     const rank = Math.floor(m / MERGE_SPAN);
     const key = rank * 4294967296 + pos;
-    heapPush(heap, key);
+    heap.push(key);
     want.set(key, m - rank * MERGE_SPAN);
   };
   for (let i = 0; i < n - 1; i++) push(i);
-  while (heap.length) {
-    const key = heapPop(heap);
+  while (heap.size > 0) {
+    const key = heap.pop();
     const pos = key % 4294967296;
     if (!alive[pos]) continue;
     const j = next[pos];
@@ -65,32 +65,43 @@ export function mergeWord(sym: ArrayLike<number>, merges: ReadonlyMap<number, nu
   return out;
 }
 
-function heapPush(h: number[], v: number): void {
-  let i = h.length;
-  h.push(v);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (h[p] <= v) break;
-    h[i] = h[p];
-    i = p;
+/** Binary min-heap of doubles. */
+export class MinHeap {
+  private a: Float64Array;
+  size = 0;
+  constructor(cap: number) {
+    this.a = new Float64Array(Math.max(16, cap));
   }
-  h[i] = v;
-}
-
-function heapPop(h: number[]): number {
-  const top = h[0];
-  const v = h.pop()!;
-  if (h.length) {
+  push(v: number): void {
+    if (this.size === this.a.length) {
+      const b = new Float64Array(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    const a = this.a;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p] <= v) break;
+      a[i] = a[p];
+      i = p;
+    }
+    a[i] = v;
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0];
+    const v = a[--this.size];
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
-      if (c >= h.length) break;
-      if (c + 1 < h.length && h[c + 1] < h[c]) c++;
-      if (h[c] >= v) break;
-      h[i] = h[c];
+      if (c >= this.size) break;
+      if (c + 1 < this.size && a[c + 1] < a[c]) c++;
+      if (a[c] >= v) break;
+      a[i] = a[c];
       i = c;
     }
-    h[i] = v;
+    a[i] = v;
+    return top;
   }
-  return top;
 }
