@@ -22,7 +22,7 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-test("matmul: `main` and `big` (A shared through workgroup memory and by quad swaps) give the same bits (all layouts, K mod 8 ≠ 0, bias, alpha, acc, edges)", async () => {
+test("matmul: `main`, `big` (A shared through workgroup memory and by quad swaps) and `quad16` give the same bits (all layouts, K mod 8 ≠ 0, bias, alpha, acc, edges)", async () => {
   const gpu = await getGpu();
   let n = 0;
   const forms: ('workgroup' | 'subgroup')[] = gpu.features.has('subgroups') ? ['workgroup', 'subgroup'] : ['workgroup'];
@@ -38,16 +38,24 @@ test("matmul: `main` and `big` (A shared through workgroup memory and by quad sw
       const bias = gpu.buffer(randn(N, 7));
       const c0 = randn(M * N, 3);
       const outs: Float32Array[] = [];
-      const run = async (block: 'small' | 'big') => {
+      const run = async (block: 'small' | 'big' | 'quad16') => {
         const c = gpu.buffer(c0);
         encodeMatmul(gpu, { a, b, c, M, N, K, transA: tA, transB: tB, block, acc: 1, alpha: 0.5, bias, variant: 'regblock' });
         outs.push(await gpu.readF32(c, M * N));
       };
       await run('small');
-      for (const f of forms) await gpu.withPolicy({ bigTile: f }, () => run('big'));
+      const names = ['main'];
+      for (const f of forms) {
+        await gpu.withPolicy({ bigTile: f }, () => run('big'));
+        names.push(`big (${f})`);
+      }
+      if (forms.includes('subgroup')) {
+        await gpu.withPolicy({ bigTile: 'subgroup' }, () => run('quad16'));
+        names.push('quad16');
+      }
       for (let i = 1; i < outs.length; i++) {
         const at = firstDiff(outs[0], outs[i]);
-        assert.is(at, -1, `${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}, big (${forms[i - 1]}): element ${at}: main ${outs[0][at]} big ${outs[i][at]}`);
+        assert.is(at, -1, `${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}, ${names[i]}: element ${at}: main ${outs[0][at]}, ${names[i]} ${outs[i][at]}`);
       }
       n++;
     });

@@ -208,8 +208,8 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation;
     }
   }
   report("encodeMatmul block 'big' vs CPU ref", worst);
-  // the auto choice: 'big' from 32 rows, 32 columns, 16 k's and 2^18 multiply-adds; the same numbers as 'small'
-  // (same summation order)
+  // the auto choice: 'big' from 32 rows, 32 columns, 16 k's and 2^18 multiply-adds, below that 'main' (the quad form's
+  // `quad16` where the device uses the quad form); the same numbers as 'small' (same summation order)
   for (const [M, N, K] of [[64, 200, 40], [128, 40, 64], [40, 100, 20]]) await gpu.scope(async () => {
     const a = gpu.buffer(randn(M * K, 41));
     const b = gpu.buffer(randn(K * N, 42));
@@ -220,7 +220,7 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation;
       encodeMatmul(gpu, { a, b, c, M, N, K, variant: 'regblock', block });
       if (block === 'auto') {
         const entry = (await gpu.endProfile()).entries.map((e) => e.kernel.replace(/^.*matmul[^:]*:(\w+).*$/, '$1'));
-        assert.equal(entry, [M * N * K >= 1 << 18 ? 'big' : 'main'], `auto's entry at ${M}×${K}·${K}×${N}`);
+        assert.equal(entry, [M * N * K >= 1 << 18 ? 'big' : gpu.policy.bigTile === 'subgroup' ? 'quad16' : 'main'], `auto's entry at ${M}×${K}·${K}×${N}`);
       }
       outs.push(await gpu.readF32(c, M * N));
     }
@@ -235,7 +235,9 @@ test('encodeMatmul splits grids past the per-dimension workgroup limit (x, y and
   const gpu = await getGpu();
   for (const v of VARIANTS) {
     // limit 2 groups per dimension: 3 chunks along x and y, 3 along the batch
-    const [M, N] = v === 'tiled' ? [64 * 5 - 3, 64 * 5 + 1] : [32 * 5 - 1, 64 * 5 - 7];
+    // (regblock's small products: `main`'s 32×64 blocks, or the quad form's 16×16 `quad16`)
+    const quad = gpu.policy.bigTile === 'subgroup';
+    const [M, N] = v === 'tiled' ? [64 * 5 - 3, 64 * 5 + 1] : quad ? [16 * 5 - 1, 16 * 5 - 7] : [32 * 5 - 1, 64 * 5 - 7];
     const before = gpu.dispatchCount;
     await checkEncode(gpu, v, { M, N, K: 5, batch: 5, tA: false, tB: false, acc: false, bias: true, alpha: 1, lda: 5, ldb: N, ldc: N, pad: 0, sharedB: false, maxGroupsPerDim: 2 });
     assert.is(gpu.dispatchCount - before, 27, `${v}: 3×3×3 dispatches`);

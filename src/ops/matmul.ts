@@ -30,8 +30,8 @@ const bigWidth = (N: number) => {
  * shared A tile, or 64×16 with A's rows shared by quad swaps) where its blocks are filled well enough to beat `main` (4×8 per invocation) and the product is large
  * enough to earn back its compile time, else `main`.
  */
-function regblockEntry(M: number, N: number, K: number, tA: boolean, block: 'auto' | 'small' | 'big'): 'main' | 'row1' | 'big' {
-  if (block === 'big') return 'big';
+function regblockEntry(M: number, N: number, K: number, tA: boolean, block: 'auto' | 'small' | 'big' | 'quad16'): 'main' | 'row1' | 'big' | 'quad16' {
+  if (block === 'big' || block === 'quad16') return block;
   if (M === 1 && !tA) return 'row1';
   if (block === 'small') return 'main';
   return M >= BIG_MIN_M && N >= BIG_MIN_N && K >= BIG_MIN_K && M * N * K >= BIG_MIN_WORK ? 'big' : 'main';
@@ -98,10 +98,11 @@ export interface MatmulSpec {
   act?: 'gelu_tanh';
   /**
    * Block size of the register-blocked kernel (default 'auto': by shape, see regblockEntry): 'small' = 4×8 of C per
-   * invocation (entry `main`, or `row1` for one row), 'big' = 32×16 per invocation with a shared A tile, 64×16 in the quad form (entry `big`).
-   * For tests and benchmarks.
+   * invocation (entry `main`, or `row1` for one row), 'big' = 32×16 per invocation with a shared A tile, 64×16 in the
+   * quad form (entry `big`), 'quad16' = the quad form's 16 × 16 blocks (entry `quad16`; quad form only). For tests and
+   * benchmarks.
    */
-  block?: 'auto' | 'small' | 'big';
+  block?: 'auto' | 'small' | 'big' | 'quad16';
   /**
    * Stride form, an alternative to transA/lda etc.: A(m,k) at offset + m·sAm + k·sAk, B(k,n) at
    * k·sBk + n·sBn; one stride of each pair must be 1. sAb/sBb/sCb and oA/oB/oC are the batch strides
@@ -222,25 +223,31 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const VA = aligned(s.a, tA ? M : K, lda, oA, sA);
     const VB = aligned(s.b, tB ? K : N, ldb, oB, sB);
     const block = s.block ?? 'auto';
-    if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
-    let entry = regblockEntry(M, N, K, tA, block);
-    // the quad form of `big` needs a workgroup of exactly one quad (4 invocations)
+    if (block !== 'auto' && block !== 'small' && block !== 'big' && block !== 'quad16') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small, big or quad16)`);
     const share = gpu.policy.bigTile;
+    if (block === 'quad16' && share !== 'subgroup') throw new Error(`encodeMatmul: block 'quad16' needs the quad form (policy bigTile 'subgroup'; this device's is '${share}')`);
+    let entry = regblockEntry(M, N, K, tA, block);
+    // the quad form's 16 × 16 entry does what `main` does, ~3× faster on SwiftShader and as cheap to compile
+    if (entry === 'main' && block === 'auto' && share === 'subgroup') entry = 'quad16';
+    // the quad form of `big` needs a workgroup of exactly one quad (4 invocations)
     const BW = share === 'subgroup' ? 4 : bigWidth(N);
     const bigShader = matmulShader(share);
     const matmulWgsl = matmulShader('workgroup');
     const constants = { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 };
     if (entry === 'big' && block === 'auto') {
-      // `big` and `main` add the same products in the same order (test/ops-matmul.test.ts checks the bits): `main`
-      // (compiled in ~0.06 s on SwiftShader against ~0.6 s) serves until `big` is ready (the device's tier policy)
-      const t = gpu.kernelTier([{ shader: bigShader, entry: 'big', constants: { ...constants, BW } }, { shader: matmulWgsl, entry: 'main', constants }]);
+      // `big`, `quad16` and `main` add the same products in the same order (test/gpu-tiers.test.ts checks the bits):
+      // the cheap one (`quad16` in the quad form, else `main`; ~0.06 s to compile on SwiftShader against ~1 s) serves
+      // until `big` is ready (the device's tier policy)
+      const cheap = share === 'subgroup' ? { shader: matmulShader(share, 'quad16'), entry: 'quad16', constants } : { shader: matmulWgsl, entry: 'main', constants };
+      const t = gpu.kernelTier([{ shader: bigShader, entry: 'big', constants: { ...constants, BW } }, cheap]);
       k = t.kernel;
-      entry = t.tier === 0 ? 'big' : 'main';
+      entry = t.tier === 0 ? 'big' : share === 'subgroup' ? 'quad16' : 'main';
     } else if (entry === 'big') k = gpu.kernel({ shader: bigShader, entry, constants: { ...constants, BW } });
+    else if (entry === 'quad16') k = gpu.kernel({ shader: matmulShader(share, 'quad16'), entry, constants });
     else k = gpu.kernel({ shader: matmulWgsl, entry, constants });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
-    rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS[share] : 4 * WY;
-    colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : 8 * WX;
+    rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS[share] : entry === 'quad16' ? 16 : 4 * WY;
+    colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : entry === 'quad16' ? 16 : 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
   const label = `${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
