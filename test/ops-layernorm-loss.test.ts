@@ -76,9 +76,9 @@ test("layerNorm takes any eps: BERT's 1e-12 vs reference and F.layer_norm(eps=1e
   });
 });
 
-test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, bit for bit, with dx = and +=; vs CPU reference', async () => {
+test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, bit for bit, with dx = and +=; the vec4 entries (C % 4 = 0) = the scalar ones, bit for bit; vs CPU reference', async () => {
   const gpu = await getGpu();
-  for (const [R, C] of [[1, 3], [5, 17], [70, 65]] as const) {
+  for (const [R, C] of [[1, 3], [5, 17], [70, 65], [3, 4], [70, 64]] as const) {
     await gpu.scope(async () => {
       const x = randn(R * C, 7 + R, -3, 3);
       const w = randn(C, 8, 0.5, 1.5);
@@ -92,21 +92,33 @@ test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, 
       const rstd = gpu.buffer(Float32Array.from({ length: R }, () => 0));
       const y = gpu.buffer(R * C * 4);
       gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward' }), { buffers: { x: xt.buffer, w: wt.buffer, b: bt.buffer, y, mean, rstd }, params: { R, C, eps: 1e-5, acc: 0 }, workgroups: gpu.grid(R, 64) });
+      const v4 = C % 4 === 0;
+      if (v4) {
+        // forward4 (what layerNorm runs here) writes the scalar forward's bits: y, mean, rstd
+        const [y4, mean4, rstd4] = [gpu.buffer(R * C * 4), gpu.buffer(R * 4), gpu.buffer(R * 4)];
+        gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward4' }), { buffers: { x4: xt.buffer, w4: wt.buffer, b4: bt.buffer, y4, mean: mean4, rstd: rstd4 }, params: { R, C, eps: 1e-5, acc: 0 }, workgroups: gpu.grid(R, 64) });
+        for (const [a, b, n, what] of [[y, y4, R * C, 'y'], [mean, mean4, R, 'mean'], [rstd, rstd4, R, 'rstd']] as const) {
+          assert.equal([...(await gpu.readF32(b, n))], [...(await gpu.readF32(a, n))], `forward4 ${what} ${R}x${C}: the scalar entry's bits`);
+        }
+        const lib = await layerNorm(xt, wt, bt).toArray();
+        assert.equal([...lib], [...(await gpu.readF32(y, R * C))], `layerNorm ${R}x${C} (vec4 entries) = the scalar forward, bit for bit`);
+      }
       const ref = layerNormBwdRef(x, w, dy, R, C);
       const dyb = gpu.buffer(Float32Array.from(dy));
       for (const acc of [0, 1]) {
         const outs: Float32Array[][] = [];
-        for (const separate of [false, true]) {
+        // the one-dispatch and the two-dispatch forms, vec4 (C % 4 = 0) and scalar entries
+        for (const [separate, scalar] of v4 ? ([[false, false], [true, false], [false, true], [true, true]] as const) : ([[false, false], [true, false]] as const)) {
           const dx = gpu.buffer(Float32Array.from(dx0));
           const dw = gpu.buffer(Float32Array.from({ length: C }, (_, i) => i * 0.25));
           const db = gpu.buffer(Float32Array.from({ length: C }, (_, i) => -i * 0.5));
           const c0 = { ...gpu.counters };
-          encodeLayerNormBackward(gpu, { x: xt.buffer, w: wt.buffer, dy: dyb, dx, dw, db, mean, rstd }, { R, C, eps: 1e-5, acc }, separate);
+          encodeLayerNormBackward(gpu, { x: xt.buffer, w: wt.buffer, dy: dyb, dx, dw, db, mean, rstd }, { R, C, eps: 1e-5, acc }, separate, scalar);
           assert.is(diffCounters(gpu.counters, c0).dispatches, separate ? 2 : 1);
           outs.push([await gpu.readF32(dx, R * C), await gpu.readF32(dw, C), await gpu.readF32(db, C)]);
         }
-        const [fused, sep] = outs;
-        for (let k = 0; k < 3; k++) assert.equal([...fused[k]], [...sep[k]], `${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}: same bits`);
+        const [fused, ...others] = outs;
+        for (const sep of others) for (let k = 0; k < 3; k++) assert.equal([...fused[k]], [...sep[k]], `${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}: same bits`);
         const want = [ref.dx.map((v, i) => v + (acc ? dx0[i] : 0)), ref.dw.map((v, i) => v + i * 0.25), ref.db.map((v, i) => v - i * 0.5)];
         const errs = [0, 1, 2].map((k) => assertClose(fused[k], want[k], { atol: 1e-4, rtol: 1e-4, name: `ln fused ${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}` }));
         report(`ln fused backward ${R}x${C} acc ${acc} vs ref (dx, dw, db)`, Math.max(...errs));
