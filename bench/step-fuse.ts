@@ -4,11 +4,12 @@
 // own (the ops are module code, not a policy: one process cannot hold both), kept alive across rounds; the parent asks
 // them in turn, alternating A B / B A per round, for STEPS steps and reads back the process CPU ms per step (SwiftShader
 // runs kernels on the process's threads, so the figure barely moves with other processes' load), the wall ms per step,
-// and the losses. Then (unless --no-profile) each side profiles 3 steps: GPU ms per op family (timestamp queries, one
+// and the losses. Then each side records one step's dispatches and replays each alone 20 times: process CPU ms per op
+// family (robust to load, like the step figure); with --profile also GPU ms per op family (timestamp queries, one
 // pass per dispatch: load-sensitive, quote the load average). Checks: each side's losses are bit-identical between two
 // models trained from the same seed (run-to-run stability), and A's and B's losses agree to 4 decimals.
 // Leaves out: PyTorch and tfjs (bench peer-train), compile time (warm-up steps are not timed).
-// Run: node --import ./src/register.mjs bench/step-fuse.ts [REV=main] [ROUNDS=7] [STEPS=5] [--no-profile] [--only tiny|small]
+// Run: node --import ./src/register.mjs bench/step-fuse.ts [REV=main] [ROUNDS=7] [STEPS=5] [--profile] [--only tiny|small]
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -18,6 +19,8 @@ import { fileURLToPath } from 'node:url';
 const CASES = { tiny: { B: 4, T: 32 }, small: { B: 4, T: 64 } } as const;
 type CaseName = keyof typeof CASES;
 const V = 1416;
+/** replays of each recorded dispatch (--kernels) */
+const REPLAY = 20;
 
 interface RunReply { cpu: number; wall: number; losses: number[] }
 
@@ -45,7 +48,7 @@ async function child(root: string): Promise<void> {
     process.send!({ stable: { name, stable, losses: l1 } });
     sides.set(name, { step: (s) => t1.step({ x, y, B, T }, s) });
   }
-  process.on('message', async (m: { run?: CaseName; steps?: number; profile?: CaseName; exit?: boolean }) => {
+  process.on('message', async (m: { run?: CaseName; steps?: number; profile?: CaseName; kernels?: CaseName; exit?: boolean }) => {
     if (m.exit) process.exit(0);
     if (m.run) {
       const t = sides.get(m.run)!;
@@ -55,6 +58,42 @@ async function child(root: string): Promise<void> {
       for (let i = 0; i < m.steps!; i++) losses.push(await t.step(stepNo++));
       const c = process.cpuUsage(c0);
       process.send!({ cpu: (c.user + c.system) / 1000 / m.steps!, wall: (performance.now() - t0) / m.steps!, losses } satisfies RunReply);
+    }
+    if (m.kernels) {
+      // record one step's dispatches, then replay each REPLAY times alone: process CPU ms per dispatch, summed per family
+      const t = sides.get(m.kernels)!;
+      const log: [unknown, unknown][] = [];
+      const orig = gpu.dispatch.bind(gpu);
+      gpu.dispatch = (k: unknown, a: unknown) => {
+        log.push([k, a]);
+        orig(k, a);
+      };
+      try {
+        await t.step(stepNo++);
+      } finally {
+        gpu.dispatch = orig;
+      }
+      // the step's buffers stay allocated (the pool keeps released buffers for reuse); replays overwrite their values
+      const fam = new Map<string, { ms: number; dispatches: number }>();
+      for (const [k, a] of log) {
+        const run = () => orig(k, a);
+        run();
+        await gpu.sync();
+        const ts: number[] = [];
+        for (let r = 0; r < 3; r++) {
+          const c0 = process.cpuUsage();
+          for (let i = 0; i < REPLAY; i++) run();
+          await gpu.sync();
+          const c = process.cpuUsage(c0);
+          ts.push((c.user + c.system) / 1000 / REPLAY);
+        }
+        // the family: the kernel's first file without folder and extension (flash_attention, matmul, …), as profiles name it
+        const f = (k as { layout: { file: string } }).layout.file.split(' ')[0].replace(/^.*\//, '').replace(/\.wgsl$/, '');
+        const e = fam.get(f) ?? fam.set(f, { ms: 0, dispatches: 0 }).get(f)!;
+        e.ms += ts.sort((x, y) => x - y)[1];
+        e.dispatches++;
+      }
+      process.send!({ kernels: [...fam].map(([family, v]) => ({ family, ...v })) });
     }
     if (m.profile) {
       const t = sides.get(m.profile)!;
@@ -145,7 +184,18 @@ async function parent(): Promise<void> {
     console.log(`\n${c} (B = ${CASES[c].B}, T = ${CASES[c].T}) | CPU ms / step | wall ms / step |\n|---|---:|---:|`);
     for (const s of [0, 1]) console.log(`| ${names[s]} | ${med(cpu[s]).toFixed(1)} | ${med(wall[s]).toFixed(1)} |`);
     console.log(`A ÷ B: CPU ${med(rc).toFixed(3)} (${Math.min(...rc).toFixed(2)}–${Math.max(...rc).toFixed(2)}), wall ${med(rw).toFixed(3)} (${Math.min(...rw).toFixed(2)}–${Math.max(...rw).toFixed(2)}); largest |loss A − loss B| over ${losses[0].length} steps ${maxDiff.toExponential(2)} (4 decimals: ${maxDiff < 5e-5})`);
-    if (!flags.includes('--no-profile')) {
+    {
+      const ks = await Promise.all([0, 1].map(async (s) => (await ask<{ kernels: { family: string; ms: number; dispatches: number }[] }>(kids[s], { kernels: c }, 'kernels')).kernels));
+      const all = [...new Set([...ks[0], ...ks[1]].map((f) => f.family))];
+      const get = (s: number, f: string) => ks[s].find((x) => x.family === f);
+      const rows = all.map((f) => ({ f, a: get(0, f), b: get(1, f) })).sort((x, y) => (y.a?.ms ?? 0) - (x.a?.ms ?? 0));
+      console.log(`\n${c}: process CPU ms per op family, each dispatch of one step replayed alone ${REPLAY}× (median of 3; load average ${loadavg()[0].toFixed(2)})\n| family | A dispatches | A CPU ms | B dispatches | B CPU ms | A ÷ B |\n|---|---:|---:|---:|---:|---:|`);
+      for (const { f, a, b } of rows) console.log(`| ${f} | ${a?.dispatches ?? 0} | ${a ? a.ms.toFixed(2) : '–'} | ${b?.dispatches ?? 0} | ${b ? b.ms.toFixed(2) : '–'} | ${a && b ? (a.ms / b.ms).toFixed(2) : '–'} |`);
+      const tot = (s: number) => ks[s].reduce((x, y) => x + y.ms, 0);
+      const nd = (s: number) => ks[s].reduce((x, y) => x + y.dispatches, 0);
+      console.log(`| **total** | ${nd(0)} | ${tot(0).toFixed(2)} | ${nd(1)} | ${tot(1).toFixed(2)} | ${(tot(0) / tot(1)).toFixed(2)} |`);
+    }
+    if (flags.includes('--profile')) {
       const fams = await Promise.all([0, 1].map(async (s) => (await ask<{ families: { family: string; ms: number; dispatches: number }[] }>(kids[s], { profile: c }, 'families')).families));
       const all = [...new Set([...fams[0], ...fams[1]].map((f) => f.family))];
       const get = (s: number, f: string) => fams[s].find((x) => x.family === f);
