@@ -20,11 +20,12 @@ struct P { n: u32, lr: f32, wd: f32, b1: f32, b2: f32, eps: f32, stepSize: f32, 
 //!include prelude
 
 
-// PER vec4s per invocation (override, the host sets it and sizes the grid to ⌈⌈n/4⌉ / (64·PER)⌉ workgroups): invocation
+// PER vec4s per invocation (override, the host sets 32 and sizes the grid to ⌈⌈n/4⌉ / (64·PER)⌉ workgroups): invocation
 // li of flat workgroup w updates vec4s (w·PER + k)·64 + li, k < PER (a workgroup's range is contiguous, neighbouring
-// lanes take neighbouring vec4s). SwiftShader pays per invocation and per workgroup: 8 vec4s per invocation measured
-// ~1.7× faster than one (docs/perf.md, issue #26). Every element gets the same arithmetic as before: the same bits.
-override PER: u32 = 8u;
+// lanes take neighbouring vec4s). SwiftShader pays per invocation and per workgroup: on a 200k-element update, 8 vec4s
+// per invocation took ~0.59× the CPU time of one, 32 ~0.53× (docs/perf.md, issue #26). Every element gets the same
+// arithmetic as before: the same bits.
+override PER: u32 = 32u;
 
 @compute @workgroup_size(64)
 fn step(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -43,7 +43,7 @@ interface Chunk {
 }
 
 /** vec4s per invocation of adamw.wgsl `step` (its override PER; measured on SwiftShader, docs/perf.md issue #26). */
-const ADAMW_PER = 8;
+const ADAMW_PER = 32;
 
 /** The default elements per AdamW dispatch: 64 MiB staging buffers for parameters and gradients. */
 export const ADAMW_CHUNK = 16 * 1024 * 1024;
