@@ -42,11 +42,11 @@ test('colsum4 (N a multiple of 4: what encodeColSum runs) = colsum, bit for bit,
       const x = randn(R * N, 3 * R + N);
       const prev = randn(N, 9);
       const xb = gpu.buffer(x);
-      for (const acc of [0, 1]) {
+      for (const acc of [0, 1] as const) {
         const outs: number[][] = [];
         for (const entry of ['colsum', 'colsum4']) {
           const out = gpu.buffer(prev);
-          const buffers = entry === 'colsum' ? { X: xb, out } : { X4: xb, out4: out };
+          const buffers: Record<string, GPUBuffer> = entry === 'colsum' ? { X: xb, out } : { X4: xb, out4: out };
           gpu.dispatch(gpu.kernel({ shader: reduceWgsl, entry }), { buffers, params: { R, N, nw: 0, acc, coef: 0.75 }, workgroups: gpu.grid(entry === 'colsum' ? N : N / 4, 64) });
           outs.push([...(await gpu.readF32(out, N))]);
         }

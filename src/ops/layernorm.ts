@@ -18,7 +18,7 @@ export function layerNorm(x: Tensor, weight: Tensor, bias: Tensor, eps = 1e-5): 
   const rstd = gpu.pool.acquire(R * 4, 'ln.rstd');
   const params = { R, C, eps, acc: 0 };
   // C a multiple of 4: the vec4 entries (the same bits, a quarter of the load instructions)
-  const buffers = C % 4 === 0 ? { x4: x.buffer, w4: weight.buffer, b4: bias.buffer, y4: y.buffer, mean, rstd } : { x: x.buffer, w: weight.buffer, b: bias.buffer, y: y.buffer, mean, rstd };
+  const buffers: Record<string, GPUBuffer> = C % 4 === 0 ? { x4: x.buffer, w4: weight.buffer, b4: bias.buffer, y4: y.buffer, mean, rstd } : { x: x.buffer, w: weight.buffer, b: bias.buffer, y: y.buffer, mean, rstd };
   gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: C % 4 === 0 ? 'forward4' : 'forward' }), { buffers, params, workgroups: gpu.grid(R, 64) });
   const out = makeNode(y, [x, weight, bias], (o) => {
     // backward of `y = (x − mean)·rstd·w + b`

@@ -23,7 +23,7 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
   const rowloss = gpu.pool.acquire(N * 4, 'ce.rowloss');
   const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0, eps: labelSmoothing };
   // V a multiple of 4: rows4 reads the logits as vec4s (the same bits)
-  const rowsBuf = V % 4 === 0 ? { logitsv: logits.buffer } : { logits: logits.buffer };
+  const rowsBuf: Record<string, GPUBuffer> = V % 4 === 0 ? { logitsv: logits.buffer } : { logits: logits.buffer };
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: V % 4 === 0 ? 'rows4' : 'rows' }), { buffers: { ...rowsBuf, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
   const out = Tensor.empty(gpu, [1], 'cross_entropy');
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'mean' }), { buffers: { rl: rowloss, loss: out.buffer }, params, workgroups: 1 });

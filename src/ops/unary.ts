@@ -26,7 +26,7 @@ export function unary(x: Tensor, name: UnaryName): Tensor {
     // backward of `out = f(x)`: dx = dy·f'(x)
     const t = gradTarget(x);
     if (!t) return;
-    const buffers = v4 ? { x4: x.buffer, dy4: o.grad!.buffer, out4: t.t.buffer } : { x: x.buffer, dy: o.grad!.buffer, out: t.t.buffer };
+    const buffers: Record<string, GPUBuffer> = v4 ? { x4: x.buffer, dy4: o.grad!.buffer, out4: t.t.buffer } : { x: x.buffer, dy: o.grad!.buffer, out: t.t.buffer };
     gpu.dispatch(k4('backward'), { buffers, params: { n, acc: t.acc }, workgroups: wg });
   });
 }
