@@ -129,6 +129,8 @@ export interface FlashVariant {
   dk?: boolean;
   dv?: boolean;
   shared?: boolean;
+  /** dkv: also write scale·ds of every (query, key) pair it visits into DS [BH, Tq, Tk] (dq then is DS·K, a product) */
+  ds?: boolean;
 }
 
 /** The row of a source X at f32 index `a` (or vec4 index, v4): chunk c of its HD channels as a vec4f (0 past HD). */
@@ -287,14 +289,19 @@ ${cs.map((c) => `${v.dq ? `  let q${r}_${c} = ${ld(v, 'Q', `qa${r}`, c)};\n` : '
 }`;
 }
 
-/** flash_dkv: R key rows held (k, v); one query at a time over the queries that see them: dv += p·drop·dO, dk += ds·q. */
+/**
+ * flash_dkv: R key rows held (k, v); one query at a time over the queries that see them: dv += p·drop·dO, dk += ds·q.
+ * The `ds` variant (flash_dkv…_ds) also stores scale·ds of each visited pair into DS [BH, Tq, Tk], starting at the query
+ * 4⌊query_start/4⌋ so that every pair of a 4-row block up to its last row's window is written (0 where the key is not
+ * visible): what attention.wgsl's `weighted` reads when it forms dq = DS·K.
+ */
 function flashDkv(v: FlashVariant): string {
   const { hd, R } = v;
   const n4 = Math.ceil(hd / 4);
   const rs = Array.from({ length: R }, (_, r) => r);
   const cs = Array.from({ length: n4 }, (_, c) => c);
   const putV = v.shared ? 'put_vk' : 'put_v';
-  return `${flashHead(`flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`, true)}${R}u;
+  return `${flashHead(`flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}${v.ds ? '_ds' : ''}`, true)}${R}u;
   let jb = blk0;
   let b = z / pf.H;
   let hh = (z % pf.H) * ${hd}u;
@@ -306,7 +313,7 @@ ${cs.map((c) => `  let k${r}_${c} = ${ld(v, 'K', `ka${r}`, c)};
   let v${r}_${c} = ${ld(v, 'V', `va${r}`, c)};
   var dk${r}_${c} = vec4f(0.0);
   var dv${r}_${c} = vec4f(0.0);`).join('\n')}`).join('\n')}
-  for (var i = query_start(jb, pf.q0); i < pf.Tq; i++) {
+  for (var i = ${v.ds ? '(query_start(jb, pf.q0) / 4u) * 4u' : 'query_start(jb, pf.q0)'}; i < pf.Tq; i++) {
     let qa = ${rowAt(v, 'q', 'i')};
     let ga = ${rowAt(v, 'g', 'i')};
     let lse = LSE[z * pf.Tq + i];
@@ -320,7 +327,7 @@ ${rs.map((r) => `    s${r} += dot(q_${c}, k${r}_${c});\n    dp${r} += dot(g_${c}
 ${rs.map((r) => `    let p${r} = select(0.0, exp(pf.scale * s${r} - lse), kj${r} < end && kok${r});
     let mul${r} = drop_mul(rc, kj${r});
     let pd${r} = p${r} * mul${r};
-    let ds${r} = p${r} * (dp${r} * mul${r} - D);`).join('\n')}
+    let ds${r} = p${r} * (dp${r} * mul${r} - D);`).join('\n')}${v.ds ? `\n${rs.map((r) => `    if (jb + ${r}u < pf.Tk) { DS[rc + jb + ${r}u] = ds${r} * pf.scale; }`).join('\n')}` : ''}
 ${cs.map((c) => `    let qq_${c} = ${ld(v, 'Q', 'qa', c)};
     let gg_${c} = ${ld(v, 'G', 'ga', c)};
 ${rs.map((r) => `${v.dv ? `    dv${r}_${c} += pd${r} * gg_${c};\n` : ''}${v.dk ? `    dk${r}_${c} += ds${r} * qq_${c};` : ''}`).join('\n')}`).join('\n')}
@@ -336,7 +343,7 @@ const flashCache = new Map<string, ShaderSource>();
 
 /** shaders/flash_attention.wgsl with one generated entry for `v` (one object per variant: pipelines cache on it). */
 export function flashShader(v: FlashVariant): ShaderSource {
-  const key = `${v.kind} hd${v.hd} ${v.v4 ? 'v4' : 's'} R${v.R}${v.dq ? ' dq' : ''}${v.dk ? ' dk' : ''}${v.dv ? ' dv' : ''}${v.shared ? ' shared' : ''}`;
+  const key = `${v.kind} hd${v.hd} ${v.v4 ? 'v4' : 's'} R${v.R}${v.dq ? ' dq' : ''}${v.dk ? ' dk' : ''}${v.dv ? ' dv' : ''}${v.shared ? ' shared' : ''}${v.ds ? ' ds' : ''}`;
   let s = flashCache.get(key);
   if (!s) {
     const entry = v.kind === 'dq' ? flashDq(v) : v.kind === 'dkv' ? flashDkv(v) : flashFwd(v);
