@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { getGpu, type Gpu } from '../src/gpu/device.ts';
 import { GRID_WG } from '../src/gpu/kernel.ts';
 import type { ShaderSource } from '../src/gpu/kernel.ts';
-import { matmulShader } from '../shaders/matmul_gen.ts';
+import { BIG_ROWS, matmulShader } from '../shaders/matmul_gen.ts';
 import lnNew from '../shaders/matmul_ln.wgsl';
 
 const rev = process.argv[2] ?? 'main';
@@ -45,7 +45,7 @@ function mmCase(name: string, entry: 'main' | 'row1' | 'big', M: number, N: numb
         M, N, K, lda: tA ? M : K, ldb: tB ? K : N, ldc: N, sA: 0, sB: 0, sC: 0, oA: 0, oB: 0, oC: 0,
         mBase: 0, nBase: 0, zBase: 0, acc: 0, hasBias: 0, alpha: 1, ...(act ? {} : { act: 0 }),
       };
-      const wg: [number, number, number] = entry === 'row1' ? [Math.ceil(N / 512), 1, 1] : entry === 'big' ? [Math.ceil(N / (16 * BW)), Math.ceil(M / 32), 1] : [Math.ceil(N / 64), Math.ceil(M / 32), 1];
+      const wg: [number, number, number] = entry === 'row1' ? [Math.ceil(N / 512), 1, 1] : entry === 'big' ? [Math.ceil(N / (16 * BW)), Math.ceil(M / (side === B ? BIG_ROWS[gpu.policy.bigTile] : 32)), 1] : [Math.ceil(N / 64), Math.ceil(M / 32), 1];
       return () => gpu.dispatch(k, { buffers: { A: a, Av: a, Bs: b, Bv: b, C: c, bias: a }, params, workgroups: wg });
     },
   };

@@ -1,9 +1,10 @@
-// The `big` entry of shaders/matmul.wgsl, generated in two forms that add the same products in the same order (the
-// same bits: test/gpu-tiers.test.ts): A's 32-row tile shared through workgroup memory (At, two barriers per chunk of 8
-// k's; any adapter), or — where the workgroup is one subgroup of 4 (SwiftShader) — kept in each invocation's registers
-// (quads li and li + 4) and read by subgroupBroadcast with constant lanes, with no barrier and no workgroup memory:
-// 1.4–1.5× less CPU per product on SwiftShader (docs/perf.md). Leaves out: other subgroup sizes (the host uses the
-// subgroup form only with workgroups of exactly 4 on a 4-wide adapter).
+// The `big` entry of shaders/matmul.wgsl, generated in two forms that add the same products in the same order as
+// `main` (the same bits: test/gpu-tiers.test.ts): A's 32-row tile shared through workgroup memory (At, two barriers per
+// chunk of 8 k's; any adapter: GPUs), or — where a workgroup of 4 is one quad of a subgroup (SwiftShader: its SIMD
+// width) — a 64 × 64 block whose A rows each invocation loads a quarter of and reads the rest of through quad swaps,
+// with no barrier and no workgroup memory (docs/perf.md: 1.25–1.36× the CPU per product of the subgroupBroadcast form it
+// replaced, which was itself 1.4–1.5× the workgroup form). Leaves out: subgroups narrower than 4 (the host then uses
+// the workgroup form).
 import matmulWgsl from './matmul.wgsl';
 import type { ShaderSource } from '../src/gpu/kernel.ts';
 import { each, list } from './unroll.ts';
@@ -11,14 +12,9 @@ import { each, list } from './unroll.ts';
 /** How the invocations of a `big` workgroup share A's tile. */
 export type ATileSharing = 'workgroup' | 'subgroup';
 
-/**
- * One chunk's A quads of this invocation (rows m0+4q .. m0+4q+3, k0+kk): `put(kk, value)` stores each. Workgroup form:
- * the loops over kk as written by hand before (a dynamic kk, one store each); subgroup form: kk unrolled (each value
- * goes to its own register).
- */
-function stage(share: ATileSharing, put: (kk: string | number, v: string) => string): string {
-  const kLoop = (body: (kk: string | number) => string) =>
-    share === 'workgroup' ? `for (var kk = 0u; kk < 8u; kk++) {\n${body('kk')}\n      }` : `{\n${each(8, (kk) => body(kk))}\n      }`;
+/** One chunk's A quads of this invocation (rows m0+4q .. m0+4q+3, k0+kk) into At: `put(kk, value)` stores each. */
+function stage(put: (kk: string | number, v: string) => string): string {
+  const kLoop = (body: (kk: string | number) => string) => `for (var kk = 0u; kk < 8u; kk++) {\n${body('kk')}\n      }`;
   const u = (kk: string | number) => (typeof kk === 'number' ? `${kk}u` : kk);
   return `      if (TA) {
         // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
@@ -64,31 +60,162 @@ const rowsOf = (q: string) => `      let mq = m0 + 4u * ${q};
       let f2 = min(mq + 2u, mL);
       let f3 = min(mq + 3u, mL);`;
 
-/** the 4 × 4 block of A, rows m0+4q .. m0+4q+3 (a column), k0+kk .. k0+kk+3 (the columns) */
-function tileA(share: ATileSharing, kk: number, q: number): string {
-  if (share === 'workgroup') return `big_tile_a(${kk}u, ${q}u)`;
-  return `mat4x4f(${list(4, (i) => `subgroupBroadcast(a${q >> 2}_${kk + i}, ${q & 3}u)`)})`;
+
+/** Rows of C per `big` workgroup in each form: 32 with workgroup memory, 64 with quad swaps. */
+export const BIG_ROWS: Record<ATileSharing, number> = { workgroup: 32, subgroup: 64 };
+
+/**
+ * The quad form of `big` (a workgroup = one quad of 4 invocations: SwiftShader's SIMD width): a 64 × 64 block of C, each
+ * invocation owning 16 columns and all 64 rows. Invocation li loads A's row quads q = li + 4t (t < 4) and reads the
+ * others' through quadSwapX/Y/Diagonal (lane li ^ s, s = 1, 2, 3): one swizzle per component, where subgroupBroadcast
+ * costs a mask and four more ops. So its accumulator c<t><s>_<j> holds row quad 4t + (li ^ s): a lane-dependent row
+ * that only the store has to know. Per quad of k's: c += A(rows, k .. k+3) · B(k .. k+3, cols) as mat4x4f products,
+ * the same sums in the same order as `main` (bit-equal: test/gpu-tiers.test.ts). Indices inside the k loop are
+ * additions and products of values set before it (SwiftShader splits a vector shift into 4 scalar ones), and 8 k's
+ * run per trip (each trip re-stores the 1024 loop-carried accumulators).
+ */
+function quadEntry(): string {
+  const T = 4; // row quads this invocation loads (li + 4t)
+  const J = 4; // column quads this invocation owns
+  const sw = ['', 'quadSwapX', 'quadSwapY', 'quadSwapDiagonal'];
+  // A(rows of quad 4t+li, k+i), i < 4, as the columns of a mat4x4f (components: the 4 rows); zero past K
+  const loadA = (t: number, u: number) => `      var a${t}: mat4x4f;
+      if (TA) {
+${each(4, (i) => `        let r${i} = min(k + ${4 * u + i}u, kL);`)}
+        if (VA) {
+          a${t} = mat4x4f(${list(4, (i) => `Av[aq${t} + r${i} * lda4]`)});
+        } else {
+          a${t} = mat4x4f(${list(4, (i) => `vec4f(${list(4, (r) => `A[af${t}_${r} + r${i} * p.lda]`)})`)});
+        }
+      } else if (VA) {
+        let k4 = min(kq + ${u}u, kq4L);
+        a${t} = transpose(mat4x4f(${list(4, (r) => `Av[ar${t}_${r} + k4]`)}));
+      } else {
+${each(4, (i) => `        let r${i} = min(k + ${4 * u + i}u, kL);`)}
+        a${t} = mat4x4f(${list(4, (i) => `vec4f(${list(4, (r) => `A[ar${t}_${r} + r${i}]`)})`)});
+      }
+${each(4, (i) => `      a${t}[${i}] = select(vec4f(0.0), a${t}[${i}], k + ${4 * u + i}u < p.K);`)}`;
+  // B(k .. k+3, columns n0+4j .. n0+4j+3) as a mat4x4f whose column jj is B(k .. k+3, n0+4j+jj)
+  const loadB = (j: number, u: number) => `      var b${j}: mat4x4f;
+      if (TB) {
+        if (VB) {
+          let k4 = min(kq + ${u}u, kq4L);
+          b${j} = mat4x4f(${list(4, (jj) => `Bv[bc${4 * j + jj} + k4]`)});
+        } else {
+          b${j} = mat4x4f(${list(4, (jj) => `vec4f(${list(4, (i) => `Bs[bc${4 * j + jj} + min(k + ${4 * u + i}u, kL)]`)})`)});
+        }
+      } else {
+${each(4, (i) => `        let r${i} = min(k + ${4 * u + i}u, kL);`)}
+        if (VB) {
+          b${j} = transpose(mat4x4f(${list(4, (i) => `Bv[bq${j} + r${i} * ldb4]`)}));
+        } else {
+          b${j} = transpose(mat4x4f(${list(4, (i) => `vec4f(${list(4, (jj) => `Bs[bc${4 * j + jj} + r${i} * p.ldb]`)})`)}));
+        }
+      }`;
+  const quad = (u: number) => `    // k .. k+3 = k0+${4 * u} .. k0+${4 * u + 3}
+    {
+${each(T, (t) => loadA(t, u))}
+${each(J, (j) => loadB(j, u))}
+${each(T, (t) => each(4, (s) => `      {
+        let a = ${s === 0 ? `a${t}` : `mat4x4f(${list(4, (i) => `${sw[s]}(a${t}[${i}])`)})`};
+${each(J, (j) => `        c${t}${s}_${j} += a * b${j};`)}
+      }`))}
+    }`;
+  return `// ---- generated by shaders/matmul_gen.ts: \`big\`, A's rows shared through quad swaps (a workgroup = one quad) ----
+@compute @workgroup_size(4, 1, 1)
+fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
+  let n0 = ((wid.x + p.nBase) * 4u + li) * 16u;
+  let m0 = (wid.y + p.mBase) * 64u;
+  let b = wid.z + p.zBase;
+  let aB = p.oA + b * p.sA;
+  let bB = p.oB + b * p.sB;
+  let mL = p.M - 1u;
+  let nL = p.N - 1u;
+  let kL = p.K - 1u;
+  // vec4 strides and the last whole vec4 along k (used only where VA / VB make them exact)
+  let lda4 = p.lda >> 2u;
+  let ldb4 = p.ldb >> 2u;
+  let kq4L = (p.K >> 2u) - 1u;
+  // A: this invocation's row quads mq = m0 + 4(li + 4t); rows clamped to the last
+${each(T, (t) => `  let mq${t} = m0 + 4u * (li + ${4 * t}u);
+${each(4, (r) => `  let af${t}_${r} = aB + min(mq${t} + ${r}u, mL);`)}
+  // stored (K, M): the vec4 of rows mq .. mq+3 (M is a multiple of 4 under VA: all in or all past the edge)
+  let aq${t} = (aB + min(mq${t}, p.M - min(p.M, 4u))) >> 2u;
+  // stored (M, K): where each row starts (in vec4s under VA)
+${each(4, (r) => `  let ar${t}_${r} = select((aB + min(mq${t} + ${r}u, mL) * p.lda), (aB + min(mq${t} + ${r}u, mL) * p.lda) >> 2u, VA);`)}`)}
+  // B: this invocation's columns n0 .. n0+15, clamped: where each stored column (TB) or element of a row (!TB) starts
+${each(16, (c) => `  let bc${c} = select(bB + min(n0 + ${c}u, nL), select(bB + min(n0 + ${c}u, nL) * p.ldb, (bB + min(n0 + ${c}u, nL) * p.ldb) >> 2u, VB), TB);`)}
+  // stored (K, N) under VB: the vec4 of columns n0+4j .. n0+4j+3 (N is a multiple of 4: clamped to the last whole one)
+${each(J, (j) => `  let bq${j} = (bB + min(n0 + ${4 * j}u, p.N - min(p.N, 4u))) >> 2u;`)}
+${each(T, (t) => each(4, (s) => each(J, (j) => `  var c${t}${s}_${j} = mat4x4f();`)))}
+  // every chunk of 8 k's, the last one partial when K mod 8 ≠ 0: its A entries past K are 0 (B's rows clamped)
+  for (var k = 0u; k < p.K; k += 8u) {
+    let kq = k >> 2u;
+${quad(0)}
+${quad(1)}
+  }
+  // store C(m0 .. m0+63, n0 .. n0+15) ∩ the matrix from a private array, column by column; row quad Q of the block is
+  // c<Q >> 2><(Q & 3) ^ li>. SwiftShader runs both sides of every \`if\` (masked) but leaves a loop when no invocation
+  // continues, so the bias load and the = / += choice are loops of 0 or 1 trips on the uniform p.hasBias / p.acc.
+  if (n0 >= p.N) { return; }
+  let res = array<mat4x4f, 64>(${list(64, (i) => `c${i >> 4}${(i >> 2) & 3}_${i & 3}`)});
+  let cBase = p.oC + b * p.sC + m0 * p.ldc + n0;
+  let rows = min(64u, p.M - m0);
+  let cols = min(16u, p.N - n0);
+  // whole row quads (4 rows a trip: one vec4 read of res, index math once), then the 0–3 rows past the last one
+  let quads = rows >> 2u;
+  for (var j = 0u; j < cols; j++) {
+    var bj = 0.0;
+    for (var t = 0u; t < p.hasBias; t++) { bj = bias[n0 + j]; }
+    let h = j >> 2u;
+    let jj = j & 3u;
+    let cj = cBase + j;
+    for (var t = p.acc; t < 1u; t++) {
+      var i = cj;
+      for (var q = 0u; q < quads; q++) {
+        let v = res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj];
+${each(4, (r) => `        C[i${r ? ` + ${r === 1 ? '' : `${r}u * `}p.ldc` : ''}] = act_epilogue(p.alpha * v[${r}] + bj);`)}
+        i += 4u * p.ldc;
+      }
+      for (var r = quads * 4u; r < rows; r++) {
+        let q = r >> 2u;
+        C[cj + r * p.ldc] = act_epilogue(p.alpha * res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj][r & 3u] + bj);
+      }
+    }
+    for (var t = 0u; t < p.acc; t++) {
+      var i = cj;
+      for (var q = 0u; q < quads; q++) {
+        let v = res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj];
+${each(4, (r) => `        { let o = i${r ? ` + ${r === 1 ? '' : `${r}u * `}p.ldc` : ''}; C[o] = act_epilogue(p.alpha * v[${r}] + bj) + C[o]; }`)}
+        i += 4u * p.ldc;
+      }
+      for (var r = quads * 4u; r < rows; r++) {
+        let q = r >> 2u;
+        let o = cj + r * p.ldc;
+        C[o] = act_epilogue(p.alpha * res[((q & 12u) | ((q & 3u) ^ li)) * 4u + h][jj][r & 3u] + bj) + C[o];
+      }
+    }
+  }
+}
+`;
 }
 
 function bigEntry(share: ATileSharing): string {
-  const sg = share === 'subgroup';
-  const chunk = sg
-    ? `    // this invocation's quads of the A tile in registers: q = li (a0_*) and li + 4 (a1_*); the others' by broadcast
-${each(2, (h) => `    {\n${rowsOf(`(li + ${4 * h}u)`)}\n${stage(share, (kk, v) => `a${h}_${kk} = ${v};`)}\n    }`)}`
-    : `    workgroupBarrier();
+  if (share === 'subgroup') return quadEntry();
+  const chunk = `    workgroupBarrier();
     // this invocation's quads of the A tile: rows m0+4q .. m0+4q+3 (clamped) for q = li, li+BW, … < 8
     for (var q = li; q < 8u; q += BW) {
 ${rowsOf('q')}
-${stage(share, (kk, v) => `At[${typeof kk === 'number' ? `${kk * 8}u + q` : 'kk * 8u + q'}] = ${v};`)}
+${stage((kk, v) => `At[${typeof kk === 'number' ? `${kk * 8}u + q` : 'kk * 8u + q'}] = ${v};`)}
     }
     workgroupBarrier();`;
   const half = (h: number) => `    // k0+${4 * h} .. k0+${4 * h + 3}
     {
       let k = k0 + ${4 * h}u;
 ${each(4, (j) => `      let b${j} = big_tile_b(bB, k, n0 + ${4 * j}u);`)}
-${each(8, (q) => `      let a${q} = ${tileA(share, 4 * h, q)};\n      ${list(4, (j) => `c${q}${j} += a${q} * b${j}`).replace(/, /g, '; ')};`)}
+${each(8, (q) => `      let a${q} = big_tile_a(${4 * h}u, ${q}u);\n      ${list(4, (j) => `c${q}${j} += a${q} * b${j}`).replace(/, /g, '; ')};`)}
     }`;
-  return `// ---- generated by shaders/matmul_gen.ts: \`big\`, A's tile shared through ${sg ? 'subgroup broadcasts (a workgroup = one subgroup of 4)' : 'workgroup memory'} ----
+  return `// ---- generated by shaders/matmul_gen.ts: \`big\`, A's tile shared through workgroup memory ----
 @compute @workgroup_size(BW, 1, 1)
 fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u) {
   let n0 = ((wid.x + p.nBase) * BW + li) * 16u;
@@ -99,7 +226,6 @@ fn big(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec
 ${each(8, (q) => each(4, (j) => `  var c${q}${j} = mat4x4f();`))}
   let mL = p.M - 1u;
   let kL = p.K - 1u;
-${sg ? each(2, (h) => each(8, (kk) => `  var a${h}_${kk}: vec4f;`)) : ''}
   // every chunk of 8 k's, the last one partial when K mod 8 ≠ 0: its A entries past K are 0
   for (var k0 = 0u; k0 < p.K; k0 += 8u) {
 ${chunk}

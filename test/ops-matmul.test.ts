@@ -11,6 +11,7 @@ import { matmulRef, bmmRef, bmmBackwardRef, linearRef, linearBackwardRef, linear
 import { colSumRef } from '../src/ref/reduce.ts';
 import { assertClose, randn, FIXTURES, fixture, report } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
+import { BIG_ROWS } from '../shaders/matmul_gen.ts';
 
 const VARIANTS: MatmulVariant[] = ['regblock', 'tiled'];
 
@@ -239,10 +240,11 @@ test('encodeMatmul splits grids past the per-dimension workgroup limit (x, y and
     await checkEncode(gpu, v, { M, N, K: 5, batch: 5, tA: false, tB: false, acc: false, bias: true, alpha: 1, lda: 5, ldb: N, ldc: N, pad: 0, sharedB: false, maxGroupsPerDim: 2 });
     assert.is(gpu.dispatchCount - before, 27, `${v}: 3×3×3 dispatches`);
   }
-  // entry big: 32×128 blocks (32×64 with A shared by subgroup broadcasts: 4 invocations)
+  // entry big: 32×128 blocks (64×64 in the quad form: 4 invocations)
   const before = gpu.dispatchCount;
   const cols = 16 * (gpu.policy.bigTile === 'subgroup' ? 4 : 8);
-  await checkEncode(gpu, 'regblock', { M: 32 * 5 - 1, N: cols * 5 - 9, K: 19, batch: 5, tA: false, tB: true, acc: true, bias: true, alpha: 1, lda: 19, ldb: 19, ldc: cols * 5 - 9, pad: 0, sharedB: false, maxGroupsPerDim: 2, block: 'big' });
+  const rows = BIG_ROWS[gpu.policy.bigTile];
+  await checkEncode(gpu, 'regblock', { M: rows * 5 - 1, N: cols * 5 - 9, K: 19, batch: 5, tA: false, tB: true, acc: true, bias: true, alpha: 1, lda: 19, ldb: 19, ldc: cols * 5 - 9, pad: 0, sharedB: false, maxGroupsPerDim: 2, block: 'big' });
   assert.is(gpu.dispatchCount - before, 27, 'big: 3×3×3 dispatches');
 });
 

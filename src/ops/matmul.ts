@@ -1,7 +1,7 @@
 // Matmul and Linear ops (forward dispatch and backward rule side by side) on one strided, batched,
 // accumulating matmul: register-blocked on CPU adapters (shaders/matmul.wgsl), shared-memory tiled on
 // GPUs (shaders/matmul_tiled.wgsl). Leaves out: broadcasting beyond "B shared over the batch", f16.
-import { matmulShader } from '../../shaders/matmul_gen.ts';
+import { BIG_ROWS, matmulShader } from '../../shaders/matmul_gen.ts';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
@@ -16,8 +16,7 @@ export type MatmulVariant = 'regblock' | 'tiled';
 const WX = 8;
 const WY = 8;
 
-/** C block of one workgroup of the `big` entry: BW invocations × (32 rows × 16 columns); BW = 4 below BIG_WIDE_N columns or where it idles fewer columns. */
-const BIG_ROWS = 32;
+/** C block of one workgroup of the `big` entry: BW invocations × (BIG_ROWS rows × 16 columns): 32 rows and BW = 4 below BIG_WIDE_N columns or where it idles fewer columns (workgroup form), 64 rows and BW = 4 (quad form). */
 const bigWidth = (N: number) => {
   // 4 invocations (64 columns) per workgroup when that leaves fewer idle columns in the last block (N = 64: 64 vs 128;
   // N = 192: 0 vs 64): measured 1.2–1.4× faster at 128×64·64×192 than 8
@@ -240,7 +239,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     } else if (entry === 'big') k = gpu.kernel({ shader: bigShader, entry, constants: { ...constants, BW } });
     else k = gpu.kernel({ shader: matmulWgsl, entry, constants });
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
-    rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS : 4 * WY;
+    rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS[share] : 4 * WY;
     colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
