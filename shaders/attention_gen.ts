@@ -13,10 +13,21 @@ interface Variant {
   name: string;
   /** vec4 loads along d and 4×8 blocks (two vec4 column groups), else scalar loads and 4×4 */
   v4: boolean;
+  /** vec4 column groups per block (v4 only; default 2: 4×8). weighted16 / weighted_t16: 4 (4×16 blocks) */
+  G?: number;
 }
 
 function variants(base: string): Variant[] {
   return [{ name: base, v4: false }, { name: `${base}8`, v4: true }];
+}
+
+/**
+ * The products' variants: also 4×16 blocks (four vec4 column groups, hd a multiple of 16): each loaded weight serves
+ * 16 columns instead of 8 (issue #26, measured on SwiftShader: see src/ops/attention.ts encodeWeighted). The same
+ * sums per element, in the same order: the same bits as the 4×8 form.
+ */
+function weightedVariants(base: string): Variant[] {
+  return [...variants(base), { name: `${base}16`, v4: true, G: 4 }];
 }
 
 /** Entry head shared by all: z, the block's first output row r0 and column c0, bounds, b and h. */
@@ -67,8 +78,8 @@ ${each(4, (r) => each(G, (g) => `  store_s(r0 + ${r}u, c0 + ${4 * g}u, s${r}_${g
  * weighted_t (transposed = true): O(b, r0+r, c0+c) over 4 keys r, reducing over queries t ≥ query_start(r0).
  * Both: p_r = W at (row r, t) or (t, row r), xv_g = X(b, t, c0+4g … c0+4g+3), o_r_g += p_r·xv_g.
  */
-function weighted({ name, v4 }: Variant, transposed: boolean): string {
-  const G = v4 ? 2 : 1;
+function weighted({ name, v4, G: g4 }: Variant, transposed: boolean): string {
+  const G = v4 ? (g4 ?? 2) : 1;
   const rows = transposed ? 'Tk' : 'Tq';
   const wRow = transposed
     ? each(4, (r) => `  let w${r} = min(r0 + ${r}u, pw.Tk - 1u);`)
@@ -104,7 +115,7 @@ ${each(4, (r) => each(G, (g) => `  store_o(r0 + ${r}u, c0 + ${4 * g}u, o${r}_${g
 
 /** The generated entry points, in the order the header of shaders/attention.wgsl lists them. */
 export function attentionEntries(): string {
-  return [...variants('scores').map(scores), ...variants('weighted').map((v) => weighted(v, false)), ...variants('weighted_t').map((v) => weighted(v, true))].join('\n\n');
+  return [...variants('scores').map(scores), ...weightedVariants('weighted').map((v) => weighted(v, false)), ...weightedVariants('weighted_t').map((v) => weighted(v, true))].join('\n\n');
 }
 
 /** shaders/attention.wgsl with the generated entry points appended (one object: pipelines cache on it). */

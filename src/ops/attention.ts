@@ -94,8 +94,10 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   const outRows = transposed ? m.Tk : m.Tq;
   if (BH === 0 || outRows === 0 || m.hd === 0) return;
   const v4 = vec4able(m.hd, x);
-  const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? '8' : '');
-  dispatchBlocks(gpu, entry, BH, Math.ceil(m.hd / (v4 ? 8 : 4)), Math.ceil(outRows / 4), v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf }, {
+  // hd a multiple of 16: 4×16 blocks (each weight loaded once per 16 columns; the same bits as 4×8)
+  const cols = v4 ? (m.hd % 16 === 0 ? 16 : 8) : 4;
+  const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? String(cols) : '');
+  dispatchBlocks(gpu, entry, BH, Math.ceil(m.hd / cols), Math.ceil(outRows / 4), v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf }, {
     BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0,
     xRow: x.row, xOff: x.off, xBatch: x.batch,
     oRow: o.row, oOff: o.off, oBatch: o.batch,
