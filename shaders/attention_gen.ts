@@ -1,5 +1,6 @@
-// The templates behind attention.wgsl's six unrolled entry points (scores, weighted, weighted_t, each
-// as a 4×4 block with scalar loads for any hd and a 4×8 block with vec4 loads) and flash_attention.wgsl's
+// The templates behind attention.wgsl's eight unrolled entry points (scores, weighted, weighted_t, each
+// as a 4×4 block with scalar loads for any hd and a 4×8 block with vec4 loads; weighted and weighted_t also as a
+// 4×16 block with vec4 loads for hd a multiple of 16) and flash_attention.wgsl's
 // fused entries (flash_fwd, flash_decode, flash_dq / flash_d, flash_dkv*, generated per head size and rows per
 // invocation): WGSL text is generated because SwiftShader spills private arrays (DESIGN.md), so register blocks
 // must be written out, not looped. Leaves out: other block shapes, shared-memory tiles.

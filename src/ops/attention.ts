@@ -1,7 +1,8 @@
 // Multi-head scaled-dot-product attention: general q/k/v (bidirectional, causal, key-padding mask,
 // cross-attention with Tq ≠ Tk), the fused-qkv GPT entry as a no-copy caller of it, and KV-cache decode;
 // each forward dispatch with its backward rule beside it. Without probabilities requested it runs the fused
-// (flash) kernels (no [B,H,Tq,Tk] buffer; decode in one dispatch); *WithProbs keeps the unfused kernels.
+// (flash) kernels (no [B,H,Tq,Tk] buffer in forward; in backward one only for short sequences, policy flash.dsBytes;
+// decode in one dispatch); *WithProbs keeps the unfused kernels.
 // Leaves out: arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
@@ -186,8 +187,10 @@ function dsFits(gpu: Gpu): boolean {
 
 /**
  * attend without the [B, H, Tq, Tk] buffers: the flash forward writes out and the per-row log-sum-exp; backward
- * recomputes the probabilities (flash_dq: D and dq; flash_dkv: dk and dv). Sinks are called in the order the
- * grads are written (dq, dk, dv), so an `=` sink always comes before a `+=` into the same buffer.
+ * recomputes the probabilities (flash_dq: D and dq; flash_dkv: dk and dv), or for short sequences (B·H·Tq·Tk·4 bytes
+ * ≤ policy.flash.dsBytes) flash_d (D), flash_dkv…_ds (dk, dv and a [B, H, Tq, Tk] buffer of scale·ds, released at the
+ * end of backward) and dq = DS·K as one product. Sinks are called in the order the grads are written (dq, dk, dv; in
+ * the short form dk, dv, dq), so an `=` sink always comes before a `+=` into the same buffer.
  */
 function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSource, parents: Tensor[], sinks: { dq: GradSink; dk: GradSink; dv: GradSink }, label: string): Tensor {
   const { m, C } = pl;
