@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 const CASES = { tiny: { B: 4, T: 32 }, small: { B: 4, T: 64 } } as const;
 type CaseName = keyof typeof CASES;
 const V = 1416;
-/** replays of each recorded dispatch (--kernels) */
+/** replays of each recorded dispatch (the per-family CPU table) */
 const REPLAY = 20;
 
 interface RunReply { cpu: number; wall: number; losses: number[] }
@@ -137,8 +137,11 @@ function ask<T>(c: ChildProcess, msg: object, key?: string): Promise<T> {
 async function parent(): Promise<void> {
   const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
   const flags = process.argv.slice(2);
+  for (const f of flags) if (f.startsWith('--') && f !== '--only' && f !== '--profile') throw new Error(`bench/step-fuse.ts: unknown flag ${f} (--profile, --only tiny|small)`);
   const only = flags.includes('--only') ? [flags[flags.indexOf('--only') + 1] as CaseName] : (Object.keys(CASES) as CaseName[]);
+  if (!only.every((c) => c in CASES)) throw new Error(`bench/step-fuse.ts: --only takes tiny or small, got ${only[0]}`);
   if (flags.includes('--only')) args.splice(args.indexOf(only[0]), 1);
+  if (args.length > 3 || !(Number(args[1] ?? 7) >= 1) || !(Number(args[2] ?? 5) >= 1)) throw new Error('bench/step-fuse.ts: usage: [REV=main] [ROUNDS=7] [STEPS=5] [--profile] [--only tiny|small]');
   const rev = args[0] ?? 'main';
   const rounds = Number(args[1] ?? 7);
   const steps = Number(args[2] ?? 5);
@@ -213,6 +216,11 @@ async function parent(): Promise<void> {
 
 if (process.argv[2] === '--child') await child(process.argv[3]);
 else {
-  await parent();
+  try {
+    await parent();
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
   process.exit(0);
 }
