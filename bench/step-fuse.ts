@@ -116,6 +116,7 @@ async function child(root: string): Promise<void> {
       process.send!({ families: [...fam].map(([f, v]) => ({ family: f, ms: med(v), dispatches: disp.get(f) })) });
     }
   });
+  process.on('disconnect', () => process.exit(0)); // the parent is gone: no orphan keeps the cores busy
   process.send!({ ready: true });
 }
 
