@@ -15,7 +15,7 @@ const rounds = Number(process.argv[3] ?? 7);
 const old = (f: string): ShaderSource => ({ file: `${f} @${rev}`, code: execFileSync('git', ['show', `${rev}:${f}`], { encoding: 'utf8' }) });
 const A = { mm: old('shaders/matmul.wgsl'), ln: old('shaders/matmul_ln.wgsl') };
 const B = { mm: matmulShader('workgroup'), ln: lnNew };
-// B's `big` in the form the device policy picks (SwiftShader: subgroup broadcasts, BW = 4)
+// B's `big` in the form the device policy picks (SwiftShader: the quad form, BW = 4, 64-row blocks)
 const bigB = () => matmulShader(gpu.policy.bigTile);
 // the old text declares ACT as an override and has no `act` uniform
 const oldAct = (src: ShaderSource) => /override ACT/.test(src.code);

@@ -1,5 +1,5 @@
 // A training step of the `small` GPT (V = 1000, B = 8, T = 64) under two kernel policies of one device, alternating
-// per round: `big` with A shared through workgroup memory (A) against subgroup broadcasts (B); process CPU ms per
+// per round: `big` with A shared through workgroup memory (A) against the quad form (B); process CPU ms per
 // step (SwiftShader runs on this process's threads, so the figure barely moves with other processes' load) and the
 // wall ms. The two compute the same bits, so both runs see the same losses. Leaves out: tfjs, PyTorch (bench peer-train).
 // Run: node --import ./src/register.mjs bench/step-ab.ts [ROUNDS=7] [STEPS=3]

@@ -22,7 +22,7 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-test("matmul: `main` and `big` (A shared through workgroup memory and by subgroup broadcasts) give the same bits (all layouts, K mod 8 ≠ 0, bias, alpha, acc, edges)", async () => {
+test("matmul: `main` and `big` (A shared through workgroup memory and by quad swaps) give the same bits (all layouts, K mod 8 ≠ 0, bias, alpha, acc, edges)", async () => {
   const gpu = await getGpu();
   let n = 0;
   const forms: ('workgroup' | 'subgroup')[] = gpu.features.has('subgroups') ? ['workgroup', 'subgroup'] : ['workgroup'];

@@ -182,7 +182,7 @@ test('encodeMatmul: acc on/off, fused bias, alpha, row pitches, offsets, batch s
   report('encodeMatmul strided/acc/bias vs CPU ref', worst);
 });
 
-test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation) at odd sizes: every layout, vec4 and scalar, acc, bias, alpha, batch, pitches", async () => {
+test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation; 64×16 in the quad form) at odd sizes: every layout, vec4 and scalar, acc, bias, alpha, batch, pitches", async () => {
   const gpu = await getGpu();
   let worst = 0;
   // [M, N, K]: ones; odd sizes; K with and without a remainder past the 8-k chunks; several 32×128 blocks with
@@ -198,7 +198,7 @@ test("encodeMatmul block 'big' (entry big: shared A tile, 32×16 per invocation)
         const ldb = (tB ? K : N) + (odd ? 3 : 0);
         const pad = odd ? 1 : 4;
         for (const [batch, sharedB] of [[1, false], [2, true], [2, false]] as const) {
-          // both forms of `big` (A shared through workgroup memory; by subgroup broadcasts where the adapter has subgroups)
+          // both forms of `big` (A shared through workgroup memory; by quad swaps where the adapter has subgroups)
           for (const bigTile of gpu.features.has('subgroups') ? (['workgroup', 'subgroup'] as const) : (['workgroup'] as const)) {
             const e = await gpu.withPolicy({ bigTile }, () => checkEncode(gpu, 'regblock', { M, N, K, batch, tA, tB, acc, bias: !acc, alpha: acc ? 0.5 : 1, lda, ldb, ldc: N + 2, pad, sharedB, block: 'big' }));
             worst = Math.max(worst, e);

@@ -38,7 +38,7 @@ const cmd: Command = {
       console.log(`kind         ${i.isCpu ? 'CPU (software) adapter' : 'GPU adapter'}${i.fellBack ? ' — fallback: no GPU adapter was found' : ''}   platform ${i.platform}`);
       console.log(`features     ${report.features.join(', ') || '(none)'}`);
       for (const [k, val] of Object.entries(limits)) console.log(`  ${k.padEnd(34)} ${val}`);
-      console.log(`policy       matmul ${gpu.policy.matmul} (big's A tile by ${gpu.policy.bigTile === 'subgroup' ? 'subgroup broadcasts' : 'workgroup memory'}), flash attention ≤ ${gpu.policy.flash.RQ} query / ${gpu.policy.flash.RK} key rows per invocation, tiers ${gpu.policy.tiers}`);
+      console.log(`policy       matmul ${gpu.policy.matmul} (big's A rows shared by ${gpu.policy.bigTile === 'subgroup' ? 'quad swaps' : 'workgroup memory'}), flash attention ≤ ${gpu.policy.flash.RQ} query / ${gpu.policy.flash.RK} key rows per invocation, tiers ${gpu.policy.tiers}`);
       console.log(`self-check   ${check.ok ? 'PASS' : 'FAIL'}: y = 2.5x − 1 over ${check.n} floats, max |err| ${check.maxErr}, ${check.ms.toFixed(0)} ms`);
       console.log(`compile      ${compile.pipelines} pipeline${compile.pipelines === 1 ? '' : 's'} in ${compile.ms} ms (the self-check's; a model's first step compiles its kernels, see docs/perf.md)`);
       for (const m of models) console.log(`model_type   ${m.model_type.padEnd(18)} ${m.summary} (presets: ${m.presets.join(', ')})`);

@@ -155,14 +155,15 @@ export interface KernelPolicy {
    */
   tiers: 'progressive' | 'best' | 'cheap';
   /**
-   * how the register-blocked matmul's `big` entry shares A's tile: 'subgroup' (a workgroup of 4 = one subgroup, A by
-   * subgroupBroadcast, no barriers: SwiftShader, whose subgroups are 4 wide) or 'workgroup' (workgroup memory)
+   * how the register-blocked matmul's `big` entry shares A's rows: 'subgroup' (the quad form: a workgroup of 4 = one
+   * quad, A's rows by quad swaps in 64 × 64 blocks, no barriers: SwiftShader, whose subgroups are 4 wide) or
+   * 'workgroup' (workgroup memory, 32-row blocks)
    */
   bigTile: 'workgroup' | 'subgroup';
 }
 
 /**
- * The policy a new device starts with: register blocks and progressive tiers on CPU adapters (with subgroup broadcasts
+ * The policy a new device starts with: register blocks and progressive tiers on CPU adapters (with the quad form of `big`
  * where the device has `subgroups`: SwiftShader's are 4 wide), tiles on GPUs.
  */
 export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'> & Partial<Pick<AdapterSummary, 'subgroupMinSize'>>, features: ReadonlySet<string> = new Set()): KernelPolicy {

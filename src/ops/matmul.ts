@@ -21,13 +21,13 @@ const bigWidth = (N: number) => {
   // 4 invocations (64 columns) per workgroup when that leaves fewer idle columns in the last block (N = 64: 64 vs 128;
   // N = 192: 0 vs 64): measured 1.2–1.4× faster at 128×64·64×192 than 8
   const idle = (w: number) => Math.ceil(N / (16 * w)) * 16 * w - N;
-  // (with A shared by subgroup broadcasts BW is always 4: encodeMatmul)
+  // (in the quad form BW is always 4: encodeMatmul)
   return N < BIG_WIDE_N || idle(4) < idle(8) ? 4 : 8;
 };
 
 /**
- * Entry of matmul.wgsl for one product: `row1` for one row of A (a decode step), `big` (32×16 per invocation, a
- * shared A tile) where its blocks are filled well enough to beat `main` (4×8 per invocation) and the product is large
+ * Entry of matmul.wgsl for one product: `row1` for one row of A (a decode step), `big` (32×16 per invocation with a
+ * shared A tile, or 64×16 with A's rows shared by quad swaps) where its blocks are filled well enough to beat `main` (4×8 per invocation) and the product is large
  * enough to earn back its compile time, else `main`.
  */
 function regblockEntry(M: number, N: number, K: number, tA: boolean, block: 'auto' | 'small' | 'big'): 'main' | 'row1' | 'big' {
@@ -98,7 +98,7 @@ export interface MatmulSpec {
   act?: 'gelu_tanh';
   /**
    * Block size of the register-blocked kernel (default 'auto': by shape, see regblockEntry): 'small' = 4×8 of C per
-   * invocation (entry `main`, or `row1` for one row), 'big' = 32×16 per invocation with a shared A tile (entry `big`).
+   * invocation (entry `main`, or `row1` for one row), 'big' = 32×16 per invocation with a shared A tile, 64×16 in the quad form (entry `big`).
    * For tests and benchmarks.
    */
   block?: 'auto' | 'small' | 'big';
@@ -224,7 +224,7 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     const block = s.block ?? 'auto';
     if (block !== 'auto' && block !== 'small' && block !== 'big') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small or big)`);
     let entry = regblockEntry(M, N, K, tA, block);
-    // `big` with A shared by subgroup broadcasts needs a workgroup of exactly one 4-wide subgroup
+    // the quad form of `big` needs a workgroup of exactly one quad (4 invocations)
     const share = gpu.policy.bigTile;
     const BW = share === 'subgroup' ? 4 : bigWidth(N);
     const bigShader = matmulShader(share);

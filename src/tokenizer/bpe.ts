@@ -19,6 +19,7 @@
 //   Optional "name" (string) is shown in the tokenizer's name. Other keys are rejected (typos should not pass silently).
 //   vocabSize = 256 + M + S. GPT-2 itself is this file with its 50,000 merges and {"<|endoftext|>": 50256}.
 import { type EncodeOptions, type Tokenizer, allowedSpecialSet, assertWellFormed, checkIds, escapeRegExp } from './types.js';
+import { MinHeap } from './merge.js';
 
 /** GPT-2's pre-tokenization pattern (same string as tiktoken's gpt2 pat_str), compiled with the `u` flag. */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -438,47 +439,6 @@ export class ByteBpe implements Tokenizer {
     head.special = this.specialTokens;
     const h = JSON.stringify(head);
     return `${h.slice(0, -1)},\n"merges": [\n${merges.join(',\n')}\n]}\n`;
-  }
-}
-
-/** Binary min-heap of doubles. */
-class MinHeap {
-  private a: Float64Array;
-  size = 0;
-  constructor(cap: number) {
-    this.a = new Float64Array(Math.max(16, cap));
-  }
-  push(v: number): void {
-    if (this.size === this.a.length) {
-      const b = new Float64Array(this.a.length * 2);
-      b.set(this.a);
-      this.a = b;
-    }
-    const a = this.a;
-    let i = this.size++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p] <= v) break;
-      a[i] = a[p];
-      i = p;
-    }
-    a[i] = v;
-  }
-  pop(): number {
-    const a = this.a;
-    const top = a[0];
-    const v = a[--this.size];
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= this.size) break;
-      if (c + 1 < this.size && a[c + 1] < a[c]) c++;
-      if (a[c] >= v) break;
-      a[i] = a[c];
-      i = c;
-    }
-    a[i] = v;
-    return top;
   }
 }
 

@@ -8,6 +8,7 @@ import { HF_PATTERN } from './hf/onig.js';
 import { type EncodeOptions, type FullTokenizer, assertWellFormed, checkIds, escapeRegExp } from './types.js';
 import type { BatchEncoding, BatchOptions, Encoding } from './wordpiece.js';
 import { HfTokenizer } from './hf/tokenizer.js';
+import { MAX_MERGES, MERGE_SPAN, mergeValue, mergeWord, pairKey } from './merge.js';
 
 export interface HfBpeConfig {
   /** token string (byte symbols, GPT-2 spelling) → id */
@@ -57,13 +58,13 @@ export class HfByteLevelBpe implements FullTokenizer {
     this.vocab = new Map();
     let maxId = -1;
     for (const [t, id] of Object.entries(c.vocab)) {
-      if (!Number.isInteger(id) || id < 0 || id >= 1 << 21) throw new Error(`BPE: token ${JSON.stringify(t)} has id ${JSON.stringify(id)}, not an integer in [0, 2^21)`);
+      if (!Number.isInteger(id) || id < 0 || id >= MERGE_SPAN) throw new Error(`BPE: token ${JSON.stringify(t)} has id ${JSON.stringify(id)}, not an integer in [0, 2^24)`);
       this.vocab.set(t, id);
       maxId = Math.max(maxId, id);
     }
     this.specialTokens = { ...(c.specialTokens ?? {}) };
     for (const [t, id] of Object.entries(this.specialTokens)) {
-      if (!Number.isInteger(id) || id < 0 || id >= 1 << 21) throw new Error(`BPE: added token ${JSON.stringify(t)} has id ${JSON.stringify(id)}`);
+      if (!Number.isInteger(id) || id < 0 || id >= MERGE_SPAN) throw new Error(`BPE: added token ${JSON.stringify(t)} has id ${JSON.stringify(id)}`);
       const v = this.vocab.get(t);
       if (v !== undefined && v !== id) throw new Error(`BPE: added token ${JSON.stringify(t)} has id ${id} but the vocabulary says ${v}`);
       maxId = Math.max(maxId, id);
@@ -85,14 +86,14 @@ export class HfByteLevelBpe implements FullTokenizer {
     }
     if (bytesPresent === 0) throw new Error('BPE: none of the 256 byte symbols is in the vocabulary: not a byte-level BPE');
     this.mergeList = c.merges;
+    if (c.merges.length > MAX_MERGES) throw new Error(`BPE: ${c.merges.length} merges, more than the ${MAX_MERGES} this reader ranks exactly`);
     c.merges.forEach(([l, r], rank) => {
       const a = this.vocab.get(l);
       const b = this.vocab.get(r);
       const n = this.vocab.get(l + r);
       if (a === undefined || b === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: ${JSON.stringify(a === undefined ? l : r)} is not in the vocabulary`);
       if (n === undefined) throw new Error(`BPE: merge #${rank} ${JSON.stringify(l + ' ' + r)}: the result ${JSON.stringify(l + r)} is not in the vocabulary`);
-      const k = a * 2097152 + b;
-      this.mergeMap.set(k, rank * 2097152 + n); // a pair listed twice: the later rank counts, as in Hugging Face (its merges go into a hash map)
+      this.mergeMap.set(pairKey(a, b), mergeValue(rank, n)); // a pair listed twice: the later rank counts, as in Hugging Face (its merges go into a hash map)
     });
     this.addPrefixSpace = c.addPrefixSpace ?? false;
     this.useRegex = c.useRegex ?? true;
@@ -190,50 +191,9 @@ export class HfByteLevelBpe implements FullTokenizer {
       const id = this.vocab.get(sym);
       if (id !== undefined) return [id];
     }
-    // symbols as a linked list; min-heap of (rank, position) — Hugging Face's Word::merge_all
+    // Hugging Face's Word::merge_all (src/tokenizer/merge.ts)
     const known = bytes.filter((b) => this.byteIds[b] >= 0);
-    const n = known.length;
-    if (n === 0) return [];
-    const id = Int32Array.from(known, (b) => this.byteIds[b]);
-    const next = new Int32Array(n);
-    const prev = new Int32Array(n);
-    const alive = new Uint8Array(n).fill(1);
-    for (let i = 0; i < n; i++) {
-      next[i] = i + 1 < n ? i + 1 : -1;
-      prev[i] = i - 1;
-    }
-    const heap: number[] = []; // rank·2^32 + pos, with the expected new id alongside
-    const newIds: Map<number, number> = new Map();
-    const push = (pos: number) => {
-      const j = next[pos];
-      if (j < 0) return;
-      const m = this.mergeMap.get(id[pos] * 2097152 + id[j]);
-      if (m === undefined) return;
-      const rank = Math.floor(m / 2097152);
-      heapPush(heap, rank * 4294967296 + pos);
-      newIds.set(rank * 4294967296 + pos, m - rank * 2097152);
-    };
-    for (let i = 0; i < n - 1; i++) push(i);
-    while (heap.length) {
-      const key = heapPop(heap);
-      const rank = Math.floor(key / 4294967296);
-      const pos = key - rank * 4294967296;
-      if (!alive[pos]) continue;
-      const j = next[pos];
-      if (j < 0) continue;
-      const m = this.mergeMap.get(id[pos] * 2097152 + id[j]);
-      const want = newIds.get(key)!;
-      if (m === undefined || m - Math.floor(m / 2097152) * 2097152 !== want || Math.floor(m / 2097152) !== rank) continue; // expired entry
-      id[pos] = want;
-      alive[j] = 0;
-      next[pos] = next[j];
-      if (next[j] >= 0) prev[next[j]] = pos;
-      if (prev[pos] >= 0) push(prev[pos]);
-      push(pos);
-    }
-    const out: number[] = [];
-    for (let i = 0; i >= 0; i = next[i]) out.push(id[i]);
-    return out;
+    return mergeWord(Int32Array.from(known, (b) => this.byteIds[b]), this.mergeMap);
   }
 
   /**
@@ -264,34 +224,4 @@ export class HfByteLevelBpe implements FullTokenizer {
     }
     return UTF8.decode(Uint8Array.from(bytes));
   }
-}
-
-function heapPush(h: number[], v: number): void {
-  let i = h.length;
-  h.push(v);
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (h[p] <= v) break;
-    h[i] = h[p];
-    i = p;
-  }
-  h[i] = v;
-}
-
-function heapPop(h: number[]): number {
-  const top = h[0];
-  const v = h.pop()!;
-  if (h.length) {
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= h.length) break;
-      if (c + 1 < h.length && h[c + 1] < h[c]) c++;
-      if (h[c] >= v) break;
-      h[i] = h[c];
-      i = c;
-    }
-    h[i] = v;
-  }
-  return top;
 }

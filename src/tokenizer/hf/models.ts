@@ -4,6 +4,7 @@
 // unk, byte_fallback) — what Hugging Face tokenizers 0.23.2 does for one pre-token. Browser-safe.
 // Leaves out: BPE dropout > 0 and Unigram sampling (random; refused), training (src/tokenizer/*-train.ts).
 import { type Builder, type Json, Reader, build, isObj } from './read.js';
+import { MAX_MERGES, mergeValue, mergeWord, pairKey } from '../merge.js';
 
 export interface HfModel {
   /** the JSON type */
@@ -71,9 +72,9 @@ function readBpe(o: Json, r: Reader, p: string): HfModel {
   const byteFallback = r.bool(o, 'byte_fallback', p, false);
   const ignoreMerges = r.bool(o, 'ignore_merges', p, false);
   // merges: pair (a, b) → rank and the merged id; the merged token is a + b without b's first prefix_len bytes
-  const merges = new Map<number, [number, number]>();
-  const K = 1 << 24;
+  const merges = new Map<number, number>();
   if (!Array.isArray(o.merges)) r.bad(`${p}.merges`, 'expected an array');
+  else if (o.merges.length > MAX_MERGES) r.bad(`${p}.merges`, `${o.merges.length} merges, more than the ${MAX_MERGES} this reader ranks exactly`);
   else {
     const prefixLen = prefix ?? '';
     (o.merges as unknown[]).forEach((m, rank) => {
@@ -93,7 +94,7 @@ function readBpe(o: Json, r: Reader, p: string): HfModel {
       if (ia === undefined || ib === undefined || n === undefined) {
         return r.bad(`${p}.merges[${rank}]`, `${JSON.stringify(ia === undefined ? a : ib === undefined ? b : joined)} is not in the vocabulary`);
       }
-      merges.set(ia * K + ib, [rank, n]);
+      merges.set(pairKey(ia, ib), mergeValue(rank, n));
     });
   }
   const unkId = unk === null ? undefined : vocab.get(unk);
@@ -134,80 +135,11 @@ function readBpe(o: Json, r: Reader, p: string): HfModel {
       }
     });
     flushUnk();
-    const ids = mergeAll(sym, merges, K);
+    const ids = mergeWord(sym, merges);
     return [ids, ids.map((i) => rev[i])];
   };
   const size = Math.max(rev.length, 0);
   return { type: 'BPE', tokenize: cached(word), tokenToId: (t) => vocab.get(t), idToToken: (i) => rev[i], size };
-}
-
-/** Word::merge_all without dropout: lowest rank first, leftmost on ties; expired heap entries skipped. */
-function mergeAll(sym0: number[], merges: Map<number, [number, number]>, K: number): number[] {
-  const n = sym0.length;
-  if (n < 2) return sym0;
-  const id = Int32Array.from(sym0);
-  const next = new Int32Array(n);
-  const prev = new Int32Array(n);
-  const alive = new Uint8Array(n).fill(1);
-  for (let i = 0; i < n; i++) {
-    next[i] = i + 1 < n ? i + 1 : -1;
-    prev[i] = i - 1;
-  }
-  // heap of [rank, pos, newId]
-  const heap: [number, number, number][] = [];
-  const less = (x: [number, number, number], y: [number, number, number]) => x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]);
-  const push = (e: [number, number, number]) => {
-    let i = heap.length;
-    heap.push(e);
-    while (i > 0) {
-      const q = (i - 1) >> 1;
-      if (!less(e, heap[q])) break;
-      heap[i] = heap[q];
-      i = q;
-    }
-    heap[i] = e;
-  };
-  const pop = () => {
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length) {
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= heap.length) break;
-        if (c + 1 < heap.length && less(heap[c + 1], heap[c])) c++;
-        if (!less(heap[c], last)) break;
-        heap[i] = heap[c];
-        i = c;
-      }
-      heap[i] = last;
-    }
-    return top;
-  };
-  const pairAt = (pos: number) => {
-    const j = next[pos];
-    if (j < 0) return;
-    const m = merges.get(id[pos] * K + id[j]);
-    if (m) push([m[0], pos, m[1]]);
-  };
-  for (let i = 0; i < n - 1; i++) pairAt(i);
-  while (heap.length) {
-    const [, pos, nid] = pop();
-    if (!alive[pos]) continue;
-    const j = next[pos];
-    if (j < 0) continue;
-    const m = merges.get(id[pos] * K + id[j]);
-    if (!m || m[1] !== nid) continue;
-    id[pos] = nid;
-    alive[j] = 0;
-    next[pos] = next[j];
-    if (next[j] >= 0) prev[next[j]] = pos;
-    if (prev[pos] >= 0) pairAt(prev[pos]);
-    pairAt(pos);
-  }
-  const out: number[] = [];
-  for (let i = 0; i >= 0; i = next[i]) out.push(id[i]);
-  return out;
 }
 
 function readWordPiece(o: Json, r: Reader, p: string): HfModel {
