@@ -170,7 +170,9 @@ export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'> & Partial<Pick
   return {
     matmul: info.isCpu ? 'regblock' : 'tiled',
     // chosen by measurement on SwiftShader (docs/perf.md, issue #19); GPUs compile fast, so they start at the best tier
-    flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32, dsBytes: 8 << 20 },
+    // dsBytes: the ds buffer for short sequences on CPU adapters (measured there, issue #26); a GPU keeps FlashAttention's
+    // recomputation (arithmetic is cheap there, memory traffic is not; not measured: no GPU here)
+    flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32, dsBytes: info.isCpu ? 8 << 20 : 0 },
     tiers: info.isCpu ? 'progressive' : 'best',
     // a workgroup of 4 must be one subgroup (lanes 0 … 3): subgroups of at least 4 (SwiftShader's are exactly 4)
     bigTile: info.isCpu && features.has('subgroups') && (info.subgroupMinSize ?? 0) >= 4 ? 'subgroup' : 'workgroup',
