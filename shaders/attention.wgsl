@@ -26,6 +26,8 @@
 //                         (O is a row source too, e.g. one slice of dqkv)
 //   weighted_t, weighted_t8  W (read, zero outside the window), X (read) → O (= or +=):
 //                         O(b,j,d) = Σ_{i ≥ query_start(j)} W[z,i,j]·X(b,i,d)
+//   weighted16, weighted_t16  weighted8 / weighted_t8 on 4×16 blocks (hd a multiple of 16): each loaded weight serves
+//                         16 columns; every element's sum as the 4×8 form makes it (the same bits)
 //   kv_write              ks, vs (read, row sources of Tn new positions) → kc, vc (write =, [B,maxT,C]):
 //                         rows pos … pos+Tn−1
 // Forward: S = scores(q, k, scale); P = softmax rows; out = weighted(P or dropped P, v).

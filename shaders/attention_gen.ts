@@ -1,5 +1,6 @@
-// The templates behind attention.wgsl's six unrolled entry points (scores, weighted, weighted_t, each
-// as a 4×4 block with scalar loads for any hd and a 4×8 block with vec4 loads) and flash_attention.wgsl's
+// The templates behind attention.wgsl's eight unrolled entry points (scores, weighted, weighted_t, each
+// as a 4×4 block with scalar loads for any hd and a 4×8 block with vec4 loads; weighted and weighted_t also as a
+// 4×16 block with vec4 loads for hd a multiple of 16) and flash_attention.wgsl's
 // fused entries (flash_fwd, flash_decode, flash_dq / flash_d, flash_dkv*, generated per head size and rows per
 // invocation): WGSL text is generated because SwiftShader spills private arrays (DESIGN.md), so register blocks
 // must be written out, not looped. Leaves out: other block shapes, shared-memory tiles.
@@ -13,10 +14,21 @@ interface Variant {
   name: string;
   /** vec4 loads along d and 4×8 blocks (two vec4 column groups), else scalar loads and 4×4 */
   v4: boolean;
+  /** vec4 column groups per block (v4 only; default 2: 4×8). weighted16 / weighted_t16: 4 (4×16 blocks) */
+  G?: number;
 }
 
 function variants(base: string): Variant[] {
   return [{ name: base, v4: false }, { name: `${base}8`, v4: true }];
+}
+
+/**
+ * The products' variants: also 4×16 blocks (four vec4 column groups, hd a multiple of 16): each loaded weight serves
+ * 16 columns instead of 8 (issue #26, measured on SwiftShader: see src/ops/attention.ts encodeWeighted). The same
+ * sums per element, in the same order: the same bits as the 4×8 form.
+ */
+function weightedVariants(base: string): Variant[] {
+  return [...variants(base), { name: `${base}16`, v4: true, G: 4 }];
 }
 
 /** Entry head shared by all: z, the block's first output row r0 and column c0, bounds, b and h. */
@@ -67,8 +79,8 @@ ${each(4, (r) => each(G, (g) => `  store_s(r0 + ${r}u, c0 + ${4 * g}u, s${r}_${g
  * weighted_t (transposed = true): O(b, r0+r, c0+c) over 4 keys r, reducing over queries t ≥ query_start(r0).
  * Both: p_r = W at (row r, t) or (t, row r), xv_g = X(b, t, c0+4g … c0+4g+3), o_r_g += p_r·xv_g.
  */
-function weighted({ name, v4 }: Variant, transposed: boolean): string {
-  const G = v4 ? 2 : 1;
+function weighted({ name, v4, G: g4 }: Variant, transposed: boolean): string {
+  const G = v4 ? (g4 ?? 2) : 1;
   const rows = transposed ? 'Tk' : 'Tq';
   const wRow = transposed
     ? each(4, (r) => `  let w${r} = min(r0 + ${r}u, pw.Tk - 1u);`)
@@ -104,7 +116,7 @@ ${each(4, (r) => each(G, (g) => `  store_o(r0 + ${r}u, c0 + ${4 * g}u, o${r}_${g
 
 /** The generated entry points, in the order the header of shaders/attention.wgsl lists them. */
 export function attentionEntries(): string {
-  return [...variants('scores').map(scores), ...variants('weighted').map((v) => weighted(v, false)), ...variants('weighted_t').map((v) => weighted(v, true))].join('\n\n');
+  return [...variants('scores').map(scores), ...weightedVariants('weighted').map((v) => weighted(v, false)), ...weightedVariants('weighted_t').map((v) => weighted(v, true))].join('\n\n');
 }
 
 /** shaders/attention.wgsl with the generated entry points appended (one object: pipelines cache on it). */
@@ -129,6 +141,8 @@ export interface FlashVariant {
   dk?: boolean;
   dv?: boolean;
   shared?: boolean;
+  /** dkv: also write scale·ds of every (query, key) pair it visits into DS [BH, Tq, Tk] (dq then is DS·K, a product) */
+  ds?: boolean;
 }
 
 /** The row of a source X at f32 index `a` (or vec4 index, v4): chunk c of its HD channels as a vec4f (0 past HD). */
@@ -153,13 +167,21 @@ function storeRow(v: FlashVariant, put: (a: string, val: string) => string, base
 
 const lanes = (f: (c: number) => string) => `vec4f(${[0, 1, 2, 3].map(f).join(', ')})`;
 
-function flashHead(name: string): string {
+/**
+ * Entry head: invocation e owns (z, block) with z = e mod BH (neighbouring invocations — one SwiftShader SIMD group of 4
+ * — take the same block of 4 heads/batches, so under a causal window their loops run equally long: no idle lanes) and
+ * the blocks in order of falling work (`lowFirst` false: block nBlk−1 first — a query block's keys grow with it; true:
+ * block 0 first — a key block's queries shrink with it), so the last workgroups the threads pick up are the short ones.
+ * (Before: z = e / nBlk, blocks in rising order. Measured on SwiftShader, issue #26: attention forward + backward of
+ * B 4, T 32, 4 heads of 16 ~14% less CPU time, T 64 of 32 ~7% less.)
+ */
+function flashHead(name: string, lowFirst = false): string {
   return `@compute @workgroup_size(WG)
 fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let e = gid.x + gid.y * nwg.x * WG;
   if (e >= pf.BH * pf.nBlk) { return; }
-  let z = e / pf.nBlk;
-  let blk0 = (e % pf.nBlk) * `;
+  let z = e % pf.BH;
+  let blk0 = (${lowFirst ? 'e / pf.BH' : 'pf.nBlk - 1u - e / pf.BH'}) * `;
 }
 
 /**
@@ -279,14 +301,19 @@ ${cs.map((c) => `${v.dq ? `  let q${r}_${c} = ${ld(v, 'Q', `qa${r}`, c)};\n` : '
 }`;
 }
 
-/** flash_dkv: R key rows held (k, v); one query at a time over the queries that see them: dv += p·drop·dO, dk += ds·q. */
+/**
+ * flash_dkv: R key rows held (k, v); one query at a time over the queries that see them: dv += p·drop·dO, dk += ds·q.
+ * The `ds` variant (flash_dkv…_ds) also stores scale·ds of each visited pair into DS [BH, Tq, Tk], starting at the query
+ * 4⌊query_start/4⌋ so that every pair of a 4-row block up to its last row's window is written (0 where the key is not
+ * visible): what attention.wgsl's `weighted` reads when it forms dq = DS·K.
+ */
 function flashDkv(v: FlashVariant): string {
   const { hd, R } = v;
   const n4 = Math.ceil(hd / 4);
   const rs = Array.from({ length: R }, (_, r) => r);
   const cs = Array.from({ length: n4 }, (_, c) => c);
   const putV = v.shared ? 'put_vk' : 'put_v';
-  return `${flashHead(`flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`)}${R}u;
+  return `${flashHead(`flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}${v.ds ? '_ds' : ''}`, true)}${R}u;
   let jb = blk0;
   let b = z / pf.H;
   let hh = (z % pf.H) * ${hd}u;
@@ -298,7 +325,7 @@ ${cs.map((c) => `  let k${r}_${c} = ${ld(v, 'K', `ka${r}`, c)};
   let v${r}_${c} = ${ld(v, 'V', `va${r}`, c)};
   var dk${r}_${c} = vec4f(0.0);
   var dv${r}_${c} = vec4f(0.0);`).join('\n')}`).join('\n')}
-  for (var i = query_start(jb, pf.q0); i < pf.Tq; i++) {
+  for (var i = ${v.ds ? '(query_start(jb, pf.q0) / 4u) * 4u' : 'query_start(jb, pf.q0)'}; i < pf.Tq; i++) {
     let qa = ${rowAt(v, 'q', 'i')};
     let ga = ${rowAt(v, 'g', 'i')};
     let lse = LSE[z * pf.Tq + i];
@@ -312,7 +339,7 @@ ${rs.map((r) => `    s${r} += dot(q_${c}, k${r}_${c});\n    dp${r} += dot(g_${c}
 ${rs.map((r) => `    let p${r} = select(0.0, exp(pf.scale * s${r} - lse), kj${r} < end && kok${r});
     let mul${r} = drop_mul(rc, kj${r});
     let pd${r} = p${r} * mul${r};
-    let ds${r} = p${r} * (dp${r} * mul${r} - D);`).join('\n')}
+    let ds${r} = p${r} * (dp${r} * mul${r} - D);`).join('\n')}${v.ds ? `\n${rs.map((r) => `    if (jb + ${r}u < pf.Tk) { DS[rc + jb + ${r}u] = ds${r} * pf.scale; }`).join('\n')}` : ''}
 ${cs.map((c) => `    let qq_${c} = ${ld(v, 'Q', 'qa', c)};
     let gg_${c} = ${ld(v, 'G', 'ga', c)};
 ${rs.map((r) => `${v.dv ? `    dv${r}_${c} += pd${r} * gg_${c};\n` : ''}${v.dk ? `    dk${r}_${c} += ds${r} * qq_${c};` : ''}`).join('\n')}`).join('\n')}
@@ -328,7 +355,7 @@ const flashCache = new Map<string, ShaderSource>();
 
 /** shaders/flash_attention.wgsl with one generated entry for `v` (one object per variant: pipelines cache on it). */
 export function flashShader(v: FlashVariant): ShaderSource {
-  const key = `${v.kind} hd${v.hd} ${v.v4 ? 'v4' : 's'} R${v.R}${v.dq ? ' dq' : ''}${v.dk ? ' dk' : ''}${v.dv ? ' dv' : ''}${v.shared ? ' shared' : ''}`;
+  const key = `${v.kind} hd${v.hd} ${v.v4 ? 'v4' : 's'} R${v.R}${v.dq ? ' dq' : ''}${v.dk ? ' dk' : ''}${v.dv ? ' dv' : ''}${v.shared ? ' shared' : ''}${v.ds ? ' ds' : ''}`;
   let s = flashCache.get(key);
   if (!s) {
     const entry = v.kind === 'dq' ? flashDq(v) : v.kind === 'dkv' ? flashDkv(v) : flashFwd(v);

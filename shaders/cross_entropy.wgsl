@@ -4,6 +4,8 @@
 //            rowloss[n] = lse − (1 − eps)·logits[n, t] − eps·mean_v logits[n, v], or 0 if ignored              (=)
 //  mean:     loss[0] = invCount · Σ_n rowloss[n]   (one invocation, rows in order: deterministic)            (=)
 //  backward: dlogits[n, v] (=|+=) dloss·invCount·(softmax[n, v] − (1 − eps)·[v == t] − eps/V), 0 on ignored rows
+//  rows4:    rows through the vec4 view logitsv (V a multiple of 4, the host's choice): the same max, the same sums in the
+//            same order (component by component), so the same bits; a quarter of the load instructions
 // eps = 0 is exactly the plain cross-entropy. Targets are validated on the host (in [0, V) or == ignore) before any dispatch.
 struct P { N: u32, V: u32, ignore: i32, invCount: f32, acc: u32, eps: f32 }
 @group(0) @binding(0) var<uniform> p: P;
@@ -37,6 +39,36 @@ fn rows(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (!counted(t)) { rowloss[n] = 0.0; } else {
     var r = l - logits[o + u32(t)];
     if (p.eps != 0.0) { r = l - (1.0 - p.eps) * logits[o + u32(t)] - p.eps * (sx / f32(p.V)); }
+    rowloss[n] = r;
+  }
+}
+
+@group(0) @binding(6) var<storage, read> logitsv: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn rows4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let n = flat_index(gid, nwg);
+  if (n >= p.N) { return; }
+  let V4 = p.V / 4u;
+  let o = n * V4;
+  var mv = logitsv[o];
+  for (var v = 0u; v < V4; v++) { mv = max(mv, logitsv[o + v]); }
+  let mx = max(max(mv.x, mv.y), max(mv.z, mv.w));
+  var s = 0.0;
+  var sx = 0.0;
+  for (var v = 0u; v < V4; v++) {
+    let x = logitsv[o + v];
+    let e = exp(x - mx);
+    s += e.x; s += e.y; s += e.z; s += e.w;
+    sx += x.x; sx += x.y; sx += x.z; sx += x.w;
+  }
+  let l = mx + log(s);
+  lse[n] = l;
+  let t = targets[n];
+  if (!counted(t)) { rowloss[n] = 0.0; } else {
+    let xt = logitsv[o + u32(t) / 4u][u32(t) % 4u];
+    var r = l - xt;
+    if (p.eps != 0.0) { r = l - (1.0 - p.eps) * xt - p.eps * (sx / f32(p.V)); }
     rowloss[n] = r;
   }
 }
@@ -84,18 +116,19 @@ fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg:
 }
 
 // `backward4`: the same formula over the flat (N·V) index space in vec4s, for buffers that hold whole vec4s (the
-// host checks): invocation q owns the 4 vec4s 4q .. 4q+3, i.e. elements 16q .. 16q+15 (vec4 loads of logits,
-// vec4 stores of dlogits: on SwiftShader a scalar store per element cost more than the rest of the kernel; the row
-// values are read once per 16 elements). 16 elements span at most two rows (V ≥ 16, host-checked): each component
+// host checks): invocation q owns the Q vec4s Q·q .. Q·q+Q−1, i.e. elements 4Q·q .. 4Q·q+4Q−1 (override Q, the host
+// sets 4 or 16; vec4 loads of logits, vec4 stores of dlogits: on SwiftShader a scalar store per element cost more than
+// the rest of the kernel; the row values are read once per 4Q elements; 16 vec4s per invocation measured ~1.3× faster
+// than 4 at 256×1416, docs/perf.md issue #26). 4Q elements span at most two rows (V ≥ 4Q, host-checked): each component
 // picks its row's target and lse by vector selects. Elements past N·V (the last vec4's padding inside the buffer)
 // get 0 (+ the old value when accumulating). Measured at 128×50257: 62–67 ms vs 125–127 for `backward`.
-// Grid: gpu.grid(⌈N·V/16⌉, 64).
-@group(0) @binding(6) var<storage, read> logitsv: array<vec4f>;
+// Grid: gpu.grid(⌈N·V/(4Q)⌉, 64).
 @group(0) @binding(7) var<storage, read_write> dlogitsv: array<vec4f>;
+override Q: u32 = 4u;
 
 @compute @workgroup_size(64)
 fn backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let q0 = flat_index(gid, nwg) * 4u;
+  let q0 = flat_index(gid, nwg) * Q;
   let total = p.N * p.V;
   let i0 = q0 * 4u;
   if (i0 >= total) { return; }
@@ -112,7 +145,7 @@ fn backward4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
   let off = p.eps / f32(p.V);
   let tv0 = vec4u(bitcast<u32>(t0) + n0 * p.V);
   let tv1 = vec4u(bitcast<u32>(t1) + split);
-  let q1 = min(q0 + 4u, (total + 3u) / 4u);
+  let q1 = min(q0 + Q, (total + 3u) / 4u);
   for (var q = q0; q < q1; q++) {
     // component-wise as vector ops (a loop over the 4 components ran ~2× slower on SwiftShader)
     let e = vec4u(q * 4u) + vec4u(0u, 1u, 2u, 3u);

@@ -10,6 +10,10 @@
 //  scatter2: scatter for two tables in one dispatch (token + position rows of gather_add): ids in one CSR, the second
 //            table's ids offset by V (so they sort after every token id); id < V: Wgrad[id] += coef·Σ,
 //            else Pgrad[id − V] += Σ (coef 1). bindings q2{U, C, V, V2, R, coef}, csr, dy, Wgrad, Pgrad (+=)
+//  gather_add4, scatter2_4: gather_add and scatter2 with four adjacent channels per invocation through vec4 views
+//            (W4, P4, out4, dy4, Wgrad4, Pgrad4; C a multiple of 4, the host's choice): each channel's value and sum as
+//            the scalar entries make it (the same bits), a quarter of the invocations and load instructions
+//            (SwiftShader pays per invocation and per load instruction: docs/perf.md, issue #26)
 //  onehot:   oh (R, V) = (v == ids[r]) ? 1 : 0      bindings o{R, V}, ids (read), oh (write =)
 //  sinusoid: pe (T, C): pe[t, 2i] = sin(t / 10000^(2i/C)), pe[t, 2i+1] = cos(t / 10000^(2i/C))   bindings s{T, C}, pe (write =)
 struct GatherP { R: u32, C: u32, V: u32 }
@@ -97,6 +101,50 @@ fn scatter2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
     if (first && q2.coef != 1.0) { s += dy[r * q2.C + c] * q2.coef; } else { s += dy[r * q2.C + c]; }
   }
   if (first) { Wgrad[id * q2.C + c] += s; } else { Pgrad[(id - q2.V) * q2.C + c] += s; }
+}
+
+@group(0) @binding(5) var<storage, read> W4: array<vec4f>;
+@group(0) @binding(6) var<storage, read> P4: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> out4: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn gather_add4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  let C4 = ga.C / 4u;
+  if (i >= ga.R * C4) { return; }
+  let r = i / C4;
+  let c = i % C4;
+  let id = u32(ids[r]);
+  let pos = ga.pos0 + r % ga.T;
+  if (id >= ga.V || pos >= ga.NP) { out4[i] = vec4f(0.0); return; } // validated on the host; never read outside W or P
+  var t = W4[id * C4 + c];
+  if (ga.scale != 1.0) { t = t * ga.scale; }
+  out4[i] = t + P4[pos * C4 + c];
+}
+
+@group(0) @binding(8) var<storage, read> dy4: array<vec4f>;
+@group(0) @binding(9) var<storage, read_write> Wgrad4: array<vec4f>;
+@group(0) @binding(10) var<storage, read_write> Pgrad4: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn scatter2_4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_index(gid, nwg);
+  let C4 = q2.C / 4u;
+  if (i >= q2.U * C4) { return; }
+  let u = i / C4;
+  let c = i % C4;
+  let id = u32(csr[u]);
+  let start = u32(csr[q2.U + u]);
+  let end = u32(csr[q2.U + u + 1u]);
+  if (id >= q2.V + q2.V2 || end > 2u * q2.R) { return; }
+  let first = id < q2.V;
+  var s = vec4f(0.0);
+  for (var k = start; k < end; k++) {
+    let r = u32(csr[2u * q2.U + 1u + k]);
+    if (r >= q2.R) { continue; } // rows come from the host grouping; never read outside dy
+    if (first && q2.coef != 1.0) { s += dy4[r * C4 + c] * q2.coef; } else { s += dy4[r * C4 + c]; }
+  }
+  if (first) { Wgrad4[id * C4 + c] += s; } else { Pgrad4[(id - q2.V) * C4 + c] += s; }
 }
 
 struct OneHotP { R: u32, V: u32 }

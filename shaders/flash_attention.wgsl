@@ -37,6 +37,9 @@
 //   flash_dkv     Q, K, V, G, LSE, Dl (read) → GK (dk, = / += by accK) and GV (dv, = / += by accV), or both
 //                 into GK when dk and dv share one buffer (the "shared" variant: dk stored first, then dv):
 //                 dv_j = Σ_i p·drop·dO_i, dk_j = scale·Σ_i ds·q_i over the queries i that see key j.
+//                 "_ds" variants also write DS[(z·Tq + i)·Tk + j] = scale·ds (=) for every pair they visit (from the
+//                 query 4⌊query_start(j)/4⌋ on: 0 where key j is not visible to i), for short sequences: dq = DS·K is
+//                 then one product (attention.wgsl `weighted`) instead of flash_dq's recomputation of p and ds.
 // Backward uses D = rowsum(dO∘O) = Σ_j p·dp (the softmax backward's row term), which holds with dropout too.
 //!include prelude
 
@@ -76,6 +79,7 @@ struct Flash {
 @group(0) @binding(19) var<storage, read_write> GQ: array<f32>;
 @group(0) @binding(20) var<storage, read_write> GK: array<f32>;
 @group(0) @binding(21) var<storage, read_write> GV: array<f32>;
+@group(0) @binding(22) var<storage, read_write> DS: array<f32>;
 
 override WG: u32 = 32;
 

@@ -4,6 +4,9 @@
 //   colsum      X (read) → out (= when acc == 0, += when acc == 1):  out[n] (=|+=) coef·Σ_r X[r·N + n]
 //   colsum_mul  X, W (read) → out (=|+=):  out[n] (=|+=) coef·Σ_r X[i]·W[i % nw], i = r·N + n
 //               (W broadcast over X's flat index: the other operand of a product)
+//   colsum4     colsum over four adjacent columns per invocation through vec4 views X4, out4 (N a multiple of 4, the
+//               host's choice): each column's rows in order, so the same bits; a quarter of the invocations and load
+//               instructions (SwiftShader pays per invocation and per load instruction: docs/perf.md, issue #26)
 struct P { R: u32, N: u32, nw: u32, acc: u32, coef: f32 }
 @group(0) @binding(0) var<uniform> s: P;
 @group(0) @binding(1) var<storage, read> X: array<f32>;
@@ -40,4 +43,19 @@ fn colsum_mul(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
     t += X[i] * W[j];
   }
   put(n, t);
+}
+
+@group(0) @binding(4) var<storage, read> X4: array<vec4f>;
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4f>;
+
+@compute @workgroup_size(64)
+fn colsum4(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let q = flat_index(gid, nwg);
+  let N4 = s.N / 4u;
+  if (q >= N4) { return; }
+  var t = vec4f(0.0);
+  for (var r = 0u; r < s.R; r++) { t += X4[r * N4 + q]; }
+  var v = s.coef * t;
+  if (s.acc == 1u) { v += out4[q]; }
+  out4[q] = v;
 }

@@ -10,13 +10,24 @@
 //   backward_colsum  x, dy (read) of shape (R, N) → out (write =): out[i] = dy[i]·f'(x[i]), and db (=|+= by
 //             bacc): db[n] (=|+=) Σ_r out[r·N + n] (rows in order): the activation's backward and the bias
 //             gradient of the linear before it in one dispatch (one invocation per column n; c{R, N, bacc})
+//   forward4, backward4, backward_colsum4: the same three through vec4 views (x4, dy4, out4, db4; n or N a multiple
+//             of 4, the host's choice): forward4/backward4 take PER vec4s per invocation (vec4 k < PER of flat workgroup
+//             w, lane li: (w·PER + k)·64 + li), backward_colsum4 four adjacent columns per invocation. SwiftShader pays
+//             per load instruction and per invocation: a vec4 load is one instruction where four scalars are four,
+//             and fewer invocations carry less fixed cost (measured on a GELU of 131072: ~3.5× less CPU time,
+//             docs/perf.md, issue #26). Each element gets act()/act_grad() of its own lane, each column sums its rows
+//             in order: the same bits as the scalar entries.
 struct P { n: u32, acc: u32 }
 @group(0) @binding(0) var<uniform> u: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(5) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(6) var<storage, read> dy4: array<vec4f>;
+@group(0) @binding(7) var<storage, read_write> out4: array<vec4f>;
 
 override ACT: u32 = 0;
+override PER: u32 = 8u;
 
 // GELU_K = √(2/π), SQRT1_2 = 1/√2, INV_SQRT_2PI = 1/√(2π), tanh_exp (tanh through exp with the argument clamped:
 // |z| > 10 is ±1 to f32 precision, and SwiftShader's tanh is not safe for large arguments) and gelu_tanh (GPT-2's
@@ -135,4 +146,50 @@ fn backward_colsum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
   }
   if (c.bacc == 1u) { t += db[n]; }
   db[n] = t;
+}
+
+fn act4(v: vec4f) -> vec4f { return vec4f(act(v.x), act(v.y), act(v.z), act(v.w)); }
+fn act_grad4(v: vec4f) -> vec4f { return vec4f(act_grad(v.x), act_grad(v.y), act_grad(v.z), act_grad(v.w)); }
+
+// the vec4 index of lane li of flat workgroup wid's k-th round
+fn per_index(li: u32, wid: vec3u, nwg: vec3u, k: u32) -> u32 {
+  return ((wid.x + wid.y * nwg.x) * PER + k) * 64u + li;
+}
+
+@compute @workgroup_size(64)
+fn forward4(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var k = 0u; k < PER; k++) {
+    let i = per_index(li, wid, nwg, k);
+    if (i >= u.n / 4u) { return; }
+    out4[i] = act4(x4[i]);
+  }
+}
+
+@compute @workgroup_size(64)
+fn backward4(@builtin(local_invocation_index) li: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  for (var k = 0u; k < PER; k++) {
+    let i = per_index(li, wid, nwg, k);
+    if (i >= u.n / 4u) { return; }
+    let g = dy4[i] * act_grad4(x4[i]);
+    if (u.acc == 1u) { out4[i] = out4[i] + g; } else { out4[i] = g; }
+  }
+}
+
+@group(0) @binding(8) var<storage, read_write> db4: array<vec4f>;
+
+// columns 4q … 4q+3 (q < N/4), rows in order: the same sums as backward_colsum's four invocations
+@compute @workgroup_size(64)
+fn backward_colsum4(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let q = flat_index(gid, nwg);
+  let N4 = c.N / 4u;
+  if (q >= N4) { return; }
+  var t = vec4f(0.0);
+  for (var r = 0u; r < c.R; r++) {
+    let i = r * N4 + q;
+    let g = dy4[i] * act_grad4(x4[i]);
+    out4[i] = g;
+    t += g;
+  }
+  if (c.bacc == 1u) { t += db4[q]; }
+  db4[q] = t;
 }

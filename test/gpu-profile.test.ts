@@ -227,9 +227,10 @@ test('GPT step and KV-cache token: dispatches per op family outside attention/so
       { matmul: step.matmul, adamw: step.adamw, layernorm: step.layernorm, unary: step.unary, reduce: step.reduce, embedding: step.embedding, cross_entropy: step.cross_entropy, binary: step.binary ?? 0 },
       { matmul: 12 * L + 3, adamw: 1, layernorm: 2 * (2 * L + 1), unary: 2 * L, reduce: 2 * L, embedding: 2, cross_entropy: 3, binary: 0 },
     );
-    // attention: one fused forward and two fused backward dispatches per layer (flash_fwd, flash_dq, flash_dkv), no
-    // unfused scores/weighted/softmax dispatches (they were 6 attention + 2 softmax per layer)
-    assert.equal({ flash: step.flash_attention, attention: step.attention ?? 0, softmax: step.softmax ?? 0 }, { flash: 3 * L, attention: 0, softmax: 0 });
+    // attention: one fused forward and two fused backward dispatches per layer (flash_fwd, flash_d, flash_dkv…_ds) and,
+    // this sequence being short (policy flash.dsBytes), dq as one DS·K product (attention.wgsl `weighted`); no unfused
+    // scores/softmax dispatches (they were 6 attention + 2 softmax per layer)
+    assert.equal({ flash: step.flash_attention, attention: step.attention ?? 0, softmax: step.softmax ?? 0 }, { flash: 3 * L, attention: L, softmax: 0 });
     const caches = m.createCaches(1);
     try {
       await gpu.scope(async () => {

@@ -18,6 +18,15 @@ test.before(async () => {
   (await getGpu()).setPolicy({ tiers: 'best' });
 });
 
+/**
+ * The two backward forms of the fused path: flash_dq + flash_dkv (policy flash.dsBytes = 0), and for short sequences
+ * flash_d + flash_dkv…_ds + one DS·K product for dq (the default policy at these sizes).
+ */
+async function bothBackwards(fn: (form: string) => Promise<void>): Promise<void> {
+  const gpu = await getGpu();
+  for (const [form, dsBytes] of [['flash_dq', 0], ['ds·K', 8 << 20]] as const) await gpu.withPolicy({ flash: { ...gpu.policy.flash, dsBytes } }, () => fn(form));
+}
+
 const FWD = { atol: 1e-6, rtol: 1e-5 };
 const BWD = { atol: 1e-5, rtol: 1e-4 };
 
@@ -95,13 +104,13 @@ test('fused attention = unfused = reference: odd T (not a multiple of the 2-row 
     { B: 3, Tq: 5, Tk: 10, H: 1, hd: 8, lengths: [3, 0, 10], scale: 0.6, dropout: 0.25, seed: 4 }, // dropout + padding + scale, vec4
     { B: 1, Tq: 33, Tk: 33, H: 2, hd: 64, causal: true, dropout: 0.1, seed: 2 }, // GPT's head size, long unrolled rows
   ];
-  for (const c of cases) await checkFused(c);
+  for (const c of cases) await bothBackwards(() => checkFused(c));
 });
 
 test('fused attentionQKV (strided q, k, v slices read in place) = attentionQKVWithProbs = reference, with and without dropout', async () => {
   const gpu = await getGpu();
   for (const [B, T, H, hd, p] of [[2, 9, 2, 8, 0], [1, 11, 3, 5, 0.2], [2, 6, 2, 8, 0.4]] as const) {
-    await gpu.scope(async () => {
+    await bothBackwards(() => gpu.scope(async () => {
       const C = H * hd;
       const qkv = randn(B * T * 3 * C, 500 + T * hd, -1.5, 1.5);
       const dout = randn(B * T * C, 600 + T);
@@ -120,13 +129,13 @@ test('fused attentionQKV (strided q, k, v slices read in place) = attentionQKVWi
       const fg = await a.grad!.toArray();
       report('fused dqkv vs ref', assertClose(fg, attentionQKVBwdRef(qkv, dout, B, T, C, H, ro), { ...BWD, name: `dqkv ${tag}` }));
       report('fused dqkv vs unfused', assertClose(fg, await b.grad!.toArray(), { ...BWD, name: `dqkv fused vs unfused ${tag}` }));
-    });
+    }));
   }
 });
 
-test('fused backward with shared and partial grad targets: (x, x, x), k = v, only q needs grad, only k and v need grad, += into an existing grad', async () => {
+test('fused backward (both forms) with shared and partial grad targets: (x, x, x), k = v, only q needs grad, only k and v need grad, += into an existing grad', async () => {
   const gpu = await getGpu();
-  await gpu.scope(async () => {
+  await bothBackwards((form) => gpu.scope(async () => {
     const [B, T, Tk, H, hd] = [2, 5, 7, 2, 5];
     const C = H * hd;
     const x = randn(B * T * C, 71);
@@ -164,8 +173,8 @@ test('fused backward with shared and partial grad targets: (x, x, x), k = v, onl
     const pre = await v4.grad.toArray();
     backward(attention(q4, k4, v4, { heads: H }), G());
     assertClose(await k4.grad!.toArray(), g3.dk, { ...BWD, name: 'only dk, dv: dk' });
-    assertClose(await v4.grad!.toArray(), Array.from(g3.dv, (v, i) => v + pre[i]), { ...BWD, name: 'only dk, dv: dv += ' });
-  });
+    assertClose(await v4.grad!.toArray(), Array.from(g3.dv, (v, i) => v + pre[i]), { ...BWD, name: `only dk, dv: dv += (${form})` });
+  }));
 });
 
 test('gradCheck: fused attention (causal cross with padding and dropout; attentionQKV)', async () => {
@@ -262,7 +271,7 @@ test('fused decode: one dispatch per call (attention + cache write), = the refer
   });
 });
 
-test('fused training attention: 1 dispatch forward, 2 backward, and no [B, H, T, T] buffer (pool bytes in use while the graph is held)', async () => {
+test('fused training attention: 1 dispatch forward, 2 backward (flash_dq, flash_dkv; or for short sequences flash_d, flash_dkv…_ds, the DS·K product: 3), and no [B, H, T, T] buffer (pool bytes in use while the graph is held)', async () => {
   const gpu = await getGpu();
   await gpu.scope(async () => {
     const [B, T, H, hd] = [2, 64, 2, 8];
@@ -280,7 +289,14 @@ test('fused training attention: 1 dispatch forward, 2 backward, and no [B, H, T,
     assert.ok(held < tt / 2, `held ${held} B < half of one T×T buffer (${tt} B)`);
     const c1 = { ...gpu.counters };
     backward(out, dout);
-    assert.is(diffCounters(gpu.counters, c1).dispatches, 2, 'backward: flash_dq + flash_dkv');
+    assert.is(diffCounters(gpu.counters, c1).dispatches, 3, 'backward, short sequence (default policy): flash_d + flash_dkv…_ds + weighted (dq = DS·K)');
+    const x2 = Tensor.from(gpu, randn(B * T * 3 * C, 3), [B, T, 3 * C], { requiresGrad: true });
+    await gpu.withPolicy({ flash: { ...gpu.policy.flash, dsBytes: B * H * T * T * 4 - 1 } }, () => {
+      const out2 = attentionQKV(x2, H, { causal: true, dropout: 0.1, seed: 1 });
+      const c2 = { ...gpu.counters };
+      backward(out2, dout);
+      assert.is(diffCounters(gpu.counters, c2).dispatches, 2, 'backward past dsBytes: flash_dq + flash_dkv');
+    });
     const noG = noGrad(() => attentionQKV(x, H, { causal: true }));
     assert.is(noG.backwardFn, null);
   });

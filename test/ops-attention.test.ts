@@ -11,6 +11,7 @@ import { attentionRef, attentionBwdRef, attentionQKVRef, attentionQKVBwdRef, typ
 import { keepRef } from '../src/ref/random.ts';
 import { assertClose, randn, fileReport, readFixture, throwsMsg } from './helpers.ts';
 import { gradCheck } from './gradcheck.ts';
+import { attentionShader } from '../shaders/attention_gen.ts';
 
 const report = fileReport(test.after);
 
@@ -390,6 +391,53 @@ test('attentionDecode (separate q, k, v) with a cache equals causal attention; c
     }
     report('cross-attention Tq=1 steps vs full', crossErr);
   });
+});
+
+test('attention.wgsl products: weighted16 / weighted_t16 (4×16 blocks, hd % 16 = 0) = weighted8 / weighted_t8, bit for bit, = and +=; vs a CPU loop', async () => {
+  const gpu = await getGpu();
+  // B 2, H 2, hd 32, Tq 7 (a partial 4-row block), Tk 9, causal with q0 = 2; W zero outside the window
+  const [B, H, hd, Tq, Tk, q0] = [2, 2, 32, 7, 9, 2];
+  const C = H * hd;
+  const BH = B * H;
+  const W = new Float32Array(BH * Tq * Tk);
+  randn(BH * Tq * Tk, 41).forEach((v, e) => {
+    const i = Math.floor(e / Tk) % Tq;
+    if (e % Tk < Math.min(Tk, q0 + i + 1)) W[e] = v;
+  });
+  for (const transposed of [false, true]) {
+    const xRows = transposed ? Tq : Tk;
+    const oRows = transposed ? Tk : Tq;
+    const X = Float32Array.from(randn(B * xRows * C, 42 + Number(transposed)));
+    const prev = Float32Array.from(randn(B * oRows * C, 43));
+    const want = new Float64Array(B * oRows * C);
+    for (let z = 0; z < BH; z++) {
+      const [b, h] = [Math.floor(z / H), z % H];
+      for (let i = 0; i < Tq; i++) for (let j = 0; j < Tk; j++) {
+        const w = W[(z * Tq + i) * Tk + j];
+        const [r, t] = transposed ? [j, i] : [i, j];
+        for (let d = 0; d < hd; d++) want[(b * oRows + r) * C + h * hd + d] += w * X[(b * xRows + t) * C + h * hd + d];
+      }
+    }
+    for (const acc of [0, 1]) {
+      await gpu.scope(async () => {
+        const outs: number[][] = [];
+        for (const cols of [8, 16]) {
+          const entry = `${transposed ? 'weighted_t' : 'weighted'}${cols}`;
+          const xTiles = hd / cols;
+          const k = gpu.kernel({ shader: attentionShader, entry, constants: { WX: xTiles, WY: 2 } });
+          const o = gpu.buffer(prev);
+          gpu.dispatch(k, {
+            buffers: { W: gpu.buffer(W), X4: gpu.buffer(X), O: o },
+            params: { BH, H, Tq, Tk, hd, q0, xRow: C, xOff: 0, xBatch: xRows * C, oRow: C, oOff: 0, oBatch: oRows * C, acc, zBase: 0 },
+            workgroups: [1, Math.ceil(oRows / 4 / 2), BH],
+          });
+          outs.push([...(await gpu.readF32(o, B * oRows * C))]);
+        }
+        assert.equal(outs[1], outs[0], `${transposed ? 'weighted_t' : 'weighted'}16 = …8 bit for bit (acc ${acc})`);
+        report('weighted16 vs CPU loop', assertClose(outs[1], Array.from(want, (v, e) => v + (acc ? prev[e] : 0)), { atol: 1e-5, rtol: 1e-5, name: `weighted16 transposed ${transposed} acc ${acc}` }));
+      });
+    }
+  }
 });
 
 test('PyTorch fixture attention.json (the course MHA core): out, attn and grad_qkv', async () => {

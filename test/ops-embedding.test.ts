@@ -185,7 +185,7 @@ test('positions: learned = embedding over arange(pos0…); sinusoidal table vs r
   });
 });
 
-test('embeddingWithPositions (one dispatch forward, one backward) = scale + gather + gather of positions + add, forward and both gradients bit for bit; vs reference; bad positions', async () => {
+test('embeddingWithPositions (one dispatch forward, one backward; vec4 entries when C % 4 = 0) = scale + gather + gather of positions + add, forward and both gradients bit for bit; vs reference; bad positions', async () => {
   const gpu = await getGpu();
   // [V, C, B, T, table rows, pos0, scale, paddingIdx]
   const cases: [number, number, number, number, number, number, number, number | undefined][] = [
@@ -193,6 +193,9 @@ test('embeddingWithPositions (one dispatch forward, one backward) = scale + gath
     [65, 33, 2, 17, 40, 3, 1, undefined],
     [11, 65, 3, 1, 9, 8, 8, 2],
     [5, 17, 4, 13, 13, 0, Math.sqrt(17), 0],
+    // C a multiple of 4: the vec4 entries (gather_add4, scatter2_4)
+    [65, 64, 2, 17, 40, 3, 1, undefined],
+    [11, 8, 3, 5, 9, 2, 8, 2],
   ];
   for (const [V, C, B, T, NP, pos0, s, pad] of cases) {
     await gpu.scope(async () => {

@@ -76,9 +76,9 @@ test("layerNorm takes any eps: BERT's 1e-12 vs reference and F.layer_norm(eps=1e
   });
 });
 
-test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, bit for bit, with dx = and +=; vs CPU reference', async () => {
+test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, bit for bit, with dx = and +=; the vec4 entries (C % 4 = 0) = the scalar ones, bit for bit; vs CPU reference', async () => {
   const gpu = await getGpu();
-  for (const [R, C] of [[1, 3], [5, 17], [70, 65]] as const) {
+  for (const [R, C] of [[1, 3], [5, 17], [70, 65], [3, 4], [70, 64]] as const) {
     await gpu.scope(async () => {
       const x = randn(R * C, 7 + R, -3, 3);
       const w = randn(C, 8, 0.5, 1.5);
@@ -92,21 +92,33 @@ test('layerNorm backward in one dispatch (backward) = backward_x + backward_wb, 
       const rstd = gpu.buffer(Float32Array.from({ length: R }, () => 0));
       const y = gpu.buffer(R * C * 4);
       gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward' }), { buffers: { x: xt.buffer, w: wt.buffer, b: bt.buffer, y, mean, rstd }, params: { R, C, eps: 1e-5, acc: 0 }, workgroups: gpu.grid(R, 64) });
+      const v4 = C % 4 === 0;
+      if (v4) {
+        // forward4 (what layerNorm runs here) writes the scalar forward's bits: y, mean, rstd
+        const [y4, mean4, rstd4] = [gpu.buffer(R * C * 4), gpu.buffer(R * 4), gpu.buffer(R * 4)];
+        gpu.dispatch(gpu.kernel({ shader: lnWgsl, entry: 'forward4' }), { buffers: { x4: xt.buffer, w4: wt.buffer, b4: bt.buffer, y4, mean: mean4, rstd: rstd4 }, params: { R, C, eps: 1e-5, acc: 0 }, workgroups: gpu.grid(R, 64) });
+        for (const [a, b, n, what] of [[y, y4, R * C, 'y'], [mean, mean4, R, 'mean'], [rstd, rstd4, R, 'rstd']] as const) {
+          assert.equal([...(await gpu.readF32(b, n))], [...(await gpu.readF32(a, n))], `forward4 ${what} ${R}x${C}: the scalar entry's bits`);
+        }
+        const lib = await layerNorm(xt, wt, bt).toArray();
+        assert.equal([...lib], [...(await gpu.readF32(y, R * C))], `layerNorm ${R}x${C} (vec4 entries) = the scalar forward, bit for bit`);
+      }
       const ref = layerNormBwdRef(x, w, dy, R, C);
       const dyb = gpu.buffer(Float32Array.from(dy));
       for (const acc of [0, 1]) {
         const outs: Float32Array[][] = [];
-        for (const separate of [false, true]) {
+        // the one-dispatch and the two-dispatch forms, vec4 (C % 4 = 0) and scalar entries
+        for (const [separate, scalar] of v4 ? ([[false, false], [true, false], [false, true], [true, true]] as const) : ([[false, false], [true, false]] as const)) {
           const dx = gpu.buffer(Float32Array.from(dx0));
           const dw = gpu.buffer(Float32Array.from({ length: C }, (_, i) => i * 0.25));
           const db = gpu.buffer(Float32Array.from({ length: C }, (_, i) => -i * 0.5));
           const c0 = { ...gpu.counters };
-          encodeLayerNormBackward(gpu, { x: xt.buffer, w: wt.buffer, dy: dyb, dx, dw, db, mean, rstd }, { R, C, eps: 1e-5, acc }, separate);
+          encodeLayerNormBackward(gpu, { x: xt.buffer, w: wt.buffer, dy: dyb, dx, dw, db, mean, rstd }, { R, C, eps: 1e-5, acc }, separate, scalar);
           assert.is(diffCounters(gpu.counters, c0).dispatches, separate ? 2 : 1);
           outs.push([await gpu.readF32(dx, R * C), await gpu.readF32(dw, C), await gpu.readF32(db, C)]);
         }
-        const [fused, sep] = outs;
-        for (let k = 0; k < 3; k++) assert.equal([...fused[k]], [...sep[k]], `${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}: same bits`);
+        const [fused, ...others] = outs;
+        for (const sep of others) for (let k = 0; k < 3; k++) assert.equal([...fused[k]], [...sep[k]], `${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}: same bits`);
         const want = [ref.dx.map((v, i) => v + (acc ? dx0[i] : 0)), ref.dw.map((v, i) => v + i * 0.25), ref.db.map((v, i) => v - i * 0.5)];
         const errs = [0, 1, 2].map((k) => assertClose(fused[k], want[k], { atol: 1e-4, rtol: 1e-4, name: `ln fused ${['dx', 'dw', 'db'][k]} ${R}x${C} acc ${acc}` }));
         report(`ln fused backward ${R}x${C} acc ${acc} vs ref (dx, dw, db)`, Math.max(...errs));
@@ -156,9 +168,10 @@ test('crossEntropy forward/backward vs CPU reference, ignore index, bad targets'
   });
 });
 
-test('crossEntropy backward: the vec4 entry (backward4, 16 elements per invocation) and the per-row entry agree with the reference — rows straddling vec4s, an ignored row, smoothing, accumulation, the padding of the last vec4; crossEntropy picks backward4 for pool buffers', async () => {
+test('crossEntropy backward: the vec4 entry (backward4, 4Q elements per invocation, Q = 4 and 16) and the per-row entry agree with the reference — rows straddling vec4s, an ignored row, smoothing, accumulation, the padding of the last vec4; crossEntropy picks backward4 for pool buffers', async () => {
   const gpu = await getGpu();
-  const [N, V] = [9, 37]; // N·V = 333: rows start mid-vec4, and the last vec4 holds 3 padding elements
+  // N·V = 333 and 603: rows start mid-vec4, and the last vec4 holds padding elements; V = 67 ≥ 64 also runs Q = 16
+  for (const [N, V] of [[9, 37], [9, 67]] as const) {
   const logits = randn(N * V, 71, -4, 4);
   const t = Array.from({ length: N }, (_, i) => (i === 4 ? -100 : (i * 11) % V));
   for (const eps of [0, 0.1]) {
@@ -180,11 +193,11 @@ test('crossEntropy backward: the vec4 entry (backward4, 16 elements per invocati
       for (const acc of [0, 1]) {
         const old = Float32Array.from({ length: whole }, (_, i) => 0.25 * (i % 5));
         const outs: Float32Array[] = [];
-        for (const entry of ['backward', 'backward4']) {
+        for (const [entry, Q] of [['backward', 0], ['backward4', 4], ...(V >= 64 ? [['backward4', 16] as const] : [])] as const) {
           const d = gpu.buffer(old);
-          const k = gpu.kernel({ shader: ceWgsl, entry });
+          const k = gpu.kernel({ shader: ceWgsl, entry, ...(Q ? { constants: { Q } } : {}) });
           if (entry === 'backward') gpu.dispatch(k, { buffers: { logits: lb, targets: tg, slse: lse, dloss, dlogits: d }, params: { ...params, acc }, workgroups: gpu.grid(N * Math.ceil(V / 256), 1) });
-          else gpu.dispatch(k, { buffers: { logitsv: lb, targets: tg, slse: lse, dloss, dlogitsv: d }, params: { ...params, acc }, workgroups: gpu.grid(Math.ceil((N * V) / 16), 64) });
+          else gpu.dispatch(k, { buffers: { logitsv: lb, targets: tg, slse: lse, dloss, dlogitsv: d }, params: { ...params, acc }, workgroups: gpu.grid(Math.ceil((N * V) / (4 * Q)), 64) });
           const got = await gpu.readF32(d, whole);
           outs.push(got);
           const want = Array.from({ length: N * V }, (_, i) => ref.grad[i] + (acc ? old[i] : 0));
@@ -193,6 +206,7 @@ test('crossEntropy backward: the vec4 entry (backward4, 16 elements per invocati
           else for (let i = N * V; i < whole; i++) assert.is(got[i], old[i], 'the per-row entry leaves the padding alone');
         }
         report('cross_entropy backward4 vs backward', assertClose(outs[1].subarray(0, N * V), outs[0].subarray(0, N * V), { atol: 1e-7, rtol: 1e-6, name: 'backward4 vs backward' }));
+        for (const o of outs.slice(2)) assert.equal([...o], [...outs[1]], 'backward4 with Q = 16 = with Q = 4, bit for bit');
       }
     });
   }
@@ -202,8 +216,35 @@ test('crossEntropy backward: the vec4 entry (backward4, 16 elements per invocati
     backward(crossEntropy(lt, t));
     const p = await gpu.endProfile();
     assert.ok(p.entries.some((e) => /cross_entropy\.wgsl:backward4/.test(e.kernel)), p.entries.map((e) => e.kernel).join(', '));
-    assertClose(await lt.grad!.toArray(), crossEntropyRef(logits, t, N, V).grad, { atol: 1e-6, rtol: 1e-4, name: 'crossEntropy 9x37 grad' });
+    assertClose(await lt.grad!.toArray(), crossEntropyRef(logits, t, N, V).grad, { atol: 1e-6, rtol: 1e-4, name: `crossEntropy ${N}x${V} grad` });
   });
+  }
+});
+
+test('crossEntropy rows4 (V a multiple of 4, vec4 loads) = rows, bit for bit: lse and row losses, with smoothing and an ignored row', async () => {
+  const gpu = await getGpu();
+  for (const [N, V] of [[5, 4], [7, 1416]] as const) {
+    for (const eps of [0, 0.1]) {
+      await gpu.scope(async () => {
+        const logits = randn(N * V, 91 + V, -6, 6);
+        const t = Array.from({ length: N }, (_, i) => (i === 2 ? -100 : (i * 13 + 3) % V));
+        const lb = gpu.buffer(Float32Array.from(logits));
+        const tg = gpu.buffer(Int32Array.from(t));
+        const params = { N, V, ignore: -100, invCount: 1, acc: 0, eps };
+        const outs: Float32Array[][] = [];
+        for (const entry of ['rows', 'rows4']) {
+          const [lse, rowloss] = [gpu.buffer(N * 4), gpu.buffer(N * 4)];
+          gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry }), { buffers: { [entry === 'rows' ? 'logits' : 'logitsv']: lb, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
+          outs.push([await gpu.readF32(lse, N), await gpu.readF32(rowloss, N)]);
+        }
+        assert.equal([...outs[1][0]], [...outs[0][0]], `lse ${N}x${V} eps ${eps}: rows4 = rows`);
+        assert.equal([...outs[1][1]], [...outs[0][1]], `row losses ${N}x${V} eps ${eps}: rows4 = rows`);
+        const ref = crossEntropyRef(logits, t, N, V, -100, eps);
+        const count = t.filter((x) => x !== -100).length;
+        assertClose([outs[1][1].reduce((a, b) => a + b, 0) / count], [ref.loss], { atol: 1e-5, rtol: 1e-5, name: `rows4 ${N}x${V} mean vs ref` });
+      });
+    }
+  }
 });
 
 test('crossEntropy with label smoothing: CPU reference at odd sizes, PyTorch F.cross_entropy(label_smoothing), finite differences, bad ε', async () => {

@@ -4,6 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { getGpu } from '../src/gpu/device.ts';
 import { encodeColSum } from '../src/ops/reduce.ts';
+import reduceWgsl from '../shaders/reduce.wgsl';
 import { colSumRef } from '../src/ref/reduce.ts';
 import { assertClose, randn, report } from './helpers.ts';
 
@@ -32,6 +33,30 @@ test('encodeColSum: Σ over rows, coef, weight broadcast over the flat index, = 
     const b = gpu.buffer(new Float32Array(12));
     assert.throws(() => encodeColSum(gpu, b, b, 3, 4, false, { weight: b, weightSize: 5 }), /encodeColSum: weight size 5 does not divide R·N = 12/);
   });
+});
+
+test('colsum4 (N a multiple of 4: what encodeColSum runs) = colsum, bit for bit, = and += with coef', async () => {
+  const gpu = await getGpu();
+  for (const [R, N] of [[1, 4], [65, 32], [256, 384], [0, 8]] as const) {
+    await gpu.scope(async () => {
+      const x = randn(R * N, 3 * R + N);
+      const prev = randn(N, 9);
+      const xb = gpu.buffer(x);
+      for (const acc of [0, 1] as const) {
+        const outs: number[][] = [];
+        for (const entry of ['colsum', 'colsum4']) {
+          const out = gpu.buffer(prev);
+          const buffers: Record<string, GPUBuffer> = entry === 'colsum' ? { X: xb, out } : { X4: xb, out4: out };
+          gpu.dispatch(gpu.kernel({ shader: reduceWgsl, entry }), { buffers, params: { R, N, nw: 0, acc, coef: 0.75 }, workgroups: gpu.grid(entry === 'colsum' ? N : N / 4, 64) });
+          outs.push([...(await gpu.readF32(out, N))]);
+        }
+        assert.equal(outs[1], outs[0], `colsum4 R${R} N${N} acc ${acc}: colsum's bits`);
+        const out = gpu.buffer(prev);
+        encodeColSum(gpu, xb, out, R, N, acc, { coef: 0.75 });
+        assert.equal([...(await gpu.readF32(out, N))], outs[0], `encodeColSum R${R} N${N} acc ${acc} (colsum4) = colsum`);
+      }
+    });
+  }
 });
 
 test.run();

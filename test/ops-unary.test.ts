@@ -74,6 +74,28 @@ test('unary backward accumulates (+=) when the input already has a gradient; siz
   }
 });
 
+test('the vec4 entries (n a multiple of 4: forward4, backward4 = and +=) give the scalar entries\' bits (n = 4k + 1)', async () => {
+  const gpu = await getGpu();
+  // 4100 elements: 1025 vec4s over PER = 8 rounds of 64 lanes, so the last workgroup runs a partial round
+  const n = 4100;
+  for (const name of NAMES) {
+    await gpu.scope(async () => {
+      const x = randn(n + 1, 31 + name.length, -9, 9);
+      const dy = randn(n + 1, 32);
+      const run = async (m: number) => {
+        const xt = Tensor.from(gpu, x.slice(0, m), [m], { requiresGrad: true });
+        const y = unary(xt, name);
+        // y + x: the second backward accumulates (+=) into x.grad
+        backward(add(y, xt), Tensor.from(gpu, dy.slice(0, m), [m]));
+        return { y: (await y.toArray()).slice(0, n), g: (await xt.grad!.toArray()).slice(0, n) };
+      };
+      const [v4, s] = [await run(n), await run(n + 1)];
+      assert.equal([...v4.y], [...s.y], `${name} forward4 = forward, bit for bit`);
+      assert.equal([...v4.g], [...s.g], `${name} backward4 (=, +=) = backward, bit for bit`);
+    });
+  }
+});
+
 test('finite differences: every activation', async () => {
   const gpu = await getGpu();
   const errs: number[] = [];

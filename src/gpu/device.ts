@@ -143,9 +143,10 @@ export interface KernelPolicy {
    * flash attention tiles: WG invocations per workgroup (forward, dq, dk/dv), decodeWG for KV-cache decode (B·H
    * invocations per token: small workgroups idle fewer lanes); RQ query rows per invocation (forward, decode prefill,
    * dq), RK key rows (dk/dv), each at most budget / ⌈hd/4⌉. One workgroup size per kernel and head size: each size is a
-   * pipeline of its own, compiled once per process.
+   * pipeline of its own, compiled once per process. dsBytes: the backward stores ds for every (query, key) pair and
+   * forms dq as one product (instead of flash_dq's recomputation) when B·H·Tq·Tk·4 bytes are at most this (0: never).
    */
-  flash: { WG: number; decodeWG: number; RQ: number; RK: number; budget: number };
+  flash: { WG: number; decodeWG: number; RQ: number; RK: number; budget: number; dsBytes: number };
   /**
    * Kernels with tiers (a cheap one that compiles fast and the best one, computing the same bits: matmul's `main`
    * and `big`, flash attention at 1 and at RQ/RK rows per invocation): 'progressive' runs the cheap tier until the
@@ -169,7 +170,9 @@ export function defaultPolicy(info: Pick<AdapterSummary, 'isCpu'> & Partial<Pick
   return {
     matmul: info.isCpu ? 'regblock' : 'tiled',
     // chosen by measurement on SwiftShader (docs/perf.md, issue #19); GPUs compile fast, so they start at the best tier
-    flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32 },
+    // dsBytes: the ds buffer for short sequences on CPU adapters (measured there, issue #26); a GPU keeps FlashAttention's
+    // recomputation (arithmetic is cheap there, memory traffic is not; not measured: no GPU here)
+    flash: { WG: 32, decodeWG: 8, RQ: 4, RK: 4, budget: 32, dsBytes: info.isCpu ? 8 << 20 : 0 },
     tiers: info.isCpu ? 'progressive' : 'best',
     // a workgroup of 4 must be one subgroup (lanes 0 … 3): subgroups of at least 4 (SwiftShader's are exactly 4)
     bigTile: info.isCpu && features.has('subgroups') && (info.subgroupMinSize ?? 0) >= 4 ? 'subgroup' : 'workgroup',

@@ -1,7 +1,8 @@
 // Multi-head scaled-dot-product attention: general q/k/v (bidirectional, causal, key-padding mask,
 // cross-attention with Tq ≠ Tk), the fused-qkv GPT entry as a no-copy caller of it, and KV-cache decode;
 // each forward dispatch with its backward rule beside it. Without probabilities requested it runs the fused
-// (flash) kernels (no [B,H,Tq,Tk] buffer; decode in one dispatch); *WithProbs keeps the unfused kernels.
+// (flash) kernels (no [B,H,Tq,Tk] buffer in forward; in backward one only for short sequences, policy flash.dsBytes;
+// decode in one dispatch); *WithProbs keeps the unfused kernels.
 // Leaves out: arbitrary [Tq, Tk] masks (only causal + key padding), and graphs for decode (inference only).
 import type { Gpu } from '../gpu/device.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr } from '../autograd/tensor.js';
@@ -94,8 +95,10 @@ function encodeWeighted(gpu: Gpu, m: AttnDims, W: GPUBuffer, x: RowSource, o: Ro
   const outRows = transposed ? m.Tk : m.Tq;
   if (BH === 0 || outRows === 0 || m.hd === 0) return;
   const v4 = vec4able(m.hd, x);
-  const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? '8' : '');
-  dispatchBlocks(gpu, entry, BH, Math.ceil(m.hd / (v4 ? 8 : 4)), Math.ceil(outRows / 4), v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf }, {
+  // hd a multiple of 16: 4×16 blocks (each weight loaded once per 16 columns; the same bits as 4×8)
+  const cols = v4 ? (m.hd % 16 === 0 ? 16 : 8) : 4;
+  const entry = (transposed ? 'weighted_t' : 'weighted') + (v4 ? String(cols) : '');
+  dispatchBlocks(gpu, entry, BH, Math.ceil(m.hd / cols), Math.ceil(outRows / 4), v4 ? { W, X4: x.buf, O: o.buf } : { W, X: x.buf, O: o.buf }, {
     BH, H: m.H, Tq: m.Tq, Tk: m.Tk, hd: m.hd, q0: m.q0,
     xRow: x.row, xOff: x.off, xBatch: x.batch,
     oRow: o.row, oOff: o.off, oBatch: o.batch,
@@ -149,7 +152,7 @@ function flashParams(pl: Plan, nBlk: number, split: number, a: FlashArgs): Recor
 function encodeFlash(gpu: Gpu, pl: Plan, v: FlashVariant, nRows: number, split: number, a: FlashArgs, reads: Record<string, RowSource>, writes: Record<string, GPUBuffer>, mask?: GPUBuffer): void {
   const BH = pl.m.B * pl.m.H;
   if (BH * nRows === 0) return;
-  const entry = v.kind === 'fwd' ? 'flash_fwd' : v.kind === 'decode' ? 'flash_decode' : v.kind === 'dq' ? (v.dq ? 'flash_dq' : 'flash_d') : `flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}`;
+  const entry = v.kind === 'fwd' ? 'flash_fwd' : v.kind === 'decode' ? 'flash_decode' : v.kind === 'dq' ? (v.dq ? 'flash_dq' : 'flash_d') : `flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}${v.ds ? '_ds' : ''}`;
   // decode (B·H invocations per token) gets small workgroups: SwiftShader pays for idle invocations (measured: a decode
   // dispatch, B·H = 4, averaged over 200: ~0.34 ms at 32, ~0.24 ms at 8); one size per kind, so a prompt's prefill and
   // the tokens after it share one pipeline (each size compiles apart: ~0.4–1 s on SwiftShader)
@@ -175,9 +178,19 @@ function flashOk(hd: number): boolean {
 }
 
 /**
+ * Whether a flash_dkv…_ds dispatch fits the adapter's storage buffers per stage: Q, K, V, G, LSE, Dl, GK, GV, keep (bound
+ * even unmasked) and DS — 10 (SwiftShader allows 12; the WebGPU default is 8: then the flash_dq path serves).
+ */
+function dsFits(gpu: Gpu): boolean {
+  return gpu.limits.maxStorageBuffersPerShaderStage >= 10;
+}
+
+/**
  * attend without the [B, H, Tq, Tk] buffers: the flash forward writes out and the per-row log-sum-exp; backward
- * recomputes the probabilities (flash_dq: D and dq; flash_dkv: dk and dv). Sinks are called in the order the
- * grads are written (dq, dk, dv), so an `=` sink always comes before a `+=` into the same buffer.
+ * recomputes the probabilities (flash_dq: D and dq; flash_dkv: dk and dv), or for short sequences (B·H·Tq·Tk·4 bytes
+ * ≤ policy.flash.dsBytes) flash_d (D), flash_dkv…_ds (dk, dv and a [B, H, Tq, Tk] buffer of scale·ds, released at the
+ * end of backward) and dq = DS·K as one product. Sinks are called in the order the grads are written (dq, dk, dv; in
+ * the short form dk, dv, dq), so an `=` sink always comes before a `+=` into the same buffer.
  */
 function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSource, parents: Tensor[], sinks: { dq: GradSink; dk: GradSink; dv: GradSink }, label: string): Tensor {
   const { m, C } = pl;
@@ -200,10 +213,36 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
     if (outT.disposed) throw new Error(`${label} backward: the attention output was disposed before backward (its backward reads it)`);
     const g = rows(outT.grad!.buffer, Tq, C);
     const bv4 = v4 && vec4able(hd, g, o);
-    // D = rowsum(dO∘O) (and dq = scale·Σ_j p·(dp − D)·k_j) — backward of out = softmax(scale·q·kᵀ)·v
     const D = gpu.pool.acquire(B * H * Tq * 4, 'attention.D');
+    const RQ = rowsPer(gpu, hd, 'RQ');
+    const RK = rowsPer(gpu, hd, 'RK');
+    // short sequences (B·H·Tq·Tk·4 bytes ≤ policy.flash.dsBytes, and a binding to spare): flash_d (D only), then
+    // flash_dkv also stores scale·ds per (query, key) pair, and dq = DS·K is one product (attention.wgsl `weighted`)
+    // instead of flash_dq recomputing p and ds (issue #26: ~1/3 of the backward's arithmetic at T ≤ 64 on SwiftShader).
+    // Sinks in the order the grads are written: dk, dv, then dq.
+    const dsBytes = B * H * Tq * Tk * 4;
+    if (dsBytes <= gpu.policy.flash.dsBytes && dsFits(gpu)) {
+      const dk = sinks.dk();
+      const dv = sinks.dv();
+      if (dk || dv) {
+        encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: RQ, dq: false }, Tq, 0, { q, k, v, o, g, dq: null }, { G: g, Ob: o }, { Dl: D }, mask);
+        const DS = gpu.pool.acquire(dsBytes, 'attention.ds');
+        const shared = !!dk && !!dv && dk.o.buf === dv.o.buf;
+        const writes: Record<string, GPUBuffer> = { LSE: lse, Dl: D, DS };
+        if (dk) writes.GK = dk.o.buf;
+        if (dv && !shared) writes.GV = dv.o.buf;
+        encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: RK, dk: !!dk, dv: !!dv, shared, ds: true }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
+        const dq = sinks.dq();
+        if (dq) encodeWeighted(gpu, pl.m, DS, k, dq.o, dq.acc, false);
+        gpu.pool.release(DS);
+        gpu.pool.release(D);
+        releaseSaved();
+        return;
+      }
+    }
+    // D = rowsum(dO∘O) (and dq = scale·Σ_j p·(dp − D)·k_j) — backward of out = softmax(scale·q·kᵀ)·v
     const dq = sinks.dq();
-    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: rowsPer(gpu, hd, 'RQ'), dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
+    encodeFlash(gpu, pl, { kind: 'dq', hd, v4: bv4, R: RQ, dq: !!dq }, Tq, 0, { q, k, v, o, g, dq }, dq ? { Q: q, K: k, V: v, G: g, Ob: o } : { G: g, Ob: o }, dq ? { LSE: lse, Dl: D, GQ: dq.o.buf } : { Dl: D }, mask);
     const dk = sinks.dk();
     const dv = sinks.dv();
     if (dk || dv) {
@@ -212,7 +251,7 @@ function attendFlash(gpu: Gpu, pl: Plan, q: RowSource, k: RowSource, v: RowSourc
       const writes: Record<string, GPUBuffer> = { LSE: lse, Dl: D };
       if (dk) writes.GK = dk.o.buf;
       if (dv && !shared) writes.GV = dv.o.buf;
-      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: rowsPer(gpu, hd, 'RK'), dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
+      encodeFlash(gpu, pl, { kind: 'dkv', hd, v4: bv4, R: RK, dk: !!dk, dv: !!dv, shared }, Tk, 0, { q, k, v, g, dk, dv }, { Q: q, K: k, V: v, G: g }, writes, mask);
     }
     gpu.pool.release(D);
     releaseSaved();

@@ -98,9 +98,12 @@ export function embeddingWithPositions(ids: IdBatch, weight: Tensor, positions: 
   const pad = checkLookup(ids, V, opts.paddingIdx);
   const R = ids.size;
   const out = Tensor.empty(gpu, [...ids.shape, C], 'embedding');
+  // C a multiple of 4: four channels per invocation (gather_add4, scatter2_4: the same bits)
+  const v4 = C % 4 === 0;
   if (R > 0) {
-    const k = gpu.kernel({ shader: embWgsl, entry: 'gather_add' });
-    gpu.dispatch(k, { buffers: { ids: ids.buffer, W: weight.buffer, P: positions.buffer, out: out.buffer }, params: { R, C, V, T, pos0, NP, scale }, workgroups: gpu.grid(R * C, 64) });
+    const k = gpu.kernel({ shader: embWgsl, entry: v4 ? 'gather_add4' : 'gather_add' });
+    const buffers: Record<string, GPUBuffer> = v4 ? { ids: ids.buffer, W4: weight.buffer, P4: positions.buffer, out4: out.buffer } : { ids: ids.buffer, W: weight.buffer, P: positions.buffer, out: out.buffer };
+    gpu.dispatch(k, { buffers, params: { R, C, V, T, pos0, NP, scale }, workgroups: gpu.grid(v4 ? (R * C) / 4 : R * C, 64) });
   }
   return makeNode(out, [weight, positions], (o) => {
     // backward of `out[r] = W[ids[r]]·scale + P[pos0 + r mod T]`
@@ -115,8 +118,9 @@ export function embeddingWithPositions(ids: IdBatch, weight: Tensor, positions: 
       const { csr, U } = groupIds(both, pad);
       for (let k = 2 * U + 1; k < csr.length; k++) if (csr[k] >= R) csr[k] -= R; // entries R… are rows 0… of dy
       const csrBuf = gpu.buffer(csr, 'embedding.csr');
-      const k = gpu.kernel({ shader: embWgsl, entry: 'scatter2' });
-      gpu.dispatch(k, { buffers: { csr: csrBuf, dy: o.grad!.buffer, Wgrad: g.t.buffer, Pgrad: gp.t.buffer }, params: { U, C, V, V2: NP, R, coef: scale }, workgroups: gpu.grid(U * C, 64) });
+      const k = gpu.kernel({ shader: embWgsl, entry: v4 ? 'scatter2_4' : 'scatter2' });
+      const buffers: Record<string, GPUBuffer> = v4 ? { csr: csrBuf, dy4: o.grad!.buffer, Wgrad4: g.t.buffer, Pgrad4: gp.t.buffer } : { csr: csrBuf, dy: o.grad!.buffer, Wgrad: g.t.buffer, Pgrad: gp.t.buffer };
+      gpu.dispatch(k, { buffers, params: { U, C, V, V2: NP, R, coef: scale }, workgroups: gpu.grid(v4 ? (U * C) / 4 : U * C, 64) });
       gpu.pool.release(csrBuf);
     } else if (g) encodeScatter(gpu, ids.ids, o.grad!.buffer, g.t.buffer, V, C, pad, scale);
     else if (gp) encodeScatter(gpu, posIds(), o.grad!.buffer, gp.t.buffer, NP, C);

@@ -22,7 +22,9 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
   const lse = gpu.pool.acquire(N * 4, 'ce.lse');
   const rowloss = gpu.pool.acquire(N * 4, 'ce.rowloss');
   const params = { N, V, ignore: ignoreIndex, invCount: count ? 1 / count : NaN, acc: 0, eps: labelSmoothing };
-  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'rows' }), { buffers: { logits: logits.buffer, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
+  // V a multiple of 4: rows4 reads the logits as vec4s (the same bits)
+  const rowsBuf: Record<string, GPUBuffer> = V % 4 === 0 ? { logitsv: logits.buffer } : { logits: logits.buffer };
+  gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: V % 4 === 0 ? 'rows4' : 'rows' }), { buffers: { ...rowsBuf, targets: tg, lse, rowloss }, params, workgroups: gpu.grid(N, 64) });
   const out = Tensor.empty(gpu, [1], 'cross_entropy');
   gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'mean' }), { buffers: { rl: rowloss, loss: out.buffer }, params, workgroups: 1 });
   return makeNode(out, [logits], (o) => {
@@ -31,7 +33,9 @@ export function crossEntropy(logits: Tensor, targets: ArrayLike<number>, ignoreI
     if (!g) return;
     const whole = Math.ceil((N * V) / 4) * 16; // bytes of N·V elements in whole vec4s
     if (V >= 16 && logits.buffer.size >= whole && g.t.buffer.size >= whole) {
-      gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward4' }), { buffers: { logitsv: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogitsv: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(Math.ceil((N * V) / 16), 64) });
+      // Q vec4s (4Q elements, at most two rows: V ≥ 4Q) per invocation
+      const Q = V >= 64 ? 16 : 4;
+      gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward4', constants: { Q } }), { buffers: { logitsv: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogitsv: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(Math.ceil((N * V) / (4 * Q)), 64) });
     } else {
       gpu.dispatch(gpu.kernel({ shader: ceWgsl, entry: 'backward' }), { buffers: { logits: logits.buffer, targets: tg, slse: lse, dloss: o.grad!.buffer, dlogits: g.t.buffer }, params: { ...params, acc: g.acc }, workgroups: gpu.grid(N * Math.ceil(V / 256), 1) });
     }

@@ -18,21 +18,36 @@ export function unary(x: Tensor, name: UnaryName): Tensor {
   const constants = { ACT: act };
   const out = Tensor.empty(gpu, [...x.shape], name);
   const n = x.size;
-  gpu.dispatch(gpu.kernel({ shader: unaryWgsl, entry: 'forward', constants }), { buffers: { x: x.buffer, out: out.buffer }, params: { n, acc: 0 }, workgroups: gpu.grid(n, 64) });
+  const v4 = n % 4 === 0;
+  const wg = v4 ? gpu.grid(Math.ceil(n / 4 / UNARY_PER), 64) : gpu.grid(n, 64);
+  const k4 = (entry: string) => gpu.kernel({ shader: unaryWgsl, entry: v4 ? `${entry}4` : entry, constants: v4 ? { ...constants, PER: UNARY_PER } : constants });
+  gpu.dispatch(k4('forward'), { buffers: v4 ? { x4: x.buffer, out4: out.buffer } : { x: x.buffer, out: out.buffer }, params: { n, acc: 0 }, workgroups: wg });
   return makeNode(out, [x], (o) => {
     // backward of `out = f(x)`: dx = dy·f'(x)
     const t = gradTarget(x);
     if (!t) return;
-    const k = gpu.kernel({ shader: unaryWgsl, entry: 'backward', constants });
-    gpu.dispatch(k, { buffers: { x: x.buffer, dy: o.grad!.buffer, out: t.t.buffer }, params: { n, acc: t.acc }, workgroups: gpu.grid(n, 64) });
+    const buffers: Record<string, GPUBuffer> = v4 ? { x4: x.buffer, dy4: o.grad!.buffer, out4: t.t.buffer } : { x: x.buffer, dy: o.grad!.buffer, out: t.t.buffer };
+    gpu.dispatch(k4('backward'), { buffers, params: { n, acc: t.acc }, workgroups: wg });
   });
 }
+
+/**
+ * vec4s per invocation of the vec4 entries forward4 and backward4 (their override PER): SwiftShader pays per
+ * invocation (docs/perf.md, issue #26).
+ */
+const UNARY_PER = 8;
 
 /**
  * Records dx = dy·f'(x) for x, dy (R, N) (dx written =) and db (=|+= by bacc) = the column sums of dx, in one dispatch:
  * the backward of f(linear(…)) up to the linear's own matmuls (the same bits as unary's backward, then colsum).
  */
 export function encodeUnaryBackwardColSum(gpu: Gpu, name: UnaryName, x: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, db: GPUBuffer, R: number, N: number, bacc: 0 | 1): void {
+  if (N % 4 === 0) {
+    // four adjacent columns per invocation through vec4 views: the same sums, a quarter of the load instructions
+    const k = gpu.kernel({ shader: unaryWgsl, entry: 'backward_colsum4', constants: { ACT: ACT[name] } });
+    gpu.dispatch(k, { buffers: { x4: x, dy4: dy, out4: dx, db4: db }, params: { R, N, bacc }, workgroups: gpu.grid(N / 4, 64) });
+    return;
+  }
   const k = gpu.kernel({ shader: unaryWgsl, entry: 'backward_colsum', constants: { ACT: ACT[name] } });
   gpu.dispatch(k, { buffers: { x, dy, out: dx, db }, params: { R, N, bacc }, workgroups: gpu.grid(N, 64) });
 }

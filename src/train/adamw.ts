@@ -42,6 +42,9 @@ interface Chunk {
   wd: number;
 }
 
+/** vec4s per invocation of adamw.wgsl `step` (its override PER; measured on SwiftShader, docs/perf.md issue #26). */
+const ADAMW_PER = 32;
+
 /** The default elements per AdamW dispatch: 64 MiB staging buffers for parameters and gradients. */
 export const ADAMW_CHUNK = 16 * 1024 * 1024;
 
@@ -136,7 +139,7 @@ export class AdamW {
     const stepSize = lr / (1 - Math.pow(b1, t));
     const bc2sqrt = Math.sqrt(1 - Math.pow(b2, t));
     const hyper = { lr, b1, b2, eps: this.eps, stepSize, bc2sqrt };
-    const kernel = this.gpu.kernel({ shader: adamWgsl, entry: 'step' });
+    const kernel = this.gpu.kernel({ shader: adamWgsl, entry: 'step', constants: { PER: ADAMW_PER } });
     const [fp, fg] = [this.flatP.buffer, this.flatG.buffer];
     const gatherGrads = (c: Chunk) => this.parts(c, (i, from, at, n) => this.gpu.copy(this.params[i].grad!.buffer, fg, n * 4, from * 4, at * 4));
     let norm: Tensor | null = null;
@@ -164,7 +167,7 @@ export class AdamW {
       // one chunk: the gradients staged for the norm are still there
       if (!(clip !== undefined && this.chunks.length === 1)) gatherGrads(c);
       if (kc) this.gpu.dispatch(kc, { buffers: { gc: fg, nrm: norm!.buffer }, params: { n: c.size, offset: 0, count: 0, maxNorm: clip! }, workgroups: this.gpu.grid(c.size, 64) });
-      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, wd: c.wd, ...hyper }, workgroups: this.gpu.grid(Math.ceil(c.size / 4), 64) });
+      this.gpu.dispatch(kernel, { buffers: { param: fp, grad: fg, m: c.m.buffer, v: c.v.buffer }, params: { n: c.size, wd: c.wd, ...hyper }, workgroups: this.gpu.grid(Math.ceil(c.size / 4 / ADAMW_PER), 64) });
       this.parts(c, (i, from, at, n) => this.gpu.copy(fp, this.params[i].buffer, n * 4, at * 4, from * 4));
     }
     return norm;
