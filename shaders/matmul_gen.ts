@@ -61,8 +61,6 @@ const rowsOf = (q: string) => `      let mq = m0 + 4u * ${q};
       let f3 = min(mq + 3u, mL);`;
 
 
-/** Rows of C per `big` workgroup in each form: 32 with workgroup memory, 64 with quad swaps. */
-export const BIG_ROWS: Record<ATileSharing, number> = { workgroup: 32, subgroup: 64 };
 
 /** A quad-form entry: its name, the row quads each invocation loads (T: 16·T rows a block), the column quads it owns (J: 16·J columns a block), the k quads a loop trip runs (U). */
 interface QuadShape {
@@ -78,6 +76,9 @@ interface QuadShape {
  * tier and the entry for products too small for big; docs/perf.md). Both add the same products in the same order.
  */
 export const QUAD_SHAPES = { big: { name: 'big', T: 4, J: 4, U: 2 }, quad16: { name: 'quad16', T: 1, J: 1, U: 1 } } as const satisfies Record<string, QuadShape>;
+
+/** Rows of C per `big` workgroup in each form: 32 with workgroup memory, 16·T = 64 in the quad form. */
+export const BIG_ROWS: Record<ATileSharing, number> = { workgroup: 32, subgroup: 16 * QUAD_SHAPES.big.T };
 
 /**
  * A quad-form entry (a workgroup = one quad of 4 invocations: SwiftShader's SIMD width): a 16T × 16J block of C, each

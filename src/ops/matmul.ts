@@ -1,9 +1,10 @@
 // Matmul and Linear ops (forward dispatch and backward rule side by side) on one strided, batched,
 // accumulating matmul: register-blocked on CPU adapters (shaders/matmul.wgsl), shared-memory tiled on
 // GPUs (shaders/matmul_tiled.wgsl). Leaves out: broadcasting beyond "B shared over the batch", f16.
-import { BIG_ROWS, matmulShader } from '../../shaders/matmul_gen.ts';
+import { QUAD_SHAPES, matmulShader } from '../../shaders/matmul_gen.ts';
 import tiledWgsl from '../../shaders/matmul_tiled.wgsl';
 import type { Gpu, Kernel } from '../gpu/device.js';
+import type { KernelDef } from '../gpu/kernel.js';
 import { Tensor, makeNode, gradTarget, checkShape, shapeStr, numel, isGradEnabled } from '../autograd/tensor.js';
 import { encodeColSum } from './reduce.js';
 import { gelu, encodeUnaryBackwardColSum } from './unary.js';
@@ -16,7 +17,8 @@ export type MatmulVariant = 'regblock' | 'tiled';
 const WX = 8;
 const WY = 8;
 
-/** C block of one workgroup of the `big` entry: BW invocations × (BIG_ROWS rows × 16 columns): 32 rows and BW = 4 below BIG_WIDE_N columns or where it idles fewer columns (workgroup form), 64 rows and BW = 4 (quad form). */
+/** C block of one workgroup of the `big` entry in the workgroup form: BW invocations × (32 rows × 16 columns); BW = 4 below BIG_WIDE_N columns or where it idles fewer columns. (The quad form's blocks: QUAD_SHAPES.) */
+const BIG_ROWS = 32;
 const bigWidth = (N: number) => {
   // 4 invocations (64 columns) per workgroup when that leaves fewer idle columns in the last block (N = 64: 64 vs 128;
   // N = 192: 0 vs 64): measured 1.2–1.4× faster at 128×64·64×192 than 8
@@ -226,28 +228,27 @@ export function encodeMatmul(gpu: Gpu, spec: MatmulSpec): void {
     if (block !== 'auto' && block !== 'small' && block !== 'big' && block !== 'quad16') throw new Error(`encodeMatmul: unknown block '${block}' (auto, small, big or quad16)`);
     const share = gpu.policy.bigTile;
     if (block === 'quad16' && share !== 'subgroup') throw new Error(`encodeMatmul: block 'quad16' needs the quad form (policy bigTile 'subgroup'; this device's is '${share}')`);
+    // the quad form's 16 × 16 entry does what `main` does, ~2× faster on SwiftShader and as cheap to compile
+    const cheap = share === 'subgroup' ? 'quad16' : 'main';
     let entry = regblockEntry(M, N, K, tA, block);
-    // the quad form's 16 × 16 entry does what `main` does, ~3× faster on SwiftShader and as cheap to compile
-    if (entry === 'main' && block === 'auto' && share === 'subgroup') entry = 'quad16';
+    if (entry === 'main' && block === 'auto') entry = cheap;
     // the quad form of `big` needs a workgroup of exactly one quad (4 invocations)
     const BW = share === 'subgroup' ? 4 : bigWidth(N);
-    const bigShader = matmulShader(share);
-    const matmulWgsl = matmulShader('workgroup');
     const constants = { WX, WY, TA: tA ? 1 : 0, TB: tB ? 1 : 0, VA: VA ? 1 : 0, VB: VB ? 1 : 0, ACT: s.act ? 1 : 0 };
+    const defOf = (e: typeof entry): KernelDef =>
+      e === 'big' ? { shader: matmulShader(share), entry: e, constants: { ...constants, BW } } : { shader: matmulShader(e === 'quad16' ? share : 'workgroup', e === 'quad16' ? e : 'big'), entry: e, constants };
     if (entry === 'big' && block === 'auto') {
       // `big`, `quad16` and `main` add the same products in the same order (test/gpu-tiers.test.ts checks the bits):
-      // the cheap one (`quad16` in the quad form, else `main`; ~0.06 s to compile on SwiftShader against ~1 s) serves
-      // until `big` is ready (the device's tier policy)
-      const cheap = share === 'subgroup' ? { shader: matmulShader(share, 'quad16'), entry: 'quad16', constants } : { shader: matmulWgsl, entry: 'main', constants };
-      const t = gpu.kernelTier([{ shader: bigShader, entry: 'big', constants: { ...constants, BW } }, cheap]);
+      // the cheap one (~0.07 s to compile on SwiftShader against ~1 s) serves until `big` is ready (the device's tier
+      // policy)
+      const t = gpu.kernelTier([defOf('big'), defOf(cheap)]);
       k = t.kernel;
-      entry = t.tier === 0 ? 'big' : share === 'subgroup' ? 'quad16' : 'main';
-    } else if (entry === 'big') k = gpu.kernel({ shader: bigShader, entry, constants: { ...constants, BW } });
-    else if (entry === 'quad16') k = gpu.kernel({ shader: matmulShader(share, 'quad16'), entry, constants });
-    else k = gpu.kernel({ shader: matmulWgsl, entry, constants });
+      entry = t.tier === 0 ? 'big' : cheap;
+    } else k = gpu.kernel(defOf(entry));
     buffers = { A: s.a, Av: s.a, Bs: s.b, Bv: s.b, C: s.c, bias: s.bias ?? s.a };
-    rowsPer = entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS[share] : entry === 'quad16' ? 16 : 4 * WY;
-    colsPer = entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : entry === 'quad16' ? 16 : 8 * WX;
+    const quad = entry === 'quad16' || (entry === 'big' && share === 'subgroup') ? QUAD_SHAPES[entry] : null;
+    rowsPer = quad ? 16 * quad.T : entry === 'row1' ? 1 : entry === 'big' ? BIG_ROWS : 4 * WY;
+    colsPer = quad ? 16 * quad.J : entry === 'row1' ? 8 * WX * WY : entry === 'big' ? 16 * BW : 8 * WX;
   }
   const max = Math.min(s.maxGroupsPerDim ?? Infinity, gpu.limits.maxComputeWorkgroupsPerDimension);
   const label = `${batch > 1 ? `${batch}×` : ''}${M}×${K}${tA ? 'ᵀ' : ''}·${K}×${N}${tB ? 'ᵀ' : ''}`;
