@@ -2,8 +2,9 @@
 // `main` (the same bits: test/gpu-tiers.test.ts): A's 32-row tile shared through workgroup memory (At, two barriers per
 // chunk of 8 k's; any adapter: GPUs), or — where a workgroup of 4 is one quad of a subgroup (SwiftShader: its SIMD
 // width) — a 64 × 64 block whose A rows each invocation loads a quarter of and reads the rest of through quad swaps,
-// with no barrier and no workgroup memory (docs/perf.md: 1.25–1.36× the CPU per product of the subgroupBroadcast form it
-// replaced, which was itself 1.4–1.5× the workgroup form). Leaves out: subgroups narrower than 4 (the host then uses
+// with no barrier and no workgroup memory (docs/perf.md: 1.25–1.32× per product against the subgroupBroadcast form it
+// replaced, which was itself 1.4–1.5× the workgroup form); the quad form also has `quad16`, 16 × 16 blocks that compile
+// in ~0.07 s (the cheap tier). Leaves out: subgroups narrower than 4 (the host then uses
 // the workgroup form).
 import matmulWgsl from './matmul.wgsl';
 import type { ShaderSource } from '../src/gpu/kernel.ts';
@@ -14,13 +15,12 @@ export type ATileSharing = 'workgroup' | 'subgroup';
 
 /** One chunk's A quads of this invocation (rows m0+4q .. m0+4q+3, k0+kk) into At: `put(kk, value)` stores each. */
 function stage(put: (kk: string | number, v: string) => string): string {
-  const kLoop = (body: (kk: string | number) => string) => `for (var kk = 0u; kk < 8u; kk++) {\n${body('kk')}\n      }`;
-  const u = (kk: string | number) => (typeof kk === 'number' ? `${kk}u` : kk);
+  const kLoop = (body: string) => `for (var kk = 0u; kk < 8u; kk++) {\n${body}\n      }`;
   return `      if (TA) {
         // stored (K, M): A(mq .. mq+3, k) is 4 consecutive floats of stored row k
         ${kLoop(
-          (kk) => `        {
-          let r = aB + min(k0 + ${u(kk)}, kL) * p.lda;
+          `        {
+          let r = aB + min(k0 + kk, kL) * p.lda;
           var a: vec4f;
           if (VA) {
             // M is a multiple of 4: rows mq .. mq+3 are all in or all past the edge
@@ -28,7 +28,7 @@ function stage(put: (kk: string | number, v: string) => string): string {
           } else {
             a = vec4f(A[r + f0], A[r + f1], A[r + f2], A[r + f3]);
           }
-          ${put(kk, `select(vec4f(0.0), a, k0 + ${u(kk)} < p.K)`)}
+          ${put('kk', 'select(vec4f(0.0), a, k0 + kk < p.K)')}
         }`,
         )}
       } else if (VA) {
@@ -44,10 +44,10 @@ ${each(4, (i) => `        ${put(i, `lo[${i}]`)}`)}
 ${each(4, (i) => `        ${put(4 + i, `select(vec4f(0.0), hi[${i}], hiOk)`)}`)}
       } else {
         ${kLoop(
-          (kk) => `        {
-          let k = aB + min(k0 + ${u(kk)}, kL);
+          `        {
+          let k = aB + min(k0 + kk, kL);
           let a = vec4f(A[f0 * p.lda + k], A[f1 * p.lda + k], A[f2 * p.lda + k], A[f3 * p.lda + k]);
-          ${put(kk, `select(vec4f(0.0), a, k0 + ${u(kk)} < p.K)`)}
+          ${put('kk', 'select(vec4f(0.0), a, k0 + kk < p.K)')}
         }`,
         )}
       }`;
