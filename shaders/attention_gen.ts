@@ -152,6 +152,11 @@ function ld(v: FlashVariant, buf: string, a: string, c: number): string {
   return `vec4f(${[0, 1, 2, 3].map(lane).join(', ')})`;
 }
 
+/** A flash entry's unrolling: its rows (0 … R−1) and its vec4 chunks of the head (0 … ⌈hd/4⌉−1). */
+function flashDims(v: FlashVariant): { hd: number; R: number; rs: number[]; cs: number[] } {
+  return { hd: v.hd, R: v.R, rs: Array.from({ length: v.R }, (_, r) => r), cs: Array.from({ length: Math.ceil(v.hd / 4) }, (_, c) => c) };
+}
+
 /** f32 index of position `t` of row source `x` (fields x+Row/Off/Batch of pf), as a vec4 index for v4. */
 function rowAt(v: FlashVariant, x: string, t: string): string {
   const a = `b * pf.${x}Batch + pf.${x}Off + hh + (${t}) * pf.${x}Row`;
@@ -189,11 +194,8 @@ fn ${name}(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
  * (−inf where not visible), then the online-softmax update of (m_r, l_r, o_r) described in the shader header.
  */
 function flashFwd(v: FlashVariant): string {
-  const { hd, R } = v;
-  const n4 = Math.ceil(hd / 4);
+  const { hd, R, rs, cs } = flashDims(v);
   const decode = v.kind === 'decode';
-  const rs = Array.from({ length: R }, (_, r) => r);
-  const cs = Array.from({ length: n4 }, (_, c) => c);
   /** one key chunk j0 … j0+3: rows of buffers kb/vb at `row(c)`, visible where j < lim_r */
   const chunk = (kbuf: string, vbuf: string, kx: string, vx: string, row: (c: number) => string, lim: (r: number) => string) => `
 ${each(4, (c) => `    let ka${c} = ${rowAt(v, kx, row(c))};`)}
@@ -258,10 +260,7 @@ ${stores}
 
 /** flash_dq: R query rows; D_r = dO_r·O_r; then one key at a time: p, dp, ds, dq += ds·k (k re-read, not held). */
 function flashDq(v: FlashVariant): string {
-  const { hd, R } = v;
-  const n4 = Math.ceil(hd / 4);
-  const rs = Array.from({ length: R }, (_, r) => r);
-  const cs = Array.from({ length: n4 }, (_, c) => c);
+  const { hd, R, rs, cs } = flashDims(v);
   const loop = v.dq
     ? `
 ${rs.map((r) => `${cs.map((c) => `  var dq${r}_${c} = vec4f(0.0);`).join('\n')}
@@ -308,10 +307,7 @@ ${cs.map((c) => `${v.dq ? `  let q${r}_${c} = ${ld(v, 'Q', `qa${r}`, c)};\n` : '
  * visible): what attention.wgsl's `weighted` reads when it forms dq = DS·K.
  */
 function flashDkv(v: FlashVariant): string {
-  const { hd, R } = v;
-  const n4 = Math.ceil(hd / 4);
-  const rs = Array.from({ length: R }, (_, r) => r);
-  const cs = Array.from({ length: n4 }, (_, c) => c);
+  const { hd, R, rs, cs } = flashDims(v);
   const putV = v.shared ? 'put_vk' : 'put_v';
   return `${flashHead(`flash_dkv${v.dk ? '_k' : ''}${v.dv ? '_v' : ''}${v.shared ? '_shared' : ''}${v.ds ? '_ds' : ''}`, true)}${R}u;
   let jb = blk0;
