@@ -157,6 +157,21 @@ function flashDims(v: FlashVariant): { hd: number; R: number; rs: number[]; cs: 
   return { hd: v.hd, R: v.R, rs: Array.from({ length: v.R }, (_, r) => r), cs: Array.from({ length: Math.ceil(v.hd / 4) }, (_, c) => c) };
 }
 
+/** The head of an entry over R query rows (flash_fwd, flash_decode, flash_d, flash_dq): block start, batch, head offset. */
+function queryHead(v: FlashVariant, name: string): string {
+  return `${flashHead(name)}${v.R}u;
+  let r0 = blk0;
+  let b = z / pf.H;
+  let hh = (z % pf.H) * ${v.hd}u;`;
+}
+
+/** Query row r of such an entry: its index (clamped), the end of its key window, where its q row starts. */
+function queryRow(v: FlashVariant, r: number): string {
+  return `  let i${r} = min(r0 + ${r}u, pf.Tq - 1u);
+  let end${r} = key_end(i${r}, pf.q0, pf.Tk);
+  let qa${r} = ${rowAt(v, 'q', `i${r}`)};`;
+}
+
 /** f32 index of position `t` of row source `x` (fields x+Row/Off/Batch of pf), as a vec4 index for v4. */
 function rowAt(v: FlashVariant, x: string, t: string): string {
   const a = `b * pf.${x}Batch + pf.${x}Off + hh + (${t}) * pf.${x}Row`;
@@ -241,13 +256,8 @@ ${cs.map((c) => `    KC4[ca + ${c}u] = K4[na + ${c}u];\n    VC4[ca + ${c}u] = V4
     for (var d = 0u; d < ${hd}u; d++) { KC[ca + d] = K[na + d]; VC[ca + d] = V[nv + d]; }`)
     : `    LSE[z * pf.Tq + r0 + ${r}u] = select(m${r} + log(l${r}), 0.0, l${r} == 0.0);`}
   }`).join('\n');
-  return `${flashHead(decode ? 'flash_decode' : 'flash_fwd')}${R}u;
-  let r0 = blk0;
-  let b = z / pf.H;
-  let hh = (z % pf.H) * ${hd}u;
-${rs.map((r) => `  let i${r} = min(r0 + ${r}u, pf.Tq - 1u);
-  let end${r} = key_end(i${r}, pf.q0, pf.Tk);
-  let qa${r} = ${rowAt(v, 'q', `i${r}`)};
+  return `${queryHead(v, decode ? 'flash_decode' : 'flash_fwd')}
+${rs.map((r) => `${queryRow(v, r)}
 ${cs.map((c) => `  let q${r}_${c} = ${ld(v, 'Q', `qa${r}`, c)};`).join('\n')}
   var m${r} = neg_inf();
   var l${r} = 0.0;
@@ -284,13 +294,8 @@ ${rs.map((r) => `  if (r0 + ${r}u < pf.Tq) {
 ${storeRow(v, (a, val) => `    put_q(${a}, ${val});`, 'qa', (c) => `dq${r}_${c}`, ' * pf.scale')}
   }`).join('\n')}`
     : '';
-  return `${flashHead(v.dq ? 'flash_dq' : 'flash_d')}${R}u;
-  let r0 = blk0;
-  let b = z / pf.H;
-  let hh = (z % pf.H) * ${hd}u;
-${rs.map((r) => `  let i${r} = min(r0 + ${r}u, pf.Tq - 1u);
-  let end${r} = key_end(i${r}, pf.q0, pf.Tk);
-  let qa${r} = ${rowAt(v, 'q', `i${r}`)};
+  return `${queryHead(v, v.dq ? 'flash_dq' : 'flash_d')}
+${rs.map((r) => `${queryRow(v, r)}
   let ga${r} = ${rowAt(v, 'g', `i${r}`)};
   let oa${r} = ${rowAt(v, 'o', `i${r}`)};
   var D${r} = 0.0;
